@@ -1,0 +1,22 @@
+import type { FastifyRequest } from 'fastify';
+import { anonymousAdmin, type Actor } from '../core/actor.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor;
+  }
+}
+
+/**
+ * With auth off, whoever the client says it is acts as admin: MLflow clients send basic auth when
+ * MLFLOW_TRACKING_USERNAME is set, and `mlflow.user` as a run tag (read by the run service).
+ */
+export function actorFromRequest(request: FastifyRequest): Actor {
+  const header = request.headers.authorization;
+  if (header?.startsWith('Basic ')) {
+    const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+    const user = decoded.slice(0, Math.max(0, decoded.indexOf(':')));
+    if (user) return anonymousAdmin(user);
+  }
+  return anonymousAdmin();
+}

@@ -1,0 +1,72 @@
+import type { DatasetInput, Experiment, KeyValue, Metric, MetricWithRun, Run, RunInfo } from '../../domain/tracking/types.js';
+import { metricValueToWire } from '../wire-types.js';
+
+/**
+ * Domain objects in MLflow's JSON shape. Like MLflow's protobuf encoder, empty lists and unset fields
+ * are left out rather than sent as [] or null.
+ */
+const list = <T>(name: string, items: readonly T[]): Record<string, readonly T[]> => (items.length > 0 ? { [name]: items } : {});
+
+const tags = (items: readonly KeyValue[]) => items.map((t) => ({ key: t.key, value: t.value }));
+
+export function experimentToWire(e: Experiment) {
+  return {
+    experiment_id: e.experimentId,
+    name: e.name,
+    artifact_location: e.artifactLocation,
+    lifecycle_stage: e.lifecycleStage,
+    last_update_time: e.lastUpdateTime,
+    creation_time: e.creationTime,
+    ...list('tags', tags(e.tags)),
+  };
+}
+
+export function runInfoToWire(i: RunInfo) {
+  return {
+    run_id: i.runId,
+    run_uuid: i.runId,
+    run_name: i.runName,
+    experiment_id: i.experimentId,
+    user_id: i.userId,
+    status: i.status,
+    start_time: i.startTime,
+    ...(i.endTime !== null ? { end_time: i.endTime } : {}),
+    artifact_uri: i.artifactUri,
+    lifecycle_stage: i.lifecycleStage,
+  };
+}
+
+export function metricToWire(m: Metric) {
+  return { key: m.key, value: metricValueToWire(m.value), timestamp: m.timestamp, step: m.step };
+}
+
+export function metricWithRunToWire(m: MetricWithRun) {
+  return { ...metricToWire(m), run_id: m.runId };
+}
+
+function datasetInputToWire(d: DatasetInput) {
+  return {
+    ...list('tags', tags(d.tags)),
+    dataset: {
+      name: d.dataset.name,
+      digest: d.dataset.digest,
+      source_type: d.dataset.sourceType,
+      source: d.dataset.source,
+      ...(d.dataset.schema !== undefined ? { schema: d.dataset.schema } : {}),
+      ...(d.dataset.profile !== undefined ? { profile: d.dataset.profile } : {}),
+    },
+  };
+}
+
+export function runToWire(r: Run) {
+  return {
+    info: runInfoToWire(r.info),
+    data: {
+      ...list('metrics', r.data.metrics.map(metricToWire)),
+      ...list('params', tags(r.data.params)),
+      ...list('tags', tags(r.data.tags)),
+    },
+    inputs: list('dataset_inputs', r.inputs.map(datasetInputToWire)),
+    outputs: {},
+  };
+}

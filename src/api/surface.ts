@@ -1,0 +1,84 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Actor } from '../core/actor.js';
+import { isDomainError, type ErrorCode } from '../core/errors.js';
+
+export interface RouteContext {
+  readonly actor: Actor;
+  readonly body: unknown;
+  readonly query: unknown;
+  readonly params: Record<string, string>;
+  readonly headers: IncomingHttpHeaders;
+  readonly request: FastifyRequest;
+  readonly reply: FastifyReply;
+}
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface Route {
+  readonly method: Method | readonly Method[];
+  readonly path: string;
+  /** Returns the JSON body; a handler that streams sends the reply itself and returns the reply. */
+  readonly handler: (ctx: RouteContext) => Promise<unknown>;
+}
+
+/** One API surface: its route table, the prefixes it is served under and its one error→status table. */
+export interface Surface {
+  readonly name: string;
+  readonly prefixes: readonly string[];
+  readonly status: Record<ErrorCode, number>;
+  errorBody(code: string, message: string): unknown;
+  readonly routes: readonly Route[];
+}
+
+/** Fastify's own client errors (bad JSON, wrong content type, body too large) carry a 4xx statusCode. */
+function fastifyClientError(err: unknown): { status: number; message: string } | undefined {
+  const e = err as Partial<FastifyError> | null;
+  if (!e || typeof e.statusCode !== 'number' || e.statusCode < 400 || e.statusCode >= 500) return undefined;
+  return { status: e.statusCode, message: e.message ?? 'Bad request' };
+}
+
+export function registerSurface(app: FastifyInstance, surface: Surface): void {
+  for (const prefix of surface.prefixes) {
+    void app.register(
+      async (scope) => {
+        scope.setErrorHandler((err, request, reply) => {
+          if (isDomainError(err)) {
+            return reply.status(surface.status[err.code]).send(surface.errorBody(err.code, err.message));
+          }
+          const client = fastifyClientError(err);
+          if (client) {
+            // MLflow answers a body it cannot read with 400, whatever the reason; 413 stays meaningful.
+            const status = client.status === 413 ? 413 : 400;
+            return reply.status(status).send(surface.errorBody('INVALID_PARAMETER_VALUE', client.message));
+          }
+          request.log.error({ err }, 'unhandled error');
+          return reply.status(500).send(surface.errorBody('INTERNAL_ERROR', 'Internal server error'));
+        });
+        scope.setNotFoundHandler((request, reply) => {
+          void reply.status(404).send(surface.errorBody('ENDPOINT_NOT_FOUND', `No ${request.method} endpoint at ${request.url.split('?')[0]}`));
+        });
+        for (const route of surface.routes) {
+          scope.route({
+            method: route.method as Method | Method[],
+            url: route.path,
+            handler: async (request, reply) => {
+              const result = await route.handler({
+                actor: request.actor,
+                body: request.body,
+                query: request.query,
+                params: request.params as Record<string, string>,
+                headers: request.headers,
+                request,
+                reply,
+              });
+              if (result === reply) return reply;
+              return reply.send(result ?? {});
+            },
+          });
+        }
+      },
+      { prefix: prefix },
+    );
+  }
+}

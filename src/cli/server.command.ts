@@ -1,0 +1,60 @@
+import cluster from 'node:cluster';
+import type { Command } from 'commander';
+import { loadConfig } from '../config/config.js';
+import { startServer } from '../main.js';
+import { migrate, openDatabase } from '../store/db.js';
+
+interface ServerOptions {
+  host?: string;
+  port?: string;
+  db?: string;
+  artifacts?: string;
+  home?: string;
+  workers?: string;
+  logLevel?: string;
+}
+
+export function registerServerCommand(program: Command): void {
+  program
+    .command('server')
+    .description('Run the OpenExpert server (MLflow-compatible tracking API, native API, metrics)')
+    .option('--host <host>', 'interface to listen on (default 127.0.0.1, or $OPENEXPERT_HOST)')
+    .option('-p, --port <port>', 'port (default 5000, or $OPENEXPERT_PORT)')
+    .option('--db <url>', 'database: sqlite:<file> (default <home>/openexpert.db) or postgres://…')
+    .option('--artifacts <uri>', 'artifact root: a directory (default <home>/artifacts) or s3://bucket/prefix')
+    .option('--home <dir>', 'data directory (default ./.openexpert, or $OPENEXPERT_HOME)')
+    .option('-w, --workers <n>', 'worker processes sharing the port', '1')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+    .action(async (opts: ServerOptions) => {
+      const config = loadConfig(opts);
+      const workers = Number(opts.workers ?? 1);
+      if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error(`--workers must be an integer from 1 to 64, got '${opts.workers}'`);
+      if (workers > 1 && cluster.isPrimary) {
+        // Migrate once before forking so workers never race on the schema.
+        const database = await openDatabase(config.dbUrl);
+        await migrate(database);
+        await database.close();
+        for (let i = 0; i < workers; i++) cluster.fork();
+        cluster.on('exit', (worker, code, signal) => {
+          if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGINT') {
+            console.error(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
+            cluster.fork();
+          }
+        });
+        console.log(`OpenExpert listening on http://${config.host}:${config.port} with ${workers} workers (db ${redact(config.dbUrl)})`);
+        return;
+      }
+      const server = await startServer(config);
+      if (cluster.isPrimary) console.log(`OpenExpert listening on ${server.url} (db ${redact(config.dbUrl)}, artifacts ${config.artifactsUri})`);
+      const stop = () => {
+        void server.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}
+
+/** Database URLs may carry passwords; never print them. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

@@ -1,0 +1,87 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { invalid } from '../core/errors.js';
+
+/**
+ * Everything configurable, parsed once. Flags win over environment variables, which win over defaults;
+ * this is the only module that reads `process.env`.
+ */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  /** Data directory: the embedded database and the local artifact folder live here by default. */
+  readonly home: string;
+  readonly dbUrl: string;
+  readonly artifactsUri: string;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly auth: boolean;
+  /** SQLite `synchronous` pragma: NORMAL survives a killed process, FULL also survives power loss. */
+  readonly sqliteSynchronous: 'NORMAL' | 'FULL';
+  readonly s3: { readonly endpoint?: string; readonly region: string; readonly accessKeyId?: string; readonly secretAccessKey?: string; readonly forcePathStyle: boolean };
+}
+
+export interface ConfigFlags {
+  host?: string;
+  port?: string | number;
+  home?: string;
+  db?: string;
+  artifacts?: string;
+  logLevel?: string;
+  auth?: boolean;
+  sqliteSynchronous?: string;
+}
+
+const Schema = z.object({
+  host: z.string().min(1),
+  port: z.coerce.number().int().min(0).max(65535),
+  home: z.string().min(1),
+  dbUrl: z.string().min(1).optional(),
+  artifactsUri: z.string().min(1).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  auth: z.boolean(),
+  sqliteSynchronous: z.enum(['NORMAL', 'FULL']),
+  s3: z.object({
+    endpoint: z.string().url().optional(),
+    region: z.string().min(1),
+    accessKeyId: z.string().optional(),
+    secretAccessKey: z.string().optional(),
+    forcePathStyle: z.boolean(),
+  }),
+});
+
+const truthy = (v: string | undefined) => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
+
+export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Schema.safeParse({
+    host: flags.host ?? env.OPENEXPERT_HOST ?? '127.0.0.1',
+    port: flags.port ?? env.OPENEXPERT_PORT ?? 5000,
+    home: path.resolve(flags.home ?? env.OPENEXPERT_HOME ?? '.openexpert'),
+    dbUrl: flags.db ?? env.OPENEXPERT_DB,
+    artifactsUri: flags.artifacts ?? env.OPENEXPERT_ARTIFACTS,
+    logLevel: flags.logLevel ?? env.OPENEXPERT_LOG_LEVEL ?? 'info',
+    auth: flags.auth ?? truthy(env.OPENEXPERT_AUTH),
+    sqliteSynchronous: (flags.sqliteSynchronous ?? env.OPENEXPERT_SQLITE_SYNCHRONOUS ?? 'NORMAL').toUpperCase(),
+    s3: {
+      endpoint: env.OPENEXPERT_S3_ENDPOINT ?? env.MLFLOW_S3_ENDPOINT_URL ?? undefined,
+      region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      forcePathStyle: env.OPENEXPERT_S3_FORCE_PATH_STYLE === undefined ? true : truthy(env.OPENEXPERT_S3_FORCE_PATH_STYLE),
+    },
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw invalid(`Invalid configuration for '${issue?.path.join('.') ?? '?'}': ${issue?.message ?? 'invalid'}`);
+  }
+  const c = parsed.data;
+  return {
+    ...c,
+    dbUrl: c.dbUrl ?? `sqlite:${path.join(c.home, 'openexpert.db')}`,
+    artifactsUri: c.artifactsUri ?? path.join(c.home, 'artifacts'),
+  };
+}
+
+/** The server a CLI command talks to. */
+export function clientUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return (flag ?? env.OPENEXPERT_URL ?? env.MLFLOW_TRACKING_URI ?? 'http://127.0.0.1:5000').replace(/\/+$/, '');
+}

@@ -1,0 +1,110 @@
+import type { Actor } from '../../core/actor.js';
+import type { Clock } from '../../core/clock.js';
+import { invalid, notFound, orThrow } from '../../core/errors.js';
+import { checkMaxResults, decodePageToken } from '../../core/paging.js';
+import type { Access } from '../access/access.js';
+import { parseExperimentSearch } from './search-rules.js';
+import type { TrackingStore } from './tracking.store.js';
+import type { Experiment, KeyValue, Page, ViewType } from './types.js';
+import { normalizeTag, validateExperimentName } from './validation.js';
+
+export const DEFAULT_EXPERIMENT_ID = '0';
+
+export interface CreateExperimentInput {
+  readonly name: string;
+  readonly artifactLocation?: string;
+  readonly tags?: readonly KeyValue[];
+}
+
+export interface SearchExperimentsInput {
+  readonly filter?: string;
+  readonly orderBy?: readonly string[];
+  readonly viewType?: ViewType;
+  readonly maxResults?: number;
+  readonly pageToken?: string;
+}
+
+export class ExperimentService {
+  constructor(
+    private readonly store: TrackingStore,
+    private readonly access: Access,
+    private readonly clock: Clock,
+    /** Where experiments keep artifacts unless the client names a place: `<root>/<experiment id>`. */
+    private readonly artifactRoot: string = 'mlflow-artifacts:',
+  ) {}
+
+  async create(actor: Actor, input: CreateExperimentInput): Promise<string> {
+    await this.access.require(actor, 'EDIT', { kind: 'server' });
+    validateExperimentName(input.name);
+    const root = this.artifactRoot.replace(/\/+$/, '');
+    return this.store.createExperiment({
+      name: input.name,
+      artifactLocation: input.artifactLocation || ((id: string) => `${root}/${id}`),
+      tags: (input.tags ?? []).map(normalizeTag),
+      now: this.clock.now(),
+    });
+  }
+
+  async get(actor: Actor, experimentId: string): Promise<Experiment> {
+    await this.access.require(actor, 'READ', { kind: 'experiment', id: experimentId });
+    return this.find(experimentId);
+  }
+
+  async getByName(actor: Actor, name: string): Promise<Experiment> {
+    const experiment = orThrow(await this.store.getExperimentByName(name), () => notFound(`Experiment '${name}'`));
+    await this.access.require(actor, 'READ', { kind: 'experiment', id: experiment.experimentId });
+    return experiment;
+  }
+
+  async search(actor: Actor, input: SearchExperimentsInput): Promise<Page<Experiment>> {
+    await this.access.require(actor, 'READ', { kind: 'server' });
+    const { filter, orderBy } = parseExperimentSearch(input.filter, input.orderBy);
+    return this.store.searchExperiments({
+      filter,
+      orderBy,
+      viewType: input.viewType ?? 'ACTIVE_ONLY',
+      maxResults: checkMaxResults(input.maxResults),
+      offset: decodePageToken(input.pageToken),
+    });
+  }
+
+  async rename(actor: Actor, experimentId: string, newName: string): Promise<void> {
+    await this.access.require(actor, 'EDIT', { kind: 'experiment', id: experimentId });
+    validateExperimentName(newName, 'new_name');
+    const experiment = await this.find(experimentId);
+    if (experiment.lifecycleStage !== 'active') throw invalid(`Cannot rename a non-active experiment (id ${experimentId})`);
+    await this.store.renameExperiment(experimentId, newName, this.clock.now());
+  }
+
+  async delete(actor: Actor, experimentId: string): Promise<void> {
+    await this.access.require(actor, 'MANAGE', { kind: 'experiment', id: experimentId });
+    if (experimentId === DEFAULT_EXPERIMENT_ID) throw invalid('Cannot delete the Default experiment (id 0)');
+    await this.find(experimentId);
+    await this.store.setExperimentLifecycle(experimentId, 'deleted', this.clock.now());
+  }
+
+  async restore(actor: Actor, experimentId: string): Promise<void> {
+    await this.access.require(actor, 'MANAGE', { kind: 'experiment', id: experimentId });
+    await this.find(experimentId);
+    await this.store.setExperimentLifecycle(experimentId, 'active', this.clock.now());
+  }
+
+  async setTag(actor: Actor, experimentId: string, tag: KeyValue): Promise<void> {
+    await this.access.require(actor, 'EDIT', { kind: 'experiment', id: experimentId });
+    const experiment = await this.find(experimentId);
+    if (experiment.lifecycleStage !== 'active') throw invalid(`Cannot set a tag on a non-active experiment (id ${experimentId})`);
+    await this.store.setExperimentTag(experimentId, normalizeTag(tag));
+  }
+
+  async deleteTag(actor: Actor, experimentId: string, key: string): Promise<void> {
+    await this.access.require(actor, 'EDIT', { kind: 'experiment', id: experimentId });
+    await this.find(experimentId);
+    if (!(await this.store.deleteExperimentTag(experimentId, key))) {
+      throw notFound(`Tag '${key}' on experiment ${experimentId}`);
+    }
+  }
+
+  private async find(experimentId: string): Promise<Experiment> {
+    return orThrow(await this.store.getExperiment(experimentId), () => notFound(`Experiment with id '${experimentId}'`));
+  }
+}

@@ -1,0 +1,203 @@
+import type { Actor } from '../../core/actor.js';
+import type { Clock } from '../../core/clock.js';
+import { invalid, invalidState, notFound, orThrow } from '../../core/errors.js';
+import { newRunId } from '../../core/ids.js';
+import { checkMaxResults, decodePageToken } from '../../core/paging.js';
+import type { Access } from '../access/access.js';
+import { parseRunSearch } from './search-rules.js';
+import type { TrackingStore } from './tracking.store.js';
+import {
+  TAG, type Batch, type DatasetInput, type KeyValue, type Metric, type MetricWithRun, type Page, type Run, type RunInfo,
+  type RunStatus, type ViewType,
+} from './types.js';
+import { generateRunName, normalizeBatch, normalizeTag, validateKey, validateRunName } from './validation.js';
+
+export interface CreateRunInput {
+  readonly experimentId: string;
+  readonly runName?: string;
+  readonly userId?: string;
+  readonly startTime?: number;
+  readonly tags?: readonly KeyValue[];
+  /** A retried create with the same key returns the run the first attempt made. */
+  readonly idempotencyKey?: string;
+}
+
+export interface UpdateRunInput {
+  readonly status?: RunStatus;
+  readonly endTime?: number;
+  readonly runName?: string;
+}
+
+export interface SearchRunsInput {
+  readonly experimentIds: readonly string[];
+  readonly filter?: string;
+  readonly orderBy?: readonly string[];
+  readonly viewType?: ViewType;
+  readonly maxResults?: number;
+  readonly pageToken?: string;
+}
+
+export interface HistoryInput {
+  readonly runId: string;
+  readonly key: string;
+  readonly maxResults?: number;
+  readonly pageToken?: string;
+}
+
+export interface BulkIntervalInput {
+  readonly runIds: readonly string[];
+  readonly key: string;
+  readonly startStep?: number;
+  readonly endStep?: number;
+  readonly maxResults?: number;
+}
+
+/** MLflow's bounds for get-history-bulk-interval: at most 100 runs, at most 2500 points per run (default 320). */
+const BULK_MAX_RUNS = 100;
+const BULK_MAX_POINTS = 2500;
+const BULK_DEFAULT_POINTS = 320;
+const HISTORY_MAX_RESULTS = 100_000;
+
+export class RunService {
+  constructor(
+    private readonly store: TrackingStore,
+    private readonly access: Access,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(actor: Actor, input: CreateRunInput): Promise<RunInfo> {
+    await this.access.require(actor, 'EDIT', { kind: 'experiment', id: input.experimentId });
+    const experiment = orThrow(await this.store.getExperiment(input.experimentId), () => notFound(`Experiment with id '${input.experimentId}'`));
+    if (experiment.lifecycleStage !== 'active') {
+      throw invalid(`The experiment ${experiment.experimentId} must be in the 'active' state. Current state is ${experiment.lifecycleStage}.`);
+    }
+    const tags = new Map((input.tags ?? []).map(normalizeTag).map((t) => [t.key, t.value] as const));
+    const tagName = tags.get(TAG.runName);
+    if (input.runName && tagName !== undefined && tagName !== input.runName) {
+      throw invalid(`Both 'run_name' ('${input.runName}') and tag '${TAG.runName}' ('${tagName}') were given with different values`);
+    }
+    const runName = validateRunName(input.runName || tagName || generateRunName());
+    tags.set(TAG.runName, runName);
+    const runId = newRunId();
+    const userId = input.userId || tags.get(TAG.user) || actor.userId;
+    return this.store.createRun(
+      {
+        runId,
+        experimentId: experiment.experimentId,
+        runName,
+        userId,
+        // MLflow stores 0 when the client sends no start time; we record when the server saw it instead.
+        startTime: input.startTime ?? this.clock.now(),
+        artifactUri: `${experiment.artifactLocation.replace(/\/+$/, '')}/${runId}/artifacts`,
+        tags: [...tags].map(([key, value]) => ({ key, value })),
+      },
+      input.idempotencyKey ? { scope: `run:${experiment.experimentId}`, key: input.idempotencyKey } : undefined,
+    );
+  }
+
+  async get(actor: Actor, runId: string): Promise<Run> {
+    const run = orThrow(await this.store.getRun(runId), () => notFound(`Run with id=${runId}`));
+    await this.access.require(actor, 'READ', { kind: 'experiment', id: run.info.experimentId });
+    return run;
+  }
+
+  async update(actor: Actor, runId: string, input: UpdateRunInput): Promise<RunInfo> {
+    await this.activeRun(actor, runId);
+    const runName = input.runName ? validateRunName(input.runName) : undefined;
+    await this.store.updateRun(runId, { status: input.status, endTime: input.endTime, runName });
+    return orThrow(await this.store.getRunInfo(runId), () => notFound(`Run with id=${runId}`));
+  }
+
+  async delete(actor: Actor, runId: string): Promise<void> {
+    const info = await this.info(runId);
+    await this.access.require(actor, 'EDIT', { kind: 'experiment', id: info.experimentId });
+    await this.store.setRunLifecycle(runId, 'deleted', this.clock.now());
+  }
+
+  async restore(actor: Actor, runId: string): Promise<void> {
+    const info = await this.info(runId);
+    await this.access.require(actor, 'EDIT', { kind: 'experiment', id: info.experimentId });
+    await this.store.setRunLifecycle(runId, 'active', this.clock.now());
+  }
+
+  /** All of it or none of it; a `mlflow.runName` tag renames the run in the same transaction. */
+  async logBatch(actor: Actor, runId: string, batch: Batch): Promise<void> {
+    const normalized = normalizeBatch(batch);
+    await this.activeRun(actor, runId);
+    const rename = normalized.tags.find((t) => t.key === TAG.runName)?.value;
+    await this.store.logBatch(runId, normalized, rename === undefined ? undefined : validateRunName(rename));
+  }
+
+  logMetric(actor: Actor, runId: string, metric: Metric): Promise<void> {
+    return this.logBatch(actor, runId, { metrics: [metric], params: [], tags: [] });
+  }
+
+  logParam(actor: Actor, runId: string, param: KeyValue): Promise<void> {
+    return this.logBatch(actor, runId, { metrics: [], params: [param], tags: [] });
+  }
+
+  setTag(actor: Actor, runId: string, tag: KeyValue): Promise<void> {
+    return this.logBatch(actor, runId, { metrics: [], params: [], tags: [tag] });
+  }
+
+  async deleteTag(actor: Actor, runId: string, key: string): Promise<void> {
+    await this.activeRun(actor, runId);
+    if (!(await this.store.deleteTag(runId, key))) throw notFound(`No tag with name: ${key} in run with id ${runId}`);
+  }
+
+  async logInputs(actor: Actor, runId: string, inputs: readonly DatasetInput[]): Promise<void> {
+    const info = await this.activeRun(actor, runId);
+    for (const input of inputs) input.tags.forEach(normalizeTag);
+    await this.store.logInputs(runId, info.experimentId, inputs);
+  }
+
+  async search(actor: Actor, input: SearchRunsInput): Promise<Page<Run>> {
+    for (const id of input.experimentIds) await this.access.require(actor, 'READ', { kind: 'experiment', id });
+    const { filter, orderBy } = parseRunSearch(input.filter, input.orderBy);
+    return this.store.searchRuns({
+      experimentIds: input.experimentIds,
+      filter,
+      orderBy,
+      viewType: input.viewType ?? 'ACTIVE_ONLY',
+      maxResults: checkMaxResults(input.maxResults),
+      offset: decodePageToken(input.pageToken),
+    });
+  }
+
+  async metricHistory(actor: Actor, input: HistoryInput): Promise<Page<Metric>> {
+    validateKey('metric', input.key);
+    await this.access.require(actor, 'READ', { kind: 'experiment', id: (await this.info(input.runId)).experimentId });
+    return this.store.getMetricHistory(input.runId, input.key, {
+      maxResults: checkMaxResults(input.maxResults, { fallback: 25_000, max: HISTORY_MAX_RESULTS }),
+      offset: decodePageToken(input.pageToken),
+    });
+  }
+
+  async metricHistoryBulkInterval(actor: Actor, input: BulkIntervalInput): Promise<MetricWithRun[]> {
+    if (input.runIds.length === 0) throw invalid("'run_ids' must contain at least one run id");
+    if (input.runIds.length > BULK_MAX_RUNS) throw invalid(`'run_ids' may contain at most ${BULK_MAX_RUNS} run ids, got ${input.runIds.length}`);
+    validateKey('metric', input.key);
+    if (input.startStep !== undefined && input.endStep !== undefined && input.startStep > input.endStep) {
+      throw invalid(`'end_step' (${input.endStep}) must be at least 'start_step' (${input.startStep})`);
+    }
+    if ((input.startStep === undefined) !== (input.endStep === undefined)) {
+      throw invalid("'start_step' and 'end_step' must be given together");
+    }
+    for (const runId of input.runIds) {
+      await this.access.require(actor, 'READ', { kind: 'experiment', id: (await this.info(runId)).experimentId });
+    }
+    const stepsPerRun = checkMaxResults(input.maxResults, { fallback: BULK_DEFAULT_POINTS, max: BULK_MAX_POINTS });
+    return this.store.getMetricHistoryBulkInterval(input.runIds, input.key, { startStep: input.startStep, endStep: input.endStep, stepsPerRun });
+  }
+
+  private async info(runId: string): Promise<RunInfo> {
+    return orThrow(await this.store.getRunInfo(runId), () => notFound(`Run with id=${runId}`));
+  }
+
+  private async activeRun(actor: Actor, runId: string): Promise<RunInfo> {
+    const info = await this.info(runId);
+    await this.access.require(actor, 'EDIT', { kind: 'experiment', id: info.experimentId });
+    if (info.lifecycleStage !== 'active') throw invalidState(`The run ${runId} must be in the 'active' state. Current state is ${info.lifecycleStage}.`);
+    return info;
+  }
+}

@@ -1,0 +1,76 @@
+import type { Comparison, OrderClause } from './search-filter.js';
+import type {
+  Batch, DatasetInput, Experiment, LifecycleStage, Metric, MetricWithRun, Page, Run, RunInfo, RunStatus, ViewType, KeyValue,
+} from './types.js';
+
+export interface NewExperiment {
+  readonly name: string;
+  /** Given by the client, or derived from the new id when absent. */
+  readonly artifactLocation: string | ((experimentId: string) => string);
+  readonly tags: readonly KeyValue[];
+  readonly now: number;
+}
+
+export interface NewRun {
+  readonly runId: string;
+  readonly experimentId: string;
+  readonly runName: string;
+  readonly userId: string;
+  readonly startTime: number;
+  readonly artifactUri: string;
+  readonly tags: readonly KeyValue[];
+}
+
+export interface ExperimentQuery {
+  readonly viewType: ViewType;
+  readonly filter: readonly Comparison[];
+  readonly orderBy: readonly OrderClause[];
+  readonly maxResults: number;
+  readonly offset: number;
+}
+
+export interface RunQuery {
+  readonly experimentIds: readonly string[];
+  readonly filter: readonly Comparison[];
+  readonly orderBy: readonly OrderClause[];
+  readonly viewType: ViewType;
+  readonly maxResults: number;
+  readonly offset: number;
+}
+
+export interface IdempotencyKey {
+  readonly scope: string;
+  readonly key: string;
+}
+
+export interface TrackingStore {
+  createExperiment(e: NewExperiment): Promise<string>;
+  getExperiment(experimentId: string): Promise<Experiment | undefined>;
+  getExperimentByName(name: string): Promise<Experiment | undefined>;
+  searchExperiments(q: ExperimentQuery): Promise<Page<Experiment>>;
+  renameExperiment(experimentId: string, name: string, now: number): Promise<void>;
+  /** Deleting an experiment deletes its runs; restoring restores them. */
+  setExperimentLifecycle(experimentId: string, stage: LifecycleStage, now: number): Promise<void>;
+  setExperimentTag(experimentId: string, tag: KeyValue): Promise<void>;
+  deleteExperimentTag(experimentId: string, key: string): Promise<boolean>;
+
+  /** With an idempotency key, a retried create returns the run the first attempt made. */
+  createRun(r: NewRun, idempotency?: IdempotencyKey): Promise<RunInfo>;
+  getRunInfo(runId: string): Promise<RunInfo | undefined>;
+  getRun(runId: string): Promise<Run | undefined>;
+  updateRun(runId: string, update: { status?: RunStatus; endTime?: number; runName?: string }): Promise<void>;
+  setRunLifecycle(runId: string, stage: LifecycleStage, now: number): Promise<void>;
+  /**
+   * All of the batch or none of it. A param already stored with another value rejects the whole batch
+   * with INVALID_PARAMETER_VALUE; `runName` renames the run in the same transaction.
+   */
+  logBatch(runId: string, batch: Batch, runName?: string): Promise<void>;
+  deleteTag(runId: string, key: string): Promise<boolean>;
+  logInputs(runId: string, experimentId: string, inputs: readonly DatasetInput[]): Promise<void>;
+  searchRuns(q: RunQuery): Promise<Page<Run>>;
+  getMetricHistory(runId: string, key: string, page: { maxResults: number; offset: number }): Promise<Page<Metric>>;
+  /** The metric of each run at up to `stepsPerRun` steps spread evenly over [startStep, endStep], ends included. */
+  getMetricHistoryBulkInterval(
+    runIds: readonly string[], key: string, range: { startStep?: number; endStep?: number; stepsPerRun: number },
+  ): Promise<MetricWithRun[]>;
+}

@@ -1,0 +1,91 @@
+/** Tracking domain: experiments, runs and what is logged to them. Ids are strings at every boundary. */
+export type LifecycleStage = 'active' | 'deleted';
+export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export interface KeyValue {
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface Experiment {
+  readonly experimentId: string;
+  readonly name: string;
+  readonly artifactLocation: string;
+  readonly lifecycleStage: LifecycleStage;
+  readonly creationTime: number;
+  readonly lastUpdateTime: number;
+  readonly tags: readonly KeyValue[];
+}
+
+export interface RunInfo {
+  readonly runId: string;
+  readonly runName: string;
+  readonly experimentId: string;
+  readonly userId: string;
+  readonly status: RunStatus;
+  readonly startTime: number;
+  readonly endTime: number | null;
+  readonly artifactUri: string;
+  readonly lifecycleStage: LifecycleStage;
+}
+
+export interface Metric {
+  readonly key: string;
+  /** NaN and ±Infinity are allowed; ±Infinity is stored as ±Number.MAX_VALUE, as MLflow does. */
+  readonly value: number;
+  readonly timestamp: number;
+  readonly step: number;
+}
+
+export interface Dataset {
+  readonly name: string;
+  readonly digest: string;
+  readonly sourceType: string;
+  readonly source: string;
+  readonly schema?: string;
+  readonly profile?: string;
+}
+
+export interface DatasetInput {
+  readonly dataset: Dataset;
+  readonly tags: readonly KeyValue[];
+}
+
+export interface Run {
+  readonly info: RunInfo;
+  readonly data: {
+    /** The latest value of each metric: highest step, then latest timestamp. */
+    readonly metrics: readonly Metric[];
+    readonly params: readonly KeyValue[];
+    readonly tags: readonly KeyValue[];
+  };
+  readonly inputs: readonly DatasetInput[];
+}
+
+export interface Batch {
+  readonly metrics: readonly Metric[];
+  readonly params: readonly KeyValue[];
+  readonly tags: readonly KeyValue[];
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  /** Offset of the next page; absent on the last page. */
+  readonly nextOffset?: number;
+}
+
+export interface MetricWithRun extends Metric {
+  readonly runId: string;
+}
+
+/** MLflow's reserved tags that the platform reads or fills. */
+export const TAG = {
+  runName: 'mlflow.runName',
+  user: 'mlflow.user',
+  sourceName: 'mlflow.source.name',
+  sourceType: 'mlflow.source.type',
+  gitCommit: 'mlflow.source.git.commit',
+  datasetContext: 'mlflow.data.context',
+} as const;

@@ -1,0 +1,543 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { alreadyExists, invalid } from '../../core/errors.js';
+import type {
+  ExperimentQuery, IdempotencyKey, NewExperiment, NewRun, RunQuery, TrackingStore,
+} from '../../domain/tracking/tracking.store.js';
+import type {
+  Batch, DatasetInput, Experiment, KeyValue, LifecycleStage, Metric, MetricWithRun, Page, Run, RunInfo, RunStatus,
+} from '../../domain/tracking/types.js';
+import { isUniqueViolation, translateBusy, type DatabaseHandle } from '../db.js';
+import type { Database, ExperimentsTable, MetricsTable } from '../schema.js';
+import { orderClauses, whereClause, type EntityColumns, type Sql } from './run-search.sql.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+type RunRow = Omit<Database['runs'], never>;
+type ExperimentRow = { [K in keyof ExperimentsTable]: K extends 'experiment_id' ? number : ExperimentsTable[K] };
+
+/** Rows per INSERT: 6 columns × 1000 stays far below SQLite's and PostgreSQL's bound-parameter limits. */
+const INSERT_CHUNK = 1000;
+
+const RUN_ATTRIBUTES: Record<string, string> = {
+  run_id: 'run_uuid', run_name: 'name', status: 'status', user_id: 'user_id', artifact_uri: 'artifact_uri',
+  lifecycle_stage: 'lifecycle_stage', start_time: 'start_time', created: 'start_time', Created: 'start_time',
+  end_time: 'end_time', experiment_id: 'experiment_id',
+};
+const EXPERIMENT_ATTRIBUTES: Record<string, string> = {
+  name: 'name', experiment_id: 'experiment_id', creation_time: 'creation_time', last_update_time: 'last_update_time',
+  artifact_location: 'artifact_location', lifecycle_stage: 'lifecycle_stage',
+};
+
+const runColumns: EntityColumns = {
+  id: sql.ref('r.run_uuid'),
+  tagTable: 'tags',
+  tagOwner: 'run_uuid',
+  attribute: (key) => column('r', RUN_ATTRIBUTES, key, 'run'),
+};
+const experimentColumns: EntityColumns = {
+  id: sql.ref('e.experiment_id'),
+  tagTable: 'experiment_tags',
+  tagOwner: 'experiment_id',
+  attribute: (key) => column('e', EXPERIMENT_ATTRIBUTES, key, 'experiment'),
+};
+
+function column(alias: string, table: Record<string, string>, key: string, what: string): Sql {
+  const col = table[key];
+  if (!col) throw invalid(`Invalid attribute key '${key}' for ${what} search; valid keys: ${Object.keys(table).join(', ')}`);
+  return sql.ref(`${alias}.${col}`);
+}
+
+const stageFilter = (view: ExperimentQuery['viewType']): LifecycleStage[] =>
+  view === 'ALL' ? ['active', 'deleted'] : view === 'DELETED_ONLY' ? ['deleted'] : ['active'];
+
+function toMetricRow(runId: string, m: Metric): MetricsTable {
+  const isNan = Number.isNaN(m.value);
+  const value = isNan ? 0 : m.value === Infinity ? Number.MAX_VALUE : m.value === -Infinity ? -Number.MAX_VALUE : m.value;
+  return { run_uuid: runId, key: m.key, value, timestamp: m.timestamp, step: m.step, is_nan: isNan ? 1 : 0 };
+}
+
+function fromMetricRow(r: { key: string; value: number; timestamp: number; step: number; is_nan: number }): Metric {
+  return { key: r.key, value: r.is_nan ? NaN : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) };
+}
+
+/** MLflow's notion of "latest": highest step, then latest timestamp, then largest value. */
+function isLater(a: MetricsTable, b: MetricsTable): boolean {
+  if (a.step !== b.step) return a.step > b.step;
+  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
+  return a.value > b.value;
+}
+
+function toRunInfo(r: RunRow): RunInfo {
+  return {
+    runId: r.run_uuid,
+    runName: r.name,
+    experimentId: String(r.experiment_id),
+    userId: r.user_id,
+    status: r.status as RunStatus,
+    startTime: Number(r.start_time),
+    endTime: r.end_time === null ? null : Number(r.end_time),
+    artifactUri: r.artifact_uri,
+    lifecycleStage: r.lifecycle_stage as LifecycleStage,
+  };
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Experiment ids are integers in the database; anything else names no experiment. */
+function experimentKey(id: string): number | undefined {
+  return /^\d{1,15}$/.test(id) ? Number(id) : undefined;
+}
+
+export class SqlTrackingStore implements TrackingStore {
+  private readonly db: Kysely<Database>;
+
+  constructor(handle: DatabaseHandle) {
+    this.db = handle.db;
+  }
+
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw translateBusy(err);
+    }
+  }
+
+  async createExperiment(e: NewExperiment): Promise<string> {
+    return this.guard(async () => {
+      try {
+        return await this.db.transaction().execute(async (trx) => {
+          const row = await trx
+            .insertInto('experiments')
+            .values({
+              name: e.name,
+              artifact_location: typeof e.artifactLocation === 'string' ? e.artifactLocation : '',
+              lifecycle_stage: 'active',
+              creation_time: e.now,
+              last_update_time: e.now,
+            })
+            .returning('experiment_id')
+            .executeTakeFirstOrThrow();
+          const id = String(row.experiment_id);
+          if (typeof e.artifactLocation === 'function') {
+            await trx.updateTable('experiments').set({ artifact_location: e.artifactLocation(id) }).where('experiment_id', '=', Number(id)).execute();
+          }
+          if (e.tags.length > 0) {
+            await trx.insertInto('experiment_tags').values(e.tags.map((t) => ({ experiment_id: Number(id), key: t.key, value: t.value }))).execute();
+          }
+          return id;
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) {
+          const existing = await this.getExperimentByName(e.name);
+          if (existing?.lifecycleStage === 'deleted') {
+            throw alreadyExists(`Experiment '${e.name}' (in deleted state; restore it or choose another name)`);
+          }
+          throw alreadyExists(`Experiment '${e.name}'`);
+        }
+        throw err;
+      }
+    });
+  }
+
+  async getExperiment(experimentId: string): Promise<Experiment | undefined> {
+    const id = experimentKey(experimentId);
+    if (id === undefined) return undefined;
+    const row = await this.db.selectFrom('experiments').selectAll().where('experiment_id', '=', id).executeTakeFirst();
+    return row ? (await this.withTags([row]))[0] : undefined;
+  }
+
+  async getExperimentByName(name: string): Promise<Experiment | undefined> {
+    const row = await this.db.selectFrom('experiments').selectAll().where('name', '=', name).executeTakeFirst();
+    return row ? (await this.withTags([row]))[0] : undefined;
+  }
+
+  private async withTags(rows: ExperimentRow[]): Promise<Experiment[]> {
+    if (rows.length === 0) return [];
+    const tags = await this.db
+      .selectFrom('experiment_tags')
+      .select(['experiment_id', 'key', 'value'])
+      .where('experiment_id', 'in', rows.map((r) => r.experiment_id))
+      .orderBy('key')
+      .execute();
+    const byExperiment = new Map<number, KeyValue[]>();
+    for (const t of tags) {
+      const list = byExperiment.get(Number(t.experiment_id)) ?? [];
+      list.push({ key: t.key, value: t.value });
+      byExperiment.set(Number(t.experiment_id), list);
+    }
+    return rows.map((r) => ({
+      experimentId: String(r.experiment_id),
+      name: r.name,
+      artifactLocation: r.artifact_location,
+      lifecycleStage: r.lifecycle_stage as LifecycleStage,
+      creationTime: Number(r.creation_time),
+      lastUpdateTime: Number(r.last_update_time),
+      tags: byExperiment.get(Number(r.experiment_id)) ?? [],
+    }));
+  }
+
+  async searchExperiments(q: ExperimentQuery): Promise<Page<Experiment>> {
+    const { joins, order } = orderClauses(q.orderBy, experimentColumns);
+    order.push(sql`e.creation_time desc`, sql`e.experiment_id asc`);
+    const stages = sql.join(stageFilter(q.viewType).map((s) => sql`${s}`));
+    const result = await sql<ExperimentRow>`
+      select e.* from experiments e ${joins}
+      where e.lifecycle_stage in (${stages}) and ${whereClause(q.filter, experimentColumns)}
+      order by ${sql.join(order)}
+      limit ${q.maxResults + 1} offset ${q.offset}`.execute(this.db);
+    const rows = result.rows.slice(0, q.maxResults);
+    const items = await this.withTags(rows);
+    return result.rows.length > q.maxResults ? { items, nextOffset: q.offset + q.maxResults } : { items };
+  }
+
+  async renameExperiment(experimentId: string, name: string, now: number): Promise<void> {
+    await this.guard(async () => {
+      try {
+        await this.db.updateTable('experiments').set({ name, last_update_time: now }).where('experiment_id', '=', Number(experimentId)).execute();
+      } catch (err) {
+        if (isUniqueViolation(err)) throw alreadyExists(`Experiment '${name}'`);
+        throw err;
+      }
+    });
+  }
+
+  async setExperimentLifecycle(experimentId: string, stage: LifecycleStage, now: number): Promise<void> {
+    await this.guard(() =>
+      this.db.transaction().execute(async (trx) => {
+        const id = Number(experimentId);
+        await trx.updateTable('experiments').set({ lifecycle_stage: stage, last_update_time: now }).where('experiment_id', '=', id).execute();
+        await trx
+          .updateTable('runs')
+          .set({ lifecycle_stage: stage, deleted_time: stage === 'deleted' ? now : null })
+          .where('experiment_id', '=', id)
+          .execute();
+      }),
+    );
+  }
+
+  async setExperimentTag(experimentId: string, tag: KeyValue): Promise<void> {
+    await this.guard(() =>
+      this.db
+        .insertInto('experiment_tags')
+        .values({ experiment_id: Number(experimentId), key: tag.key, value: tag.value })
+        .onConflict((oc) => oc.columns(['experiment_id', 'key']).doUpdateSet({ value: tag.value }))
+        .execute(),
+    );
+  }
+
+  async deleteExperimentTag(experimentId: string, key: string): Promise<boolean> {
+    const r = await this.guard(() =>
+      this.db.deleteFrom('experiment_tags').where('experiment_id', '=', Number(experimentId)).where('key', '=', key).executeTakeFirst(),
+    );
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async createRun(r: NewRun, idempotency?: IdempotencyKey): Promise<RunInfo> {
+    return this.guard(() =>
+      this.db.transaction().execute(async (trx) => {
+        if (idempotency) {
+          const claimed = await trx
+            .insertInto('idempotency_keys')
+            .values({ scope: idempotency.scope, key: idempotency.key, resource_id: r.runId, created_at: r.startTime })
+            .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
+            .returning('resource_id')
+            .executeTakeFirst();
+          if (!claimed) {
+            const prior = await trx
+              .selectFrom('idempotency_keys')
+              .select('resource_id')
+              .where('scope', '=', idempotency.scope)
+              .where('key', '=', idempotency.key)
+              .executeTakeFirstOrThrow();
+            const run = await trx.selectFrom('runs').selectAll().where('run_uuid', '=', prior.resource_id).executeTakeFirst();
+            if (run) return toRunInfo(run);
+          }
+        }
+        const row: RunRow = {
+          run_uuid: r.runId,
+          experiment_id: Number(r.experimentId),
+          name: r.runName,
+          user_id: r.userId,
+          status: 'RUNNING',
+          start_time: r.startTime,
+          end_time: null,
+          lifecycle_stage: 'active',
+          artifact_uri: r.artifactUri,
+          deleted_time: null,
+        };
+        await trx.insertInto('runs').values(row).execute();
+        if (r.tags.length > 0) await trx.insertInto('tags').values(r.tags.map((t) => ({ run_uuid: r.runId, ...t }))).execute();
+        return toRunInfo(row);
+      }),
+    );
+  }
+
+  async getRunInfo(runId: string): Promise<RunInfo | undefined> {
+    const row = await this.db.selectFrom('runs').selectAll().where('run_uuid', '=', runId).executeTakeFirst();
+    return row ? toRunInfo(row) : undefined;
+  }
+
+  async getRun(runId: string): Promise<Run | undefined> {
+    const row = await this.db.selectFrom('runs').selectAll().where('run_uuid', '=', runId).executeTakeFirst();
+    if (!row) return undefined;
+    return (await this.hydrate([row]))[0];
+  }
+
+  /** Loads everything shown with a page of runs in five queries, whatever the page size. */
+  private async hydrate(rows: RunRow[]): Promise<Run[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.run_uuid);
+    const [params, tags, metrics, inputs] = await Promise.all([
+      this.db.selectFrom('params').select(['run_uuid', 'key', 'value']).where('run_uuid', 'in', ids).orderBy('key').execute(),
+      this.db.selectFrom('tags').select(['run_uuid', 'key', 'value']).where('run_uuid', 'in', ids).orderBy('key').execute(),
+      this.db.selectFrom('latest_metrics').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
+      this.db
+        .selectFrom('run_inputs')
+        .innerJoin('datasets', 'datasets.dataset_uuid', 'run_inputs.dataset_uuid')
+        .select(['run_inputs.run_uuid', 'run_inputs.tags', 'datasets.name', 'datasets.digest', 'datasets.source_type', 'datasets.source', 'datasets.schema', 'datasets.profile'])
+        .where('run_inputs.run_uuid', 'in', ids)
+        .orderBy('datasets.name')
+        .execute(),
+    ]);
+    const group = <T extends { run_uuid: string }, U>(list: T[], map: (x: T) => U) => {
+      const m = new Map<string, U[]>();
+      for (const x of list) {
+        const arr = m.get(x.run_uuid);
+        if (arr) arr.push(map(x));
+        else m.set(x.run_uuid, [map(x)]);
+      }
+      return m;
+    };
+    const kv = (x: { key: string; value: string }) => ({ key: x.key, value: x.value });
+    const paramsBy = group(params, kv);
+    const tagsBy = group(tags, kv);
+    const metricsBy = group(metrics, fromMetricRow);
+    const inputsBy = group(inputs, (i): DatasetInput => ({
+      dataset: {
+        name: i.name, digest: i.digest, sourceType: i.source_type, source: i.source,
+        ...(i.schema !== null ? { schema: i.schema } : {}), ...(i.profile !== null ? { profile: i.profile } : {}),
+      },
+      tags: JSON.parse(i.tags) as KeyValue[],
+    }));
+    return rows.map((r) => ({
+      info: toRunInfo(r),
+      data: { metrics: metricsBy.get(r.run_uuid) ?? [], params: paramsBy.get(r.run_uuid) ?? [], tags: tagsBy.get(r.run_uuid) ?? [] },
+      inputs: inputsBy.get(r.run_uuid) ?? [],
+    }));
+  }
+
+  async updateRun(runId: string, update: { status?: RunStatus; endTime?: number; runName?: string }): Promise<void> {
+    await this.guard(() =>
+      this.db.transaction().execute(async (trx) => {
+        const set: Partial<RunRow> = {};
+        if (update.status !== undefined) set.status = update.status;
+        if (update.endTime !== undefined) set.end_time = update.endTime;
+        if (Object.keys(set).length > 0) await trx.updateTable('runs').set(set).where('run_uuid', '=', runId).execute();
+        if (update.runName !== undefined) await this.rename(trx, runId, update.runName);
+      }),
+    );
+  }
+
+  /** The run name lives in the run row and, as MLflow keeps it, in the `mlflow.runName` tag. */
+  private async rename(trx: Db, runId: string, runName: string): Promise<void> {
+    await trx.updateTable('runs').set({ name: runName }).where('run_uuid', '=', runId).execute();
+    await trx
+      .insertInto('tags')
+      .values({ run_uuid: runId, key: 'mlflow.runName', value: runName })
+      .onConflict((oc) => oc.columns(['run_uuid', 'key']).doUpdateSet({ value: runName }))
+      .execute();
+  }
+
+  async setRunLifecycle(runId: string, stage: LifecycleStage, now: number): Promise<void> {
+    await this.guard(() =>
+      this.db
+        .updateTable('runs')
+        .set({ lifecycle_stage: stage, deleted_time: stage === 'deleted' ? now : null })
+        .where('run_uuid', '=', runId)
+        .execute(),
+    );
+  }
+
+  async logBatch(runId: string, batch: Batch, runName?: string): Promise<void> {
+    await this.guard(() =>
+      this.db.transaction().execute(async (trx) => {
+        await this.insertParams(trx, runId, batch.params);
+        if (batch.tags.length > 0) {
+          await trx
+            .insertInto('tags')
+            .values(batch.tags.map((t) => ({ run_uuid: runId, key: t.key, value: t.value })))
+            .onConflict((oc) => oc.columns(['run_uuid', 'key']).doUpdateSet({ value: (eb) => eb.ref('excluded.value') }))
+            .execute();
+        }
+        if (batch.metrics.length > 0) await this.insertMetrics(trx, runId, batch.metrics);
+        if (runName !== undefined) await this.rename(trx, runId, runName);
+      }),
+    );
+  }
+
+  /**
+   * Params are immutable. Insert-if-absent, then compare what was already there: under concurrency the
+   * losing writer sees the winner's committed row and fails, instead of silently keeping the other value.
+   */
+  private async insertParams(trx: Db, runId: string, params: readonly KeyValue[]): Promise<void> {
+    if (params.length === 0) return;
+    const inserted = await trx
+      .insertInto('params')
+      .values(params.map((p) => ({ run_uuid: runId, key: p.key, value: p.value })))
+      .onConflict((oc) => oc.columns(['run_uuid', 'key']).doNothing())
+      .returning('key')
+      .execute();
+    if (inserted.length === params.length) return;
+    const fresh = new Set(inserted.map((r) => r.key));
+    const existingKeys = params.filter((p) => !fresh.has(p.key)).map((p) => p.key);
+    const existing = await trx.selectFrom('params').select(['key', 'value']).where('run_uuid', '=', runId).where('key', 'in', existingKeys).execute();
+    const stored = new Map(existing.map((r) => [r.key, r.value]));
+    for (const p of params) {
+      const old = stored.get(p.key);
+      if (old !== undefined && old !== p.value) {
+        throw invalid(
+          `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${old}' for run ID='${runId}'. Attempted logging new value '${p.value}'.`,
+        );
+      }
+    }
+  }
+
+  private async insertMetrics(trx: Db, runId: string, metrics: readonly Metric[]): Promise<void> {
+    const rows = metrics.map((m) => toMetricRow(runId, m));
+    for (const chunk of chunks(rows, INSERT_CHUNK)) await trx.insertInto('metrics').values(chunk).execute();
+    const latest = new Map<string, MetricsTable>();
+    for (const row of rows) {
+      const cur = latest.get(row.key);
+      if (!cur || isLater(row, cur)) latest.set(row.key, row);
+    }
+    await trx
+      .insertInto('latest_metrics')
+      .values([...latest.values()])
+      .onConflict((oc) =>
+        oc
+          .columns(['run_uuid', 'key'])
+          .doUpdateSet({
+            value: (eb) => eb.ref('excluded.value'),
+            timestamp: (eb) => eb.ref('excluded.timestamp'),
+            step: (eb) => eb.ref('excluded.step'),
+            is_nan: (eb) => eb.ref('excluded.is_nan'),
+          })
+          .where(sql<boolean>`excluded.step > latest_metrics.step
+            or (excluded.step = latest_metrics.step and excluded.timestamp > latest_metrics.timestamp)
+            or (excluded.step = latest_metrics.step and excluded.timestamp = latest_metrics.timestamp and excluded.value > latest_metrics.value)`),
+      )
+      .execute();
+  }
+
+  async deleteTag(runId: string, key: string): Promise<boolean> {
+    const r = await this.guard(() => this.db.deleteFrom('tags').where('run_uuid', '=', runId).where('key', '=', key).executeTakeFirst());
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async logInputs(runId: string, experimentId: string, inputs: readonly DatasetInput[]): Promise<void> {
+    if (inputs.length === 0) return;
+    await this.guard(() =>
+      this.db.transaction().execute(async (trx) => {
+        for (const input of inputs) {
+          const d = input.dataset;
+          await trx
+            .insertInto('datasets')
+            .values({
+              dataset_uuid: randomUUID(), experiment_id: Number(experimentId), name: d.name, digest: d.digest,
+              source_type: d.sourceType, source: d.source, schema: d.schema ?? null, profile: d.profile ?? null,
+            })
+            .onConflict((oc) => oc.columns(['experiment_id', 'name', 'digest']).doNothing())
+            .execute();
+          const { dataset_uuid } = await trx
+            .selectFrom('datasets')
+            .select('dataset_uuid')
+            .where('experiment_id', '=', Number(experimentId))
+            .where('name', '=', d.name)
+            .where('digest', '=', d.digest)
+            .executeTakeFirstOrThrow();
+          await trx
+            .insertInto('run_inputs')
+            .values({ run_uuid: runId, dataset_uuid, tags: JSON.stringify(input.tags) })
+            .onConflict((oc) => oc.columns(['run_uuid', 'dataset_uuid']).doUpdateSet({ tags: JSON.stringify(input.tags) }))
+            .execute();
+        }
+      }),
+    );
+  }
+
+  async searchRuns(q: RunQuery): Promise<Page<Run>> {
+    const experimentIds = q.experimentIds.map(experimentKey).filter((id): id is number => id !== undefined);
+    if (experimentIds.length === 0) return { items: [] };
+    const { joins, order } = orderClauses(q.orderBy, runColumns);
+    order.push(sql`r.start_time desc`, sql`r.run_uuid asc`);
+    const stages = sql.join(stageFilter(q.viewType).map((s) => sql`${s}`));
+    const result = await sql<RunRow>`
+      select r.* from runs r ${joins}
+      where r.experiment_id in (${sql.join(experimentIds.map((id) => sql`${id}`))})
+        and r.lifecycle_stage in (${stages})
+        and ${whereClause(q.filter, runColumns)}
+      order by ${sql.join(order)}
+      limit ${q.maxResults + 1} offset ${q.offset}`.execute(this.db);
+    const items = await this.hydrate(result.rows.slice(0, q.maxResults));
+    return result.rows.length > q.maxResults ? { items, nextOffset: q.offset + q.maxResults } : { items };
+  }
+
+  async getMetricHistory(runId: string, key: string, page: { maxResults: number; offset: number }): Promise<Page<Metric>> {
+    const rows = await this.db
+      .selectFrom('metrics')
+      .select(['key', 'value', 'timestamp', 'step', 'is_nan'])
+      .where('run_uuid', '=', runId)
+      .where('key', '=', key)
+      .orderBy('timestamp')
+      .orderBy('step')
+      .orderBy('value')
+      .limit(page.maxResults + 1)
+      .offset(page.offset)
+      .execute();
+    const items = rows.slice(0, page.maxResults).map(fromMetricRow);
+    return rows.length > page.maxResults ? { items, nextOffset: page.offset + page.maxResults } : { items };
+  }
+
+  async getMetricHistoryBulkInterval(
+    runIds: readonly string[], key: string, range: { startStep?: number; endStep?: number; stepsPerRun: number },
+  ): Promise<MetricWithRun[]> {
+    const out: MetricWithRun[] = [];
+    for (const runId of runIds) {
+      let stepsQuery = this.db.selectFrom('metrics').select('step').distinct().where('run_uuid', '=', runId).where('key', '=', key);
+      if (range.startStep !== undefined) stepsQuery = stepsQuery.where('step', '>=', range.startStep);
+      if (range.endStep !== undefined) stepsQuery = stepsQuery.where('step', '<=', range.endStep);
+      const steps = (await stepsQuery.orderBy('step').execute()).map((r) => Number(r.step));
+      const chosen = sampleEvenly(steps, range.stepsPerRun);
+      if (chosen.length === 0) continue;
+      for (const part of chunks(chosen, INSERT_CHUNK)) {
+        const rows = await this.db
+          .selectFrom('metrics')
+          .select(['key', 'value', 'timestamp', 'step', 'is_nan'])
+          .where('run_uuid', '=', runId)
+          .where('key', '=', key)
+          .where('step', 'in', part)
+          .orderBy('step')
+          .orderBy('timestamp')
+          .orderBy('value')
+          .execute();
+        for (const r of rows) out.push({ ...fromMetricRow(r), runId });
+      }
+    }
+    return out;
+  }
+}
+
+/** Up to n items spread evenly over a sorted list, always keeping the first and the last. */
+export function sampleEvenly(sorted: readonly number[], n: number): number[] {
+  if (sorted.length <= n) return [...sorted];
+  if (n <= 1) return sorted.slice(0, n);
+  const picked = new Set<number>();
+  for (let i = 0; i < n; i++) picked.add(sorted[Math.round((i * (sorted.length - 1)) / (n - 1))]!);
+  return [...picked];
+}
+

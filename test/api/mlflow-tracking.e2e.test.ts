@@ -1,0 +1,390 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer } from '../support/server.js';
+import { jsonClient } from '../support/http.js';
+
+/**
+ * The request sequences the MLflow 3 Python client sends (see shared/MLFLOW-WIRE.md), replayed verbatim,
+ * with the response fields and types MLflow's REST documentation defines.
+ */
+let server: Awaited<ReturnType<typeof startTestServer>>;
+let api: ReturnType<typeof jsonClient>;
+const M = '/api/2.0/mlflow';
+
+beforeAll(async () => {
+  server = await startTestServer();
+  api = jsonClient(server.url);
+});
+afterAll(() => server.close());
+
+async function setExperiment(name: string): Promise<string> {
+  const missing = await api.get(`${M}/experiments/get-by-name`, { experiment_name: name });
+  if (missing.status === 200) return missing.body.experiment.experiment_id as string;
+  expect(missing.status).toBe(404);
+  expect(missing.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+  const created = await api.post(`${M}/experiments/create`, { name });
+  expect(created.status).toBe(200);
+  expect(Object.keys(created.body)).toEqual(['experiment_id']);
+  const got = await api.get(`${M}/experiments/get`, { experiment_id: created.body.experiment_id });
+  expect(got.status).toBe(200);
+  return got.body.experiment.experiment_id as string;
+}
+
+async function startRun(experimentId: string, runName?: string, startTime = Date.now()) {
+  const res = await api.post(`${M}/runs/create`, {
+    experiment_id: experimentId,
+    user_id: 'alice',
+    start_time: startTime,
+    tags: [
+      { key: 'mlflow.user', value: 'alice' },
+      { key: 'mlflow.source.name', value: 'train.py' },
+      { key: 'mlflow.source.type', value: 'LOCAL' },
+      ...(runName ? [{ key: 'mlflow.runName', value: runName }] : []),
+    ],
+    ...(runName ? { run_name: runName } : {}),
+  });
+  expect(res.status).toBe(200);
+  return res.body.run.info.run_id as string;
+}
+
+describe('MLflow client flow: set_experiment → start_run → log → end_run', () => {
+  it('serves the Default experiment with id 0 from the start', async () => {
+    const res = await api.get(`${M}/experiments/get`, { experiment_id: '0' });
+    expect(res.status).toBe(200);
+    expect(res.body.experiment).toMatchObject({ experiment_id: '0', name: 'Default', lifecycle_stage: 'active' });
+  });
+
+  it('creates an experiment the way set_experiment does, with MLflow field types', async () => {
+    const id = await setExperiment('churn-model');
+    const { body } = await api.get(`${M}/experiments/get-by-name`, { experiment_name: 'churn-model' });
+    expect(body.experiment).toEqual({
+      experiment_id: id,
+      name: 'churn-model',
+      artifact_location: `mlflow-artifacts:/${id}`,
+      lifecycle_stage: 'active',
+      creation_time: expect.any(Number),
+      last_update_time: expect.any(Number),
+    });
+    expect(await setExperiment('churn-model')).toBe(id);
+  });
+
+  it('runs a whole tracked training run and reads it back', async () => {
+    const exp = await setExperiment('flow');
+    const t0 = 1_700_000_000_000;
+    const runId = await startRun(exp, 'baseline', t0);
+    expect(runId).toMatch(/^[0-9a-f]{32}$/);
+
+    // log_params, log_metrics with step and timestamp, set_tags: all through log-batch; the client repeats run_id.
+    expect((await api.post(`${M}/runs/log-batch`, { run_id: runId, params: [{ key: 'lr', value: '0.01' }, { key: 'depth', value: '6' }], metrics: [], tags: [] })).status).toBe(200);
+    for (let step = 0; step < 3; step++) {
+      const res = await api.post(`${M}/runs/log-batch`, {
+        run_id: runId,
+        metrics: [
+          { key: 'loss', value: 1 / (step + 1), timestamp: t0 + step, step, run_id: runId },
+          { key: 'acc', value: 0.5 + step / 10, timestamp: t0 + step, step, run_id: runId },
+        ],
+        params: [],
+        tags: [],
+      });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({});
+    }
+    expect((await api.post(`${M}/runs/log-batch`, { run_id: runId, tags: [{ key: 'team', value: 'growth' }] })).status).toBe(200);
+    expect((await api.post(`${M}/runs/log-metric`, { run_id: runId, run_uuid: runId, key: 'auc', value: 0.91, timestamp: t0, step: 0 })).status).toBe(200);
+    expect((await api.post(`${M}/runs/log-parameter`, { run_id: runId, run_uuid: runId, key: 'seed', value: '42' })).status).toBe(200);
+    expect((await api.post(`${M}/runs/set-tag`, { run_id: runId, run_uuid: runId, key: 'stage', value: 'dev' })).status).toBe(200);
+
+    const ended = await api.post(`${M}/runs/update`, { run_id: runId, run_uuid: runId, status: 'FINISHED', end_time: t0 + 60_000 });
+    expect(ended.status).toBe(200);
+    expect(ended.body.run_info).toMatchObject({ run_id: runId, status: 'FINISHED', end_time: t0 + 60_000 });
+
+    const { body } = await api.get(`${M}/runs/get`, { run_id: runId, run_uuid: runId });
+    expect(body.run.info).toEqual({
+      run_id: runId, run_uuid: runId, run_name: 'baseline', experiment_id: exp, user_id: 'alice', status: 'FINISHED',
+      start_time: t0, end_time: t0 + 60_000, artifact_uri: `mlflow-artifacts:/${exp}/${runId}/artifacts`, lifecycle_stage: 'active',
+    });
+    expect(body.run.data.metrics).toEqual(expect.arrayContaining([
+      { key: 'loss', value: 1 / 3, timestamp: t0 + 2, step: 2 },
+      { key: 'acc', value: 0.7, timestamp: t0 + 2, step: 2 },
+      { key: 'auc', value: 0.91, timestamp: t0, step: 0 },
+    ]));
+    expect(body.run.data.params).toEqual(expect.arrayContaining([{ key: 'lr', value: '0.01' }, { key: 'depth', value: '6' }, { key: 'seed', value: '42' }]));
+    expect(body.run.data.tags).toEqual(expect.arrayContaining([
+      { key: 'mlflow.runName', value: 'baseline' }, { key: 'team', value: 'growth' }, { key: 'stage', value: 'dev' }, { key: 'mlflow.user', value: 'alice' },
+    ]));
+    expect(body.run.inputs).toEqual({});
+
+    const history = await api.get(`${M}/metrics/get-history`, { run_id: runId, run_uuid: runId, metric_key: 'loss', max_results: 25000 });
+    expect(history.status).toBe(200);
+    expect(history.body).toEqual({ metrics: [0, 1, 2].map((s) => ({ key: 'loss', value: 1 / (s + 1), timestamp: t0 + s, step: s })) });
+  });
+
+  it('generates a run name when the client gives none, and keeps the mlflow.runName tag in step', async () => {
+    const exp = await setExperiment('names');
+    const runId = await startRun(exp);
+    const { body } = await api.get(`${M}/runs/get`, { run_id: runId });
+    expect(body.run.info.run_name).toMatch(/^[a-z]+-[a-z]+-\d{3}$/);
+    expect(body.run.data.tags).toContainEqual({ key: 'mlflow.runName', value: body.run.info.run_name });
+    await api.post(`${M}/runs/update`, { run_id: runId, run_name: 'renamed' });
+    const after = await api.get(`${M}/runs/get`, { run_id: runId });
+    expect(after.body.run.info.run_name).toBe('renamed');
+    expect(after.body.run.data.tags).toContainEqual({ key: 'mlflow.runName', value: 'renamed' });
+  });
+
+  it('round-trips NaN and ±Infinity as MLflow encodes them', async () => {
+    const exp = await setExperiment('nan');
+    const runId = await startRun(exp);
+    await api.post(`${M}/runs/log-batch`, {
+      run_id: runId,
+      metrics: [
+        { key: 'a', value: 'NaN', timestamp: 1, step: 0 },
+        { key: 'b', value: 'Infinity', timestamp: 1, step: 0 },
+        { key: 'c', value: '-Infinity', timestamp: 1, step: 0 },
+      ],
+    });
+    const { body } = await api.get(`${M}/runs/get`, { run_id: runId });
+    const byKey = Object.fromEntries((body.run.data.metrics as { key: string; value: unknown }[]).map((m) => [m.key, m.value]));
+    // MLflow stores ±inf as ±1.7976931348623157e308 (the largest double) and returns that number.
+    expect(byKey).toEqual({ a: 'NaN', b: 1.7976931348623157e308, c: -1.7976931348623157e308 });
+  });
+});
+
+describe('search_runs: filter, order and pagination as mlflow.search_runs sends them', () => {
+  let exp: string;
+  const rows = Array.from({ length: 25 }, (_, i) => ({ acc: (i * 7) % 25 / 25, lr: i % 2 === 0 ? '0.01' : '0.1', team: i % 3 === 0 ? 'ML-core' : 'growth' }));
+  const runIds: string[] = [];
+
+  beforeAll(async () => {
+    exp = await setExperiment('search');
+    for (const [i, r] of rows.entries()) {
+      const id = await startRun(exp, `run-${i}`, 1_000 + i);
+      runIds.push(id);
+      await api.post(`${M}/runs/log-batch`, {
+        run_id: id,
+        metrics: [{ key: 'acc', value: r.acc, timestamp: 1, step: 0 }],
+        params: [{ key: 'lr', value: r.lr }],
+        tags: [{ key: 'team', value: r.team }],
+      });
+    }
+  });
+
+  const search = (body: Record<string, unknown>) => api.post(`${M}/runs/search`, { experiment_ids: [exp], run_view_type: 'ACTIVE_ONLY', ...body });
+
+  it('filters on metrics, params and tags and orders by a metric', async () => {
+    const res = await search({ filter: "metrics.acc > 0.5 and params.lr = '0.01' and tags.`team` LIKE '%core'", order_by: ['metrics.acc DESC'], max_results: 1000 });
+    expect(res.status).toBe(200);
+    const expected = rows
+      .map((r, i) => ({ ...r, i }))
+      .filter((r) => r.acc > 0.5 && r.lr === '0.01' && r.team.endsWith('core'))
+      .sort((a, b) => b.acc - a.acc)
+      .map((r) => runIds[r.i]);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(res.body.runs.map((r: { info: { run_id: string } }) => r.info.run_id)).toEqual(expected);
+    expect(res.body.next_page_token).toBeUndefined();
+  });
+
+  it('LIKE is case-sensitive and ILIKE is not', async () => {
+    const like = await search({ filter: "tags.team LIKE 'ml%'" });
+    expect(like.body.runs).toBeUndefined();
+    const ilike = await search({ filter: "tags.team ILIKE 'ml%'" });
+    expect(ilike.body.runs).toHaveLength(rows.filter((r) => r.team === 'ML-core').length);
+  });
+
+  it('pages with opaque tokens, no token on the last page, no run twice', async () => {
+    const seen: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const res = await search({ max_results: 10, order_by: ['attributes.start_time ASC'], ...(token ? { page_token: token } : {}) });
+      expect(res.status).toBe(200);
+      seen.push(...res.body.runs.map((r: { info: { run_id: string } }) => r.info.run_id));
+      token = res.body.next_page_token;
+      pages++;
+    } while (token);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(runIds);
+  });
+
+  it('rejects a malformed filter and an out-of-range max_results with 400 naming the problem', async () => {
+    const bad = await search({ filter: 'metrics.acc >> 1' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+    const tooMany = await search({ max_results: 50001 });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.message).toContain('max_results');
+    const wrongType = await search({ filter: "metrics.acc = 'high'" });
+    expect(wrongType.status).toBe(400);
+    const badToken = await search({ page_token: 'not-a-token' });
+    expect(badToken.status).toBe(400);
+  });
+});
+
+describe('bad input gets MLflow error codes and writes nothing', () => {
+  let runId: string;
+  beforeAll(async () => {
+    runId = await startRun(await setExperiment('errors'));
+    await api.post(`${M}/runs/log-parameter`, { run_id: runId, key: 'lr', value: '0.01' });
+  });
+
+  const readRun = async () => (await api.get(`${M}/runs/get`, { run_id: runId })).body.run;
+
+  it('malformed JSON → 400 INVALID_PARAMETER_VALUE', async () => {
+    const res = await api.call('POST', `${M}/runs/log-batch`, '{"run_id": ', { 'content-type': 'application/json' });
+    expect(res.status).toBe(400);
+    expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+  });
+
+  it('a POST that is not JSON → 400', async () => {
+    const res = await api.call('POST', `${M}/runs/log-batch`, 'run_id=1', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(res.status).toBe(400);
+    expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+  });
+
+  it('wrong types name the field', async () => {
+    const res = await api.post(`${M}/runs/log-metric`, { run_id: runId, key: 'x', value: 'high', timestamp: 1 });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toContain("'value'");
+    const ts = await api.post(`${M}/runs/log-batch`, { run_id: runId, metrics: [{ key: 'x', value: 1, timestamp: 'noon' }] });
+    expect(ts.status).toBe(400);
+    expect(ts.body.message).toContain('metrics.0.timestamp');
+  });
+
+  it('unknown ids → 404 RESOURCE_DOES_NOT_EXIST', async () => {
+    for (const res of [
+      await api.get(`${M}/runs/get`, { run_id: 'f'.repeat(32) }),
+      await api.get(`${M}/experiments/get`, { experiment_id: '987654' }),
+      await api.post(`${M}/runs/log-batch`, { run_id: 'f'.repeat(32), params: [{ key: 'a', value: 'b' }] }),
+      await api.post(`${M}/runs/create`, { experiment_id: '987654' }),
+    ]) {
+      expect(res.status).toBe(404);
+      expect(res.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+    }
+  });
+
+  it('an over-limit batch is rejected whole', async () => {
+    const metrics = Array.from({ length: 1001 }, (_, i) => ({ key: 'm', value: i, timestamp: i, step: i }));
+    const res = await api.post(`${M}/runs/log-batch`, { run_id: runId, metrics, params: [{ key: 'new', value: '1' }] });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/at most 1000 metrics/);
+    const run = await readRun();
+    expect(run.data.metrics).toBeUndefined();
+    expect(run.data.params).toEqual([{ key: 'lr', value: '0.01' }]);
+  });
+
+  it('a too-long key is rejected, and nothing else in that batch is written', async () => {
+    const res = await api.post(`${M}/runs/log-batch`, {
+      run_id: runId, metrics: [{ key: 'ok', value: 1, timestamp: 1 }], tags: [{ key: 'k'.repeat(251), value: 'v' }],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/exceeds the limit of 250/);
+    expect((await readRun()).data.metrics).toBeUndefined();
+  });
+
+  it('re-logging a param with the same value is fine; another value fails the whole batch', async () => {
+    expect((await api.post(`${M}/runs/log-parameter`, { run_id: runId, key: 'lr', value: '0.01' })).status).toBe(200);
+    const res = await api.post(`${M}/runs/log-batch`, {
+      run_id: runId, params: [{ key: 'lr', value: '0.5' }, { key: 'epochs', value: '3' }], metrics: [{ key: 'loss', value: 1, timestamp: 1 }],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+    expect(res.body.message).toContain("key='lr'");
+    const run = await readRun();
+    expect(run.data.params).toEqual([{ key: 'lr', value: '0.01' }]);
+    expect(run.data.metrics).toBeUndefined();
+  });
+
+  it('truncates over-long param and tag values as MLflow does', async () => {
+    const id = await startRun(await setExperiment('truncation'));
+    await api.post(`${M}/runs/log-batch`, { run_id: id, params: [{ key: 'p', value: 'x'.repeat(7000) }], tags: [{ key: 't', value: 'y'.repeat(9000) }] });
+    const { body } = await api.get(`${M}/runs/get`, { run_id: id });
+    expect(body.run.data.params[0].value).toHaveLength(6000);
+    expect(body.run.data.tags.find((t: { key: string }) => t.key === 't').value).toHaveLength(8000);
+  });
+
+  it('a duplicate experiment name → 400 RESOURCE_ALREADY_EXISTS', async () => {
+    await setExperiment('dupe');
+    const res = await api.post(`${M}/experiments/create`, { name: 'dupe' });
+    expect(res.status).toBe(400);
+    expect(res.body.error_code).toBe('RESOURCE_ALREADY_EXISTS');
+  });
+
+  it('an unknown endpoint answers in MLflow error shape', async () => {
+    const res = await api.post(`${M}/runs/frobnicate`, {});
+    expect(res.status).toBe(404);
+    expect(res.body.error_code).toBe('ENDPOINT_NOT_FOUND');
+  });
+});
+
+describe('experiments lifecycle and the ajax-api prefix', () => {
+  it('delete hides an experiment and its runs; restore brings them back', async () => {
+    const exp = await setExperiment('lifecycle');
+    const runId = await startRun(exp);
+    expect((await api.post(`${M}/experiments/delete`, { experiment_id: exp })).status).toBe(200);
+    const active = await api.post(`${M}/experiments/search`, { max_results: 1000, filter: "name = 'lifecycle'" });
+    expect(active.body.experiments).toBeUndefined();
+    const deleted = await api.post(`${M}/experiments/search`, { view_type: 'DELETED_ONLY', filter: "name = 'lifecycle'" });
+    expect(deleted.body.experiments).toHaveLength(1);
+    expect((await api.get(`${M}/runs/get`, { run_id: runId })).body.run.info.lifecycle_stage).toBe('deleted');
+    expect((await api.post(`${M}/runs/log-metric`, { run_id: runId, key: 'x', value: 1, timestamp: 1 })).status).toBe(400);
+    await api.post(`${M}/experiments/restore`, { experiment_id: exp });
+    expect((await api.get(`${M}/runs/get`, { run_id: runId })).body.run.info.lifecycle_stage).toBe('active');
+  });
+
+  it('renames and tags experiments; serves the same API under /ajax-api', async () => {
+    const exp = await setExperiment('to-rename');
+    expect((await api.post(`/ajax-api/2.0/mlflow/experiments/update`, { experiment_id: exp, new_name: 'renamed-exp' })).status).toBe(200);
+    await api.post(`${M}/experiments/set-experiment-tag`, { experiment_id: exp, key: 'owner', value: 'ml' });
+    const { body } = await api.get(`/ajax-api/2.0/mlflow/experiments/get`, { experiment_id: exp });
+    expect(body.experiment.name).toBe('renamed-exp');
+    expect(body.experiment.tags).toEqual([{ key: 'owner', value: 'ml' }]);
+    const viaGet = await api.get(`${M}/experiments/search`, { filter: "tags.owner = 'ml'", max_results: 10 });
+    expect(viaGet.body.experiments.map((e: { experiment_id: string }) => e.experiment_id)).toEqual([exp]);
+  });
+});
+
+describe('metric history paging and bulk interval', () => {
+  it('pages history in (timestamp, step) order and samples steps evenly', async () => {
+    const runId = await startRun(await setExperiment('history'));
+    const metrics = Array.from({ length: 1000 }, (_, i) => ({ key: 'loss', value: 1000 - i, timestamp: 10_000 + i, step: i }));
+    expect((await api.post(`${M}/runs/log-batch`, { run_id: runId, metrics })).status).toBe(200);
+    const first = await api.get(`${M}/metrics/get-history`, { run_id: runId, metric_key: 'loss', max_results: 600 });
+    expect(first.body.metrics).toHaveLength(600);
+    const second = await api.get(`${M}/metrics/get-history`, { run_id: runId, metric_key: 'loss', max_results: 600, page_token: first.body.next_page_token });
+    expect(second.body.metrics).toHaveLength(400);
+    expect(second.body.next_page_token).toBeUndefined();
+    expect([...first.body.metrics, ...second.body.metrics].map((m: { step: number }) => m.step)).toEqual(metrics.map((m) => m.step));
+
+    const bulk = await api.get(`${M}/metrics/get-history-bulk-interval`, { run_ids: [runId], metric_key: 'loss', max_results: 5 });
+    expect(bulk.status).toBe(200);
+    // Five steps spread evenly over 0..999, ends included: round(i * 999 / 4).
+    expect(bulk.body.metrics.map((m: { step: number }) => m.step)).toEqual([0, 250, 500, 749, 999]);
+    expect(bulk.body.metrics[0]).toEqual({ key: 'loss', value: 1000, timestamp: 10_000, step: 0, run_id: runId });
+  });
+});
+
+describe('native API and Prometheus metrics', () => {
+  it('answers health and version, and counts requests per route template', async () => {
+    expect((await api.get('/api/v1/health')).body).toEqual({ status: 'ok' });
+    expect((await api.get('/api/v1/version')).body.version).toMatch(/^\d+\.\d+\.\d+/);
+    const res = await fetch(`${server.url}/metrics`);
+    const text = await res.text();
+    expect(text).toMatch(/openexpert_http_requests_total\{method="POST",route="\/api\/2\.0\/mlflow\/runs\/log-batch",status_code="200"\} \d+/);
+    expect(text).toContain('openexpert_http_request_duration_seconds_bucket');
+  });
+
+  it('an Idempotency-Key makes a retried run create return the same run', async () => {
+    const exp = (await api.post('/api/v1/experiments', { name: 'idem' })).body.experimentId;
+    const a = await api.post('/api/v1/runs', { experimentId: exp }, { 'idempotency-key': 'k-1' });
+    const b = await api.post('/api/v1/runs', { experimentId: exp }, { 'idempotency-key': 'k-1' });
+    expect(a.status).toBe(201);
+    expect(b.body.info.runId).toBe(a.body.info.runId);
+    const all = await api.post('/api/v1/runs/search', { experimentIds: [exp] });
+    expect(all.body.items).toHaveLength(1);
+  });
+
+  it('uses 409 for conflicts and a structured error body', async () => {
+    await api.post('/api/v1/experiments', { name: 'conflict' });
+    const res = await api.post('/api/v1/experiments', { name: 'conflict' });
+    expect(res.status).toBe(409);
+    expect(res.body).toEqual({ error: { code: 'RESOURCE_ALREADY_EXISTS', message: expect.stringContaining('conflict') } });
+  });
+});

@@ -1,0 +1,20 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type ConfigFlags } from '../../src/config/config.js';
+import { startServer, type RunningServer } from '../../src/main.js';
+
+/** A real server on a free port with its own temp data directory (SQLite unless `db` is given). */
+export async function startTestServer(flags: ConfigFlags = {}): Promise<RunningServer & { home: string }> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'oe-test-'));
+  const config = loadConfig({ home, port: 0, logLevel: 'silent', ...flags }, {});
+  const server = await startServer(config);
+  return {
+    ...server,
+    home,
+    close: async () => {
+      await server.close();
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
