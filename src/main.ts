@@ -8,6 +8,10 @@ import { ExperimentService } from './domain/tracking/experiment.service.js';
 import { RunService } from './domain/tracking/run.service.js';
 import { migrate, openDatabase } from './store/db.js';
 import { SqlTrackingStore } from './store/sql/tracking.sql-store.js';
+import { SqlArtifactFilesStore, SqlLoggedModelStore } from './store/sql/artifacts.sql-store.js';
+import { openArtifactStore } from './artifacts/open-artifact-store.js';
+import { ArtifactService } from './domain/artifacts/artifact.service.js';
+import { LoggedModelService } from './domain/tracking/logged-model.service.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -25,10 +29,13 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     throw err;
   }
   const tracking = new SqlTrackingStore(database);
+  const artifactStore = openArtifactStore(config.artifactsUri, config.s3);
   const access = allowAll;
   const services = {
     experiments: new ExperimentService(tracking, access, systemClock),
     runs: new RunService(tracking, access, systemClock),
+    artifacts: new ArtifactService(artifactStore, new SqlArtifactFilesStore(database), access, systemClock),
+    loggedModels: new LoggedModelService(new SqlLoggedModelStore(database), tracking, access, systemClock),
   };
   const app = buildApp({
     config,

@@ -4,6 +4,8 @@ import { VERSION } from '../core/version.js';
 import { actorFromRequest } from './actor.js';
 import { registerMetrics } from './metrics.js';
 import { MLFLOW_STATUS, mlflowErrorBody } from './mlflow/errors.js';
+import { artifactRoutes, configureArtifactScope } from './mlflow/artifacts.routes.js';
+import { loggedModelRoutes } from './mlflow/logged-models.routes.js';
 import { trackingRoutes } from './mlflow/tracking.routes.js';
 import type { Services } from './services.js';
 import { registerSurface } from './surface.js';
@@ -36,7 +38,15 @@ export function buildApp({ config, services, checkDatabase }: AppOptions): Fasti
     prefixes: ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'],
     status: MLFLOW_STATUS,
     errorBody: mlflowErrorBody,
-    routes: trackingRoutes(services),
+    routes: [...trackingRoutes(services), ...loggedModelRoutes(services)],
+  });
+  registerSurface(app, {
+    name: 'mlflow-artifacts',
+    prefixes: ['/api/2.0/mlflow-artifacts', '/ajax-api/2.0/mlflow-artifacts'],
+    status: MLFLOW_STATUS,
+    errorBody: mlflowErrorBody,
+    routes: artifactRoutes(services),
+    configure: configureArtifactScope,
   });
   registerSurface(app, {
     name: 'v1',

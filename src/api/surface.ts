@@ -29,6 +29,8 @@ export interface Surface {
   readonly status: Record<ErrorCode, number>;
   errorBody(code: string, message: string): unknown;
   readonly routes: readonly Route[];
+  /** Scope-level set-up, e.g. content-type parsers that stream request bodies instead of buffering them. */
+  configure?(scope: FastifyInstance): void;
 }
 
 /** Fastify's own client errors (bad JSON, wrong content type, body too large) carry a 4xx statusCode. */
@@ -42,6 +44,7 @@ export function registerSurface(app: FastifyInstance, surface: Surface): void {
   for (const prefix of surface.prefixes) {
     void app.register(
       async (scope) => {
+        surface.configure?.(scope);
         scope.setErrorHandler((err, request, reply) => {
           if (isDomainError(err)) {
             return reply.status(surface.status[err.code]).send(surface.errorBody(err.code, err.message));

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
+import { Migrator, type MigrationProvider } from 'kysely/migration';
 import pg from 'pg';
 import { DomainError } from '../core/errors.js';
-import { trackingMigration } from './migrations/0001-tracking.js';
+import { migrations } from './migrations/index.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -78,10 +78,6 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', close: () => db.destroy() };
-}
-
-function migrations(dialect: Dialect): Record<string, Migration> {
-  return { '0001-tracking': trackingMigration(dialect) };
 }
 
 /** Brings the schema up to date; safe to run from several replicas at once (the migrator takes a lock). */

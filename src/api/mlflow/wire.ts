@@ -1,3 +1,4 @@
+import type { LoggedModel } from '../../domain/tracking/logged-model.js';
 import type { DatasetInput, Experiment, KeyValue, Metric, MetricWithRun, Run, RunInfo } from '../../domain/tracking/types.js';
 import { metricValueToWire } from '../wire-types.js';
 
@@ -68,5 +69,24 @@ export function runToWire(r: Run) {
     },
     inputs: list('dataset_inputs', r.inputs.map(datasetInputToWire)),
     outputs: {},
+  };
+}
+
+export function loggedModelToWire(m: LoggedModel) {
+  return {
+    info: {
+      model_id: m.modelId,
+      experiment_id: m.experimentId,
+      name: m.name,
+      creation_timestamp_ms: m.creationTime,
+      last_updated_timestamp_ms: m.lastUpdatedTime,
+      artifact_uri: m.artifactLocation,
+      status: m.status,
+      ...(m.modelType !== undefined ? { model_type: m.modelType } : {}),
+      ...(m.sourceRunId !== undefined ? { source_run_id: m.sourceRunId } : {}),
+      ...(m.statusMessage !== undefined ? { status_message: m.statusMessage } : {}),
+      ...list('tags', tags(m.tags)),
+    },
+    data: list('params', tags(m.params)),
   };
 }

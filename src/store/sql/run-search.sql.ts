@@ -41,6 +41,9 @@ export interface EntityColumns {
   /** Key-value table holding tags of the searched entity, and its foreign key column. */
   readonly tagTable: string;
   readonly tagOwner: string;
+  /** Key-value table holding params, when the entity has them (runs, logged models). */
+  readonly paramTable?: string;
+  readonly paramOwner?: string;
 }
 
 export function whereClause(filter: readonly Comparison[], cols: EntityColumns): Sql {
@@ -55,7 +58,8 @@ function condition(c: Comparison, cols: EntityColumns): Sql {
     case 'metric':
       return sql`exists (select 1 from latest_metrics m where m.run_uuid = ${cols.id} and m.key = ${c.key} and m.is_nan = 0 and ${compare(sql`m.value`, c.comparator, c.value)})`;
     case 'param':
-      return sql`exists (select 1 from params p where p.run_uuid = ${cols.id} and p.key = ${c.key} and ${compare(sql`p.value`, c.comparator, c.value)})`;
+      if (!cols.paramTable || !cols.paramOwner) throw invalid(`Params cannot be searched here ('${c.key}')`);
+      return sql`exists (select 1 from ${sql.table(cols.paramTable)} p where p.${sql.ref(cols.paramOwner)} = ${cols.id} and p.key = ${c.key} and ${compare(sql`p.value`, c.comparator, c.value)})`;
     case 'tag':
       return sql`exists (select 1 from ${sql.table(cols.tagTable)} t where t.${sql.ref(cols.tagOwner)} = ${cols.id} and t.key = ${c.key} and ${compare(sql`t.value`, c.comparator, c.value)})`;
     case 'dataset':
@@ -89,9 +93,11 @@ export function orderClauses(orderBy: readonly OrderClause[], cols: EntityColumn
       order.push(sql`(case when ${alias}.value is null then 2 when ${alias}.is_nan = 1 then 1 else 0 end)`, sql`${alias}.value ${dir}`);
       return;
     }
-    const table = o.entity === 'param' ? sql.table('params') : o.entity === 'tag' ? sql.table(cols.tagTable) : undefined;
-    if (!table) throw invalid(`Cannot order by ${o.entity}s`);
-    const owner = o.entity === 'param' ? sql.ref('run_uuid') : sql.ref(cols.tagOwner);
+    const tableName = o.entity === 'param' ? cols.paramTable : o.entity === 'tag' ? cols.tagTable : undefined;
+    const ownerName = o.entity === 'param' ? cols.paramOwner : cols.tagOwner;
+    if (!tableName || !ownerName) throw invalid(`Cannot order by ${o.entity}s`);
+    const table = sql.table(tableName);
+    const owner = sql.ref(ownerName);
     joins.push(sql`left join ${table} ${alias} on ${alias}.${owner} = ${cols.id} and ${alias}.key = ${o.key}`);
     order.push(sql`(case when ${alias}.value is null then 1 else 0 end)`, sql`${alias}.value ${dir}`);
   });

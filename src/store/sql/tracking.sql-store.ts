@@ -32,6 +32,8 @@ const runColumns: EntityColumns = {
   id: sql.ref('r.run_uuid'),
   tagTable: 'tags',
   tagOwner: 'run_uuid',
+  paramTable: 'params',
+  paramOwner: 'run_uuid',
   attribute: (key) => column('r', RUN_ATTRIBUTES, key, 'run'),
 };
 const experimentColumns: EntityColumns = {
