@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { isDomainError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { registerDbCommand } from './db.command.js';
+import { registerExperimentsCommand } from './experiments.command.js';
+import { registerRunsCommand } from './runs.command.js';
 import { registerServerCommand } from './server.command.js';
 
 const program = new Command()
@@ -12,6 +14,8 @@ const program = new Command()
 
 registerServerCommand(program);
 registerDbCommand(program);
+registerExperimentsCommand(program);
+registerRunsCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Expected failures (bad flags, unknown ids, an unreachable server) get one line, not a stack trace.

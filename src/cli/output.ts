@@ -1,0 +1,34 @@
+import { OpenExpert } from '../sdk/client.js';
+import { clientUrl } from '../config/config.js';
+
+/** One way to print results in every command: an aligned table for people, `--json` for scripts. */
+export interface Column<T> {
+  readonly header: string;
+  readonly value: (row: T) => string | number | null | undefined;
+}
+
+export function printTable<T>(rows: readonly T[], columns: readonly Column<T>[]): void {
+  const cells = rows.map((r) => columns.map((c) => formatCell(c.value(r))));
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i]!.length)));
+  const line = (values: readonly string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  console.log(line(columns.map((c) => c.header)));
+  for (const row of cells) console.log(line(row));
+  if (rows.length === 0) console.log('(none)');
+}
+
+export function printJson(value: unknown): void {
+  console.log(JSON.stringify(value, null, 2));
+}
+
+function formatCell(v: string | number | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toPrecision(6).replace(/\.?0+$/, '');
+  return v;
+}
+
+export const formatTime = (ms: number | null | undefined): string => (ms ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) : '');
+
+/** Commands that talk to a server share `--url` (default $OPENEXPERT_URL, $MLFLOW_TRACKING_URI, then localhost:5000). */
+export function client(opts: { url?: string }): OpenExpert {
+  return new OpenExpert({ url: clientUrl(opts.url) });
+}

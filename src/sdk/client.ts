@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import type { Experiment, KeyValue, Metric, Run, ViewType } from '../domain/tracking/types.js';
+import { ActiveRun } from './active-run.js';
+import { HttpClient, OpenExpertError, type RetryOptions } from './http.js';
+import { sourceTags } from './source.js';
+
+export interface OpenExpertOptions {
+  /** The server; OPENEXPERT_URL, then an http(s) MLFLOW_TRACKING_URI, then http://127.0.0.1:5000. */
+  readonly url?: string;
+  /** Sent as a bearer token; OPENEXPERT_TOKEN or MLFLOW_TRACKING_TOKEN unless given. */
+  readonly token?: string;
+  /** A fetch to use instead of the global one. */
+  readonly fetch?: typeof fetch;
+  readonly retry?: Partial<RetryOptions>;
+  /** How long a logged value may wait in the buffer before it is sent (1000 ms by default). */
+  readonly flushIntervalMs?: number;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  /** Pass as `pageToken` for the next page; absent on the last one. */
+  readonly nextPageToken?: string;
+}
+
+export interface SearchExperimentsOptions {
+  readonly filter?: string;
+  readonly orderBy?: readonly string[];
+  readonly maxResults?: number;
+  readonly pageToken?: string;
+  readonly view?: ViewType;
+}
+
+export interface SearchRunsOptions extends SearchExperimentsOptions {
+  readonly experimentIds: readonly string[];
+}
+
+export interface CreateExperimentOptions {
+  readonly artifactLocation?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+export interface StartRunOptions {
+  /** The experiment by name, created if it does not exist yet. */
+  readonly experiment?: string;
+  /** The experiment by id; with neither, the Default experiment ('0'). */
+  readonly experimentId?: string;
+  readonly runName?: string;
+  /** Given tags win over the automatic `mlflow.user`, `mlflow.source.*` and `mlflow.source.git.commit`. */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+const toKeyValues = (record: Readonly<Record<string, string>> = {}): KeyValue[] => Object.entries(record).map(([key, value]) => ({ key, value }));
+const enc = encodeURIComponent;
+
+/** Metric values arrive as numbers, or "NaN"/"Infinity"/"-Infinity" strings. */
+type WireMetric = Omit<Metric, 'value'> & { value: number | string };
+const metricFromWire = (m: WireMetric): Metric => ({ ...m, value: Number(m.value) });
+const runFromWire = (r: Run): Run => ({ ...r, data: { ...r.data, metrics: (r.data.metrics as WireMetric[]).map(metricFromWire) } });
+
+function defaultUrl(env: NodeJS.ProcessEnv): string {
+  const mlflow = env.MLFLOW_TRACKING_URI;
+  return env.OPENEXPERT_URL || (mlflow && /^https?:\/\//.test(mlflow) ? mlflow : undefined) || 'http://127.0.0.1:5000';
+}
+
+class Experiments {
+  constructor(private readonly http: HttpClient) {}
+
+  create(name: string, opts: CreateExperimentOptions = {}): Promise<Experiment> {
+    return this.http.request('POST', '/api/v1/experiments', {
+      body: { name, ...(opts.artifactLocation ? { artifactLocation: opts.artifactLocation } : {}), tags: toKeyValues(opts.tags) },
+    });
+  }
+
+  get(experimentId: string): Promise<Experiment> {
+    return this.http.request('GET', `/api/v1/experiments/${enc(experimentId)}`);
+  }
+
+  /** The experiment with this name (deleted ones included), or undefined when there is none. */
+  async getByName(name: string): Promise<Experiment | undefined> {
+    try {
+      return await this.http.request<Experiment>('GET', `/api/v1/experiments/by-name/${enc(name)}`);
+    } catch (err) {
+      if (err instanceof OpenExpertError && err.code === 'RESOURCE_DOES_NOT_EXIST') return undefined;
+      throw err;
+    }
+  }
+
+  /** The active experiment with this name, created if missing; safe when several processes race to create it. */
+  async getOrCreate(name: string, opts: CreateExperimentOptions = {}): Promise<Experiment> {
+    let experiment = await this.getByName(name);
+    if (!experiment) {
+      try {
+        experiment = await this.create(name, opts);
+      } catch (err) {
+        if (!(err instanceof OpenExpertError && err.code === 'RESOURCE_ALREADY_EXISTS')) throw err;
+        experiment = await this.getByName(name);
+        if (!experiment) throw err;
+      }
+    }
+    if (experiment.lifecycleStage !== 'active') {
+      throw new OpenExpertError('INVALID_STATE', 0, `Experiment '${name}' (id ${experiment.experimentId}) is deleted; restore it or choose another name`);
+    }
+    return experiment;
+  }
+
+  search(opts: SearchExperimentsOptions = {}): Promise<Page<Experiment>> {
+    return this.http.request('GET', '/api/v1/experiments', {
+      query: { filter: opts.filter, orderBy: opts.orderBy, maxResults: opts.maxResults, pageToken: opts.pageToken, view: opts.view },
+    });
+  }
+
+  async delete(experimentId: string): Promise<void> {
+    await this.http.request('DELETE', `/api/v1/experiments/${enc(experimentId)}`);
+  }
+
+  async restore(experimentId: string): Promise<void> {
+    await this.http.request('POST', `/api/v1/experiments/${enc(experimentId)}/restore`);
+  }
+}
+
+class Runs {
+  constructor(private readonly http: HttpClient) {}
+
+  async get(runId: string): Promise<Run> {
+    return runFromWire(await this.http.request<Run>('GET', `/api/v1/runs/${enc(runId)}`));
+  }
+
+  async search(opts: SearchRunsOptions): Promise<Page<Run>> {
+    const page = await this.http.request<Page<Run>>('POST', '/api/v1/runs/search', { body: opts });
+    return { ...page, items: page.items.map(runFromWire) };
+  }
+
+  /** Every logged point of one metric, oldest first, following page tokens. */
+  async metricHistory(runId: string, key: string): Promise<Metric[]> {
+    const points: Metric[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page: Page<WireMetric> = await this.http.request('GET', `/api/v1/runs/${enc(runId)}/metrics/${enc(key)}/history`, { query: { pageToken } });
+      for (const m of page.items) points.push(metricFromWire(m));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return points;
+  }
+}
+
+/**
+ * The OpenExpert client. `startRun` is the training-script entry point; `experiments` and `runs` read
+ * and manage what is there.
+ *
+ * ```ts
+ * const oe = new OpenExpert();
+ * const run = await oe.startRun({ experiment: 'churn', runName: 'baseline' });
+ * run.logParams({ lr: 0.01 });
+ * for (let step = 0; step < 100; step++) run.logMetric('loss', loss(step), { step });
+ * await run.end();
+ * ```
+ */
+export class OpenExpert {
+  readonly url: string;
+  readonly experiments: Experiments;
+  readonly runs: Runs;
+  private readonly http: HttpClient;
+  private readonly flushIntervalMs: number | undefined;
+
+  constructor(opts: OpenExpertOptions = {}) {
+    const env = process.env;
+    this.http = new HttpClient(
+      opts.url ?? defaultUrl(env),
+      opts.token ?? (env.OPENEXPERT_TOKEN || env.MLFLOW_TRACKING_TOKEN || undefined),
+      opts.fetch ?? fetch,
+      opts.retry,
+    );
+    this.url = this.http.baseUrl;
+    this.flushIntervalMs = opts.flushIntervalMs;
+    this.experiments = new Experiments(this.http);
+    this.runs = new Runs(this.http);
+  }
+
+  /**
+   * Creates a run and returns it ready for logging. The create carries an Idempotency-Key, so a retry
+   * after a lost response returns the same run instead of making a second one.
+   */
+  async startRun(opts: StartRunOptions = {}): Promise<ActiveRun> {
+    if (opts.experiment !== undefined && opts.experimentId !== undefined) throw new TypeError("Pass 'experiment' or 'experimentId', not both");
+    const experimentId = opts.experiment !== undefined ? (await this.experiments.getOrCreate(opts.experiment)).experimentId : (opts.experimentId ?? '0');
+    const given = opts.tags ?? {};
+    const run = await this.http.request<Run>('POST', '/api/v1/runs', {
+      body: {
+        experimentId,
+        ...(opts.runName ? { runName: opts.runName } : {}),
+        startTime: Date.now(),
+        tags: toKeyValues({ ...sourceTags(given), ...given }),
+      },
+      headers: { 'idempotency-key': randomUUID() },
+    });
+    return new ActiveRun(this.http, runFromWire(run), this.flushIntervalMs);
+  }
+}

@@ -1,0 +1,10 @@
+/** `openexpert/sdk`: log runs to an OpenExpert (or MLflow-compatible) server from Node.js. */
+export { OpenExpert } from './client.js';
+export type { CreateExperimentOptions, OpenExpertOptions, Page, SearchExperimentsOptions, SearchRunsOptions, StartRunOptions } from './client.js';
+export { ActiveRun } from './active-run.js';
+export type { LogMetricOptions, ParamValue } from './active-run.js';
+export { OpenExpertError } from './http.js';
+export type { OpenExpertErrorCode, RetryOptions } from './http.js';
+export type {
+  Experiment, KeyValue, LifecycleStage, Metric, Run, RunInfo, RunStatus, ViewType,
+} from '../domain/tracking/types.js';
