@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
@@ -58,7 +59,7 @@ function openSqlite(file: string, options: OpenOptions): DatabaseHandle {
 async function openPostgres(url: string, options: OpenOptions): Promise<DatabaseHandle> {
   if (options.schema && !/^[a-z_][a-z0-9_]*$/.test(options.schema)) throw new Error(`bad schema name ${options.schema}`);
   if (options.schema) {
-    const client = new pg.Client({ connectionString: url });
+    const client = new pg.Client({ connectionString: withPgUser(url) });
     await client.connect();
     try {
       await client.query(`create schema if not exists ${options.schema}`);
@@ -67,7 +68,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     }
   }
   const pool = new pg.Pool({
-    connectionString: url,
+    connectionString: withPgUser(url),
     max: options.poolSize ?? 10,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     // 64-bit integers (timestamps, steps, counts) come back as numbers, as SQLite returns them.
@@ -87,6 +88,22 @@ export async function migrate(handle: DatabaseHandle): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * libpq's default user is the OS user; node-postgres reads it from $USER, which services and CI
+ * shells often leave unset. Fall back the way libpq does.
+ */
+export function withPgUser(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  if (parsed.username) return url;
+  parsed.username = process.env.PGUSER || process.env.USER || os.userInfo().username;
+  return parsed.toString();
 }
 
 export function isUniqueViolation(err: unknown): boolean {
