@@ -3,15 +3,23 @@ import type { Config } from '../config/config.js';
 import { VERSION } from '../core/version.js';
 import { actorFromRequest } from './actor.js';
 import { registerMetrics } from './metrics.js';
+import { registerMonitoringMetrics } from './monitoring-metrics.js';
 import { MLFLOW_STATUS, mlflowErrorBody } from './mlflow/errors.js';
 import { artifactRoutes, configureArtifactScope } from './mlflow/artifacts.routes.js';
 import { loggedModelRoutes } from './mlflow/logged-models.routes.js';
+import { registryRoutes } from './mlflow/registry.routes.js';
 import { trackingRoutes } from './mlflow/tracking.routes.js';
 import type { Services } from './services.js';
 import { registerSurface } from './surface.js';
 import { V1_STATUS, v1ErrorBody } from './v1/errors.js';
+import { registerWebUi } from './web-ui.js';
+import { monitoringRoutesV1 } from './v1/monitoring.routes.js';
+import { registryRoutesV1 } from './v1/registry.routes.js';
 import { systemRoutesV1 } from './v1/system.routes.js';
 import { trackingRoutesV1 } from './v1/tracking.routes.js';
+import { servingRoutesV1 } from './v1/serving.routes.js';
+import { OIP_STATUS, oipErrorBody, scoringErrorBody } from './serving/errors.js';
+import { oipRoutes, scoringRoutes } from './serving/oip.routes.js';
 
 export interface AppOptions {
   readonly config: Pick<Config, 'logLevel'>;
@@ -31,14 +39,16 @@ export function buildApp({ config, services, checkDatabase }: AppOptions): Fasti
   app.addHook('onRequest', async (request) => {
     request.actor = actorFromRequest(request);
   });
-  registerMetrics(app);
+  const metrics = registerMetrics(app);
+  registerMonitoringMetrics(metrics, services.monitoring);
+  services.serving.metrics.registerInto(metrics);
 
   registerSurface(app, {
     name: 'mlflow',
     prefixes: ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'],
     status: MLFLOW_STATUS,
     errorBody: mlflowErrorBody,
-    routes: [...trackingRoutes(services), ...loggedModelRoutes(services)],
+    routes: [...trackingRoutes(services), ...loggedModelRoutes(services), ...registryRoutes(services)],
   });
   registerSurface(app, {
     name: 'mlflow-artifacts',
@@ -53,11 +63,15 @@ export function buildApp({ config, services, checkDatabase }: AppOptions): Fasti
     prefixes: ['/api/v1'],
     status: V1_STATUS,
     errorBody: v1ErrorBody,
-    routes: [...systemRoutesV1(checkDatabase), ...trackingRoutesV1(services)],
+    routes: [...systemRoutesV1(checkDatabase), ...trackingRoutesV1(services), ...monitoringRoutesV1(services), ...registryRoutesV1(services), ...servingRoutesV1(services)],
   });
+
+  registerSurface(app, { name: 'oip', prefixes: ['/v2'], status: OIP_STATUS, errorBody: oipErrorBody, routes: oipRoutes(services) });
+  registerSurface(app, { name: 'mlflow-scoring', prefixes: ['/serve'], status: MLFLOW_STATUS, errorBody: scoringErrorBody, routes: scoringRoutes(services) });
 
   // MLflow's server answers these at the root; load balancers and `mlflow` tooling probe them.
   app.get('/health', async () => 'OK');
   app.get('/version', async () => VERSION);
+  registerWebUi(app);
   return app;
 }

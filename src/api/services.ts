@@ -1,7 +1,11 @@
 import type { ArtifactService } from '../domain/artifacts/artifact.service.js';
+import type { MonitoringService } from '../domain/monitoring/monitoring.service.js';
+import type { PromotionService } from '../domain/registry/promotion.service.js';
+import type { RegistryService } from '../domain/registry/registry.service.js';
 import type { ExperimentService } from '../domain/tracking/experiment.service.js';
 import type { LoggedModelService } from '../domain/tracking/logged-model.service.js';
 import type { RunService } from '../domain/tracking/run.service.js';
+import type { Serving } from '../domain/serving/serving.js';
 
 /** Everything the API surfaces call; built once in main.ts. */
 export interface Services {
@@ -9,4 +13,8 @@ export interface Services {
   readonly runs: RunService;
   readonly artifacts: ArtifactService;
   readonly loggedModels: LoggedModelService;
+  readonly monitoring: MonitoringService;
+  readonly registry: RegistryService;
+  readonly promotion: PromotionService;
+  readonly serving: Pick<Serving, 'deployments' | 'inference' | 'metrics'>;
 }

@@ -3,19 +3,30 @@ import { Command } from 'commander';
 import { isDomainError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { registerDbCommand } from './db.command.js';
+import { registerDeploymentsCommand } from './deployments.command.js';
 import { registerExperimentsCommand } from './experiments.command.js';
+import { registerAlertsCommand, registerMonitorCommand } from './monitor.command.js';
+import { registerModelsCommand } from './models.command.js';
+import { registerPoliciesCommand } from './policies.command.js';
 import { registerRunsCommand } from './runs.command.js';
 import { registerServerCommand } from './server.command.js';
 
 const program = new Command()
   .name('openexpert')
   .description('OpenExpert: track, validate, evaluate, gate, deploy and monitor ML models')
-  .version(VERSION);
+  .version(VERSION)
+  // `--version` after a subcommand is that command's own option (e.g. `models history --version 3`).
+  .enablePositionalOptions();
 
 registerServerCommand(program);
 registerDbCommand(program);
 registerExperimentsCommand(program);
 registerRunsCommand(program);
+registerDeploymentsCommand(program);
+registerMonitorCommand(program);
+registerAlertsCommand(program);
+registerModelsCommand(program);
+registerPoliciesCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Expected failures (bad flags, unknown ids, an unreachable server) get one line, not a stack trace.

@@ -12,6 +12,7 @@ interface ServerOptions {
   home?: string;
   workers?: string;
   logLevel?: string;
+  promotionPolicy?: string;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -25,6 +26,7 @@ export function registerServerCommand(program: Command): void {
     .option('--home <dir>', 'data directory (default ./.openexpert, or $OPENEXPERT_HOME)')
     .option('-w, --workers <n>', 'worker processes sharing the port', '1')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+    .option('--promotion-policy <file>', 'YAML/JSON default promotion policy (or $OPENEXPERT_PROMOTION_POLICY)')
     .action(async (opts: ServerOptions) => {
       const config = loadConfig(opts);
       const workers = Number(opts.workers ?? 1);

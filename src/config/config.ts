@@ -18,6 +18,8 @@ export interface Config {
   /** SQLite `synchronous` pragma: NORMAL survives a killed process, FULL also survives power loss. */
   readonly sqliteSynchronous: 'NORMAL' | 'FULL';
   readonly s3: { readonly endpoint?: string; readonly region: string; readonly accessKeyId?: string; readonly secretAccessKey?: string; readonly forcePathStyle: boolean };
+  /** YAML or JSON file with the server's default promotion policy; the built-in default when absent. */
+  readonly promotionPolicyFile?: string;
 }
 
 export interface ConfigFlags {
@@ -29,6 +31,7 @@ export interface ConfigFlags {
   logLevel?: string;
   auth?: boolean;
   sqliteSynchronous?: string;
+  promotionPolicy?: string;
 }
 
 const Schema = z.object({
@@ -40,6 +43,7 @@ const Schema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   auth: z.boolean(),
   sqliteSynchronous: z.enum(['NORMAL', 'FULL']),
+  promotionPolicyFile: z.string().min(1).optional(),
   s3: z.object({
     endpoint: z.string().url().optional(),
     region: z.string().min(1),
@@ -61,6 +65,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     logLevel: flags.logLevel ?? env.OPENEXPERT_LOG_LEVEL ?? 'info',
     auth: flags.auth ?? truthy(env.OPENEXPERT_AUTH),
     sqliteSynchronous: (flags.sqliteSynchronous ?? env.OPENEXPERT_SQLITE_SYNCHRONOUS ?? 'NORMAL').toUpperCase(),
+    promotionPolicyFile: flags.promotionPolicy ?? env.OPENEXPERT_PROMOTION_POLICY,
     s3: {
       endpoint: env.OPENEXPERT_S3_ENDPOINT ?? env.MLFLOW_S3_ENDPOINT_URL ?? undefined,
       region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',

@@ -91,6 +91,20 @@ describe('OpenExpert SDK against a real server', () => {
     expect(latest(await client.runs.get(run.runId)).loss).toMatchObject({ step: 4999, value: 1 });
   });
 
+  it('keeps batching a steady trickle instead of sending one request per round trip', async () => {
+    const counting = countingFetch();
+    const client = new OpenExpert({ url: server.url, fetch: counting.fetch, flushIntervalMs: 60_000 });
+    const run = await client.startRun({ experiment: 'sdk-buffering' });
+    for (let step = 0; step < 1500; step++) run.logMetric('loss', step, { step });
+    for (let step = 1500; step < 1550; step++) {
+      run.logMetric('loss', step, { step });
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await run.end();
+    expect(counting.batches.map((b) => b.metrics)).toEqual([1000, 550]);
+    expect(await client.runs.metricHistory(run.runId, 'loss')).toHaveLength(1550);
+  });
+
   it('sends in the background without waiting for flush()', async () => {
     const client = new OpenExpert({ url: server.url, flushIntervalMs: 20 });
     const run = await client.startRun({ experiment: 'sdk-background' });

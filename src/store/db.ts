@@ -14,6 +14,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
+  /** The PostgreSQL schema the handle works in, when one was asked for. */
+  readonly schema?: string;
   close(): Promise<void>;
 }
 
@@ -78,13 +80,14 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     },
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', close: () => db.destroy() };
+  return { db, dialect: 'postgres', ...(options.schema ? { schema: options.schema } : {}), close: () => db.destroy() };
 }
 
 /** Brings the schema up to date; safe to run from several replicas at once (the migrator takes a lock). */
 export async function migrate(handle: DatabaseHandle): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(handle.dialect) };
-  const migrator = new Migrator({ db: handle.db, provider });
+  // Kysely looks for its own tables in every schema; pinning the schema keeps concurrent per-schema databases apart.
+  const migrator = new Migrator({ db: handle.db, provider, ...(handle.schema ? { migrationTableSchema: handle.schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

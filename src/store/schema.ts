@@ -1,11 +1,17 @@
 import type { ArtifactTables } from './tables/artifacts.tables.js';
+import type { MonitoringTables } from './tables/monitoring.tables.js';
+import type { RegistryTables } from './tables/registry.tables.js';
+import type { ServingTables } from './tables/serving.tables.js';
 import type { TrackingTables } from './tables/tracking.tables.js';
 
 /**
  * Row types of the one schema, shared by SQLite and PostgreSQL: each module declares its tables in
  * `tables/<module>.tables.ts` and intersects them here.
  */
-export type Database = TrackingTables & ArtifactTables;
+export type Database = TrackingTables & ArtifactTables & MonitoringTables & RegistryTables & ServingTables;
 
 export type * from './tables/artifacts.tables.js';
+export type * from './tables/monitoring.tables.js';
+export type * from './tables/registry.tables.js';
+export type * from './tables/serving.tables.js';
 export type * from './tables/tracking.tables.js';

@@ -6,6 +6,9 @@ export type Permission = 'READ' | 'EDIT' | 'MANAGE';
 /** What a permission is checked on; more kinds arrive with the modules that own them. */
 export type Resource =
   | { readonly kind: 'experiment'; readonly id: string }
+  | { readonly kind: 'monitor'; readonly id: string }
+  | { readonly kind: 'registered_model'; readonly id: string }
+  | { readonly kind: 'deployment'; readonly id: string }
   | { readonly kind: 'server' };
 
 /** The one permission check every service method makes first. */

@@ -2,11 +2,17 @@ import type { Migration } from 'kysely/migration';
 import type { Dialect } from '../db.js';
 import { trackingMigration } from './0001-tracking.js';
 import { artifactsMigration } from './0002-artifacts.js';
+import { registryMigration } from './0003-registry.js';
+import { monitoringMigration } from './0006-monitoring.js';
+import { servingMigration } from './0007-serving.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001-tracking': trackingMigration(dialect),
     '0002-artifacts': artifactsMigration(),
+    '0003-registry': registryMigration(dialect),
+    '0006-monitoring': monitoringMigration(),
+    '0007-serving': servingMigration(dialect),
   };
 }

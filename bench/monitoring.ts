@@ -1,0 +1,181 @@
+/**
+ * The drift report at scale. Run with `npx tsx bench/monitoring.ts [--rows=N] [--no-peer]`; prints JSON.
+ *
+ * - memory: 1,000,000 rows × 20 columns (14 numeric, 6 categorical) of reference and current, already
+ *   in memory as typed arrays and string arrays, through Evidently's default tests (reference > 1000
+ *   rows: normed Wasserstein and Jensen–Shannon) — DESIGN.md's target is ≤ 5 s.
+ * - parquet: the same table read from two Parquet files through DuckDB, one column at a time.
+ * - lazy-10m: 10,000,000 rows × 5 numeric columns generated one column at a time, to show that memory
+ *   follows one column, not the table.
+ * - scipy: the same 1M × 20 data through SciPy/NumPy as Evidently calls them, when python3 with SciPy runs here.
+ *
+ * Each scenario runs in its own child process so its peak RSS is its own.
+ */
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { analyzeDrift } from '../src/domain/monitoring/analysis.js';
+import { openFileTable } from '../src/domain/monitoring/file-table.js';
+import { columnFromValues, columnarTable, type TableSource } from '../src/domain/monitoring/table.js';
+
+const NUMERIC = 14;
+const CATEGORICAL = 6;
+const CATEGORIES = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa'];
+
+/** xorshift32: fast, deterministic, good enough to make benchmark data. */
+function rng(seed: number) {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return (x + 0.5) / 4294967296;
+  };
+}
+
+function normals(n: number, seed: number, shift: number): Float64Array {
+  const next = rng(seed);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(next()));
+    const t = 2 * Math.PI * next();
+    out[i] = r * Math.cos(t) + shift;
+    if (i + 1 < n) out[i + 1] = r * Math.sin(t) + shift;
+  }
+  return out;
+}
+
+function codes(n: number, seed: number, skew: number): Int32Array {
+  const next = rng(seed);
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.min(CATEGORIES.length - 1, Math.floor(next() ** (1 + skew) * CATEGORIES.length));
+  return out;
+}
+
+/** Half of the numeric columns and a third of the categorical ones drift in the current data. */
+const numericShift = (i: number, side: 'ref' | 'cur') => (side === 'cur' && i % 2 === 0 ? 0.25 : 0);
+const categoricalSkew = (i: number, side: 'ref' | 'cur') => (side === 'cur' && i % 3 === 0 ? 0.3 : 0);
+
+function table(rows: number, side: 'ref' | 'cur'): Record<string, Float64Array | string[]> {
+  const columns: Record<string, Float64Array | string[]> = {};
+  const salt = side === 'ref' ? 1 : 7919;
+  for (let i = 0; i < NUMERIC; i++) columns[`n${i}`] = normals(rows, 1000 + i * 31 + salt, numericShift(i, side));
+  for (let i = 0; i < CATEGORICAL; i++) columns[`c${i}`] = Array.from(codes(rows, 5000 + i * 17 + salt, categoricalSkew(i, side)), (c) => CATEGORIES[c]!);
+  return columns;
+}
+
+/** Columns made when the analysis asks for them and dropped after: nothing holds the whole table. */
+function lazyTable(rows: number, columns: number, side: 'ref' | 'cur'): TableSource {
+  const names = Array.from({ length: columns }, (_, i) => `n${i}`);
+  return {
+    rowCount: rows,
+    columnNames: names,
+    inferType: async () => 'numeric',
+    load: async (name) => {
+      const i = Number(name.slice(1));
+      return columnFromValues(name, 'numeric', normals(rows, 1000 + i * 31 + (side === 'ref' ? 1 : 7919), numericShift(i, side)));
+    },
+  };
+}
+
+const mb = (kb: number) => Math.round(kb / 1024);
+
+async function scenario(name: string, rows: number, dir: string): Promise<Record<string, unknown>> {
+  if (name === 'memory') {
+    const ref = table(rows, 'ref');
+    const cur = table(rows, 'cur');
+    const before = process.memoryUsage().rss;
+    const t0 = performance.now();
+    const report = await analyzeDrift(columnarTable(ref), columnarTable(cur));
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      rows, columns: NUMERIC + CATEGORICAL, seconds, peakRssMb: mb(process.resourceUsage().maxRSS), dataRssMb: Math.round(before / 2 ** 20),
+      driftedColumns: report.datasetDrift.driftedColumns, tests: [...new Set(report.columns.map((c) => c.drift.test))],
+    };
+  }
+  if (name === 'parquet') {
+    const t0 = performance.now();
+    const refTable = await openFileTable(path.join(dir, 'ref.parquet'));
+    const curTable = await openFileTable(path.join(dir, 'cur.parquet'));
+    const report = await analyzeDrift(refTable, curTable);
+    refTable.close();
+    curTable.close();
+    return { rows, columns: NUMERIC + CATEGORICAL, seconds: (performance.now() - t0) / 1000, peakRssMb: mb(process.resourceUsage().maxRSS), driftedColumns: report.datasetDrift.driftedColumns };
+  }
+  if (name === 'lazy-10m') {
+    const big = rows * 10;
+    const t0 = performance.now();
+    const report = await analyzeDrift(lazyTable(big, 5, 'ref'), lazyTable(big, 5, 'cur'));
+    return { rows: big, columns: 5, seconds: (performance.now() - t0) / 1000, peakRssMb: mb(process.resourceUsage().maxRSS), includesGeneration: true, driftedColumns: report.datasetDrift.driftedColumns };
+  }
+  throw new Error(`unknown scenario ${name}`);
+}
+
+async function writeFiles(rows: number, dir: string): Promise<void> {
+  for (const side of ['ref', 'cur'] as const) {
+    const t = table(rows, side);
+    for (let i = 0; i < NUMERIC; i++) writeFileSync(path.join(dir, `${side}-n${i}.f64`), t[`n${i}`] as Float64Array);
+    for (let i = 0; i < CATEGORICAL; i++) {
+      const labels = t[`c${i}`] as string[];
+      writeFileSync(path.join(dir, `${side}-c${i}.i32`), Int32Array.from(labels, (l) => CATEGORIES.indexOf(l)));
+    }
+    // Parquet through DuckDB from a CSV written in chunks, so both readers see the same numbers.
+    const csv = path.join(dir, `${side}.csv`);
+    const names = Object.keys(t);
+    const fd = openSync(csv, 'w');
+    writeSync(fd, `${names.join(',')}\n`);
+    for (let r0 = 0; r0 < rows; r0 += 10_000) {
+      const lines: string[] = [];
+      for (let r = r0; r < Math.min(rows, r0 + 10_000); r++) lines.push(names.map((k) => (t[k] as ArrayLike<unknown>)[r]).join(','));
+      writeSync(fd, `${lines.join('\n')}\n`);
+    }
+    closeSync(fd);
+    const instance = await DuckDBInstance.create(':memory:');
+    const c = await instance.connect();
+    await c.run(`COPY (SELECT * FROM read_csv_auto('${csv}')) TO '${path.join(dir, `${side}.parquet`)}' (FORMAT parquet)`);
+    rmSync(csv);
+    c.closeSync();
+    instance.closeSync();
+  }
+}
+
+export async function runMonitoringBench(options: { rows?: number; peer?: boolean } = {}): Promise<Record<string, unknown>> {
+  const rows = options.rows ?? 1_000_000;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'oe-bench-monitoring-'));
+  const self = fileURLToPath(import.meta.url);
+  try {
+    await writeFiles(rows, dir);
+    const results: Record<string, unknown> = { targetSeconds: 5 };
+    for (const name of ['memory', 'parquet', 'lazy-10m']) {
+      const out = execFileSync(process.execPath, ['--import', 'tsx', self, `--scenario=${name}`, `--rows=${rows}`, `--dir=${dir}`], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      results[name] = JSON.parse(out);
+    }
+    if (options.peer !== false) {
+      try {
+        const script = path.join(path.dirname(self), 'monitoring', 'scipy-peer.py');
+        const out = JSON.parse(execFileSync('python3', [script, dir, String(NUMERIC), String(CATEGORICAL)], { encoding: 'utf8' })) as { seconds: number; peakRssMb: number };
+        const ours = results.memory as { seconds: number };
+        results.scipy = { seconds: out.seconds, peakRssMb: Math.round(out.peakRssMb), speedup: out.seconds / ours.seconds };
+      } catch (err) {
+        results.scipy = { skipped: (err as Error).message.split('\n')[0] };
+      }
+    }
+    return results;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const name = arg('scenario');
+  const rows = Number(arg('rows') ?? 1_000_000);
+  if (name) console.log(JSON.stringify(await scenario(name, rows, arg('dir') ?? '')));
+  else console.log(JSON.stringify(await runMonitoringBench({ rows, peer: !process.argv.includes('--no-peer') }), null, 2));
+}

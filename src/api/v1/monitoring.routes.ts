@@ -1,0 +1,201 @@
+import { z } from 'zod';
+import type { DriftOptions } from '../../domain/monitoring/analysis.js';
+import { STAT_TESTS } from '../../domain/monitoring/stat-tests.js';
+import { recordsToColumns } from '../../domain/monitoring/table.js';
+import { ALERT_OPS, WINDOW_KINDS, type AlertRule, type ColumnarBatch, type Delivery } from '../../domain/monitoring/types.js';
+import { parse } from '../parse.js';
+import type { Services } from '../services.js';
+import type { Route } from '../surface.js';
+import { QueryInt } from '../wire-types.js';
+
+/** Monitoring on the native API: monitors, ingest, windows and reports, alert rules, deliveries, retrain requests. */
+const Name = z.string().min(1).max(256).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore, starting with a letter or digit');
+const ColumnSpec = z.object({ name: z.string().min(1), type: z.enum(['numeric', 'categorical']) });
+const Threshold = z.number().finite().nonnegative();
+const DriftConfig = {
+  stattest: z.enum(STAT_TESTS).optional(),
+  threshold: Threshold.optional(),
+  driftShare: z.number().gt(0).lte(1).optional(),
+  perColumn: z.record(z.string(), z.object({ stattest: z.enum(STAT_TESTS).optional(), threshold: Threshold.optional() })).optional(),
+};
+const MonitorConfig = z.object({
+  features: z.array(ColumnSpec).optional(),
+  predictionColumn: z.string().min(1).optional(),
+  idColumn: z.string().min(1).optional(),
+  task: z.enum(['classification', 'regression']).optional(),
+  excludeColumns: z.array(z.string()).optional(),
+  ...DriftConfig,
+});
+
+/** A batch arrives as row objects or as equal-length column arrays. */
+const BatchFields = {
+  rows: z.array(z.record(z.string(), z.unknown())).optional(),
+  columns: z.record(z.string(), z.array(z.unknown())).optional(),
+};
+const toBatch = (b: { rows?: Record<string, unknown>[] | undefined; columns?: Record<string, unknown[]> | undefined }): ColumnarBatch | undefined =>
+  b.columns ?? (b.rows ? recordsToColumns(b.rows) : undefined);
+const Batch = z
+  .object(BatchFields)
+  .refine((b) => (b.rows === undefined) !== (b.columns === undefined), { message: "give either 'rows' or 'columns'", path: ['rows'] });
+
+const CreateMonitor = z.object({
+  name: Name,
+  modelName: z.string().min(1).max(500).optional(),
+  modelVersion: z.string().min(1).max(64).optional(),
+  window: z.enum(WINDOW_KINDS).optional(),
+  config: MonitorConfig.optional(),
+  reference: Batch.optional(),
+});
+const MonitorParam = z.object({ monitor: z.string().min(1) });
+const WindowParam = z.object({ monitor: z.string().min(1), windowId: z.string().min(1) });
+const RuleParam = z.object({ ruleId: z.string().min(1) });
+const Ingest = z.object({ ...BatchFields, timestamp: z.number().int().nonnegative().optional() })
+  .refine((b) => (b.rows === undefined) !== (b.columns === undefined), { message: "give either 'rows' or 'columns'", path: ['rows'] });
+const Labels = z.object({
+  labels: z.array(z.object({ predictionId: z.union([z.string().min(1), z.number().transform(String)]), label: z.unknown() })).min(1).max(100_000),
+});
+const CloseWindows = z.object({ windowId: z.string().min(1).optional() });
+const Limit = z.object({ limit: QueryInt.pipe(z.number().int().min(1).max(1000)).optional() });
+const HttpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
+const CreateRule = z.object({
+  name: Name,
+  figure: z.string().min(1).max(512),
+  op: z.enum(ALERT_OPS),
+  threshold: z.number().finite(),
+  forWindows: z.number().int().min(1).max(1000).optional(),
+  webhookUrl: HttpUrl.optional(),
+  webhookSecret: z.string().min(16).max(128).optional(),
+  retrain: z
+    .object({ webhookUrl: HttpUrl.optional(), command: z.array(z.string().min(1)).min(1).optional(), cooldownMs: z.number().int().nonnegative().optional() })
+    .optional(),
+});
+const ListAlerts = z.object({ monitor: z.string().min(1).optional(), state: z.enum(['inactive', 'pending', 'firing', 'resolved']).optional() });
+const Silence = z.object({ durationMs: z.number().int().positive().optional(), until: z.number().int().positive().optional(), reason: z.string().max(1000).optional() });
+const Report = z.object({
+  reference: Batch,
+  current: Batch,
+  options: z.object({ columns: z.array(ColumnSpec).optional(), predictionColumn: z.string().optional(), excludeColumns: z.array(z.string()).optional(), ...DriftConfig }).optional(),
+});
+const ReportQuery = z.object({ format: z.enum(['json', 'html']).optional() });
+
+/** The secret signs deliveries; it is shown once, when the rule is created, and never again. */
+const ruleOut = ({ webhookSecret: _secret, ...rule }: AlertRule) => rule;
+const deliveryOut = ({ secret: _secret, ...delivery }: Delivery) => delivery;
+
+export function monitoringRoutesV1(s: Services): Route[] {
+  const m = s.monitoring;
+  return [
+    {
+      method: 'POST', path: '/monitors',
+      handler: async ({ actor, body, reply }) => {
+        const { reference, ...b } = parse(CreateMonitor, body);
+        const batch = reference ? toBatch(reference) : undefined;
+        const monitor = await m.create(actor, { ...b, ...(batch ? { reference: batch } : {}) });
+        void reply.status(201);
+        return monitor;
+      },
+    },
+    { method: 'GET', path: '/monitors', handler: async ({ actor }) => ({ items: await m.list(actor) }) },
+    { method: 'GET', path: '/monitors/:monitor', handler: ({ actor, params }) => m.get(actor, parse(MonitorParam, params).monitor) },
+    {
+      method: 'DELETE', path: '/monitors/:monitor',
+      handler: async ({ actor, params }) => { await m.delete(actor, parse(MonitorParam, params).monitor); return {}; },
+    },
+    {
+      method: 'PUT', path: '/monitors/:monitor/reference',
+      handler: ({ actor, params, body }) => m.setReference(actor, { monitor: parse(MonitorParam, params).monitor, batch: toBatch(parse(Batch, body))! }),
+    },
+    {
+      method: 'POST', path: '/monitors/:monitor/ingest',
+      handler: ({ actor, params, body }) => {
+        const b = parse(Ingest, body);
+        return m.ingest(actor, { monitor: parse(MonitorParam, params).monitor, batch: toBatch(b)!, ...(b.timestamp !== undefined ? { timestamp: b.timestamp } : {}) });
+      },
+    },
+    {
+      method: 'POST', path: '/monitors/:monitor/labels',
+      handler: ({ actor, params, body }) => m.addLabels(actor, { monitor: parse(MonitorParam, params).monitor, labels: parse(Labels, body).labels }),
+    },
+    {
+      method: 'POST', path: '/monitors/:monitor/windows/close',
+      handler: async ({ actor, params, body }) => {
+        const b = parse(CloseWindows, body);
+        return { closed: await m.closeWindows(actor, { monitor: parse(MonitorParam, params).monitor, ...(b.windowId ? { windowId: b.windowId } : {}) }) };
+      },
+    },
+    {
+      method: 'GET', path: '/monitors/:monitor/windows',
+      handler: async ({ actor, params, query }) => ({ items: await m.listWindows(actor, { monitor: parse(MonitorParam, params).monitor, ...parse(Limit, query) }) }),
+    },
+    { method: 'GET', path: '/monitors/:monitor/windows/:windowId', handler: ({ actor, params }) => m.getWindow(actor, parse(WindowParam, params)) },
+    {
+      method: 'GET', path: '/monitors/:monitor/windows/:windowId/report.html',
+      handler: async ({ actor, params, reply }) => {
+        const html = await m.windowReportHtml(actor, parse(WindowParam, params));
+        return reply.header('content-type', 'text/html; charset=utf-8').send(html);
+      },
+    },
+    {
+      method: 'GET', path: '/monitors/:monitor/status',
+      handler: async ({ actor, params }) => {
+        const st = await m.status(actor, parse(MonitorParam, params).monitor);
+        return { ...st, alerts: st.alerts.map(ruleOut) };
+      },
+    },
+    {
+      method: 'POST', path: '/monitors/:monitor/alert-rules',
+      handler: async ({ actor, params, body, reply }) => {
+        const rule = await m.createAlertRule(actor, { monitor: parse(MonitorParam, params).monitor, ...parse(CreateRule, body) });
+        void reply.status(201);
+        return rule;
+      },
+    },
+    {
+      method: 'GET', path: '/monitors/:monitor/alert-rules',
+      handler: async ({ actor, params }) => ({ items: (await m.listAlertRules(actor, { monitor: parse(MonitorParam, params).monitor })).map(ruleOut) }),
+    },
+    {
+      method: 'GET', path: '/monitors/:monitor/deliveries',
+      handler: async ({ actor, params, query }) => ({ items: (await m.listDeliveries(actor, { monitor: parse(MonitorParam, params).monitor, ...parse(Limit, query) })).map(deliveryOut) }),
+    },
+    {
+      method: 'GET', path: '/monitors/:monitor/retrain-requests',
+      handler: async ({ actor, params, query }) => ({ items: await m.listRetrainRequests(actor, { monitor: parse(MonitorParam, params).monitor, ...parse(Limit, query) }) }),
+    },
+    {
+      method: 'GET', path: '/alerts',
+      handler: async ({ actor, query }) => {
+        const q = parse(ListAlerts, query);
+        return { items: (await m.listAlertRules(actor, { ...(q.monitor ? { monitor: q.monitor } : {}), ...(q.state ? { state: q.state } : {}) })).map(ruleOut) };
+      },
+    },
+    {
+      method: 'GET', path: '/alerts/:ruleId',
+      handler: async ({ actor, params }) => {
+        const { rule, events } = await m.getAlertRule(actor, parse(RuleParam, params).ruleId);
+        return { ...ruleOut(rule), events };
+      },
+    },
+    {
+      method: 'DELETE', path: '/alerts/:ruleId',
+      handler: async ({ actor, params }) => { await m.deleteAlertRule(actor, parse(RuleParam, params).ruleId); return {}; },
+    },
+    {
+      method: 'POST', path: '/alerts/:ruleId/silence',
+      handler: async ({ actor, params, body }) => ruleOut(await m.silence(actor, { ruleId: parse(RuleParam, params).ruleId, ...parse(Silence, body) })),
+    },
+    {
+      method: 'DELETE', path: '/alerts/:ruleId/silence',
+      handler: async ({ actor, params }) => ruleOut(await m.unsilence(actor, parse(RuleParam, params).ruleId)),
+    },
+    {
+      method: 'POST', path: '/monitoring/report',
+      handler: async ({ actor, body, query, reply }) => {
+        const b = parse(Report, body);
+        const report = await m.report(actor, { reference: toBatch(b.reference)!, current: toBatch(b.current)!, ...(b.options ? { options: b.options as DriftOptions } : {}) });
+        if (parse(ReportQuery, query).format === 'html') return reply.header('content-type', 'text/html; charset=utf-8').send(m.renderHtml(report));
+        return report;
+      },
+    },
+  ];
+}

@@ -1,0 +1,167 @@
+import { z } from 'zod';
+import { candidateWeight } from '../../domain/serving/router.js';
+import { AnalysisSchema, BatchingSchema, LoggingSchema, Percent, RoutingSchema, RuntimeSpecSchema } from '../../domain/serving/schemas.js';
+import { STRATEGIES, type Deployment } from '../../domain/serving/types.js';
+import { parse } from '../parse.js';
+import type { Services } from '../services.js';
+import type { Route, RouteContext } from '../surface.js';
+
+/** Durations as people write them: `30s`, `5m`, `1h`, `250ms`, or a number of milliseconds. */
+export const Duration = z.union([
+  z.number().int().min(0),
+  z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, "use a duration such as '30s', '5m' or '1h'").transform((v) => {
+    const [, n, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v)!;
+    return Math.round(Number(n) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h']);
+  }),
+]);
+
+const Selector = {
+  version: z.union([z.string().regex(/^\d+$/), z.number().int().min(1).transform(String)]).optional(),
+  alias: z.string().min(1).max(256).optional(),
+  stage: z.enum(['Staging', 'Production']).optional(),
+};
+const oneSelector = (v: { version?: string; alias?: string; stage?: string }) => [v.version, v.alias, v.stage].filter((x) => x !== undefined).length === 1;
+const SELECTOR_MESSAGE = "give exactly one of 'version', 'alias' or 'stage'";
+
+const CreateDeployment = z.object({
+  name: z.string().min(1).max(128).optional(),
+  model: z.string().min(1).max(256),
+  ...Selector,
+  target: z.string().min(1).max(256).optional(),
+  runtime: RuntimeSpecSchema.optional(),
+  routing: RoutingSchema.optional(),
+  batching: BatchingSchema.optional(),
+  logging: LoggingSchema.optional(),
+}).refine(oneSelector, { message: SELECTOR_MESSAGE, path: ['version'] });
+
+const StartRollout = z.object({
+  ...Selector,
+  runtime: RuntimeSpecSchema.optional(),
+  strategy: z.enum(STRATEGIES).default('canary'),
+  steps: z.array(Percent).min(1).max(20).optional(),
+  interval: Duration.default(300_000),
+  analysis: AnalysisSchema.optional(),
+}).refine(oneSelector, { message: SELECTOR_MESSAGE, path: ['version'] });
+
+const UpdateDeployment = z.object({ routing: RoutingSchema.optional(), batching: BatchingSchema.optional(), logging: LoggingSchema.optional() });
+const Reason = z.object({ reason: z.string().max(2000).optional() });
+const Name = z.object({ name: z.string().min(1) });
+const QueryInt = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+const Predictions = z.object({ limit: QueryInt(1000, 100), version: z.string().optional(), since: z.coerce.number().int().optional() });
+
+const LoadTest = z.object({
+  version: z.string().min(1).optional(),
+  endpoint: z.string().min(1).max(2000),
+  connections: z.number().int().min(1),
+  durationS: z.number().positive(),
+  targetRps: z.number().positive().optional(),
+  requests: z.number().int().min(0),
+  throughputRps: z.number().min(0),
+  latencyMs: z.object({ p50: z.number().min(0), p90: z.number().min(0), p99: z.number().min(0), max: z.number().min(0) }),
+  errors: z.number().int().min(0),
+  non2xx: z.number().int().min(0),
+});
+
+/** What clients see: the stored deployment plus what follows from it (status, the candidate's share, where to send requests). */
+export function deploymentOut(d: Deployment) {
+  return {
+    ...d,
+    status: d.rollout ? d.rollout.phase : 'stable',
+    candidateWeight: candidateWeight(d),
+    endpoints: { v2: `/v2/models/${d.name}/infer`, invocations: `/serve/${d.name}/invocations` },
+  };
+}
+
+const serverUrl = (ctx: RouteContext) => `${ctx.request.protocol}://${ctx.request.headers.host ?? 'localhost'}`;
+
+export function servingRoutesV1(s: Services): Route[] {
+  const d = s.serving.deployments;
+  const action = (fn: (ctx: RouteContext, name: string, reason: string | undefined) => Promise<Deployment>): Route['handler'] =>
+    async (ctx) => deploymentOut(await fn(ctx, parse(Name, ctx.params).name, parse(Reason, ctx.body).reason));
+  return [
+    {
+      method: 'POST', path: '/deployments',
+      handler: async ({ actor, body, reply }) => {
+        const b = parse(CreateDeployment, body);
+        const created = await d.create(actor, {
+          modelName: b.model, selector: { version: b.version, alias: b.alias, stage: b.stage },
+          ...(b.name ? { name: b.name } : {}), ...(b.target ? { target: b.target } : {}), ...(b.runtime ? { runtime: b.runtime } : {}),
+          ...(b.routing ? { routing: b.routing } : {}), ...(b.batching ? { batching: b.batching } : {}), ...(b.logging ? { logging: b.logging } : {}),
+        });
+        void reply.status(201);
+        return deploymentOut(created);
+      },
+    },
+    { method: 'GET', path: '/deployments', handler: async ({ actor }) => ({ items: (await d.list(actor)).map(deploymentOut) }) },
+    { method: 'GET', path: '/deployments/:name', handler: async ({ actor, params }) => deploymentOut(await d.get(actor, parse(Name, params).name)) },
+    {
+      method: 'PATCH', path: '/deployments/:name',
+      handler: async ({ actor, params, body }) => {
+        const b = parse(UpdateDeployment, body);
+        return deploymentOut(await d.update(actor, parse(Name, params).name, {
+          ...(b.routing ? { routing: b.routing } : {}), ...(b.batching ? { batching: b.batching } : {}), ...(b.logging ? { logging: b.logging } : {}),
+        }));
+      },
+    },
+    { method: 'DELETE', path: '/deployments/:name', handler: async ({ actor, params }) => { await d.delete(actor, parse(Name, params).name); return {}; } },
+    {
+      method: 'POST', path: '/deployments/:name/rollouts',
+      handler: async ({ actor, params, body, reply }) => {
+        const b = parse(StartRollout, body);
+        const started = await d.startRollout(actor, parse(Name, params).name, {
+          selector: { version: b.version, alias: b.alias, stage: b.stage }, strategy: b.strategy, intervalMs: b.interval,
+          ...(b.runtime ? { runtime: b.runtime } : {}), ...(b.steps ? { steps: b.steps } : {}), ...(b.analysis ? { analysis: b.analysis } : {}),
+        });
+        void reply.status(201);
+        return deploymentOut(started);
+      },
+    },
+    { method: 'POST', path: '/deployments/:name/promote', handler: action(({ actor }, name, reason) => d.promote(actor, name, reason)) },
+    { method: 'POST', path: '/deployments/:name/pause', handler: action(({ actor }, name, reason) => d.pause(actor, name, reason)) },
+    { method: 'POST', path: '/deployments/:name/resume', handler: action(({ actor }, name) => d.resume(actor, name)) },
+    { method: 'POST', path: '/deployments/:name/abort', handler: action(({ actor }, name, reason) => d.abort(actor, name, reason)) },
+    { method: 'POST', path: '/deployments/:name/rollback', handler: action(({ actor }, name, reason) => d.rollback(actor, name, reason)) },
+    {
+      method: 'GET', path: '/deployments/:name/events',
+      handler: async ({ actor, params, query }) => ({ items: await d.events(actor, parse(Name, params).name, parse(z.object({ limit: QueryInt(1000, 100) }), query).limit) }),
+    },
+    { method: 'GET', path: '/deployments/:name/analysis', handler: async ({ actor, params }) => d.analysis(actor, parse(Name, params).name) },
+    {
+      method: 'GET', path: '/deployments/:name/runbook',
+      handler: async (ctx) => {
+        const text = await d.runbook(ctx.actor, parse(Name, ctx.params).name, serverUrl(ctx));
+        void ctx.reply.header('content-type', 'text/markdown; charset=utf-8');
+        return ctx.reply.send(text);
+      },
+    },
+    {
+      method: 'GET', path: '/deployments/:name/predictions',
+      handler: async ({ actor, params, query }) => {
+        const q = parse(Predictions, query);
+        return { items: await d.predictions(actor, parse(Name, params).name, { limit: q.limit, ...(q.version ? { version: q.version } : {}), ...(q.since !== undefined ? { since: q.since } : {}) }) };
+      },
+    },
+    {
+      method: 'GET', path: '/deployments/:name/predictions/:id',
+      handler: async ({ actor, params }) => {
+        const p = parse(z.object({ name: z.string().min(1), id: z.string().min(1) }), params);
+        return d.prediction(actor, p.name, p.id);
+      },
+    },
+    {
+      method: 'POST', path: '/deployments/:name/load-tests',
+      handler: async ({ actor, params, body, reply }) => {
+        const result = await d.recordLoadTest(actor, parse(Name, params).name, parse(LoadTest, body));
+        void reply.status(201);
+        return result;
+      },
+    },
+    {
+      method: 'GET', path: '/load-tests',
+      handler: async ({ actor, query }) => {
+        const q = parse(z.object({ model: z.string().min(1), version: z.string().min(1).optional() }), query);
+        return { items: await d.loadTests(actor, q.model, q.version) };
+      },
+    },
+  ];
+}

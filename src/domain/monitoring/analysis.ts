@@ -1,0 +1,384 @@
+/**
+ * The drift report: per-column drift with Evidently's test choice, dataset drift by the share of drifted
+ * columns, and data quality, for a reference and a current table. Columns are read and analyzed one at a
+ * time, so memory holds one column of each side. Anything that cannot be tested is a finding with a
+ * reason, never an exception and never a NaN verdict.
+ */
+import { sturgesEdges, histogram } from './stats/binning.js';
+import { populationStd } from './stats/distances.js';
+import { sortFloat64 } from './stats/sort.js';
+import { STAT_TEST_INFO, defaultStatTest, runStatTest, type Samples, type StatTestName } from './stat-tests.js';
+import type { Column, FeatureType, NumericColumn, TableSource } from './table.js';
+
+export interface ColumnSpec {
+  readonly name: string;
+  readonly type: FeatureType;
+}
+
+export interface DriftOptions {
+  /** Features to compare; by default every reference column other than the roles below, typed from the reference. */
+  readonly columns?: readonly ColumnSpec[];
+  readonly predictionColumn?: string;
+  /** Columns that are never features: ids, timestamps, labels. */
+  readonly excludeColumns?: readonly string[];
+  /** One test for every column instead of Evidently's choice. */
+  readonly stattest?: StatTestName;
+  readonly threshold?: number;
+  readonly perColumn?: Readonly<Record<string, { readonly stattest?: StatTestName; readonly threshold?: number }>>;
+  /** Dataset drift when the share of drifted columns reaches this (inclusive); Evidently's default 0.5. */
+  readonly driftShare?: number;
+  /** Called before each column is read, for progress displays. */
+  readonly onColumn?: (index: number, total: number, column: string) => void;
+}
+
+export type FindingCode =
+  | 'empty_window' | 'empty_reference' | 'missing_column' | 'extra_column' | 'all_missing' | 'constant_column'
+  | 'type_mismatch' | 'new_categories' | 'out_of_range' | 'non_finite' | 'test_not_applicable' | 'type_differs';
+
+export interface Finding {
+  readonly severity: 'info' | 'warning' | 'error';
+  readonly code: FindingCode;
+  readonly column?: string;
+  readonly message: string;
+}
+
+export interface ColumnDrift {
+  readonly test: StatTestName;
+  readonly testName: string;
+  readonly scoreKind: 'p_value' | 'distance';
+  /** The p-value or the distance the verdict is made on. */
+  readonly score: number | null;
+  readonly statistic?: number;
+  readonly threshold: number;
+  readonly drifted: boolean | null;
+  readonly chosenBy: 'default' | 'configured';
+  readonly method?: string;
+  readonly binning?: string;
+  readonly note?: string;
+  /** Why no verdict was given. */
+  readonly reason?: string;
+}
+
+export interface SideSummary {
+  readonly rows: number;
+  readonly missing: number;
+  readonly missingShare: number;
+  readonly typeMismatches: number;
+  readonly nonFinite?: number;
+  readonly min?: number;
+  readonly max?: number;
+  readonly mean?: number;
+  readonly std?: number;
+  readonly distinct?: number;
+}
+
+export interface ColumnQuality {
+  readonly reference: SideSummary;
+  readonly current: SideSummary;
+  readonly newCategories?: { readonly rows: number; readonly values: readonly string[] };
+  readonly outOfRange?: { readonly rows: number; readonly share: number };
+}
+
+export type ColumnHistogram =
+  | { readonly kind: 'numeric'; readonly edges: readonly number[]; readonly reference: readonly number[]; readonly current: readonly number[] }
+  | { readonly kind: 'categorical'; readonly labels: readonly string[]; readonly reference: readonly number[]; readonly current: readonly number[] };
+
+export interface ColumnReport {
+  readonly name: string;
+  readonly type: FeatureType;
+  readonly role: 'feature' | 'prediction';
+  readonly drift: ColumnDrift;
+  readonly quality: ColumnQuality;
+  /** Shares per bin of each side, for the report's charts. */
+  readonly histogram?: ColumnHistogram;
+}
+
+export interface DriftReport {
+  readonly referenceRows: number;
+  readonly currentRows: number;
+  readonly datasetDrift: {
+    readonly drifted: boolean | null;
+    readonly driftedColumns: number;
+    readonly testedColumns: number;
+    readonly share: number | null;
+    readonly threshold: number;
+  };
+  readonly columns: readonly ColumnReport[];
+  readonly predictionDrift?: ColumnReport;
+  readonly findings: readonly Finding[];
+}
+
+const MAX_LABELS = 20;
+
+function numericSide(values: Float64Array): { finite: Float64Array; missing: number; nonFinite: number } {
+  let finiteCount = 0;
+  let missing = 0;
+  let nonFinite = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (Number.isFinite(v)) finiteCount++;
+    else if (Number.isNaN(v)) missing++;
+    else nonFinite++;
+  }
+  const finite = new Float64Array(finiteCount);
+  let k = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (Number.isFinite(v)) finite[k++] = v;
+  }
+  return { finite, missing, nonFinite };
+}
+
+function countDistinctSorted(a: Float64Array, cap = Infinity): number {
+  let d = 0;
+  for (let i = 0; i < a.length && d < cap; i++) if (i === 0 || a[i] !== a[i - 1]) d++;
+  return d;
+}
+
+function countDistinctUnion(a: Float64Array, b: Float64Array): number {
+  let i = 0;
+  let j = 0;
+  let d = 0;
+  while (i < a.length || j < b.length) {
+    const x = Math.min(i < a.length ? a[i]! : Infinity, j < b.length ? b[j]! : Infinity);
+    d++;
+    while (i < a.length && a[i] === x) i++;
+    while (j < b.length && b[j] === x) j++;
+  }
+  return d;
+}
+
+function valueCounts(sorted: Float64Array): Map<string, number> {
+  const m = new Map<string, number>();
+  let i = 0;
+  while (i < sorted.length) {
+    const x = sorted[i]!;
+    let j = i;
+    while (j < sorted.length && sorted[j] === x) j++;
+    m.set(String(x), j - i);
+    i = j;
+  }
+  return m;
+}
+
+const share = (part: number, whole: number) => (whole === 0 ? 0 : part / whole);
+
+function mean(a: Float64Array): number {
+  let s = 0;
+  for (const v of a) s += v;
+  return a.length === 0 ? 0 : s / a.length;
+}
+
+function numericSummary(column: NumericColumn, finite: Float64Array, missing: number, nonFinite: number): SideSummary {
+  const rows = column.values.length;
+  return {
+    rows, missing, missingShare: share(missing, rows), typeMismatches: column.typeMismatches, nonFinite,
+    ...(finite.length > 0 ? { min: finite[0]!, max: finite[finite.length - 1]!, mean: mean(finite), std: populationStd(finite) } : {}),
+  };
+}
+
+function topLabels(reference: ReadonlyMap<string, number>, current: ReadonlyMap<string, number>): { labels: string[]; reference: number[]; current: number[] } {
+  const nr = [...reference.values()].reduce((a, b) => a + b, 0);
+  const nc = [...current.values()].reduce((a, b) => a + b, 0);
+  const all = [...new Set([...reference.keys(), ...current.keys()])];
+  all.sort((x, y) => share(reference.get(y) ?? 0, nr) + share(current.get(y) ?? 0, nc) - share(reference.get(x) ?? 0, nr) - share(current.get(x) ?? 0, nc));
+  const shown = all.slice(0, MAX_LABELS);
+  const labels = [...shown];
+  const ref = shown.map((l) => share(reference.get(l) ?? 0, nr));
+  const cur = shown.map((l) => share(current.get(l) ?? 0, nc));
+  if (all.length > MAX_LABELS) {
+    labels.push(`(${all.length - MAX_LABELS} others)`);
+    ref.push(1 - ref.reduce((a, b) => a + b, 0));
+    cur.push(1 - cur.reduce((a, b) => a + b, 0));
+  }
+  return { labels, reference: ref, current: cur };
+}
+
+interface ColumnPlan {
+  readonly spec: ColumnSpec;
+  readonly role: 'feature' | 'prediction';
+  readonly test?: StatTestName;
+  readonly threshold?: number;
+}
+
+function noVerdict(plan: ColumnPlan, reason: string): ColumnDrift {
+  const test = plan.test ?? (plan.spec.type === 'numeric' ? 'ks' : 'chisquare');
+  return {
+    test, testName: STAT_TEST_INFO[test].display, scoreKind: STAT_TEST_INFO[test].scoreKind, score: null,
+    threshold: plan.threshold ?? STAT_TEST_INFO[test].defaultThreshold, drifted: null, chosenBy: plan.test ? 'configured' : 'default', reason,
+  };
+}
+
+function analyzeColumn(plan: ColumnPlan, ref: Column, cur: Column, findings: Finding[]): ColumnReport {
+  const name = plan.spec.name;
+  let samples: Samples;
+  let quality: ColumnQuality;
+  let hist: ColumnHistogram | undefined;
+  if (ref.type === 'numeric' && cur.type === 'numeric') {
+    const r = numericSide(ref.values);
+    const c = numericSide(cur.values);
+    const rs = sortFloat64(r.finite);
+    const cs = sortFloat64(c.finite);
+    let outOfRange: ColumnQuality['outOfRange'];
+    if (rs.length > 0) {
+      const lo = rs[0]!;
+      const hi = rs[rs.length - 1]!;
+      let below = 0;
+      while (below < cs.length && cs[below]! < lo) below++;
+      let above = 0;
+      while (above < cs.length - below && cs[cs.length - 1 - above]! > hi) above++;
+      outOfRange = { rows: below + above, share: share(below + above, cur.values.length) };
+    }
+    quality = {
+      reference: { ...numericSummary(ref, rs, r.missing, r.nonFinite), distinct: countDistinctSorted(rs) },
+      current: { ...numericSummary(cur, cs, c.missing, c.nonFinite), distinct: countDistinctSorted(cs) },
+      ...(outOfRange ? { outOfRange } : {}),
+    };
+    if (c.nonFinite > 0 || r.nonFinite > 0) {
+      findings.push({ severity: 'warning', code: 'non_finite', column: name, message: `${c.nonFinite} infinite values in current, ${r.nonFinite} in reference; left out of the tests as Evidently does` });
+    }
+    if (outOfRange && outOfRange.rows > 0) {
+      findings.push({ severity: 'warning', code: 'out_of_range', column: name, message: `${outOfRange.rows} current values (${(outOfRange.share * 100).toFixed(2)}%) lie outside the reference range [${rs[0]}, ${rs[rs.length - 1]}]` });
+    }
+    const referenceDistinct = quality.reference.distinct ?? 0;
+    samples = { type: 'numeric', reference: rs, current: cs, referenceDistinct, counts: () => ({ reference: valueCounts(rs), current: valueCounts(cs) }) };
+    if (rs.length > 0 && cs.length > 0) {
+      if (referenceDistinct > MAX_LABELS) {
+        const edges = sturgesEdges(Math.min(rs[0]!, cs[0]!), Math.max(rs[rs.length - 1]!, cs[cs.length - 1]!), rs.length + cs.length);
+        hist = {
+          kind: 'numeric', edges,
+          reference: [...histogram(rs, edges)].map((v) => v / rs.length),
+          current: [...histogram(cs, edges)].map((v) => v / cs.length),
+        };
+      } else {
+        hist = { kind: 'categorical', ...topLabels(valueCounts(rs), valueCounts(cs)) };
+      }
+    }
+  } else if (ref.type === 'categorical' && cur.type === 'categorical') {
+    const r = ref;
+    const c = cur;
+    const rowsOfNew = [...c.counts].filter(([k]) => !r.counts.has(k));
+    const newRows = rowsOfNew.reduce((a, [, n]) => a + n, 0);
+    quality = {
+      reference: { rows: r.rows, missing: r.missing, missingShare: share(r.missing, r.rows), typeMismatches: r.typeMismatches, distinct: r.counts.size },
+      current: { rows: c.rows, missing: c.missing, missingShare: share(c.missing, c.rows), typeMismatches: c.typeMismatches, distinct: c.counts.size },
+      newCategories: { rows: newRows, values: rowsOfNew.sort((x, y) => y[1] - x[1]).slice(0, 10).map(([k]) => k) },
+    };
+    if (newRows > 0) {
+      findings.push({ severity: 'warning', code: 'new_categories', column: name, message: `${rowsOfNew.length} categories absent from the reference (${quality.newCategories!.values.join(', ')}) in ${newRows} current rows` });
+    }
+    samples = { type: 'categorical', reference: r.counts, current: c.counts };
+    if (r.counts.size > 0 && c.counts.size > 0) hist = { kind: 'categorical', ...topLabels(r.counts, c.counts) };
+  } else {
+    throw new Error(`column '${name}' loaded with two types`);
+  }
+
+  for (const [side, col] of [['current', cur], ['reference', ref]] as const) {
+    if (col.typeMismatches > 0) {
+      findings.push({ severity: 'warning', code: 'type_mismatch', column: name, message: `${col.typeMismatches} ${side} values are not ${plan.spec.type}; counted as missing` });
+    }
+  }
+
+  const refN = samples.type === 'numeric' ? samples.reference.length : [...samples.reference.values()].reduce((a, b) => a + b, 0);
+  const curN = samples.type === 'numeric' ? samples.current.length : [...samples.current.values()].reduce((a, b) => a + b, 0);
+  const report = (drift: ColumnDrift): ColumnReport => ({ name, type: plan.spec.type, role: plan.role, drift, quality, ...(hist ? { histogram: hist } : {}) });
+  if (refN === 0 || curN === 0) {
+    const side = refN === 0 ? 'reference' : 'current';
+    findings.push({ severity: 'warning', code: 'all_missing', column: name, message: `every ${side} value is missing: no drift test` });
+    return report(noVerdict(plan, `no ${side} values`));
+  }
+  const distinct = samples.type === 'numeric'
+    ? countDistinctUnion(samples.reference, samples.current)
+    : new Set([...samples.reference.keys(), ...samples.current.keys()]).size;
+  if ((quality.reference.distinct ?? 0) === 1) {
+    findings.push({ severity: 'info', code: 'constant_column', column: name, message: 'the reference holds one value only' });
+  }
+  const test = plan.test ?? defaultStatTest(plan.spec.type, refN, distinct);
+  const info = STAT_TEST_INFO[test];
+  if (!info.types.includes(plan.spec.type)) {
+    findings.push({ severity: 'error', code: 'test_not_applicable', column: name, message: `${test} applies to ${info.types.join(' or ')} columns, not ${plan.spec.type}` });
+    return report(noVerdict(plan, `${test} does not apply to ${plan.spec.type} columns`));
+  }
+  const threshold = plan.threshold ?? info.defaultThreshold;
+  const outcome = runStatTest(test, samples);
+  const valid = Number.isFinite(outcome.score);
+  return report({
+    test, testName: info.display, scoreKind: info.scoreKind, score: valid ? outcome.score : null,
+    ...(outcome.statistic !== undefined ? { statistic: outcome.statistic } : {}),
+    threshold, drifted: valid ? info.drifted(outcome.score, threshold) : null, chosenBy: plan.test ? 'configured' : 'default',
+    ...(outcome.method ? { method: outcome.method } : {}),
+    ...(outcome.binning ? { binning: outcome.binning } : {}),
+    ...(outcome.note ? { note: outcome.note } : {}),
+    ...(valid ? {} : { reason: 'the test gave no finite score' }),
+  });
+}
+
+/** Which columns to compare and how, from the options and what the reference holds. */
+async function plan(reference: TableSource, options: DriftOptions): Promise<ColumnPlan[]> {
+  const excluded = new Set([...(options.excludeColumns ?? []), ...(options.predictionColumn ? [options.predictionColumn] : [])]);
+  const specs: ColumnSpec[] = options.columns
+    ? [...options.columns]
+    : (await Promise.all(reference.columnNames.filter((n) => !excluded.has(n)).map(async (name) => ({ name, type: await reference.inferType(name) }))))
+        .map((s) => ({ name: s.name, type: s.type ?? 'categorical' }));
+  const withTest = (spec: ColumnSpec, role: ColumnPlan['role']): ColumnPlan => {
+    const per = options.perColumn?.[spec.name];
+    const test = per?.stattest ?? options.stattest;
+    const threshold = per?.threshold ?? options.threshold;
+    return { spec, role, ...(test ? { test } : {}), ...(threshold !== undefined ? { threshold } : {}) };
+  };
+  const plans = specs.map((s) => withTest(s, 'feature'));
+  if (options.predictionColumn && reference.columnNames.includes(options.predictionColumn)) {
+    const type = options.columns?.find((c) => c.name === options.predictionColumn)?.type ?? (await reference.inferType(options.predictionColumn)) ?? 'categorical';
+    plans.push(withTest({ name: options.predictionColumn, type }, 'prediction'));
+  }
+  return plans;
+}
+
+export async function analyzeDrift(reference: TableSource, current: TableSource, options: DriftOptions = {}): Promise<DriftReport> {
+  const findings: Finding[] = [];
+  const driftShare = options.driftShare ?? 0.5;
+  const plans = await plan(reference, options);
+  const known = new Set([...plans.map((p) => p.spec.name), ...(options.excludeColumns ?? [])]);
+  for (const name of current.columnNames) {
+    if (!known.has(name) && !reference.columnNames.includes(name)) {
+      findings.push({ severity: 'warning', code: 'extra_column', column: name, message: `current has a column '${name}' that the reference does not; not compared` });
+    }
+  }
+  if (reference.rowCount === 0) findings.push({ severity: 'error', code: 'empty_reference', message: 'the reference has no rows' });
+  if (current.rowCount === 0) findings.push({ severity: 'error', code: 'empty_window', message: 'the current window has no rows' });
+
+  const reports: ColumnReport[] = [];
+  for (const [index, p] of plans.entries()) {
+    options.onColumn?.(index, plans.length, p.spec.name);
+    const inRef = reference.columnNames.includes(p.spec.name);
+    const inCur = current.columnNames.includes(p.spec.name);
+    if (!inRef || !inCur) {
+      const side = !inCur ? 'current' : 'reference';
+      if (current.rowCount > 0 || !inRef) {
+        findings.push({ severity: 'error', code: 'missing_column', column: p.spec.name, message: `column '${p.spec.name}' is missing from the ${side} data` });
+      }
+      const empty = { rows: 0, missing: 0, missingShare: 0, typeMismatches: 0 };
+      reports.push({ name: p.spec.name, type: p.spec.type, role: p.role, drift: noVerdict(p, `column missing from the ${side} data`), quality: { reference: empty, current: empty } });
+      continue;
+    }
+    const curType = await current.inferType(p.spec.name);
+    if (curType && curType !== p.spec.type && p.spec.type === 'numeric') {
+      findings.push({ severity: 'error', code: 'type_differs', column: p.spec.name, message: `column '${p.spec.name}' is numeric in the reference but holds non-numeric values in the current data` });
+    }
+    const ref = await reference.load(p.spec.name, p.spec.type);
+    const cur = await current.load(p.spec.name, p.spec.type);
+    reports.push(analyzeColumn(p, ref, cur, findings));
+  }
+  const features = reports.filter((r) => r.role === 'feature');
+  const tested = features.filter((r) => r.drift.drifted !== null);
+  const drifted = tested.filter((r) => r.drift.drifted).length;
+  const shareDrifted = tested.length === 0 ? null : drifted / tested.length;
+  return {
+    referenceRows: reference.rowCount,
+    currentRows: current.rowCount,
+    datasetDrift: { drifted: shareDrifted === null ? null : shareDrifted >= driftShare, driftedColumns: drifted, testedColumns: tested.length, share: shareDrifted, threshold: driftShare },
+    columns: features,
+    ...(reports.find((r) => r.role === 'prediction') ? { predictionDrift: reports.find((r) => r.role === 'prediction')! } : {}),
+    findings,
+  };
+}

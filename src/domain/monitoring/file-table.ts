@@ -1,0 +1,115 @@
+/**
+ * CSV, Parquet and JSON files as a TableSource, read through DuckDB one column per query: a report over
+ * a wide file holds one column of each side at a time, and DuckDB reads Parquet column chunks without
+ * touching the others.
+ */
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { invalid } from '../../core/errors.js';
+import type { Column, FeatureType, TableSource } from './table.js';
+
+const NUMERIC_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|REAL|DECIMAL.*)$/;
+
+export interface FileTable extends TableSource {
+  close(): void;
+}
+
+function readerFor(file: string): string {
+  const literal = `'${file.replace(/'/g, "''")}'`;
+  if (/\.parquet$/i.test(file)) return `read_parquet(${literal})`;
+  if (/\.(csv|tsv)(\.gz)?$/i.test(file)) return `read_csv_auto(${literal})`;
+  if (/\.(json|jsonl|ndjson)$/i.test(file)) return `read_json_auto(${literal})`;
+  throw invalid(`Unsupported data file '${file}': use .parquet, .csv, .tsv, .json or .jsonl`);
+}
+
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+async function describe(connection: DuckDBConnection, file: string, source: string): Promise<Map<string, string>> {
+  try {
+    const described = await (await connection.run(`DESCRIBE SELECT * FROM ${source}`)).getRowObjects();
+    return new Map(described.map((r) => [String(r.column_name), String(r.column_type)]));
+  } catch (err) {
+    throw invalid(`Cannot read '${file}': ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** A whole file as columnar JSON (numbers as numbers, everything else as text): what the API's batches carry. */
+export async function readColumns(file: string): Promise<Record<string, unknown[]>> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const source = readerFor(file);
+    const types = await describe(connection, file, source);
+    if (types.size === 0) return {};
+    const select = [...types].map(([name, type]) => `${quoteIdent(name)}::${NUMERIC_TYPES.test(type) ? 'DOUBLE' : 'VARCHAR'} AS ${quoteIdent(name)}`).join(', ');
+    const result = await connection.runAndReadAll(`SELECT ${select} FROM ${source}`);
+    const columns = result.getColumnsJson();
+    return Object.fromEntries([...types.keys()].map((name, i) => [name, columns[i] ?? []]));
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+async function readNumeric(connection: DuckDBConnection, name: string, query: string): Promise<Column> {
+  const result = await connection.stream(query);
+  const parts: Float64Array[] = [];
+  let total = 0;
+  for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+    const vector = chunk.getColumnVector(0);
+    const part = new Float64Array(chunk.rowCount);
+    for (let i = 0; i < part.length; i++) part[i] = vector.getItem(i) as number;
+    parts.push(part);
+    total += part.length;
+  }
+  const values = new Float64Array(total);
+  let at = 0;
+  for (const p of parts) {
+    values.set(p, at);
+    at += p.length;
+  }
+  return { name, type: 'numeric', values, typeMismatches: 0 };
+}
+
+export async function openFileTable(file: string): Promise<FileTable> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection: DuckDBConnection = await instance.connect();
+  let types: Map<string, string>;
+  let source: string;
+  try {
+    source = readerFor(file);
+    types = await describe(connection, file, source);
+  } catch (err) {
+    connection.closeSync();
+    instance.closeSync();
+    throw err;
+  }
+  const count = await (await connection.run(`SELECT count(*)::DOUBLE AS n FROM ${source}`)).getRowObjects();
+  return {
+    rowCount: Number(count[0]?.n ?? 0),
+    columnNames: [...types.keys()],
+    inferType: async (name) => (NUMERIC_TYPES.test(types.get(name) ?? '') ? 'numeric' : 'categorical'),
+    load: async (name, type: FeatureType) => {
+      const column = quoteIdent(name);
+      const isNumeric = NUMERIC_TYPES.test(types.get(name) ?? '');
+      if (type === 'numeric' && isNumeric) return readNumeric(connection, name, `SELECT coalesce(${column}::DOUBLE, 'NaN'::DOUBLE) FROM ${source}`);
+      // Categories are counted by DuckDB: only the distinct values and their counts cross into JavaScript.
+      const rows = await (await connection.run(`SELECT ${column}::VARCHAR AS v, count(*)::DOUBLE AS n FROM ${source} GROUP BY 1`)).getRowObjects();
+      const counts = new Map<string, number>();
+      let missing = 0;
+      for (const r of rows) {
+        if (r.v === null) missing += Number(r.n);
+        else counts.set(String(r.v), Number(r.n));
+      }
+      const total = missing + [...counts.values()].reduce((a, b) => a + b, 0);
+      if (type === 'numeric') {
+        // Text where the reference had numbers: every present value is a type mismatch.
+        return { name, type: 'numeric', values: new Float64Array(total).fill(NaN), typeMismatches: total - missing };
+      }
+      return { name, type: 'categorical', rows: total, counts, missing, typeMismatches: 0 };
+    },
+    close: () => {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * The per-column drift tests by Evidently's names, with Evidently's defaults: which test a column gets,
+ * each test's threshold and on which side of it a column counts as drifted.
+ */
+import { categoryProportions, fillEmptyBins, sturgesProportions, type Binned } from './stats/binning.js';
+import { hellinger, jensenShannon, klDivergence, populationStd, psi, wasserstein } from './stats/distances.js';
+import { chiSquare, proportionZTest } from './stats/hypothesis.js';
+import { ks2Samp } from './stats/ks.js';
+import { andersonDarling2, cramerVonMises2 } from './stats/rank-tests.js';
+import type { FeatureType } from './table.js';
+
+export const STAT_TESTS = ['ks', 'chisquare', 'z', 'wasserstein', 'jensenshannon', 'psi', 'kl_div', 'anderson', 'cramer_von_mises', 'hellinger'] as const;
+export type StatTestName = (typeof STAT_TESTS)[number];
+
+interface StatTestInfo {
+  readonly display: string;
+  /** p-value tests drift below the threshold, distances at or above it. */
+  readonly scoreKind: 'p_value' | 'distance';
+  readonly defaultThreshold: number;
+  readonly types: readonly FeatureType[];
+  drifted(score: number, threshold: number): boolean;
+}
+
+const pBelow = (s: number, t: number) => s < t;
+const pAtOrBelow = (s: number, t: number) => s <= t;
+const atOrAbove = (s: number, t: number) => s >= t;
+
+export const STAT_TEST_INFO: Record<StatTestName, StatTestInfo> = {
+  ks: { display: 'K-S p_value', scoreKind: 'p_value', defaultThreshold: 0.05, types: ['numeric'], drifted: pAtOrBelow },
+  chisquare: { display: 'chi-square p_value', scoreKind: 'p_value', defaultThreshold: 0.05, types: ['categorical', 'numeric'], drifted: pBelow },
+  z: { display: 'Z-test p_value', scoreKind: 'p_value', defaultThreshold: 0.05, types: ['categorical', 'numeric'], drifted: pBelow },
+  wasserstein: { display: 'Wasserstein distance (normed)', scoreKind: 'distance', defaultThreshold: 0.1, types: ['numeric'], drifted: atOrAbove },
+  jensenshannon: { display: 'Jensen-Shannon distance', scoreKind: 'distance', defaultThreshold: 0.1, types: ['categorical', 'numeric'], drifted: atOrAbove },
+  psi: { display: 'PSI', scoreKind: 'distance', defaultThreshold: 0.1, types: ['categorical', 'numeric'], drifted: atOrAbove },
+  kl_div: { display: 'Kullback-Leibler divergence', scoreKind: 'distance', defaultThreshold: 0.1, types: ['categorical', 'numeric'], drifted: atOrAbove },
+  anderson: { display: 'Anderson-Darling p_value', scoreKind: 'p_value', defaultThreshold: 0.1, types: ['numeric'], drifted: pBelow },
+  cramer_von_mises: { display: 'Cramer-von Mises p_value', scoreKind: 'p_value', defaultThreshold: 0.1, types: ['numeric'], drifted: pAtOrBelow },
+  hellinger: { display: 'Hellinger distance', scoreKind: 'distance', defaultThreshold: 0.1, types: ['categorical', 'numeric'], drifted: atOrAbove },
+};
+
+/** PSI's customary reading: below 0.1 stable, 0.1–0.25 moderate shift, 0.25 and above significant. */
+export const psiSeverity = (score: number): 'none' | 'moderate' | 'significant' => (score >= 0.25 ? 'significant' : score >= 0.1 ? 'moderate' : 'none');
+
+/**
+ * Evidently's default choice. The distinct count is over both samples together.
+ * Reference ≤ 1000 rows: numeric with > 5 distinct → KS; ≤ 2 distinct → Z-test; otherwise chi-square.
+ * Larger references: numeric with > 5 distinct → normed Wasserstein; otherwise Jensen–Shannon.
+ */
+export function defaultStatTest(type: FeatureType, referenceRows: number, distinctValues: number): StatTestName {
+  if (referenceRows <= 1000) {
+    if (type === 'numeric' && distinctValues > 5) return 'ks';
+    return distinctValues > 2 ? 'chisquare' : 'z';
+  }
+  return type === 'numeric' && distinctValues > 5 ? 'wasserstein' : 'jensenshannon';
+}
+
+/** One column of each side, prepared once and shared by whichever test runs. */
+export type Samples =
+  | {
+      readonly type: 'numeric';
+      /** Ascending, finite values only. */
+      readonly reference: Float64Array;
+      readonly current: Float64Array;
+      /** Distinct values of the reference alone, counted up to 21 (all Evidently's binning needs to know). */
+      readonly referenceDistinct: number;
+      counts(): { reference: ReadonlyMap<string, number>; current: ReadonlyMap<string, number> };
+    }
+  | {
+      readonly type: 'categorical';
+      readonly reference: ReadonlyMap<string, number>;
+      readonly current: ReadonlyMap<string, number>;
+    };
+
+export interface TestOutcome {
+  readonly score: number;
+  readonly statistic?: number;
+  readonly method?: string;
+  readonly binning?: Binned['bins']['kind'];
+  readonly note?: string;
+}
+
+const sumCounts = (m: ReadonlyMap<string, number>) => {
+  let s = 0;
+  for (const v of m.values()) s += v;
+  return s;
+};
+
+const sturgesOf = (reference: Float64Array, current: Float64Array): Binned =>
+  sturgesProportions(reference, current, Math.min(reference[0]!, current[0]!), Math.max(reference[reference.length - 1]!, current[current.length - 1]!));
+
+function binned(s: Samples): Binned {
+  if (s.type === 'numeric' && s.referenceDistinct > 20) return sturgesOf(s.reference, s.current);
+  const counts = s.type === 'numeric' ? s.counts() : s;
+  return categoryProportions(counts.reference, counts.current);
+}
+
+export function runStatTest(test: StatTestName, s: Samples): TestOutcome {
+  switch (test) {
+    case 'ks': {
+      if (s.type !== 'numeric') throw new Error('ks needs numeric samples');
+      const r = ks2Samp(s.reference, s.current);
+      return { score: r.pValue, statistic: r.statistic, method: r.method };
+    }
+    case 'wasserstein': {
+      if (s.type !== 'numeric') throw new Error('wasserstein needs numeric samples');
+      // Evidently divides by the reference's population std, floored at 0.001 for constant columns.
+      const norm = Math.max(populationStd(s.reference), 0.001);
+      const w = wasserstein(s.reference, s.current);
+      return { score: w / norm, statistic: w, method: 'exact' };
+    }
+    case 'anderson': {
+      if (s.type !== 'numeric') throw new Error('anderson needs numeric samples');
+      const lo = Math.min(s.reference[0]!, s.current[0]!);
+      const hi = Math.max(s.reference[s.reference.length - 1]!, s.current[s.current.length - 1]!);
+      if (lo === hi || s.reference.length < 2 || s.current.length < 2) return { score: 1, note: 'needs two distinct values and two values on each side' };
+      const r = andersonDarling2(s.reference, s.current);
+      return { score: r.pValue, statistic: r.statistic, ...(r.capped ? { note: 'p-value capped to [0.001, 0.25] as SciPy interpolates it' } : {}) };
+    }
+    case 'cramer_von_mises': {
+      if (s.type !== 'numeric') throw new Error('cramer_von_mises needs numeric samples');
+      if (s.reference.length < 2 || s.current.length < 2) return { score: 1, note: 'needs at least two values on each side' };
+      const r = cramerVonMises2(s.reference, s.current);
+      return { score: r.pValue, statistic: r.statistic, method: r.method };
+    }
+    case 'chisquare': {
+      const c = s.type === 'numeric' ? s.counts() : s;
+      const keys = [...new Set([...c.reference.keys(), ...c.current.keys()])];
+      const k = sumCounts(c.current) / sumCounts(c.reference);
+      const r = chiSquare(
+        keys.map((key) => c.current.get(key) ?? 0),
+        keys.map((key) => (c.reference.get(key) ?? 0) * k),
+      );
+      const unseen = keys.filter((key) => !c.reference.has(key));
+      return {
+        score: r.pValue, statistic: r.statistic,
+        ...(unseen.length > 0 ? { note: `categories absent from the reference (${unseen.slice(0, 5).join(', ')}) have expected count 0: the statistic is infinite` } : {}),
+      };
+    }
+    case 'z': {
+      const c = s.type === 'numeric' ? s.counts() : s;
+      const keys = [...new Set([...c.reference.keys(), ...c.current.keys()])];
+      if (keys.length <= 1) return { score: 1, statistic: 0, note: 'one value on both sides' };
+      const key = keys[0]!;
+      const r = proportionZTest(c.reference.get(key) ?? 0, sumCounts(c.reference), c.current.get(key) ?? 0, sumCounts(c.current));
+      return { score: r.pValue, statistic: r.statistic };
+    }
+    case 'jensenshannon': {
+      const b = binned(s);
+      return { score: jensenShannon(b.reference, b.current), binning: b.bins.kind };
+    }
+    case 'psi': {
+      const b = binned(s);
+      const score = psi(fillEmptyBins(b.reference), fillEmptyBins(b.current));
+      return { score, binning: b.bins.kind, note: `${psiSeverity(score)} shift by the 0.1 / 0.25 convention` };
+    }
+    case 'kl_div': {
+      const b = binned(s);
+      return { score: klDivergence(fillEmptyBins(b.reference), fillEmptyBins(b.current)), binning: b.bins.kind };
+    }
+    case 'hellinger': {
+      // Evidently bins numeric columns by Sturges' rule here whatever their number of distinct values.
+      const b = s.type === 'numeric' ? sturgesOf(s.reference, s.current) : binned(s);
+      return { score: hellinger(b.reference, b.current), binning: b.bins.kind };
+    }
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Tabular data as the analysis reads it: one column at a time, so a report over many columns holds
+ * one column of each side in memory, never a whole table. Rows from the API and files read through
+ * DuckDB both arrive through this interface.
+ */
+export type FeatureType = 'numeric' | 'categorical';
+
+export interface NumericColumn {
+  readonly name: string;
+  readonly type: 'numeric';
+  /** NaN marks a missing value; ±Infinity is kept so data quality can count it. */
+  readonly values: Float64Array;
+  /** Values of another type (a string in a numeric column), counted and then treated as missing. */
+  readonly typeMismatches: number;
+}
+
+/** Categories are kept as counts: memory follows the number of distinct values, not rows. */
+export interface CategoricalColumn {
+  readonly name: string;
+  readonly type: 'categorical';
+  readonly rows: number;
+  readonly counts: ReadonlyMap<string, number>;
+  /** Missing values, mismatches included. */
+  readonly missing: number;
+  readonly typeMismatches: number;
+}
+
+export type Column = NumericColumn | CategoricalColumn;
+
+export interface TableSource {
+  readonly rowCount: number;
+  readonly columnNames: readonly string[];
+  /** numeric when every present value is a number, categorical otherwise; undefined when nothing is present. */
+  inferType(name: string): Promise<FeatureType | undefined>;
+  load(name: string, type: FeatureType): Promise<Column>;
+}
+
+export type Row = Readonly<Record<string, unknown>>;
+
+function numericColumn(name: string, raw: ArrayLike<unknown>): NumericColumn {
+  const values = new Float64Array(raw.length);
+  let typeMismatches = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const v = raw[i];
+    if (typeof v === 'number') values[i] = v;
+    else {
+      values[i] = NaN;
+      if (v !== null && v !== undefined) typeMismatches++;
+    }
+  }
+  return { name, type: 'numeric', values, typeMismatches };
+}
+
+function categoricalColumn(name: string, raw: ArrayLike<unknown>): CategoricalColumn {
+  const counts = new Map<string, number>();
+  let missing = 0;
+  let typeMismatches = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const v = raw[i];
+    const label = typeof v === 'string' ? v : (typeof v === 'number' && !Number.isNaN(v)) || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : null;
+    if (label === null) {
+      missing++;
+      if (v !== null && v !== undefined && !(typeof v === 'number' && Number.isNaN(v))) typeMismatches++;
+    } else counts.set(label, (counts.get(label) ?? 0) + 1);
+  }
+  return { name, type: 'categorical', rows: raw.length, counts, missing, typeMismatches };
+}
+
+export function columnFromValues(name: string, type: FeatureType, raw: ArrayLike<unknown>): Column {
+  return type === 'numeric' ? numericColumn(name, raw) : categoricalColumn(name, raw);
+}
+
+export function inferTypeOf(raw: Iterable<unknown>): FeatureType | undefined {
+  let seen = false;
+  for (const v of raw) {
+    if (v === null || v === undefined) continue;
+    if (typeof v !== 'number') return 'categorical';
+    seen = true;
+  }
+  return seen ? 'numeric' : undefined;
+}
+
+/** Columns given as arrays of equal length, e.g. the columnar JSON the API and the stored batches use. */
+export function columnarTable(columns: Readonly<Record<string, ArrayLike<unknown>>>): TableSource {
+  const names = Object.keys(columns);
+  const rowCount = names.length === 0 ? 0 : columns[names[0]!]!.length;
+  return {
+    rowCount,
+    columnNames: names,
+    inferType: async (name) => {
+      const raw = columns[name] ?? [];
+      return raw instanceof Float64Array ? (raw.length > 0 ? 'numeric' : undefined) : inferTypeOf(Array.from(raw));
+    },
+    load: async (name, type) => {
+      const raw = columns[name] ?? [];
+      // Typed numeric input is already in the analysis's representation; the analysis never writes to it.
+      if (raw instanceof Float64Array && type === 'numeric') return { name, type, values: raw, typeMismatches: 0 };
+      return columnFromValues(name, type, raw);
+    },
+  };
+}
+
+/** Row records to columns; a key missing from some rows is a missing value there. */
+export function recordsToColumns(rows: readonly Row[]): Record<string, unknown[]> {
+  const columns: Record<string, unknown[]> = {};
+  rows.forEach((row, i) => {
+    for (const [key, value] of Object.entries(row)) {
+      let col = columns[key];
+      if (!col) {
+        col = new Array<unknown>(rows.length).fill(null);
+        columns[key] = col;
+      }
+      col[i] = value;
+    }
+  });
+  return columns;
+}
+
+export const recordsTable = (rows: readonly Row[]): TableSource => {
+  const t = columnarTable(recordsToColumns(rows));
+  return { ...t, rowCount: rows.length };
+};
+
+/** Several tables with the same meaning read as one (the batches of one window). */
+export function concatTables(parts: readonly Readonly<Record<string, readonly unknown[]>>[]): TableSource {
+  const names = [...new Set(parts.flatMap((p) => Object.keys(p)))];
+  const lengths = parts.map((p) => {
+    const first = Object.values(p)[0];
+    return first ? first.length : 0;
+  });
+  const merged: Record<string, unknown[]> = {};
+  for (const name of names) {
+    merged[name] = parts.flatMap((p, i) => (p[name] ? [...p[name]] : new Array<unknown>(lengths[i]!).fill(null)));
+  }
+  const t = columnarTable(merged);
+  return { ...t, rowCount: lengths.reduce((a, b) => a + b, 0) };
+}

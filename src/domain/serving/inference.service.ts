@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto';
+import type { Actor } from '../../core/actor.js';
+import type { Clock } from '../../core/clock.js';
+import { invalid, isDomainError, notFound } from '../../core/errors.js';
+import type { Access } from '../access/access.js';
+import { isModelFailure, ModelFailure, type ModelRuntime } from './model-runtime.js';
+import type { PredictionLogger } from './prediction-logger.js';
+import { route, type RouteRequest } from './router.js';
+import type { RuntimePool } from './runtime-pool.js';
+import type { ServingStore } from './serving.store.js';
+import type { ServingMetrics } from './serving-metrics.js';
+import type { ServingStats } from './serving-stats.js';
+import { checkInputs, tensorValues, type ModelMetadata, type Tensor } from './tensor.js';
+import type { Deployment, ServedVersion } from './types.js';
+
+export interface InferRequest {
+  readonly deployment: string;
+  /** A version named in the URL: answers for itself, no traffic split. */
+  readonly version?: string;
+  /** Request headers and OIP `parameters`, where the deployment's sticky key and feature flag are read. */
+  readonly headers?: Readonly<Record<string, string | string[] | undefined>>;
+  readonly parameters?: Readonly<Record<string, unknown>>;
+  /** Builds the input tensors once the model's declared inputs are known (MLflow formats need them to type JSON values). */
+  readonly inputs: readonly Tensor[] | ((metadata: ModelMetadata) => readonly Tensor[]);
+  /** Only these outputs, when given (OIP `outputs`). */
+  readonly outputs?: readonly string[];
+}
+
+export interface InferResult {
+  readonly modelName: string;
+  readonly version: string;
+  readonly predictionId: string;
+  readonly outputs: readonly Tensor[];
+}
+
+/**
+ * Deployments as this replica last read them: refreshed from the database at most every
+ * `refreshMs`, so a rollout step taken by another replica shows up here within that time.
+ */
+export class DeploymentCache {
+  private readonly entries = new Map<string, { deployment: Deployment; readAt: number }>();
+
+  constructor(
+    private readonly store: ServingStore,
+    private readonly refreshMs = 1000,
+  ) {}
+
+  async get(name: string): Promise<Deployment | undefined> {
+    const hit = this.entries.get(name);
+    const now = performance.now();
+    if (hit && now - hit.readAt < this.refreshMs) return hit.deployment;
+    const fresh = await this.store.get(name);
+    if (fresh) this.entries.set(name, { deployment: fresh, readAt: now });
+    else this.entries.delete(name);
+    return fresh;
+  }
+
+  set(d: Deployment): void {
+    this.entries.set(d.name, { deployment: d, readAt: performance.now() });
+  }
+
+  forget(name: string): void {
+    this.entries.delete(name);
+  }
+}
+
+/** Two outputs agree when every element is within a relative 1e-5 (plus 1e-6 absolute) of the other. */
+export function outputsMatch(a: readonly Tensor[], b: readonly Tensor[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((x) => {
+    const y = b.find((t) => t.name === x.name);
+    if (!y || y.shape.length !== x.shape.length || y.shape.some((d, i) => d !== x.shape[i])) return false;
+    const xs = tensorValues(x);
+    const ys = tensorValues(y);
+    return xs.every((v, i) => {
+      const w = ys[i];
+      if (typeof v === 'number' && typeof w === 'number') return Math.abs(v - w) <= 1e-6 + 1e-5 * Math.abs(w);
+      return v === w;
+    });
+  });
+}
+
+/** The request path: route, check inputs, run, count, mirror, log. */
+export class InferenceService {
+  constructor(
+    private readonly cache: DeploymentCache,
+    private readonly runtimes: RuntimePool,
+    private readonly stats: ServingStats,
+    private readonly metrics: ServingMetrics,
+    private readonly predictions: PredictionLogger,
+    private readonly access: Access,
+    private readonly clock: Clock,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  private async deployment(actor: Actor, name: string): Promise<Deployment> {
+    await this.access.require(actor, 'READ', { kind: 'deployment', id: name });
+    const d = await this.cache.get(name);
+    if (!d) throw notFound(`Deployment '${name}'`);
+    return d;
+  }
+
+  async metadata(actor: Actor, name: string, version?: string): Promise<{ deployment: Deployment; served: ServedVersion; metadata: ModelMetadata }> {
+    const d = await this.deployment(actor, name);
+    const { served } = route(d, { version: version ?? 'stable' }, this.random);
+    const runtime = await this.load(d, served);
+    return { deployment: d, served, metadata: runtime.metadata };
+  }
+
+  /** Ready when the version's runtime is loaded (loading it if need be); false with the reason otherwise. */
+  async ready(actor: Actor, name: string, version?: string): Promise<{ ready: boolean; reason?: string }> {
+    const d = await this.deployment(actor, name);
+    const { served } = route(d, { version: version ?? 'stable' }, this.random);
+    try {
+      await this.runtimes.get(d, served);
+      return { ready: true };
+    } catch (err) {
+      return { ready: false, reason: (err as Error).message };
+    }
+  }
+
+  async infer(actor: Actor, req: InferRequest): Promise<InferResult> {
+    const d = await this.deployment(actor, req.deployment);
+    const hints = routeHints(d, req);
+    const choice = route(d, hints, this.random);
+    const stable = choice.side === 'stable' ? choice.served : d.stable;
+    // The stable version's signature is the endpoint's contract: input that breaks it is the caller's mistake.
+    const stableRuntime = choice.side === 'stable' || req.version === undefined ? await this.load(d, stable) : undefined;
+    const inputs = typeof req.inputs === 'function' ? req.inputs((stableRuntime ?? (await this.load(d, choice.served))).metadata) : req.inputs;
+    if (stableRuntime && stableRuntime.metadata.inputs.length > 0) checkInputs(stableRuntime.metadata.inputs, inputs, (i) => `inputs[${i}]`);
+
+    let served = choice.served;
+    let outputs: Tensor[];
+    const started = performance.now();
+    if (choice.side === 'candidate') {
+      try {
+        outputs = await this.run(d, served, inputs, false);
+      } catch (err) {
+        // A pinned version (URL or flag) answers for itself; a canary's failure is the stable version's to cover.
+        if (hints.version !== undefined || hints.flag !== undefined || !(isModelFailure(err) || isDomainError(err))) throw err;
+        this.metrics.fallbacks.inc({ deployment: d.name, version: served.version });
+        served = stable;
+        outputs = await this.run(d, stable, inputs, stableRuntime !== undefined);
+      }
+    } else {
+      outputs = await this.run(d, served, inputs, stableRuntime !== undefined);
+    }
+    const latencyMs = performance.now() - started;
+    if (choice.mirror) void this.mirror(d, choice.mirror, inputs, outputs);
+
+    const selected = req.outputs && req.outputs.length > 0 ? selectOutputs(outputs, req.outputs) : outputs;
+    const predictionId = randomUUID();
+    if (d.logging.sampleRate > 0 && this.random() < d.logging.sampleRate) {
+      this.predictions.offer({
+        predictionId, deployment: d.name, modelName: d.modelName, version: served.version, time: this.clock.now(), latencyMs,
+        inputs: Object.fromEntries(inputs.map((t) => [t.name, { shape: t.shape, data: tensorValues(t) }])),
+        outputs: Object.fromEntries(selected.map((t) => [t.name, { shape: t.shape, data: tensorValues(t) }])),
+      });
+    }
+    return { modelName: d.modelName, version: served.version, predictionId, outputs: selected };
+  }
+
+  /** A version that cannot be loaded is unavailable (503), whatever the reason: the request itself was fine. */
+  private async load(d: Deployment, v: ServedVersion): Promise<ModelRuntime> {
+    try {
+      return await this.runtimes.get(d, v);
+    } catch (err) {
+      throw new ModelFailure(`version ${v.version} of '${d.modelName}' could not be loaded: ${(err as Error).message}`, true);
+    }
+  }
+
+  /** Runs one version and counts the outcome for rollout analysis and Prometheus. */
+  private async run(d: Deployment, v: ServedVersion, inputs: readonly Tensor[], checked: boolean): Promise<Tensor[]> {
+    const started = performance.now();
+    const labels = { deployment: d.name, version: v.version };
+    try {
+      const runtime = await this.load(d, v);
+      if (!checked && runtime.metadata.inputs.length > 0) checkInputs(runtime.metadata.inputs, inputs, (i) => `inputs[${i}]`);
+      const outputs = await runtime.infer(inputs);
+      const ms = performance.now() - started;
+      this.stats.record(d.name, v.version, ms, true);
+      this.metrics.requests.inc({ ...labels, outcome: 'ok' });
+      this.metrics.latency.observe(labels, ms / 1000);
+      return outputs;
+    } catch (err) {
+      this.stats.record(d.name, v.version, performance.now() - started, false);
+      this.metrics.requests.inc({ ...labels, outcome: 'error' });
+      throw err;
+    }
+  }
+
+  /** Shadow traffic: the candidate's answer is compared and counted, never returned, and its failures never reach the caller. */
+  private async mirror(d: Deployment, candidate: ServedVersion, inputs: readonly Tensor[], stableOutputs: readonly Tensor[]): Promise<void> {
+    try {
+      const outputs = await this.run(d, candidate, inputs, false);
+      const matched = outputsMatch(outputs, stableOutputs);
+      this.stats.recordComparison(d.name, candidate.version, matched);
+      this.metrics.comparisons.inc({ deployment: d.name, version: candidate.version, result: matched ? 'match' : 'mismatch' });
+    } catch {
+      // counted as an error of the candidate by run()
+    }
+  }
+}
+
+function routeHints(d: Deployment, req: InferRequest): RouteRequest {
+  const header = (name: string | undefined) => {
+    const v = name ? req.headers?.[name] : undefined;
+    return Array.isArray(v) ? v[0] : v;
+  };
+  const param = d.routing.stickyParameter !== undefined ? req.parameters?.[d.routing.stickyParameter] : undefined;
+  const stickyKey = header(d.routing.stickyHeader) ?? (typeof param === 'string' || typeof param === 'number' ? String(param) : undefined);
+  const flag = header(d.routing.flagHeader);
+  return {
+    ...(req.version !== undefined ? { version: req.version } : {}),
+    ...(stickyKey !== undefined ? { stickyKey } : {}),
+    ...(flag !== undefined && flag !== '' ? { flag } : {}),
+  };
+}
+
+function selectOutputs(outputs: readonly Tensor[], names: readonly string[]): Tensor[] {
+  return names.map((name, i) => {
+    const t = outputs.find((o) => o.name === name);
+    if (!t) throw invalid(`Invalid value for parameter 'outputs[${i}].name': the model has no output '${name}' (outputs: ${outputs.map((o) => o.name).join(', ')})`);
+    return t;
+  });
+}

@@ -1,0 +1,61 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { linearModel, lookupModel } from '../../../test/support/onnx-models.js';
+import { OnnxRuntime } from './onnx-runtime.js';
+import { tensorFromJson, tensorValues } from './tensor.js';
+
+const x = (rows: number[][]) => [tensorFromJson('x', 'FP32', [rows.length, rows[0]!.length], rows, 'inputs[0]')];
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+
+describe('OnnxRuntime', () => {
+  const opened: OnnxRuntime[] = [];
+  const load = async (bytes: Uint8Array, batching = { maxBatchSize: 1, maxWaitMs: 0, workers: 1 }) => {
+    const r = await OnnxRuntime.load(bytes, batching);
+    opened.push(r);
+    return r;
+  };
+  afterAll(async () => Promise.all(opened.map((r) => r.close())));
+
+  it('computes y = x·Wᵀ + b as worked by hand, and reports the model signature', async () => {
+    const r = await load(linearModel([[1, 2, 3], [0.5, -1, 0]], [0.1, -0.2]));
+    expect(r.metadata.inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [-1, 3] }]);
+    expect(r.metadata.outputs).toEqual([{ name: 'y', datatype: 'FP32', shape: [-1, 2] }]);
+    const [y] = await r.infer(x([[1, 1, 1], [2, 0, 1]]));
+    expect(y!.shape).toEqual([2, 2]);
+    // row 1: 1+2+3+0.1 = 6.1, 0.5−1+0−0.2 = −0.7; row 2: 2+0+3+0.1 = 5.1, 1−0+0−0.2 = 0.8
+    const expected = [6.1, -0.7, 5.1, 0.8];
+    tensorValues(y!).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 6));
+  });
+
+  it('applies the logistic function for a logistic regression', async () => {
+    const r = await load(linearModel([[2, -1]], [0.5], { sigmoid: true }));
+    const [y] = await r.infer(x([[1, 1], [0, 3]]));
+    // z = 2−1+0.5 = 1.5 and 0−3+0.5 = −2.5
+    expect(tensorValues(y!)[0]).toBeCloseTo(sigmoid(1.5), 6);
+    expect(tensorValues(y!)[1]).toBeCloseTo(sigmoid(-2.5), 6);
+  });
+
+  it('stacks concurrent requests into batches and gives each its own rows back', async () => {
+    const r = await load(linearModel([[1, 1]], [0]), { maxBatchSize: 16, maxWaitMs: 20, workers: 1 });
+    const batches: number[] = [];
+    r.onBatch = (rows) => batches.push(rows);
+    const results = await Promise.all(Array.from({ length: 24 }, (_, i) => r.infer(x([[i, 2 * i]]))));
+    results.forEach(([y], i) => expect(tensorValues(y!)).toEqual([3 * i]));
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(24);
+    expect(Math.max(...batches)).toBeGreaterThan(1);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(16);
+  });
+
+  it('fails only the request the model cannot answer, not its batch neighbours', async () => {
+    const r = await load(lookupModel([5, 6, 7]), { maxBatchSize: 8, maxWaitMs: 20, workers: 1 });
+    const outcomes = await Promise.allSettled([0, 1, 9, 2].map((v) => r.infer(x([[v]]))));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(outcomes.flatMap((o) => (o.status === 'fulfilled' ? tensorValues(o.value[0]!) : []))).toEqual([5, 6, 7]);
+    expect((outcomes[2] as PromiseRejectedResult).reason).toMatchObject({ name: 'ModelFailure' });
+  });
+
+  it('refuses bytes that are not a model, saying why', async () => {
+    await expect(OnnxRuntime.load(Buffer.from('not an onnx model'), { maxBatchSize: 1, maxWaitMs: 0, workers: 1 })).rejects.toMatchObject({
+      code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining('failed to load'),
+    });
+  });
+});

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { DEFAULT_ANALYSIS, STRATEGIES } from './types.js';
+
+/** The shapes of a deployment's parts, checked at the API edge and again when read back from the database. */
+
+export const RuntimeSpecSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('onnx') }),
+  z.object({
+    kind: z.literal('external'),
+    url: z.url({ protocol: /^https?$/ }),
+    protocol: z.enum(['v2', 'mlflow']).default('v2'),
+    remoteModel: z.string().min(1).optional(),
+  }),
+]);
+
+export const ServedVersionSchema = z.object({ version: z.string().min(1), runtime: RuntimeSpecSchema });
+
+export const FigureCheckSchema = z.object({
+  name: z.string().min(1).max(256),
+  maxIncrease: z.number().finite().optional(),
+  maxDecrease: z.number().finite().optional(),
+});
+
+export const AnalysisSchema = z.object({
+  minRequests: z.number().int().min(1).default(DEFAULT_ANALYSIS.minRequests),
+  maxErrorRateIncrease: z.number().min(0).max(1).default(DEFAULT_ANALYSIS.maxErrorRateIncrease),
+  maxErrorRate: z.number().min(0).max(1).optional(),
+  maxLatencyRatio: z.number().min(1).default(DEFAULT_ANALYSIS.maxLatencyRatio),
+  latencySlackMs: z.number().min(0).default(DEFAULT_ANALYSIS.latencySlackMs),
+  maxP99Ms: z.number().positive().optional(),
+  maxMismatchRate: z.number().min(0).max(1).optional(),
+  figures: z.array(FigureCheckSchema).max(20).default([]),
+});
+
+export const Percent = z.number().min(0).max(100);
+
+export const RolloutSchema = z.object({
+  candidate: ServedVersionSchema,
+  strategy: z.enum(STRATEGIES),
+  steps: z.array(Percent).min(1),
+  stepIndex: z.number().int().min(0),
+  intervalMs: z.number().int().min(0),
+  stepStartedAt: z.number(),
+  startedAt: z.number(),
+  startedBy: z.string(),
+  phase: z.enum(['progressing', 'paused']),
+  analysis: AnalysisSchema,
+});
+
+export const RoutingSchema = z.object({
+  stickyHeader: z.string().min(1).max(128).toLowerCase().optional(),
+  stickyParameter: z.string().min(1).max(128).optional(),
+  flagHeader: z.string().min(1).max(128).toLowerCase().default('x-openexpert-model'),
+});
+
+export const BatchingSchema = z.object({
+  maxBatchSize: z.number().int().min(1).max(4096).default(32),
+  maxWaitMs: z.number().min(0).max(1000).default(2),
+  workers: z.number().int().min(1).max(16).default(1),
+});
+
+export const LoggingSchema = z.object({ sampleRate: z.number().min(0).max(1).default(0) });

@@ -1,0 +1,159 @@
+/** Deployments of registry model versions, their rollouts and what they record. Times are epoch ms. */
+
+export const STRATEGIES = ['canary', 'shadow', 'blue-green'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+/** How a version is run: in-process ONNX, or forwarded to an HTTP model server. */
+export type RuntimeSpec =
+  | { readonly kind: 'onnx' }
+  | { readonly kind: 'external'; readonly url: string; readonly protocol: 'v2' | 'mlflow'; readonly remoteModel?: string };
+
+export interface ServedVersion {
+  readonly version: string;
+  readonly runtime: RuntimeSpec;
+}
+
+/** What a rollout compares between candidate and baseline; every figure is over the current step's window. */
+export interface AnalysisConfig {
+  /** Requests each side needs in the window before a verdict is given. */
+  readonly minRequests: number;
+  /** Candidate error rate may exceed the baseline's by at most this (absolute, 0–1). */
+  readonly maxErrorRateIncrease: number;
+  readonly maxErrorRate?: number;
+  /** Candidate p99 ≤ baseline p99 × ratio + slack; the slack keeps sub-millisecond noise from failing a check. */
+  readonly maxLatencyRatio: number;
+  readonly latencySlackMs: number;
+  readonly maxP99Ms?: number;
+  /** Shadow only: share of mirrored requests whose outputs differ from the stable version's. */
+  readonly maxMismatchRate?: number;
+  /** Monitoring figures (e.g. a drift score) compared candidate vs baseline. */
+  readonly figures: readonly FigureCheck[];
+}
+
+export interface FigureCheck {
+  readonly name: string;
+  /** Candidate − baseline may be at most this (for figures where higher is worse). */
+  readonly maxIncrease?: number;
+  /** Baseline − candidate may be at most this (for figures where lower is worse). */
+  readonly maxDecrease?: number;
+}
+
+export const DEFAULT_ANALYSIS: AnalysisConfig = {
+  minRequests: 20,
+  maxErrorRateIncrease: 0.02,
+  maxLatencyRatio: 1.5,
+  latencySlackMs: 5,
+  figures: [],
+};
+
+export interface Rollout {
+  readonly candidate: ServedVersion;
+  readonly strategy: Strategy;
+  /** Canary: candidate traffic % per step; shadow: mirrored %; blue-green: one step of 100. */
+  readonly steps: readonly number[];
+  readonly stepIndex: number;
+  readonly intervalMs: number;
+  readonly stepStartedAt: number;
+  readonly startedAt: number;
+  readonly startedBy: string;
+  readonly phase: 'progressing' | 'paused';
+  readonly analysis: AnalysisConfig;
+}
+
+export interface RoutingConfig {
+  /** Requests with the same key go to the same version (A/B tests): a header name, or a field of OIP `parameters`. */
+  readonly stickyHeader?: string;
+  readonly stickyParameter?: string;
+  /** Per-request choice: this header names `stable`, `candidate` or a served version number. */
+  readonly flagHeader: string;
+}
+
+export interface BatchingConfig {
+  readonly maxBatchSize: number;
+  readonly maxWaitMs: number;
+  readonly workers: number;
+}
+
+export interface LoggingConfig {
+  /** Share of predictions written to the prediction log (0–1). */
+  readonly sampleRate: number;
+}
+
+export interface Deployment {
+  readonly name: string;
+  readonly modelName: string;
+  /** The registry alias or stage the served versions must hold (their promotion policy was checked there). */
+  readonly target: string;
+  readonly stable: ServedVersion;
+  readonly rollout?: Rollout;
+  /** What a rollback without a candidate returns to: the version that was stable before the last promotion. */
+  readonly previous?: ServedVersion;
+  readonly routing: RoutingConfig;
+  readonly batching: BatchingConfig;
+  readonly logging: LoggingConfig;
+  readonly createdAt: number;
+  readonly createdBy: string;
+  readonly updatedAt: number;
+  /** Bumped by every change; replicas update only the revision they read (optimistic concurrency). */
+  readonly revision: number;
+}
+
+export type EventKind =
+  | 'created' | 'rollout_started' | 'step' | 'promoted' | 'rolled_back' | 'paused' | 'resumed' | 'aborted' | 'load_failed' | 'deleted' | 'updated';
+
+export interface DeploymentEvent {
+  readonly id: number;
+  readonly deployment: string;
+  readonly time: number;
+  readonly kind: EventKind;
+  readonly actor: string;
+  readonly fromVersion?: string;
+  readonly toVersion?: string;
+  readonly weight?: number;
+  readonly reason?: string;
+  readonly details?: Record<string, unknown>;
+}
+
+export type NewDeploymentEvent = Omit<DeploymentEvent, 'id'>;
+
+/** Counters of one version in one time bucket, as one replica saw them. */
+export interface MetricSample {
+  readonly deployment: string;
+  readonly version: string;
+  readonly bucketStart: number;
+  readonly requests: number;
+  readonly errors: number;
+  /** Counts per latency bucket (LATENCY_BOUNDS_MS, last one open-ended). */
+  readonly latencyCounts: readonly number[];
+  readonly compared: number;
+  readonly mismatches: number;
+}
+
+export interface PredictionRecord {
+  readonly predictionId: string;
+  readonly deployment: string;
+  readonly modelName: string;
+  readonly version: string;
+  readonly time: number;
+  readonly inputs: unknown;
+  readonly outputs: unknown;
+  readonly latencyMs: number;
+}
+
+export interface LoadTestResult {
+  readonly id: string;
+  readonly deployment: string;
+  readonly modelName: string;
+  readonly version: string;
+  readonly time: number;
+  readonly createdBy: string;
+  readonly endpoint: string;
+  readonly connections: number;
+  readonly durationS: number;
+  readonly targetRps?: number;
+  readonly requests: number;
+  readonly throughputRps: number;
+  readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
+  readonly errors: number;
+  readonly non2xx: number;
+}

@@ -1,0 +1,59 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { jsonClient } from '../support/http.js';
+import { startTestServer } from '../support/server.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const rulesFile = path.join(root, 'deploy/prometheus/openexpert-monitoring.rules.yml');
+const dashboardFile = path.join(root, 'deploy/grafana/openexpert-monitoring.dashboard.json');
+const hasPromtool = (() => {
+  try {
+    execFileSync('promtool', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** Metric names a PromQL expression refers to (our own, by prefix). */
+const metricNames = (expr: string) => [...expr.matchAll(/\b(openexpert_monitor_[a-z_]+)\b/g)].map((m) => m[1]!);
+
+describe('the Prometheus rules and the Grafana dashboard', () => {
+  let server: Awaited<ReturnType<typeof startTestServer>>;
+  let exposed: Set<string>;
+  beforeAll(async () => {
+    server = await startTestServer();
+    const api = jsonClient(`${server.url}/api/v1`);
+    const ref = { x: Array.from({ length: 200 }, (_, i) => i), c: Array.from({ length: 200 }, (_, i) => (i % 2 ? 'a' : 'b')) };
+    await api.post('/monitors', { name: 'assets', config: { idColumn: 'id', predictionColumn: 'c', task: 'classification' }, reference: { columns: { ...ref, id: ref.x.map(String) } } });
+    await api.post('/monitors/assets/alert-rules', { name: 'r', figure: 'dataset_drift_share', op: '>', threshold: 0.9 });
+    await api.post('/monitors/assets/ingest', { columns: { ...ref, id: ref.x.map((i) => `n${i}`), x: ref.x.map((v) => v + 10) } });
+    await api.post('/monitors/assets/labels', { labels: [{ predictionId: 'n1', label: 'a' }] });
+    const text = await fetch(`${server.url}/metrics`).then((r) => r.text());
+    exposed = new Set([...text.matchAll(/^(openexpert_monitor_[a-z_]+)\{/gm)].map((m) => m[1]!));
+  });
+  afterAll(() => server.close());
+
+  it('the rules only use metrics the server exposes', () => {
+    const doc = parseYaml(fs.readFileSync(rulesFile, 'utf8')) as { groups: { rules: { expr: string }[] }[] };
+    const used = doc.groups.flatMap((g) => g.rules.flatMap((r) => metricNames(r.expr)));
+    expect(used.length).toBeGreaterThan(5);
+    for (const name of used) expect(exposed, name).toContain(name);
+  });
+
+  it('the dashboard only queries metrics the server exposes', () => {
+    const doc = JSON.parse(fs.readFileSync(dashboardFile, 'utf8')) as { panels: { targets: { expr: string }[] }[]; templating: { list: { definition?: string }[] } };
+    const used = [...doc.panels.flatMap((p) => p.targets.flatMap((t) => metricNames(t.expr))), ...doc.templating.list.flatMap((v) => metricNames(v.definition ?? ''))];
+    expect(used.length).toBeGreaterThan(8);
+    for (const name of used) expect(exposed, name).toContain(name);
+  });
+
+  it.skipIf(!hasPromtool)('promtool accepts the rules file', () => {
+    const out = execFileSync('promtool', ['check', 'rules', rulesFile], { encoding: 'utf8' });
+    expect(out).toContain('SUCCESS');
+  });
+});

@@ -1,0 +1,15 @@
+import { expect } from 'vitest';
+import type { Page } from 'playwright-core';
+import { screenshot, seriousAccessibilityViolations } from './browser.js';
+
+/** Opens a view, waits for `ready` (what a user would wait to see), saves a screenshot and checks accessibility. */
+export async function visit(page: Page, url: string, name: string, ready: string): Promise<void> {
+  await page.goto(url);
+  await page.locator(ready).first().waitFor({ state: 'visible' });
+  await checkView(page, name);
+}
+
+export async function checkView(page: Page, name: string): Promise<void> {
+  await screenshot(page, name);
+  expect(await seriousAccessibilityViolations(page), `${name}: serious accessibility violations`).toEqual([]);
+}

@@ -1,0 +1,11 @@
+import type { RouteObject } from 'react-router';
+
+/**
+ * What a platform module adds to the UI: its entries in the top navigation and its routes. Each module
+ * keeps its pages in `pages/<module>/` and lists itself in `modules.ts`; the shell knows nothing else.
+ */
+export interface UiModule {
+  readonly name: string;
+  readonly nav: readonly { readonly label: string; readonly to: string }[];
+  readonly routes: readonly RouteObject[];
+}
