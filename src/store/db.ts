@@ -87,7 +87,14 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
 export async function migrate(handle: DatabaseHandle): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(handle.dialect) };
   // Kysely looks for its own tables in every schema; pinning the schema keeps concurrent per-schema databases apart.
-  const migrator = new Migrator({ db: handle.db, provider, ...(handle.schema ? { migrationTableSchema: handle.schema } : {}) });
+  // Modules own migration numbers and land in any order; a database that already ran a later number must
+  // still accept an earlier one that arrives afterwards.
+  const migrator = new Migrator({
+    db: handle.db,
+    provider,
+    allowUnorderedMigrations: true,
+    ...(handle.schema ? { migrationTableSchema: handle.schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
