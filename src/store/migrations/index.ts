@@ -5,6 +5,7 @@ import { artifactsMigration } from './0002-artifacts.js';
 import { registryMigration } from './0003-registry.js';
 import { monitoringMigration } from './0006-monitoring.js';
 import { servingMigration } from './0007-serving.js';
+import { metricsHistoryIndexMigration } from './0009-metrics-history-index.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -14,5 +15,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0003-registry': registryMigration(dialect),
     '0006-monitoring': monitoringMigration(),
     '0007-serving': servingMigration(dialect),
+    '0009-metrics-history-index': metricsHistoryIndexMigration(),
   };
 }
