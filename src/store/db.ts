@@ -126,6 +126,15 @@ export function isForeignKeyViolation(err: unknown): boolean {
   return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
 
+/** Runs a store operation with driver "busy" errors turned into the domain's retryable error. */
+export async function busyGuard<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw translateBusy(err);
+  }
+}
+
 /** Turns driver errors that mean "try later" into a domain error; anything else is a bug and stays as is. */
 export function translateBusy(err: unknown): unknown {
   const code = (err as { code?: unknown } | null)?.code;

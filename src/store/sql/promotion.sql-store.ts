@@ -8,7 +8,7 @@ import type {
   Approval, CheckResult, PromotionRequest, RequestState, Stage, Target, TransitionKind, TransitionRecord,
 } from '../../domain/registry/types.js';
 import { formatTarget } from '../../domain/registry/validation.js';
-import { isUniqueViolation, translateBusy, type DatabaseHandle } from '../db.js';
+import { busyGuard, isUniqueViolation, translateBusy, type DatabaseHandle } from '../db.js';
 import type { Database, PromotionRequestsTable } from '../schema.js';
 
 type Trx = Transaction<Database>;
@@ -25,13 +25,7 @@ export class SqlPromotionStore implements PromotionStore {
     this.db = handle.db;
   }
 
-  private async guard<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      throw translateBusy(err);
-    }
-  }
+  private readonly guard = busyGuard;
 
   async getPolicy(name: string): Promise<PromotionPolicy | undefined> {
     const row = await this.db

@@ -4,7 +4,7 @@ import type { NewModelVersion, NewRegisteredModel, RegistryQuery, RegistryStore 
 import { IS_PROMPT_TAG } from '../../domain/registry/search.js';
 import type { ModelMetadata, ModelVersion, RegisteredModel, Stage } from '../../domain/registry/types.js';
 import type { KeyValue, Page } from '../../domain/tracking/types.js';
-import { isUniqueViolation, translateBusy, type DatabaseHandle } from '../db.js';
+import { busyGuard, isUniqueViolation, type DatabaseHandle } from '../db.js';
 import type { Database, ModelVersionsTable, RegisteredModelsTable } from '../schema.js';
 import { orderClauses, whereClause, type EntityColumns, type Sql } from './run-search.sql.js';
 
@@ -78,13 +78,7 @@ export class SqlRegistryStore implements RegistryStore {
     this.db = handle.db;
   }
 
-  private async guard<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      throw translateBusy(err);
-    }
-  }
+  private readonly guard = busyGuard;
 
   private async modelId(db: Db, name: string): Promise<number | undefined> {
     const row = await db.selectFrom('registered_models').select('id').where('name', '=', name).executeTakeFirst();

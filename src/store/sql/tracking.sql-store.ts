@@ -7,7 +7,7 @@ import type {
 import type {
   Batch, DatasetInput, Experiment, KeyValue, LifecycleStage, Metric, MetricWithRun, Page, Run, RunInfo, RunStatus,
 } from '../../domain/tracking/types.js';
-import { isUniqueViolation, translateBusy, type DatabaseHandle } from '../db.js';
+import { busyGuard, isUniqueViolation, type DatabaseHandle } from '../db.js';
 import type { Database, ExperimentsTable, MetricsTable } from '../schema.js';
 import { orderClauses, whereClause, type EntityColumns, type Sql } from './run-search.sql.js';
 
@@ -101,13 +101,7 @@ export class SqlTrackingStore implements TrackingStore {
     this.db = handle.db;
   }
 
-  private async guard<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      throw translateBusy(err);
-    }
-  }
+  private readonly guard = busyGuard;
 
   async createExperiment(e: NewExperiment): Promise<string> {
     return this.guard(async () => {
