@@ -3,7 +3,7 @@
  * a wide file holds one column of each side at a time, and DuckDB reads Parquet column chunks without
  * touching the others.
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { invalid } from '../../core/errors.js';
 import type { Column, FeatureType, TableSource } from './table.js';
 
@@ -23,6 +23,12 @@ function readerFor(file: string): string {
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
+/** DuckDB is loaded on first use: most servers never read a file report, and it costs ~20 MB resident. */
+async function openDuckDb(): Promise<DuckDBInstance> {
+  const { DuckDBInstance: Instance } = await import('@duckdb/node-api');
+  return Instance.create(':memory:');
+}
+
 async function describe(connection: DuckDBConnection, file: string, source: string): Promise<Map<string, string>> {
   try {
     const described = await (await connection.run(`DESCRIBE SELECT * FROM ${source}`)).getRowObjects();
@@ -34,7 +40,7 @@ async function describe(connection: DuckDBConnection, file: string, source: stri
 
 /** A whole file as columnar JSON (numbers as numbers, everything else as text): what the API's batches carry. */
 export async function readColumns(file: string): Promise<Record<string, unknown[]>> {
-  const instance = await DuckDBInstance.create(':memory:');
+  const instance = await openDuckDb();
   const connection = await instance.connect();
   try {
     const source = readerFor(file);
@@ -71,7 +77,7 @@ async function readNumeric(connection: DuckDBConnection, name: string, query: st
 }
 
 export async function openFileTable(file: string): Promise<FileTable> {
-  const instance = await DuckDBInstance.create(':memory:');
+  const instance = await openDuckDb();
   const connection: DuckDBConnection = await instance.connect();
   let types: Map<string, string>;
   let source: string;
