@@ -59,6 +59,8 @@ function openSqlite(file: string, options: OpenOptions): DatabaseHandle {
 }
 
 async function openPostgres(url: string, options: OpenOptions): Promise<DatabaseHandle> {
+  // A schema given in the URL (`?options=-c search_path=x`, how libpq users say it) counts as asked for.
+  options = { ...options, schema: options.schema ?? searchPathOf(url) };
   if (options.schema && !/^[a-z_][a-z0-9_]*$/.test(options.schema)) throw new Error(`bad schema name ${options.schema}`);
   if (options.schema) {
     const client = new pg.Client({ connectionString: withPgUser(url) });
@@ -104,6 +106,14 @@ export async function migrate(handle: DatabaseHandle): Promise<string[]> {
  * libpq's default user is the OS user; node-postgres reads it from $USER, which services and CI
  * shells often leave unset. Fall back the way libpq does.
  */
+function searchPathOf(url: string): string | undefined {
+  try {
+    return /(?:^|\s)-c\s*search_path=([a-z_][a-z0-9_]*)/.exec(new URL(url).searchParams.get('options') ?? '')?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
 export function withPgUser(url: string): string {
   let parsed: URL;
   try {
