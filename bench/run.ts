@@ -3,6 +3,9 @@
  * one after the other, printed as one JSON object keyed by name. Flags go to the benchmarks that know them.
  */
 import { runArtifactsBench } from './artifacts.js';
+import { datasetsBenchOptionsFromArgs, runDatasetsBench } from './datasets.js';
+import { runEvaluationBench } from './evaluation.js';
+import { runGovernanceBench } from './governance.js';
 import { runMonitoringBench } from './monitoring.js';
 import { registryBenchOptionsFromArgs, runRegistryBench } from './registry.js';
 import { runServingBench } from './serving.js';
@@ -14,9 +17,12 @@ const benches: Record<string, () => Promise<unknown>> = {
   tracking: () => runTrackingBench(trackingBenchOptionsFromArgs(args)),
   artifacts: () => runArtifactsBench({ s3: !args.includes('--no-s3') }),
   monitoring: () => runMonitoringBench({ peer: !args.includes('--no-peer') }),
+  evaluation: () => runEvaluationBench({ peer: !args.includes('--no-peer') }),
   registry: () => runRegistryBench(registryBenchOptionsFromArgs(args)),
   serving: () => runServingBench({ ...(args.find((a) => a.startsWith('--serving-peer=')) ? { peerUrl: args.find((a) => a.startsWith('--serving-peer='))!.slice('--serving-peer='.length) } : {}) }),
   ui: () => runUiBench(uiBenchOptionsFromArgs(args)),
+  datasets: () => runDatasetsBench(datasetsBenchOptionsFromArgs(args)),
+  governance: () => runGovernanceBench(),
 };
 
 const named = args.filter((a) => !a.startsWith('--'));

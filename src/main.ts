@@ -4,6 +4,10 @@ import { buildApp } from './api/app.js';
 import type { Config } from './config/config.js';
 import { systemClock } from './core/clock.js';
 import { allowAll } from './domain/access/access.js';
+import { AuditLog } from './domain/governance/audit-log.js';
+import { governanceAccess } from './domain/governance/governance-access.js';
+import { GovernanceService } from './domain/governance/governance.service.js';
+import { SqlGovernanceStore } from './store/sql/governance.sql-store.js';
 import { ExperimentService } from './domain/tracking/experiment.service.js';
 import { RunService } from './domain/tracking/run.service.js';
 import { migrate, openDatabase } from './store/db.js';
@@ -25,6 +29,13 @@ import { loadTestEvidence } from './domain/serving/load-test-evidence.js';
 import { forwardToMonitors } from './domain/serving/monitor-forwarder.js';
 import { SERVING_ACTOR } from './domain/serving/model-source.js';
 import { SqlServingStore } from './store/sql/serving.sql-store.js';
+import { DatasetService } from './domain/datasets/dataset.service.js';
+import { validationEvidence } from './domain/validation/validation-evidence.js';
+import { ValidationService } from './domain/validation/validation.service.js';
+import { SqlDatasetStore } from './store/sql/datasets.sql-store.js';
+import { EvaluationService } from './domain/evaluation/evaluation.service.js';
+import { registerEvaluationEvidence } from './domain/evaluation/evidence.js';
+import { SqlEvaluationStore } from './store/sql/evaluation.sql-store.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -44,7 +55,10 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
   }
   const tracking = new SqlTrackingStore(database);
   const artifactStore = openArtifactStore(config.artifactsUri, config.s3);
-  const access = allowAll;
+  const governanceStore = new SqlGovernanceStore(database);
+  const governance = config.auth ? { service: new GovernanceService(governanceStore, systemClock), audit: new AuditLog(governanceStore, systemClock) } : undefined;
+  if (governance && config.adminUsername && config.adminPassword) await governance.service.bootstrapAdmin(config.adminUsername, config.adminPassword);
+  const access = governance ? governanceAccess : allowAll;
   const monitoring = createMonitoring(new SqlMonitoringStore(database), access, systemClock, pino({ level: config.logLevel }).child({ module: 'monitoring' }));
   // The registry reads runs, logged models and MLmodel files through the services below, looked up when called.
   const registry = createRegistry({
@@ -67,6 +81,29 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     forwardPredictions: forwardToMonitors(monitoring.service, SERVING_ACTOR),
   });
   registry.evidenceProviders.registerEvidenceProvider('load-test', loadTestEvidence(servingStore, () => systemClock.now()));
+  const datasetStore = new SqlDatasetStore(database);
+  registry.evidenceProviders.registerEvidenceProvider('validation', validationEvidence(datasetStore));
+  const datasets = new DatasetService(datasetStore, artifactStore, access, systemClock);
+  // Evaluations log to runs and artifacts through the services below, looked up when called.
+  const evaluation: EvaluationService = new EvaluationService(
+    new SqlEvaluationStore(database),
+    {
+      get: (actor, runId) => services.runs.get(actor, runId),
+      logBatch: (actor, runId, batch) => services.runs.logBatch(actor, runId, batch),
+      logInputs: (actor, runId, inputs) => services.runs.logInputs(actor, runId, inputs),
+    },
+    { upload: (actor, path, body, length) => services.artifacts.upload(actor, path, body, length), download: (actor, path) => services.artifacts.download(actor, path) },
+    registry.registry,
+    access,
+    systemClock,
+    (actor, name, version) => registry.promotion.history(actor, name, version),
+    {
+      get: (actor, ref) => services.datasets.get(actor, ref),
+      readFile: (actor, input) => services.datasets.readFile(actor, input),
+      recordLineage: (actor, edges) => services.datasets.recordLineage(actor, edges),
+    },
+  );
+  registerEvaluationEvidence(registry.evidenceProviders, evaluation, () => systemClock.now());
   const services = {
     experiments: new ExperimentService(tracking, access, systemClock),
     runs: new RunService(tracking, access, systemClock),
@@ -76,6 +113,9 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     registry: registry.registry,
     promotion: registry.promotion,
     serving,
+    evaluation,
+    datasets,
+    validation: new ValidationService(datasetStore, datasets, access, systemClock),
   };
   const app = buildApp({
     config,
@@ -83,6 +123,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     checkDatabase: async () => {
       await sql`select 1`.execute(database.db);
     },
+    ...(governance ? { governance } : {}),
   });
   monitoring.start();
   return {

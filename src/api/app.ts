@@ -13,11 +13,15 @@ import type { Services } from './services.js';
 import { registerSurface } from './surface.js';
 import { V1_STATUS, v1ErrorBody } from './v1/errors.js';
 import { registerWebUi } from './web-ui.js';
+import { registerGovernance, type Governance } from './governance-auth.js';
+import { governanceRoutesV1 } from './v1/governance.routes.js';
 import { monitoringRoutesV1 } from './v1/monitoring.routes.js';
+import { datasetRoutesV1, streamOctetBodies } from './v1/datasets.routes.js';
 import { registryRoutesV1 } from './v1/registry.routes.js';
 import { systemRoutesV1 } from './v1/system.routes.js';
 import { trackingRoutesV1 } from './v1/tracking.routes.js';
 import { servingRoutesV1 } from './v1/serving.routes.js';
+import { evaluationRoutesV1 } from './v1/evaluation.routes.js';
 import { OIP_STATUS, oipErrorBody, scoringErrorBody } from './serving/errors.js';
 import { oipRoutes, scoringRoutes } from './serving/oip.routes.js';
 
@@ -25,9 +29,11 @@ export interface AppOptions {
   readonly config: Pick<Config, 'logLevel'>;
   readonly services: Services;
   readonly checkDatabase: () => Promise<void>;
+  /** Present when auth is on: authenticates requests, audits state changes, serves users/tokens/audit. */
+  readonly governance?: Governance;
 }
 
-export function buildApp({ config, services, checkDatabase }: AppOptions): FastifyInstance {
+export function buildApp({ config, services, checkDatabase, governance }: AppOptions): FastifyInstance {
   const app = Fastify({
     logger: { level: config.logLevel },
     // Per-request access logs would cost more than the handlers themselves on the ingest path; metrics cover it.
@@ -39,6 +45,7 @@ export function buildApp({ config, services, checkDatabase }: AppOptions): Fasti
   app.addHook('onRequest', async (request) => {
     request.actor = actorFromRequest(request);
   });
+  if (governance) registerGovernance(app, governance);
   const metrics = registerMetrics(app);
   registerMonitoringMetrics(metrics, services.monitoring);
   services.serving.metrics.registerInto(metrics);
@@ -63,7 +70,8 @@ export function buildApp({ config, services, checkDatabase }: AppOptions): Fasti
     prefixes: ['/api/v1'],
     status: V1_STATUS,
     errorBody: v1ErrorBody,
-    routes: [...systemRoutesV1(checkDatabase), ...trackingRoutesV1(services), ...monitoringRoutesV1(services), ...registryRoutesV1(services), ...servingRoutesV1(services)],
+    configure: streamOctetBodies,
+    routes: [...systemRoutesV1(checkDatabase), ...trackingRoutesV1(services), ...monitoringRoutesV1(services), ...registryRoutesV1(services), ...servingRoutesV1(services), ...datasetRoutesV1(services), ...evaluationRoutesV1(services), ...(governance ? governanceRoutesV1(governance) : [])],
   });
 
   registerSurface(app, { name: 'oip', prefixes: ['/v2'], status: OIP_STATUS, errorBody: oipErrorBody, routes: oipRoutes(services) });

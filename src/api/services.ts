@@ -1,4 +1,6 @@
 import type { ArtifactService } from '../domain/artifacts/artifact.service.js';
+import type { DatasetService } from '../domain/datasets/dataset.service.js';
+import type { EvaluationService } from '../domain/evaluation/evaluation.service.js';
 import type { MonitoringService } from '../domain/monitoring/monitoring.service.js';
 import type { PromotionService } from '../domain/registry/promotion.service.js';
 import type { RegistryService } from '../domain/registry/registry.service.js';
@@ -6,6 +8,7 @@ import type { ExperimentService } from '../domain/tracking/experiment.service.js
 import type { LoggedModelService } from '../domain/tracking/logged-model.service.js';
 import type { RunService } from '../domain/tracking/run.service.js';
 import type { Serving } from '../domain/serving/serving.js';
+import type { ValidationService } from '../domain/validation/validation.service.js';
 
 /** Everything the API surfaces call; built once in main.ts. */
 export interface Services {
@@ -17,4 +20,7 @@ export interface Services {
   readonly registry: RegistryService;
   readonly promotion: PromotionService;
   readonly serving: Pick<Serving, 'deployments' | 'inference' | 'metrics'>;
+  readonly datasets: DatasetService;
+  readonly validation: ValidationService;
+  readonly evaluation: EvaluationService;
 }

@@ -13,6 +13,7 @@ interface ServerOptions {
   workers?: string;
   logLevel?: string;
   promotionPolicy?: string;
+  auth?: boolean;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -27,6 +28,7 @@ export function registerServerCommand(program: Command): void {
     .option('-w, --workers <n>', 'worker processes sharing the port', '1')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .option('--promotion-policy <file>', 'YAML/JSON default promotion policy (or $OPENEXPERT_PROMOTION_POLICY)')
+    .option('--auth', 'require users/tokens, enforce roles, audit changes (or $OPENEXPERT_AUTH); admin from $OPENEXPERT_ADMIN_USERNAME/$OPENEXPERT_ADMIN_PASSWORD')
     .action(async (opts: ServerOptions) => {
       const config = loadConfig(opts);
       const workers = Number(opts.workers ?? 1);

@@ -20,6 +20,9 @@ export interface Config {
   readonly s3: { readonly endpoint?: string; readonly region: string; readonly accessKeyId?: string; readonly secretAccessKey?: string; readonly forcePathStyle: boolean };
   /** YAML or JSON file with the server's default promotion policy; the built-in default when absent. */
   readonly promotionPolicyFile?: string;
+  /** With auth on, this admin is created on first start (OPENEXPERT_ADMIN_USERNAME / OPENEXPERT_ADMIN_PASSWORD). */
+  readonly adminUsername?: string;
+  readonly adminPassword?: string;
 }
 
 export interface ConfigFlags {
@@ -44,6 +47,8 @@ const Schema = z.object({
   auth: z.boolean(),
   sqliteSynchronous: z.enum(['NORMAL', 'FULL']),
   promotionPolicyFile: z.string().min(1).optional(),
+  adminUsername: z.string().min(1).optional(),
+  adminPassword: z.string().min(8).optional(),
   s3: z.object({
     endpoint: z.string().url().optional(),
     region: z.string().min(1),
@@ -66,6 +71,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     auth: flags.auth ?? truthy(env.OPENEXPERT_AUTH),
     sqliteSynchronous: (flags.sqliteSynchronous ?? env.OPENEXPERT_SQLITE_SYNCHRONOUS ?? 'NORMAL').toUpperCase(),
     promotionPolicyFile: flags.promotionPolicy ?? env.OPENEXPERT_PROMOTION_POLICY,
+    adminUsername: env.OPENEXPERT_ADMIN_USERNAME,
+    adminPassword: env.OPENEXPERT_ADMIN_PASSWORD,
     s3: {
       endpoint: env.OPENEXPERT_S3_ENDPOINT ?? env.MLFLOW_S3_ENDPOINT_URL ?? undefined,
       region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',

@@ -9,6 +9,7 @@ export type Resource =
   | { readonly kind: 'monitor'; readonly id: string }
   | { readonly kind: 'registered_model'; readonly id: string }
   | { readonly kind: 'deployment'; readonly id: string }
+  | { readonly kind: 'dataset'; readonly id: string }
   | { readonly kind: 'server' };
 
 /** The one permission check every service method makes first. */

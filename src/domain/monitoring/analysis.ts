@@ -148,7 +148,7 @@ function countDistinctUnion(a: Float64Array, b: Float64Array): number {
   return d;
 }
 
-function valueCounts(sorted: Float64Array): Map<string, number> {
+export function valueCounts(sorted: Float64Array): Map<string, number> {
   const m = new Map<string, number>();
   let i = 0;
   while (i < sorted.length) {

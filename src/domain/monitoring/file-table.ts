@@ -21,10 +21,10 @@ function readerFor(file: string): string {
   throw invalid(`Unsupported data file '${file}': use .parquet, .csv, .tsv, .json or .jsonl`);
 }
 
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** DuckDB is loaded on first use: most servers never read a file report, and it costs ~20 MB resident. */
-async function openDuckDb(): Promise<DuckDBInstance> {
+export async function openDuckDb(): Promise<DuckDBInstance> {
   const { DuckDBInstance: Instance } = await import('@duckdb/node-api');
   return Instance.create(':memory:');
 }
@@ -56,7 +56,7 @@ export async function readColumns(file: string): Promise<Record<string, unknown[
   }
 }
 
-async function readNumeric(connection: DuckDBConnection, name: string, query: string): Promise<Column> {
+export async function readNumeric(connection: DuckDBConnection, name: string, query: string): Promise<Column> {
   const result = await connection.stream(query);
   const parts: Float64Array[] = [];
   let total = 0;

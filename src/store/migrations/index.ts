@@ -3,8 +3,11 @@ import type { Dialect } from '../db.js';
 import { trackingMigration } from './0001-tracking.js';
 import { artifactsMigration } from './0002-artifacts.js';
 import { registryMigration } from './0003-registry.js';
+import { datasetsMigration } from './0004-datasets.js';
+import { evaluationMigration } from './0005-evaluation.js';
 import { monitoringMigration } from './0006-monitoring.js';
 import { servingMigration } from './0007-serving.js';
+import { governanceMigration } from './0008-governance.js';
 import { metricsHistoryIndexMigration } from './0009-metrics-history-index.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
@@ -13,8 +16,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0001-tracking': trackingMigration(dialect),
     '0002-artifacts': artifactsMigration(),
     '0003-registry': registryMigration(dialect),
+    '0004-datasets': datasetsMigration(),
+    '0005-evaluation': evaluationMigration(),
     '0006-monitoring': monitoringMigration(),
     '0007-serving': servingMigration(dialect),
+    '0008-governance': governanceMigration(),
     '0009-metrics-history-index': metricsHistoryIndexMigration(),
   };
 }

@@ -9,13 +9,16 @@ import type { Comparison, FilterValue, OrderClause } from '../../domain/tracking
  */
 export type Sql = RawBuilder<unknown>;
 
-/** `LIKE` is case-sensitive on both backends (see db.ts); `ILIKE` is the case-insensitive one. */
+/**
+ * `LIKE` is case-sensitive on both backends (see db.ts); `ILIKE` is the case-insensitive one. Backslash
+ * escapes a wildcard on both (`'a\_b'` matches only `a_b`): PostgreSQL's default, stated for SQLite.
+ */
 export function compare(column: Sql, comparator: Comparison['comparator'], value: FilterValue): Sql {
   switch (comparator) {
     case 'LIKE':
-      return sql`${column} like ${scalar(value)}`;
+      return sql`${column} like ${scalar(value)} escape '\\'`;
     case 'ILIKE':
-      return sql`lower(${column}) like lower(${scalar(value)})`;
+      return sql`lower(${column}) like lower(${scalar(value)}) escape '\\'`;
     case 'IN':
     case 'NOT IN': {
       if (value.kind !== 'list') throw invalid(`${comparator} needs a parenthesised list`);
@@ -24,8 +27,18 @@ export function compare(column: Sql, comparator: Comparison['comparator'], value
       return comparator === 'IN' ? sql`${column} in (${list})` : sql`${column} not in (${list})`;
     }
     default:
-      return sql`${column} ${sql.raw(comparator)} ${scalar(value)}`;
+      return sql`${column} ${sql.raw(comparator)} ${typedScalar(value)}`;
   }
+}
+
+/**
+ * PostgreSQL gives an untyped parameter the type of the column it meets, and '5.5' or '1e+300' is no
+ * bigint: a number that is not a safe integer goes typed, so `start_time > 5.5` compares as numbers.
+ * Safe integers stay untyped, so comparisons on bigint columns keep their indexes.
+ */
+function typedScalar(value: FilterValue): Sql {
+  const v = scalar(value);
+  return typeof v === 'number' && !Number.isSafeInteger(v) ? sql`cast(${v} as double precision)` : sql`${v}`;
 }
 
 function scalar(value: FilterValue): string | number {
@@ -65,7 +78,7 @@ function condition(c: Comparison, cols: EntityColumns): Sql {
     case 'dataset':
       if (c.key === 'context') {
         // Input tags are stored as a JSON array; the context tag is matched inside it exactly.
-        return sql`exists (select 1 from run_inputs i where i.run_uuid = ${cols.id} and i.tags like ${contextPattern(c)})`;
+        return sql`exists (select 1 from run_inputs i where i.run_uuid = ${cols.id} and i.tags like ${contextPattern(c)} escape '\\')`;
       }
       return sql`exists (select 1 from run_inputs i join datasets d on d.dataset_uuid = i.dataset_uuid where i.run_uuid = ${cols.id} and ${compare(sql.ref(`d.${c.key}`), c.comparator, c.value)})`;
   }
@@ -73,7 +86,9 @@ function condition(c: Comparison, cols: EntityColumns): Sql {
 
 function contextPattern(c: Comparison): string {
   if (c.comparator !== '=' || c.value.kind !== 'string') throw invalid(`datasets.context supports only '=' with a string value`);
-  return `%${JSON.stringify({ key: 'mlflow.data.context', value: c.value.value }).slice(1, -1)}%`;
+  // The JSON text is matched literally: its backslashes (JSON escapes), `%` and `_` are escaped for LIKE.
+  const json = JSON.stringify({ key: 'mlflow.data.context', value: c.value.value }).slice(1, -1);
+  return `%${json.replace(/[\\%_]/g, '\\$&')}%`;
 }
 
 /** ORDER BY pieces: each clause joins what it sorts on; rows without the value sort last either way, as MLflow does. */

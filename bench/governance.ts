@@ -1,0 +1,71 @@
+/**
+ * Overhead of auth + permission check + audit write per request: the same log-batch workload (100 metrics per
+ * request, 8 concurrent clients) against a server with auth off, then on with a bearer token and with basic auth.
+ * Target: auth on at most 15% slower.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadConfig } from '../src/config/config.js';
+import { startServer } from '../src/main.js';
+
+const REQUESTS = 2000;
+const CONCURRENCY = 8;
+const ADMIN = { user: 'bench', password: 'bench-password' };
+
+async function workload(auth: 'off' | 'bearer' | 'basic'): Promise<{ requestsPerSecond: number; p50Ms: number; p99Ms: number }> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'oe-bench-gov-'));
+  const env = { OPENEXPERT_ADMIN_USERNAME: ADMIN.user, OPENEXPERT_ADMIN_PASSWORD: ADMIN.password };
+  const server = await startServer(loadConfig({ home, port: 0, logLevel: 'silent', auth: auth !== 'off' }, env));
+  try {
+    const basic = `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.password}`).toString('base64')}`;
+    const post = async (p: string, body: unknown, authorization?: string) => {
+      const res = await fetch(server.url + p, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body: JSON.stringify(body) });
+      if (!res.ok) throw new Error(`${p}: ${res.status} ${await res.text()}`);
+      return res.json() as Promise<Record<string, unknown>>;
+    };
+    let header = auth === 'off' ? undefined : basic;
+    if (auth === 'bearer') header = `Bearer ${String((await post('/api/v1/tokens', { name: 'bench' }, basic)).token)}`;
+    const exp = await post('/api/2.0/mlflow/experiments/create', { name: 'bench' }, header);
+    const run = (await post('/api/2.0/mlflow/runs/create', { experiment_id: exp.experiment_id, start_time: 0 }, header)) as { run: { info: { run_id: string } } };
+    const runId = run.run.info.run_id;
+    const latencies: number[] = [];
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < REQUESTS) {
+          const i = next++;
+          const metrics = Array.from({ length: 100 }, (_, k) => ({ key: `m${k % 10}`, value: i + k, timestamp: i, step: i * 100 + k }));
+          const t = performance.now();
+          await post('/api/2.0/mlflow/runs/log-batch', { run_id: runId, metrics }, header);
+          latencies.push(performance.now() - t);
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    latencies.sort((a, b) => a - b);
+    const at = (q: number) => Math.round((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0) * 100) / 100;
+    return { requestsPerSecond: Math.round(REQUESTS / seconds), p50Ms: at(0.5), p99Ms: at(0.99) };
+  } finally {
+    await server.close();
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
+export async function runGovernanceBench() {
+  await workload('off'); // warm-up: JIT and file-system caches, so the first measured mode is not penalized
+  const off = await workload('off');
+  const bearer = await workload('bearer');
+  const basic = await workload('basic');
+  const overhead = (on: { requestsPerSecond: number }) => Math.round((off.requestsPerSecond / on.requestsPerSecond - 1) * 1000) / 10;
+  return {
+    requests: REQUESTS, metricsPerRequest: 100, concurrency: CONCURRENCY,
+    authOff: off, bearer, basic,
+    overheadPercent: { bearer: overhead(bearer), basic: overhead(basic) },
+    target: { maxOverheadPercent: 15 },
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) console.log(JSON.stringify(await runGovernanceBench(), null, 2));

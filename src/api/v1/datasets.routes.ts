@@ -1,0 +1,158 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { invalid } from '../../core/errors.js';
+import { parseDatasetRef } from '../../domain/datasets/dataset.service.js';
+import { lineageDot, lineageMermaid } from '../../domain/datasets/lineage-render.js';
+import { DATASHEET_SECTIONS } from '../../domain/datasets/types.js';
+import { Suite } from '../../domain/validation/types.js';
+import { parse } from '../parse.js';
+import type { Services } from '../services.js';
+import type { Route } from '../surface.js';
+import { QueryInt } from '../wire-types.js';
+
+/** Datasets, datasheets, lineage and validation on the native API. */
+const Name = z.string().min(1).max(256).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore, starting with a letter or digit');
+const Label = z.string().min(1).max(64).regex(/^[A-Za-z][A-Za-z0-9._-]*$/, 'a label starts with a letter (numbers name versions)');
+const Ref = z.string().min(1).max(64);
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits');
+const RefText = z.string().min(3).max(330).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*@[A-Za-z0-9][A-Za-z0-9._-]*$/, 'name@version or name@label').transform(parseDatasetRef);
+const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64').transform((s) => Buffer.from(s, 'base64'));
+const NewFile = z.union([
+  z.object({ path: z.string().min(1).max(1024), content: Base64 }).strict(),
+  z.object({ path: z.string().min(1).max(1024), sha256: Sha256, size: z.number().int().min(0) }).strict(),
+]);
+const AddVersion = z.object({
+  name: Name,
+  files: z.array(NewFile).min(1).max(10_000),
+  labels: z.array(Label).max(20).optional(),
+  derivedFrom: z.array(RefText).max(100).optional(),
+  producedBy: z.string().min(1).max(64).optional(),
+});
+const MissingBlobs = z.object({ files: z.array(z.object({ sha256: Sha256, size: z.number().int().min(0) })).max(10_000) });
+const BlobParams = z.object({ name: Name, sha256: Sha256 });
+const NameParam = z.object({ name: Name });
+const VersionParam = z.object({ name: Name, ref: Ref });
+const LabelParam = z.object({ name: Name, label: Label });
+const SetLabel = z.object({ version: z.union([z.number().int().positive().transform(String), Ref]) });
+const DiffQuery = z.object({ from: Ref, to: Ref, key: z.string().min(1).max(256).optional() });
+const FileQuery = z.object({ path: z.string().min(1) });
+const FormatQuery = z.object({ format: z.enum(['json', 'markdown']).default('json') });
+const UpdateDatasheet = z.object({ sections: z.partialRecord(z.enum(DATASHEET_SECTIONS), z.string().max(100_000)) }).strict();
+const Validate = z
+  .object({ suite: Suite.optional(), suiteName: Suite.shape.name.optional(), suiteVersion: z.number().int().positive().optional(), file: z.string().min(1).optional() })
+  .refine((v) => (v.suite === undefined) !== (v.suiteName === undefined), { message: 'give either suite (inline) or suiteName', path: ['suite'] });
+const SuiteParams = z.object({ name: Suite.shape.name, version: z.union([z.literal('latest').transform(() => undefined), QueryInt.pipe(z.number().int().positive())]) });
+const Kind = z.string().regex(/^[a-z][a-z_]{0,31}$/, 'lowercase letters and underscores');
+const Node = z.object({ kind: Kind, id: z.string().min(1).max(256) });
+const RecordEdges = z.object({ edges: z.array(z.object({ from: Node, to: Node, relation: Kind })).min(1).max(10_000) });
+const LineageQuery = z.object({
+  direction: z.enum(['upstream', 'downstream']).default('downstream'),
+  depth: QueryInt.pipe(z.number().int().min(1).max(50)).optional(),
+  format: z.enum(['json', 'mermaid', 'dot']).default('json'),
+});
+
+/** Blob uploads stream straight into the artifact store: no parser may buffer an octet-stream body. */
+export function streamOctetBodies(scope: FastifyInstance): void {
+  scope.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+}
+
+const contentLength = (header: string | undefined) => (header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined);
+
+export function datasetRoutesV1(s: Services): Route[] {
+  const d = s.datasets;
+  const v = s.validation;
+  return [
+    {
+      method: 'PUT', path: '/datasets/:name/blobs/:sha256',
+      handler: async ({ actor, params, request, reply }) => {
+        const { name, sha256 } = parse(BlobParams, params);
+        if (typeof (request.body as NodeJS.ReadableStream | undefined)?.pipe !== 'function') throw invalid('Send the file as the request body with Content-Type: application/octet-stream');
+        const stored = await d.putBlob(actor, { name, sha256, body: request.body as NodeJS.ReadableStream, size: contentLength(request.headers['content-length']) });
+        void reply.status(stored.created ? 201 : 200);
+        return stored;
+      },
+    },
+    {
+      method: 'POST', path: '/datasets/:name/blobs/missing',
+      handler: async ({ actor, params, body }) => ({ missing: await d.missingBlobs(actor, { name: parse(NameParam, params).name, files: parse(MissingBlobs, body).files }) }),
+    },
+    {
+      method: 'POST', path: '/datasets',
+      handler: async ({ actor, body, reply }) => {
+        const result = await d.addVersion(actor, parse(AddVersion, body));
+        void reply.status(result.created ? 201 : 200);
+        return result;
+      },
+    },
+    { method: 'GET', path: '/datasets', handler: async ({ actor }) => ({ items: await d.list(actor) }) },
+    { method: 'GET', path: '/datasets/:name/versions', handler: async ({ actor, params }) => ({ items: await d.listVersions(actor, parse(NameParam, params).name) }) },
+    { method: 'GET', path: '/datasets/:name/versions/:ref', handler: ({ actor, params }) => d.get(actor, parse(VersionParam, params)) },
+    {
+      method: 'GET', path: '/datasets/:name/versions/:ref/file',
+      handler: async ({ actor, params, query, reply }) => {
+        const { file, body } = await d.openFile(actor, { ref: parse(VersionParam, params), path: parse(FileQuery, query).path });
+        // The digest goes ahead of the bytes so any client can check what it received.
+        return reply.header('content-type', 'application/octet-stream').header('content-length', file.size).header('x-content-sha256', file.sha256).send(body);
+      },
+    },
+    {
+      method: 'GET', path: '/datasets/:name/diff',
+      handler: ({ actor, params, query }) => {
+        const { name } = parse(NameParam, params);
+        const q = parse(DiffQuery, query);
+        return d.diff(actor, { from: { name, ref: q.from }, to: { name, ref: q.to }, key: q.key });
+      },
+    },
+    {
+      method: 'PUT', path: '/datasets/:name/labels/:label',
+      handler: ({ actor, params, body }) => {
+        const { name, label } = parse(LabelParam, params);
+        return d.setLabel(actor, { ref: { name, ref: parse(SetLabel, body).version }, label });
+      },
+    },
+    {
+      method: 'GET', path: '/datasets/:name/datasheet',
+      handler: async ({ actor, params, query, reply }) => {
+        const sheet = await d.datasheet(actor, parse(NameParam, params).name);
+        if (parse(FormatQuery, query).format === 'json') return sheet;
+        return reply.header('content-type', 'text/markdown; charset=utf-8').send(sheet.markdown);
+      },
+    },
+    {
+      method: 'PUT', path: '/datasets/:name/datasheet',
+      handler: ({ actor, params, body }) => d.updateDatasheet(actor, { name: parse(NameParam, params).name, sections: parse(UpdateDatasheet, body).sections }),
+    },
+    {
+      method: 'POST', path: '/datasets/:name/versions/:ref/validations',
+      handler: async ({ actor, params, body, reply }) => {
+        const b = parse(Validate, body);
+        const stored = await v.validate(actor, { ref: parse(VersionParam, params), suite: b.suite ?? { name: b.suiteName!, version: b.suiteVersion }, file: b.file });
+        void reply.status(201);
+        return stored;
+      },
+    },
+    { method: 'GET', path: '/datasets/:name/versions/:ref/validations', handler: async ({ actor, params }) => ({ items: await v.validations(actor, parse(VersionParam, params)) }) },
+    {
+      method: 'POST', path: '/validation-suites',
+      handler: ({ actor, body }) => v.registerSuite(actor, parse(Suite, body)),
+    },
+    { method: 'GET', path: '/validation-suites', handler: async ({ actor }) => ({ items: await v.listSuites(actor) }) },
+    { method: 'GET', path: '/validation-suites/:name/versions/:version', handler: ({ actor, params }) => v.getSuite(actor, parse(SuiteParams, params)) },
+    {
+      method: 'POST', path: '/lineage/edges',
+      handler: async ({ actor, body }) => {
+        await d.recordLineage(actor, parse(RecordEdges, body).edges);
+        return {};
+      },
+    },
+    {
+      method: 'GET', path: '/lineage/:kind/:id',
+      handler: async ({ actor, params, query, reply }) => {
+        const q = parse(LineageQuery, query);
+        const graph = await d.lineage(actor, { node: parse(Node, params), direction: q.direction, depth: q.depth });
+        if (q.format === 'json') return graph;
+        return reply.header('content-type', 'text/plain; charset=utf-8').send(q.format === 'mermaid' ? lineageMermaid(graph) : lineageDot(graph));
+      },
+    },
+  ];
+}

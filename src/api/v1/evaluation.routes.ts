@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { invalid } from '../../core/errors.js';
+import { decodePageToken, encodePageToken } from '../../core/paging.js';
+import { parse } from '../parse.js';
+import type { Services } from '../services.js';
+import type { Route } from '../surface.js';
+import { QueryInt } from '../wire-types.js';
+
+/**
+ * Evaluations, model comparisons and model cards. Request bodies are validated by the service's own
+ * schemas (the evaluation spec is shared with the CLI); paths and queries here.
+ */
+const Id = z.object({ id: z.string().regex(/^[0-9a-f]{32}$/, 'must be an evaluation id') });
+const VersionParam = z.object({ name: z.string().min(1), version: z.string().regex(/^\d{1,9}$/, 'must be a version number').transform(Number) });
+const ListEvaluations = z.object({
+  runId: z.string().optional(),
+  model: z.string().min(1).optional(),
+  version: QueryInt.optional(),
+  dataset: z.string().min(1).optional(),
+  maxResults: QueryInt.optional(),
+  pageToken: z.string().optional(),
+}).strict();
+const ListComparisons = z.object({ model: z.string().min(1).optional(), version: QueryInt.optional(), baselineVersion: QueryInt.optional(), maxResults: QueryInt.optional() }).strict();
+const CardQuery = z.object({ format: z.enum(['json', 'markdown', 'html']).default('json') }).strict();
+
+export function evaluationRoutesV1(s: Services): Route[] {
+  const e = s.evaluation;
+  return [
+    {
+      method: 'POST', path: '/evaluations',
+      handler: async ({ actor, body, reply }) => {
+        const evaluation = await e.evaluate(actor, body);
+        void reply.status(201);
+        return evaluation;
+      },
+    },
+    {
+      method: 'GET', path: '/evaluations',
+      handler: async ({ actor, query }) => {
+        const q = parse(ListEvaluations, query);
+        if (q.version !== undefined && !q.model) throw invalid("Invalid value for parameter 'version': give 'model' with it");
+        const page = await e.list(actor, {
+          ...(q.runId ? { runId: q.runId } : {}),
+          ...(q.model ? { modelName: q.model } : {}),
+          ...(q.version !== undefined ? { modelVersion: q.version } : {}),
+          ...(q.dataset ? { dataset: q.dataset } : {}),
+          ...(q.maxResults !== undefined ? { maxResults: q.maxResults } : {}),
+          offset: decodePageToken(q.pageToken, 'pageToken'),
+        });
+        return { items: page.items, ...(page.nextOffset !== undefined ? { nextPageToken: encodePageToken(page.nextOffset) } : {}) };
+      },
+    },
+    { method: 'GET', path: '/evaluations/:id', handler: ({ actor, params }) => e.get(actor, parse(Id, params).id) },
+    {
+      method: 'GET', path: '/evaluations/:id/report.html',
+      handler: async ({ actor, params, reply }) => reply.header('content-type', 'text/html; charset=utf-8').send(await e.reportHtml(actor, parse(Id, params).id)),
+    },
+    {
+      method: 'DELETE', path: '/evaluations/:id',
+      handler: async ({ actor, params }) => {
+        await e.delete(actor, parse(Id, params).id);
+        return {};
+      },
+    },
+    {
+      method: 'POST', path: '/comparisons',
+      handler: async ({ actor, body, reply }) => {
+        const comparison = await e.compare(actor, body);
+        void reply.status(201);
+        return comparison;
+      },
+    },
+    {
+      method: 'GET', path: '/comparisons',
+      handler: async ({ actor, query }) => {
+        const q = parse(ListComparisons, query);
+        const ref = (version: number | undefined) => (q.model && version !== undefined ? { name: q.model, version } : undefined);
+        const candidate = ref(q.version);
+        const baseline = ref(q.baselineVersion);
+        return { items: await e.listComparisons(actor, { ...(candidate ? { candidate } : {}), ...(baseline ? { baseline } : {}), ...(q.maxResults !== undefined ? { maxResults: q.maxResults } : {}) }) };
+      },
+    },
+    { method: 'GET', path: '/comparisons/:id', handler: ({ actor, params }) => e.getComparison(actor, parse(Id, params).id) },
+    {
+      method: 'GET', path: '/models/:name/versions/:version/card',
+      handler: async ({ actor, params, query, reply }) => {
+        const { name, version } = parse(VersionParam, params);
+        const { format } = parse(CardQuery, query);
+        if (format === 'markdown') return reply.header('content-type', 'text/markdown; charset=utf-8').send(await e.cardMarkdown(actor, name, version));
+        if (format === 'html') return reply.header('content-type', 'text/html; charset=utf-8').send(await e.cardHtml(actor, name, version));
+        return (await e.card(actor, name, version)).card;
+      },
+    },
+    {
+      method: 'PATCH', path: '/models/:name/versions/:version/card',
+      handler: async ({ actor, params, body }) => {
+        const { name, version } = parse(VersionParam, params);
+        return e.setCardFields(actor, name, version, body);
+      },
+    },
+  ];
+}

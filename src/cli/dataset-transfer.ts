@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import cliProgress from 'cli-progress';
+import { clientUrl } from '../config/config.js';
+import { invalid, isDomainError } from '../core/errors.js';
+import type { DatasetFile } from '../domain/datasets/types.js';
+import type { Common } from './models.command.js';
+
+/** Below this, transfers are quick enough that a bar would only flicker. */
+const PROGRESS_FROM_BYTES = 8 * 1024 * 1024;
+
+export const authHeaders = (opts: Common): Record<string, string> => (opts.user ? { authorization: `Basic ${Buffer.from(`${opts.user}:`).toString('base64')}` } : {});
+
+/** A bar on stderr for large transfers (cli-progress draws only on a terminal, so scripts see nothing). */
+export function progress(title: string, total: number): { counter: () => Transform; stop: () => void } {
+  const bar = total >= PROGRESS_FROM_BYTES ? new cliProgress.SingleBar({ format: `${title} [{bar}] {percentage}% {value}/{total} MB | ETA {eta_formatted}`, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+  let done = 0;
+  bar?.start(Math.ceil(total / 1e6), 0);
+  return {
+    counter: () =>
+      new Transform({
+        transform(chunk: Buffer, _enc, next) {
+          done += chunk.length;
+          bar?.update(Math.floor(done / 1e6));
+          next(null, chunk);
+        },
+      }),
+    stop: () => bar?.stop(),
+  };
+}
+
+/** A file, or every file under a folder, with POSIX paths relative to what was named. */
+export function collectFiles(target: string): { path: string; absolute: string; size: number }[] {
+  const stat = fs.statSync(target, { throwIfNoEntry: false });
+  if (!stat) throw invalid(`No such file or folder '${target}'`);
+  if (stat.isFile()) return [{ path: path.basename(target), absolute: target, size: stat.size }];
+  return (fs.readdirSync(target, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+    .filter((d) => d.isFile())
+    .map((d) => {
+      const absolute = path.join(d.parentPath, d.name);
+      return { path: path.relative(target, absolute).split(path.sep).join('/'), absolute, size: fs.statSync(absolute).size };
+    });
+}
+
+/** sha256 of each file, read as a stream. */
+export async function hashFiles(files: readonly { path: string; absolute: string; size: number }[]): Promise<DatasetFile[]> {
+  const bar = progress('hashing  ', files.reduce((a, f) => a + f.size, 0));
+  try {
+    const hashed: DatasetFile[] = [];
+    for (const f of files) {
+      const hash = createHash('sha256');
+      await pipeline(fs.createReadStream(f.absolute, { highWaterMark: 1 << 20 }), bar.counter(), hash);
+      hashed.push({ path: f.path, size: f.size, sha256: hash.digest('hex') });
+    }
+    return hashed;
+  } finally {
+    bar.stop();
+  }
+}
+
+/** PUT a file as a streamed octet-stream body (fetch cannot announce a streamed body's length). */
+export function putFile(opts: Common, urlPath: string, file: string, size: number, counter: Transform): Promise<void> {
+  const url = new URL(clientUrl(opts.url) + urlPath);
+  const request = (url.protocol === 'https:' ? https : http).request(url, {
+    method: 'PUT',
+    headers: { ...authHeaders(opts), 'content-type': 'application/octet-stream', 'content-length': String(size) },
+  });
+  const answered = new Promise<void>((resolve, reject) => {
+    request.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        if ((res.statusCode ?? 500) < 300) return resolve();
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { error?: { code?: string; message?: string } };
+        reject(new Error(`${body.error?.code ?? `HTTP ${res.statusCode}`}: ${body.error?.message ?? 'upload failed'}`));
+      });
+      res.on('error', reject);
+    });
+    request.on('error', reject);
+  });
+  return Promise.all([pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), counter, request), answered]).then(() => undefined);
+}
+
+/**
+ * Downloads a file to `out`, hashing it on the way; a digest that differs from the one the version records
+ * (a changed stored copy, or a broken transfer) leaves nothing at `out`.
+ */
+export async function getFile(opts: Common, urlPath: string, file: DatasetFile, owner: string, out: string, counter: Transform): Promise<void> {
+  const res = await fetch(clientUrl(opts.url) + urlPath, { headers: authHeaders(opts) });
+  if (!res.ok || !res.body) {
+    const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+    throw new Error(`${body.error?.code ?? `HTTP ${res.status}`}: ${body.error?.message ?? res.statusText}`);
+  }
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const partial = `${out}.part`;
+  const hash = createHash('sha256');
+  const hashing = new Transform({
+    transform(chunk: Buffer, _enc, next) {
+      hash.update(chunk);
+      next(null, chunk);
+    },
+  });
+  try {
+    await pipeline(Readable.fromWeb(res.body as WebReadableStream), counter, hashing, fs.createWriteStream(partial));
+    if (hash.digest('hex') !== file.sha256) throw invalid(`File '${file.path}' of '${owner}' does not match its digest ${file.sha256}: the stored copy changed or the transfer broke; nothing was written`);
+    fs.renameSync(partial, out);
+  } catch (err) {
+    fs.rmSync(partial, { force: true });
+    if (isDomainError(err)) throw err;
+    throw invalid(`File '${file.path}' of '${owner}' could not be downloaded (${(err as Error).message}); it may no longer match its digest ${file.sha256}; nothing was written`);
+  }
+}

@@ -1,0 +1,162 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { invalid } from '../core/errors.js';
+import { parseDatasetRef } from '../domain/datasets/dataset.service.js';
+import { DATASHEET_SECTIONS, type DatasetVersion, type Datasheet } from '../domain/datasets/types.js';
+import type { VersionDiff } from '../domain/datasets/version-diff.js';
+import { collectFiles, getFile, hashFiles, progress, putFile } from './dataset-transfer.js';
+import { common, registryApi, type Common } from './models.command.js';
+import { formatTime, printJson, printTable } from './output.js';
+
+const enc = encodeURIComponent;
+const versionPath = (ref: string) => {
+  const { name, ref: version } = parseDatasetRef(ref);
+  return `/api/v1/datasets/${enc(name)}/versions/${enc(version ?? 'latest')}`;
+};
+
+function printVersion(v: DatasetVersion): void {
+  console.log(`${v.name}@${v.version}  ${v.labels.join(' ')}`);
+  console.log(`digest   ${v.digest}`);
+  console.log(`size     ${v.size} bytes in ${v.files.length} file(s)${v.rowCount !== null ? `, ${v.rowCount} rows` : ''}`);
+  console.log(`added    ${formatTime(v.createdAt)} by ${v.createdBy}`);
+  if (v.profile) {
+    console.log();
+    printTable(v.profile, [
+      { header: 'COLUMN', value: (c) => c.name }, { header: 'TYPE', value: (c) => c.type },
+      { header: 'NULLS', value: (c) => c.nullCount }, { header: 'DISTINCT', value: (c) => c.distinctCount },
+      { header: 'MIN', value: (c) => (c.min === undefined ? '' : String(c.min)) }, { header: 'MAX', value: (c) => (c.max === undefined ? '' : String(c.max)) },
+      { header: 'MEAN', value: (c) => c.mean ?? null },
+      { header: 'TOP', value: (c) => c.topValues?.map((t) => `${t.value} (${t.count})`).join(', ') ?? '' },
+    ]);
+  }
+}
+
+/** Reads `motivation: …` pairs from a YAML or JSON file, or `section=text` flags. */
+function datasheetSections(opts: { set?: string[]; from?: string }): Record<string, string> {
+  const sections: Record<string, string> = {};
+  if (opts.from) {
+    const read = parseYaml(fs.readFileSync(opts.from, 'utf8')) as unknown;
+    if (typeof read !== 'object' || read === null) throw invalid(`Datasheet file '${opts.from}' must map section names to text`);
+    Object.assign(sections, read);
+  }
+  for (const pair of opts.set ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) throw invalid(`--set takes section=text, got '${pair}'`);
+    sections[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const unknown = Object.keys(sections).filter((s) => !(DATASHEET_SECTIONS as readonly string[]).includes(s));
+  if (unknown.length > 0) throw invalid(`Unknown datasheet section '${unknown[0]}': use ${DATASHEET_SECTIONS.join(', ')}`);
+  return sections;
+}
+
+export function registerDatasetsCommand(program: Command): void {
+  const datasets = program.command('data').alias('datasets').description('Versioned datasets: add, get, ls, show, diff, label, datasheet');
+
+  common(datasets.command('add <path>').description('Version a file or folder by its content; unchanged content keeps its version'))
+    .requiredOption('--name <name>', 'dataset name')
+    .option('--label <label...>', 'labels to point at the version')
+    .option('--derived-from <ref...>', 'versions this data was made from (name@version)')
+    .option('--run <runId>', 'the run that made this data')
+    .action(async (target: string, opts: Common & { name: string; label?: string[]; derivedFrom?: string[]; run?: string }) => {
+      const local = collectFiles(target);
+      const files = await hashFiles(local);
+      const api = registryApi(opts);
+      // Only content the server lacks crosses the network, as with DVC's push.
+      const { missing } = await api<{ missing: string[] }>('POST', `/api/v1/datasets/${enc(opts.name)}/blobs/missing`, { body: { files: files.map((f) => ({ sha256: f.sha256, size: f.size })) } });
+      const uploads = files.map((f, i) => ({ f, absolute: local[i]!.absolute })).filter(({ f }, i, all) => missing.includes(f.sha256) && all.findIndex((x) => x.f.sha256 === f.sha256) === i);
+      const bar = progress('uploading', uploads.reduce((a, u) => a + u.f.size, 0));
+      try {
+        for (const { f, absolute } of uploads) await putFile(opts, `/api/v1/datasets/${enc(opts.name)}/blobs/${f.sha256}`, absolute, f.size, bar.counter());
+      } finally {
+        bar.stop();
+      }
+      const result = await api<{ version: DatasetVersion; created: boolean }>('POST', '/api/v1/datasets', {
+        body: { name: opts.name, files, ...(opts.label ? { labels: opts.label } : {}), ...(opts.derivedFrom ? { derivedFrom: opts.derivedFrom } : {}), ...(opts.run ? { producedBy: opts.run } : {}) },
+      });
+      if (opts.json) return printJson(result);
+      console.log(result.created ? `Added ${result.version.name}@${result.version.version}` : `Unchanged: same content as ${result.version.name}@${result.version.version}`);
+      printVersion(result.version);
+    });
+
+  common(datasets.command('ls [name]').description('List datasets, or the versions of one'))
+    .action(async (name: string | undefined, opts: Common) => {
+      const api = registryApi(opts);
+      if (name === undefined) {
+        const { items } = await api<{ items: { name: string; latestVersion: number; versions: number }[] }>('GET', '/api/v1/datasets');
+        if (opts.json) return printJson(items);
+        return printTable(items, [{ header: 'NAME', value: (d) => d.name }, { header: 'LATEST', value: (d) => d.latestVersion }, { header: 'VERSIONS', value: (d) => d.versions }]);
+      }
+      const { items } = await api<{ items: DatasetVersion[] }>('GET', `/api/v1/datasets/${enc(name)}/versions`);
+      if (opts.json) return printJson(items);
+      printTable(items, [
+        { header: 'VERSION', value: (v) => v.version }, { header: 'LABELS', value: (v) => v.labels.join(' ') },
+        { header: 'DIGEST', value: (v) => v.digest.slice(0, 12) }, { header: 'SIZE', value: (v) => v.size },
+        { header: 'ROWS', value: (v) => v.rowCount }, { header: 'ADDED', value: (v) => formatTime(v.createdAt) }, { header: 'BY', value: (v) => v.createdBy },
+      ]);
+    });
+
+  common(datasets.command('show <ref>').description('Show a version (name@version, name@label or name)'))
+    .action(async (ref: string, opts: Common) => {
+      const v = await registryApi(opts)<DatasetVersion>('GET', versionPath(ref));
+      if (opts.json) return printJson(v);
+      printVersion(v);
+    });
+
+  common(datasets.command('get <ref>').description("Download a version's files, each checked against its digest"))
+    .requiredOption('-o, --output <dir>', 'folder to write into')
+    .action(async (ref: string, opts: Common & { output: string }) => {
+      const base = versionPath(ref);
+      const v = await registryApi(opts)<DatasetVersion>('GET', base);
+      const owner = `${v.name}@${v.version}`;
+      const bar = progress('fetching ', v.size);
+      try {
+        for (const f of v.files) await getFile(opts, `${base}/file?path=${enc(f.path)}`, f, owner, path.join(opts.output, ...f.path.split('/')), bar.counter());
+      } finally {
+        bar.stop();
+      }
+      if (opts.json) return printJson({ name: v.name, version: v.version, digest: v.digest, files: v.files.length, output: opts.output });
+      console.log(`Wrote ${v.files.length} file(s) of ${owner} to ${opts.output}, all matching their digests`);
+    });
+
+  common(datasets.command('diff <from> <to>').description('Schema, profile and file changes between two versions of one dataset, e.g. `churn@2 churn@3`'))
+    .option('--key <column>', 'also count rows added, removed and changed by this key column')
+    .action(async (from: string, to: string, opts: Common & { key?: string }) => {
+      const a = parseDatasetRef(from);
+      const b = parseDatasetRef(to);
+      if (a.name !== b.name) throw invalid(`Compare two versions of one dataset, not '${a.name}' and '${b.name}'`);
+      const diff = await registryApi(opts)<VersionDiff>('GET', `/api/v1/datasets/${enc(a.name)}/diff`, { query: { from: a.ref ?? 'latest', to: b.ref ?? 'latest', ...(opts.key ? { key: opts.key } : {}) } });
+      if (opts.json) return printJson(diff);
+      console.log(`${diff.from} → ${diff.to}${diff.sameContent ? ' (same content)' : ''}; rows ${diff.rowCount[0] ?? '?'} → ${diff.rowCount[1] ?? '?'}`);
+      for (const c of diff.addedColumns) console.log(`+ column ${c.name} ${c.type}`);
+      for (const c of diff.removedColumns) console.log(`- column ${c.name} ${c.type}`);
+      for (const f of diff.files.added) console.log(`+ file ${f}`);
+      for (const f of diff.files.removed) console.log(`- file ${f}`);
+      for (const f of diff.files.changed) console.log(`~ file ${f}`);
+      if (diff.rows) console.log(`rows by ${diff.rows.key}: ${diff.rows.added} added, ${diff.rows.removed} removed, ${diff.rows.changed ?? 'n/a'} changed`);
+      const rows = diff.columnChanges.flatMap((c) => Object.entries(c.changes).map(([figure, [before, after]]) => ({ column: c.column, figure, before, after })));
+      if (rows.length > 0) printTable(rows, [{ header: 'COLUMN', value: (r) => r.column }, { header: 'FIGURE', value: (r) => r.figure }, { header: 'BEFORE', value: (r) => JSON.stringify(r.before) }, { header: 'AFTER', value: (r) => JSON.stringify(r.after) }]);
+    });
+
+  common(datasets.command('label <ref> <label>').description('Point a label (e.g. prod) at a version'))
+    .action(async (ref: string, label: string, opts: Common) => {
+      const { name, ref: version } = parseDatasetRef(ref);
+      const v = await registryApi(opts)<DatasetVersion>('PUT', `/api/v1/datasets/${enc(name)}/labels/${enc(label)}`, { body: { version: version ?? 'latest' } });
+      if (opts.json) return printJson(v);
+      console.log(`${v.name}@${label} → version ${v.version}`);
+    });
+
+  common(datasets.command('datasheet <name>').description('Print the datasheet as Markdown, or edit its sections'))
+    .option('--set <section=text...>', `write a section (${DATASHEET_SECTIONS.join(', ')}); an empty text clears it`)
+    .option('--from <file>', 'YAML or JSON mapping sections to text')
+    .action(async (name: string, opts: Common & { set?: string[]; from?: string }) => {
+      const api = registryApi(opts);
+      const editing = opts.set !== undefined || opts.from !== undefined;
+      const sheet = editing
+        ? await api<Datasheet & { markdown: string }>('PUT', `/api/v1/datasets/${enc(name)}/datasheet`, { body: { sections: datasheetSections(opts) } })
+        : await api<Datasheet & { markdown: string }>('GET', `/api/v1/datasets/${enc(name)}/datasheet`);
+      if (opts.json) return printJson(sheet);
+      process.stdout.write(sheet.markdown);
+    });
+}

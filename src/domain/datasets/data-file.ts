@@ -1,0 +1,122 @@
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { invalid, type DomainError } from '../../core/errors.js';
+
+/** Files whose rows the platform understands; the first of them (by path) is a version's table. */
+export const TABULAR = /\.(parquet|csv|tsv|jsonl|ndjson|json)$/i;
+
+/** A file DuckDB can read: where it is on this machine, and the dataset path that says what format it is. */
+export interface LocalFile {
+  readonly local: string;
+  readonly name: string;
+}
+
+const delimiterOf = (name: string) => (/\.tsv$/i.test(name) ? '\t' : ',');
+
+/**
+ * The DuckDB table function for a file. Blobs have no extension, so the format comes from the dataset path.
+ * CSV gets its delimiter fixed: left to sniff, DuckDB reads a ragged file as one text column instead of failing.
+ */
+export function duckReader(file: LocalFile): string {
+  const literal = `'${file.local.replace(/'/g, "''")}'`;
+  if (/\.parquet$/i.test(file.name)) return `read_parquet(${literal})`;
+  if (/\.(csv|tsv)$/i.test(file.name)) return `read_csv(${literal}, delim = '${delimiterOf(file.name) === '\t' ? '\\t' : ','}', header = true)`;
+  if (/\.(json|jsonl|ndjson)$/i.test(file.name)) return `read_json_auto(${literal})`;
+  throw invalid(`Unsupported data file '${file.name}': use .parquet, .csv, .tsv, .json or .jsonl`);
+}
+
+/**
+ * The first line whose field count differs from the header's, counted with RFC 4180 quoting (a quoted field
+ * may hold delimiters and line breaks). Only run after DuckDB has failed, to say which row is at fault.
+ */
+export async function firstRaggedLine(local: string, delimiter: string): Promise<{ line: number; fields: number; expected: number } | undefined> {
+  const lines = createInterface({ input: createReadStream(local, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let expected: number | undefined;
+  let fields = 1;
+  let quoted = false;
+  let line = 0;
+  let start = 0;
+  try {
+    for await (const text of lines) {
+      line++;
+      if (!quoted) {
+        fields = 1;
+        start = line;
+      }
+      for (const ch of text) {
+        if (ch === '"') quoted = !quoted;
+        else if (ch === delimiter && !quoted) fields++;
+      }
+      if (quoted || (text === '' && fields === 1)) continue;
+      if (expected === undefined) expected = fields;
+      else if (fields !== expected) return { line: start, fields, expected };
+    }
+  } finally {
+    lines.close();
+  }
+  return undefined;
+}
+
+/** A read failure as one line that names the file and, for a ragged CSV, the row. */
+export async function unreadable(file: LocalFile, err: unknown): Promise<DomainError> {
+  const message = (err as Error).message ?? String(err);
+  if (/\.(csv|tsv)$/i.test(file.name)) {
+    const ragged = await firstRaggedLine(file.local, delimiterOf(file.name)).catch(() => undefined);
+    if (ragged) return invalid(`Cannot read '${file.name}': line ${ragged.line} has ${ragged.fields} fields where the header has ${ragged.expected}`);
+  }
+  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
+  const csvError = lines[0]?.includes('CSV Error on Line') ? lines.slice(0, 3).join('; ') : lines[0];
+  return invalid(`Cannot read '${file.name}': ${csvError ?? 'unknown error'}`);
+}
+
+/** Files opened in one DuckDB connection: `sources[i]` is what a query selects FROM for `files[i]`. */
+export interface OpenTables {
+  readonly connection: DuckDBConnection;
+  readonly sources: readonly string[];
+  readonly types: readonly Map<string, string>[];
+  close(): Promise<void>;
+}
+
+/**
+ * Opens files for many queries. Parquet is read in place (columnar, with statistics); text formats are
+ * parsed once into a table of a DuckDB database in a temporary folder, so the thirty queries of a suite do
+ * not parse a CSV thirty times, and DuckDB can spill to disk instead of holding a large file in memory.
+ */
+export async function openTables(files: readonly LocalFile[]): Promise<OpenTables> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const parsed = files.some((f) => !/\.parquet$/i.test(f.name));
+  const dir = parsed ? await fs.mkdtemp(path.join(os.tmpdir(), 'oe-tables-')) : undefined;
+  const instance = await DuckDBInstance.create(dir ? path.join(dir, 'tables.duckdb') : ':memory:');
+  const connection = await instance.connect();
+  const close = async () => {
+    connection.closeSync();
+    instance.closeSync();
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const sources: string[] = [];
+    const types: Map<string, string>[] = [];
+    for (const [i, file] of files.entries()) {
+      const reader = duckReader(file);
+      try {
+        if (/\.parquet$/i.test(file.name)) sources.push(reader);
+        else {
+          await connection.run(`CREATE TABLE t${i} AS SELECT * FROM ${reader}`);
+          sources.push(`t${i}`);
+        }
+        const described = await (await connection.run(`DESCRIBE SELECT * FROM ${sources[i]}`)).getRowObjects();
+        types.push(new Map(described.map((r) => [String(r.column_name), String(r.column_type)])));
+      } catch (err) {
+        throw await unreadable(file, err);
+      }
+    }
+    return { connection, sources, types, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

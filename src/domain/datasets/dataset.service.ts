@@ -1,0 +1,268 @@
+import { pipeline, Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import type { ArtifactBody, ArtifactStore } from '../../artifacts/artifact-store.js';
+import { safeArtifactPath } from '../../artifacts/safe-path.js';
+import type { Actor } from '../../core/actor.js';
+import type { Clock } from '../../core/clock.js';
+import { invalid, isDomainError, notFound } from '../../core/errors.js';
+import type { Access } from '../access/access.js';
+import { blobPath, digestMismatch, VerifyingStream, withLocalFiles } from './blob-files.js';
+import { TABULAR, type LocalFile } from './data-file.js';
+import { composeDatasheet, datasheetMarkdown } from './datasheet.js';
+import type { DatasetStore } from './datasets.store.js';
+import { rootDigest, sha256Hex } from './digest.js';
+import { profileFile } from './profile-file.js';
+import type { DatasetFile, DatasetVersion, Datasheet, DatasheetSection, LineageEdge, LineageGraph, LineageNode } from './types.js';
+import { diffRows, diffVersions, type VersionDiff } from './version-diff.js';
+
+/** A file of a new version: its bytes inline (small files), or the digest of content uploaded before with `putBlob`. */
+export type NewFile = { readonly path: string; readonly content: Uint8Array } | { readonly path: string; readonly sha256: string; readonly size: number };
+
+/** `name@3`, `name@prod`, or `name` (= `name@latest`). */
+export interface DatasetRef {
+  readonly name: string;
+  readonly ref?: string | undefined;
+}
+
+export interface AddVersionInput {
+  readonly name: string;
+  readonly files: readonly NewFile[];
+  readonly labels?: readonly string[] | undefined;
+  /** Versions this one was made from; recorded as `derived_from` edges. */
+  readonly derivedFrom?: readonly DatasetRef[] | undefined;
+  /** The run that made it: the sources were `consumed` by it and it `produced` this version. */
+  readonly producedBy?: string | undefined;
+}
+
+const MAX_DEPTH = 50;
+const SHA256 = /^[0-9a-f]{64}$/;
+
+export function parseDatasetRef(text: string): DatasetRef {
+  const at = text.lastIndexOf('@');
+  return at < 0 ? { name: text } : { name: text.slice(0, at), ref: text.slice(at + 1) };
+}
+
+const label = (v: DatasetVersion) => `${v.name}@${v.version}`;
+const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+/** The file a version's rows are read from: the first CSV, Parquet or JSONL file by path. */
+export function primaryFile(files: readonly DatasetFile[]): DatasetFile | undefined {
+  return files.filter((f) => TABULAR.test(f.path)).sort(byPath)[0];
+}
+
+/** Versioned datasets by content, their files, datasheets and the lineage graph. */
+export class DatasetService {
+  constructor(
+    private readonly store: DatasetStore,
+    private readonly artifacts: ArtifactStore,
+    private readonly access: Access,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Streams content into the dataset blob store, hashing it on the way; it must hash to `sha256`. Content
+   * already stored is not written again. A mismatching upload is deleted again: the blob path is only ever
+   * trusted after a digest check (`data get` and validation verify what they read).
+   */
+  async putBlob(actor: Actor, input: { name: string; sha256: string; body: ArtifactBody; size?: number | undefined }): Promise<{ sha256: string; size: number; created: boolean }> {
+    await this.access.require(actor, 'EDIT', { kind: 'dataset', id: input.name });
+    if (!SHA256.test(input.sha256)) throw invalid(`Invalid sha256 '${input.sha256}': 64 lowercase hex digits`);
+    const existing = await this.artifacts.stat(blobPath(input.sha256));
+    if (existing && !existing.isDir && (input.size === undefined || existing.size === input.size)) {
+      await drain(input.body);
+      return { sha256: input.sha256, size: existing.size ?? 0, created: false };
+    }
+    const stored = await this.artifacts.put(blobPath(input.sha256), input.body, input.size !== undefined ? { contentLength: input.size } : {});
+    if (stored.sha256 !== input.sha256) {
+      await this.artifacts.delete(blobPath(input.sha256));
+      throw invalid(`Uploaded bytes hash to ${stored.sha256}, not ${input.sha256}: nothing was stored`);
+    }
+    return { sha256: input.sha256, size: stored.size, created: true };
+  }
+
+  /** Which of these contents the store lacks, so a client uploads only those (as DVC's `push` does). */
+  async missingBlobs(actor: Actor, input: { name: string; files: readonly { sha256: string; size: number }[] }): Promise<string[]> {
+    await this.access.require(actor, 'EDIT', { kind: 'dataset', id: input.name });
+    const missing: string[] = [];
+    for (const f of input.files) {
+      const stat = SHA256.test(f.sha256) ? await this.artifacts.stat(blobPath(f.sha256)) : undefined;
+      if (!stat || stat.isDir || stat.size !== f.size) missing.push(f.sha256);
+    }
+    return [...new Set(missing)];
+  }
+
+  async addVersion(actor: Actor, input: AddVersionInput): Promise<{ version: DatasetVersion; created: boolean }> {
+    await this.access.require(actor, 'EDIT', { kind: 'dataset', id: input.name });
+    if (input.files.length === 0) throw invalid(`Dataset '${input.name}' needs at least one file`);
+    const seen = new Set<string>();
+    for (const f of input.files) {
+      const p = safeArtifactPath(f.path);
+      if (seen.has(p)) throw invalid(`File '${p}' is given twice`);
+      seen.add(p);
+    }
+    const sources = await Promise.all((input.derivedFrom ?? []).map((ref) => this.get(actor, ref)));
+    const files: DatasetFile[] = [];
+    for (const f of input.files) {
+      const path = safeArtifactPath(f.path);
+      if ('content' in f) {
+        const sha256 = sha256Hex(f.content);
+        await this.putBlob(actor, { name: input.name, sha256, body: Readable.from([f.content]), size: f.content.byteLength });
+        files.push({ path, size: f.content.byteLength, sha256 });
+      } else {
+        if ((await this.missingBlobs(actor, { name: input.name, files: [f] })).length > 0) {
+          throw invalid(`File '${path}': no uploaded content with sha256 ${f.sha256} and ${f.size} bytes; upload it first (PUT /api/v1/datasets/${input.name}/blobs/${f.sha256})`);
+        }
+        files.push({ path, size: f.size, sha256: f.sha256 });
+      }
+    }
+    files.sort(byPath);
+    const primary = primaryFile(files);
+    // Profiled before anything is registered, so a corrupt file leaves no version behind.
+    const described = primary ? await withLocalFiles(this.artifacts, [{ file: primary, owner: input.name }], false, ([local]) => profileFile(local!)) : undefined;
+    const now = this.clock.now();
+    const edges = (id: string): LineageEdge[] => {
+      const self = { kind: 'dataset_version', id };
+      const run = input.producedBy !== undefined ? { kind: 'run', id: input.producedBy } : undefined;
+      return [
+        ...sources.flatMap((s) => {
+          const from = { kind: 'dataset_version', id: s.id };
+          return [{ from, to: self, relation: 'derived_from', createdAt: now }, ...(run ? [{ from, to: run, relation: 'consumed', createdAt: now }] : [])];
+        }),
+        ...(run ? [{ from: run, to: self, relation: 'produced', createdAt: now }] : []),
+      ];
+    };
+    return this.store.addVersion(
+      {
+        name: input.name, digest: rootDigest(files), size: files.reduce((a, f) => a + f.size, 0), files,
+        rowCount: described?.rowCount ?? null, schema: described?.schema ?? null, profile: described?.profile ?? null,
+        createdBy: actor.userId, createdAt: now,
+      },
+      { labels: input.labels ?? [], edges },
+    );
+  }
+
+  /** Resolves a reference without an access check: for callers that made theirs. */
+  async resolve(ref: DatasetRef): Promise<DatasetVersion> {
+    const wanted = ref.ref ?? 'latest';
+    const number = /^\d+$/.test(wanted) ? Number(wanted) : await this.store.resolveLabel(ref.name, wanted);
+    const version = number === undefined ? undefined : await this.store.getVersion(ref.name, number);
+    if (!version) throw notFound(`Dataset version '${ref.name}@${wanted}'`);
+    return version;
+  }
+
+  async get(actor: Actor, ref: DatasetRef): Promise<DatasetVersion> {
+    await this.access.require(actor, 'READ', { kind: 'dataset', id: ref.name });
+    return this.resolve(ref);
+  }
+
+  async list(actor: Actor): Promise<{ name: string; latestVersion: number; versions: number }[]> {
+    await this.access.require(actor, 'READ', { kind: 'server' });
+    return this.store.listNames();
+  }
+
+  async listVersions(actor: Actor, name: string): Promise<DatasetVersion[]> {
+    await this.access.require(actor, 'READ', { kind: 'dataset', id: name });
+    const versions = await this.store.listVersions(name);
+    if (versions.length === 0) throw notFound(`Dataset '${name}'`);
+    return versions;
+  }
+
+  /** Schema, profile and file changes; with `key`, also the rows added, removed and changed by that key. */
+  async diff(actor: Actor, input: { from: DatasetRef; to: DatasetRef; key?: string | undefined }): Promise<VersionDiff> {
+    const [a, b] = [await this.get(actor, input.from), await this.get(actor, input.to)];
+    const diff = diffVersions(a, b);
+    if (input.key === undefined) return diff;
+    const [fa, fb] = [primaryFile(a.files), primaryFile(b.files)];
+    if (!fa || !fb) throw invalid(`Rows can only be compared by key when both versions hold a CSV, Parquet or JSONL file; ${label(fa ? b : a)} holds none`);
+    const key = input.key;
+    const rows = await withLocalFiles(this.artifacts, [{ file: fa, owner: label(a) }, { file: fb, owner: label(b) }], true, ([from, to]) => diffRows(from!, to!, key));
+    return { ...diff, rows };
+  }
+
+  async setLabel(actor: Actor, input: { ref: DatasetRef; label: string }): Promise<DatasetVersion> {
+    await this.access.require(actor, 'EDIT', { kind: 'dataset', id: input.ref.name });
+    const version = await this.resolve(input.ref);
+    await this.store.setLabel(version.name, input.label, version.version, this.clock.now());
+    return (await this.store.getVersionById(version.id))!;
+  }
+
+  /**
+   * A file's bytes as a stream that fails at its end when they no longer match the recorded digest; a
+   * stored copy of another size is refused before anything is sent.
+   */
+  async openFile(actor: Actor, input: { ref: DatasetRef; path: string }): Promise<{ version: DatasetVersion; file: DatasetFile; body: Readable }> {
+    const version = await this.get(actor, input.ref);
+    const file = version.files.find((f) => f.path === input.path);
+    if (!file) throw notFound(`File '${input.path}' in dataset version '${label(version)}'`);
+    const { body, size } = await this.artifacts.get(blobPath(file.sha256)).catch((err: unknown) => {
+      throw isDomainError(err) && err.code === 'RESOURCE_DOES_NOT_EXIST' ? digestMismatch(file, label(version)) : err;
+    });
+    if (size !== file.size) {
+      body.destroy();
+      throw digestMismatch(file, label(version));
+    }
+    // pipeline (not pipe) so a failing read of the stored copy fails the returned stream too.
+    const verified = pipeline(body, new VerifyingStream(file.sha256, () => digestMismatch(file, label(version))), () => undefined);
+    return { version, file, body: verified };
+  }
+
+  /** A whole file in memory, verified: for small files (evaluation sets, suites). */
+  async readFile(actor: Actor, input: { ref: DatasetRef; path: string }): Promise<Uint8Array> {
+    const { body } = await this.openFile(actor, input);
+    return buffer(body);
+  }
+
+  /** Runs `work` on local, digest-checked copies of versions' table files (for validation and other readers). */
+  async withTables<T>(versions: readonly { version: DatasetVersion; path?: string | undefined }[], work: (files: LocalFile[]) => Promise<T>): Promise<T> {
+    const files = versions.map(({ version, path }) => {
+      const file = path !== undefined ? version.files.find((f) => f.path === path) : primaryFile(version.files);
+      if (!file) throw invalid(path !== undefined ? `Dataset version '${label(version)}' has no file '${path}'` : `Dataset version '${label(version)}' has no CSV, Parquet or JSONL file`);
+      return { file, owner: label(version) };
+    });
+    return withLocalFiles(this.artifacts, files, true, work);
+  }
+
+  async datasheet(actor: Actor, name: string): Promise<Datasheet & { markdown: string }> {
+    const versions = await this.listVersions(actor, name);
+    const latest = versions[0]!;
+    const node = { kind: 'dataset_version', id: latest.id };
+    const [stored, sources, uses, validations] = await Promise.all([
+      this.store.getDatasheet(name),
+      this.store.traverse(node, 'upstream', 2),
+      this.store.traverse(node, 'downstream', 2),
+      this.store.listValidations(latest.id),
+    ]);
+    const newest = validations[0];
+    const sheet = composeDatasheet({ name, versions, sources, uses, latestValidation: newest && { suite: newest.suiteName, success: newest.success, at: newest.createdAt } }, stored);
+    return { ...sheet, markdown: datasheetMarkdown(sheet) };
+  }
+
+  async updateDatasheet(actor: Actor, input: { name: string; sections: Partial<Record<DatasheetSection, string>> }): Promise<Datasheet & { markdown: string }> {
+    await this.access.require(actor, 'EDIT', { kind: 'dataset', id: input.name });
+    await this.listVersions(actor, input.name);
+    await this.store.saveDatasheet(input.name, input.sections, actor.userId, this.clock.now());
+    return this.datasheet(actor, input.name);
+  }
+
+  /** For other modules (registry, serving, evaluation): nodes are theirs, edges are generic. */
+  async recordLineage(actor: Actor, edges: readonly Omit<LineageEdge, 'createdAt'>[]): Promise<void> {
+    await this.access.require(actor, 'EDIT', { kind: 'server' });
+    const at = this.clock.now();
+    await this.store.recordLineage(await Promise.all(edges.map(async (e) => ({ from: await this.node(e.from), to: await this.node(e.to), relation: e.relation, createdAt: at }))));
+  }
+
+  async lineage(actor: Actor, input: { node: LineageNode; direction: 'upstream' | 'downstream'; depth?: number | undefined }): Promise<LineageGraph> {
+    await this.access.require(actor, 'READ', { kind: 'server' });
+    return this.store.traverse(await this.node(input.node), input.direction, Math.min(input.depth ?? MAX_DEPTH, MAX_DEPTH));
+  }
+
+  /** Dataset versions may be named `name@ref`; the graph keys them by their id, which never changes. */
+  private async node(n: LineageNode): Promise<LineageNode> {
+    if (n.kind !== 'dataset_version' || !n.id.includes('@')) return n;
+    return { kind: n.kind, id: (await this.resolve(parseDatasetRef(n.id))).id };
+  }
+}
+
+async function drain(body: ArtifactBody): Promise<void> {
+  for await (const chunk of body as AsyncIterable<unknown>) void chunk;
+}

@@ -1,0 +1,40 @@
+import type { StoredSuite, StoredValidation, Suite } from '../validation/types.js';
+import type { DatasetVersion, DatasheetSection, LineageEdge, LineageGraph, LineageNode, NewDatasetVersion } from './types.js';
+
+export interface StoredDatasheet {
+  readonly sections: Partial<Record<DatasheetSection, string>>;
+  readonly updatedBy: string;
+  readonly updatedAt: number;
+}
+
+export interface DatasetStore {
+  /**
+   * Returns the existing version when the name already holds these bytes (`created: false`). Labels and the
+   * edges made from the version's id are written in the same transaction, for a new or an existing version.
+   */
+  addVersion(v: NewDatasetVersion, links: { labels: readonly string[]; edges: (versionId: string) => LineageEdge[] }): Promise<{ version: DatasetVersion; created: boolean }>;
+  getVersion(name: string, version: number): Promise<DatasetVersion | undefined>;
+  getVersionById(id: string): Promise<DatasetVersion | undefined>;
+  resolveLabel(name: string, label: string): Promise<number | undefined>;
+  listVersions(name: string): Promise<DatasetVersion[]>;
+  listNames(): Promise<{ name: string; latestVersion: number; versions: number }[]>;
+  setLabel(name: string, label: string, version: number, at: number): Promise<void>;
+
+  getDatasheet(name: string): Promise<StoredDatasheet | undefined>;
+  /** Merges the given sections into what is stored; an empty string clears a section. */
+  saveDatasheet(name: string, sections: Partial<Record<DatasheetSection, string>>, by: string, at: number): Promise<void>;
+
+  recordLineage(edges: readonly LineageEdge[]): Promise<void>;
+  /** Breadth-first over recorded edges and MLflow run inputs, at most `depth` hops. */
+  traverse(root: LineageNode, direction: 'upstream' | 'downstream', depth: number): Promise<LineageGraph>;
+
+  /** Registers a suite; the same expectations again return the version that already holds them. */
+  saveSuite(suite: Suite & { digest: string; createdBy: string; createdAt: number }): Promise<StoredSuite>;
+  /** The newest version when `version` is omitted. */
+  getSuite(name: string, version?: number): Promise<StoredSuite | undefined>;
+  listSuites(): Promise<{ name: string; latestVersion: number }[]>;
+
+  /** Stores the result and its `validated` edge from the dataset version, together. */
+  saveValidation(v: StoredValidation): Promise<void>;
+  listValidations(versionId: string): Promise<StoredValidation[]>;
+}

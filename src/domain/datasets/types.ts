@@ -1,0 +1,79 @@
+/** One file of a dataset version: its path inside the dataset and the sha256 of its bytes (lowercase hex). */
+export interface DatasetFile {
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+export interface ColumnProfile {
+  readonly name: string;
+  readonly type: string;
+  readonly nullCount: number;
+  readonly distinctCount: number;
+  readonly min?: string | number | null;
+  readonly max?: string | number | null;
+  readonly mean?: number | null;
+  readonly std?: number | null;
+  readonly q25?: number | null;
+  readonly q50?: number | null;
+  readonly q75?: number | null;
+  /** The most frequent values of a non-numeric column, with their exact counts. */
+  readonly topValues?: readonly { readonly value: string; readonly count: number }[];
+}
+
+export interface DatasetVersion {
+  readonly id: string;
+  readonly name: string;
+  readonly version: number;
+  /** sha256 over the sorted `path\0sha256\n` lines of the files: independent of the order files arrive in. */
+  readonly digest: string;
+  readonly size: number;
+  readonly files: readonly DatasetFile[];
+  readonly rowCount: number | null;
+  readonly schema: readonly { name: string; type: string }[] | null;
+  readonly profile: readonly ColumnProfile[] | null;
+  readonly labels: readonly string[];
+  readonly createdBy: string;
+  readonly createdAt: number;
+}
+
+export type NewDatasetVersion = Omit<DatasetVersion, 'id' | 'version' | 'labels'>;
+
+/** Gebru et al., "Datasheets for Datasets" (2021): the seven sections, in the paper's order. */
+export const DATASHEET_SECTIONS = ['motivation', 'composition', 'collection', 'preprocessing', 'uses', 'distribution', 'maintenance'] as const;
+export type DatasheetSection = (typeof DATASHEET_SECTIONS)[number];
+
+export interface Datasheet {
+  readonly name: string;
+  /** Every section: what people wrote, or a draft from what the platform knows for a section nobody wrote yet. */
+  readonly sections: Readonly<Record<DatasheetSection, string>>;
+  readonly drafted: readonly DatasheetSection[];
+  readonly updatedBy: string | null;
+  readonly updatedAt: number | null;
+}
+
+/**
+ * A node of the lineage graph, owned by whichever module made it: `dataset_version` (id = version id, or
+ * `name@ref` on input), `run`, `model_version` (`name/version`), `validation`, `deployment`, or any other
+ * lowercase kind a module adds. Relations in use: consumed, produced, derived_from, validated, deployed_as.
+ */
+export interface LineageNode {
+  readonly kind: string;
+  readonly id: string;
+}
+
+/** Edges point downstream: from what was used to what was made from it. */
+export interface LineageEdge {
+  readonly from: LineageNode;
+  readonly to: LineageNode;
+  readonly relation: string;
+  readonly createdAt: number;
+}
+
+export interface LineageGraph {
+  readonly root: LineageNode;
+  readonly direction: 'upstream' | 'downstream';
+  /** Every node reached, with the fewest hops it took. */
+  readonly nodes: readonly (LineageNode & { depth: number })[];
+  readonly edges: readonly LineageEdge[];
+}
