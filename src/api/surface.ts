@@ -33,6 +33,12 @@ export interface Surface {
   configure?(scope: FastifyInstance): void;
 }
 
+/** The `Idempotency-Key` header, when a client sent one: retried writes carrying it are applied once. */
+export function idempotencyKeyOf(headers: IncomingHttpHeaders): string | undefined {
+  const key = headers['idempotency-key'];
+  return typeof key === 'string' && key !== '' ? key : undefined;
+}
+
 /** Fastify's own client errors (bad JSON, wrong content type, body too large) carry a 4xx statusCode. */
 function fastifyClientError(err: unknown): { status: number; message: string } | undefined {
   const e = err as Partial<FastifyError> | null;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { isDomainError } from '../core/errors.js';
 import type { KeyValue, Run, RunStatus } from '../domain/tracking/types.js';
 import { LIMITS, validateKey, validateMetric } from '../domain/tracking/validation.js';
@@ -199,7 +200,8 @@ export class ActiveRun implements ExitParticipant {
 
   private async send(batch: { params?: KeyValue[]; tags?: KeyValue[]; metrics?: WireMetric[] }): Promise<void> {
     try {
-      await this.http.request('POST', `/api/v1/runs/${encodeURIComponent(this.runId)}/batch`, { body: batch });
+      // One key per batch, the same on every retry: a batch whose response was lost is not stored twice.
+      await this.http.request('POST', `/api/v1/runs/${encodeURIComponent(this.runId)}/batch`, { body: batch, headers: { 'idempotency-key': randomUUID() } });
     } catch (err) {
       this.failure ??= err;
     }

@@ -381,6 +381,22 @@ describe('native API and Prometheus metrics', () => {
     expect(all.body.items).toHaveLength(1);
   });
 
+  it('an Idempotency-Key makes a retried batch count once; a rejected batch does not use up its key', async () => {
+    const runId = await startRun(await setExperiment('idem-batch'));
+    const batch = { run_id: runId, metrics: [{ key: 'loss', value: 1, timestamp: 1, step: 0 }] };
+    for (let i = 0; i < 3; i++) expect((await api.post(`${M}/runs/log-batch`, batch, { 'idempotency-key': 'b-1' })).status).toBe(200);
+    await api.post(`${M}/runs/log-batch`, batch, { 'idempotency-key': 'b-2' });
+    const history = await api.get(`${M}/metrics/get-history`, { run_id: runId, metric_key: 'loss' });
+    expect(history.body.metrics).toHaveLength(2);
+
+    await api.post(`${M}/runs/log-parameter`, { run_id: runId, key: 'lr', value: '0.1' });
+    const rejected = { run_id: runId, params: [{ key: 'lr', value: '0.2' }], metrics: [{ key: 'acc', value: 1, timestamp: 1, step: 0 }] };
+    expect((await api.post(`${M}/runs/log-batch`, rejected, { 'idempotency-key': 'b-3' })).status).toBe(400);
+    const fixed = { run_id: runId, params: [{ key: 'lr', value: '0.1' }], metrics: [{ key: 'acc', value: 1, timestamp: 1, step: 0 }] };
+    expect((await api.post(`${M}/runs/log-batch`, fixed, { 'idempotency-key': 'b-3' })).status).toBe(200);
+    expect((await api.get(`${M}/metrics/get-history`, { run_id: runId, metric_key: 'acc' })).body.metrics).toHaveLength(1);
+  });
+
   it('uses 409 for conflicts and a structured error body', async () => {
     await api.post('/api/v1/experiments', { name: 'conflict' });
     const res = await api.post('/api/v1/experiments', { name: 'conflict' });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Services } from '../services.js';
 import { parse } from '../parse.js';
-import type { Route } from '../surface.js';
+import { idempotencyKeyOf, type Route } from '../surface.js';
 import { Int64, KeyValue, MetricValue, QueryInt, QueryList } from '../wire-types.js';
 import { experimentToWire, metricToWire, metricWithRunToWire, runInfoToWire, runToWire } from './wire.js';
 import { invalid } from '../../core/errors.js';
@@ -147,10 +147,9 @@ export function trackingRoutes(s: Services): Route[] {
       method: 'POST', path: '/runs/create',
       handler: async ({ actor, body, headers }) => {
         const b = parse(CreateRun, body);
-        const key = headers['idempotency-key'];
         const info = await s.runs.create(actor, {
           experimentId: b.experiment_id, userId: b.user_id, runName: b.run_name, startTime: b.start_time, tags: b.tags,
-          idempotencyKey: typeof key === 'string' && key ? key : undefined,
+          idempotencyKey: idempotencyKeyOf(headers),
         });
         return { run: runToWire(await s.runs.get(actor, info.runId)) };
       },
@@ -209,13 +208,13 @@ export function trackingRoutes(s: Services): Route[] {
     },
     {
       method: 'POST', path: '/runs/log-batch',
-      handler: async ({ actor, body }) => {
+      handler: async ({ actor, body, headers }) => {
         const b = parse(LogBatch, body);
         await s.runs.logBatch(actor, runIdOf(b), {
           metrics: (b.metrics ?? []).map((m) => ({ key: m.key, value: m.value, timestamp: m.timestamp, step: m.step ?? 0 })),
           params: b.params ?? [],
           tags: b.tags ?? [],
-        });
+        }, idempotencyKeyOf(headers));
         return {};
       },
     },

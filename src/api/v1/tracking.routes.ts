@@ -3,7 +3,7 @@ import { encodePageToken } from '../../core/paging.js';
 import { RUN_STATUSES, type Metric, type Run } from '../../domain/tracking/types.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
-import type { Route } from '../surface.js';
+import { idempotencyKeyOf, type Route } from '../surface.js';
 import { KeyValue, MetricValue, QueryInt, QueryList, metricValueToWire } from '../wire-types.js';
 
 /** The native API: the domain's own camelCase shapes, REST-style paths, for the SDK and the web UI. */
@@ -78,8 +78,7 @@ export function trackingRoutesV1(s: Services): Route[] {
     {
       method: 'POST', path: '/runs',
       handler: async ({ actor, body, headers, reply }) => {
-        const key = headers['idempotency-key'];
-        const info = await s.runs.create(actor, { ...parse(CreateRun, body), idempotencyKey: typeof key === 'string' && key ? key : undefined });
+        const info = await s.runs.create(actor, { ...parse(CreateRun, body), idempotencyKey: idempotencyKeyOf(headers) });
         void reply.status(201);
         return runOut(await s.runs.get(actor, info.runId));
       },
@@ -100,7 +99,10 @@ export function trackingRoutesV1(s: Services): Route[] {
     },
     {
       method: 'POST', path: '/runs/:id/batch',
-      handler: async ({ actor, params, body }) => { await s.runs.logBatch(actor, parse(Id, params).id, parse(Batch, body)); return {}; },
+      handler: async ({ actor, params, body, headers }) => {
+        await s.runs.logBatch(actor, parse(Id, params).id, parse(Batch, body), idempotencyKeyOf(headers));
+        return {};
+      },
     },
     {
       method: 'POST', path: '/runs/search',

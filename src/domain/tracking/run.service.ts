@@ -121,11 +121,14 @@ export class RunService {
   }
 
   /** All of it or none of it; a `mlflow.runName` tag renames the run in the same transaction. */
-  async logBatch(actor: Actor, runId: string, batch: Batch): Promise<void> {
+  async logBatch(actor: Actor, runId: string, batch: Batch, idempotencyKey?: string): Promise<void> {
     const normalized = normalizeBatch(batch);
     await this.activeRun(actor, runId);
     const rename = normalized.tags.find((t) => t.key === TAG.runName)?.value;
-    await this.store.logBatch(runId, normalized, rename === undefined ? undefined : validateRunName(rename));
+    if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 200)) {
+      throw invalid('Idempotency-Key must be 1 to 200 characters');
+    }
+    await this.store.logBatch(runId, normalized, rename === undefined ? undefined : validateRunName(rename), idempotencyKey);
   }
 
   logMetric(actor: Actor, runId: string, metric: Metric): Promise<void> {

@@ -64,7 +64,8 @@ export interface TrackingStore {
    * All of the batch or none of it. A param already stored with another value rejects the whole batch
    * with INVALID_PARAMETER_VALUE; `runName` renames the run in the same transaction.
    */
-  logBatch(runId: string, batch: Batch, runName?: string): Promise<void>;
+  /** With an idempotency key, a retried batch that was already written is not written again. */
+  logBatch(runId: string, batch: Batch, runName?: string, idempotencyKey?: string): Promise<void>;
   deleteTag(runId: string, key: string): Promise<boolean>;
   logInputs(runId: string, experimentId: string, inputs: readonly DatasetInput[]): Promise<void>;
   searchRuns(q: RunQuery): Promise<Page<Run>>;

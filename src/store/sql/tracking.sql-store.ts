@@ -359,9 +359,19 @@ export class SqlTrackingStore implements TrackingStore {
     );
   }
 
-  async logBatch(runId: string, batch: Batch, runName?: string): Promise<void> {
+  async logBatch(runId: string, batch: Batch, runName?: string, idempotencyKey?: string): Promise<void> {
     await this.guard(() =>
       this.db.transaction().execute(async (trx) => {
+        // The key is claimed in the batch's own transaction: a rejected batch releases it, an applied one keeps it.
+        if (idempotencyKey !== undefined) {
+          const claimed = await trx
+            .insertInto('idempotency_keys')
+            .values({ scope: `batch:${runId}`, key: idempotencyKey, resource_id: runId, created_at: Date.now() })
+            .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
+            .returning('key')
+            .executeTakeFirst();
+          if (!claimed) return;
+        }
         await this.insertParams(trx, runId, batch.params);
         if (batch.tags.length > 0) {
           await trx
