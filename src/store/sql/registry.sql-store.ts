@@ -70,6 +70,21 @@ function versionRows(db: Db) {
     .select('rm.name as name');
 }
 
+/** Each model's newest version in each stage: what get-latest-versions and a model's `latest_versions` show. */
+function newestPerStage(db: Db) {
+  return versionRows(db).where((eb) =>
+    eb(
+      'mv.version',
+      '=',
+      eb
+        .selectFrom('model_versions as newer')
+        .select((e) => e.fn.max('newer.version').as('v'))
+        .whereRef('newer.registered_model_id', '=', 'mv.registered_model_id')
+        .whereRef('newer.current_stage', '=', 'mv.current_stage'),
+    ),
+  );
+}
+
 /** The registry's models and versions, one Kysely code path for SQLite and PostgreSQL. */
 export class SqlRegistryStore implements RegistryStore {
   private readonly db: Kysely<Database>;
@@ -272,20 +287,9 @@ export class SqlRegistryStore implements RegistryStore {
 
   async latestVersions(name: string, stages: readonly Stage[]): Promise<ModelVersion[]> {
     if (stages.length === 0) return [];
-    const rows = await versionRows(this.db)
+    const rows = await newestPerStage(this.db)
       .where('rm.name', '=', name)
       .where('mv.current_stage', 'in', [...stages])
-      .where((eb) =>
-        eb(
-          'mv.version',
-          '=',
-          eb
-            .selectFrom('model_versions as newer')
-            .select((e) => e.fn.max('newer.version').as('v'))
-            .whereRef('newer.registered_model_id', '=', 'mv.registered_model_id')
-            .whereRef('newer.current_stage', '=', 'mv.current_stage'),
-        ),
-      )
       .orderBy('mv.version', 'desc')
       .execute();
     return this.hydrateVersions(rows);
@@ -327,19 +331,8 @@ export class SqlRegistryStore implements RegistryStore {
           .where('a.registered_model_id', 'in', part)
           .orderBy('a.alias')
           .execute(),
-        versionRows(this.db)
+        newestPerStage(this.db)
           .where('mv.registered_model_id', 'in', part)
-          .where((eb) =>
-            eb(
-              'mv.version',
-              '=',
-              eb
-                .selectFrom('model_versions as newer')
-                .select((e) => e.fn.max('newer.version').as('v'))
-                .whereRef('newer.registered_model_id', '=', 'mv.registered_model_id')
-                .whereRef('newer.current_stage', '=', 'mv.current_stage'),
-            ),
-          )
           .orderBy('mv.version', 'asc')
           .execute(),
       ]);
