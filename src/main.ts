@@ -1,11 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { buildApp } from './api/app.js';
+import type { Services } from './api/services.js';
 import type { Config } from './config/config.js';
 import { systemClock } from './core/clock.js';
 import { allowAll } from './domain/access/access.js';
 import { AuditLog } from './domain/governance/audit-log.js';
-import { governanceAccess } from './domain/governance/governance-access.js';
+import { GovernanceAccess } from './domain/governance/governance-access.js';
+import type { ObjectKind } from './domain/access/access.js';
+import { isDomainError } from './core/errors.js';
+import { SYSTEM_ACTOR } from './core/actor.js';
 import { GovernanceService } from './domain/governance/governance.service.js';
 import { SqlGovernanceStore } from './store/sql/governance.sql-store.js';
 import { ExperimentService } from './domain/tracking/experiment.service.js';
@@ -56,9 +60,16 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
   const tracking = new SqlTrackingStore(database);
   const artifactStore = openArtifactStore(config.artifactsUri, config.s3);
   const governanceStore = new SqlGovernanceStore(database);
-  const governance = config.auth ? { service: new GovernanceService(governanceStore, systemClock), audit: new AuditLog(governanceStore, systemClock) } : undefined;
+  const governanceAccess = config.auth ? new GovernanceAccess(governanceStore, systemClock, config.defaultPermission) : undefined;
+  const governance = governanceAccess
+    ? {
+        service: new GovernanceService(governanceStore, systemClock, governanceAccess, (kind, id) => objectId(services, kind, id)),
+        audit: new AuditLog(governanceStore, systemClock),
+        access: governanceAccess,
+      }
+    : undefined;
   if (governance && config.adminUsername && config.adminPassword) await governance.service.bootstrapAdmin(config.adminUsername, config.adminPassword);
-  const access = governance ? governanceAccess : allowAll;
+  const access = governanceAccess ?? allowAll;
   const monitoring = createMonitoring(new SqlMonitoringStore(database), access, systemClock, pino({ level: config.logLevel }).child({ module: 'monitoring' }));
   // The registry reads runs, logged models and MLmodel files through the services below, looked up when called.
   const registry = createRegistry({
@@ -70,6 +81,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     defaultPolicy,
     access,
     clock: systemClock,
+    ...(governance ? { groups: { isMember: (user: string, group: string) => governance.service.isMember(user, group) } } : {}),
   });
   const servingStore = new SqlServingStore(database);
   const serving = createServing({
@@ -126,15 +138,42 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     ...(governance ? { governance } : {}),
   });
   monitoring.start();
+  const retention = governance && config.auditRetentionDays > 0 ? startAuditRetention(governance.audit, config.auditRetentionDays, app.log) : undefined;
   return {
     app,
     close: async () => {
+      if (retention) clearInterval(retention);
       await app.close();
       await serving.close();
       await monitoring.stop();
       await database.close();
     },
   };
+}
+
+/** An object's canonical id (monitors may be named by name), asked of its module; undefined when it does not exist. */
+async function objectId(services: Services, kind: ObjectKind, id: string): Promise<string | undefined> {
+  try {
+    switch (kind) {
+      case 'experiment': return (await services.experiments.get(SYSTEM_ACTOR, id)).experimentId;
+      case 'registered_model': return (await services.registry.getRegisteredModel(SYSTEM_ACTOR, id)).name;
+      case 'dataset': return (await services.datasets.listVersions(SYSTEM_ACTOR, id))[0]?.name;
+      case 'monitor': return (await services.monitoring.get(SYSTEM_ACTOR, id)).monitorId;
+      case 'deployment': return (await services.serving.deployments.get(SYSTEM_ACTOR, id)).name;
+    }
+  } catch (err) {
+    if (isDomainError(err) && (err.code === 'RESOURCE_DOES_NOT_EXIST' || err.code === 'INVALID_PARAMETER_VALUE')) return undefined;
+    throw err;
+  }
+}
+
+/** Prunes the audit log on start and then daily; a failure is logged and retried the next day. */
+function startAuditRetention(audit: AuditLog, days: number, log: { error(obj: object, msg: string): void }): NodeJS.Timeout {
+  const prune = () => void audit.prune(days).catch((err: unknown) => log.error({ err }, 'audit retention failed'));
+  prune();
+  const timer = setInterval(prune, 86_400_000);
+  timer.unref();
+  return timer;
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {

@@ -1,9 +1,12 @@
 import type { FastifyRequest } from 'fastify';
 import { anonymousAdmin, type Actor } from '../core/actor.js';
+import type { ChangeNote } from '../core/audit-notes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor;
+    /** What the services changed while handling the request, for the audit log. */
+    auditNotes: ChangeNote[];
   }
 }
 

@@ -14,7 +14,7 @@ import { registerSurface } from './surface.js';
 import { V1_STATUS, v1ErrorBody } from './v1/errors.js';
 import { registerWebUi } from './web-ui.js';
 import { registerGovernance, type Governance } from './governance-auth.js';
-import { governanceRoutesV1 } from './v1/governance.routes.js';
+import { governanceRoutesV1, openWhoami } from './v1/governance.routes.js';
 import { monitoringRoutesV1 } from './v1/monitoring.routes.js';
 import { datasetRoutesV1, streamOctetBodies } from './v1/datasets.routes.js';
 import { registryRoutesV1 } from './v1/registry.routes.js';
@@ -42,8 +42,10 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
     return503OnClosing: true,
   });
   app.decorateRequest('actor', undefined as never);
+  app.decorateRequest('auditNotes', undefined as never);
   app.addHook('onRequest', async (request) => {
     request.actor = actorFromRequest(request);
+    request.auditNotes = [];
   });
   if (governance) registerGovernance(app, governance);
   const metrics = registerMetrics(app);
@@ -71,7 +73,7 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
     status: V1_STATUS,
     errorBody: v1ErrorBody,
     configure: streamOctetBodies,
-    routes: [...systemRoutesV1(checkDatabase), ...trackingRoutesV1(services), ...monitoringRoutesV1(services), ...registryRoutesV1(services), ...servingRoutesV1(services), ...datasetRoutesV1(services), ...evaluationRoutesV1(services), ...(governance ? governanceRoutesV1(governance) : [])],
+    routes: [...systemRoutesV1(checkDatabase), ...trackingRoutesV1(services), ...monitoringRoutesV1(services), ...registryRoutesV1(services), ...servingRoutesV1(services), ...datasetRoutesV1(services), ...evaluationRoutesV1(services), ...(governance ? governanceRoutesV1(governance) : [openWhoami])],
   });
 
   registerSurface(app, { name: 'oip', prefixes: ['/v2'], status: OIP_STATUS, errorBody: oipErrorBody, routes: oipRoutes(services) });

@@ -1,62 +1,140 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Actor } from '../core/actor.js';
 import { isDomainError } from '../core/errors.js';
-import { bodySummary, type AuditLog } from '../domain/governance/audit-log.js';
-import type { GovernanceService } from '../domain/governance/governance.service.js';
+import { bodySummary, redactSecrets, type AuditLog } from '../domain/governance/audit-log.js';
+import type { GovernanceAccess } from '../domain/governance/governance-access.js';
+import { SESSION_TTL_MS, type GovernanceService } from '../domain/governance/governance.service.js';
 import { mlflowErrorBody } from './mlflow/errors.js';
 import { v1ErrorBody } from './v1/errors.js';
 
 export interface Governance {
   readonly service: GovernanceService;
   readonly audit: AuditLog;
+  readonly access: GovernanceAccess;
 }
 
-/** Reachable without credentials: probes and the UI's static files (the UI's API calls still authenticate). */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/health', '/version', '/api/v1/health', '/api/v1/version']);
+export const SESSION_COOKIE = 'oe_session';
+export const CSRF_HEADER = 'x-csrf-token';
+
+/** Reachable without credentials: probes, signing in, and the UI's static files (the UI's API calls still authenticate). */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/health', '/version', '/api/v1/health', '/api/v1/version', '/api/v1/auth/login', '/api/v1/auth/logout']);
 const PROTECTED = /^\/(api|ajax-api|v2|serve|metrics)(\/|$)/;
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+const DETAIL_LIMIT = 2000;
 
 const pathOf = (request: FastifyRequest): string => request.url.split('?', 1)[0] ?? '';
 
-async function authenticate(governance: Governance, request: FastifyRequest): Promise<FastifyRequest['actor'] | undefined> {
+export function sessionCookieOf(request: FastifyRequest): string | undefined {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === SESSION_COOKIE) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}
+
+/** HttpOnly (scripts never see it), SameSite=Strict (other sites never send it), Secure behind HTTPS. */
+export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, sessionId: string | undefined): void {
+  const secure = request.protocol === 'https' ? '; Secure' : '';
+  const value = sessionId === undefined ? '; Max-Age=0' : `; Max-Age=${Math.floor(SESSION_TTL_MS / 1000)}`;
+  void reply.header('set-cookie', `${SESSION_COOKIE}=${sessionId ?? ''}; Path=/; HttpOnly; SameSite=Strict${secure}${value}`);
+}
+
+interface Authenticated {
+  readonly actor: Actor;
+  /** Set for cookie sessions: state changes must echo it in the X-CSRF-Token header. */
+  readonly csrfToken?: string;
+}
+
+async function authenticate(governance: Governance, request: FastifyRequest): Promise<Authenticated | undefined> {
   const header = request.headers.authorization;
-  if (header?.startsWith('Bearer ')) return governance.service.authenticateToken(header.slice(7).trim());
+  if (header?.startsWith('Bearer ')) return { actor: await governance.service.authenticateToken(header.slice(7).trim()) };
   if (header?.startsWith('Basic ')) {
     const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) return undefined;
     const secret = decoded.slice(colon + 1);
     // MLflow clients put a token in the password slot when only MLFLOW_TRACKING_TOKEN-style secrets are at hand.
-    if (secret.startsWith('oe_')) return governance.service.authenticateToken(secret);
-    return governance.service.signIn(decoded.slice(0, colon), secret, request.ip);
+    if (secret.startsWith('oe_')) return { actor: await governance.service.authenticateToken(secret) };
+    return { actor: await governance.service.signIn(decoded.slice(0, colon), secret, request.ip) };
   }
+  const session = sessionCookieOf(request);
+  if (session) return governance.service.authenticateSession(session);
   return undefined;
 }
 
+/** Who a failed attempt claimed to be, for the audit log (never the secret). */
+function claimedUser(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  if (header?.startsWith('Basic ')) {
+    const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+    return decoded.slice(0, Math.max(0, decoded.indexOf(':'))) || 'anonymous';
+  }
+  return header?.startsWith('Bearer ') ? 'token' : 'session';
+}
+
+const ID_KEYS: readonly [string, string][] = [
+  ['run_id', 'run'], ['runId', 'run'], ['experiment_id', 'experiment'], ['experimentId', 'experiment'], ['model_id', 'logged_model'],
+];
+
+/** The object a request acted on, when no service said: its run, experiment or named object. */
+function objectOf(request: FastifyRequest): string {
+  const sources = [request.params, request.body, request.query].filter((s): s is Record<string, unknown> => typeof s === 'object' && s !== null && !Array.isArray(s));
+  for (const src of sources) {
+    for (const [key, kind] of ID_KEYS) if (typeof src[key] === 'string' && src[key] !== '') return `${kind}:${src[key] as string}`;
+    if (typeof src.name === 'string' && src.name !== '') return src.version !== undefined ? `${src.name}@${String(src.version)}` : src.name;
+  }
+  return '';
+}
+
+function detailOf(request: FastifyRequest): string {
+  const notes = request.auditNotes;
+  const text = notes.length > 0
+    ? JSON.stringify(notes.map((n) => redactSecrets(n)))
+    : typeof request.body === 'object' && request.body !== null && !Buffer.isBuffer(request.body) && typeof (request.body as { pipe?: unknown }).pipe !== 'function'
+      ? JSON.stringify({ after: redactSecrets(request.body) })
+      : '';
+  return text.length > DETAIL_LIMIT ? `${text.slice(0, DETAIL_LIMIT)}…` : text;
+}
+
 /**
- * Auth on: every API request carries basic or bearer credentials, and every successful state change is
- * appended to the hash-chained audit log from this one place, whichever surface served it.
+ * Auth on: every API request carries basic or bearer credentials or a web session (whose state changes must
+ * also carry its CSRF token); failed attempts and every successful state change are appended to the
+ * hash-chained audit log from this one place, whichever surface served them.
  */
 export function registerGovernance(app: FastifyInstance, governance: Governance): void {
+  const fail = async (request: FastifyRequest, reply: FastifyReply, status: 401 | 403, message: string) => {
+    const path = pathOf(request);
+    const code = status === 401 ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED';
+    if (status === 401) void reply.header('www-authenticate', 'Basic realm="openexpert"');
+    return reply.status(status).send(path.startsWith('/api/v1/') ? v1ErrorBody(code, message) : mlflowErrorBody(code, message));
+  };
+
   app.addHook('onRequest', async (request, reply) => {
     const path = pathOf(request);
     if (PUBLIC_PATHS.has(path) || !PROTECTED.test(path)) return;
-    let actor;
+    let auth: Authenticated | undefined;
     let message = 'Authentication required';
     try {
-      actor = await authenticate(governance, request);
+      auth = await authenticate(governance, request);
     } catch (err) {
       if (!isDomainError(err)) throw err;
       message = err.message;
+      await governance.audit.append({
+        actor: claimedUser(request), action: 'auth.failed', status: 401, requestId: String(request.id), sourceIp: request.ip,
+        summary: `${request.method} ${path}: ${message}`,
+      });
     }
-    if (actor) {
-      request.actor = actor;
-      return;
+    if (!auth) return fail(request, reply, 401, message);
+    if (auth.csrfToken !== undefined && !SAFE_METHODS.has(request.method) && request.headers[CSRF_HEADER] !== auth.csrfToken) {
+      return fail(request, reply, 403, `A session's changes need its CSRF token in the ${CSRF_HEADER} header`);
     }
-    void reply.status(401).header('www-authenticate', 'Basic realm="openexpert"');
-    return reply.send(path.startsWith('/api/v1/') ? v1ErrorBody('UNAUTHENTICATED', message) : mlflowErrorBody('UNAUTHENTICATED', message));
+    request.actor = auth.actor;
   });
+
   app.addHook('onResponse', async (request, reply) => {
-    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS' || reply.statusCode >= 400) return;
+    if (SAFE_METHODS.has(request.method) || reply.statusCode >= 400) return;
     if (!request.actor?.authenticated) return;
+    const note = request.auditNotes[0];
     await governance.audit.append({
       actor: request.actor.userId,
       action: `${request.method} ${pathOf(request)}`,
@@ -64,6 +142,8 @@ export function registerGovernance(app: FastifyInstance, governance: Governance)
       requestId: String(request.id),
       sourceIp: request.ip,
       summary: bodySummary(request.body),
+      object: note?.object ?? objectOf(request),
+      detail: detailOf(request),
     });
   });
 }

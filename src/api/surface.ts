@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../core/actor.js';
+import { collectChanges } from '../core/audit-notes.js';
 import { isDomainError, type ErrorCode } from '../core/errors.js';
 
 export interface RouteContext {
@@ -72,7 +73,8 @@ export function registerSurface(app: FastifyInstance, surface: Surface): void {
             method: route.method as Method | Method[],
             url: route.path,
             handler: async (request, reply) => {
-              const result = await route.handler({
+              // Services note what they changed (object, before/after) for the audit log written when the response is sent.
+              const result = await collectChanges(request.auditNotes, () => route.handler({
                 actor: request.actor,
                 body: request.body,
                 query: request.query,
@@ -80,7 +82,7 @@ export function registerSurface(app: FastifyInstance, surface: Surface): void {
                 headers: request.headers,
                 request,
                 reply,
-              });
+              }));
               if (result === reply) return reply;
               return reply.send(result ?? {});
             },

@@ -14,6 +14,8 @@ interface ServerOptions {
   logLevel?: string;
   promotionPolicy?: string;
   auth?: boolean;
+  defaultPermission?: string;
+  auditRetentionDays?: string;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -29,6 +31,8 @@ export function registerServerCommand(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .option('--promotion-policy <file>', 'YAML/JSON default promotion policy (or $OPENEXPERT_PROMOTION_POLICY)')
     .option('--auth', 'require users/tokens, enforce roles, audit changes (or $OPENEXPERT_AUTH); admin from $OPENEXPERT_ADMIN_USERNAME/$OPENEXPERT_ADMIN_PASSWORD')
+    .option('--default-permission <level>', "with --auth: everyone's level on new objects: NO_PERMISSIONS, READ (default), USE, EDIT, MANAGE (or $OPENEXPERT_DEFAULT_PERMISSION)")
+    .option('--audit-retention-days <n>', 'with --auth: prune audit entries older than this, behind a chained checkpoint; 0 keeps all (or $OPENEXPERT_AUDIT_RETENTION_DAYS)')
     .action(async (opts: ServerOptions) => {
       const config = loadConfig(opts);
       const workers = Number(opts.workers ?? 1);

@@ -23,6 +23,10 @@ export interface Config {
   /** With auth on, this admin is created on first start (OPENEXPERT_ADMIN_USERNAME / OPENEXPERT_ADMIN_PASSWORD). */
   readonly adminUsername?: string;
   readonly adminPassword?: string;
+  /** With auth on: what everyone may do with a new object (MLflow's default_permission, READ unless set). */
+  readonly defaultPermission: 'NO_PERMISSIONS' | 'READ' | 'USE' | 'EDIT' | 'MANAGE';
+  /** Audit entries older than this many days are pruned (behind a chained checkpoint); 0 keeps them forever. */
+  readonly auditRetentionDays: number;
 }
 
 export interface ConfigFlags {
@@ -35,6 +39,8 @@ export interface ConfigFlags {
   auth?: boolean;
   sqliteSynchronous?: string;
   promotionPolicy?: string;
+  defaultPermission?: string;
+  auditRetentionDays?: string | number;
 }
 
 const Schema = z.object({
@@ -49,6 +55,8 @@ const Schema = z.object({
   promotionPolicyFile: z.string().min(1).optional(),
   adminUsername: z.string().min(1).optional(),
   adminPassword: z.string().min(8).optional(),
+  defaultPermission: z.enum(['NO_PERMISSIONS', 'READ', 'USE', 'EDIT', 'MANAGE']),
+  auditRetentionDays: z.coerce.number().int().min(0),
   s3: z.object({
     endpoint: z.string().url().optional(),
     region: z.string().min(1),
@@ -73,6 +81,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     promotionPolicyFile: flags.promotionPolicy ?? env.OPENEXPERT_PROMOTION_POLICY,
     adminUsername: env.OPENEXPERT_ADMIN_USERNAME,
     adminPassword: env.OPENEXPERT_ADMIN_PASSWORD,
+    defaultPermission: (flags.defaultPermission ?? env.OPENEXPERT_DEFAULT_PERMISSION ?? 'READ').toUpperCase(),
+    auditRetentionDays: flags.auditRetentionDays ?? env.OPENEXPERT_AUDIT_RETENTION_DAYS ?? 0,
     s3: {
       endpoint: env.OPENEXPERT_S3_ENDPOINT ?? env.MLFLOW_S3_ENDPOINT_URL ?? undefined,
       region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',

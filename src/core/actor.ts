@@ -10,3 +10,6 @@ export const ANONYMOUS_USER = 'anonymous';
 export function anonymousAdmin(userId: string = ANONYMOUS_USER): Actor {
   return { userId, isAdmin: true, authenticated: false };
 }
+
+/** The server acting on its own behalf (internal lookups, background jobs): never a request's actor. */
+export const SYSTEM_ACTOR: Actor = { userId: 'openexpert-system', isAdmin: true, authenticated: true };

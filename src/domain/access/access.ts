@@ -1,29 +1,46 @@
 import type { Actor } from '../../core/actor.js';
 import { DomainError } from '../../core/errors.js';
 
-export type Permission = 'READ' | 'EDIT' | 'MANAGE';
+/** MLflow's permission levels, weakest first. */
+export const PERMISSION_LEVELS = ['NO_PERMISSIONS', 'READ', 'USE', 'EDIT', 'MANAGE'] as const;
+export type PermissionLevel = (typeof PERMISSION_LEVELS)[number];
+/** What a check asks for: every level but the absence of one. */
+export type Permission = Exclude<PermissionLevel, 'NO_PERMISSIONS'>;
 
-/** What a permission is checked on; more kinds arrive with the modules that own them. */
-export type Resource =
-  | { readonly kind: 'experiment'; readonly id: string }
-  | { readonly kind: 'monitor'; readonly id: string }
-  | { readonly kind: 'registered_model'; readonly id: string }
-  | { readonly kind: 'deployment'; readonly id: string }
-  | { readonly kind: 'dataset'; readonly id: string }
-  | { readonly kind: 'server' };
+export const levelRank = (level: PermissionLevel): number => PERMISSION_LEVELS.indexOf(level);
+export const levelAt = (rank: number): PermissionLevel => PERMISSION_LEVELS[Math.max(0, Math.min(PERMISSION_LEVELS.length - 1, rank))]!;
 
-/** The one permission check every service method makes first. */
+/** Objects that carry their own grants. */
+export const OBJECT_KINDS = ['experiment', 'registered_model', 'dataset', 'monitor', 'deployment'] as const;
+export type ObjectKind = (typeof OBJECT_KINDS)[number];
+export type ObjectResource = { readonly kind: ObjectKind; readonly id: string };
+
+/** What a permission is checked on: one object, or the workspace (`server`) for listing and creating. */
+export type Resource = ObjectResource | { readonly kind: 'server' };
+
+/** The one permission check every service method makes first, and the two facts it needs from services. */
 export interface Access {
   require(actor: Actor, permission: Permission, resource: Resource): Promise<void>;
+  /** A new object: its creator manages it and everyone else gets the default permission (stale grants of a reused name are dropped). */
+  created(actor: Actor, resource: ObjectResource): Promise<void>;
+  /** A renamed object keeps its grants. */
+  renamed(resource: ObjectResource, newId: string): Promise<void>;
+  /** The items the caller may read, in their order: searches and lists never show what a `require` would refuse. */
+  readable<T>(actor: Actor, kind: ObjectKind, items: readonly T[], idOf: (item: T) => string): Promise<T[]>;
 }
 
 /** Auth off: every actor may do everything. */
 export const allowAll: Access = {
   async require() {},
+  async created() {},
+  async renamed() {},
+  async readable(_actor, _kind, items) {
+    return [...items];
+  },
 };
 
 export function denied(actor: Actor, permission: Permission, resource: Resource): DomainError {
   if (!actor.authenticated) return new DomainError('UNAUTHENTICATED', 'Authentication required');
-  const what = resource.kind === 'server' ? 'the server' : `${resource.kind} '${resource.id}'`;
+  const what = resource.kind === 'server' ? 'the workspace' : `${resource.kind} '${resource.id}'`;
   return new DomainError('PERMISSION_DENIED', `User '${actor.userId}' lacks ${permission} permission on ${what}`);
 }

@@ -5,6 +5,7 @@ import { safeArtifactPath } from '../../artifacts/safe-path.js';
 import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
 import { invalid, isDomainError, notFound } from '../../core/errors.js';
+import { noteChange } from '../../core/audit-notes.js';
 import type { Access } from '../access/access.js';
 import { blobPath, digestMismatch, VerifyingStream, withLocalFiles } from './blob-files.js';
 import { TABULAR, type LocalFile } from './data-file.js';
@@ -65,7 +66,7 @@ export class DatasetService {
    * trusted after a digest check (`data get` and validation verify what they read).
    */
   async putBlob(actor: Actor, input: { name: string; sha256: string; body: ArtifactBody; size?: number | undefined }): Promise<{ sha256: string; size: number; created: boolean }> {
-    await this.access.require(actor, 'EDIT', { kind: 'dataset', id: input.name });
+    await this.requireWrite(actor, input.name);
     if (!SHA256.test(input.sha256)) throw invalid(`Invalid sha256 '${input.sha256}': 64 lowercase hex digits`);
     const existing = await this.artifacts.stat(blobPath(input.sha256));
     if (existing && !existing.isDir && (input.size === undefined || existing.size === input.size)) {
@@ -82,7 +83,7 @@ export class DatasetService {
 
   /** Which of these contents the store lacks, so a client uploads only those (as DVC's `push` does). */
   async missingBlobs(actor: Actor, input: { name: string; files: readonly { sha256: string; size: number }[] }): Promise<string[]> {
-    await this.access.require(actor, 'EDIT', { kind: 'dataset', id: input.name });
+    await this.requireWrite(actor, input.name);
     const missing: string[] = [];
     for (const f of input.files) {
       const stat = SHA256.test(f.sha256) ? await this.artifacts.stat(blobPath(f.sha256)) : undefined;
@@ -92,7 +93,7 @@ export class DatasetService {
   }
 
   async addVersion(actor: Actor, input: AddVersionInput): Promise<{ version: DatasetVersion; created: boolean }> {
-    await this.access.require(actor, 'EDIT', { kind: 'dataset', id: input.name });
+    const isNew = await this.requireWrite(actor, input.name);
     if (input.files.length === 0) throw invalid(`Dataset '${input.name}' needs at least one file`);
     const seen = new Set<string>();
     for (const f of input.files) {
@@ -131,7 +132,7 @@ export class DatasetService {
         ...(run ? [{ from: run, to: self, relation: 'produced', createdAt: now }] : []),
       ];
     };
-    return this.store.addVersion(
+    const added = await this.store.addVersion(
       {
         name: input.name, digest: rootDigest(files), size: files.reduce((a, f) => a + f.size, 0), files,
         rowCount: described?.rowCount ?? null, schema: described?.schema ?? null, profile: described?.profile ?? null,
@@ -139,6 +140,16 @@ export class DatasetService {
       },
       { labels: input.labels ?? [], edges },
     );
+    if (isNew) await this.access.created(actor, { kind: 'dataset', id: input.name });
+    if (added.created) noteChange({ object: `dataset:${input.name}`, after: { version: added.version.version, digest: added.version.digest } });
+    return added;
+  }
+
+  /** Writing to a dataset needs EDIT on it, or the workspace's EDIT when the name is new; says which. */
+  private async requireWrite(actor: Actor, name: string): Promise<boolean> {
+    const isNew = (await this.store.listVersions(name)).length === 0;
+    await this.access.require(actor, 'EDIT', isNew ? { kind: 'server' } : { kind: 'dataset', id: name });
+    return isNew;
   }
 
   /** Resolves a reference without an access check: for callers that made theirs. */
@@ -157,7 +168,7 @@ export class DatasetService {
 
   async list(actor: Actor): Promise<{ name: string; latestVersion: number; versions: number }[]> {
     await this.access.require(actor, 'READ', { kind: 'server' });
-    return this.store.listNames();
+    return this.access.readable(actor, 'dataset', await this.store.listNames(), (d) => d.name);
   }
 
   async listVersions(actor: Actor, name: string): Promise<DatasetVersion[]> {

@@ -354,7 +354,11 @@ export class EvaluationService {
     else await this.access.require(actor, 'READ', { kind: 'server' });
     const limit = input.maxResults ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalid(`Invalid value for parameter 'maxResults': ${limit} is not between 1 and 1000`);
-    return this.store.listEvaluations({ ...input, limit, offset: input.offset ?? 0 });
+    const page = await this.store.listEvaluations({ ...input, limit, offset: input.offset ?? 0 });
+    if (input.modelName || input.runId) return page;
+    // Across the workspace: evaluations of models the caller may not read are left out of the page.
+    const visible = new Set(await this.access.readable(actor, 'registered_model', page.items.filter((e) => e.model), (e) => e.model!.name));
+    return { ...page, items: page.items.filter((e) => !e.model || visible.has(e)) };
   }
 
   async delete(actor: Actor, id: string): Promise<void> {

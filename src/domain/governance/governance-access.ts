@@ -1,21 +1,122 @@
 import type { Actor } from '../../core/actor.js';
-import { denied, type Access, type Permission, type Resource } from '../access/access.js';
-import type { Role } from './types.js';
+import type { Clock } from '../../core/clock.js';
+import { denied, levelAt, levelRank, type Access, type ObjectKind, type ObjectResource, type Permission, type PermissionLevel, type Resource } from '../access/access.js';
+import type { GovernanceStore } from './governance.store.js';
+import { EVERYONE, type Grant, type Role } from './types.js';
 
-/** MLflow's levels, in order; a permission is granted when the role's ceiling reaches it. */
-const LEVEL: Record<Permission, number> = { READ: 1, EDIT: 3, MANAGE: 4 };
-const ROLE_CEILING: Record<Role, number> = { viewer: 1, member: 3, maintainer: 4, admin: 4 };
+/** Workspace-wide levels: what a role may do with the workspace itself (list, create) and, for maintainers, with every object. */
+const WORKSPACE_LEVEL: Record<Role, PermissionLevel> = { viewer: 'READ', member: 'EDIT', maintainer: 'MANAGE', admin: 'MANAGE' };
+const READ = levelRank('READ');
+
+export const roleOf = (actor: Actor): Role | undefined => (actor as Actor & { role?: Role }).role;
 
 /**
- * Auth on: workspace roles decide. Users and tokens are admin-checked by the governance service itself.
- * Per-object grants and groups are not implemented yet (see the issue's report).
+ * A user's level on one object from its grants, as MLflow decides it: the user's own grant wins (it may also take
+ * access away); otherwise the best of the user's groups' grants and the object's `everyone` grant, or the
+ * workspace default when the object has none (objects created before auth was turned on).
  */
-export const governanceAccess: Access = {
-  async require(actor: Actor, permission: Permission, resource: Resource) {
+export function effectiveLevel(grants: readonly Grant[], username: string, groups: ReadonlySet<string>, defaultLevel: PermissionLevel): PermissionLevel {
+  const own = grants.find((g) => g.principalType === 'user' && g.principal === username);
+  if (own) return own.level;
+  const everyone = grants.find((g) => g.principalType === 'everyone');
+  let rank = levelRank(everyone ? everyone.level : defaultLevel);
+  for (const g of grants) if (g.principalType === 'group' && groups.has(g.principal)) rank = Math.max(rank, levelRank(g.level));
+  return levelAt(rank);
+}
+
+interface Cached<T> {
+  readonly value: T;
+  readonly until: number;
+}
+
+/**
+ * Auth on: admins and maintainers may do everything; members and viewers get what the object's grants give them,
+ * viewers never more than READ. Grants and group memberships are cached for `ttlMs` (changes made through this
+ * process are seen at once; another replica's within the TTL).
+ */
+export class GovernanceAccess implements Access {
+  private readonly grantCache = new Map<string, Cached<Grant[]>>();
+  private readonly groupCache = new Map<string, Cached<ReadonlySet<string>>>();
+
+  constructor(
+    private readonly store: GovernanceStore,
+    private readonly clock: Clock,
+    readonly defaultLevel: PermissionLevel,
+    private readonly ttlMs = 2000,
+  ) {}
+
+  async level(actor: Actor, resource: Resource): Promise<PermissionLevel> {
+    if (!actor.authenticated) return 'NO_PERMISSIONS';
+    if (actor.isAdmin) return 'MANAGE';
+    const role = roleOf(actor);
+    if (!role) return 'NO_PERMISSIONS';
+    if (resource.kind === 'server' || role === 'maintainer') return WORKSPACE_LEVEL[role];
+    const [grants, groups] = await Promise.all([this.grants(resource.kind, resource.id), this.groups(actor.userId)]);
+    const level = effectiveLevel(grants, actor.userId, groups, this.defaultLevel);
+    return role === 'viewer' && levelRank(level) > READ ? 'READ' : level;
+  }
+
+  async require(actor: Actor, permission: Permission, resource: Resource): Promise<void> {
     if (actor.isAdmin && actor.authenticated) return;
-    const role = (actor as Actor & { role?: Role }).role;
-    const ceiling = actor.authenticated && role ? ROLE_CEILING[role] : 0;
-    const needed = LEVEL[permission];
-    if (ceiling < needed) throw denied(actor, permission, resource);
-  },
-};
+    if (levelRank(await this.level(actor, resource)) < levelRank(permission)) throw denied(actor, permission, resource);
+  }
+
+  async created(actor: Actor, resource: ObjectResource): Promise<void> {
+    const at = this.clock.now();
+    const base = { kind: resource.kind, id: resource.id, grantedBy: actor.userId, grantedAt: at };
+    await this.store.replaceGrants(resource.kind, resource.id, [
+      { ...base, principalType: 'user', principal: actor.userId, level: 'MANAGE' },
+      { ...base, principalType: 'everyone', principal: EVERYONE, level: this.defaultLevel },
+    ]);
+    this.invalidate(resource.kind, resource.id);
+  }
+
+  async renamed(resource: ObjectResource, newId: string): Promise<void> {
+    await this.store.moveGrants(resource.kind, resource.id, newId);
+    this.invalidate(resource.kind, resource.id);
+    this.invalidate(resource.kind, newId);
+  }
+
+  async readable<T>(actor: Actor, kind: ObjectKind, items: readonly T[], idOf: (item: T) => string): Promise<T[]> {
+    if (!actor.authenticated) return [];
+    const role = roleOf(actor);
+    if (actor.isAdmin || role === 'maintainer') return [...items];
+    if (!role || items.length === 0) return [];
+    const [grants, groups] = await Promise.all([this.store.grantsOn(kind, items.map(idOf)), this.groups(actor.userId)]);
+    const byId = new Map<string, Grant[]>();
+    for (const g of grants) byId.set(g.id, [...(byId.get(g.id) ?? []), g]);
+    return items.filter((item) => levelRank(effectiveLevel(byId.get(idOf(item)) ?? [], actor.userId, groups, this.defaultLevel)) >= READ);
+  }
+
+  /** After a grant on this object changed. */
+  invalidate(kind: ObjectKind, id: string): void {
+    this.grantCache.delete(`${kind}\0${id}`);
+  }
+
+  /** After a user's group memberships changed (all users when none is named). */
+  invalidateGroups(username?: string): void {
+    if (username === undefined) this.groupCache.clear();
+    else this.groupCache.delete(username);
+  }
+
+  private async grants(kind: ObjectKind, id: string): Promise<Grant[]> {
+    const key = `${kind}\0${id}`;
+    const now = this.clock.now();
+    const hit = this.grantCache.get(key);
+    if (hit && hit.until > now) return hit.value;
+    const value = await this.store.grantsOn(kind, [id]);
+    if (this.grantCache.size > 50_000) this.grantCache.clear();
+    this.grantCache.set(key, { value, until: now + this.ttlMs });
+    return value;
+  }
+
+  private async groups(username: string): Promise<ReadonlySet<string>> {
+    const now = this.clock.now();
+    const hit = this.groupCache.get(username);
+    if (hit && hit.until > now) return hit.value;
+    const value = new Set(await this.store.groupsOf(username));
+    if (this.groupCache.size > 50_000) this.groupCache.clear();
+    this.groupCache.set(username, { value, until: now + this.ttlMs });
+    return value;
+  }
+}

@@ -1,11 +1,14 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { anonymousAdmin, type Actor } from '../../core/actor.js';
+import { noteChange } from '../../core/audit-notes.js';
 import type { Clock } from '../../core/clock.js';
-import { DomainError, alreadyExists, invalid } from '../../core/errors.js';
+import { DomainError, alreadyExists, invalid, notFound } from '../../core/errors.js';
 import { newHexId } from '../../core/ids.js';
+import { OBJECT_KINDS, PERMISSION_LEVELS, type ObjectKind, type PermissionLevel } from '../access/access.js';
+import type { GovernanceAccess } from './governance-access.js';
 import type { GovernanceStore } from './governance.store.js';
-import { ROLES, type Role, type TokenRecord, type User } from './types.js';
+import { EVERYONE, PRINCIPAL_TYPES, ROLES, type Grant, type Group, type PrincipalType, type Role, type TokenRecord, type User } from './types.js';
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number }) => Promise<Buffer>;
 // OWASP's scrypt floor (N=2^17 would exceed Node's default maxmem with r=8).
@@ -31,10 +34,26 @@ const MAX_FAILURES = 5;
 const FAILURE_WINDOW_MS = 60_000;
 // MLflow clients send basic auth on every request; re-running scrypt each time would cost more than the request.
 const VERIFIED_TTL_MS = 60_000;
+export const SESSION_TTL_MS = 12 * 3_600_000;
+const USERNAME = /^[A-Za-z0-9_.@-]{1,256}$/;
+const GROUP_NAME = /^[A-Za-z0-9_.-]{1,256}$/;
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
 export const userActor = (u: { username: string; role: Role }): Actor & { role: Role } => ({ userId: u.username, isAdmin: u.role === 'admin', authenticated: true, role: u.role });
+const publicUser = ({ username, role, email, createdAt }: User): User => ({ username, role, email, createdAt });
 
-/** Accounts, tokens and credential checks. Only admins manage users; everyone manages their own tokens. */
+/** An object's canonical id, asked of the module that owns it; undefined when it does not exist (grants on unknown objects are refused). */
+export type ObjectDirectory = (kind: ObjectKind, id: string) => Promise<string | undefined>;
+
+export interface SetGrantInput {
+  readonly kind: ObjectKind;
+  readonly id: string;
+  readonly principalType: PrincipalType;
+  readonly principal?: string;
+  readonly level: PermissionLevel;
+}
+
+/** Accounts, tokens, sessions, groups and per-object grants. Only admins manage users and groups; object managers manage grants. */
 export class GovernanceService {
   private readonly failures = new Map<string, number[]>();
   /** sha256(username, password, stored hash) → when the check expires; keyed on the stored hash so a new password invalidates it. */
@@ -43,6 +62,8 @@ export class GovernanceService {
   constructor(
     private readonly store: GovernanceStore,
     private readonly clock: Clock,
+    private readonly access: GovernanceAccess,
+    private readonly objectId: ObjectDirectory = async (_kind, id) => id,
   ) {}
 
   /** Creates the admin named by the environment on first start; a no-op once it exists. */
@@ -51,21 +72,63 @@ export class GovernanceService {
     await this.createUser(anonymousAdmin(), { username, password, role: 'admin' });
   }
 
-  async createUser(actor: Actor, input: { username: string; password: string; role: Role }): Promise<User> {
-    requireAdmin(actor);
-    if (!/^[A-Za-z0-9_.@-]{1,256}$/.test(input.username)) throw invalid("Invalid value for 'username'");
-    if (input.password.length < 8) throw invalid("'password' must be at least 8 characters");
-    if (!ROLES.includes(input.role)) throw invalid("Invalid value for 'role'");
+  // ── users ──────────────────────────────────────────────────────────────────
+
+  async createUser(actor: Actor, input: { username: string; password: string; role: Role; email?: string | undefined }): Promise<User> {
+    requireAdmin(actor, 'manage users');
+    if (!USERNAME.test(input.username)) throw invalid("Invalid value for 'username': 1-256 letters, digits or _ . @ -");
+    checkPassword(input.password);
+    if (!ROLES.includes(input.role)) throw invalid(`Invalid value for 'role': one of ${ROLES.join(', ')}`);
+    const email = checkEmail(input.email);
     if (await this.store.getUser(input.username)) throw alreadyExists(`User '${input.username}'`);
-    const user = { username: input.username, role: input.role, createdAt: this.clock.now() };
+    const user: User = { username: input.username, role: input.role, email, createdAt: this.clock.now() };
     await this.store.insertUser({ ...user, passwordHash: await hashPassword(input.password) });
+    noteChange({ object: `user:${user.username}`, after: { role: user.role } });
     return user;
   }
 
   async listUsers(actor: Actor): Promise<User[]> {
-    requireAdmin(actor);
-    return (await this.store.listUsers()).map(({ username, role, createdAt }) => ({ username, role, createdAt }));
+    requireAdmin(actor, 'list users');
+    return (await this.store.listUsers()).map(publicUser);
   }
+
+  async getUser(actor: Actor, username: string): Promise<User> {
+    if (actor.userId !== username) requireAdmin(actor, 'read other users');
+    const user = await this.store.getUser(username);
+    if (!user) throw notFound(`User '${username}'`);
+    return publicUser(user);
+  }
+
+  /** Admins change anyone's role and e-mail; everyone changes their own password (giving the current one) and e-mail. */
+  async updateUser(actor: Actor, username: string, patch: { role?: Role | undefined; email?: string | null | undefined; password?: string | undefined; currentPassword?: string | undefined }): Promise<User> {
+    const self = actor.userId === username && actor.authenticated;
+    if (!self || patch.role !== undefined) requireAdmin(actor, patch.role !== undefined ? 'change roles' : 'change other users');
+    const user = await this.store.getUser(username);
+    if (!user) throw notFound(`User '${username}'`);
+    if (patch.role !== undefined && !ROLES.includes(patch.role)) throw invalid(`Invalid value for 'role': one of ${ROLES.join(', ')}`);
+    let passwordHash: string | undefined;
+    if (patch.password !== undefined) {
+      checkPassword(patch.password);
+      if (!actor.isAdmin && !(patch.currentPassword !== undefined && (await verifyPassword(patch.currentPassword, user.passwordHash)))) {
+        throw invalid("'currentPassword' is missing or wrong");
+      }
+      passwordHash = await hashPassword(patch.password);
+    }
+    const email = patch.email === undefined ? undefined : patch.email === null ? null : checkEmail(patch.email);
+    await this.store.updateUser(username, { ...(patch.role !== undefined ? { role: patch.role } : {}), ...(email !== undefined ? { email } : {}), ...(passwordHash ? { passwordHash } : {}) });
+    noteChange({ object: `user:${username}`, before: { role: user.role }, after: { role: patch.role ?? user.role, ...(passwordHash ? { password: 'changed' } : {}) } });
+    return this.getUser(anonymousAdmin(), username);
+  }
+
+  async deleteUser(actor: Actor, username: string): Promise<void> {
+    requireAdmin(actor, 'delete users');
+    if (actor.userId === username) throw invalid('Admins cannot delete themselves');
+    if (!(await this.store.deleteUser(username))) throw notFound(`User '${username}'`);
+    this.access.invalidateGroups(username);
+    noteChange({ object: `user:${username}`, after: null });
+  }
+
+  // ── credentials ────────────────────────────────────────────────────────────
 
   /** Rate-limited per account and source address, so a guesser cannot lock out the account from elsewhere. */
   async signIn(username: string, password: string, sourceIp: string): Promise<Actor & { role: Role }> {
@@ -84,6 +147,7 @@ export class GovernanceService {
         return userActor(user);
       }
     }
+    if (this.failures.size > 100_000) this.failures.clear();
     this.failures.set(key, [...recent, now]);
     throw unauthenticated();
   }
@@ -97,9 +161,9 @@ export class GovernanceService {
   }
 
   /** The secret is returned once; only its sha256 is stored. */
-  async createToken(actor: Actor, input: { name: string; ttlSeconds?: number; username?: string }): Promise<{ token: string; record: TokenRecord }> {
+  async createToken(actor: Actor, input: { name: string; ttlSeconds?: number | undefined; username?: string | undefined }): Promise<{ token: string; record: TokenRecord }> {
     const username = input.username ?? actor.userId;
-    if (username !== actor.userId) requireAdmin(actor);
+    if (username !== actor.userId) requireAdmin(actor, 'create tokens for other users');
     if (!(await this.store.getUser(username))) throw invalid(`Unknown user '${username}'`);
     if (input.ttlSeconds !== undefined && !(input.ttlSeconds > 0)) throw invalid("'ttlSeconds' must be positive");
     const now = this.clock.now();
@@ -109,6 +173,7 @@ export class GovernanceService {
     };
     const token = `oe_${randomBytes(32).toString('base64url')}`;
     await this.store.insertToken(record, sha256(token));
+    noteChange({ object: `token:${record.tokenId}`, after: { username, name: record.name, expiresAt: record.expiresAt } });
     return { token, record };
   }
 
@@ -118,10 +183,187 @@ export class GovernanceService {
 
   async revokeToken(actor: Actor, tokenId: string): Promise<void> {
     const mine = (await this.store.listTokens(actor.isAdmin ? undefined : actor.userId)).some((t) => t.tokenId === tokenId);
-    if (!mine || !(await this.store.revokeToken(tokenId, this.clock.now()))) throw new DomainError('RESOURCE_DOES_NOT_EXIST', `Token '${tokenId}' not found or already revoked`);
+    if (!mine || !(await this.store.revokeToken(tokenId, this.clock.now()))) throw notFound(`Token '${tokenId}' (or it was already revoked)`);
+    noteChange({ object: `token:${tokenId}`, before: { revoked: false }, after: { revoked: true } });
+  }
+
+  /** A web session: the cookie's secret and the CSRF token the UI sends back on every change. Only hashes of the secret are stored. */
+  async createSession(username: string, password: string, sourceIp: string): Promise<{ sessionId: string; csrfToken: string; expiresAt: number; actor: Actor & { role: Role } }> {
+    const actor = await this.signIn(username, password, sourceIp);
+    const sessionId = randomBytes(32).toString('base64url');
+    const csrfToken = randomBytes(24).toString('base64url');
+    const now = this.clock.now();
+    const expiresAt = now + SESSION_TTL_MS;
+    await this.store.deleteExpiredSessions(now);
+    await this.store.insertSession(sha256(sessionId), { username: actor.userId, csrfToken, expiresAt, createdAt: now });
+    return { sessionId, csrfToken, expiresAt, actor };
+  }
+
+  async authenticateSession(sessionId: string): Promise<{ actor: Actor & { role: Role }; csrfToken: string }> {
+    const session = await this.store.sessionByHash(sha256(sessionId));
+    if (!session || session.expiresAt <= this.clock.now()) throw new DomainError('UNAUTHENTICATED', 'Session expired; sign in again');
+    const user = await this.store.getUser(session.username);
+    if (!user) throw unauthenticated();
+    return { actor: userActor(user), csrfToken: session.csrfToken };
+  }
+
+  async endSession(sessionId: string): Promise<void> {
+    await this.store.deleteSession(sha256(sessionId));
+  }
+
+  // ── groups ─────────────────────────────────────────────────────────────────
+
+  async createGroup(actor: Actor, input: { name: string; description?: string | undefined; members?: readonly string[] | undefined }): Promise<Group> {
+    requireAdmin(actor, 'manage groups');
+    if (!GROUP_NAME.test(input.name)) throw invalid("Invalid value for 'name': 1-256 letters, digits or _ . -");
+    for (const m of input.members ?? []) if (!(await this.store.getUser(m))) throw invalid(`Unknown user '${m}' in 'members'`);
+    if (!(await this.store.insertGroup({ name: input.name, description: input.description ?? '', createdAt: this.clock.now() }))) throw alreadyExists(`Group '${input.name}'`);
+    for (const m of input.members ?? []) await this.store.addMember(input.name, m);
+    this.access.invalidateGroups();
+    noteChange({ object: `group:${input.name}`, after: { members: input.members ?? [] } });
+    return this.group(input.name);
+  }
+
+  async listGroups(actor: Actor): Promise<Group[]> {
+    requireAuthenticated(actor);
+    return this.store.listGroups();
+  }
+
+  async getGroup(actor: Actor, name: string): Promise<Group> {
+    requireAuthenticated(actor);
+    return this.group(name);
+  }
+
+  async deleteGroup(actor: Actor, name: string): Promise<void> {
+    requireAdmin(actor, 'manage groups');
+    if (!(await this.store.deleteGroup(name))) throw notFound(`Group '${name}'`);
+    this.access.invalidateGroups();
+    noteChange({ object: `group:${name}`, after: null });
+  }
+
+  async addMember(actor: Actor, group: string, username: string): Promise<Group> {
+    requireAdmin(actor, 'manage groups');
+    const before = await this.group(group);
+    if (!(await this.store.getUser(username))) throw notFound(`User '${username}'`);
+    await this.store.addMember(group, username);
+    this.access.invalidateGroups(username);
+    const after = await this.group(group);
+    noteChange({ object: `group:${group}`, before: { members: before.members }, after: { members: after.members } });
+    return after;
+  }
+
+  async removeMember(actor: Actor, group: string, username: string): Promise<Group> {
+    requireAdmin(actor, 'manage groups');
+    const before = await this.group(group);
+    if (!(await this.store.removeMember(group, username))) throw notFound(`User '${username}' in group '${group}'`);
+    this.access.invalidateGroups(username);
+    const after = await this.group(group);
+    noteChange({ object: `group:${group}`, before: { members: before.members }, after: { members: after.members } });
+    return after;
+  }
+
+  /** Whether a user is in a group now (promotion approvals ask at check time, so leaving a group withdraws the weight of an approval). */
+  async isMember(username: string, group: string): Promise<boolean> {
+    return (await this.store.groupsOf(username)).includes(group);
+  }
+
+  // ── grants ─────────────────────────────────────────────────────────────────
+
+  /** Who has what on one object; anyone who may read the object may see it. */
+  async listGrants(actor: Actor, kind: ObjectKind, id: string): Promise<Grant[]> {
+    checkKind(kind);
+    const canonical = await this.canonical(kind, id);
+    await this.access.require(actor, 'READ', { kind, id: canonical });
+    return this.store.grantsOn(kind, [canonical]);
+  }
+
+  /** Grants (or changes) a principal's level on an object; needs MANAGE on it. NO_PERMISSIONS for a user takes access away explicitly. */
+  async setGrant(actor: Actor, input: SetGrantInput): Promise<Grant> {
+    checkKind(input.kind);
+    if (!PERMISSION_LEVELS.includes(input.level)) throw invalid(`Invalid value for 'level': one of ${PERMISSION_LEVELS.join(', ')}`);
+    const id = await this.canonical(input.kind, input.id);
+    await this.access.require(actor, 'MANAGE', { kind: input.kind, id });
+    const principal = await this.principal(input.principalType, input.principal);
+    const before = (await this.store.grantsOn(input.kind, [id])).find((g) => g.principalType === input.principalType && g.principal === principal);
+    const grant: Grant = { kind: input.kind, id, principalType: input.principalType, principal, level: input.level, grantedBy: actor.userId, grantedAt: this.clock.now() };
+    await this.store.putGrant(grant);
+    this.access.invalidate(input.kind, id);
+    noteChange({ object: `${input.kind}:${id}`, before: { [`${input.principalType}:${principal}`]: before?.level ?? null }, after: { [`${input.principalType}:${principal}`]: input.level } });
+    return grant;
+  }
+
+  async deleteGrant(actor: Actor, input: Omit<SetGrantInput, 'level'>): Promise<void> {
+    checkKind(input.kind);
+    const id = await this.canonical(input.kind, input.id);
+    await this.access.require(actor, 'MANAGE', { kind: input.kind, id });
+    const principal = input.principalType === 'everyone' ? EVERYONE : (input.principal ?? '');
+    const before = (await this.store.grantsOn(input.kind, [id])).find((g) => g.principalType === input.principalType && g.principal === principal);
+    if (!before) throw notFound(`A ${input.principalType} grant for '${principal}' on ${input.kind} '${id}'`);
+    await this.store.deleteGrant(input.kind, id, input.principalType, principal);
+    this.access.invalidate(input.kind, id);
+    noteChange({ object: `${input.kind}:${id}`, before: { [`${input.principalType}:${principal}`]: before.level }, after: { [`${input.principalType}:${principal}`]: null } });
+  }
+
+  /** A user's level on an object (their own unless the caller is an admin): what the UI uses to hide actions. */
+  async effectiveLevel(actor: Actor, kind: ObjectKind | 'server', id: string | undefined, username?: string): Promise<PermissionLevel> {
+    if (kind !== 'server') checkKind(kind);
+    let subject: Actor = actor;
+    if (username !== undefined && username !== actor.userId) {
+      requireAdmin(actor, "read other users' permissions");
+      const user = await this.store.getUser(username);
+      if (!user) throw notFound(`User '${username}'`);
+      subject = userActor(user);
+    }
+    return this.access.level(subject, kind === 'server' ? { kind } : { kind, id: await this.canonical(kind, id ?? '') });
+  }
+
+  /** Every grant a user or group holds (admins, or the user about themselves). */
+  async grantsOf(actor: Actor, principalType: 'user' | 'group', principal: string): Promise<Grant[]> {
+    if (!(principalType === 'user' && principal === actor.userId)) requireAdmin(actor, "read others' grants");
+    return this.store.grantsOf(principalType, principal);
+  }
+
+  private async principal(type: PrincipalType, name: string | undefined): Promise<string> {
+    if (!PRINCIPAL_TYPES.includes(type)) throw invalid(`Invalid value for 'principalType': one of ${PRINCIPAL_TYPES.join(', ')}`);
+    if (type === 'everyone') return EVERYONE;
+    if (!name) throw invalid(`'principal' is required for a ${type} grant`);
+    if (type === 'user' && !(await this.store.getUser(name))) throw notFound(`User '${name}'`);
+    if (type === 'group' && !(await this.store.getGroup(name))) throw notFound(`Group '${name}'`);
+    return name;
+  }
+
+  private async canonical(kind: ObjectKind, id: string): Promise<string> {
+    const found = await this.objectId(kind, id);
+    if (found === undefined) throw notFound(`${kind} '${id}'`);
+    return found;
+  }
+
+  private async group(name: string): Promise<Group> {
+    const g = await this.store.getGroup(name);
+    if (!g) throw notFound(`Group '${name}'`);
+    return g;
   }
 }
 
-function requireAdmin(actor: Actor): void {
-  if (!actor.isAdmin) throw new DomainError(actor.authenticated ? 'PERMISSION_DENIED' : 'UNAUTHENTICATED', 'Only admins manage users');
+function checkKind(kind: string): asserts kind is ObjectKind {
+  if (!(OBJECT_KINDS as readonly string[]).includes(kind)) throw invalid(`Invalid value for 'kind': one of ${OBJECT_KINDS.join(', ')}`);
+}
+
+function checkPassword(password: string): void {
+  if (password.length < 8) throw invalid("'password' must be at least 8 characters");
+  if (password.length > 1024) throw invalid("'password' must be at most 1024 characters");
+}
+
+function checkEmail(email: string | undefined): string | null {
+  if (email === undefined || email === '') return null;
+  if (!EMAIL.test(email)) throw invalid("Invalid value for 'email'");
+  return email;
+}
+
+function requireAuthenticated(actor: Actor): void {
+  if (!actor.authenticated && !actor.isAdmin) throw new DomainError('UNAUTHENTICATED', 'Authentication required');
+}
+
+export function requireAdmin(actor: Actor, what: string): void {
+  if (!actor.isAdmin) throw new DomainError(actor.authenticated ? 'PERMISSION_DENIED' : 'UNAUTHENTICATED', `Only admins ${what}`);
 }

@@ -1,18 +1,50 @@
-import type { AuditEntry, StoredUser, TokenRecord } from './types.js';
+import type { ObjectKind } from '../access/access.js';
+import type { AuditEntry, AuditFilter, Grant, Group, PrincipalType, Session, StoredUser, TokenRecord } from './types.js';
 
 export interface GovernanceStore {
   insertUser(user: StoredUser): Promise<void>;
   getUser(username: string): Promise<StoredUser | undefined>;
   listUsers(): Promise<StoredUser[]>;
+  updateUser(username: string, patch: { role?: string; email?: string | null; passwordHash?: string }): Promise<boolean>;
+  /** Also drops the user's tokens, sessions, memberships and grants. */
+  deleteUser(username: string): Promise<boolean>;
+
   insertToken(token: TokenRecord, tokenHash: string): Promise<void>;
   tokenByHash(tokenHash: string): Promise<TokenRecord | undefined>;
   revokeToken(tokenId: string, at: number): Promise<boolean>;
   listTokens(username: string | undefined): Promise<TokenRecord[]>;
+
+  insertGroup(group: { name: string; description: string; createdAt: number }): Promise<boolean>;
+  getGroup(name: string): Promise<Group | undefined>;
+  listGroups(): Promise<Group[]>;
+  deleteGroup(name: string): Promise<boolean>;
+  addMember(group: string, username: string): Promise<void>;
+  removeMember(group: string, username: string): Promise<boolean>;
+  groupsOf(username: string): Promise<string[]>;
+
+  /** Inserts or replaces the grant of one principal on one object. */
+  putGrant(grant: Grant): Promise<void>;
+  deleteGrant(kind: ObjectKind, id: string, principalType: PrincipalType, principal: string): Promise<boolean>;
+  /** Every grant on these objects of one kind. */
+  grantsOn(kind: ObjectKind, ids: readonly string[]): Promise<Grant[]>;
+  /** Replaces every grant of one object by these, in one transaction. */
+  replaceGrants(kind: ObjectKind, id: string, grants: readonly Grant[]): Promise<void>;
+  moveGrants(kind: ObjectKind, id: string, newId: string): Promise<void>;
+  grantsOf(principalType: PrincipalType, principal: string): Promise<Grant[]>;
+
+  insertSession(sessionHash: string, session: Session & { createdAt: number }): Promise<void>;
+  sessionByHash(sessionHash: string): Promise<Session | undefined>;
+  deleteSession(sessionHash: string): Promise<void>;
+  deleteExpiredSessions(now: number): Promise<number>;
+
   /** The newest entry, so the next one can chain to it. */
   lastAudit(): Promise<AuditEntry | undefined>;
   /** False when another writer already took `entry.seq`. */
   appendAudit(entry: AuditEntry): Promise<boolean>;
   /** Entries in seq order; `afterSeq` pages through. */
-  listAudit(filter: { afterSeq?: number; actor?: string; since?: number; limit: number }): Promise<AuditEntry[]>;
-  deleteAuditBefore(at: number): Promise<number>;
+  listAudit(filter: AuditFilter): Promise<AuditEntry[]>;
+  /** Deletes entries up to and including `seq`. */
+  deleteAuditThrough(seq: number): Promise<number>;
+  /** The newest entry older than this time, if any. */
+  lastAuditBefore(at: number): Promise<AuditEntry | undefined>;
 }

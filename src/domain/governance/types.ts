@@ -1,9 +1,13 @@
+import type { ObjectKind, PermissionLevel } from '../access/access.js';
+
 export const ROLES = ['viewer', 'member', 'maintainer', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface User {
   readonly username: string;
   readonly role: Role;
+  /** PII: redacted in exports on request. */
+  readonly email: string | null;
   readonly createdAt: number;
 }
 
@@ -20,6 +24,34 @@ export interface TokenRecord {
   readonly createdAt: number;
 }
 
+export interface Group {
+  readonly name: string;
+  readonly description: string;
+  readonly members: readonly string[];
+  readonly createdAt: number;
+}
+
+export const PRINCIPAL_TYPES = ['user', 'group', 'everyone'] as const;
+export type PrincipalType = (typeof PRINCIPAL_TYPES)[number];
+/** The principal of an `everyone` grant. */
+export const EVERYONE = '*';
+
+export interface Grant {
+  readonly kind: ObjectKind;
+  readonly id: string;
+  readonly principalType: PrincipalType;
+  readonly principal: string;
+  readonly level: PermissionLevel;
+  readonly grantedBy: string;
+  readonly grantedAt: number;
+}
+
+export interface Session {
+  readonly username: string;
+  readonly csrfToken: string;
+  readonly expiresAt: number;
+}
+
 /** What is chained: everything but the hashes themselves. */
 export interface AuditFields {
   readonly at: number;
@@ -29,10 +61,24 @@ export interface AuditFields {
   readonly requestId: string;
   readonly sourceIp: string;
   readonly summary: string;
+  /** The object acted on, as `kind:id` (empty when the request named none). */
+  readonly object: string;
+  /** Before/after summary, JSON; secrets never reach it. */
+  readonly detail: string;
 }
 
 export interface AuditEntry extends AuditFields {
   readonly seq: number;
   readonly prevHash: string;
   readonly hash: string;
+}
+
+export interface AuditFilter {
+  readonly afterSeq?: number;
+  readonly actor?: string;
+  readonly action?: string;
+  readonly object?: string;
+  readonly since?: number;
+  readonly until?: number;
+  readonly limit: number;
 }

@@ -3,6 +3,7 @@ import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
 import { invalid, notFound, orThrow } from '../../core/errors.js';
 import { newHexId } from '../../core/ids.js';
+import { noteChange } from '../../core/audit-notes.js';
 import type { Access } from '../access/access.js';
 import { notifies, stepRule } from './alert-rules.js';
 import { analyzeDrift, type DriftOptions, type DriftReport } from './analysis.js';
@@ -105,6 +106,8 @@ export class MonitoringService {
       window: input.window ?? 'batch', config: input.config ?? {}, createdBy: actor.userId, now,
     });
     if (reference) await this.store.replaceReference(monitorId, [{ batchId: newHexId(), batch: reference, rows: batchRows(reference) }], now);
+    await this.access.created(actor, { kind: 'monitor', id: monitorId });
+    noteChange({ object: `monitor:${monitorId}`, after: { name: input.name, modelName: input.modelName ?? null } });
     return orThrow(await this.store.getMonitor(monitorId), () => notFound(`Monitor '${monitorId}'`));
   }
 
@@ -123,7 +126,7 @@ export class MonitoringService {
 
   async list(actor: Actor): Promise<Monitor[]> {
     await this.access.require(actor, 'READ', { kind: 'server' });
-    return this.store.listMonitors();
+    return this.access.readable(actor, 'monitor', await this.store.listMonitors(), (m) => m.monitorId);
   }
 
   async delete(actor: Actor, idOrName: string): Promise<void> {
@@ -387,7 +390,7 @@ export class MonitoringService {
       return this.store.listAlertRules({ monitorId: monitor.monitorId, ...(input.state ? { state: input.state } : {}) });
     }
     await this.access.require(actor, 'READ', { kind: 'server' });
-    return this.store.listAlertRules(input.state ? { state: input.state } : {});
+    return this.access.readable(actor, 'monitor', await this.store.listAlertRules(input.state ? { state: input.state } : {}), (r) => r.monitorId);
   }
 
   async getAlertRule(actor: Actor, ruleId: string): Promise<{ rule: AlertRule; events: AlertEvent[] }> {

@@ -23,6 +23,12 @@ export interface CheckInputs {
   /** A move asked for directly (the MLflow API) with no pending request to carry approvals. */
   readonly direct?: boolean;
   readonly evidence: EvidenceProviders;
+  /** Group membership, for approvals restricted to a group (absent with auth off: there are no groups). */
+  readonly groups?: GroupDirectory;
+}
+
+export interface GroupDirectory {
+  isMember(username: string, group: string): Promise<boolean>;
 }
 
 /**
@@ -122,13 +128,30 @@ async function evidenceCheck(spec: Extract<CheckSpec, { type: 'evidence' }>, inp
   }
 }
 
-function approvals(spec: Extract<CheckSpec, { type: 'approvals' }>, inputs: CheckInputs): CheckResult {
-  const approvers = [...new Set(inputs.approvals.map((a) => a.userId).filter((u) => u !== inputs.requester))];
+/**
+ * Distinct approvers other than the requester and (unless turned off) the source run's author; with `group`, only
+ * those who are members now. Approvers were authorized when they approved (EDIT on the model).
+ */
+async function approvals(spec: Extract<CheckSpec, { type: 'approvals' }>, inputs: CheckInputs): Promise<CheckResult> {
+  const author = spec.excludeRunAuthor !== false ? inputs.run?.info.userId : undefined;
+  const excluded = new Set([inputs.requester, ...(author ? [author] : [])]);
+  const candidates = [...new Set(inputs.approvals.map((a) => a.userId))].filter((u) => !excluded.has(u));
+  const outside: string[] = [];
+  const approvers: string[] = [];
+  for (const u of candidates) {
+    if (spec.group === undefined || (inputs.groups && (await inputs.groups.isMember(u, spec.group)))) approvers.push(u);
+    else outside.push(u);
+  }
   const passed = approvers.length >= spec.required;
-  const evidence = { required: spec.required, approvers, requester: inputs.requester, ...(inputs.requestId !== undefined ? { requestId: inputs.requestId } : {}) };
+  const evidence = {
+    required: spec.required, approvers, requester: inputs.requester, ...(author ? { runAuthor: author } : {}), ...(spec.group ? { group: spec.group, notInGroup: outside } : {}),
+    ...(inputs.requestId !== undefined ? { requestId: inputs.requestId } : {}),
+  };
   if (passed) return result(spec, true, `${approvers.length} of ${spec.required} approvals${approvers.length ? ` (${approvers.join(', ')})` : ''}`, evidence);
+  const who = [`users other than ${[...excluded].join(' and ')}`, ...(spec.group ? [`in group '${spec.group}'`] : [])].join(' ');
   const how = inputs.direct ? '; a direct move carries none: open a promotion request (`openexpert models promote`) and have it approved' : '';
-  return result(spec, false, `${approvers.length} of ${spec.required} approvals from users other than ${inputs.requester}${how}`, evidence);
+  const ignored = outside.length ? ` (not in the group: ${outside.join(', ')})` : '';
+  return result(spec, false, `${approvers.length} of ${spec.required} approvals from ${who}${ignored}${how}`, evidence);
 }
 
 /** Evaluates every check (none short-circuits), so a blocked move reports all that is missing at once. */
@@ -140,7 +163,7 @@ export async function evaluateChecks(specs: readonly CheckSpec[], inputs: CheckI
       case 'metric_threshold': out.push(metricThreshold(spec, inputs)); break;
       case 'not_worse_than_current': out.push(notWorseThanCurrent(spec, inputs)); break;
       case 'evidence': out.push(await evidenceCheck(spec, inputs)); break;
-      case 'approvals': out.push(approvals(spec, inputs)); break;
+      case 'approvals': out.push(await approvals(spec, inputs)); break;
     }
   }
   return out;

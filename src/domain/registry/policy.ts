@@ -38,7 +38,13 @@ export const CheckSpecSchema = z.discriminatedUnion('type', [
     direction: z.enum(['higher_is_better', 'lower_is_better']), tolerance: z.number().finite().min(0).default(0),
   }).strict(),
   z.object({ type: z.literal('evidence'), name: Name, provider: z.string().min(1), params: z.record(z.string(), z.unknown()).default({}) }).strict(),
-  z.object({ type: z.literal('approvals'), name: Name, required: z.number().int().min(0).max(20).default(1) }).strict(),
+  z.object({
+    type: z.literal('approvals'), name: Name, required: z.number().int().min(0).max(20).default(1),
+    /** Only members of this group count (membership is read when the checks run). */
+    group: z.string().min(1).max(256).optional(),
+    /** The source run's author may not approve their own model (segregation of duties); on unless set false. */
+    excludeRunAuthor: z.boolean().optional(),
+  }).strict(),
 ]);
 export type CheckSpec = z.output<typeof CheckSpecSchema>;
 
@@ -104,7 +110,7 @@ export function checkName(spec: CheckSpec): string {
     case 'evidence':
       return `evidence: ${spec.provider}`;
     case 'approvals':
-      return `${spec.required} approval${spec.required === 1 ? '' : 's'}`;
+      return `${spec.required} approval${spec.required === 1 ? '' : 's'}${spec.group ? ` from ${spec.group}` : ''}`;
   }
 }
 

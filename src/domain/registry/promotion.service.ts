@@ -1,9 +1,10 @@
 import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
 import { DomainError, invalid, invalidState, isDomainError, notFound, orThrow } from '../../core/errors.js';
+import { noteChange } from '../../core/audit-notes.js';
 import type { Access } from '../access/access.js';
 import type { Run } from '../tracking/types.js';
-import { blockedMessage, evaluateChecks, failedChecks } from './checks.js';
+import { blockedMessage, evaluateChecks, failedChecks, type GroupDirectory } from './checks.js';
 import type { EvidenceProviders } from './evidence.js';
 import { effectiveChecks, parsePolicy, PRODUCTION_ALIASES, type CheckSpec, type PromotionPolicy } from './policy.js';
 import type { Move, PromotionStore, RegistryStore } from './registry.store.js';
@@ -78,6 +79,7 @@ export class PromotionService {
     private readonly defaultPolicy: PromotionPolicy,
     private readonly access: Access,
     private readonly clock: Clock,
+    private readonly groups?: GroupDirectory,
   ) {}
 
   async getPolicy(actor: Actor, name: string): Promise<PolicyView> {
@@ -152,7 +154,7 @@ export class PromotionService {
 
   async listRequests(actor: Actor, q: { name?: string; version?: number; state?: RequestState }): Promise<PromotionRequest[]> {
     await this.access.require(actor, 'READ', q.name !== undefined ? { kind: 'registered_model', id: q.name } : { kind: 'server' });
-    return this.store.listRequests(q);
+    return this.access.readable(actor, 'registered_model', await this.store.listRequests(q), (r) => r.name);
   }
 
   /**
@@ -277,6 +279,7 @@ export class PromotionService {
   }
 
   private toMove(actor: Actor, input: MoveInput, kind: Move['kind'], checks: readonly CheckResult[]): Move {
+    noteChange({ object: `registered_model:${input.name}`, after: { version: input.version, target: formatTarget(input.target), kind } });
     return {
       name: input.name, version: input.version, target: input.target, archiveExisting: input.archiveExisting, kind,
       actor: actor.userId, checks, now: this.clock.now(), ...(input.reason !== undefined ? { reason: input.reason } : {}),
@@ -300,12 +303,14 @@ export class PromotionService {
     const model = await this.model(name);
     const version = orThrow(await this.registry.getModelVersion(name, versionNumber), () => notFound(`Model Version (name=${name}, version=${versionNumber})`));
     if (specs.length === 0) return [];
-    const needsRuns = specs.some((s) => s.type !== 'approvals');
+    // Approvals need the run too: its author may not approve.
+    const needsRuns = specs.some((s) => s.type !== 'approvals' || s.excludeRunAuthor !== false);
     const candidate = needsRuns ? await this.readRun(actor, version) : {};
     const holder = specs.some((s) => s.type === 'not_worse_than_current') ? await this.holder(model, version, target) : undefined;
     const current = holder ? { version: holder, ...(holder.runId ? await this.readRun(actor, holder) : {}) } : undefined;
     return evaluateChecks(specs, {
       actor, model, version, target, requester: approvals.requester, approvals: approvals.approvals, evidence: this.evidence,
+      ...(this.groups ? { groups: this.groups } : {}),
       ...candidate, ...(current ? { current: { version: current.version, ...(current.run ? { run: current.run } : {}) } } : {}),
       ...(approvals.id !== undefined ? { requestId: approvals.id } : {}), ...(approvals.direct ? { direct: true } : {}),
     });

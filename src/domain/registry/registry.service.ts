@@ -2,6 +2,7 @@ import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
 import { invalid, isDomainError, notFound, orThrow } from '../../core/errors.js';
 import { checkMaxResults, decodePageToken } from '../../core/paging.js';
+import { noteChange } from '../../core/audit-notes.js';
 import type { Access } from '../access/access.js';
 import type { LoggedModel } from '../tracking/logged-model.js';
 import type { KeyValue, Page } from '../tracking/types.js';
@@ -69,9 +70,12 @@ export class RegistryService {
 
   async createRegisteredModel(actor: Actor, input: { name: string; description?: string; tags?: readonly KeyValue[] }): Promise<RegisteredModel> {
     const name = validateModelName(input.name);
-    await this.access.require(actor, 'EDIT', { kind: 'registered_model', id: name });
+    // Creating needs the workspace's EDIT; the new model's grants start with its creator as manager.
+    await this.access.require(actor, 'EDIT', { kind: 'server' });
     const description = validateDescription(input.description);
     await this.store.createRegisteredModel({ name, tags: uniqueTags(input.tags ?? []), now: this.clock.now(), ...(description !== undefined ? { description } : {}) });
+    await this.access.created(actor, { kind: 'registered_model', id: name });
+    noteChange({ object: `registered_model:${name}`, after: { name } });
     return this.model(name);
   }
 
@@ -83,6 +87,8 @@ export class RegistryService {
   async renameRegisteredModel(actor: Actor, name: string, newName: string): Promise<RegisteredModel> {
     await this.access.require(actor, 'EDIT', { kind: 'registered_model', id: validateModelName(name) });
     await this.store.renameRegisteredModel(name, validateModelName(newName, 'new_name'), this.clock.now());
+    await this.access.renamed({ kind: 'registered_model', id: name }, newName);
+    noteChange({ object: `registered_model:${name}`, before: { name }, after: { name: newName } });
     return this.model(newName);
   }
 
@@ -95,15 +101,17 @@ export class RegistryService {
   async deleteRegisteredModel(actor: Actor, name: string): Promise<void> {
     await this.access.require(actor, 'MANAGE', { kind: 'registered_model', id: validateModelName(name) });
     if (!(await this.store.deleteRegisteredModel(name))) throw this.missingModel(name);
+    noteChange({ object: `registered_model:${name}`, after: null });
   }
 
   async searchRegisteredModels(actor: Actor, input: SearchInput): Promise<Page<RegisteredModel>> {
     await this.access.require(actor, 'READ', { kind: 'server' });
-    return this.store.searchRegisteredModels({
+    const page = await this.store.searchRegisteredModels({
       ...modelSearchQuery(input),
       maxResults: checkMaxResults(input.maxResults, { fallback: 100, max: 1000 }),
       offset: decodePageToken(input.pageToken),
     });
+    return { ...page, items: await this.access.readable(actor, 'registered_model', page.items, (m) => m.name) };
   }
 
   async setRegisteredModelTag(actor: Actor, name: string, tag: KeyValue): Promise<void> {
@@ -172,11 +180,12 @@ export class RegistryService {
 
   async searchModelVersions(actor: Actor, input: SearchInput): Promise<Page<ModelVersion>> {
     await this.access.require(actor, 'READ', { kind: 'server' });
-    return this.store.searchModelVersions({
+    const page = await this.store.searchModelVersions({
       ...versionSearchQuery(input),
       maxResults: checkMaxResults(input.maxResults, { fallback: 200_000, max: 200_000 }),
       offset: decodePageToken(input.pageToken),
     });
+    return { ...page, items: await this.access.readable(actor, 'registered_model', page.items, (v) => v.name) };
   }
 
   /**
@@ -234,6 +243,7 @@ export class RegistryService {
   async deleteAlias(actor: Actor, name: string, alias: string): Promise<void> {
     await this.access.require(actor, 'EDIT', { kind: 'registered_model', id: validateModelName(name) });
     if (!(await this.store.deleteAlias(name, validateAlias(alias, { forWrite: false })))) throw this.missingModel(name);
+    noteChange({ object: `registered_model:${name}`, before: { alias }, after: { alias: null } });
   }
 
   /** `latest` is the newest version, as in MLflow; an alias that is not set is a 400, as MLflow answers it. */

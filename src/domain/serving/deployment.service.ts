@@ -131,7 +131,9 @@ export class DeploymentService {
 
   async create(actor: Actor, input: CreateDeploymentInput): Promise<Deployment> {
     const name = input.name ?? input.modelName;
-    await this.access.require(actor, 'EDIT', { kind: 'deployment', id: name });
+    // Deploying needs the workspace's EDIT and USE on the model (MLflow's level for using, not changing, a model).
+    await this.access.require(actor, 'EDIT', { kind: 'server' });
+    await this.access.require(actor, 'USE', { kind: 'registered_model', id: input.modelName });
     if (!NAME.test(name)) throw invalid(`Invalid value for parameter 'name': '${name}' must be 1–128 letters, digits, '.', '_' or '-', starting with a letter or digit`);
     if (await this.store.get(name)) throw invalidState(`Deployment '${name}' already exists; start a rollout to change its version`);
     const target = input.target ?? input.selector.alias ?? input.selector.stage ?? 'Production';
@@ -144,6 +146,7 @@ export class DeploymentService {
     };
     await this.warm(d, stable);
     await this.store.create(d, this.event(d, 'created', actor.userId, { toVersion: stable.version, weight: 0 }));
+    await this.access.created(actor, { kind: 'deployment', id: name });
     this.cache.set(d);
     return d;
   }
@@ -155,7 +158,7 @@ export class DeploymentService {
 
   async list(actor: Actor): Promise<Deployment[]> {
     await this.access.require(actor, 'READ', { kind: 'server' });
-    return this.store.list();
+    return this.access.readable(actor, 'deployment', await this.store.list(), (d) => d.name);
   }
 
   async update(actor: Actor, name: string, input: UpdateDeploymentInput): Promise<Deployment> {

@@ -93,8 +93,8 @@ export class InferenceService {
     private readonly random: () => number = Math.random,
   ) {}
 
-  private async deployment(actor: Actor, name: string): Promise<Deployment> {
-    await this.access.require(actor, 'READ', { kind: 'deployment', id: name });
+  private async deployment(actor: Actor, name: string, permission: 'READ' | 'USE' = 'READ'): Promise<Deployment> {
+    await this.access.require(actor, permission, { kind: 'deployment', id: name });
     const d = await this.cache.get(name);
     if (!d) throw notFound(`Deployment '${name}'`);
     return d;
@@ -120,7 +120,8 @@ export class InferenceService {
   }
 
   async infer(actor: Actor, req: InferRequest): Promise<InferResult> {
-    const d = await this.deployment(actor, req.deployment);
+    // Predicting uses the model: MLflow's USE level.
+    const d = await this.deployment(actor, req.deployment, 'USE');
     const hints = routeHints(d, req);
     const choice = route(d, hints, this.random);
     const stable = choice.side === 'stable' ? choice.served : d.stable;

@@ -2,6 +2,7 @@ import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
 import { invalid, notFound, orThrow } from '../../core/errors.js';
 import { checkMaxResults, decodePageToken } from '../../core/paging.js';
+import { noteChange } from '../../core/audit-notes.js';
 import type { Access } from '../access/access.js';
 import { parseExperimentSearch } from './search-rules.js';
 import type { TrackingStore } from './tracking.store.js';
@@ -37,12 +38,15 @@ export class ExperimentService {
     await this.access.require(actor, 'EDIT', { kind: 'server' });
     validateExperimentName(input.name);
     const root = this.artifactRoot.replace(/\/+$/, '');
-    return this.store.createExperiment({
+    const id = await this.store.createExperiment({
       name: input.name,
       artifactLocation: input.artifactLocation || ((id: string) => `${root}/${id}`),
       tags: (input.tags ?? []).map(normalizeTag),
       now: this.clock.now(),
     });
+    await this.access.created(actor, { kind: 'experiment', id });
+    noteChange({ object: `experiment:${id}`, after: { name: input.name } });
+    return id;
   }
 
   async get(actor: Actor, experimentId: string): Promise<Experiment> {
@@ -59,13 +63,15 @@ export class ExperimentService {
   async search(actor: Actor, input: SearchExperimentsInput): Promise<Page<Experiment>> {
     await this.access.require(actor, 'READ', { kind: 'server' });
     const { filter, orderBy } = parseExperimentSearch(input.filter, input.orderBy);
-    return this.store.searchExperiments({
+    const page = await this.store.searchExperiments({
       filter,
       orderBy,
       viewType: input.viewType ?? 'ACTIVE_ONLY',
       maxResults: checkMaxResults(input.maxResults),
       offset: decodePageToken(input.pageToken),
     });
+    // A page may come back shorter than asked (never longer); the token still leads on, as MLflow's auth plugin does.
+    return { ...page, items: await this.access.readable(actor, 'experiment', page.items, (e) => e.experimentId) };
   }
 
   async rename(actor: Actor, experimentId: string, newName: string): Promise<void> {
@@ -74,6 +80,7 @@ export class ExperimentService {
     const experiment = await this.find(experimentId);
     if (experiment.lifecycleStage !== 'active') throw invalid(`Cannot rename a non-active experiment (id ${experimentId})`);
     await this.store.renameExperiment(experimentId, newName, this.clock.now());
+    noteChange({ object: `experiment:${experimentId}`, before: { name: experiment.name }, after: { name: newName } });
   }
 
   async delete(actor: Actor, experimentId: string): Promise<void> {
@@ -81,6 +88,7 @@ export class ExperimentService {
     if (experimentId === DEFAULT_EXPERIMENT_ID) throw invalid('Cannot delete the Default experiment (id 0)');
     await this.find(experimentId);
     await this.store.setExperimentLifecycle(experimentId, 'deleted', this.clock.now());
+    noteChange({ object: `experiment:${experimentId}`, before: { lifecycleStage: 'active' }, after: { lifecycleStage: 'deleted' } });
   }
 
   async restore(actor: Actor, experimentId: string): Promise<void> {

@@ -9,6 +9,7 @@ import { monitoringMigration } from './0006-monitoring.js';
 import { servingMigration } from './0007-serving.js';
 import { governanceMigration } from './0008-governance.js';
 import { metricsHistoryIndexMigration } from './0009-metrics-history-index.js';
+import { governancePermissionsMigration } from './0010-governance-permissions.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -22,5 +23,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0007-serving': servingMigration(dialect),
     '0008-governance': governanceMigration(),
     '0009-metrics-history-index': metricsHistoryIndexMigration(),
+    '0010-governance-permissions': governancePermissionsMigration(),
   };
 }

@@ -1,0 +1,20 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** What a service says about the change it just made: the object, and its state before and after (no secrets). */
+export interface ChangeNote {
+  readonly object: string;
+  readonly before?: unknown;
+  readonly after?: unknown;
+}
+
+const scope = new AsyncLocalStorage<ChangeNote[]>();
+
+/** Runs one request's handler so the changes its services note land in `notes`. */
+export function collectChanges<T>(notes: ChangeNote[], work: () => Promise<T>): Promise<T> {
+  return scope.run(notes, work);
+}
+
+/** Called by services after a state change; a no-op outside a request (jobs, tests). */
+export function noteChange(note: ChangeNote): void {
+  scope.getStore()?.push(note);
+}
