@@ -180,6 +180,8 @@ export class DeploymentService {
   async startRollout(actor: Actor, name: string, input: StartRolloutInput): Promise<Deployment> {
     await this.access.require(actor, 'EDIT', { kind: 'deployment', id: name });
     const d = await this.find(name);
+    // Rolling out a new version uses the model, as deploying it does.
+    await this.access.require(actor, 'USE', { kind: 'registered_model', id: d.modelName });
     if (d.rollout) throw invalidState(`Deployment '${name}' is already rolling out version ${d.rollout.candidate.version}; promote, abort or roll it back first`);
     const candidate = await this.served(actor, d.modelName, input.selector, d.target, input.runtime);
     if (candidate.version === d.stable.version && JSON.stringify(candidate.runtime) === JSON.stringify(d.stable.runtime)) {
