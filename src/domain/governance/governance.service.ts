@@ -83,7 +83,7 @@ export class GovernanceService {
     if (await this.store.getUser(input.username)) throw alreadyExists(`User '${input.username}'`);
     const user: User = { username: input.username, role: input.role, email, createdAt: this.clock.now() };
     await this.store.insertUser({ ...user, passwordHash: await hashPassword(input.password) });
-    noteChange({ object: `user:${user.username}`, after: { role: user.role } });
+    noteChange({ object: `user:${user.username}`, after: { role: user.role, email: user.email } });
     return user;
   }
 
@@ -116,7 +116,10 @@ export class GovernanceService {
     }
     const email = patch.email === undefined ? undefined : patch.email === null ? null : checkEmail(patch.email);
     await this.store.updateUser(username, { ...(patch.role !== undefined ? { role: patch.role } : {}), ...(email !== undefined ? { email } : {}), ...(passwordHash ? { passwordHash } : {}) });
-    noteChange({ object: `user:${username}`, before: { role: user.role }, after: { role: patch.role ?? user.role, ...(passwordHash ? { password: 'changed' } : {}) } });
+    noteChange({
+      object: `user:${username}`, before: { role: user.role, email: user.email },
+      after: { role: patch.role ?? user.role, email: email === undefined ? user.email : email, ...(passwordHash ? { passwordChanged: true } : {}) },
+    });
     return this.getUser(anonymousAdmin(), username);
   }
 

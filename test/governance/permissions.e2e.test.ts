@@ -1,0 +1,180 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { buildServer } from '../../src/main.js';
+
+const ADMIN = { user: 'root', password: 'root-password-1' };
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+const asAdmin = basic(ADMIN.user, ADMIN.password);
+const as = (u: string) => basic(u, `${u}-password`);
+const M = '/api/2.0/mlflow';
+const V1 = '/api/v1';
+
+let app: FastifyInstance;
+let close: () => Promise<void>;
+let home: string;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary response shapes
+async function call(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, auth?: string, payload?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {
+  const res = await app.inject({ method, url, headers: { ...(auth ? { authorization: auth } : {}), ...headers }, ...(payload !== undefined ? { payload: payload as object } : {}) });
+  const text = res.body;
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : {};
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.statusCode, body, headers: res.headers };
+}
+
+beforeAll(async () => {
+  home = fs.mkdtempSync(path.join(os.tmpdir(), 'oe-perm-'));
+  const config = loadConfig({ home, port: 0, logLevel: 'silent', auth: true }, { OPENEXPERT_ADMIN_USERNAME: ADMIN.user, OPENEXPERT_ADMIN_PASSWORD: ADMIN.password });
+  const server = await buildServer(config);
+  app = server.app;
+  close = server.close;
+  await app.ready();
+  for (const [username, role, email] of [['ann', 'member', 'ann@example.com'], ['bob', 'member', ''], ['cat', 'member', ''], ['lee', 'member', ''], ['vic', 'viewer', '']] as const) {
+    expect((await call('POST', `${V1}/users`, asAdmin, { username, password: `${username}-password`, role, ...(email ? { email } : {}) })).status).toBe(200);
+  }
+});
+afterAll(async () => {
+  await close();
+  fs.rmSync(home, { recursive: true, force: true });
+});
+
+describe('per-object permissions through the MLflow API', () => {
+  it('makes the creator the manager, lets others read by default, and hides what an owner closes from searches', async () => {
+    const mine = (await call('POST', `${M}/experiments/create`, as('ann'), { name: 'ann-private' })).body.experiment_id as string;
+    const open = (await call('POST', `${M}/experiments/create`, as('ann'), { name: 'ann-open' })).body.experiment_id as string;
+    expect((await call('GET', `${V1}/permissions/effective?kind=experiment&id=${mine}`, as('ann'))).body.level).toBe('MANAGE');
+    expect((await call('GET', `${V1}/permissions/effective?kind=experiment&id=${mine}`, as('bob'))).body.level).toBe('READ');
+    // Bob may read but not write until granted.
+    const run = await call('POST', `${M}/runs/create`, as('bob'), { experiment_id: mine });
+    expect(run.status).toBe(403);
+    expect(run.body).toEqual({ error_code: 'PERMISSION_DENIED', message: `User 'bob' lacks EDIT permission on experiment '${mine}'` });
+    expect((await call('PUT', `${V1}/permissions`, as('bob'), { kind: 'experiment', id: mine, principalType: 'user', principal: 'bob', level: 'EDIT' })).status).toBe(403);
+    expect((await call('PUT', `${V1}/permissions`, as('ann'), { kind: 'experiment', id: mine, principalType: 'user', principal: 'bob', level: 'EDIT' })).status).toBe(200);
+    expect((await call('POST', `${M}/runs/create`, as('bob'), { experiment_id: mine })).status).toBe(200);
+    // Ann closes her experiment to everyone but bob.
+    expect((await call('PUT', `${V1}/permissions`, as('ann'), { kind: 'experiment', id: mine, principalType: 'everyone', level: 'NO_PERMISSIONS' })).status).toBe(200);
+    const names = async (who: string) => ((await call('GET', `${M}/experiments/search?max_results=1000`, as(who))).body.experiments as { name: string }[]).map((e) => e.name);
+    expect(await names('cat')).toContain('ann-open');
+    expect(await names('cat')).not.toContain('ann-private');
+    expect(await names('bob')).toContain('ann-private');
+    expect(await names('ann')).toContain('ann-private');
+    const denied = await call('GET', `${M}/experiments/get?experiment_id=${mine}`, as('cat'));
+    expect(denied.status).toBe(403);
+    // The refusal names only what the caller asked for.
+    expect(denied.body.message).toBe(`User 'cat' lacks READ permission on experiment '${mine}'`);
+    expect(JSON.stringify(denied.body)).not.toContain('ann-private');
+    expect((await call('POST', `${M}/runs/search`, as('cat'), { experiment_ids: [mine] })).status).toBe(403);
+    expect(open).not.toBe(mine);
+  });
+
+  it('filters registered models and versions, and honours group grants', async () => {
+    expect((await call('POST', `${M}/registered-models/create`, as('ann'), { name: 'secret-model' })).status).toBe(200);
+    expect((await call('POST', `${M}/registered-models/create`, as('ann'), { name: 'shared-model' })).status).toBe(200);
+    expect((await call('PUT', `${V1}/permissions`, as('ann'), { kind: 'registered_model', id: 'secret-model', principalType: 'everyone', level: 'NO_PERMISSIONS' })).status).toBe(200);
+    const models = async (who: string) => ((await call('GET', `${M}/registered-models/search?max_results=100`, as(who))).body.registered_models as { name: string }[] | undefined ?? []).map((m) => m.name);
+    expect(await models('cat')).toEqual(['shared-model']);
+    expect((await call('POST', `${V1}/groups`, asAdmin, { name: 'insiders', members: ['cat'] })).status).toBe(200);
+    expect((await call('PUT', `${V1}/permissions`, as('ann'), { kind: 'registered_model', id: 'secret-model', principalType: 'group', principal: 'insiders', level: 'READ' })).status).toBe(200);
+    expect(await models('cat')).toEqual(['secret-model', 'shared-model']);
+    expect((await call('DELETE', `${V1}/groups/insiders/members/cat`, asAdmin)).status).toBe(200);
+    expect(await models('cat')).toEqual(['shared-model']);
+    // A viewer never writes, even with a grant.
+    expect((await call('PUT', `${V1}/permissions`, as('ann'), { kind: 'registered_model', id: 'shared-model', principalType: 'user', principal: 'vic', level: 'MANAGE' })).status).toBe(200);
+    expect((await call('POST', `${M}/registered-models/set-tag`, as('vic'), { name: 'shared-model', key: 'k', value: 'v' })).status).toBe(403);
+    // Grants on unknown objects and for unknown principals are refused, naming what is missing.
+    const unknown = await call('PUT', `${V1}/permissions`, asAdmin, { kind: 'registered_model', id: 'nope', principalType: 'user', principal: 'cat', level: 'READ' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.message).toContain("registered_model 'nope'");
+    const badLevel = await call('PUT', `${V1}/permissions`, asAdmin, { kind: 'registered_model', id: 'shared-model', principalType: 'user', principal: 'cat', level: 'OWNER' });
+    expect(badLevel.status).toBe(400);
+    expect(badLevel.body.error.message).toContain('level');
+    // Renaming keeps the grants.
+    expect((await call('POST', `${M}/registered-models/rename`, as('ann'), { name: 'secret-model', new_name: 'secret-model-2' })).status).toBe(200);
+    expect((await call('GET', `${V1}/permissions/effective?kind=registered_model&id=secret-model-2`, as('ann'))).body.level).toBe('MANAGE');
+    expect((await call('GET', `${M}/registered-models/get?name=secret-model-2`, as('cat'))).status).toBe(403);
+  });
+});
+
+describe('web sessions', () => {
+  it('signs in with an HttpOnly SameSite cookie, needs the CSRF token for changes, and signs out', async () => {
+    const wrong = await call('POST', `${V1}/auth/login`, undefined, { username: 'lee', password: 'nope-nope' });
+    expect(wrong.status).toBe(401);
+    const login = await call('POST', `${V1}/auth/login`, undefined, { username: 'lee', password: 'lee-password' });
+    expect(login.status).toBe(200);
+    const cookie = String(login.headers['set-cookie']);
+    expect(cookie).toMatch(/^oe_session=[A-Za-z0-9_-]{40,}; Path=\/; HttpOnly; SameSite=Strict/);
+    const session = cookie.split(';')[0]!;
+    const csrf = login.body.csrfToken as string;
+    const who = await call('GET', `${V1}/auth/whoami`, undefined, undefined, { cookie: session });
+    expect(who.body).toMatchObject({ user: 'lee', role: 'member', authenticated: true, csrfToken: csrf });
+    const noToken = await call('POST', `${M}/experiments/create`, undefined, { name: 'via-cookie' }, { cookie: session });
+    expect(noToken.status).toBe(403);
+    expect(noToken.body.message).toContain('CSRF');
+    expect((await call('POST', `${M}/experiments/create`, undefined, { name: 'via-cookie' }, { cookie: session, 'x-csrf-token': 'forged' })).status).toBe(403);
+    expect((await call('POST', `${M}/experiments/create`, undefined, { name: 'via-cookie' }, { cookie: session, 'x-csrf-token': csrf })).status).toBe(200);
+    const out = await call('POST', `${V1}/auth/logout`, undefined, {}, { cookie: session });
+    expect(String(out.headers['set-cookie'])).toContain('Max-Age=0');
+    expect((await call('GET', `${V1}/auth/whoami`, undefined, undefined, { cookie: session })).status).toBe(401);
+  });
+});
+
+describe('group-scoped approvals', () => {
+  it('counts only members of the named group, never the requester or the run author', async () => {
+    const exp = (await call('POST', `${M}/experiments/create`, as('ann'), { name: 'approvals' })).body.experiment_id as string;
+    // Ann trains the model; bob requests the promotion; cat (not a reviewer) and ann (the author) approve first.
+    const run = (await call('POST', `${M}/runs/create`, as('ann'), { experiment_id: exp, tags: [{ key: 'mlflow.user', value: 'ann' }] })).body.run.info.run_id as string;
+    expect((await call('POST', `${M}/registered-models/create`, as('ann'), { name: 'gated' })).status).toBe(200);
+    expect((await call('POST', `${M}/model-versions/create`, as('ann'), { name: 'gated', source: `mlflow-artifacts:/${exp}/${run}/artifacts/model`, run_id: run })).status).toBe(200);
+    for (const u of ['bob', 'cat', 'lee']) expect((await call('PUT', `${V1}/permissions`, as('ann'), { kind: 'registered_model', id: 'gated', principalType: 'user', principal: u, level: 'EDIT' })).status).toBe(200);
+    expect((await call('POST', `${V1}/groups`, asAdmin, { name: 'reviewers', members: ['lee', 'ann'] })).status).toBe(200);
+    const policy = { stages: {}, aliases: { champion: { checks: [{ type: 'approvals', required: 1, group: 'reviewers' }] } } };
+    expect((await call('PUT', `${V1}/models/gated/policy`, as('ann'), policy)).status).toBe(200);
+    const request = await call('POST', `${V1}/promotion-requests`, as('bob'), { name: 'gated', version: 1, target: 'champion' });
+    expect(request.status).toBe(201);
+    const id = request.body.id as number;
+    const cat = await call('POST', `${V1}/promotion-requests/${id}/approve`, as('cat'), {});
+    expect(cat.status).toBe(200);
+    expect(cat.body.state).toBe('pending');
+    const ann = await call('POST', `${V1}/promotion-requests/${id}/approve`, as('ann'), {});
+    expect(ann.body.state).toBe('pending');
+    const check = ann.body.checks.find((c: { type: string }) => c.type === 'approvals');
+    expect(check).toMatchObject({ passed: false, evidence: { approvers: [], runAuthor: 'ann', group: 'reviewers', notInGroup: ['cat'] } });
+    const lee = await call('POST', `${V1}/promotion-requests/${id}/approve`, as('lee'), {});
+    expect(lee.body.state).toBe('completed');
+    expect((await call('GET', `${M}/registered-models/alias?name=gated&alias=champion`, as('cat'))).body.model_version.version).toBe('1');
+  });
+});
+
+describe('audit of changes and sign-ins', () => {
+  it('records the object with before/after, failed sign-ins, and redacts e-mail on export', async () => {
+    const exp = (await call('POST', `${M}/experiments/create`, as('ann'), { name: 'audited' })).body.experiment_id as string;
+    expect((await call('PUT', `${V1}/permissions`, as('ann'), { kind: 'experiment', id: exp, principalType: 'user', principal: 'cat', level: 'EDIT' })).status).toBe(200);
+    expect((await call('GET', `${V1}/auth/whoami`, basic('ann', 'not-her-password'))).status).toBe(401);
+    const entries = (await call('GET', `${V1}/audit?object=experiment:${exp}`, asAdmin)).body.entries as { action: string; actor: string; detail: string }[];
+    const grantEntry = entries.find((e) => e.action === 'PUT /api/v1/permissions')!;
+    expect(grantEntry.actor).toBe('ann');
+    expect(JSON.parse(grantEntry.detail)).toEqual([{ object: `experiment:${exp}`, before: { 'user:cat': null }, after: { 'user:cat': 'EDIT' } }]);
+    const failed = (await call('GET', `${V1}/audit?action=auth.failed&actor=ann`, asAdmin)).body.entries as { summary: string; detail: string }[];
+    expect(failed.length).toBeGreaterThan(0);
+    expect(JSON.stringify(failed)).not.toContain('not-her-password');
+    // ann's e-mail was recorded when the admin created her; the export can hide it.
+    const plain = (await call('GET', `${V1}/audit/export?format=jsonl&action=/api/v1/users`, asAdmin)).body as string;
+    expect(plain).toContain('ann@example.com');
+    const redacted = await call('GET', `${V1}/audit/export?format=csv&redactPii=true&action=/api/v1/users`, asAdmin);
+    expect(redacted.headers['content-type']).toContain('text/csv');
+    expect(redacted.body).not.toContain('ann@example.com');
+    expect(redacted.body).toMatch(/\[email:[0-9a-f]{10}\]/);
+    expect(String(redacted.body).split('\n')[0]).toBe('seq,at,actor,action,status,object,requestId,sourceIp,summary,detail,prevHash,hash');
+    const users = (await call('GET', `${V1}/users?redactPii=true`, asAdmin)).body.users as { username: string; email: string | null }[];
+    expect(users.find((u) => u.username === 'ann')?.email).toBe('[redacted]');
+    expect((await call('GET', `${V1}/audit/verify`, asAdmin)).body.ok).toBe(true);
+  });
+});
