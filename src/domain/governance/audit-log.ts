@@ -83,6 +83,8 @@ const checkpointOf = (e: AuditEntry): PruneCheckpoint | undefined => {
 export class AuditLog {
   /** Appends are serialized in-process so each entry chains to the one before it. */
   private tail: Promise<unknown> = Promise.resolve();
+  /** The newest entry this process appended (undefined until the first append, or after pruning). */
+  private last: AuditEntry | undefined;
 
   constructor(
     private readonly store: GovernanceStore,
@@ -91,14 +93,18 @@ export class AuditLog {
 
   append(fields: Omit<AuditFields, 'at' | 'object' | 'detail'> & { object?: string; detail?: string }): Promise<AuditEntry> {
     const next = this.tail.then(async () => {
-      // Another server process may take the same seq first (the primary key refuses it); chain onto its entry instead.
+      // The entry this process wrote last is the tail unless another process appended since: the primary key then
+      // refuses our seq, and we read the real tail and chain onto it.
       for (let attempt = 1; ; attempt++) {
-        const last = await this.store.lastAudit();
+        const last = attempt === 1 && this.last !== undefined ? this.last : await this.store.lastAudit();
         const seq = (last?.seq ?? 0) + 1;
         const prevHash = last?.hash ?? GENESIS_HASH;
         const f: AuditFields = { ...fields, object: fields.object ?? '', detail: fields.detail ?? '', at: this.clock.now() };
         const entry: AuditEntry = { ...f, seq, prevHash, hash: chainHash(prevHash, seq, f) };
-        if (await this.store.appendAudit(entry)) return entry;
+        if (await this.store.appendAudit(entry)) {
+          this.last = entry;
+          return entry;
+        }
         if (attempt >= 10) throw new Error('Audit log append kept conflicting with other writers');
       }
     });

@@ -32,8 +32,9 @@ const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex
 const unauthenticated = (): DomainError => new DomainError('UNAUTHENTICATED', 'Invalid credentials');
 const MAX_FAILURES = 5;
 const FAILURE_WINDOW_MS = 60_000;
-// MLflow clients send basic auth on every request; re-running scrypt each time would cost more than the request.
-const VERIFIED_TTL_MS = 60_000;
+// MLflow clients send credentials on every request; re-running scrypt (or two lookups) each time would cost more
+// than the request. Changes made through this process clear the caches at once; other replicas' within this TTL.
+const CREDENTIAL_TTL_MS = 5_000;
 export const SESSION_TTL_MS = 12 * 3_600_000;
 const USERNAME = /^[A-Za-z0-9_.@-]{1,256}$/;
 const GROUP_NAME = /^[A-Za-z0-9_.-]{1,256}$/;
@@ -57,7 +58,8 @@ export interface SetGrantInput {
 export class GovernanceService {
   private readonly failures = new Map<string, number[]>();
   /** sha256(username, password, stored hash) → when the check expires; keyed on the stored hash so a new password invalidates it. */
-  private readonly verified = new Map<string, number>();
+  private readonly verified = new Map<string, { actor: Actor & { role: Role }; until: number }>();
+  private readonly tokenCache = new Map<string, { actor: Actor & { role: Role }; until: number; expiresAt: number | null }>();
 
   constructor(
     private readonly store: GovernanceStore,
@@ -115,6 +117,7 @@ export class GovernanceService {
       passwordHash = await hashPassword(patch.password);
     }
     const email = patch.email === undefined ? undefined : patch.email === null ? null : checkEmail(patch.email);
+    this.forgetCredentials();
     await this.store.updateUser(username, { ...(patch.role !== undefined ? { role: patch.role } : {}), ...(email !== undefined ? { email } : {}), ...(passwordHash ? { passwordHash } : {}) });
     noteChange({
       object: `user:${username}`, before: { role: user.role, email: user.email },
@@ -127,6 +130,7 @@ export class GovernanceService {
     requireAdmin(actor, 'delete users');
     if (actor.userId === username) throw invalid('Admins cannot delete themselves');
     if (!(await this.store.deleteUser(username))) throw notFound(`User '${username}'`);
+    this.forgetCredentials();
     this.access.invalidateGroups(username);
     noteChange({ object: `user:${username}`, after: null });
   }
@@ -139,28 +143,39 @@ export class GovernanceService {
     const now = this.clock.now();
     const recent = (this.failures.get(key) ?? []).filter((t) => now - t < FAILURE_WINDOW_MS);
     if (recent.length >= MAX_FAILURES) throw new DomainError('UNAUTHENTICATED', 'Too many failed sign-ins; try again later');
+    const cacheKey = sha256(`${username}\n${password}`);
+    const hit = this.verified.get(cacheKey);
+    if (hit && hit.until > now) return hit.actor;
     const user = await this.store.getUser(username);
-    if (user) {
-      const cacheKey = sha256(`${username}\n${password}\n${user.passwordHash}`);
-      if ((this.verified.get(cacheKey) ?? 0) > now) return userActor(user);
-      if (await verifyPassword(password, user.passwordHash)) {
-        this.failures.delete(key);
-        if (this.verified.size > 10_000) this.verified.clear();
-        this.verified.set(cacheKey, now + VERIFIED_TTL_MS);
-        return userActor(user);
-      }
+    if (user && (await verifyPassword(password, user.passwordHash))) {
+      this.failures.delete(key);
+      if (this.verified.size > 10_000) this.verified.clear();
+      const actor = userActor(user);
+      this.verified.set(cacheKey, { actor, until: now + CREDENTIAL_TTL_MS });
+      return actor;
     }
     if (this.failures.size > 100_000) this.failures.clear();
     this.failures.set(key, [...recent, now]);
     throw unauthenticated();
   }
 
+  /**
+   * Token checks are cached for a few seconds (MLflow clients send one per request); revoking, changing or deleting
+   * a user through this process drops the cache at once, another replica's change is seen within CREDENTIAL_TTL_MS.
+   */
   async authenticateToken(secret: string): Promise<Actor & { role: Role }> {
-    const token = await this.store.tokenByHash(sha256(secret));
-    if (!token || token.revokedAt !== null || (token.expiresAt !== null && token.expiresAt <= this.clock.now())) throw unauthenticated();
+    const hash = sha256(secret);
+    const now = this.clock.now();
+    const hit = this.tokenCache.get(hash);
+    if (hit && hit.until > now && (hit.expiresAt === null || hit.expiresAt > now)) return hit.actor;
+    const token = await this.store.tokenByHash(hash);
+    if (!token || token.revokedAt !== null || (token.expiresAt !== null && token.expiresAt <= now)) throw unauthenticated();
     const user = await this.store.getUser(token.username);
     if (!user) throw unauthenticated();
-    return userActor(user);
+    if (this.tokenCache.size > 10_000) this.tokenCache.clear();
+    const actor = userActor(user);
+    this.tokenCache.set(hash, { actor, until: now + CREDENTIAL_TTL_MS, expiresAt: token.expiresAt });
+    return actor;
   }
 
   /** The secret is returned once; only its sha256 is stored. */
@@ -187,6 +202,7 @@ export class GovernanceService {
   async revokeToken(actor: Actor, tokenId: string): Promise<void> {
     const mine = (await this.store.listTokens(actor.isAdmin ? undefined : actor.userId)).some((t) => t.tokenId === tokenId);
     if (!mine || !(await this.store.revokeToken(tokenId, this.clock.now()))) throw notFound(`Token '${tokenId}' (or it was already revoked)`);
+    this.forgetCredentials();
     noteChange({ object: `token:${tokenId}`, before: { revoked: false }, after: { revoked: true } });
   }
 
@@ -324,6 +340,11 @@ export class GovernanceService {
   async grantsOf(actor: Actor, principalType: 'user' | 'group', principal: string): Promise<Grant[]> {
     if (!(principalType === 'user' && principal === actor.userId)) requireAdmin(actor, "read others' grants");
     return this.store.grantsOf(principalType, principal);
+  }
+
+  private forgetCredentials(): void {
+    this.verified.clear();
+    this.tokenCache.clear();
   }
 
   private async principal(type: PrincipalType, name: string | undefined): Promise<string> {
