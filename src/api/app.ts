@@ -7,6 +7,7 @@ import { registerMonitoringMetrics } from './monitoring-metrics.js';
 import { MLFLOW_STATUS, mlflowErrorBody } from './mlflow/errors.js';
 import { artifactRoutes, configureArtifactScope } from './mlflow/artifacts.routes.js';
 import { loggedModelRoutes } from './mlflow/logged-models.routes.js';
+import { mlflowAuthRoutes } from './mlflow/auth.routes.js';
 import { registryRoutes } from './mlflow/registry.routes.js';
 import { trackingRoutes } from './mlflow/tracking.routes.js';
 import type { Services } from './services.js';
@@ -57,7 +58,7 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
     prefixes: ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'],
     status: MLFLOW_STATUS,
     errorBody: mlflowErrorBody,
-    routes: [...trackingRoutes(services), ...loggedModelRoutes(services), ...registryRoutes(services)],
+    routes: [...trackingRoutes(services), ...loggedModelRoutes(services), ...registryRoutes(services), ...(governance ? mlflowAuthRoutes(governance) : [])],
   });
   registerSurface(app, {
     name: 'mlflow-artifacts',

@@ -51,6 +51,8 @@ const ADMIN = { user: 'root', password: 'root-password-1' };
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const asAdmin = basic(ADMIN.user, ADMIN.password);
 const USERS = { vic: 'viewer', sam: 'member', max: 'maintainer' } as const;
+/** Only the admin changes pat (the MLflow password and admin-flag endpoints). */
+const PAT = 'pat';
 const as = (u: keyof typeof USERS) => basic(u, `${u}-password`);
 const M = '/api/2.0/mlflow';
 const V1 = '/api/v1';
@@ -128,6 +130,22 @@ const CASES: Record<string, Case> = {
   'GET /api/2.0/mlflow/model-versions/get-download-uri': { need: model('READ'), req: (f) => ({ url: `${M}/model-versions/get-download-uri${q({ name: f.model, version: 1 })}` }) },
   'POST /api/2.0/mlflow/model-versions/set-tag': { need: model('EDIT'), req: (f) => ({ url: `${M}/model-versions/set-tag`, body: { name: f.model, version: '1', key: 'k', value: 'v' } }) },
   'DELETE /api/2.0/mlflow/model-versions/delete-tag': { need: model('EDIT'), fresh: true, req: (f) => ({ url: `${M}/model-versions/delete-tag`, body: { name: f.model, version: '1', key: 'k' } }) },
+  // ── MLflow's basic-auth app endpoints ──
+  'POST /api/2.0/mlflow/users/create': { need: 'admin', req: (f) => ({ url: `${M}/users/create`, body: { username: `mu${f.n}-${Math.floor(Math.random() * 1e9)}`, password: 'long-enough-1' } }) },
+  'GET /api/2.0/mlflow/users/get': { need: 'admin', req: () => ({ url: `${M}/users/get?username=root` }) },
+  'GET /api/2.0/mlflow/users/current': { need: 'signed-in', req: () => ({ url: `${M}/users/current` }) },
+  'GET /api/2.0/mlflow/users/list': { need: 'admin', req: () => ({ url: `${M}/users/list` }) },
+  'PATCH /api/2.0/mlflow/users/update-password': { need: 'admin', req: () => ({ url: `${M}/users/update-password`, body: { username: 'pat', password: 'pat-password' } }) },
+  'PATCH /api/2.0/mlflow/users/update-admin': { need: 'admin', req: () => ({ url: `${M}/users/update-admin`, body: { username: 'pat', is_admin: false } }) },
+  'DELETE /api/2.0/mlflow/users/delete': { need: 'admin', req: () => ({ url: `${M}/users/delete`, body: { username: 'nobody-here' } }) },
+  'POST /api/2.0/mlflow/experiments/permissions/create': { need: exp('MANAGE'), req: (f) => ({ url: `${M}/experiments/permissions/create`, body: { experiment_id: f.exp, username: 'vic', permission: 'READ' } }) },
+  'GET /api/2.0/mlflow/experiments/permissions/get': { need: exp('MANAGE'), req: (f) => ({ url: `${M}/experiments/permissions/get${q({ experiment_id: f.exp, username: 'sam' })}` }) },
+  'PATCH /api/2.0/mlflow/experiments/permissions/update': { need: exp('MANAGE'), req: (f) => ({ url: `${M}/experiments/permissions/update`, body: { experiment_id: f.exp, username: 'vic', permission: 'READ' } }) },
+  'DELETE /api/2.0/mlflow/experiments/permissions/delete': { need: exp('MANAGE'), req: (f) => ({ url: `${M}/experiments/permissions/delete`, body: { experiment_id: f.exp, username: 'vic' } }) },
+  'POST /api/2.0/mlflow/registered-models/permissions/create': { need: model('MANAGE'), req: (f) => ({ url: `${M}/registered-models/permissions/create`, body: { name: f.model, username: 'vic', permission: 'READ' } }) },
+  'GET /api/2.0/mlflow/registered-models/permissions/get': { need: model('MANAGE'), req: (f) => ({ url: `${M}/registered-models/permissions/get${q({ name: f.model, username: 'sam' })}` }) },
+  'PATCH /api/2.0/mlflow/registered-models/permissions/update': { need: model('MANAGE'), req: (f) => ({ url: `${M}/registered-models/permissions/update`, body: { name: f.model, username: 'vic', permission: 'READ' } }) },
+  'DELETE /api/2.0/mlflow/registered-models/permissions/delete': { need: model('MANAGE'), req: (f) => ({ url: `${M}/registered-models/permissions/delete`, body: { name: f.model, username: 'vic' } }) },
   // ── MLflow artifacts: the experiment is the path's first segment ──
   'GET /api/2.0/mlflow-artifacts/artifacts': { need: exp('READ'), req: (f) => ({ url: `${A}/artifacts${q({ path: `${f.exp}/${f.run}/artifacts` })}` }) },
   'GET /api/2.0/mlflow-artifacts/artifacts/*': { need: exp('READ'), req: (f) => ({ url: `${A}/artifacts/${f.artifact}` }) },
@@ -364,7 +382,7 @@ beforeAll(async () => {
     for (const method of [r.method].flat()) if (method !== 'HEAD' && method !== 'OPTIONS') routes.push(`${method} ${r.url}`);
   });
   await app.ready();
-  for (const [username, role] of Object.entries(USERS)) await admin('POST', `${V1}/users`, { username, password: `${username}-password`, role });
+  for (const [username, role] of [...Object.entries(USERS), [PAT, 'member']]) await admin('POST', `${V1}/users`, { username, password: `${username}-password`, role });
   await admin('POST', `${V1}/groups`, { name: 'reviewers', members: ['sam'] });
 }, 60_000);
 

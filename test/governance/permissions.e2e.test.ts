@@ -178,3 +178,44 @@ describe('audit of changes and sign-ins', () => {
     expect((await call('GET', `${V1}/audit/verify`, asAdmin)).body.ok).toBe(true);
   });
 });
+
+describe("MLflow's basic-auth client requests", () => {
+  it('manage users and experiment/registered-model permissions as AuthServiceClient sends them', async () => {
+    const created = await call('POST', `${M}/users/create`, asAdmin, { username: 'newuser', password: 'newpassword' });
+    expect(created.status).toBe(200);
+    expect(created.body.user).toEqual({ id: 'newuser', username: 'newuser', is_admin: false, experiment_permissions: [], registered_model_permissions: [], scorer_permissions: [] });
+    expect((await call('POST', `${M}/users/create`, asAdmin, { username: 'newuser', password: 'newpassword' })).body.error_code).toBe('RESOURCE_ALREADY_EXISTS');
+    const exp = (await call('POST', `${M}/experiments/create`, asAdmin, { name: 'mlflow-auth' })).body.experiment_id as string;
+    const ep = await call('POST', `${M}/experiments/permissions/create`, asAdmin, { experiment_id: exp, username: 'newuser', permission: 'READ' });
+    expect(ep.body).toEqual({ experiment_permission: { experiment_id: exp, user_id: 'newuser', permission: 'READ' } });
+    expect((await call('POST', `${M}/experiments/permissions/create`, asAdmin, { experiment_id: exp, username: 'newuser', permission: 'EDIT' })).body.error_code).toBe('RESOURCE_ALREADY_EXISTS');
+    expect((await call('PATCH', `${M}/experiments/permissions/update`, asAdmin, { experiment_id: exp, username: 'newuser', permission: 'EDIT' })).status).toBe(200);
+    expect((await call('GET', `${M}/experiments/permissions/get?experiment_id=${exp}&username=newuser`, asAdmin)).body.experiment_permission.permission).toBe('EDIT');
+    const bad = await call('PATCH', `${M}/experiments/permissions/update`, asAdmin, { experiment_id: exp, username: 'newuser', permission: 'OWNER' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('permission');
+    // The grant works for the MLflow client signing in as the new user.
+    const newuser = basic('newuser', 'newpassword');
+    expect((await call('POST', `${M}/runs/create`, newuser, { experiment_id: exp })).status).toBe(200);
+    expect((await call('POST', `${M}/registered-models/create`, asAdmin, { name: 'auth-model' })).status).toBe(200);
+    expect((await call('POST', `${M}/registered-models/permissions/create`, asAdmin, { name: 'auth-model', username: 'newuser', permission: 'MANAGE' })).status).toBe(200);
+    const current = await call('GET', `${M}/users/current`, newuser);
+    expect(current.body.user).toMatchObject({
+      username: 'newuser', is_admin: false,
+      experiment_permissions: [{ experiment_id: exp, user_id: 'newuser', permission: 'EDIT' }],
+      registered_model_permissions: [{ name: 'auth-model', user_id: 'newuser', permission: 'MANAGE' }],
+    });
+    expect((await call('GET', `${M}/users/list`, newuser)).status).toBe(403);
+    // Self-service password change needs the current password, as MLflow's does.
+    expect((await call('PATCH', `${M}/users/update-password`, newuser, { username: 'newuser', password: 'changed-password' })).status).toBe(400);
+    expect((await call('PATCH', `${M}/users/update-password`, newuser, { username: 'newuser', password: 'changed-password', current_password: 'newpassword' })).status).toBe(200);
+    expect((await call('GET', `${M}/users/current`, newuser)).status).toBe(401);
+    const changed = basic('newuser', 'changed-password');
+    expect((await call('PATCH', `${M}/users/update-admin`, asAdmin, { username: 'newuser', is_admin: true })).status).toBe(200);
+    expect((await call('GET', `${M}/users/list`, changed)).body.users).toContainEqual({ id: 'newuser', username: 'newuser', is_admin: true });
+    expect((await call('DELETE', `${M}/experiments/permissions/delete`, asAdmin, { experiment_id: exp, username: 'newuser' })).status).toBe(200);
+    expect((await call('GET', `${M}/experiments/permissions/get?experiment_id=${exp}&username=newuser`, asAdmin)).status).toBe(404);
+    expect((await call('DELETE', `${M}/users/delete`, asAdmin, { username: 'newuser' })).status).toBe(200);
+    expect((await call('GET', `${M}/users/current`, changed)).status).toBe(401);
+  });
+});

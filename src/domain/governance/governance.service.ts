@@ -296,14 +296,30 @@ export class GovernanceService {
     return this.store.grantsOn(kind, [canonical]);
   }
 
-  /** Grants (or changes) a principal's level on an object; needs MANAGE on it. NO_PERMISSIONS for a user takes access away explicitly. */
-  async setGrant(actor: Actor, input: SetGrantInput): Promise<Grant> {
+  /** One principal's grant on an object (MLflow's get-permission); needs MANAGE on the object, as MLflow's does. */
+  async getGrant(actor: Actor, input: Omit<SetGrantInput, 'level'>): Promise<Grant> {
+    checkKind(input.kind);
+    const id = await this.canonical(input.kind, input.id);
+    await this.access.require(actor, 'MANAGE', { kind: input.kind, id });
+    const principal = await this.principal(input.principalType, input.principal);
+    const found = (await this.store.grantsOn(input.kind, [id])).find((g) => g.principalType === input.principalType && g.principal === principal);
+    if (!found) throw notFound(`A ${input.principalType} grant for '${principal}' on ${input.kind} '${id}'`);
+    return found;
+  }
+
+  /**
+   * Grants (or changes) a principal's level on an object; needs MANAGE on it. NO_PERMISSIONS for a user takes access
+   * away explicitly. `only: 'create'` refuses an existing grant and `only: 'update'` a missing one (MLflow's create/update).
+   */
+  async setGrant(actor: Actor, input: SetGrantInput, only?: 'create' | 'update'): Promise<Grant> {
     checkKind(input.kind);
     if (!PERMISSION_LEVELS.includes(input.level)) throw invalid(`Invalid value for 'level': one of ${PERMISSION_LEVELS.join(', ')}`);
     const id = await this.canonical(input.kind, input.id);
     await this.access.require(actor, 'MANAGE', { kind: input.kind, id });
     const principal = await this.principal(input.principalType, input.principal);
     const before = (await this.store.grantsOn(input.kind, [id])).find((g) => g.principalType === input.principalType && g.principal === principal);
+    if (only === 'create' && before) throw alreadyExists(`A ${input.principalType} grant for '${principal}' on ${input.kind} '${id}'`);
+    if (only === 'update' && !before) throw notFound(`A ${input.principalType} grant for '${principal}' on ${input.kind} '${id}'`);
     const grant: Grant = { kind: input.kind, id, principalType: input.principalType, principal, level: input.level, grantedBy: actor.userId, grantedAt: this.clock.now() };
     await this.store.putGrant(grant);
     this.access.invalidate(input.kind, id);
