@@ -219,3 +219,29 @@ describe("MLflow's basic-auth client requests", () => {
     expect((await call('GET', `${M}/users/current`, changed)).status).toBe(401);
   });
 });
+
+describe('token scopes', () => {
+  it('cap what a token may do below what its user may, and never mint a broader token', async () => {
+    const exp = (await call('POST', `${M}/experiments/create`, as('lee'), { name: 'scoped' })).body.experiment_id as string;
+    const readOnly = (await call('POST', `${V1}/tokens`, as('lee'), { name: 'dashboards', scopes: ['read'] })).body;
+    expect(readOnly.record.scopes).toEqual(['read']);
+    const bearer = `Bearer ${readOnly.token as string}`;
+    expect((await call('GET', `${M}/experiments/get?experiment_id=${exp}`, bearer)).status).toBe(200);
+    const write = await call('POST', `${M}/runs/create`, bearer, { experiment_id: exp });
+    expect(write.status).toBe(403);
+    expect(write.body.message).toBe(`User 'lee' lacks EDIT permission on experiment '${exp}'`);
+    expect((await call('GET', `${V1}/permissions/effective?kind=experiment&id=${exp}`, bearer)).body.level).toBe('READ');
+    expect((await call('POST', `${V1}/tokens`, bearer, { name: 'broader', scopes: ['edit'] })).status).toBe(403);
+    const edit = (await call('POST', `${V1}/tokens`, as('lee'), { name: 'ci', scopes: ['edit'] })).body.token as string;
+    expect((await call('POST', `${M}/runs/create`, `Bearer ${edit}`, { experiment_id: exp })).status).toBe(200);
+    expect((await call('POST', `${M}/experiments/delete`, `Bearer ${edit}`, { experiment_id: exp })).status).toBe(403);
+    // An admin's token without the admin scope has no admin powers.
+    const adminRead = (await call('POST', `${V1}/tokens`, asAdmin, { name: 'ro', scopes: ['read'] })).body.token as string;
+    expect((await call('GET', `${V1}/users`, `Bearer ${adminRead}`)).status).toBe(403);
+    expect((await call('POST', `${M}/experiments/create`, `Bearer ${adminRead}`, { name: 'nope' })).status).toBe(403);
+    expect((await call('GET', `${M}/experiments/get?experiment_id=${exp}`, `Bearer ${adminRead}`)).status).toBe(200);
+    const bad = await call('POST', `${V1}/tokens`, as('lee'), { name: 'x', scopes: ['root'] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('scopes');
+  });
+});

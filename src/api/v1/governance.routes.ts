@@ -2,14 +2,17 @@ import { z } from 'zod';
 import { OBJECT_KINDS, PERMISSION_LEVELS } from '../../domain/access/access.js';
 import { formatAuditExport, redactEmails } from '../../domain/governance/audit-log.js';
 import { requireAdmin } from '../../domain/governance/governance.service.js';
-import { PRINCIPAL_TYPES, ROLES } from '../../domain/governance/types.js';
+import { PRINCIPAL_TYPES, ROLES, TOKEN_SCOPES } from '../../domain/governance/types.js';
 import { sessionCookieOf, setSessionCookie, type Governance } from '../governance-auth.js';
 import { parse } from '../parse.js';
 import type { Route } from '../surface.js';
 
 const CreateUser = z.object({ username: z.string().min(1), password: z.string().min(1), role: z.enum(ROLES).default('member'), email: z.string().optional() }).strict();
 const UpdateUser = z.object({ role: z.enum(ROLES).optional(), email: z.string().nullable().optional(), password: z.string().min(1).optional(), currentPassword: z.string().optional() }).strict();
-const CreateToken = z.object({ name: z.string().min(1).max(256), ttlSeconds: z.number().int().positive().optional(), username: z.string().min(1).optional() }).strict();
+const CreateToken = z.object({
+  name: z.string().min(1).max(256), ttlSeconds: z.number().int().positive().optional(), username: z.string().min(1).optional(),
+  scopes: z.array(z.enum(TOKEN_SCOPES)).min(1).max(TOKEN_SCOPES.length).optional(),
+}).strict();
 const Login = z.object({ username: z.string().min(1), password: z.string().min(1) }).strict();
 const CreateGroup = z.object({ name: z.string().min(1), description: z.string().max(1000).optional(), members: z.array(z.string().min(1)).max(10_000).optional() }).strict();
 const ObjectRef = z.object({ kind: z.enum(OBJECT_KINDS), id: z.string().min(1).max(512) });
@@ -60,7 +63,12 @@ export function governanceRoutesV1(g: Governance): Route[] {
       method: 'POST', path: '/auth/logout',
       handler: async ({ request, reply }) => {
         const cookie = sessionCookieOf(request);
-        if (cookie) await g.service.endSession(cookie);
+        if (cookie) {
+          // Audited under the user signing out, when the session was still good.
+          const session = await g.service.authenticateSession(cookie).catch(() => undefined);
+          if (session) request.actor = session.actor;
+          await g.service.endSession(cookie);
+        }
         setSessionCookie(request, reply, undefined);
         return {};
       },

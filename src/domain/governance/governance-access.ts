@@ -9,6 +9,9 @@ const WORKSPACE_LEVEL: Record<Role, PermissionLevel> = { viewer: 'READ', member:
 const READ = levelRank('READ');
 
 export const roleOf = (actor: Actor): Role | undefined => (actor as Actor & { role?: Role }).role;
+/** The most a scoped token lets its actor do (MANAGE when unscoped). */
+const capOf = (actor: Actor): PermissionLevel => (actor as Actor & { cap?: PermissionLevel }).cap ?? 'MANAGE';
+const atMost = (level: PermissionLevel, cap: PermissionLevel): PermissionLevel => (levelRank(level) > levelRank(cap) ? cap : level);
 
 /**
  * A user's level on one object from its grants, as MLflow decides it: the user's own grant wins (it may also take
@@ -47,17 +50,18 @@ export class GovernanceAccess implements Access {
 
   async level(actor: Actor, resource: Resource): Promise<PermissionLevel> {
     if (!actor.authenticated) return 'NO_PERMISSIONS';
-    if (actor.isAdmin) return 'MANAGE';
+    if (actor.isAdmin) return capOf(actor);
     const role = roleOf(actor);
     if (!role) return 'NO_PERMISSIONS';
-    if (resource.kind === 'server' || role === 'maintainer') return WORKSPACE_LEVEL[role];
+    const cap = capOf(actor);
+    if (resource.kind === 'server' || role === 'maintainer') return atMost(WORKSPACE_LEVEL[role], cap);
     const [grants, groups] = await Promise.all([this.grants(resource.kind, resource.id), this.groups(actor.userId)]);
     const level = effectiveLevel(grants, actor.userId, groups, this.defaultLevel);
-    return role === 'viewer' && levelRank(level) > READ ? 'READ' : level;
+    return atMost(level, role === 'viewer' && levelRank(cap) > READ ? 'READ' : cap);
   }
 
   async require(actor: Actor, permission: Permission, resource: Resource): Promise<void> {
-    if (actor.isAdmin && actor.authenticated) return;
+    if (actor.isAdmin && actor.authenticated && capOf(actor) === 'MANAGE') return;
     if (levelRank(await this.level(actor, resource)) < levelRank(permission)) throw denied(actor, permission, resource);
   }
 
@@ -80,8 +84,8 @@ export class GovernanceAccess implements Access {
   async readable<T>(actor: Actor, kind: ObjectKind, items: readonly T[], idOf: (item: T) => string): Promise<T[]> {
     if (!actor.authenticated) return [];
     const role = roleOf(actor);
+    if (levelRank(capOf(actor)) < READ || !role || items.length === 0) return [];
     if (actor.isAdmin || role === 'maintainer') return [...items];
-    if (!role || items.length === 0) return [];
     const [grants, groups] = await Promise.all([this.store.grantsOn(kind, items.map(idOf)), this.groups(actor.userId)]);
     const byId = new Map<string, Grant[]>();
     for (const g of grants) byId.set(g.id, [...(byId.get(g.id) ?? []), g]);

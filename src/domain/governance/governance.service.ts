@@ -5,10 +5,10 @@ import { noteChange } from '../../core/audit-notes.js';
 import type { Clock } from '../../core/clock.js';
 import { DomainError, alreadyExists, invalid, notFound } from '../../core/errors.js';
 import { newHexId } from '../../core/ids.js';
-import { OBJECT_KINDS, PERMISSION_LEVELS, type ObjectKind, type PermissionLevel } from '../access/access.js';
+import { OBJECT_KINDS, PERMISSION_LEVELS, levelRank, type ObjectKind, type PermissionLevel } from '../access/access.js';
 import type { GovernanceAccess } from './governance-access.js';
 import type { GovernanceStore } from './governance.store.js';
-import { EVERYONE, PRINCIPAL_TYPES, ROLES, type Grant, type Group, type PrincipalType, type Role, type TokenRecord, type User } from './types.js';
+import { EVERYONE, FULL_SCOPES, PRINCIPAL_TYPES, ROLES, TOKEN_SCOPES, type Grant, type Group, type PrincipalType, type Role, type TokenRecord, type TokenScope, type User } from './types.js';
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number }) => Promise<Buffer>;
 // OWASP's scrypt floor (N=2^17 would exceed Node's default maxmem with r=8).
@@ -40,7 +40,15 @@ const USERNAME = /^[A-Za-z0-9_.@-]{1,256}$/;
 const GROUP_NAME = /^[A-Za-z0-9_.-]{1,256}$/;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
-export const userActor = (u: { username: string; role: Role }): Actor & { role: Role } => ({ userId: u.username, isAdmin: u.role === 'admin', authenticated: true, role: u.role });
+export type UserActor = Actor & { readonly role: Role; readonly cap?: PermissionLevel };
+
+/** A signed-in user; a scoped token caps their level (`cap`) and keeps admin powers only with the `admin` scope. */
+export function userActor(u: { username: string; role: Role }, scopes: readonly TokenScope[] = FULL_SCOPES): UserActor {
+  const levels = scopes.filter((x): x is Exclude<TokenScope, 'admin'> => x !== 'admin').map((x) => SCOPE_LEVEL[x]);
+  const cap = levels.length === 0 ? 'NO_PERMISSIONS' : levels.reduce((a, b) => (levelRank(b) > levelRank(a) ? b : a));
+  return { userId: u.username, isAdmin: u.role === 'admin' && scopes.includes('admin'), authenticated: true, role: u.role, ...(cap === 'MANAGE' ? {} : { cap }) };
+}
+const SCOPE_LEVEL: Record<Exclude<TokenScope, 'admin'>, PermissionLevel> = { read: 'READ', use: 'USE', edit: 'EDIT', manage: 'MANAGE' };
 const publicUser = ({ username, role, email, createdAt }: User): User => ({ username, role, email, createdAt });
 
 /** An object's canonical id, asked of the module that owns it; undefined when it does not exist (grants on unknown objects are refused). */
@@ -58,8 +66,8 @@ export interface SetGrantInput {
 export class GovernanceService {
   private readonly failures = new Map<string, number[]>();
   /** sha256(username, password, stored hash) → when the check expires; keyed on the stored hash so a new password invalidates it. */
-  private readonly verified = new Map<string, { actor: Actor & { role: Role }; until: number }>();
-  private readonly tokenCache = new Map<string, { actor: Actor & { role: Role }; until: number; expiresAt: number | null }>();
+  private readonly verified = new Map<string, { actor: UserActor; until: number }>();
+  private readonly tokenCache = new Map<string, { actor: UserActor; until: number; expiresAt: number | null }>();
 
   constructor(
     private readonly store: GovernanceStore,
@@ -138,7 +146,7 @@ export class GovernanceService {
   // ── credentials ────────────────────────────────────────────────────────────
 
   /** Rate-limited per account and source address, so a guesser cannot lock out the account from elsewhere. */
-  async signIn(username: string, password: string, sourceIp: string): Promise<Actor & { role: Role }> {
+  async signIn(username: string, password: string, sourceIp: string): Promise<UserActor> {
     const key = `${username}\n${sourceIp}`;
     const now = this.clock.now();
     const recent = (this.failures.get(key) ?? []).filter((t) => now - t < FAILURE_WINDOW_MS);
@@ -163,7 +171,7 @@ export class GovernanceService {
    * Token checks are cached for a few seconds (MLflow clients send one per request); revoking, changing or deleting
    * a user through this process drops the cache at once, another replica's change is seen within CREDENTIAL_TTL_MS.
    */
-  async authenticateToken(secret: string): Promise<Actor & { role: Role }> {
+  async authenticateToken(secret: string): Promise<UserActor> {
     const hash = sha256(secret);
     const now = this.clock.now();
     const hit = this.tokenCache.get(hash);
@@ -173,25 +181,32 @@ export class GovernanceService {
     const user = await this.store.getUser(token.username);
     if (!user) throw unauthenticated();
     if (this.tokenCache.size > 10_000) this.tokenCache.clear();
-    const actor = userActor(user);
+    const actor = userActor(user, token.scopes);
     this.tokenCache.set(hash, { actor, until: now + CREDENTIAL_TTL_MS, expiresAt: token.expiresAt });
     return actor;
   }
 
   /** The secret is returned once; only its sha256 is stored. */
-  async createToken(actor: Actor, input: { name: string; ttlSeconds?: number | undefined; username?: string | undefined }): Promise<{ token: string; record: TokenRecord }> {
+  async createToken(actor: Actor, input: { name: string; ttlSeconds?: number | undefined; username?: string | undefined; scopes?: readonly string[] | undefined }): Promise<{ token: string; record: TokenRecord }> {
     const username = input.username ?? actor.userId;
     if (username !== actor.userId) requireAdmin(actor, 'create tokens for other users');
     if (!(await this.store.getUser(username))) throw invalid(`Unknown user '${username}'`);
     if (input.ttlSeconds !== undefined && !(input.ttlSeconds > 0)) throw invalid("'ttlSeconds' must be positive");
+    const scopes = input.scopes === undefined ? [...FULL_SCOPES] : [...new Set(input.scopes)];
+    const unknown = scopes.find((x) => !(TOKEN_SCOPES as readonly string[]).includes(x));
+    if (unknown !== undefined || scopes.length === 0) throw invalid(`Invalid value for 'scopes': ${unknown === undefined ? 'give at least one' : `'${unknown}' is not one`} of ${TOKEN_SCOPES.join(', ')}`);
+    // A token never carries more than what created it: a scoped token cannot mint a broader one.
+    const cap = (actor as UserActor).cap;
+    if (cap !== undefined && scopes.some((x) => x !== 'admin' && levelRank(SCOPE_LEVEL[x as Exclude<TokenScope, 'admin'>]) > levelRank(cap))) throw new DomainError('PERMISSION_DENIED', `This token may not create tokens beyond its own scope (${cap})`);
+    if (scopes.includes('admin') && !actor.isAdmin && username === actor.userId && (await this.store.getUser(username))?.role === 'admin') throw new DomainError('PERMISSION_DENIED', 'This token may not create admin tokens');
     const now = this.clock.now();
     const record: TokenRecord = {
-      tokenId: newHexId(8), username, name: input.name, createdAt: now, revokedAt: null,
+      tokenId: newHexId(8), username, name: input.name, scopes: scopes as TokenScope[], createdAt: now, revokedAt: null,
       expiresAt: input.ttlSeconds === undefined ? null : now + input.ttlSeconds * 1000,
     };
     const token = `oe_${randomBytes(32).toString('base64url')}`;
     await this.store.insertToken(record, sha256(token));
-    noteChange({ object: `token:${record.tokenId}`, after: { username, name: record.name, expiresAt: record.expiresAt } });
+    noteChange({ object: `token:${record.tokenId}`, after: { username, name: record.name, scopes: record.scopes, expiresAt: record.expiresAt } });
     return { token, record };
   }
 
@@ -207,7 +222,7 @@ export class GovernanceService {
   }
 
   /** A web session: the cookie's secret and the CSRF token the UI sends back on every change. Only hashes of the secret are stored. */
-  async createSession(username: string, password: string, sourceIp: string): Promise<{ sessionId: string; csrfToken: string; expiresAt: number; actor: Actor & { role: Role } }> {
+  async createSession(username: string, password: string, sourceIp: string): Promise<{ sessionId: string; csrfToken: string; expiresAt: number; actor: UserActor }> {
     const actor = await this.signIn(username, password, sourceIp);
     const sessionId = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(24).toString('base64url');
@@ -218,7 +233,7 @@ export class GovernanceService {
     return { sessionId, csrfToken, expiresAt, actor };
   }
 
-  async authenticateSession(sessionId: string): Promise<{ actor: Actor & { role: Role }; csrfToken: string }> {
+  async authenticateSession(sessionId: string): Promise<{ actor: UserActor; csrfToken: string }> {
     const session = await this.store.sessionByHash(sha256(sessionId));
     if (!session || session.expiresAt <= this.clock.now()) throw new DomainError('UNAUTHENTICATED', 'Session expired; sign in again');
     const user = await this.store.getUser(session.username);

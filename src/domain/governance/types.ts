@@ -15,10 +15,20 @@ export interface StoredUser extends User {
   readonly passwordHash: string;
 }
 
+/**
+ * What a token may do: the highest level it acts with (`read` < `use` < `edit` < `manage`, never more than its
+ * user may) and, separately, `admin` for an admin's user and audit powers.
+ */
+export const TOKEN_SCOPES = ['read', 'use', 'edit', 'manage', 'admin'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+/** A token made without scopes acts with all of its user's rights. */
+export const FULL_SCOPES: readonly TokenScope[] = ['manage', 'admin'];
+
 export interface TokenRecord {
   readonly tokenId: string;
   readonly username: string;
   readonly name: string;
+  readonly scopes: readonly TokenScope[];
   readonly expiresAt: number | null;
   readonly revokedAt: number | null;
   readonly createdAt: number;

@@ -1,11 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
 
-/** Per-object grants (MLflow's levels) for users, groups and everyone; groups; web sessions; user e-mail; audit object and detail. */
+/** Token scopes; per-object grants (MLflow's levels) for users, groups and everyone; groups; web sessions; user e-mail; audit object and detail. */
 export function governancePermissionsMigration(): Migration {
   return {
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable('gov_users').addColumn('email', 'varchar(320)').execute();
+      // Comma-separated token scopes; '' for tokens made before scopes existed (they act with the user's full rights).
+      await db.schema.alterTable('gov_tokens').addColumn('scopes', 'varchar(128)', (c) => c.notNull().defaultTo('')).execute();
       await db.schema
         .createTable('gov_groups')
         .addColumn('name', 'varchar(256)', (c) => c.primaryKey())
@@ -49,6 +51,7 @@ export function governancePermissionsMigration(): Migration {
       await db.schema.alterTable('gov_audit_log').dropColumn('detail').execute();
       await db.schema.alterTable('gov_audit_log').dropColumn('object').execute();
       for (const t of ['gov_sessions', 'gov_permissions', 'gov_group_members', 'gov_groups']) await db.schema.dropTable(t).execute();
+      await db.schema.alterTable('gov_tokens').dropColumn('scopes').execute();
       await db.schema.alterTable('gov_users').dropColumn('email').execute();
     },
   };

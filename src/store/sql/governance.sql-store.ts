@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { ObjectKind, PermissionLevel } from '../../domain/access/access.js';
 import type { GovernanceStore } from '../../domain/governance/governance.store.js';
-import type { AuditEntry, AuditFilter, Grant, Group, PrincipalType, Role, Session, StoredUser, TokenRecord } from '../../domain/governance/types.js';
+import { FULL_SCOPES, type AuditEntry, type AuditFilter, type Grant, type Group, type PrincipalType, type Role, type Session, type StoredUser, type TokenRecord, type TokenScope } from '../../domain/governance/types.js';
 import { isUniqueViolation, type DatabaseHandle } from '../db.js';
 import type { Database, GovernanceTables } from '../schema.js';
 
@@ -9,7 +9,7 @@ const user = (r: Selectable<GovernanceTables['gov_users']>): StoredUser => ({
   username: r.username, role: r.role as Role, email: r.email ?? null, createdAt: Number(r.created_at), passwordHash: r.password_hash,
 });
 const token = (r: Selectable<GovernanceTables['gov_tokens']>): TokenRecord => ({
-  tokenId: r.token_id, username: r.username, name: r.name, expiresAt: r.expires_at === null ? null : Number(r.expires_at),
+  tokenId: r.token_id, username: r.username, name: r.name, scopes: r.scopes === '' ? [...FULL_SCOPES] : (r.scopes.split(',') as TokenScope[]), expiresAt: r.expires_at === null ? null : Number(r.expires_at),
   revokedAt: r.revoked_at === null ? null : Number(r.revoked_at), createdAt: Number(r.created_at),
 });
 const grant = (r: Selectable<GovernanceTables['gov_permissions']>): Grant => ({
@@ -66,7 +66,7 @@ export class SqlGovernanceStore implements GovernanceStore {
   async insertToken(t: TokenRecord, tokenHash: string): Promise<void> {
     await this.db
       .insertInto('gov_tokens')
-      .values({ token_id: t.tokenId, username: t.username, token_hash: tokenHash, name: t.name, expires_at: t.expiresAt, revoked_at: t.revokedAt, created_at: t.createdAt })
+      .values({ token_id: t.tokenId, username: t.username, token_hash: tokenHash, name: t.name, scopes: t.scopes.join(','), expires_at: t.expiresAt, revoked_at: t.revokedAt, created_at: t.createdAt })
       .execute();
   }
   async tokenByHash(tokenHash: string): Promise<TokenRecord | undefined> {

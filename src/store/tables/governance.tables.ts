@@ -1,7 +1,7 @@
 /** Governance tables. Times are epoch milliseconds. */
 export interface GovernanceTables {
   gov_users: { username: string; password_hash: string; role: string; email: string | null; created_at: number };
-  gov_tokens: { token_id: string; username: string; token_hash: string; name: string; expires_at: number | null; revoked_at: number | null; created_at: number };
+  gov_tokens: { token_id: string; username: string; token_hash: string; name: string; scopes: string; expires_at: number | null; revoked_at: number | null; created_at: number };
   gov_groups: { name: string; description: string; created_at: number };
   gov_group_members: { group_name: string; username: string };
   gov_permissions: { resource_kind: string; resource_id: string; principal_type: string; principal: string; level: string; granted_by: string; granted_at: number };
