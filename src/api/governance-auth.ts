@@ -105,7 +105,8 @@ export function registerGovernance(app: FastifyInstance, governance: Governance)
   const fail = async (request: FastifyRequest, reply: FastifyReply, status: 401 | 403, message: string) => {
     const path = pathOf(request);
     const code = status === 401 ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED';
-    if (status === 401) void reply.header('www-authenticate', 'Basic realm="openexpert"');
+    // The web UI marks its calls (X-Requested-With): a challenge would make the browser pop its own password dialog.
+    if (status === 401 && request.headers['x-requested-with'] === undefined) void reply.header('www-authenticate', 'Basic realm="openexpert"');
     return reply.status(status).send(path.startsWith('/api/v1/') ? v1ErrorBody(code, message) : mlflowErrorBody(code, message));
   };
 

@@ -4,10 +4,13 @@ import path from 'node:path';
 import { loadConfig, type ConfigFlags } from '../../src/config/config.js';
 import { startServer, type RunningServer } from '../../src/main.js';
 
-/** A real server on a free port with its own temp data directory (SQLite unless `db` is given). */
-export async function startTestServer(flags: ConfigFlags = {}): Promise<RunningServer & { home: string }> {
+/**
+ * A real server on a free port with its own temp data directory (SQLite unless `db` is given); `env` is the
+ * environment its config reads (e.g. the bootstrap admin of a server started with `auth: true`).
+ */
+export async function startTestServer(flags: ConfigFlags = {}, env: Record<string, string> = {}): Promise<RunningServer & { home: string }> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'oe-test-'));
-  const config = loadConfig({ home, port: 0, logLevel: 'silent', ...flags }, {});
+  const config = loadConfig({ home, port: 0, logLevel: 'silent', ...flags }, env);
   const server = await startServer(config);
   return {
     ...server,

@@ -1,4 +1,5 @@
 import { createBrowserRouter, Navigate, RouterProvider } from 'react-router';
+import { AuthGate } from './components/auth';
 import { Layout, RouteError } from './components/layout';
 import { NotFound } from './components/status';
 import { ThemeProvider } from './components/theme';
@@ -25,7 +26,9 @@ const router = createBrowserRouter([
 export function App() {
   return (
     <ThemeProvider>
-      <RouterProvider router={router} />
+      <AuthGate>
+        <RouterProvider router={router} />
+      </AuthGate>
     </ThemeProvider>
   );
 }

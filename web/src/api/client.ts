@@ -42,11 +42,45 @@ export function onCurrentUserChange(listener: () => void): () => void {
   return () => window.removeEventListener(USER_EVENT, listener);
 }
 
-function authHeader(): Record<string, string> {
-  const user = currentUser();
-  if (!user) return {};
-  const bytes = new TextEncoder().encode(`${user}:`);
-  return { authorization: `Basic ${btoa(String.fromCharCode(...bytes))}` };
+/**
+ * What the server said about sign-in (GET /api/v1/auth/whoami). Until it has answered, and while auth is on,
+ * no basic-auth name is sent: the "Acting as" name is for servers running without sign-in only. With auth on
+ * the browser's HttpOnly session cookie authenticates, and changes echo the session's CSRF token.
+ */
+const session: { authEnabled: boolean | undefined; csrfToken: string | undefined } = { authEnabled: undefined, csrfToken: undefined };
+
+export function setSession(authEnabled: boolean, csrfToken?: string): void {
+  session.authEnabled = authEnabled;
+  session.csrfToken = csrfToken;
+}
+
+const UNAUTHENTICATED_EVENT = 'openexpert-unauthenticated';
+
+/** Any API answer 401 (the session expired or was ended) tells the app to show the sign-in page. */
+export function onUnauthenticated(listener: () => void): () => void {
+  window.addEventListener(UNAUTHENTICATED_EVENT, listener);
+  return () => window.removeEventListener(UNAUTHENTICATED_EVENT, listener);
+}
+
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Where a 401 is the answer itself (wrong password), not a lost session. */
+const SIGN_IN_PATHS: ReadonlySet<string> = new Set(['/api/v1/auth/login', '/api/v1/auth/whoami']);
+
+/** X-Requested-With keeps the server from answering 401 with a basic-auth challenge (the browser's own password dialog). */
+function authHeaders(method: string): Record<string, string> {
+  const headers: Record<string, string> = { 'x-requested-with': 'XMLHttpRequest' };
+  if (session.authEnabled) {
+    if (session.csrfToken && !SAFE_METHODS.has(method)) headers['x-csrf-token'] = session.csrfToken;
+    return headers;
+  }
+  const user = session.authEnabled === false ? currentUser() : '';
+  if (user) headers.authorization = `Basic ${btoa(String.fromCharCode(...new TextEncoder().encode(`${user}:`)))}`;
+  return headers;
+}
+
+async function failure(res: Response, path: string): Promise<ApiError> {
+  if (res.status === 401 && !SIGN_IN_PATHS.has(path.split('?', 1)[0] ?? '')) window.dispatchEvent(new Event(UNAUTHENTICATED_EVENT));
+  return errorOf(res);
 }
 
 export type Query = Record<string, string | number | boolean | readonly string[] | undefined>;
@@ -78,7 +112,8 @@ export async function request<T>(method: string, path: string, body?: unknown, s
   try {
     res = await fetch(path, {
       method,
-      headers: { ...authHeader(), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      credentials: 'same-origin',
+      headers: { ...authHeaders(method), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       ...(signal ? { signal } : {}),
     });
@@ -86,15 +121,15 @@ export async function request<T>(method: string, path: string, body?: unknown, s
     if ((err as Error).name === 'AbortError') throw err;
     throw new ApiError(0, 'NETWORK_ERROR', `Cannot reach the server (${(err as Error).message})`);
   }
-  if (!res.ok) throw await errorOf(res);
+  if (!res.ok) throw await failure(res, path);
   const text = await res.text();
   return (text ? JSON.parse(text) : {}) as T;
 }
 
 /** Raw bytes (artifact previews); `maxBytes` asks for the first bytes only, through a Range request. */
 export async function requestBytes(path: string, maxBytes?: number): Promise<{ bytes: Uint8Array; truncated: boolean; size?: number }> {
-  const res = await fetch(path, { headers: { ...authHeader(), ...(maxBytes ? { range: `bytes=0-${maxBytes - 1}` } : {}) } });
-  if (!res.ok) throw await errorOf(res);
+  const res = await fetch(path, { credentials: 'same-origin', headers: { ...authHeaders('GET'), ...(maxBytes ? { range: `bytes=0-${maxBytes - 1}` } : {}) } });
+  if (!res.ok) throw await failure(res, path);
   const bytes = new Uint8Array(await res.arrayBuffer());
   const range = res.headers.get('content-range');
   const total = range ? Number(range.split('/')[1]) : Number(res.headers.get('content-length') ?? bytes.length);
@@ -103,3 +138,5 @@ export async function requestBytes(path: string, maxBytes?: number): Promise<{ b
 
 export const get = <T>(path: string, query?: Query, signal?: AbortSignal) => request<T>('GET', withQuery(path, query), undefined, signal);
 export const post = <T>(path: string, body: unknown, signal?: AbortSignal) => request<T>('POST', path, body, signal);
+export const put = <T>(path: string, body: unknown) => request<T>('PUT', path, body);
+export const del = <T>(path: string, query?: Query) => request<T>('DELETE', withQuery(path, query));

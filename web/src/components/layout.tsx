@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { NavLink, Outlet, useRouteError } from 'react-router';
 import { currentUser, setCurrentUser } from '../api/client';
 import { modules } from '../modules';
+import { SignedInUser, useAuth } from './auth';
 import { ErrorMessage } from './status';
 import { ThemeToggle } from './theme';
 
@@ -26,6 +27,7 @@ function Identity() {
 }
 
 export function Layout() {
+  const { authEnabled } = useAuth();
   return (
     <>
       <a className="skip-link" href="#main">Skip to content</a>
@@ -39,7 +41,7 @@ export function Layout() {
           </ul>
         </nav>
         <span className="spacer" />
-        <Identity />
+        {authEnabled ? <SignedInUser /> : <Identity />}
         <ThemeToggle />
       </header>
       <main id="main" tabIndex={-1}>

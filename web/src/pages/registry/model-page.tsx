@@ -1,9 +1,13 @@
 import { useState } from 'react';
 import { Link, NavLink, useParams } from 'react-router';
 import { registryApi, type PromotionRequest } from '../../api/registry';
+import { useAuth } from '../../components/auth';
+import { PermissionsPanel } from '../../components/permissions-panel';
 import { ErrorMessage, Loading, NotFound } from '../../components/status';
 import { formatTime } from '../../lib/format';
+import { mayOnModel, type PermissionLevel } from '../../lib/permissions';
 import { useApi } from '../../lib/use-api';
+import { useObjectLevel } from '../../lib/use-permission';
 import { useTitle } from '../../lib/use-title';
 import { ChecksTable, modelHref, RequestCard, VersionsTable } from './registry-bits';
 
@@ -13,6 +17,8 @@ export function ModelPage() {
   const { name = '', tab = 'versions' } = useParams();
   useTitle(`Model ${name}`);
   const model = useApi((signal) => registryApi.getModel(name, signal), [name]);
+  const { authEnabled } = useAuth();
+  const { level, reload: reloadLevel } = useObjectLevel('registered_model', name);
   if (!TABS.some(([t]) => t === tab)) return <NotFound what="model view" detail={`A model has no '${tab}' view.`} />;
   if (model.error) return <ErrorMessage error={model.error} what="model" />;
   if (!model.data) return <Loading what="model" />;
@@ -31,14 +37,15 @@ export function ModelPage() {
       <nav className="tabs" aria-label="Model views">
         {TABS.map(([t, label]) => <NavLink key={t} to={t === 'versions' ? base : `${base}/${t}`} end>{label}</NavLink>)}
       </nav>
-      {tab === 'versions' ? <Versions name={name} onMoved={model.reload} /> : null}
-      {tab === 'requests' ? <Requests name={name} onMoved={model.reload} /> : null}
-      {tab === 'history' ? <History name={name} onMoved={model.reload} /> : null}
+      {tab === 'versions' ? <Versions name={name} level={level} onMoved={model.reload} /> : null}
+      {tab === 'requests' ? <Requests name={name} level={level} onMoved={model.reload} /> : null}
+      {tab === 'history' ? <History name={name} level={level} onMoved={model.reload} /> : null}
+      {authEnabled ? <PermissionsPanel kind="registered_model" id={name} level={level} onChanged={reloadLevel} /> : null}
     </article>
   );
 }
 
-function Versions({ name, onMoved }: { name: string; onMoved(): void }) {
+function Versions({ name, level, onMoved }: { name: string; level: PermissionLevel | undefined; onMoved(): void }) {
   const versions = useApi((signal) => registryApi.versions(name, signal), [name]);
   return (
     <>
@@ -46,7 +53,7 @@ function Versions({ name, onMoved }: { name: string; onMoved(): void }) {
       {versions.error ? <ErrorMessage error={versions.error} what="versions" /> : null}
       {versions.loading && !versions.data ? <Loading what="versions" /> : null}
       {versions.data ? <VersionsTable versions={versions.data.items} /> : null}
-      {versions.data && versions.data.items.length > 0 ? (
+      {versions.data && versions.data.items.length > 0 && mayOnModel(level, 'requestPromotion') ? (
         <RequestForm name={name} versions={versions.data.items.map((v) => v.version)} onCreated={() => { versions.reload(); onMoved(); }} />
       ) : null}
     </>
@@ -96,7 +103,7 @@ export function RequestForm({ name, versions, onCreated, fixedVersion }: { name:
   );
 }
 
-function Requests({ name, onMoved }: { name: string; onMoved(): void }) {
+function Requests({ name, level, onMoved }: { name: string; level: PermissionLevel | undefined; onMoved(): void }) {
   const requests = useApi((signal) => registryApi.requests({ name }, signal), [name]);
   const [updated, setUpdated] = useState<Record<number, PromotionRequest>>({});
   const items = (requests.data?.items ?? []).map((r) => updated[r.id] ?? r);
@@ -112,14 +119,14 @@ function Requests({ name, onMoved }: { name: string; onMoved(): void }) {
       {requests.error ? <ErrorMessage error={requests.error} what="promotion requests" /> : null}
       {requests.loading && !requests.data ? <Loading what="promotion requests" /> : null}
       {requests.data && pending.length === 0 ? <p>Nothing waits for approval.</p> : null}
-      <div className="cards">{pending.map((r) => <RequestCard key={r.id} request={r} onChange={onChange} />)}</div>
+      <div className="cards">{pending.map((r) => <RequestCard key={r.id} request={r} level={level} onChange={onChange} />)}</div>
       <h2>Resolved requests ({done.length})</h2>
-      <div className="cards">{done.map((r) => <RequestCard key={r.id} request={r} onChange={onChange} />)}</div>
+      <div className="cards">{done.map((r) => <RequestCard key={r.id} request={r} level={level} onChange={onChange} />)}</div>
     </>
   );
 }
 
-function History({ name, onMoved }: { name: string; onMoved(): void }) {
+function History({ name, level, onMoved }: { name: string; level: PermissionLevel | undefined; onMoved(): void }) {
   const history = useApi((signal) => registryApi.history(name, undefined, signal), [name]);
   const [reason, setReason] = useState('');
   const [rollback, setRollback] = useState<{ message?: string; error?: unknown }>();
@@ -157,17 +164,19 @@ function History({ name, onMoved }: { name: string; onMoved(): void }) {
           </tbody>
         </table>
       ) : null}
-      <form className="card" style={{ marginTop: '1rem' }} onSubmit={(e) => { e.preventDefault(); void doRollback(); }} aria-labelledby="rollback-title">
-        <h3 id="rollback-title">Roll back Production</h3>
-        <p className="muted">Puts the version that held Production before the current one back; approvals are bypassed, the checks are recorded.</p>
-        <div className="toolbar">
-          <label htmlFor="rollback-reason">Reason</label>
-          <input id="rollback-reason" value={reason} onChange={(e) => setReason(e.target.value)} />
-          <button type="submit" className="danger">Roll back</button>
-        </div>
-        {rollback?.error ? <ErrorMessage error={rollback.error} /> : null}
-        {rollback?.message ? <p role="status">{rollback.message}</p> : null}
-      </form>
+      {mayOnModel(level, 'rollback') ? (
+        <form className="card" style={{ marginTop: '1rem' }} onSubmit={(e) => { e.preventDefault(); void doRollback(); }} aria-labelledby="rollback-title">
+          <h3 id="rollback-title">Roll back Production</h3>
+          <p className="muted">Puts the version that held Production before the current one back; approvals are bypassed, the checks are recorded.</p>
+          <div className="toolbar">
+            <label htmlFor="rollback-reason">Reason</label>
+            <input id="rollback-reason" value={reason} onChange={(e) => setReason(e.target.value)} />
+            <button type="submit" className="danger">Roll back</button>
+          </div>
+          {rollback?.error ? <ErrorMessage error={rollback.error} /> : null}
+          {rollback?.message ? <p role="status">{rollback.message}</p> : null}
+        </form>
+      ) : null}
     </>
   );
 }

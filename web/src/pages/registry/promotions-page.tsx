@@ -4,7 +4,7 @@ import { registryApi, type PromotionRequest } from '../../api/registry';
 import { ErrorMessage, Loading } from '../../components/status';
 import { useApi } from '../../lib/use-api';
 import { useTitle } from '../../lib/use-title';
-import { RequestCard } from './registry-bits';
+import { RequestCardOwnLevel } from './registry-bits';
 
 const STATES = ['pending', 'completed', 'rejected', 'withdrawn'] as const;
 
@@ -28,7 +28,7 @@ export function PromotionsPage() {
       {requests.loading && !requests.data ? <Loading what="promotion requests" /> : null}
       {requests.data && requests.data.items.length === 0 ? <p>No {state} requests.</p> : null}
       <div className="cards">
-        {(requests.data?.items ?? []).map((r) => <RequestCard key={r.id} request={updated[r.id] ?? r} onChange={(u) => setUpdated((m) => ({ ...m, [u.id]: u }))} />)}
+        {(requests.data?.items ?? []).map((r) => <RequestCardOwnLevel key={r.id} request={updated[r.id] ?? r} onChange={(u) => setUpdated((m) => ({ ...m, [u.id]: u }))} />)}
       </div>
     </section>
   );

@@ -2,8 +2,11 @@ import { useState, useSyncExternalStore } from 'react';
 import { Link } from 'react-router';
 import { currentUser, onCurrentUserChange } from '../../api/client';
 import { registryApi, type CheckResult, type ModelVersion, type PromotionRequest } from '../../api/registry';
+import { useAuth } from '../../components/auth';
 import { ErrorMessage } from '../../components/status';
 import { formatTime } from '../../lib/format';
+import { mayOnModel, type PermissionLevel } from '../../lib/permissions';
+import { useObjectLevel } from '../../lib/use-permission';
 
 export const modelHref = (name: string) => `/models/${encodeURIComponent(name)}`;
 export const versionHref = (name: string, version: number) => `${modelHref(name)}/versions/${version}`;
@@ -56,8 +59,17 @@ export function ChecksTable({ checks, caption }: { checks: readonly CheckResult[
   );
 }
 
-/** One promotion request: what it asks, the checks as last evaluated, who approved, and the actions still open. */
-export function RequestCard({ request, onChange }: { request: PromotionRequest; onChange(updated: PromotionRequest): void }) {
+/** A request card that looks up the signed-in user's level on the request's model itself (lists across models). */
+export function RequestCardOwnLevel(props: { request: PromotionRequest; onChange(updated: PromotionRequest): void }) {
+  const { level } = useObjectLevel('registered_model', props.request.name);
+  return <RequestCard {...props} level={level} />;
+}
+
+/**
+ * One promotion request: what it asks, the checks as last evaluated, who approved, and the actions still
+ * open to the signed-in user's `level` on the model (hidden, not disabled, when it is too low).
+ */
+export function RequestCard({ request, level, onChange }: { request: PromotionRequest; level: PermissionLevel | undefined; onChange(updated: PromotionRequest): void }) {
   const [comment, setComment] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -73,7 +85,9 @@ export function RequestCard({ request, onChange }: { request: PromotionRequest; 
       setBusy(false);
     }
   };
-  const user = useSyncExternalStore(onCurrentUserChange, currentUser) || 'anonymous';
+  const auth = useAuth();
+  const acting = useSyncExternalStore(onCurrentUserChange, currentUser) || 'anonymous';
+  const user = auth.authEnabled ? auth.user : acting;
   const mine = user === request.requester;
   const commentId = `request-${request.id}-comment`;
   return (
@@ -88,7 +102,7 @@ export function RequestCard({ request, onChange }: { request: PromotionRequest; 
         {request.resolvedBy ? ` Resolved by ${request.resolvedBy}${request.resolution ? `: ${request.resolution}` : ''}.` : ''}
       </p>
       <ChecksTable checks={request.checks} caption="Policy checks" />
-      {request.state === 'pending' ? (
+      {request.state === 'pending' && mayOnModel(level, mine ? 'withdraw' : 'approve') ? (
         <div className="toolbar">
           <label htmlFor={commentId}>Comment</label>
           <input id={commentId} value={comment} onChange={(e) => setComment(e.target.value)} />

@@ -3,7 +3,9 @@ import { Link, useParams } from 'react-router';
 import { registryApi } from '../../api/registry';
 import { ErrorMessage, Loading } from '../../components/status';
 import { formatTime } from '../../lib/format';
+import { mayOnModel } from '../../lib/permissions';
 import { useApi } from '../../lib/use-api';
+import { useObjectLevel } from '../../lib/use-permission';
 import { useTitle } from '../../lib/use-title';
 import { RequestForm } from './model-page';
 import { Aliases, ChecksTable, modelHref, StageBadge } from './registry-bits';
@@ -36,6 +38,7 @@ export function VersionPage() {
   useTitle(`${name} v${version}`);
   const v = useApi((signal) => registryApi.getVersion(name, version, signal), [name, version]);
   const [target, setTarget] = useState('Production');
+  const { level } = useObjectLevel('registered_model', name);
   const checks = useApi(async (signal) => (v.data ? registryApi.checks(name, v.data.version, target, signal) : undefined), [v.data, target]);
   if (v.error) return <ErrorMessage error={v.error} what="model version" />;
   if (!v.data) return <Loading what="model version" />;
@@ -66,7 +69,7 @@ export function VersionPage() {
       </div>
       {checks.error ? <ErrorMessage error={checks.error} what="checks" /> : null}
       {checks.data ? <ChecksTable checks={checks.data.checks} caption={`Moving to ${target}: ${checks.data.passed ? 'all checks pass' : 'blocked'}`} /> : null}
-      <RequestForm name={name} versions={[mv.version]} fixedVersion={mv.version} onCreated={() => v.reload()} />
+      {mayOnModel(level, 'requestPromotion') ? <RequestForm name={name} versions={[mv.version]} fixedVersion={mv.version} onCreated={() => v.reload()} /> : null}
     </article>
   );
 }
