@@ -61,6 +61,15 @@ describe('authorization matrix over the route table', () => {
     expect((await app.inject({ method: 'GET', url: '/api/v1/health' })).statusCode).toBe(200);
   });
 
+  it('challenges API clients for basic auth but not the web UI, whose calls are marked', async () => {
+    const api = await app.inject({ method: 'GET', url: '/api/v1/auth/whoami' });
+    expect(api.headers['www-authenticate']).toBe('Basic realm="openexpert"');
+    // A challenge would make the browser open its own password dialog over the sign-in page.
+    const ui = await app.inject({ method: 'GET', url: '/api/v1/auth/whoami', headers: { 'x-requested-with': 'XMLHttpRequest' } });
+    expect(ui.statusCode).toBe(401);
+    expect(ui.headers['www-authenticate']).toBeUndefined();
+  });
+
   it('lets a viewer read but not write, a member write, and only an admin manage users', async () => {
     const viewer = basic('vera', 'vera-password');
     const member = basic('mia', 'mia-password');
