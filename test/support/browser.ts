@@ -1,13 +1,26 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's Chromium (`apt-get install chromium`); playwright-core brings no browser of its own. */
 export const CHROMIUM = '/usr/bin/chromium';
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+}
+
+/** A browser with one desktop-sized page, as every UI test starts. */
+export async function openPage(): Promise<{ browser: Browser; context: BrowserContext; page: Page }> {
+  const browser = await launchChromium();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  return { browser, context, page: await context.newPage() };
+}
+
+/** Closes what `openPage` opened (either may be missing when set-up failed early). */
+export async function closePage(opened: { browser?: Browser; context?: BrowserContext }): Promise<void> {
+  await opened.context?.close();
+  await opened.browser?.close();
 }
 
 export const SCREENSHOTS = path.resolve('test-output', 'screenshots');

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, launchChromium } from '../support/browser.js';
+import { CHROMIUM, closePage, openPage } from '../support/browser.js';
 import { jsonClient } from '../support/http.js';
 import { startTestServer } from '../support/server.js';
 import { checkView } from '../support/ui-page.js';
@@ -34,13 +34,10 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI with auth on: sign-in, hidden 
     check(await api.call('POST', `/api/v1/models/${MODEL}/versions`, { source: 's3://models/fraud/1' }, asAdmin), 'create version');
     check(await api.call('PUT', `/api/v1/models/${MODEL}/policy`, { stages: { Production: { checks: [{ type: 'approvals', required: 1 }] } } }, asAdmin), 'set policy');
     check(await api.call('POST', '/api/v1/promotion-requests', { name: MODEL, version: 1, target: 'Production', reason: 'ready' }, asAdmin), 'request promotion');
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
+    ({ browser, context, page } = await openPage());
   });
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
+    await closePage({ browser, context });
     await server?.close();
   });
 

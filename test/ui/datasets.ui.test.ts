@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, launchChromium } from '../support/browser.js';
+import { CHROMIUM, closePage, openPage } from '../support/browser.js';
 import { jsonClient } from '../support/http.js';
 import { startTestServer } from '../support/server.js';
 import { visit } from '../support/ui-page.js';
@@ -26,13 +26,10 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: datasets and evaluations', ()
     expect(evaluation.status).toBe(201);
     expect(evaluation.body.result.metrics.roc_auc.value).toBe(0.75);
     evaluationId = evaluation.body.id;
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
+    ({ browser, context, page } = await openPage());
   });
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
+    await closePage({ browser, context });
     await server?.close();
   });
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, launchChromium } from '../support/browser.js';
+import { CHROMIUM, closePage, openPage } from '../support/browser.js';
 import { jsonClient } from '../support/http.js';
 import { startTestServer } from '../support/server.js';
 import { visit } from '../support/ui-page.js';
@@ -22,13 +22,10 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: monitoring', () => {
     // A batch like the reference, then one with every age 30 years older.
     expect((await api.post('/monitors/churn-prod/ingest', { rows: rows(300, 0) })).status).toBe(200);
     expect((await api.post('/monitors/churn-prod/ingest', { rows: rows(300, 30) })).status).toBe(200);
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
+    ({ browser, context, page } = await openPage());
   });
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
+    await closePage({ browser, context });
     await server?.close();
   });
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, launchChromium } from '../support/browser.js';
+import { CHROMIUM, closePage, openPage } from '../support/browser.js';
 import { jsonClient } from '../support/http.js';
 import { startTestServer } from '../support/server.js';
 import { checkView, visit } from '../support/ui-page.js';
@@ -17,13 +17,10 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: registry, promotion approvals
   beforeAll(async () => {
     server = await startTestServer();
     registry = await seedRegistry(server.url, await seedTracking(server.url));
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
+    ({ browser, context, page } = await openPage());
   });
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
+    await closePage({ browser, context });
     await server?.close();
   });
 

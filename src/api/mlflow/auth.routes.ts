@@ -16,10 +16,42 @@ const Credentials = z.object({ username: z.string().min(1), password: z.string()
 const Password = Credentials.extend({ current_password: z.string().optional() });
 const Admin = z.object({ username: z.string().min(1), is_admin: z.union([z.boolean(), z.enum(['true', 'false', 'True', 'False']).transform((v) => v.toLowerCase() === 'true')]) });
 const Level = z.enum(PERMISSION_LEVELS);
-const ExperimentRef = z.object({ experiment_id: z.string().min(1), username: z.string().min(1) });
-const ExperimentGrant = ExperimentRef.extend({ permission: Level });
-const ModelRef = z.object({ name: z.string().min(1), username: z.string().min(1) });
-const ModelGrant = ModelRef.extend({ permission: Level });
+
+/** One object kind's create/get/update/delete of a user's permission, in MLflow's field names (`experiment_id` or `name`). */
+interface PermissionSpec {
+  readonly path: string;
+  readonly kind: ObjectKind;
+  readonly idField: 'experiment_id' | 'name';
+  readonly key: string;
+}
+
+function permissionRoutes(s: Governance['service'], spec: PermissionSpec): Route[] {
+  const Id = z.object({ [spec.idField]: z.string().min(1) });
+  const grantOf = (input: unknown) => ({ kind: spec.kind, id: String(parse(Id, input)[spec.idField]), principalType: 'user' as const, principal: parse(Username, input).username });
+  const levelOf = (input: unknown) => parse(z.object({ permission: Level }), input).permission;
+  const out = (x: Grant) => ({ [spec.key]: { [spec.idField]: x.id, user_id: x.principal, permission: x.level } });
+  return [
+    {
+      method: 'POST', path: `${spec.path}/create`,
+      handler: async ({ actor, body }) => out(await s.setGrant(actor, { ...grantOf(body), level: levelOf(body) }, 'create')),
+    },
+    { method: 'GET', path: `${spec.path}/get`, handler: async ({ actor, query }) => out(await s.getGrant(actor, grantOf(query))) },
+    {
+      method: 'PATCH', path: `${spec.path}/update`,
+      handler: async ({ actor, body }) => {
+        await s.setGrant(actor, { ...grantOf(body), level: levelOf(body) }, 'update');
+        return {};
+      },
+    },
+    {
+      method: 'DELETE', path: `${spec.path}/delete`,
+      handler: async ({ actor, body }) => {
+        await s.deleteGrant(actor, grantOf(body));
+        return {};
+      },
+    },
+  ];
+}
 
 export function mlflowAuthRoutes(g: Governance): Route[] {
   const s = g.service;
@@ -35,7 +67,6 @@ export function mlflowAuthRoutes(g: Governance): Route[] {
   };
   const experimentOut = (x: Grant) => ({ experiment_id: x.id, user_id: x.principal, permission: x.level });
   const modelOut = (x: Grant) => ({ name: x.id, user_id: x.principal, permission: x.level });
-  const asUser = (kind: ObjectKind, id: string, username: string) => ({ kind, id, principalType: 'user' as const, principal: username });
 
   return [
     {
@@ -77,65 +108,7 @@ export function mlflowAuthRoutes(g: Governance): Route[] {
         return {};
       },
     },
-    {
-      method: 'POST', path: '/experiments/permissions/create',
-      handler: async ({ actor, body }) => {
-        const i = parse(ExperimentGrant, body);
-        return { experiment_permission: experimentOut(await s.setGrant(actor, { ...asUser('experiment', i.experiment_id, i.username), level: i.permission }, 'create')) };
-      },
-    },
-    {
-      method: 'GET', path: '/experiments/permissions/get',
-      handler: async ({ actor, query }) => {
-        const i = parse(ExperimentRef, query);
-        return { experiment_permission: experimentOut(await s.getGrant(actor, asUser('experiment', i.experiment_id, i.username))) };
-      },
-    },
-    {
-      method: 'PATCH', path: '/experiments/permissions/update',
-      handler: async ({ actor, body }) => {
-        const i = parse(ExperimentGrant, body);
-        await s.setGrant(actor, { ...asUser('experiment', i.experiment_id, i.username), level: i.permission }, 'update');
-        return {};
-      },
-    },
-    {
-      method: 'DELETE', path: '/experiments/permissions/delete',
-      handler: async ({ actor, body }) => {
-        const i = parse(ExperimentRef, body);
-        await s.deleteGrant(actor, asUser('experiment', i.experiment_id, i.username));
-        return {};
-      },
-    },
-    {
-      method: 'POST', path: '/registered-models/permissions/create',
-      handler: async ({ actor, body }) => {
-        const i = parse(ModelGrant, body);
-        return { registered_model_permission: modelOut(await s.setGrant(actor, { ...asUser('registered_model', i.name, i.username), level: i.permission }, 'create')) };
-      },
-    },
-    {
-      method: 'GET', path: '/registered-models/permissions/get',
-      handler: async ({ actor, query }) => {
-        const i = parse(ModelRef, query);
-        return { registered_model_permission: modelOut(await s.getGrant(actor, asUser('registered_model', i.name, i.username))) };
-      },
-    },
-    {
-      method: 'PATCH', path: '/registered-models/permissions/update',
-      handler: async ({ actor, body }) => {
-        const i = parse(ModelGrant, body);
-        await s.setGrant(actor, { ...asUser('registered_model', i.name, i.username), level: i.permission }, 'update');
-        return {};
-      },
-    },
-    {
-      method: 'DELETE', path: '/registered-models/permissions/delete',
-      handler: async ({ actor, body }) => {
-        const i = parse(ModelRef, body);
-        await s.deleteGrant(actor, asUser('registered_model', i.name, i.username));
-        return {};
-      },
-    },
+    ...permissionRoutes(s, { path: '/experiments/permissions', kind: 'experiment', idField: 'experiment_id', key: 'experiment_permission' }),
+    ...permissionRoutes(s, { path: '/registered-models/permissions', kind: 'registered_model', idField: 'name', key: 'registered_model_permission' }),
   ];
 }
