@@ -126,6 +126,16 @@ describe('web sessions', () => {
   });
 });
 
+describe('run authors', () => {
+  it('are who signed in, whatever user_id or mlflow.user the client sends', async () => {
+    const exp = (await call('POST', `${M}/experiments/create`, as('lee'), { name: 'authorship' })).body.experiment_id as string;
+    const run = await call('POST', `${M}/runs/create`, as('lee'), { experiment_id: exp, user_id: 'bob', tags: [{ key: 'mlflow.user', value: 'bob' }] });
+    expect(run.status).toBe(200);
+    expect(run.body.run.info.user_id).toBe('lee');
+    expect(run.body.run.data.tags).toContainEqual({ key: 'mlflow.user', value: 'lee' });
+  });
+});
+
 describe('group-scoped approvals', () => {
   it('counts only members of the named group, never the requester or the run author', async () => {
     const exp = (await call('POST', `${M}/experiments/create`, as('ann'), { name: 'approvals' })).body.experiment_id as string;
@@ -229,7 +239,7 @@ describe('token scopes', () => {
     expect((await call('GET', `${M}/experiments/get?experiment_id=${exp}`, bearer)).status).toBe(200);
     const write = await call('POST', `${M}/runs/create`, bearer, { experiment_id: exp });
     expect(write.status).toBe(403);
-    expect(write.body.message).toBe(`User 'lee' lacks EDIT permission on experiment '${exp}'`);
+    expect(write.body.message).toBe("This token's scope (READ) does not allow EDIT (user 'lee')");
     expect((await call('GET', `${V1}/permissions/effective?kind=experiment&id=${exp}`, bearer)).body.level).toBe('READ');
     expect((await call('POST', `${V1}/tokens`, bearer, { name: 'broader', scopes: ['edit'] })).status).toBe(403);
     const edit = (await call('POST', `${V1}/tokens`, as('lee'), { name: 'ci', scopes: ['edit'] })).body.token as string;

@@ -1,5 +1,6 @@
 import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
+import { DomainError } from '../../core/errors.js';
 import { denied, levelAt, levelRank, type Access, type ObjectKind, type ObjectResource, type Permission, type PermissionLevel, type Resource } from '../access/access.js';
 import type { GovernanceStore } from './governance.store.js';
 import { EVERYONE, type Grant, type Role } from './types.js';
@@ -62,7 +63,13 @@ export class GovernanceAccess implements Access {
 
   async require(actor: Actor, permission: Permission, resource: Resource): Promise<void> {
     if (actor.isAdmin && actor.authenticated && capOf(actor) === 'MANAGE') return;
-    if (levelRank(await this.level(actor, resource)) < levelRank(permission)) throw denied(actor, permission, resource);
+    if (levelRank(await this.level(actor, resource)) >= levelRank(permission)) return;
+    const cap = capOf(actor);
+    if (levelRank(cap) < levelRank(permission)) {
+      // Say so when it is the token's scope, not the user's grants, that falls short.
+      throw new DomainError('PERMISSION_DENIED', `This token's scope (${cap}) does not allow ${permission} (user '${actor.userId}')`);
+    }
+    throw denied(actor, permission, resource);
   }
 
   async created(actor: Actor, resource: ObjectResource): Promise<void> {

@@ -79,7 +79,10 @@ export class RunService {
     const runName = validateRunName(input.runName || tagName || generateRunName());
     tags.set(TAG.runName, runName);
     const runId = newRunId();
-    const userId = input.userId || tags.get(TAG.user) || actor.userId;
+    // With auth on the author is who signed in, whatever the client says (promotion gates keep authors from approving
+    // their own models); with auth off, MLflow's rule: the client's user_id, else its mlflow.user tag.
+    const userId = actor.authenticated ? actor.userId : input.userId || tags.get(TAG.user) || actor.userId;
+    if (actor.authenticated) tags.set(TAG.user, userId);
     return this.store.createRun(
       {
         runId,
