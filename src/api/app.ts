@@ -27,7 +27,7 @@ import { OIP_STATUS, oipErrorBody, scoringErrorBody } from './serving/errors.js'
 import { oipRoutes, scoringRoutes } from './serving/oip.routes.js';
 
 export interface AppOptions {
-  readonly config: Pick<Config, 'logLevel'>;
+  readonly config: Pick<Config, 'logLevel'> & Partial<Pick<Config, 'trustProxy'>>;
   readonly services: Services;
   readonly checkDatabase: () => Promise<void>;
   /** Present when auth is on: authenticates requests, audits state changes, serves users/tokens/audit. */
@@ -41,6 +41,7 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024 * 1024,
     return503OnClosing: true,
+    trustProxy: config.trustProxy ?? false,
   });
   app.decorateRequest('actor', undefined as never);
   app.decorateRequest('auditNotes', undefined as never);

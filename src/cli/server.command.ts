@@ -16,6 +16,7 @@ interface ServerOptions {
   auth?: boolean;
   defaultPermission?: string;
   auditRetentionDays?: string;
+  trustProxy?: boolean;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -33,6 +34,7 @@ export function registerServerCommand(program: Command): void {
     .option('--auth', 'require users/tokens, enforce roles, audit changes (or $OPENEXPERT_AUTH); admin from $OPENEXPERT_ADMIN_USERNAME/$OPENEXPERT_ADMIN_PASSWORD')
     .option('--default-permission <level>', "with --auth: everyone's level on new objects: NO_PERMISSIONS, READ (default), USE, EDIT, MANAGE (or $OPENEXPERT_DEFAULT_PERMISSION)")
     .option('--audit-retention-days <n>', 'with --auth: prune audit entries older than this, behind a chained checkpoint; 0 keeps all (or $OPENEXPERT_AUDIT_RETENTION_DAYS)')
+    .option('--trust-proxy', 'behind a reverse proxy: client address and scheme from X-Forwarded-For/-Proto (or $OPENEXPERT_TRUST_PROXY)')
     .action(async (opts: ServerOptions) => {
       const config = loadConfig(opts);
       const workers = Number(opts.workers ?? 1);

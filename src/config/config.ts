@@ -27,6 +27,8 @@ export interface Config {
   readonly defaultPermission: 'NO_PERMISSIONS' | 'READ' | 'USE' | 'EDIT' | 'MANAGE';
   /** Audit entries older than this many days are pruned (behind a chained checkpoint); 0 keeps them forever. */
   readonly auditRetentionDays: number;
+  /** Behind a reverse proxy: take the client address and scheme from X-Forwarded-For/-Proto (audit, rate limits, Secure cookies). */
+  readonly trustProxy: boolean;
 }
 
 export interface ConfigFlags {
@@ -41,6 +43,7 @@ export interface ConfigFlags {
   promotionPolicy?: string;
   defaultPermission?: string;
   auditRetentionDays?: string | number;
+  trustProxy?: boolean;
 }
 
 const Schema = z.object({
@@ -57,6 +60,7 @@ const Schema = z.object({
   adminPassword: z.string().min(8).optional(),
   defaultPermission: z.enum(['NO_PERMISSIONS', 'READ', 'USE', 'EDIT', 'MANAGE']),
   auditRetentionDays: z.coerce.number().int().min(0),
+  trustProxy: z.boolean(),
   s3: z.object({
     endpoint: z.string().url().optional(),
     region: z.string().min(1),
@@ -83,6 +87,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     adminPassword: env.OPENEXPERT_ADMIN_PASSWORD,
     defaultPermission: (flags.defaultPermission ?? env.OPENEXPERT_DEFAULT_PERMISSION ?? 'READ').toUpperCase(),
     auditRetentionDays: flags.auditRetentionDays ?? env.OPENEXPERT_AUDIT_RETENTION_DAYS ?? 0,
+    trustProxy: flags.trustProxy ?? truthy(env.OPENEXPERT_TRUST_PROXY),
     s3: {
       endpoint: env.OPENEXPERT_S3_ENDPOINT ?? env.MLFLOW_S3_ENDPOINT_URL ?? undefined,
       region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',

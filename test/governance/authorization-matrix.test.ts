@@ -439,6 +439,32 @@ describe('authorization matrix', () => {
     expect(checked).toBeGreaterThan(500);
   }, 300_000);
 
+  it('leaves out of every workspace-wide list what the caller may not read, and shows it once granted READ', async () => {
+    const f = await fixture();
+    const LISTS: [string, ObjectKind, string][] = [
+      [`${M}/experiments/search?max_results=1000`, 'experiment', `"mx-${f.n}"`],
+      [`${V1}/experiments`, 'experiment', `"mx-${f.n}"`],
+      [`${M}/registered-models/search?max_results=1000`, 'registered_model', `"${f.model}"`],
+      [`${M}/model-versions/search`, 'registered_model', `"${f.model}"`],
+      [`${V1}/models`, 'registered_model', `"${f.model}"`],
+      [`${V1}/promotion-requests`, 'registered_model', `"${f.model}"`],
+      [`${V1}/evaluations`, 'registered_model', f.evaluation],
+      [`${V1}/comparisons`, 'registered_model', f.comparison],
+      [`${V1}/datasets`, 'dataset', `"${f.dataset}"`],
+      [`${V1}/monitors`, 'monitor', f.monitor],
+      [`${V1}/alerts`, 'monitor', f.rule],
+      [`${V1}/deployments`, 'deployment', `"${f.deployment}"`],
+    ];
+    for (const [url, kind, marker] of LISTS) {
+      const hidden = await call('GET', { url }, as('sam'));
+      expect({ url, status: hidden.status, shows: hidden.body.includes(marker) }).toEqual({ url, status: 200, shows: false });
+      await grant(f, kind, 'READ');
+      const shown = await call('GET', { url }, as('sam'));
+      expect({ url, status: shown.status, shows: shown.body.includes(marker) }).toEqual({ url, status: 200, shows: true });
+      await grant(f, kind, 'NO_PERMISSIONS');
+    }
+  });
+
   it('allows workspace routes by role, admin routes to admins only, and the rest to anyone signed in', async () => {
     const shared = await fixture();
     const ROLE_RANK = { vic: 1, sam: 3, max: 4 } as const;

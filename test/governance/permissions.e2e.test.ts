@@ -255,3 +255,27 @@ describe('token scopes', () => {
     expect(bad.body.error.message).toContain('scopes');
   });
 });
+
+describe('behind a reverse proxy (--trust-proxy)', () => {
+  it('marks session cookies Secure over HTTPS and audits and rate-limits the forwarded client address', async () => {
+    const proxied = fs.mkdtempSync(path.join(os.tmpdir(), 'oe-proxy-'));
+    const server = await buildServer(loadConfig({ home: proxied, port: 0, logLevel: 'silent', auth: true, trustProxy: true }, { OPENEXPERT_ADMIN_USERNAME: ADMIN.user, OPENEXPERT_ADMIN_PASSWORD: ADMIN.password }));
+    try {
+      const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.7' };
+      const login = await server.app.inject({ method: 'POST', url: `${V1}/auth/login`, headers: forwarded, payload: { username: ADMIN.user, password: ADMIN.password } });
+      expect(login.statusCode).toBe(200);
+      expect(String(login.headers['set-cookie'])).toContain('; Secure');
+      const audit = await server.app.inject({ method: 'GET', url: `${V1}/audit?action=/auth/login`, headers: { authorization: asAdmin } });
+      expect((JSON.parse(audit.body) as { entries: { sourceIp: string }[] }).entries.at(-1)?.sourceIp).toBe('203.0.113.7');
+      // Five failures from one forwarded address lock that address out, not the proxy's.
+      for (let i = 0; i < 5; i++) {
+        await server.app.inject({ method: 'GET', url: `${V1}/auth/whoami`, headers: { ...forwarded, authorization: basic(ADMIN.user, `wrong-${i}`) } });
+      }
+      expect((await server.app.inject({ method: 'GET', url: `${V1}/auth/whoami`, headers: { ...forwarded, authorization: asAdmin } })).statusCode).toBe(401);
+      expect((await server.app.inject({ method: 'GET', url: `${V1}/auth/whoami`, headers: { 'x-forwarded-for': '198.51.100.2', authorization: asAdmin } })).statusCode).toBe(200);
+    } finally {
+      await server.close();
+      fs.rmSync(proxied, { recursive: true, force: true });
+    }
+  });
+});

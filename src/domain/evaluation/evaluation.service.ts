@@ -373,7 +373,11 @@ export class EvaluationService {
 
   async listComparisons(actor: Actor, input: { candidate?: ModelRef; baseline?: ModelRef; maxResults?: number }): Promise<Comparison[]> {
     await this.access.require(actor, 'READ', input.candidate ? { kind: 'registered_model', id: input.candidate.name } : { kind: 'server' });
-    return this.store.findComparisons({ ...input, limit: input.maxResults ?? 100, offset: 0 });
+    const found = await this.store.findComparisons({ ...input, limit: input.maxResults ?? 100, offset: 0 });
+    // Both sides must be readable: a comparison shows the candidate's and the baseline's numbers.
+    const models = found.flatMap((c) => [c.candidate?.name, c.baseline?.name]).filter((n): n is string => n !== undefined);
+    const readable = new Set(await this.access.readable(actor, 'registered_model', [...new Set(models)], (n) => n));
+    return found.filter((c) => [c.candidate?.name, c.baseline?.name].every((n) => n === undefined || readable.has(n)));
   }
 
   /** The newest evaluations and comparisons of a version; what promotion checks and cards read. */
