@@ -134,6 +134,13 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI with auth on: sign-in, hidden 
     await tab('History');
     await page.getByRole('heading', { name: 'Transition history' }).waitFor();
     expect(await count('button', 'Roll back')).toBe(0);
+    // On an experiment she created herself she manages the grants.
+    const created = await api.call('POST', '/api/2.0/mlflow/experiments/create', { name: 'mia-exp' }, basic(MEMBER));
+    check(created, 'create experiment');
+    await page.goto(`${server.url}/experiments/${(created.body as { experiment_id: string }).experiment_id}`);
+    await expect.poll(() => page.getByTestId('my-level').textContent()).toBe('MANAGE');
+    await page.getByRole('form', { name: 'Grant a permission' }).waitFor();
+    await checkView(page, 'auth-member-experiment-permissions');
   });
 
   it('returns to the sign-in page when the session is gone, and after signing out', async () => {

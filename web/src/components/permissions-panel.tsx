@@ -2,6 +2,8 @@ import { useState } from 'react';
 import { authApi, type Grant, type ObjectKind, type PrincipalType } from '../api/auth';
 import { useApi } from '../lib/use-api';
 import { can, PERMISSION_LEVELS, type PermissionLevel } from '../lib/permissions';
+import { useObjectLevel } from '../lib/use-permission';
+import { useAuth } from './auth';
 import { ErrorMessage, Loading } from './status';
 
 const who = (g: Pick<Grant, 'principalType' | 'principal'>) => (g.principalType === 'everyone' ? 'everyone' : `${g.principalType} ${g.principal}`);
@@ -79,4 +81,11 @@ export function PermissionsPanel({ kind, id, level, onChanged }: { kind: ObjectK
       {result?.message ? <p role="status">{result.message}</p> : null}
     </section>
   );
+}
+
+/** One object's permissions panel with the caller's level on it; nothing with auth off. */
+export function ObjectPermissions({ kind, id }: { kind: ObjectKind; id: string }) {
+  const { authEnabled } = useAuth();
+  const { level, reload } = useObjectLevel(kind, id);
+  return authEnabled ? <PermissionsPanel kind={kind} id={id} level={level} onChanged={reload} /> : null;
 }

@@ -1,4 +1,5 @@
 import { Link, useParams } from 'react-router';
+import { ObjectPermissions } from '../../components/permissions-panel';
 import { datasetsApi } from '../../api/datasets';
 import { ErrorMessage, Loading, NotFound } from '../../components/status';
 import { formatBytes, formatTime } from '../../lib/format';
@@ -33,6 +34,7 @@ export function DatasetPage() {
           ))}
         </tbody>
       </table>
+      <ObjectPermissions kind="dataset" id={name} />
     </article>
   );
 }

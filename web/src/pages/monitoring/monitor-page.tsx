@@ -1,4 +1,5 @@
 import { useMemo } from 'react';
+import { ObjectPermissions } from '../../components/permissions-panel';
 import { Link, useParams } from 'react-router';
 import { monitoringApi, type MonitorWindow } from '../../api/monitoring';
 import { LineChart } from '../../components/line-chart';
@@ -53,6 +54,7 @@ export function MonitorPage() {
       {windows.loading && !windows.data ? <Loading what="windows" /> : null}
       {windows.data ? <DriftOverTime closed={windows.data.closed} /> : null}
       {windows.data ? <WindowsTable monitor={m.name} windows={windows.data.list} /> : null}
+      <ObjectPermissions kind="monitor" id={m.monitorId} />
     </article>
   );
 }

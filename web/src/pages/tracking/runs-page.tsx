@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { ObjectPermissions } from '../../components/permissions-panel';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { ApiError } from '../../api/client';
 import { trackingApi, type Run } from '../../api/tracking';
@@ -207,6 +208,7 @@ function RunsView({ experimentId }: { experimentId: string }) {
         </table>
         {!state.loading && !state.error && rows.length === 0 ? <p style={{ padding: '0 0.5rem' }}>{filter ? 'No runs match this filter.' : 'No runs in this experiment yet.'}</p> : null}
       </div>
+      <ObjectPermissions kind="experiment" id={experimentId} />
     </section>
   );
 }
