@@ -95,7 +95,20 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
   registry.evidenceProviders.registerEvidenceProvider('load-test', loadTestEvidence(servingStore, () => systemClock.now()));
   const datasetStore = new SqlDatasetStore(database);
   registry.evidenceProviders.registerEvidenceProvider('validation', validationEvidence(datasetStore));
-  const datasets = new DatasetService(datasetStore, artifactStore, access, systemClock);
+  // Lineage shows a run or an evaluation only to those who may read it (other node kinds the dataset service checks itself).
+  const datasets = new DatasetService(datasetStore, artifactStore, access, systemClock, async (actor, node) => {
+    if (node.kind !== 'run' && node.kind !== 'evaluation') return true;
+    try {
+      if (node.kind === 'run') await services.runs.get(actor, node.id);
+      else await services.evaluation.get(actor, node.id);
+      return true;
+    } catch (err) {
+      // A deleted (or never valid) run or evaluation id stays a plain label; a refused one is hidden.
+      if (isDomainError(err) && (err.code === 'RESOURCE_DOES_NOT_EXIST' || err.code === 'INVALID_PARAMETER_VALUE')) return true;
+      if (isDomainError(err) && (err.code === 'PERMISSION_DENIED' || err.code === 'UNAUTHENTICATED')) return false;
+      throw err;
+    }
+  });
   // Evaluations log to runs and artifacts through the services below, looked up when called.
   const evaluation: EvaluationService = new EvaluationService(
     new SqlEvaluationStore(database),

@@ -268,7 +268,8 @@ const CASES: Record<string, Case> = {
   'GET /api/v1/validation-suites': { need: ws('READ'), req: () => ({ url: `${V1}/validation-suites` }) },
   'GET /api/v1/validation-suites/:name/versions/:version': { need: ws('READ'), req: () => ({ url: `${V1}/validation-suites/none/versions/1` }) },
   'POST /api/v1/lineage/edges': { need: ws('EDIT'), req: (f) => ({ url: `${V1}/lineage/edges`, body: { edges: [{ from: { kind: 'run', id: f.run }, to: { kind: 'note', id: 'x' }, relation: 'documents' }] } }) },
-  'GET /api/v1/lineage/:kind/:id': { need: ws('READ'), req: (f) => ({ url: `${V1}/lineage/run/${f.run}` }) },
+  // Lineage from a run: the run must be readable (and the graph shows only readable nodes).
+  'GET /api/v1/lineage/:kind/:id': { need: exp('READ'), req: (f) => ({ url: `${V1}/lineage/run/${f.run}` }) },
   // ── evaluation ──
   'POST /api/v1/evaluations': { need: model('EDIT', [['experiment', 'EDIT']]), req: (f) => ({ url: `${V1}/evaluations`, body: { runId: f.run, model: { name: f.model, version: 1 }, name: 'e', task: 'binary', label: 'y', score: 'p', data: predictions } }) },
   'GET /api/v1/evaluations': { need: ws('READ'), req: () => ({ url: `${V1}/evaluations` }) },
@@ -463,6 +464,24 @@ describe('authorization matrix', () => {
       expect({ url, status: shown.status, shows: shown.body.includes(marker) }).toEqual({ url, status: 200, shows: true });
       await grant(f, kind, 'NO_PERMISSIONS');
     }
+  });
+
+  it('shows in lineage only the nodes the caller may read', async () => {
+    const f = await fixture();
+    const lineage = async () => call('GET', { url: `${V1}/lineage/run/${f.run}?direction=downstream` }, as('sam'));
+    const kinds = async () => {
+      const res = await lineage();
+      expect(res.status).toBe(200);
+      const graph = JSON.parse(res.body) as { nodes: { kind: string; id: string }[]; edges: { from: { kind: string }; to: { kind: string } }[] };
+      return { nodes: graph.nodes.map((n) => n.kind).sort(), edges: graph.edges.map((e) => `${e.from.kind}->${e.to.kind}`).sort() };
+    };
+    // The run itself is refused while its experiment is.
+    expect((await lineage()).status).toBe(403);
+    await grant(f, 'experiment', 'READ');
+    // The evaluation and the model version belong to a model sam may not read.
+    expect(await kinds()).toEqual({ nodes: ['run'], edges: [] });
+    await grant(f, 'registered_model', 'READ');
+    expect(await kinds()).toEqual({ nodes: ['evaluation', 'model_version', 'run'], edges: ['evaluation->model_version', 'run->evaluation', 'run->model_version'] });
   });
 
   it('allows workspace routes by role, admin routes to admins only, and the rest to anyone signed in', async () => {

@@ -4,7 +4,7 @@ import type { ArtifactBody, ArtifactStore } from '../../artifacts/artifact-store
 import { safeArtifactPath } from '../../artifacts/safe-path.js';
 import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
-import { invalid, isDomainError, notFound } from '../../core/errors.js';
+import { DomainError, invalid, isDomainError, notFound } from '../../core/errors.js';
 import { noteChange } from '../../core/audit-notes.js';
 import type { Access } from '../access/access.js';
 import { blobPath, digestMismatch, VerifyingStream, withLocalFiles } from './blob-files.js';
@@ -52,12 +52,17 @@ export function primaryFile(files: readonly DatasetFile[]): DatasetFile | undefi
 }
 
 /** Versioned datasets by content, their files, datasheets and the lineage graph. */
+/** A model_version node's id is `name/version`. */
+const modelOfNode = (n: LineageNode): string => n.id.slice(0, Math.max(0, n.id.lastIndexOf('/')));
+
 export class DatasetService {
   constructor(
     private readonly store: DatasetStore,
     private readonly artifacts: ArtifactStore,
     private readonly access: Access,
     private readonly clock: Clock,
+    /** Whether the caller may read a node other modules own (runs, evaluations); unknown kinds are labels anyone sees. */
+    private readonly canReadNode: (actor: Actor, node: LineageNode) => Promise<boolean> = async () => true,
   ) {}
 
   /**
@@ -264,7 +269,40 @@ export class DatasetService {
 
   async lineage(actor: Actor, input: { node: LineageNode; direction: 'upstream' | 'downstream'; depth?: number | undefined }): Promise<LineageGraph> {
     await this.access.require(actor, 'READ', { kind: 'server' });
-    return this.store.traverse(await this.node(input.node), input.direction, Math.min(input.depth ?? MAX_DEPTH, MAX_DEPTH));
+    const graph = await this.store.traverse(await this.node(input.node), input.direction, Math.min(input.depth ?? MAX_DEPTH, MAX_DEPTH));
+    return this.visiblePart(actor, graph);
+  }
+
+  /**
+   * The graph without the nodes the caller may not read, nor the edges touching them: lineage never names a dataset,
+   * run, model or evaluation that a direct read would refuse. A hidden root is refused outright.
+   */
+  private async visiblePart(actor: Actor, graph: LineageGraph): Promise<LineageGraph> {
+    const key = (n: LineageNode) => `${n.kind}\0${n.id}`;
+    const nodes = [graph.root, ...graph.nodes];
+    const datasetOf = new Map<string, string>();
+    for (const n of nodes) {
+      if (n.kind === 'dataset_version' && !datasetOf.has(n.id)) {
+        const v = await this.store.getVersionById(n.id);
+        if (v) datasetOf.set(n.id, v.name);
+      }
+    }
+    const datasets = new Set(await this.access.readable(actor, 'dataset', [...new Set(datasetOf.values())], (name) => name));
+    const models = new Set(await this.access.readable(actor, 'registered_model', [...new Set(nodes.filter((n) => n.kind === 'model_version').map(modelOfNode))], (name) => name));
+    const visible = new Set<string>();
+    for (const n of nodes) {
+      if (visible.has(key(n))) continue;
+      const ok = n.kind === 'dataset_version' ? datasets.has(datasetOf.get(n.id) ?? '')
+        : n.kind === 'model_version' ? models.has(modelOfNode(n))
+          : await this.canReadNode(actor, n);
+      if (ok) visible.add(key(n));
+    }
+    if (!visible.has(key(graph.root))) throw new DomainError('PERMISSION_DENIED', `User '${actor.userId}' may not read ${graph.root.kind} '${graph.root.id}'`);
+    return {
+      ...graph,
+      nodes: graph.nodes.filter((n) => visible.has(key(n))),
+      edges: graph.edges.filter((e) => visible.has(key(e.from)) && visible.has(key(e.to))),
+    };
   }
 
   /** Dataset versions may be named `name@ref`; the graph keys them by their id, which never changes. */
