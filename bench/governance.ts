@@ -66,14 +66,22 @@ async function workload(auth: 'off' | 'bearer' | 'basic'): Promise<{ requestsPer
   }
 }
 
+type Result = Awaited<ReturnType<typeof workload>>;
+const ROUNDS = 3;
+/** The round with the median throughput: single runs on a shared 2-core machine swing by ±15%. */
+const median = (runs: Result[]): Result => [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(runs.length / 2)]!;
+
 export async function runGovernanceBench() {
   await workload('off'); // warm-up: JIT and file-system caches, so the first measured mode is not penalized
-  const off = await workload('off');
-  const bearer = await workload('bearer');
-  const basic = await workload('basic');
+  const runs: Record<'off' | 'bearer' | 'basic', Result[]> = { off: [], bearer: [], basic: [] };
+  // Modes alternate within each round, so a slow spell of the machine hits all of them alike.
+  for (let round = 0; round < ROUNDS; round++) for (const mode of ['off', 'bearer', 'basic'] as const) runs[mode].push(await workload(mode));
+  const off = median(runs.off);
+  const bearer = median(runs.bearer);
+  const basic = median(runs.basic);
   const overhead = (on: { requestsPerSecond: number }) => Math.round((off.requestsPerSecond / on.requestsPerSecond - 1) * 1000) / 10;
   return {
-    requests: REQUESTS, metricsPerRequest: 100, concurrency: CONCURRENCY,
+    requests: REQUESTS, metricsPerRequest: 100, concurrency: CONCURRENCY, rounds: ROUNDS,
     authOff: off, bearer, basic,
     overheadPercent: { bearer: overhead(bearer), basic: overhead(basic) },
     target: { maxOverheadPercent: 15 },

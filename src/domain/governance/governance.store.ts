@@ -39,8 +39,8 @@ export interface GovernanceStore {
 
   /** The newest entry, so the next one can chain to it. */
   lastAudit(): Promise<AuditEntry | undefined>;
-  /** False when another writer already took `entry.seq`. */
-  appendAudit(entry: AuditEntry): Promise<boolean>;
+  /** Inserts consecutive entries in one statement; false (and nothing written) when another writer already took one of their seqs. */
+  appendAudit(entries: readonly AuditEntry[]): Promise<boolean>;
   /** Entries in seq order; `afterSeq` pages through. */
   listAudit(filter: AuditFilter): Promise<AuditEntry[]>;
   /** Deletes entries up to and including `seq`. */

@@ -87,6 +87,21 @@ for (const backend of testBackends()) {
       expect(await store.sessionByHash('h1')).toBeUndefined();
     });
 
+    it('chains the appends of two writers (two server processes) into one unbroken log', async () => {
+      // A database of its own, so the other tests' entries do not matter.
+      const own = await backend.open();
+      try {
+        const shared = new SqlGovernanceStore(own);
+        const a = new AuditLog(shared, clock);
+        const b = new AuditLog(shared, clock);
+        await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).append({ actor: `w${i % 2}`, action: `POST /c/${i}`, status: 200, requestId: `c${i}`, sourceIp: '', summary: '' })));
+        expect((await shared.lastAudit())?.seq).toBe(60);
+        expect(await new AuditLog(shared, clock).verify()).toEqual({ ok: true, checked: 60 });
+      } finally {
+        await own.close();
+      }
+    });
+
     it('prunes the audit log behind a checkpoint that verify accepts, and finds rows removed without one', async () => {
       const audit = new AuditLog(store, clock);
       for (let i = 0; i < 5; i++) {

@@ -186,14 +186,14 @@ export class SqlGovernanceStore implements GovernanceStore {
     const r = await this.db.selectFrom('gov_audit_log').selectAll().orderBy('seq', 'desc').limit(1).executeTakeFirst();
     return r && audit(r);
   }
-  async appendAudit(e: AuditEntry): Promise<boolean> {
+  async appendAudit(entries: readonly AuditEntry[]): Promise<boolean> {
     try {
       await this.db
         .insertInto('gov_audit_log')
-        .values({
+        .values(entries.map((e) => ({
           seq: e.seq, at: e.at, actor: e.actor, action: e.action, status: e.status, request_id: e.requestId, source_ip: e.sourceIp,
           summary: e.summary, object: e.object, detail: e.detail, prev_hash: e.prevHash, hash: e.hash,
-        })
+        })))
         .execute();
       return true;
     } catch (err) {
