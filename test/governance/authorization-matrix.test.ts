@@ -4,14 +4,10 @@
  * a member holding each of MLflow's levels on that object (or as each role) and asserts allowed or denied. A new
  * route without an entry fails the first test; a route whose service forgets its check fails the matrix.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
 import { PERMISSION_LEVELS, levelRank, type ObjectKind, type Permission } from '../../src/domain/access/access.js';
-import { buildServer } from '../../src/main.js';
+import { TEST_ADMIN, basicAuth, startAuthApp } from '../support/auth-app.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 type Need =
@@ -47,8 +43,8 @@ interface Fixture {
   readonly artifact: string;
 }
 
-const ADMIN = { user: 'root', password: 'root-password-1' };
-const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+const ADMIN = TEST_ADMIN;
+const basic = basicAuth;
 const asAdmin = basic(ADMIN.user, ADMIN.password);
 const USERS = { vic: 'viewer', sam: 'member', max: 'maintainer' } as const;
 /** Only the admin changes pat (the MLflow password and admin-flag endpoints). */
@@ -312,7 +308,6 @@ const CASES: Record<string, Case> = {
 
 let app: FastifyInstance;
 let close: () => Promise<void>;
-let home: string;
 const routes: string[] = [];
 let counter = 0;
 
@@ -373,23 +368,16 @@ const isDenied = (status: number) => status === 401 || status === 403;
 const show = (key: string, who: string, res: { status: number; body: string }) => ({ route: key, who, status: res.status, body: res.body.slice(0, 300) });
 
 beforeAll(async () => {
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'oe-matrix-'));
   // Everyone's default is NO_PERMISSIONS here, so what a member may do comes only from the grants the test sets.
-  const config = loadConfig({ home, port: 0, logLevel: 'silent', auth: true, defaultPermission: 'NO_PERMISSIONS' }, { OPENEXPERT_ADMIN_USERNAME: ADMIN.user, OPENEXPERT_ADMIN_PASSWORD: ADMIN.password });
-  const server = await buildServer(config);
+  const server = await startAuthApp({ defaultPermission: 'NO_PERMISSIONS' }, (method, url) => routes.push(`${method} ${url}`));
   app = server.app;
   close = server.close;
-  app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) if (method !== 'HEAD' && method !== 'OPTIONS') routes.push(`${method} ${r.url}`);
-  });
-  await app.ready();
   for (const [username, role] of [...Object.entries(USERS), [PAT, 'member']]) await admin('POST', `${V1}/users`, { username, password: `${username}-password`, role });
   await admin('POST', `${V1}/groups`, { name: 'reviewers', members: ['sam'] });
 }, 60_000);
 
 afterAll(async () => {
   await close();
-  fs.rmSync(home, { recursive: true, force: true });
 });
 
 const apiRoutes = () => routes.filter((r) => /^[A-Z]+ \/(api|v2|serve)(\/|$)/.test(r));

@@ -1,15 +1,12 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
 import { PUBLIC_PATHS } from '../../src/api/governance-auth.js';
-import { buildServer } from '../../src/main.js';
+import { TEST_ADMIN, basicAuth, startAuthApp } from '../support/auth-app.js';
 
-const ADMIN = { user: 'root', password: 'root-password-1' };
-const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+const ADMIN = TEST_ADMIN;
+const basic = basicAuth;
 
 let app: FastifyInstance;
 let close: () => Promise<void>;
@@ -25,22 +22,16 @@ async function call(method: 'GET' | 'POST' | 'DELETE' | 'PATCH', url: string, au
 const asAdmin = basic(ADMIN.user, ADMIN.password);
 
 beforeAll(async () => {
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'oe-gov-'));
-  const config = loadConfig({ home, port: 0, logLevel: 'silent', auth: true }, { OPENEXPERT_ADMIN_USERNAME: ADMIN.user, OPENEXPERT_ADMIN_PASSWORD: ADMIN.password });
-  const server = await buildServer(config);
+  const server = await startAuthApp({}, (method, url) => routes.push({ method, url }));
   app = server.app;
+  home = server.home;
   close = server.close;
-  app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) if (method !== 'HEAD' && method !== 'OPTIONS') routes.push({ method, url: r.url });
-  });
-  await app.ready();
   for (const [username, role] of [['vera', 'viewer'], ['mia', 'member']] as const) {
     expect((await call('POST', '/api/v1/users', asAdmin, { username, password: `${username}-password`, role })).status).toBe(200);
   }
 });
 afterAll(async () => {
   await close();
-  fs.rmSync(home, { recursive: true, force: true });
 });
 
 describe('authorization matrix over the route table', () => {

@@ -5,9 +5,10 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { buildServer } from '../../src/main.js';
+import { TEST_ADMIN, basicAuth, startAuthApp } from '../support/auth-app.js';
 
-const ADMIN = { user: 'root', password: 'root-password-1' };
-const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+const ADMIN = TEST_ADMIN;
+const basic = basicAuth;
 const asAdmin = basic(ADMIN.user, ADMIN.password);
 const as = (u: string) => basic(u, `${u}-password`);
 const M = '/api/2.0/mlflow';
@@ -15,7 +16,6 @@ const V1 = '/api/v1';
 
 let app: FastifyInstance;
 let close: () => Promise<void>;
-let home: string;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary response shapes
 async function call(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, auth?: string, payload?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {
@@ -31,19 +31,15 @@ async function call(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: st
 }
 
 beforeAll(async () => {
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'oe-perm-'));
-  const config = loadConfig({ home, port: 0, logLevel: 'silent', auth: true }, { OPENEXPERT_ADMIN_USERNAME: ADMIN.user, OPENEXPERT_ADMIN_PASSWORD: ADMIN.password });
-  const server = await buildServer(config);
+  const server = await startAuthApp();
   app = server.app;
   close = server.close;
-  await app.ready();
   for (const [username, role, email] of [['ann', 'member', 'ann@example.com'], ['bob', 'member', ''], ['cat', 'member', ''], ['lee', 'member', ''], ['vic', 'viewer', '']] as const) {
     expect((await call('POST', `${V1}/users`, asAdmin, { username, password: `${username}-password`, role, ...(email ? { email } : {}) })).status).toBe(200);
   }
 });
 afterAll(async () => {
   await close();
-  fs.rmSync(home, { recursive: true, force: true });
 });
 
 describe('per-object permissions through the MLflow API', () => {
