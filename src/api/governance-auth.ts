@@ -132,19 +132,25 @@ export function registerGovernance(app: FastifyInstance, governance: Governance)
     request.actor = auth.actor;
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    if (SAFE_METHODS.has(request.method) || reply.statusCode >= 400) return;
-    if (!request.actor?.authenticated) return;
+  // Before the response leaves: a change the client sees acknowledged is already in the audit log. Should the
+  // write fail, the change stands and the failure is logged (the chain stays intact; the entry is missing).
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (SAFE_METHODS.has(request.method) || reply.statusCode >= 400 || !request.actor?.authenticated) return payload;
     const note = request.auditNotes[0];
-    await governance.audit.append({
-      actor: request.actor.userId,
-      action: `${request.method} ${pathOf(request)}`,
-      status: reply.statusCode,
-      requestId: String(request.id),
-      sourceIp: request.ip,
-      summary: bodySummary(request.body),
-      object: note?.object ?? objectOf(request),
-      detail: detailOf(request),
-    });
+    try {
+      await governance.audit.append({
+        actor: request.actor.userId,
+        action: `${request.method} ${pathOf(request)}`,
+        status: reply.statusCode,
+        requestId: String(request.id),
+        sourceIp: request.ip,
+        summary: bodySummary(request.body),
+        object: note?.object ?? objectOf(request),
+        detail: detailOf(request),
+      });
+    } catch (err) {
+      request.log.error({ err }, 'audit append failed');
+    }
+    return payload;
   });
 }

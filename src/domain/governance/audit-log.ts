@@ -27,12 +27,20 @@ export function bodySummary(body: unknown): string {
     .join(',');
 }
 
-/** A copy with every secret-named key's value replaced, strings cut to 200 characters and nesting cut at depth 4. */
+const ARRAY_SAMPLE = 5;
+
+/**
+ * A summary safe to keep: every secret-named key's value replaced, strings cut to 200 characters, nesting cut at
+ * depth 4, and long arrays (a batch of 1,000 metrics) shown by their first few items and their length.
+ */
 export function redactSecrets(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return value.length > 200 ? `${value.slice(0, 200)}…` : value;
   if (typeof value !== 'object' || value === null) return value;
   if (depth >= 4) return '[…]';
-  if (Array.isArray(value)) return value.slice(0, 20).map((v) => redactSecrets(v, depth + 1));
+  if (Array.isArray(value)) {
+    const head = value.slice(0, ARRAY_SAMPLE).map((v) => redactSecrets(v, depth + 1));
+    return value.length > ARRAY_SAMPLE ? [...head, `… ${value.length - ARRAY_SAMPLE} more (${value.length} in all)`] : head;
+  }
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? '[redacted]' : redactSecrets(v, depth + 1)]));
 }
 
@@ -113,6 +121,8 @@ export class AuditLog {
     this.writing = true;
     try {
       while (this.pending.length > 0) {
+        // One turn of the event loop lets the other requests in flight queue their entries into this insert.
+        await new Promise((resolve) => setImmediate(resolve));
         const group = this.pending.splice(0, GROUP_LIMIT);
         try {
           const entries = await this.write(group.map((g) => g.fields));
