@@ -81,7 +81,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     defaultPolicy,
     access,
     clock: systemClock,
-    ...(governance ? { groups: { isMember: (user: string, group: string) => governance.service.isMember(user, group) } } : {}),
+    ...(governance ? { approvers: governance.service } : {}),
   });
   const servingStore = new SqlServingStore(database);
   const serving = createServing({

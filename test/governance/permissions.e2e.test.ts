@@ -159,6 +159,28 @@ describe('group-scoped approvals', () => {
   });
 });
 
+describe('approvals by people who may no longer approve', () => {
+  it('stop counting once the approver loses EDIT on the model, and count again when it is given back', async () => {
+    const exp = (await call('POST', `${M}/experiments/create`, as('ann'), { name: 'revocable' })).body.experiment_id as string;
+    const run = (await call('POST', `${M}/runs/create`, as('ann'), { experiment_id: exp })).body.run.info.run_id as string;
+    expect((await call('POST', `${M}/registered-models/create`, as('ann'), { name: 'revocable' })).status).toBe(200);
+    expect((await call('POST', `${M}/model-versions/create`, as('ann'), { name: 'revocable', source: `mlflow-artifacts:/${exp}/${run}/artifacts/model`, run_id: run })).status).toBe(200);
+    for (const u of ['bob', 'cat']) expect((await call('PUT', `${V1}/permissions`, as('ann'), { kind: 'registered_model', id: 'revocable', principalType: 'user', principal: u, level: 'EDIT' })).status).toBe(200);
+    const policy = { stages: {}, aliases: { champion: { checks: [{ type: 'approvals', required: 2 }] } } };
+    expect((await call('PUT', `${V1}/models/revocable/policy`, as('ann'), policy)).status).toBe(200);
+    const id = (await call('POST', `${V1}/promotion-requests`, as('ann'), { name: 'revocable', version: 1, target: 'champion' })).body.id as number;
+    expect((await call('POST', `${V1}/promotion-requests/${id}/approve`, as('bob'), {})).body.state).toBe('pending');
+    const approvalsCheck = async () => ((await call('GET', `${V1}/models/revocable/versions/1/checks?target=champion`, as('ann'))).body.checks as { type: string; passed: boolean; evidence: Record<string, unknown> }[]).find((c) => c.type === 'approvals')!;
+    expect((await approvalsCheck()).evidence.approvers).toEqual(['bob']);
+    // Bob's access is taken away: his approval no longer counts, and says why.
+    expect((await call('PUT', `${V1}/permissions`, as('ann'), { kind: 'registered_model', id: 'revocable', principalType: 'user', principal: 'bob', level: 'READ' })).status).toBe(200);
+    expect(await approvalsCheck()).toMatchObject({ passed: false, evidence: { approvers: [], noLongerAuthorized: ['bob'] } });
+    // With it back, bob's and cat's approvals complete the request.
+    expect((await call('PUT', `${V1}/permissions`, as('ann'), { kind: 'registered_model', id: 'revocable', principalType: 'user', principal: 'bob', level: 'EDIT' })).status).toBe(200);
+    expect((await call('POST', `${V1}/promotion-requests/${id}/approve`, as('cat'), {})).body.state).toBe('completed');
+  });
+});
+
 describe('audit of changes and sign-ins', () => {
   it('records the object with before/after, failed sign-ins, and redacts e-mail on export', async () => {
     const exp = (await call('POST', `${M}/experiments/create`, as('ann'), { name: 'audited' })).body.experiment_id as string;

@@ -301,6 +301,12 @@ export class GovernanceService {
     return (await this.store.groupsOf(username)).includes(group);
   }
 
+  /** Whether a user still exists and may approve promotions of a model (EDIT on it), asked when the checks run. */
+  async mayApprove(username: string, model: string): Promise<boolean> {
+    const user = await this.store.getUser(username);
+    return user !== undefined && levelRank(await this.access.level(userActor(user), { kind: 'registered_model', id: model })) >= levelRank('EDIT');
+  }
+
   // ── grants ─────────────────────────────────────────────────────────────────
 
   /** Who has what on one object; anyone who may read the object may see it. */

@@ -23,12 +23,14 @@ export interface CheckInputs {
   /** A move asked for directly (the MLflow API) with no pending request to carry approvals. */
   readonly direct?: boolean;
   readonly evidence: EvidenceProviders;
-  /** Group membership, for approvals restricted to a group (absent with auth off: there are no groups). */
-  readonly groups?: GroupDirectory;
+  /** Who may count as an approver now (absent with auth off: there are no groups and everyone may). */
+  readonly approvers?: ApproverDirectory;
 }
 
-export interface GroupDirectory {
+export interface ApproverDirectory {
   isMember(username: string, group: string): Promise<boolean>;
+  /** Still a user, and still allowed to approve (EDIT on the model). */
+  mayApprove(username: string, model: string): Promise<boolean>;
 }
 
 /**
@@ -129,29 +131,32 @@ async function evidenceCheck(spec: Extract<CheckSpec, { type: 'evidence' }>, inp
 }
 
 /**
- * Distinct approvers other than the requester and (unless turned off) the source run's author; with `group`, only
- * those who are members now. Approvers were authorized when they approved (EDIT on the model).
+ * Distinct approvers other than the requester and (unless turned off) the source run's author who may still approve
+ * (a user whose access was taken away since no longer counts) and, with `group`, are members now.
  */
 async function approvals(spec: Extract<CheckSpec, { type: 'approvals' }>, inputs: CheckInputs): Promise<CheckResult> {
   const author = spec.excludeRunAuthor !== false ? inputs.run?.info.userId : undefined;
   const excluded = new Set([inputs.requester, ...(author ? [author] : [])]);
   const candidates = [...new Set(inputs.approvals.map((a) => a.userId))].filter((u) => !excluded.has(u));
   const outside: string[] = [];
+  const unauthorized: string[] = [];
   const approvers: string[] = [];
+  const directory = inputs.approvers;
   for (const u of candidates) {
-    if (spec.group === undefined || (inputs.groups && (await inputs.groups.isMember(u, spec.group)))) approvers.push(u);
+    if (directory && !(await directory.mayApprove(u, inputs.model.name))) unauthorized.push(u);
+    else if (spec.group === undefined || (directory && (await directory.isMember(u, spec.group)))) approvers.push(u);
     else outside.push(u);
   }
   const passed = approvers.length >= spec.required;
   const evidence = {
     required: spec.required, approvers, requester: inputs.requester, ...(author ? { runAuthor: author } : {}), ...(spec.group ? { group: spec.group, notInGroup: outside } : {}),
-    ...(inputs.requestId !== undefined ? { requestId: inputs.requestId } : {}),
+    ...(unauthorized.length ? { noLongerAuthorized: unauthorized } : {}), ...(inputs.requestId !== undefined ? { requestId: inputs.requestId } : {}),
   };
   if (passed) return result(spec, true, `${approvers.length} of ${spec.required} approvals${approvers.length ? ` (${approvers.join(', ')})` : ''}`, evidence);
   const who = [`users other than ${[...excluded].join(' and ')}`, ...(spec.group ? [`in group '${spec.group}'`] : [])].join(' ');
   const how = inputs.direct ? '; a direct move carries none: open a promotion request (`openexpert models promote`) and have it approved' : '';
-  const ignored = outside.length ? ` (not in the group: ${outside.join(', ')})` : '';
-  return result(spec, false, `${approvers.length} of ${spec.required} approvals from ${who}${ignored}${how}`, evidence);
+  const ignored = [outside.length ? `not in the group: ${outside.join(', ')}` : '', unauthorized.length ? `no longer allowed to approve: ${unauthorized.join(', ')}` : ''].filter(Boolean);
+  return result(spec, false, `${approvers.length} of ${spec.required} approvals from ${who}${ignored.length ? ` (${ignored.join('; ')})` : ''}${how}`, evidence);
 }
 
 /** Evaluates every check (none short-circuits), so a blocked move reports all that is missing at once. */

@@ -4,7 +4,7 @@ import { DomainError, invalid, invalidState, isDomainError, notFound, orThrow } 
 import { noteChange } from '../../core/audit-notes.js';
 import type { Access } from '../access/access.js';
 import type { Run } from '../tracking/types.js';
-import { blockedMessage, evaluateChecks, failedChecks, type GroupDirectory } from './checks.js';
+import { blockedMessage, evaluateChecks, failedChecks, type ApproverDirectory } from './checks.js';
 import type { EvidenceProviders } from './evidence.js';
 import { effectiveChecks, parsePolicy, PRODUCTION_ALIASES, type CheckSpec, type PromotionPolicy } from './policy.js';
 import type { Move, PromotionStore, RegistryStore } from './registry.store.js';
@@ -79,7 +79,7 @@ export class PromotionService {
     private readonly defaultPolicy: PromotionPolicy,
     private readonly access: Access,
     private readonly clock: Clock,
-    private readonly groups?: GroupDirectory,
+    private readonly approvers?: ApproverDirectory,
   ) {}
 
   async getPolicy(actor: Actor, name: string): Promise<PolicyView> {
@@ -310,7 +310,7 @@ export class PromotionService {
     const current = holder ? { version: holder, ...(holder.runId ? await this.readRun(actor, holder) : {}) } : undefined;
     return evaluateChecks(specs, {
       actor, model, version, target, requester: approvals.requester, approvals: approvals.approvals, evidence: this.evidence,
-      ...(this.groups ? { groups: this.groups } : {}),
+      ...(this.approvers ? { approvers: this.approvers } : {}),
       ...candidate, ...(current ? { current: { version: current.version, ...(current.run ? { run: current.run } : {}) } } : {}),
       ...(approvals.id !== undefined ? { requestId: approvals.id } : {}), ...(approvals.direct ? { direct: true } : {}),
     });
