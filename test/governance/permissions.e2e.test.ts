@@ -116,6 +116,11 @@ describe('web sessions', () => {
     expect(noToken.body.message).toContain('CSRF');
     expect((await call('POST', `${M}/experiments/create`, undefined, { name: 'via-cookie' }, { cookie: session, 'x-csrf-token': 'forged' })).status).toBe(403);
     expect((await call('POST', `${M}/experiments/create`, undefined, { name: 'via-cookie' }, { cookie: session, 'x-csrf-token': csrf })).status).toBe(200);
+    // A password change signs the user out of every session.
+    const other = String((await call('POST', `${V1}/auth/login`, undefined, { username: 'lee', password: 'lee-password' })).headers['set-cookie']).split(';')[0]!;
+    expect((await call('PATCH', `${V1}/users/lee`, as('lee'), { password: 'lee-password-2', currentPassword: 'lee-password' })).status).toBe(200);
+    expect((await call('GET', `${V1}/auth/whoami`, undefined, undefined, { cookie: other })).status).toBe(401);
+    expect((await call('PATCH', `${V1}/users/lee`, basic('lee', 'lee-password-2'), { password: 'lee-password', currentPassword: 'lee-password-2' })).status).toBe(200);
     const out = await call('POST', `${V1}/auth/logout`, undefined, {}, { cookie: session });
     expect(String(out.headers['set-cookie'])).toContain('Max-Age=0');
     expect((await call('GET', `${V1}/auth/whoami`, undefined, undefined, { cookie: session })).status).toBe(401);

@@ -126,6 +126,8 @@ export class GovernanceService {
     }
     const email = patch.email === undefined ? undefined : patch.email === null ? null : checkEmail(patch.email);
     this.forgetCredentials();
+    // A new password signs the user out of every web session (API tokens stay valid until revoked).
+    if (passwordHash) await this.store.deleteSessionsOf(username);
     await this.store.updateUser(username, { ...(patch.role !== undefined ? { role: patch.role } : {}), ...(email !== undefined ? { email } : {}), ...(passwordHash ? { passwordHash } : {}) });
     noteChange({
       object: `user:${username}`, before: { role: user.role, email: user.email },

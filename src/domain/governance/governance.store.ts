@@ -35,6 +35,8 @@ export interface GovernanceStore {
   insertSession(sessionHash: string, session: Session & { createdAt: number }): Promise<void>;
   sessionByHash(sessionHash: string): Promise<Session | undefined>;
   deleteSession(sessionHash: string): Promise<void>;
+  /** Signs a user out everywhere (after a password change). */
+  deleteSessionsOf(username: string): Promise<number>;
   deleteExpiredSessions(now: number): Promise<number>;
 
   /** The newest entry, so the next one can chain to it. */

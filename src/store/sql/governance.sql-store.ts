@@ -177,6 +177,10 @@ export class SqlGovernanceStore implements GovernanceStore {
   async deleteSession(sessionHash: string): Promise<void> {
     await this.db.deleteFrom('gov_sessions').where('session_hash', '=', sessionHash).execute();
   }
+  async deleteSessionsOf(username: string): Promise<number> {
+    const r = await this.db.deleteFrom('gov_sessions').where('username', '=', username).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
   async deleteExpiredSessions(now: number): Promise<number> {
     const r = await this.db.deleteFrom('gov_sessions').where('expires_at', '<=', now).executeTakeFirst();
     return Number(r.numDeletedRows);
