@@ -291,11 +291,12 @@ describe('behind a reverse proxy (--trust-proxy)', () => {
       const audit = await server.app.inject({ method: 'GET', url: `${V1}/audit?action=/auth/login`, headers: { authorization: asAdmin } });
       expect((JSON.parse(audit.body) as { entries: { sourceIp: string }[] }).entries.at(-1)?.sourceIp).toBe('203.0.113.7');
       // Five failures from one forwarded address lock that address out, not the proxy's.
+      expect((await server.app.inject({ method: 'POST', url: `${V1}/users`, headers: { authorization: asAdmin }, payload: { username: 'pat', password: 'pat-password' } })).statusCode).toBe(200);
       for (let i = 0; i < 5; i++) {
-        await server.app.inject({ method: 'GET', url: `${V1}/auth/whoami`, headers: { ...forwarded, authorization: basic(ADMIN.user, `wrong-${i}`) } });
+        await server.app.inject({ method: 'GET', url: `${V1}/auth/whoami`, headers: { ...forwarded, authorization: basic('pat', `wrong-${i}`) } });
       }
-      expect((await server.app.inject({ method: 'GET', url: `${V1}/auth/whoami`, headers: { ...forwarded, authorization: asAdmin } })).statusCode).toBe(401);
-      expect((await server.app.inject({ method: 'GET', url: `${V1}/auth/whoami`, headers: { 'x-forwarded-for': '198.51.100.2', authorization: asAdmin } })).statusCode).toBe(200);
+      expect((await server.app.inject({ method: 'GET', url: `${V1}/auth/whoami`, headers: { ...forwarded, authorization: basic('pat', 'pat-password') } })).statusCode).toBe(401);
+      expect((await server.app.inject({ method: 'GET', url: `${V1}/auth/whoami`, headers: { 'x-forwarded-for': '198.51.100.2', authorization: basic('pat', 'pat-password') } })).statusCode).toBe(200);
     } finally {
       await server.close();
       fs.rmSync(proxied, { recursive: true, force: true });

@@ -63,10 +63,16 @@ describe('auth on two replicas sharing PostgreSQL', () => {
     expect((await call(1, 'DELETE', `/api/v1/tokens/${token.record.tokenId}`, kim)).status).toBe(200);
     expect(await eventually(async () => (await call(0, 'GET', '/api/v1/auth/whoami', `Bearer ${token.token}`)).status === 401)).toBe(true);
 
+    // Failed sign-ins count across replicas: three on one and two on the other lock the account out on both.
+    for (let i = 0; i < 5; i++) expect((await call(i < 3 ? 0 : 1, 'GET', '/api/v1/auth/whoami', basicAuth('kim', `wrong-${i}`))).status).toBe(401);
+    // Even the right password (never verified on replica 0, so not cached there).
+    const locked = await call(0, 'GET', '/api/v1/auth/whoami', basicAuth('kim', 'kim-password'));
+    expect(locked.body.error.message).toBe('Too many failed sign-ins; try again later');
+
     // Concurrent changes through both replicas chain into one log.
     await Promise.all(Array.from({ length: 20 }, (_, i) => call(i % 2, 'POST', '/api/2.0/mlflow/experiments/create', asAdmin, { name: `burst-${i}` })));
-    // 27 entries, each written before its response: the user, the experiment, the grant, kim's run, the token, its
-    // revocation, the one refused use of the revoked token, and the burst.
-    expect((await call(1, 'GET', '/api/v1/audit/verify', asAdmin)).body).toEqual({ ok: true, checked: 27 });
+    // 33 entries, each written before its response: the user, the experiment, the grant, kim's run, the token, its
+    // revocation, the one refused use of the revoked token, six refused sign-ins, and the burst.
+    expect((await call(1, 'GET', '/api/v1/audit/verify', asAdmin)).body).toEqual({ ok: true, checked: 33 });
   }, 60_000);
 });

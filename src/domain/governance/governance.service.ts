@@ -64,7 +64,6 @@ export interface SetGrantInput {
 
 /** Accounts, tokens, sessions, groups and per-object grants. Only admins manage users and groups; object managers manage grants. */
 export class GovernanceService {
-  private readonly failures = new Map<string, number[]>();
   /** sha256(username, password, stored hash) → when the check expires; keyed on the stored hash so a new password invalidates it. */
   private readonly verified = new Map<string, { actor: UserActor; until: number }>();
   private readonly tokenCache = new Map<string, { actor: UserActor; until: number; expiresAt: number | null }>();
@@ -147,25 +146,28 @@ export class GovernanceService {
 
   // ── credentials ────────────────────────────────────────────────────────────
 
-  /** Rate-limited per account and source address, so a guesser cannot lock out the account from elsewhere. */
+  /**
+   * Rate-limited per account and source address (so a guesser cannot lock out the account from elsewhere), counted
+   * in the database so the limit holds across replicas. A password proven in the last few seconds is not a guess and
+   * skips the count.
+   */
   async signIn(username: string, password: string, sourceIp: string): Promise<UserActor> {
-    const key = `${username}\n${sourceIp}`;
     const now = this.clock.now();
-    const recent = (this.failures.get(key) ?? []).filter((t) => now - t < FAILURE_WINDOW_MS);
-    if (recent.length >= MAX_FAILURES) throw new DomainError('UNAUTHENTICATED', 'Too many failed sign-ins; try again later');
     const cacheKey = sha256(`${username}\n${password}`);
     const hit = this.verified.get(cacheKey);
     if (hit && hit.until > now) return hit.actor;
+    if ((await this.store.countSignInFailures(username, sourceIp, now - FAILURE_WINDOW_MS)) >= MAX_FAILURES) {
+      throw new DomainError('UNAUTHENTICATED', 'Too many failed sign-ins; try again later');
+    }
     const user = await this.store.getUser(username);
     if (user && (await verifyPassword(password, user.passwordHash))) {
-      this.failures.delete(key);
+      await this.store.clearSignInFailures(username, sourceIp);
       if (this.verified.size > 10_000) this.verified.clear();
       const actor = userActor(user);
       this.verified.set(cacheKey, { actor, until: now + CREDENTIAL_TTL_MS });
       return actor;
     }
-    if (this.failures.size > 100_000) this.failures.clear();
-    this.failures.set(key, [...recent, now]);
+    await this.store.recordSignInFailure(username, sourceIp, now, now - FAILURE_WINDOW_MS);
     throw unauthenticated();
   }
 

@@ -32,6 +32,12 @@ export interface GovernanceStore {
   moveGrants(kind: ObjectKind, id: string, newId: string): Promise<void>;
   grantsOf(principalType: PrincipalType, principal: string): Promise<Grant[]>;
 
+  /** Failed sign-ins of one account from one address since `since`. */
+  countSignInFailures(username: string, sourceIp: string, since: number): Promise<number>;
+  /** Records a failure and forgets this key's failures older than `forgetBefore`. */
+  recordSignInFailure(username: string, sourceIp: string, at: number, forgetBefore: number): Promise<void>;
+  clearSignInFailures(username: string, sourceIp: string): Promise<void>;
+
   insertSession(sessionHash: string, session: Session & { createdAt: number }): Promise<void>;
   sessionByHash(sessionHash: string): Promise<Session | undefined>;
   deleteSession(sessionHash: string): Promise<void>;

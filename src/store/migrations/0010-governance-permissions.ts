@@ -42,6 +42,14 @@ export function governancePermissionsMigration(): Migration {
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .execute();
+      // Failed sign-ins, shared by every replica so the rate limit holds behind a load balancer.
+      await db.schema
+        .createTable('gov_signin_failures')
+        .addColumn('username', 'varchar(256)', (c) => c.notNull())
+        .addColumn('source_ip', 'varchar(64)', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('gov_signin_failures_key').on('gov_signin_failures').columns(['username', 'source_ip', 'at']).execute();
       await db.schema.alterTable('gov_audit_log').addColumn('object', 'varchar(512)', (c) => c.notNull().defaultTo('')).execute();
       await db.schema.alterTable('gov_audit_log').addColumn('detail', 'text', (c) => c.notNull().defaultTo('')).execute();
       await db.schema.createIndex('gov_audit_log_at').on('gov_audit_log').columns(['at']).execute();
@@ -50,7 +58,7 @@ export function governancePermissionsMigration(): Migration {
       await db.schema.dropIndex('gov_audit_log_at').execute();
       await db.schema.alterTable('gov_audit_log').dropColumn('detail').execute();
       await db.schema.alterTable('gov_audit_log').dropColumn('object').execute();
-      for (const t of ['gov_sessions', 'gov_permissions', 'gov_group_members', 'gov_groups']) await db.schema.dropTable(t).execute();
+      for (const t of ['gov_signin_failures', 'gov_sessions', 'gov_permissions', 'gov_group_members', 'gov_groups']) await db.schema.dropTable(t).execute();
       await db.schema.alterTable('gov_tokens').dropColumn('scopes').execute();
       await db.schema.alterTable('gov_users').dropColumn('email').execute();
     },

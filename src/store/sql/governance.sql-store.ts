@@ -167,6 +167,20 @@ export class SqlGovernanceStore implements GovernanceStore {
     return rows.map(grant);
   }
 
+  async countSignInFailures(username: string, sourceIp: string, since: number): Promise<number> {
+    const r = await this.db.selectFrom('gov_signin_failures').select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('username', '=', username).where('source_ip', '=', sourceIp).where('at', '>=', since).executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+  async recordSignInFailure(username: string, sourceIp: string, at: number, forgetBefore: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('gov_signin_failures').where('username', '=', username).where('source_ip', '=', sourceIp).where('at', '<', forgetBefore).execute();
+      await trx.insertInto('gov_signin_failures').values({ username, source_ip: sourceIp, at }).execute();
+    });
+  }
+  async clearSignInFailures(username: string, sourceIp: string): Promise<void> {
+    await this.db.deleteFrom('gov_signin_failures').where('username', '=', username).where('source_ip', '=', sourceIp).execute();
+  }
   async insertSession(sessionHash: string, s: Session & { createdAt: number }): Promise<void> {
     await this.db.insertInto('gov_sessions').values({ session_hash: sessionHash, username: s.username, csrf_token: s.csrfToken, created_at: s.createdAt, expires_at: s.expiresAt }).execute();
   }
