@@ -209,6 +209,12 @@ describe('audit of changes and sign-ins', () => {
     const users = (await call('GET', `${V1}/users?redactPii=true`, asAdmin)).body.users as { username: string; email: string | null }[];
     expect(users.find((u) => u.username === 'ann')?.email).toBe('[redacted]');
     expect((await call('GET', `${V1}/audit/verify`, asAdmin)).body.ok).toBe(true);
+    // The latest entries first, paged backwards.
+    const all = ((await call('GET', `${V1}/audit?limit=10000`, asAdmin)).body.entries as { seq: number }[]).map((e) => e.seq);
+    const newest = ((await call('GET', `${V1}/audit?newestFirst=true&limit=3`, asAdmin)).body.entries as { seq: number }[]).map((e) => e.seq);
+    expect(newest).toEqual(all.slice(-3).reverse());
+    const older = ((await call('GET', `${V1}/audit?newestFirst=true&limit=3&beforeSeq=${newest[2]}`, asAdmin)).body.entries as { seq: number }[]).map((e) => e.seq);
+    expect(older).toEqual(all.slice(-6, -3).reverse());
   });
 });
 

@@ -6,6 +6,7 @@ import type { RouteObject } from 'react-router';
  */
 export interface UiModule {
   readonly name: string;
-  readonly nav: readonly { readonly label: string; readonly to: string }[];
+  /** `adminOnly` entries show only to a signed-in admin of a server with auth on. */
+  readonly nav: readonly { readonly label: string; readonly to: string; readonly adminOnly?: boolean }[];
   readonly routes: readonly RouteObject[];
 }

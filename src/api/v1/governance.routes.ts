@@ -22,7 +22,7 @@ const EffectiveQuery = z.object({ kind: z.enum([...OBJECT_KINDS, 'server']), id:
 const GrantsOfQuery = z.object({ principalType: z.enum(['user', 'group']), principal: z.string().min(1) });
 const RedactQuery = z.object({ redactPii: z.enum(['true', 'false']).optional() });
 const AuditQuery = z.object({
-  afterSeq: z.coerce.number().int().min(0).optional(), actor: z.string().min(1).optional(), action: z.string().min(1).optional(), object: z.string().min(1).optional(),
+  afterSeq: z.coerce.number().int().min(0).optional(), beforeSeq: z.coerce.number().int().min(1).optional(), newestFirst: z.enum(['true', 'false']).optional(), actor: z.string().min(1).optional(), action: z.string().min(1).optional(), object: z.string().min(1).optional(),
   since: z.coerce.number().int().optional(), until: z.coerce.number().int().optional(), limit: z.coerce.number().int().min(1).max(10_000).default(1000),
   format: z.enum(['jsonl', 'csv']).default('jsonl'), redactPii: z.enum(['true', 'false']).optional(),
 });
@@ -145,8 +145,8 @@ export function governanceRoutesV1(g: Governance): Route[] {
       method: 'GET', path: '/audit',
       handler: async ({ actor, query }) => {
         requireAdmin(actor, 'read the audit log');
-        const { format: _format, redactPii, ...filter } = parse(AuditQuery, query);
-        const entries = await g.audit.list(defined(filter) as typeof filter);
+        const { format: _format, redactPii, newestFirst, ...filter } = parse(AuditQuery, query);
+        const entries = await g.audit.list({ ...(defined(filter) as typeof filter), newestFirst: newestFirst === 'true' });
         return { entries: redactPii === 'true' ? entries.map((e) => JSON.parse(formatAuditExport([e], 'jsonl', true)) as unknown) : entries };
       },
     },
@@ -154,7 +154,7 @@ export function governanceRoutesV1(g: Governance): Route[] {
       method: 'GET', path: '/audit/export',
       handler: async ({ actor, query, reply }) => {
         requireAdmin(actor, 'export the audit log');
-        const { format, redactPii, limit: _limit, ...filter } = parse(AuditQuery, query);
+        const { format, redactPii, limit: _limit, newestFirst: _order, ...filter } = parse(AuditQuery, query);
         const parts: string[] = [];
         let afterSeq = filter.afterSeq;
         for (let first = true; ; first = false) {

@@ -85,6 +85,9 @@ export interface AuditEntry extends AuditFields {
 
 export interface AuditFilter {
   readonly afterSeq?: number;
+  readonly beforeSeq?: number;
+  /** Newest first (for reading the latest entries); seq order otherwise. */
+  readonly newestFirst?: boolean;
   readonly actor?: string;
   readonly action?: string;
   readonly object?: string;

@@ -222,13 +222,14 @@ export class SqlGovernanceStore implements GovernanceStore {
   async listAudit(f: AuditFilter): Promise<AuditEntry[]> {
     let q = this.db.selectFrom('gov_audit_log').selectAll();
     if (f.afterSeq !== undefined) q = q.where('seq', '>', f.afterSeq);
+    if (f.beforeSeq !== undefined) q = q.where('seq', '<', f.beforeSeq);
     if (f.actor !== undefined) q = q.where('actor', '=', f.actor);
     // A substring match; `%` and `_` in the filter act as LIKE wildcards.
     if (f.action !== undefined) q = q.where('action', 'like', `%${f.action}%`);
     if (f.object !== undefined) q = q.where('object', '=', f.object);
     if (f.since !== undefined) q = q.where('at', '>=', f.since);
     if (f.until !== undefined) q = q.where('at', '<', f.until);
-    return (await q.orderBy('seq').limit(f.limit).execute()).map(audit);
+    return (await q.orderBy('seq', f.newestFirst ? 'desc' : 'asc').limit(f.limit).execute()).map(audit);
   }
   async deleteAuditThrough(seq: number): Promise<number> {
     const r = await this.db.deleteFrom('gov_audit_log').where('seq', '<=', seq).executeTakeFirst();

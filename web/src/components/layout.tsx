@@ -27,7 +27,7 @@ function Identity() {
 }
 
 export function Layout() {
-  const { authEnabled } = useAuth();
+  const { authEnabled, isAdmin } = useAuth();
   return (
     <>
       <a className="skip-link" href="#main">Skip to content</a>
@@ -35,7 +35,7 @@ export function Layout() {
         <a className="brand" href="/">OpenExpert</a>
         <nav aria-label="Modules">
           <ul>
-            {modules.flatMap((m) => m.nav).map((item) => (
+            {modules.flatMap((m) => m.nav).filter((item) => !item.adminOnly || (authEnabled && isAdmin)).map((item) => (
               <li key={item.to}><NavLink to={item.to}>{item.label}</NavLink></li>
             ))}
           </ul>
