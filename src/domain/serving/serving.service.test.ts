@@ -18,6 +18,12 @@ import { tensorFromJson, tensorValues } from './tensor.js';
 import { DEFAULT_ANALYSIS } from './types.js';
 
 /**
+ * For the rollouts that must go ahead: they are judged on errors and outputs here, while wall-clock p99 latency on a
+ * loaded two-core machine (a worker thread warming up) is noise these tests must not fail on.
+ */
+const HEALTHY_ANALYSIS = { ...DEFAULT_ANALYSIS, latencySlackMs: 10_000 };
+
+/**
  * The serving module on a real SQLite file, real onnxruntime workers and real model files on disk.
  * The registry is a small table of versions (its own module is tested on its own); time is a clock
  * the test moves, and traffic splits draw from a seeded generator, so every rollout here is exact.
@@ -146,7 +152,7 @@ describe('serving: deployments, rollouts and inference', () => {
     const s = startServing();
     await s.deployments.create(actor, { name: 'canary-good', modelName: 'churn', selector: { version: '1' }, target: 'champion' });
     const started = clock.t;
-    await s.deployments.startRollout(actor, 'canary-good', { selector: { version: '3' }, strategy: 'canary', steps: [20, 100], intervalMs: 60_000, analysis: DEFAULT_ANALYSIS });
+    await s.deployments.startRollout(actor, 'canary-good', { selector: { version: '3' }, strategy: 'canary', steps: [20, 100], intervalMs: 60_000, analysis: HEALTHY_ANALYSIS });
     clock.t += 1000;
     let toCandidate = 0;
     for (let i = 0; i < 300; i++) if ((await predict(s, 'canary-good', 1)).version === '3') toCandidate++;
@@ -187,7 +193,7 @@ describe('serving: deployments, rollouts and inference', () => {
     const first = startServing();
     await first.deployments.create(actor, { name: 'restart', modelName: 'churn', selector: { version: '1' }, target: 'champion' });
     const started = clock.t;
-    await first.deployments.startRollout(actor, 'restart', { selector: { version: '3' }, strategy: 'canary', steps: [50, 100], intervalMs: 30_000, analysis: DEFAULT_ANALYSIS });
+    await first.deployments.startRollout(actor, 'restart', { selector: { version: '3' }, strategy: 'canary', steps: [50, 100], intervalMs: 30_000, analysis: HEALTHY_ANALYSIS });
     clock.t += 1000;
     for (let i = 0; i < 100; i++) await predict(first, 'restart', 2);
     await first.close();
@@ -215,7 +221,7 @@ describe('serving: deployments, rollouts and inference', () => {
   it('switches blue-green at once after warming the candidate', async () => {
     const s = startServing();
     await s.deployments.create(actor, { name: 'bg', modelName: 'churn', selector: { version: '1' }, target: 'champion' });
-    await s.deployments.startRollout(actor, 'bg', { selector: { version: '3' }, strategy: 'blue-green', intervalMs: 10_000 });
+    await s.deployments.startRollout(actor, 'bg', { selector: { version: '3' }, strategy: 'blue-green', intervalMs: 10_000, analysis: HEALTHY_ANALYSIS });
     for (let i = 0; i < 25; i++) expect(await predict(s, 'bg', 1)).toMatchObject({ version: '3', y: 3.5 });
     clock.t += 10_000;
     expect((await s.deployments.tick()).find((o) => o.deployment === 'bg')?.decision.action).toBe('promote');
