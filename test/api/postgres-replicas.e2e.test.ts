@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withPgUser } from '../../src/store/db.js';
+import { emptyPgSchema } from '../support/backends.js';
 import { jsonClient } from '../support/http.js';
 import { startTestServer } from '../support/server.js';
 
@@ -10,24 +8,16 @@ import { startTestServer } from '../support/server.js';
  * load balancer: both migrate on start without tripping over each other, and writes through one are
  * read through the other.
  */
-const base = process.env.OPENEXPERT_TEST_PG ?? 'postgres://127.0.0.1:5432/test';
-const schema = `replicas_${randomBytes(4).toString('hex')}`;
-const url = `${base}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+let schema: Awaited<ReturnType<typeof emptyPgSchema>>;
 let replicas: Awaited<ReturnType<typeof startTestServer>>[] = [];
 
 beforeAll(async () => {
-  const admin = new pg.Client({ connectionString: withPgUser(base) });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  replicas = await Promise.all([startTestServer({ db: url }), startTestServer({ db: url })]);
+  schema = await emptyPgSchema('replicas');
+  replicas = await Promise.all([startTestServer({ db: schema.url }), startTestServer({ db: schema.url })]);
 });
 afterAll(async () => {
   await Promise.all(replicas.map((r) => r.close()));
-  const admin = new pg.Client({ connectionString: withPgUser(base) });
-  await admin.connect();
-  await admin.query(`drop schema ${schema} cascade`);
-  await admin.end();
+  await schema?.drop();
 });
 
 describe('replicas on PostgreSQL', () => {

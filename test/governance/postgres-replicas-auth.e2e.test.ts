@@ -1,17 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withPgUser } from '../../src/store/db.js';
 import { TEST_ADMIN, basicAuth } from '../support/auth-app.js';
+import { emptyPgSchema } from '../support/backends.js';
 import { startTestServer } from '../support/server.js';
 
 /**
  * Two replicas with auth on, sharing one PostgreSQL schema: users, tokens and grants made through one hold on the
  * other (within the caches' few seconds), and both append to one audit chain that verifies.
  */
-const base = process.env.OPENEXPERT_TEST_PG ?? 'postgres://127.0.0.1:5432/test';
-const schema = `auth_${randomBytes(4).toString('hex')}`;
-const url = `${base}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+let schema: Awaited<ReturnType<typeof emptyPgSchema>>;
 const env = { OPENEXPERT_ADMIN_USERNAME: TEST_ADMIN.user, OPENEXPERT_ADMIN_PASSWORD: TEST_ADMIN.password };
 const asAdmin = basicAuth(TEST_ADMIN.user, TEST_ADMIN.password);
 let replicas: Awaited<ReturnType<typeof startTestServer>>[] = [];
@@ -31,21 +27,15 @@ async function eventually(check: () => Promise<boolean>): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  const admin = new pg.Client({ connectionString: withPgUser(base) });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
+  schema = await emptyPgSchema('auth');
   // One after the other: both would otherwise bootstrap the same admin at once.
-  replicas.push(await startTestServer({ db: url, auth: true }, env));
-  replicas.push(await startTestServer({ db: url, auth: true }, env));
+  replicas.push(await startTestServer({ db: schema.url, auth: true }, env));
+  replicas.push(await startTestServer({ db: schema.url, auth: true }, env));
 }, 60_000);
 afterAll(async () => {
   await Promise.all(replicas.map((r) => r.close()));
   replicas = [];
-  const admin = new pg.Client({ connectionString: withPgUser(base) });
-  await admin.connect();
-  await admin.query(`drop schema ${schema} cascade`);
-  await admin.end();
+  await schema?.drop();
 });
 
 describe('auth on two replicas sharing PostgreSQL', () => {

@@ -131,6 +131,22 @@ async function dropPgSchema(schema: string): Promise<void> {
   }
 }
 
+/**
+ * An empty PostgreSQL schema and the URL that pins it (`search_path`), for servers started on it (replica tests);
+ * `drop()` removes it with everything in it.
+ */
+export async function emptyPgSchema(prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const schema = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: withPgUser(TEST_PG_URL) });
+  await admin.connect();
+  try {
+    await admin.query(`create schema "${schema}"`);
+  } finally {
+    await admin.end();
+  }
+  return { url: `${TEST_PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`, drop: () => dropPgSchema(schema) };
+}
+
 async function freshPgSchema(): Promise<DatabaseHandle> {
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const handle = await openDatabase(TEST_PG_URL, { schema, poolSize: 4 });

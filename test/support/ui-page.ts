@@ -13,3 +13,11 @@ export async function checkView(page: Page, name: string): Promise<void> {
   await screenshot(page, name);
   expect(await seriousAccessibilityViolations(page), `${name}: serious accessibility violations`).toEqual([]);
 }
+
+/** Fills the sign-in page and waits until the header names the user. */
+export async function signIn(page: Page, { user, password }: { user: string; password: string }): Promise<void> {
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('signed-in-user').filter({ hasText: user }).waitFor();
+}

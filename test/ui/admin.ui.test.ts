@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, closePage, openPage } from '../support/browser.js';
 import { jsonClient } from '../support/http.js';
 import { startTestServer } from '../support/server.js';
-import { checkView } from '../support/ui-page.js';
+import { checkView, signIn } from '../support/ui-page.js';
 
 const ADMIN = { user: 'root', password: 'root-password-1' };
 const NEW_USER = { user: 'nina', password: 'nina-password-1', email: 'nina@example.com' };
@@ -26,17 +26,11 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI admin module: users, groups, a
     await server?.close();
   });
 
-  const signIn = async ({ user, password }: { user: string; password: string }) => {
-    await page.getByLabel('Username').fill(user);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByTestId('signed-in-user').filter({ hasText: user }).waitFor();
-  };
   const modulesNav = () => page.getByRole('navigation', { name: 'Modules' });
 
   it('lets the admin create a user, change its role, see the change in the audit log and verify the chain', async () => {
     await page.goto(`${server.url}/experiments`);
-    await signIn(ADMIN);
+    await signIn(page, ADMIN);
     await modulesNav().getByRole('link', { name: 'Admin' }).click();
     await page.getByRole('heading', { name: 'Users' }).waitFor();
     await page.getByTestId('users-table').getByRole('row', { name: new RegExp(`^${ADMIN.user}`) }).waitFor();
@@ -103,7 +97,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI admin module: users, groups, a
   it('hides the Admin entry from a member, and the admin pages tell her she may not', async () => {
     await context.clearCookies();
     await page.goto(`${server.url}/experiments`);
-    await signIn(NEW_USER);
+    await signIn(page, NEW_USER);
     await modulesNav().getByRole('link', { name: 'Experiments' }).waitFor();
     expect(await modulesNav().getByRole('link', { name: 'Admin' }).count()).toBe(0);
     await page.goto(`${server.url}/admin/audit`);

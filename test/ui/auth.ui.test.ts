@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, closePage, openPage } from '../support/browser.js';
 import { jsonClient } from '../support/http.js';
 import { startTestServer } from '../support/server.js';
-import { checkView } from '../support/ui-page.js';
+import { checkView, signIn } from '../support/ui-page.js';
 
 const ADMIN = { user: 'root', password: 'root-password-1' };
 const VIEWER = { user: 'vera', password: 'vera-password-1' };
@@ -41,12 +41,6 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI with auth on: sign-in, hidden 
     await server?.close();
   });
 
-  const signIn = async ({ user, password }: { user: string; password: string }) => {
-    await page.getByLabel('Username').fill(user);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByTestId('signed-in-user').filter({ hasText: user }).waitFor();
-  };
   const signOut = async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to OpenExpert' }).waitFor();
@@ -67,7 +61,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI with auth on: sign-in, hidden 
   });
 
   it('lets a viewer read the model but hides promote, approve and rollback', async () => {
-    await signIn(VIEWER);
+    await signIn(page, VIEWER);
     expect(await page.getByTestId('signed-in-user').textContent()).toBe(`Signed in as ${VIEWER.user}viewer`);
     // The deep link survives signing in.
     await page.getByRole('heading', { name: MODEL }).waitFor();
@@ -88,7 +82,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI with auth on: sign-in, hidden 
 
   it('shows an admin every action, and a grant made in the UI goes through the session cookie and CSRF token', async () => {
     await page.goto(`${server.url}/models/${MODEL}/history`);
-    await signIn(ADMIN);
+    await signIn(page, ADMIN);
     await page.getByRole('button', { name: 'Roll back' }).waitFor();
     expect(await page.getByTestId('my-level').textContent()).toBe('MANAGE');
     // A reloaded page recovers the CSRF token from whoami: the grant below needs it.
@@ -124,7 +118,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI with auth on: sign-in, hidden 
   });
 
   it('shows a member with an EDIT grant promote and approve, but not rollback or the grant form', async () => {
-    await signIn(MEMBER);
+    await signIn(page, MEMBER);
     await expect.poll(() => page.getByTestId('my-level').textContent()).toBe('EDIT');
     await tab('Versions');
     await page.getByRole('heading', { name: 'Request a promotion' }).waitFor();
@@ -147,7 +141,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI with auth on: sign-in, hidden 
     await context.clearCookies();
     await page.getByRole('navigation', { name: 'Modules' }).getByRole('link', { name: 'Promotions' }).click();
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'session' }).textContent()).toBe('Your session has ended. Sign in again.');
-    await signIn(MEMBER);
+    await signIn(page, MEMBER);
     await signOut();
     // (Without X-Requested-With the 401 would carry a basic-auth challenge and the browser would open its password dialog.)
     const whoami = await page.evaluate(async () => (await fetch('/api/v1/auth/whoami', { credentials: 'same-origin', headers: { 'x-requested-with': 'XMLHttpRequest' } })).status);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { OBJECT_KINDS, PERMISSION_LEVELS } from '../../domain/access/access.js';
-import { formatAuditExport, redactEmails } from '../../domain/governance/audit-log.js';
+import { exportEntry, formatAuditExport, redactEmails } from '../../domain/governance/audit-log.js';
 import { requireAdmin } from '../../domain/governance/governance.service.js';
 import { PRINCIPAL_TYPES, ROLES, TOKEN_SCOPES } from '../../domain/governance/types.js';
 import { sessionCookieOf, setSessionCookie, type Governance } from '../governance-auth.js';
@@ -147,7 +147,7 @@ export function governanceRoutesV1(g: Governance): Route[] {
         requireAdmin(actor, 'read the audit log');
         const { format: _format, redactPii, newestFirst, ...filter } = parse(AuditQuery, query);
         const entries = await g.audit.list({ ...(defined(filter) as typeof filter), newestFirst: newestFirst === 'true' });
-        return { entries: redactPii === 'true' ? entries.map((e) => JSON.parse(formatAuditExport([e], 'jsonl', true)) as unknown) : entries };
+        return { entries: redactPii === 'true' ? entries.map((e) => exportEntry(e, true)) : entries };
       },
     },
     {

@@ -72,6 +72,11 @@ export class DatasetService {
    */
   async putBlob(actor: Actor, input: { name: string; sha256: string; body: ArtifactBody; size?: number | undefined }): Promise<{ sha256: string; size: number; created: boolean }> {
     await this.requireWrite(actor, input.name);
+    return this.storeBlob(input);
+  }
+
+  /** `putBlob` for callers that made the access check (an add of many files makes it once). */
+  private async storeBlob(input: { sha256: string; body: ArtifactBody; size?: number | undefined }): Promise<{ sha256: string; size: number; created: boolean }> {
     if (!SHA256.test(input.sha256)) throw invalid(`Invalid sha256 '${input.sha256}': 64 lowercase hex digits`);
     const existing = await this.artifacts.stat(blobPath(input.sha256));
     if (existing && !existing.isDir && (input.size === undefined || existing.size === input.size)) {
@@ -89,8 +94,12 @@ export class DatasetService {
   /** Which of these contents the store lacks, so a client uploads only those (as DVC's `push` does). */
   async missingBlobs(actor: Actor, input: { name: string; files: readonly { sha256: string; size: number }[] }): Promise<string[]> {
     await this.requireWrite(actor, input.name);
+    return this.findMissing(input.files);
+  }
+
+  private async findMissing(files: readonly { sha256: string; size: number }[]): Promise<string[]> {
     const missing: string[] = [];
-    for (const f of input.files) {
+    for (const f of files) {
       const stat = SHA256.test(f.sha256) ? await this.artifacts.stat(blobPath(f.sha256)) : undefined;
       if (!stat || stat.isDir || stat.size !== f.size) missing.push(f.sha256);
     }
@@ -112,10 +121,10 @@ export class DatasetService {
       const path = safeArtifactPath(f.path);
       if ('content' in f) {
         const sha256 = sha256Hex(f.content);
-        await this.putBlob(actor, { name: input.name, sha256, body: Readable.from([f.content]), size: f.content.byteLength });
+        await this.storeBlob({ sha256, body: Readable.from([f.content]), size: f.content.byteLength });
         files.push({ path, size: f.content.byteLength, sha256 });
       } else {
-        if ((await this.missingBlobs(actor, { name: input.name, files: [f] })).length > 0) {
+        if ((await this.findMissing([f])).length > 0) {
           throw invalid(`File '${path}': no uploaded content with sha256 ${f.sha256} and ${f.size} bytes; upload it first (PUT /api/v1/datasets/${input.name}/blobs/${f.sha256})`);
         }
         files.push({ path, size: f.size, sha256: f.sha256 });
