@@ -1,35 +1,9 @@
+import type { AuditEntry, Group, Role, User } from '../../../src/domain/governance/types';
 import { del, get, post, put, request, withQuery } from './client';
 
 /** Shapes of the admin part of the governance API (src/api/v1/governance.routes.ts): users, groups, the audit log. */
-export const ROLES = ['viewer', 'member', 'maintainer', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-
-export interface User {
-  readonly username: string;
-  readonly role: Role;
-  readonly email: string | null;
-  readonly createdAt: number;
-}
-
-export interface Group {
-  readonly name: string;
-  readonly description: string;
-  readonly members: readonly string[];
-  readonly createdAt: number;
-}
-
-export interface AuditEntry {
-  readonly seq: number;
-  readonly at: number;
-  readonly actor: string;
-  readonly action: string;
-  readonly status: number;
-  readonly requestId: string;
-  readonly sourceIp: string;
-  readonly summary: string;
-  readonly object: string;
-  readonly detail: string;
-}
+export { ROLES } from '../../../src/domain/governance/types';
+export type { AuditEntry, Group, Role, User } from '../../../src/domain/governance/types';
 
 export interface AuditFilter {
   readonly actor?: string | undefined;

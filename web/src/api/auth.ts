@@ -1,4 +1,6 @@
 import { del, get, post, put } from './client';
+import type { ObjectKind } from '../../../src/domain/access/access';
+import type { Grant, PrincipalType } from '../../../src/domain/governance/types';
 import type { PermissionLevel } from '../lib/permissions';
 
 /** Shapes of the governance API (src/api/v1/governance.routes.ts) the UI uses: sign-in and per-object grants. */
@@ -19,18 +21,9 @@ export interface SignedIn {
   readonly expiresAt: number;
 }
 
-export type ObjectKind = 'experiment' | 'registered_model' | 'dataset' | 'monitor' | 'deployment';
-export type PrincipalType = 'user' | 'group' | 'everyone';
-
-export interface Grant {
-  readonly kind: ObjectKind;
-  readonly id: string;
-  readonly principalType: PrincipalType;
-  readonly principal: string;
-  readonly level: PermissionLevel;
-  readonly grantedBy: string;
-  readonly grantedAt: number;
-}
+// One definition of the shapes: the server's own types (type-only, nothing of the server is bundled).
+export type { ObjectKind } from '../../../src/domain/access/access';
+export type { Grant, PrincipalType } from '../../../src/domain/governance/types';
 
 export interface GrantInput {
   readonly kind: ObjectKind;
