@@ -81,7 +81,8 @@ class InferenceWorker {
       else call?.resolve(m.outputs);
     });
     const fail = (err: Error) => {
-      this.gone = err;
+      // An uncaught error is followed by an exit: keep the first, which says why.
+      this.gone ??= err;
       for (const c of this.calls.values()) c.reject(new ModelFailure(`inference worker stopped: ${err.message}`, true));
       this.calls.clear();
     };
