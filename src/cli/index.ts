@@ -1,47 +1,8 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
 import { isDomainError } from '../core/errors.js';
-import { VERSION } from '../core/version.js';
-import { registerArtifactsCommand } from './artifacts.command.js';
-import { registerDbCommand } from './db.command.js';
-import { registerDatasetsCommand } from './datasets.command.js';
-import { registerDeploymentsCommand } from './deployments.command.js';
-import { registerEvaluateCommand, registerModelCardCommand } from './evaluate.command.js';
-import { registerExperimentsCommand } from './experiments.command.js';
-import { registerGovernanceCommands } from './governance.command.js';
-import { registerLineageCommand } from './lineage.command.js';
-import { registerAlertsCommand, registerMonitorCommand } from './monitor.command.js';
-import { registerModelsCommand } from './models.command.js';
-import { registerPoliciesCommand } from './policies.command.js';
-import { registerRunsCommand } from './runs.command.js';
-import { registerServerCommand } from './server.command.js';
-import { registerValidateCommand } from './validate.command.js';
+import { buildProgram } from './program.js';
 
-const program = new Command()
-  .name('openexpert')
-  .description('OpenExpert: track, validate, evaluate, gate, deploy and monitor ML models')
-  .version(VERSION)
-  // `--version` after a subcommand is that command's own option (e.g. `models history --version 3`).
-  .enablePositionalOptions();
-
-registerServerCommand(program);
-registerDbCommand(program);
-registerExperimentsCommand(program);
-registerRunsCommand(program);
-registerArtifactsCommand(program);
-registerDeploymentsCommand(program);
-registerMonitorCommand(program);
-registerAlertsCommand(program);
-registerModelsCommand(program);
-registerModelCardCommand(program);
-registerEvaluateCommand(program);
-registerPoliciesCommand(program);
-registerDatasetsCommand(program);
-registerValidateCommand(program);
-registerLineageCommand(program);
-registerGovernanceCommands(program);
-
-program.parseAsync(process.argv).catch((err: unknown) => {
+buildProgram().parseAsync(process.argv).catch((err: unknown) => {
   // Expected failures (bad flags, unknown ids, an unreachable server) get one line, not a stack trace.
   const message = isDomainError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
   console.error(`openexpert: ${message}`);
