@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -104,20 +105,49 @@ function specOf(opts: EvaluateOptions): Record<string, unknown> {
   };
 }
 
+interface StagedData {
+  readonly data: Record<string, unknown>;
+  /** Takes back what this call uploaded (nothing when the same bytes were already there). */
+  remove(): Promise<void>;
+}
+
 /**
  * The rows go to the server as a run artifact when there is a run (the evaluation data is kept with the
- * run as evidence), and inline otherwise.
+ * run as evidence), and inline otherwise. The file keeps its name under `evaluation-data/` unless another
+ * file holds that name, which is never overwritten: an earlier evaluation's evidence stays as it was.
  */
-async function dataFor(opts: Common, file: string, runId: string | undefined, name: string | undefined): Promise<Record<string, unknown>> {
-  if (!runId) return { columns: await readColumns(file), ...(name ? { name } : {}) };
+async function stageData(opts: Common, file: string, runId: string | undefined, name: string | undefined): Promise<StagedData> {
+  const named = name ? { name } : {};
+  if (!runId) return { data: { columns: await readColumns(file), ...named }, remove: async () => {} };
   const api = registryApi(opts);
   const run = await api<{ info: { artifactUri: string } }>('GET', `/api/v1/runs/${enc(runId)}`);
-  const relative = `evaluation-data/${path.basename(file)}`;
-  const target = `${artifactPathOf(run.info.artifactUri)}/${relative}`;
+  const bytes = readFileSync(file);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
   const headers: Record<string, string> = opts.user ? { authorization: `Basic ${Buffer.from(`${opts.user}:`).toString('base64')}` } : {};
-  const res = await fetch(`${clientUrl(opts.url)}/api/2.0/mlflow-artifacts/artifacts/${target.split('/').map(enc).join('/')}`, { method: 'PUT', body: readFileSync(file), headers });
-  if (!res.ok) throw invalid(`Uploading ${file} to the run's artifacts failed: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
-  return { artifactPath: relative, ...(name ? { name } : {}) };
+  const proxy = `${clientUrl(opts.url)}/api/2.0/mlflow-artifacts/artifacts`;
+  const root = `${artifactPathOf(run.info.artifactUri)}/evaluation-data`;
+  const urlOf = (relative: string) => `${proxy}/${`${artifactPathOf(run.info.artifactUri)}/${relative}`.split('/').map(enc).join('/')}`;
+  const listed = await fetch(`${proxy}?path=${enc(root)}`, { headers });
+  const present = new Map(listed.ok ? ((await listed.json()) as { files?: { path: string; file_size?: number }[] }).files?.map((f) => [f.path, f.file_size]) ?? [] : []);
+  const ext = path.extname(file);
+  for (const candidate of [path.basename(file), `${path.basename(file, ext)}-${sha256.slice(0, 12)}${ext}`]) {
+    const relative = `evaluation-data/${candidate}`;
+    if (present.has(candidate)) {
+      if (present.get(candidate) !== bytes.length) continue;
+      const there = await fetch(urlOf(relative), { headers });
+      if (!there.ok || createHash('sha256').update(Buffer.from(await there.arrayBuffer())).digest('hex') !== sha256) continue;
+      return { data: { artifactPath: relative, ...named }, remove: async () => {} };
+    }
+    const res = await fetch(urlOf(relative), { method: 'PUT', body: bytes, headers });
+    if (!res.ok) throw invalid(`Uploading ${file} to the run's artifacts failed: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+    return {
+      data: { artifactPath: relative, ...named },
+      remove: async () => {
+        await fetch(urlOf(relative), { method: 'DELETE', headers });
+      },
+    };
+  }
+  throw invalid(`The run's evaluation-data/ already holds other files named like ${path.basename(file)}; rename the file`);
 }
 
 function printEvaluation(e: Evaluation, url: string): void {
@@ -178,13 +208,19 @@ export function registerEvaluateCommand(program: Command): void {
       const model = opts.model ? { name: opts.model, version: Number(opts.modelVersion) } : undefined;
       const runId = opts.run ?? (model ? (await api<{ runId?: string }>('GET', `/api/v1/models/${enc(model.name)}/versions/${model.version}`)).runId : undefined);
       if (process.stderr.isTTY && opts.data) process.stderr.write(runId ? 'uploading the data to the run…' : 'reading the data…');
-      const data = opts.data ? await dataFor(opts, opts.data, runId, opts.name) : { dataset: opts.dataset!, ...(opts.name ? { name: opts.name } : {}) };
+      // The flags are read before anything is uploaded, so a typo leaves nothing behind.
+      const spec = specOf(opts);
+      const staged = opts.data ? await stageData(opts, opts.data, runId, opts.name) : { data: { dataset: opts.dataset!, ...(opts.name ? { name: opts.name } : {}) }, remove: async () => {} };
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[Kevaluating…');
       const body = {
-        ...specOf(opts), data, ...(opts.name ? { name: opts.name } : {}), ...(runId ? { runId } : {}), ...(model ? { model } : {}),
+        ...spec, data: staged.data, ...(opts.name ? { name: opts.name } : {}), ...(runId ? { runId } : {}), ...(model ? { model } : {}),
         ...(opts.metricPrefix ? { metricPrefix: opts.metricPrefix } : {}), ...(opts.log ? {} : { logToRun: false }),
       };
-      const evaluation = await api<Evaluation>('POST', '/api/v1/evaluations', { body });
+      // A refused evaluation takes its uploaded data back with it: the run keeps only what succeeded.
+      const evaluation = await api<Evaluation>('POST', '/api/v1/evaluations', { body }).catch(async (err: unknown) => {
+        await staged.remove();
+        throw err;
+      });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       if (opts.output) {
         const html = await fetch(`${clientUrl(opts.url)}/api/v1/evaluations/${evaluation.id}/report.html`);

@@ -77,6 +77,16 @@ const historyColumns = [
   { header: 'REASON', value: (r: RecordJson) => r.reason },
 ];
 
+/**
+ * `models promote`'s exit code, so a pipeline can tell the outcomes apart: 0 the version moved, 3 it waits
+ * only for approvals, 1 a check other than approvals failed (or the request is no longer pending).
+ */
+export function promoteExitCode(r: RequestJson): 0 | 1 | 3 {
+  if (r.state === 'completed') return 0;
+  if (r.state !== 'pending') return 1;
+  return r.checks.every((c) => c.passed || c.type === 'approvals') ? 3 : 1;
+}
+
 function printRequest(r: RequestJson): void {
   const outcome = r.state === 'completed' ? `done: version ${r.version} of ${r.name} is now ${r.target}` : r.state;
   console.log(`promotion request ${r.id}: ${r.name} v${r.version} -> ${r.target} (${outcome})`);
@@ -134,8 +144,13 @@ export function registerModelsCommand(program: Command): void {
       const request = await registryApi(opts)<RequestJson>('POST', '/api/v1/promotion-requests', {
         body: { name, version, target: opts.to, ...(opts.reason ? { reason: opts.reason } : {}), ...(isStage ? { archiveExisting: opts.archive } : {}) },
       });
+      process.exitCode = promoteExitCode(request);
       if (opts.json) return printJson(request);
       printRequest(request);
+      if (process.exitCode === 3) console.log(`\nwaiting for approvals: another user runs \`openexpert models approve ${request.id}\``);
+      else if (process.exitCode === 1 && request.state === 'pending') {
+        console.log(`\nnot moved: a check failed. The request stays pending; once the checks can pass, an approval (\`openexpert models approve ${request.id}\`) re-checks it, or \`openexpert models withdraw ${request.id}\` and promote again.`);
+      }
     });
 
   for (const [verb, description, field] of [

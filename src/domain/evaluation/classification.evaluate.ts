@@ -82,16 +82,17 @@ function calibrationInputs(task: 'binary' | 'multiclass', y: Int32Array, scores:
 function confusionMetrics(task: 'binary' | 'multiclass', s: ClassificationSummary, count: number): Record<string, number> {
   const out: Record<string, number> = { example_count: count, accuracy_score: s.accuracy, balanced_accuracy_score: s.balancedAccuracy };
   if (task === 'binary') {
+    // scikit-learn's default `average='binary'`: the positive class alone.
     const pos = s.perClass[1]!;
     out.precision_score = pos.precision;
     out.recall_score = pos.recall;
     out.f1_score = pos.f1;
-  } else {
-    for (const avg of ['micro', 'macro', 'weighted'] as const) {
-      out[`precision_${avg}`] = s[avg].precision;
-      out[`recall_${avg}`] = s[avg].recall;
-      out[`f1_${avg}`] = s[avg].f1;
-    }
+  }
+  // Binary tasks get the other `average=` values too: teams gate on macro F1 whatever the number of classes.
+  for (const avg of ['micro', 'macro', 'weighted'] as const) {
+    out[`precision_${avg}`] = s[avg].precision;
+    out[`recall_${avg}`] = s[avg].recall;
+    out[`f1_${avg}`] = s[avg].f1;
   }
   return out;
 }
@@ -442,7 +443,6 @@ function classReports(input: ClassificationInput, point: PointResult): ClassRepo
 }
 
 function zeroDivisionNotes(input: ClassificationInput, s: ClassificationSummary): string[] {
-  if (input.task === 'binary') return [];
   const name = (cs: number[]) => cs.map((c) => `'${input.classes[c]}'`).join(', ');
   const notes: string[] = [];
   if (s.zeroDivision.precision.length) notes.push(`Precision is undefined for ${name(s.zeroDivision.precision)} (never predicted); counted as 0 in the macro and weighted averages, as scikit-learn does.`);

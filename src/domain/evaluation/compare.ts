@@ -21,7 +21,7 @@ const LOWER_IS_BETTER = new Set(['log_loss', 'brier_score_loss', 'expected_calib
 export const higherIsBetter = (metric: string) => !LOWER_IS_BETTER.has(metric);
 
 const COMPARED: Record<EvaluationSpec['task'], readonly string[]> = {
-  binary: ['accuracy_score', 'balanced_accuracy_score', 'f1_score', 'roc_auc', 'average_precision', 'log_loss', 'brier_score_loss'],
+  binary: ['accuracy_score', 'balanced_accuracy_score', 'f1_score', 'f1_macro', 'roc_auc', 'average_precision', 'log_loss', 'brier_score_loss'],
   multiclass: ['accuracy_score', 'balanced_accuracy_score', 'f1_macro', 'roc_auc_ovr_macro', 'log_loss', 'brier_score_loss'],
   regression: ['mean_absolute_error', 'root_mean_squared_error', 'r2_score', 'mean_absolute_percentage_error'],
   ranking: [],

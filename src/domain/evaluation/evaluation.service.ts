@@ -34,6 +34,7 @@ export interface RunPort {
 export interface ArtifactPort {
   upload(actor: Actor, path: string, body: Readable, contentLength?: number): Promise<unknown>;
   download(actor: Actor, path: string): Promise<{ body: Readable; size: number; sha256?: string }>;
+  delete(actor: Actor, path: string): Promise<void>;
 }
 
 export interface ModelPort {
@@ -267,8 +268,10 @@ export class EvaluationService {
         await this.logToRun(actor, run, evaluation, flat, metricPrefix);
         await this.recordLineage(actor, evaluation, opened.lineageId);
       } catch (err) {
-        // The evaluation is evidence only together with what it logged; without the run's record it is withdrawn.
+        // The evaluation is evidence only together with what it logged; without the run's record it is withdrawn,
+        // and so are its reports.
         await this.store.deleteEvaluation(id);
+        for (const report of Object.values(evaluation.artifacts ?? {})) await this.artifacts.delete(actor, report).catch(() => undefined);
         throw err;
       }
     } else {
@@ -280,7 +283,14 @@ export class EvaluationService {
     return evaluation;
   }
 
+  /** The reports go first: unlike metric points and inputs, they can be taken back if a later step fails. */
   private async logToRun(actor: Actor, run: Run, e: Evaluation, flat: readonly FlatMetric[], prefix: string): Promise<void> {
+    if (e.artifacts) {
+      const json = Buffer.from(JSON.stringify(e, null, 2));
+      const html = Buffer.from(renderEvaluationHtml(e));
+      await this.artifacts.upload(actor, e.artifacts.json, Readable.from([json]), json.length);
+      await this.artifacts.upload(actor, e.artifacts.html, Readable.from([html]), html.length);
+    }
     const now = this.clock.now();
     const metrics = flat.map((m) => ({ key: metricKey(prefix + m.key), value: m.value, timestamp: now, step: 0 }));
     for (let i = 0; i < metrics.length; i += 1000) await this.runs.logBatch(actor, run.info.runId, { metrics: metrics.slice(i, i + 1000), params: [], tags: [] });
@@ -291,12 +301,6 @@ export class EvaluationService {
       },
       tags: [{ key: 'mlflow.data.context', value: 'evaluation' }],
     }]);
-    if (e.artifacts) {
-      const json = Buffer.from(JSON.stringify(e, null, 2));
-      const html = Buffer.from(renderEvaluationHtml(e));
-      await this.artifacts.upload(actor, e.artifacts.json, Readable.from([json]), json.length);
-      await this.artifacts.upload(actor, e.artifacts.html, Readable.from([html]), html.length);
-    }
   }
 
   async compare(actor: Actor, body: unknown): Promise<Comparison> {

@@ -7,7 +7,7 @@
  * - `fairness`: the newest evaluation's fairness audit — every check passed — or thresholds given here,
  *   e.g. `{metric: disparate_impact, min: 0.8, max: 1.25}` for every sensitive attribute.
  * - `comparison`: the candidate is not worse than the version now holding the target, by a paired
- *   comparison on the same rows (`openexpert evaluate compare`), or failing that by the two versions'
+ *   comparison on the same rows (`openexpert evaluations compare`), or failing that by the two versions'
  *   newest evaluations on the same data (same digest).
  */
 import { z } from 'zod';
@@ -16,6 +16,7 @@ import type { EvidenceContext, EvidenceProvider } from '../registry/evidence.js'
 import type { CheckResult, ModelVersion, RegisteredModel, Target } from '../registry/types.js';
 import { higherIsBetter } from './compare.js';
 import type { EvaluationService } from './evaluation.service.js';
+import { evaluateCommand } from './suggested-command.js';
 import type { Estimate, Evaluation, Metrics } from './types.js';
 
 const Op = z.enum(['>=', '>', '<=', '<', '==']);
@@ -74,7 +75,7 @@ async function newest(service: EvaluationService, version: ModelVersion, dataset
 }
 
 const noEvaluation = (version: ModelVersion, dataset?: string, maxAgeDays?: number) =>
-  `version ${version.version} has no evaluation${dataset ? ` on '${dataset}'` : ''}${maxAgeDays !== undefined ? ` from the last ${maxAgeDays} days` : ''}; run \`openexpert evaluate --model ${version.name} --version ${version.version} …\``;
+  `version ${version.version} has no evaluation${dataset ? ` on '${dataset}'` : ''}${maxAgeDays !== undefined ? ` from the last ${maxAgeDays} days` : ''}; run \`${evaluateCommand(version, dataset)}\``;
 
 export function evaluationEvidence(service: EvaluationService, now: () => number): EvidenceProvider {
   return async ({ version, params }: EvidenceContext) => {
@@ -109,7 +110,7 @@ export function fairnessEvidence(service: EvaluationService, now: () => number):
     const e = await newest(service, version, p.dataset, p.maxAgeDays, now);
     if (!e) return result('fairness', false, noEvaluation(version, p.dataset, p.maxAgeDays), { dataset: p.dataset ?? null });
     const audit = e.result.fairness;
-    if (!audit) return result('fairness', false, `evaluation ${e.id} has no fairness audit: evaluate with --sensitive`, { evaluationId: e.id });
+    if (!audit) return result('fairness', false, `evaluation ${e.id} has no fairness audit: run \`${evaluateCommand(version, p.dataset)} --sensitive <columns>\``, { evaluationId: e.id });
     const attributes = audit.attributes.filter((a) => a.columns.length === 1 && (!p.attributes || p.attributes.includes(a.attribute)));
     const missing = (p.attributes ?? []).filter((name) => !attributes.some((a) => a.attribute === name));
     const problems: string[] = missing.map((name) => `attribute '${name}' was not audited`);

@@ -93,6 +93,43 @@ describe('binary classification against scikit-learn', () => {
     expect(r.positiveLabel).toBe('1');
   });
 
+  it('micro, macro and weighted averages as scikit-learn\'s average= (worked by hand)', async () => {
+    // 4 negatives, 6 positives; predictions give TP 4, FN 2, FP 1, TN 3.
+    // class 1: P 4/5, R 4/6, F1 8/11; class 0: P 3/5, R 3/4, F1 6/9. Supports 4 (class 0) and 6 (class 1).
+    const y = [0, 0, 0, 0, 1, 1, 1, 1, 1, 1];
+    const yhat = [0, 0, 0, 1, 1, 1, 1, 1, 0, 0];
+    const r = await run({ y, yhat }, { task: 'binary', label: 'y', prediction: 'yhat' });
+    const expected: Record<string, number> = {
+      precision_score: 4 / 5, recall_score: 4 / 6, f1_score: 8 / 11,
+      precision_micro: 0.7, recall_micro: 0.7, f1_micro: 0.7,
+      precision_macro: (3 / 5 + 4 / 5) / 2, recall_macro: (3 / 4 + 4 / 6) / 2, f1_macro: (6 / 9 + 8 / 11) / 2,
+      precision_weighted: (4 * (3 / 5) + 6 * (4 / 5)) / 10, recall_weighted: 0.7, f1_weighted: (4 * (6 / 9) + 6 * (8 / 11)) / 10,
+    };
+    for (const [name, v] of Object.entries(expected)) expect(value(r.metrics[name]), name).toBeCloseTo(v, 14);
+  });
+
+  for (const f of fixtures.binary) {
+    it(`${f.name}: averages from scikit-learn's confusion matrix by the published formulas`, async () => {
+      const r = await run({ y: f.y, p: f.score }, { task: 'binary', label: 'y', score: 'p', threshold: f.threshold, classes: ['0', '1'] });
+      const [[tn, fp], [fn, tp]] = f.expected.confusion_matrix as [[number, number], [number, number]];
+      const n = tn + fp + fn + tp;
+      const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b); // zero_division=0
+      const perClass = [
+        { p: ratio(tn, tn + fn), r: ratio(tn, tn + fp), f: ratio(2 * tn, 2 * tn + fn + fp), support: tn + fp },
+        { p: ratio(tp, tp + fp), r: ratio(tp, tp + fn), f: ratio(2 * tp, 2 * tp + fp + fn), support: fn + tp },
+      ];
+      const macro = (k: 'p' | 'r' | 'f') => (perClass[0]![k] + perClass[1]![k]) / 2;
+      const weighted = (k: 'p' | 'r' | 'f') => (perClass[0]![k] * perClass[0]!.support + perClass[1]![k] * perClass[1]!.support) / n;
+      const accuracy = (tn + tp) / n;
+      const expected: Record<string, number> = {
+        precision_micro: accuracy, recall_micro: accuracy, f1_micro: accuracy,
+        precision_macro: macro('p'), recall_macro: macro('r'), f1_macro: macro('f'),
+        precision_weighted: weighted('p'), recall_weighted: weighted('r'), f1_weighted: weighted('f'),
+      };
+      for (const [name, v] of Object.entries(expected)) expect(value(r.metrics[name]), name).toBeCloseTo(v, 12);
+    });
+  }
+
   it('no positive predictions: precision is undefined, not 0', async () => {
     const r = await run({ y: [1, 0, 1, 0], p: [0.1, 0.2, 0.3, 0.4] }, { task: 'binary', label: 'y', score: 'p' });
     expect(r.metrics.precision_score).toMatchObject({ value: null, reason: expect.stringContaining('no positive predictions') });

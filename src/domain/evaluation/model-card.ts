@@ -8,6 +8,7 @@ import { calibrationChart, esc, fmt, groupBars, rocChart, STYLE } from './charts
 import { estimateText } from './report-html.js';
 import type { ModelVersion, RegisteredModel, TransitionRecord } from '../registry/types.js';
 import type { Run } from '../tracking/types.js';
+import { evaluateCommand } from './suggested-command.js';
 import type { CardField, CardFields, CardFieldsRecord, Comparison, Evaluation } from './types.js';
 
 export interface CardEvidence {
@@ -105,7 +106,7 @@ export function buildModelCard(ev: CardEvidence): ModelCard {
     c.result.mcnemar ? fmt(c.result.mcnemar.exactPValue, 3) : '—',
   ]);
   const quantitative: Block[] = evaluations.length === 0
-    ? [{ kind: 'text', text: 'No evaluation is linked to this version yet: run `openexpert evaluate --model <name> --version <n> …`.' }]
+    ? [{ kind: 'text', text: `No evaluation is linked to this version yet: run \`${evaluateCommand(ev.version)}\`.` }]
     : evaluations.flatMap((e): Block[] => [
       { kind: 'text', text: `Evaluation ${e.name} (${e.id}) on ${e.dataset.name}, ${e.result.rows} rows, ${time(e.createdAt)}${e.result.bootstrap ? `; ${e.result.bootstrap.confidence * 100}% bootstrap intervals` : ''}.` },
       { kind: 'fields', rows: headline(e) },
