@@ -10,6 +10,7 @@ import { servingMigration } from './0007-serving.js';
 import { governanceMigration } from './0008-governance.js';
 import { metricsHistoryIndexMigration } from './0009-metrics-history-index.js';
 import { governancePermissionsMigration } from './0010-governance-permissions.js';
+import { metricsUniquePointsMigration } from './0011-metrics-unique-points.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -24,5 +25,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0008-governance': governanceMigration(),
     '0009-metrics-history-index': metricsHistoryIndexMigration(),
     '0010-governance-permissions': governancePermissionsMigration(),
+    '0011-metrics-unique-points': metricsUniquePointsMigration(dialect),
   };
 }

@@ -371,6 +371,20 @@ for (const backend of testBackends()) {
         }
       });
 
+      it('keeps one of each (key, timestamp, step, value) point, within a batch and against stored history, as MLflow does', async () => {
+        const r = await run(await experiment());
+        const p = (value: number, timestamp: number, step: number): Metric => ({ key: 'loss', value, timestamp, step });
+        // A retried batch (the client's reply was lost) arrives again, with one point repeated inside it too.
+        const batch = [p(0.5, 100, 0), p(0.5, 100, 0), p(0.4, 200, 1), p(NaN, 300, 2), p(NaN, 300, 2)];
+        await store.logBatch(r.runId, metricsOnly(batch));
+        await store.logBatch(r.runId, metricsOnly(batch));
+        // Points differing in only one of value, timestamp or step are distinct points and all stay.
+        await store.logBatch(r.runId, metricsOnly([p(0.5, 100, 0), p(0.6, 100, 0), p(0.5, 101, 0), p(0.5, 100, 1)]));
+        const history = (await store.getMetricHistory(r.runId, 'loss', { maxResults: 100, offset: 0 })).items;
+        expect(history).toEqual([p(0.5, 100, 0), p(0.6, 100, 0), p(0.5, 100, 1), p(0.5, 101, 0), p(0.4, 200, 1), p(NaN, 300, 2)]);
+        expect((await store.getRun(r.runId))!.data.metrics).toEqual([p(NaN, 300, 2)]);
+      });
+
       it('round-trips NaN, and ±Infinity as ±Number.MAX_VALUE (as MLflow stores them), in latest values and history', async () => {
         const r = await run(await experiment());
         await store.logBatch(r.runId, metricsOnly([

@@ -415,7 +415,8 @@ export class SqlTrackingStore implements TrackingStore {
 
   private async insertMetrics(trx: Db, runId: string, metrics: readonly Metric[]): Promise<void> {
     const rows = metrics.map((m) => toMetricRow(runId, m));
-    for (const chunk of chunks(rows, INSERT_CHUNK)) await trx.insertInto('metrics').values(chunk).execute();
+    // A point already stored, or repeated in the batch, is skipped as MLflow does (a retried batch adds nothing).
+    for (const chunk of chunks(rows, INSERT_CHUNK)) await trx.insertInto('metrics').values(chunk).onConflict((oc) => oc.doNothing()).execute();
     const latest = new Map<string, MetricsTable>();
     for (const row of rows) {
       const cur = latest.get(row.key);
