@@ -76,7 +76,10 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     registryStore: new SqlRegistryStore(database),
     promotionStore: new SqlPromotionStore(database),
     runs: { get: (actor, runId) => services.runs.get(actor, runId) },
-    loggedModels: { get: (actor, modelId) => services.loggedModels.get(actor, modelId) },
+    loggedModels: {
+      get: (actor, modelId) => services.loggedModels.get(actor, modelId),
+      recordModelVersion: (actor, modelId, name, version) => services.loggedModels.recordModelVersion(actor, modelId, name, version),
+    },
     artifacts: { readText: (actor, uri, relativePath) => services.artifacts.readText(actor, uri, relativePath) },
     defaultPolicy,
     access,

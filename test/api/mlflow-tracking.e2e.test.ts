@@ -385,7 +385,8 @@ describe('native API and Prometheus metrics', () => {
     const runId = await startRun(await setExperiment('idem-batch'));
     const batch = { run_id: runId, metrics: [{ key: 'loss', value: 1, timestamp: 1, step: 0 }] };
     for (let i = 0; i < 3; i++) expect((await api.post(`${M}/runs/log-batch`, batch, { 'idempotency-key': 'b-1' })).status).toBe(200);
-    await api.post(`${M}/runs/log-batch`, batch, { 'idempotency-key': 'b-2' });
+    // Another key is another batch (a point at another time: the same point again would be dropped as a duplicate).
+    await api.post(`${M}/runs/log-batch`, { run_id: runId, metrics: [{ key: 'loss', value: 1, timestamp: 2, step: 0 }] }, { 'idempotency-key': 'b-2' });
     const history = await api.get(`${M}/metrics/get-history`, { run_id: runId, metric_key: 'loss' });
     expect(history.body.metrics).toHaveLength(2);
 

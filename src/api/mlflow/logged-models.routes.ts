@@ -25,6 +25,7 @@ const Search = z.object({
   filter: z.string().optional(),
   max_results: Int64.optional(),
   order_by: z.array(z.object({ field_name: z.string(), ascending: z.boolean().optional() })).optional(),
+  datasets: z.array(z.object({ dataset_name: z.string().min(1), dataset_digest: z.string().optional() })).optional(),
   page_token: z.string().optional(),
 });
 const Outputs = z.object({
@@ -51,6 +52,7 @@ export function loggedModelRoutes(s: Services): Route[] {
         const page = await s.loggedModels.search(actor, {
           experimentIds: b.experiment_ids ?? [], filter: b.filter, maxResults: b.max_results, pageToken: b.page_token,
           orderBy: b.order_by?.map((o) => ({ field: o.field_name, ascending: o.ascending })),
+          datasets: b.datasets?.map((d) => ({ name: d.dataset_name, ...(d.dataset_digest ? { digest: d.dataset_digest } : {}) })),
         });
         return {
           ...(page.items.length > 0 ? { models: page.items.map(loggedModelToWire) } : {}),

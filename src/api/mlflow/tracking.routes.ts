@@ -40,7 +40,17 @@ const CreateRun = z.object({
   tags: z.array(KeyValue).optional(),
 });
 const UpdateRun = RunRef.extend({ status: z.enum(RUN_STATUSES).optional(), end_time: Int64.optional(), run_name: z.string().optional() });
-const Metric = z.object({ key: z.string(), value: MetricValue, timestamp: Int64, step: Int64.optional() });
+const Metric = z.object({
+  key: z.string(), value: MetricValue, timestamp: Int64, step: Int64.optional(),
+  model_id: z.string().optional(), dataset_name: z.string().optional(), dataset_digest: z.string().optional(),
+});
+/** MLflow 3 metrics may name the logged model and dataset they were measured for; empty strings mean none. */
+const metricOf = (m: z.output<typeof Metric>) => ({
+  key: m.key, value: m.value, timestamp: m.timestamp, step: m.step ?? 0,
+  ...(m.model_id ? { modelId: m.model_id } : {}),
+  ...(m.dataset_name ? { datasetName: m.dataset_name } : {}),
+  ...(m.dataset_digest ? { datasetDigest: m.dataset_digest } : {}),
+});
 const LogMetric = RunRef.extend(Metric.shape);
 const LogParam = RunRef.extend({ key: z.string(), value: z.string() });
 const SetTag = RunRef.extend({ key: z.string(), value: z.string() });
@@ -60,6 +70,7 @@ const Dataset = z.object({
 });
 const LogInputs = RunRef.extend({
   datasets: z.array(z.object({ tags: z.array(KeyValue).optional(), dataset: Dataset })).optional(),
+  models: z.array(z.object({ model_id: z.string().min(1) })).optional(),
 });
 const SearchRuns = z.object({
   experiment_ids: z.array(z.string()).optional(),
@@ -178,7 +189,7 @@ export function trackingRoutes(s: Services): Route[] {
       method: 'POST', path: '/runs/log-metric',
       handler: async ({ actor, body }) => {
         const b = parse(LogMetric, body);
-        await s.runs.logMetric(actor, runIdOf(b), { key: b.key, value: b.value, timestamp: b.timestamp, step: b.step ?? 0 });
+        await s.runs.logMetric(actor, runIdOf(b), metricOf(b));
         return {};
       },
     },
@@ -211,7 +222,7 @@ export function trackingRoutes(s: Services): Route[] {
       handler: async ({ actor, body, headers }) => {
         const b = parse(LogBatch, body);
         await s.runs.logBatch(actor, runIdOf(b), {
-          metrics: (b.metrics ?? []).map((m) => ({ key: m.key, value: m.value, timestamp: m.timestamp, step: m.step ?? 0 })),
+          metrics: (b.metrics ?? []).map(metricOf),
           params: b.params ?? [],
           tags: b.tags ?? [],
         }, idempotencyKeyOf(headers));
@@ -229,7 +240,7 @@ export function trackingRoutes(s: Services): Route[] {
             ...(d.dataset.schema !== undefined ? { schema: d.dataset.schema } : {}),
             ...(d.dataset.profile !== undefined ? { profile: d.dataset.profile } : {}),
           },
-        })));
+        })), (b.models ?? []).map((m) => m.model_id));
         return {};
       },
     },

@@ -67,8 +67,11 @@ export function runToWire(r: Run) {
       ...list('params', tags(r.data.params)),
       ...list('tags', tags(r.data.tags)),
     },
-    inputs: list('dataset_inputs', r.inputs.map(datasetInputToWire)),
-    outputs: {},
+    inputs: {
+      ...list('dataset_inputs', r.inputs.map(datasetInputToWire)),
+      ...list('model_inputs', r.modelInputs.map((modelId) => ({ model_id: modelId }))),
+    },
+    outputs: list('model_outputs', r.modelOutputs.map((o) => ({ model_id: o.modelId, step: o.step }))),
   };
 }
 
@@ -87,6 +90,15 @@ export function loggedModelToWire(m: LoggedModel) {
       ...(m.statusMessage !== undefined ? { status_message: m.statusMessage } : {}),
       ...list('tags', tags(m.tags)),
     },
-    data: list('params', tags(m.params)),
+    data: {
+      ...list('params', tags(m.params)),
+      ...list('metrics', m.metrics.map((x) => ({
+        ...metricToWire(x),
+        run_id: x.runId,
+        model_id: m.modelId,
+        ...(x.datasetName !== undefined ? { dataset_name: x.datasetName } : {}),
+        ...(x.datasetDigest !== undefined ? { dataset_digest: x.datasetDigest } : {}),
+      }))),
+    },
   };
 }

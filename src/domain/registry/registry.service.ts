@@ -15,9 +15,11 @@ import {
   canonicalStage, parseVersion, uniqueTags, validateAlias, validateDescription, validateModelName, validateSource, validateTag,
 } from './validation.js';
 
-/** The parts of the tracking and artifact services the registry reads; injected by main.ts. */
+/** The parts of the tracking and artifact services the registry uses; injected by main.ts. */
 export interface LoggedModelReader {
   get(actor: Actor, modelId: string): Promise<LoggedModel>;
+  /** Notes on the logged model that a registered version was made from it (MLflow's `mlflow.modelVersions` tag). */
+  recordModelVersion(actor: Actor, modelId: string, name: string, version: number): Promise<void>;
 }
 export interface ArtifactTextReader {
   readText(actor: Actor, artifactUri: string, relativePath: string): Promise<string | undefined>;
@@ -157,6 +159,7 @@ export class RegistryService {
       ...(runId ? { runId } : {}), ...(input.runLink ? { runLink: input.runLink } : {}), ...(modelId ? { modelId } : {}),
       ...(description !== undefined ? { description } : {}), ...(metadata ? { metadata } : {}),
     });
+    if (modelId) await this.loggedModels.recordModelVersion(actor, modelId, name, version);
     return this.version(name, version);
   }
 

@@ -23,8 +23,21 @@ export interface SearchLoggedModelsInput {
   readonly experimentIds: readonly string[];
   readonly filter?: string;
   readonly orderBy?: readonly { field: string; ascending?: boolean }[];
+  readonly datasets?: readonly { name: string; digest?: string }[];
   readonly maxResults?: number;
   readonly pageToken?: string;
+}
+
+const MODEL_VERSIONS_TAG = 'mlflow.modelVersions';
+
+/** The tag as written by us or by a client; anything unreadable starts a fresh list rather than failing the registration. */
+function parseModelVersionsTag(value: string): { name: string; version: unknown }[] {
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return Array.isArray(parsed) ? parsed.filter((v): v is { name: string; version: unknown } => typeof v?.name === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 const SEARCHABLE_ATTRIBUTES = new Set(['name', 'model_id', 'status', 'source_run_id', 'model_type', 'creation_timestamp', 'creation_time', 'last_updated_timestamp']);
@@ -41,11 +54,10 @@ export class LoggedModelService {
     await this.access.require(actor, 'EDIT', { kind: 'experiment', id: input.experimentId });
     const experiment = orThrow(await this.tracking.getExperiment(input.experimentId), () => notFound(`Experiment with id '${input.experimentId}'`));
     if (experiment.lifecycleStage !== 'active') throw invalid(`Experiment ${experiment.experimentId} is not active`);
-    if (input.sourceRunId) {
-      const run = orThrow(await this.tracking.getRunInfo(input.sourceRunId), () => notFound(`Run with id=${input.sourceRunId}`));
-      if (run.experimentId !== experiment.experimentId) {
-        throw invalid(`Run ${run.runId} belongs to experiment ${run.experimentId}, not ${experiment.experimentId}`);
-      }
+    // MLflow records the source run as given (a run of another tracking server, say); a run of this server must be in the experiment.
+    const sourceRun = input.sourceRunId ? await this.tracking.getRunInfo(input.sourceRunId) : undefined;
+    if (sourceRun && sourceRun.experimentId !== experiment.experimentId) {
+      throw invalid(`Run ${sourceRun.runId} belongs to experiment ${sourceRun.experimentId}, not ${experiment.experimentId}`);
     }
     const modelId = `m-${newHexId(16)}`;
     await this.store.create({
@@ -114,9 +126,23 @@ export class LoggedModelService {
       experimentIds: input.experimentIds,
       filter,
       orderBy,
+      datasets: input.datasets ?? [],
       maxResults: checkMaxResults(input.maxResults, { fallback: 50, max: 50_000 }),
       offset: decodePageToken(input.pageToken),
     });
+  }
+
+  /**
+   * A registered version made from the model is listed in the model's `mlflow.modelVersions` tag, in the JSON
+   * MLflow writes there (Python's `json.dumps` spacing), so clients reading the tag find the same text.
+   */
+  async recordModelVersion(actor: Actor, modelId: string, name: string, version: number): Promise<void> {
+    const model = await this.editable(actor, modelId);
+    const current = model.tags.find((t) => t.key === MODEL_VERSIONS_TAG)?.value;
+    const versions = current === undefined ? [] : parseModelVersionsTag(current);
+    if (!versions.some((v) => v.name === name && v.version === version)) versions.push({ name, version });
+    const value = `[${versions.map((v) => `{"name": ${JSON.stringify(v.name)}, "version": ${JSON.stringify(v.version)}}`).join(', ')}]`;
+    await this.store.setTags(modelId, [{ key: MODEL_VERSIONS_TAG, value }], this.clock.now());
   }
 
   /** `runs/outputs`: the run produced these models. */

@@ -1,5 +1,5 @@
 import type { Comparison } from './search-filter.js';
-import type { KeyValue, Page } from './types.js';
+import type { KeyValue, Metric, Page } from './types.js';
 
 /** MLflow 3's logged model: the files of one model logged from (usually) a run, before any registration. */
 export const LOGGED_MODEL_STATUSES = ['LOGGED_MODEL_PENDING', 'LOGGED_MODEL_READY', 'LOGGED_MODEL_UPLOAD_FAILED'] as const;
@@ -20,6 +20,14 @@ export interface LoggedModel {
   readonly lastUpdatedTime: number;
   readonly tags: readonly KeyValue[];
   readonly params: readonly KeyValue[];
+  /** Metrics logged against the model (with `model_id`), each from a run and possibly measured on a dataset. */
+  readonly metrics: readonly LoggedModelMetric[];
+}
+
+export interface LoggedModelMetric extends Metric {
+  readonly runId: string;
+  readonly datasetName?: string;
+  readonly datasetDigest?: string;
 }
 
 export interface NewLoggedModel {
@@ -39,6 +47,8 @@ export interface LoggedModelQuery {
   readonly experimentIds: readonly string[];
   readonly filter: readonly Comparison[];
   readonly orderBy: readonly { field: string; ascending: boolean }[];
+  /** Only models with a metric measured on one of these datasets (any digest when none is given). */
+  readonly datasets: readonly { name: string; digest?: string }[];
   readonly maxResults: number;
   readonly offset: number;
 }

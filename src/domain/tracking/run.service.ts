@@ -7,7 +7,7 @@ import type { Access } from '../access/access.js';
 import { parseRunSearch } from './search-rules.js';
 import type { TrackingStore } from './tracking.store.js';
 import {
-  TAG, type Batch, type DatasetInput, type KeyValue, type Metric, type MetricWithRun, type Page, type Run, type RunInfo,
+  TAG, type Batch, type DatasetInput, type KeyValue, type LoggedMetric, type Metric, type MetricWithRun, type Page, type Run, type RunInfo,
   type RunStatus, type ViewType,
 } from './types.js';
 import { generateRunName, normalizeBatch, normalizeTag, validateKey, validateRunName } from './validation.js';
@@ -134,7 +134,7 @@ export class RunService {
     await this.store.logBatch(runId, normalized, rename === undefined ? undefined : validateRunName(rename), idempotencyKey);
   }
 
-  logMetric(actor: Actor, runId: string, metric: Metric): Promise<void> {
+  logMetric(actor: Actor, runId: string, metric: LoggedMetric): Promise<void> {
     return this.logBatch(actor, runId, { metrics: [metric], params: [], tags: [] });
   }
 
@@ -151,10 +151,11 @@ export class RunService {
     if (!(await this.store.deleteTag(runId, key))) throw notFound(`No tag with name: ${key} in run with id ${runId}`);
   }
 
-  async logInputs(actor: Actor, runId: string, inputs: readonly DatasetInput[]): Promise<void> {
+  /** `modelIds`: MLflow 3 logged models the run takes as inputs. */
+  async logInputs(actor: Actor, runId: string, inputs: readonly DatasetInput[], modelIds: readonly string[] = []): Promise<void> {
     const info = await this.activeRun(actor, runId);
     for (const input of inputs) input.tags.forEach(normalizeTag);
-    await this.store.logInputs(runId, info.experimentId, inputs);
+    await this.store.logInputs(runId, info.experimentId, inputs, modelIds);
   }
 
   async search(actor: Actor, input: SearchRunsInput): Promise<Page<Run>> {

@@ -67,7 +67,8 @@ export interface TrackingStore {
   /** With an idempotency key, a retried batch that was already written is not written again. */
   logBatch(runId: string, batch: Batch, runName?: string, idempotencyKey?: string): Promise<void>;
   deleteTag(runId: string, key: string): Promise<boolean>;
-  logInputs(runId: string, experimentId: string, inputs: readonly DatasetInput[]): Promise<void>;
+  /** `modelIds`: logged models the run takes as inputs (MLflow 3). */
+  logInputs(runId: string, experimentId: string, inputs: readonly DatasetInput[], modelIds?: readonly string[]): Promise<void>;
   searchRuns(q: RunQuery): Promise<Page<Run>>;
   getMetricHistory(runId: string, key: string, page: { maxResults: number; offset: number }): Promise<Page<Metric>>;
   /** The metric of each run at up to `stepsPerRun` steps spread evenly over [startStep, endStep], ends included. */

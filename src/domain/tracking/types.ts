@@ -39,6 +39,13 @@ export interface Metric {
   readonly step: number;
 }
 
+/** A metric as logged: MLflow 3 may also attribute it to a logged model, measured on a named dataset. */
+export interface LoggedMetric extends Metric {
+  readonly modelId?: string;
+  readonly datasetName?: string;
+  readonly datasetDigest?: string;
+}
+
 export interface Dataset {
   readonly name: string;
   readonly digest: string;
@@ -62,10 +69,13 @@ export interface Run {
     readonly tags: readonly KeyValue[];
   };
   readonly inputs: readonly DatasetInput[];
+  /** MLflow 3: logged models the run took as inputs, and those it produced (with the step they came from). */
+  readonly modelInputs: readonly string[];
+  readonly modelOutputs: readonly { readonly modelId: string; readonly step: number }[];
 }
 
 export interface Batch {
-  readonly metrics: readonly Metric[];
+  readonly metrics: readonly LoggedMetric[];
   readonly params: readonly KeyValue[];
   readonly tags: readonly KeyValue[];
 }

@@ -47,7 +47,7 @@ export function normalizeTag(t: KeyValue): KeyValue {
   return t.value.length > LIMITS.tagValueLength ? { key: t.key, value: t.value.slice(0, LIMITS.tagValueLength) } : t;
 }
 
-export function validateMetric(m: Metric): Metric {
+export function validateMetric<M extends Metric>(m: M): M {
   validateKey('metric', m.key);
   if (!Number.isSafeInteger(m.timestamp)) throw invalid(`Invalid timestamp ${m.timestamp} for metric '${m.key}': must be an integer`);
   if (!Number.isSafeInteger(m.step)) throw invalid(`Invalid step ${m.step} for metric '${m.key}': must be an integer`);

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { invalid } from '../../core/errors.js';
 import type { ArtifactFileRecord, ArtifactFilesStore } from '../../domain/artifacts/artifact-files.store.js';
-import type { LoggedModel, LoggedModelQuery, LoggedModelStatus, LoggedModelStore, NewLoggedModel } from '../../domain/tracking/logged-model.js';
+import type { LoggedModel, LoggedModelMetric, LoggedModelQuery, LoggedModelStatus, LoggedModelStore, NewLoggedModel } from '../../domain/tracking/logged-model.js';
 import type { KeyValue, Page } from '../../domain/tracking/types.js';
 import { isUniqueViolation, translateBusy, type DatabaseHandle } from '../db.js';
 import type { Database, LoggedModelsTable } from '../schema.js';
@@ -58,6 +58,14 @@ const modelColumns: EntityColumns = {
   },
 };
 
+/** Models with a metric measured on one of the datasets (by name, and digest when given), as MLflow's `datasets` search field. */
+function datasetClause(datasets: LoggedModelQuery['datasets']): Sql {
+  if (datasets.length === 0) return sql`1 = 1`;
+  const matches = datasets.map((d) =>
+    d.digest === undefined ? sql`lmm.dataset_name = ${d.name}` : sql`(lmm.dataset_name = ${d.name} and lmm.dataset_digest = ${d.digest})`);
+  return sql`exists (select 1 from logged_model_metrics lmm where lmm.model_id = lm.model_id and (${sql.join(matches, sql` or `)}))`;
+}
+
 export class SqlLoggedModelStore implements LoggedModelStore {
   private readonly db: Kysely<Database>;
   constructor(handle: DatabaseHandle) {
@@ -90,10 +98,20 @@ export class SqlLoggedModelStore implements LoggedModelStore {
   private async hydrate(rows: LoggedModelsTable[]): Promise<LoggedModel[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.model_id);
-    const [tags, params] = await Promise.all([
+    const [tags, params, metrics] = await Promise.all([
       this.db.selectFrom('logged_model_tags').selectAll().where('model_id', 'in', ids).orderBy('key').execute(),
       this.db.selectFrom('logged_model_params').selectAll().where('model_id', 'in', ids).orderBy('key').execute(),
+      this.db.selectFrom('logged_model_metrics').selectAll().where('model_id', 'in', ids).orderBy('key').orderBy('timestamp').orderBy('step').execute(),
     ]);
+    const metricsBy = new Map<string, LoggedModelMetric[]>();
+    for (const m of metrics) {
+      const list = metricsBy.get(m.model_id) ?? [];
+      list.push({
+        key: m.key, value: m.is_nan ? NaN : Number(m.value), timestamp: Number(m.timestamp), step: Number(m.step), runId: m.run_uuid,
+        ...(m.dataset_name !== null ? { datasetName: m.dataset_name } : {}), ...(m.dataset_digest !== null ? { datasetDigest: m.dataset_digest } : {}),
+      });
+      metricsBy.set(m.model_id, list);
+    }
     const by = (list: { model_id: string; key: string; value: string }[]) => {
       const m = new Map<string, KeyValue[]>();
       for (const x of list) m.set(x.model_id, [...(m.get(x.model_id) ?? []), { key: x.key, value: x.value }]);
@@ -112,6 +130,7 @@ export class SqlLoggedModelStore implements LoggedModelStore {
       lastUpdatedTime: Number(r.last_updated_time),
       tags: tagsBy.get(r.model_id) ?? [],
       params: paramsBy.get(r.model_id) ?? [],
+      metrics: metricsBy.get(r.model_id) ?? [],
       ...(r.source_run_id ? { sourceRunId: r.source_run_id } : {}),
       ...(r.model_type ? { modelType: r.model_type } : {}),
       ...(r.status_message ? { statusMessage: r.status_message } : {}),
@@ -170,7 +189,7 @@ export class SqlLoggedModelStore implements LoggedModelStore {
     const result = await sql<LoggedModelsTable>`
       select lm.* from logged_models lm ${joins}
       where lm.experiment_id in (${sql.join(ids.map((id) => sql`${id}`))}) and lm.lifecycle_stage = 'active'
-        and ${whereClause(q.filter, modelColumns)}
+        and ${whereClause(q.filter, modelColumns)} and ${datasetClause(q.datasets)}
       order by ${sql.join(order)}
       limit ${q.maxResults + 1} offset ${q.offset}`.execute(this.db);
     const items = await this.hydrate(result.rows.slice(0, q.maxResults));

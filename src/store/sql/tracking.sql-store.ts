@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { alreadyExists, invalid } from '../../core/errors.js';
+import { alreadyExists, invalid, notFound } from '../../core/errors.js';
 import type {
   ExperimentQuery, IdempotencyKey, NewExperiment, NewRun, RunQuery, TrackingStore,
 } from '../../domain/tracking/tracking.store.js';
 import type {
-  Batch, DatasetInput, Experiment, KeyValue, LifecycleStage, Metric, MetricWithRun, Page, Run, RunInfo, RunStatus,
+  Batch, DatasetInput, Experiment, KeyValue, LifecycleStage, LoggedMetric, Metric, MetricWithRun, Page, Run, RunInfo, RunStatus,
 } from '../../domain/tracking/types.js';
-import { busyGuard, isUniqueViolation, type DatabaseHandle } from '../db.js';
+import { busyGuard, isForeignKeyViolation, isUniqueViolation, type DatabaseHandle } from '../db.js';
 import type { Database, ExperimentsTable, MetricsTable } from '../schema.js';
 import { orderClauses, whereClause, type EntityColumns, type Sql } from './run-search.sql.js';
 
@@ -288,7 +288,7 @@ export class SqlTrackingStore implements TrackingStore {
   private async hydrate(rows: RunRow[]): Promise<Run[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.run_uuid);
-    const [params, tags, metrics, inputs] = await Promise.all([
+    const [params, tags, metrics, inputs, modelInputs, modelOutputs] = await Promise.all([
       this.db.selectFrom('params').select(['run_uuid', 'key', 'value']).where('run_uuid', 'in', ids).orderBy('key').execute(),
       this.db.selectFrom('tags').select(['run_uuid', 'key', 'value']).where('run_uuid', 'in', ids).orderBy('key').execute(),
       this.db.selectFrom('latest_metrics').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
@@ -299,6 +299,8 @@ export class SqlTrackingStore implements TrackingStore {
         .where('run_inputs.run_uuid', 'in', ids)
         .orderBy('datasets.name')
         .execute(),
+      this.db.selectFrom('run_model_inputs').select(['run_uuid', 'model_id']).where('run_uuid', 'in', ids).orderBy('model_id').execute(),
+      this.db.selectFrom('run_outputs').select(['run_uuid', 'model_id', 'step']).where('run_uuid', 'in', ids).orderBy('model_id').execute(),
     ]);
     const group = <T extends { run_uuid: string }, U>(list: T[], map: (x: T) => U) => {
       const m = new Map<string, U[]>();
@@ -320,10 +322,14 @@ export class SqlTrackingStore implements TrackingStore {
       },
       tags: JSON.parse(i.tags) as KeyValue[],
     }));
+    const modelInputsBy = group(modelInputs, (i) => i.model_id);
+    const modelOutputsBy = group(modelOutputs, (o) => ({ modelId: o.model_id, step: Number(o.step) }));
     return rows.map((r) => ({
       info: toRunInfo(r),
       data: { metrics: metricsBy.get(r.run_uuid) ?? [], params: paramsBy.get(r.run_uuid) ?? [], tags: tagsBy.get(r.run_uuid) ?? [] },
       inputs: inputsBy.get(r.run_uuid) ?? [],
+      modelInputs: modelInputsBy.get(r.run_uuid) ?? [],
+      modelOutputs: modelOutputsBy.get(r.run_uuid) ?? [],
     }));
   }
 
@@ -413,8 +419,9 @@ export class SqlTrackingStore implements TrackingStore {
     }
   }
 
-  private async insertMetrics(trx: Db, runId: string, metrics: readonly Metric[]): Promise<void> {
+  private async insertMetrics(trx: Db, runId: string, metrics: readonly LoggedMetric[]): Promise<void> {
     const rows = metrics.map((m) => toMetricRow(runId, m));
+    await this.insertLoggedModelMetrics(trx, runId, metrics);
     // A point already stored, or repeated in the batch, is skipped as MLflow does (a retried batch adds nothing).
     for (const chunk of chunks(rows, INSERT_CHUNK)) await trx.insertInto('metrics').values(chunk).onConflict((oc) => oc.doNothing()).execute();
     const latest = new Map<string, MetricsTable>();
@@ -441,15 +448,52 @@ export class SqlTrackingStore implements TrackingStore {
       .execute();
   }
 
+  /** A metric logged with a `model_id` is the model's too, as MLflow 3 keeps it (with the dataset it was measured on). */
+  private async insertLoggedModelMetrics(trx: Db, runId: string, metrics: readonly LoggedMetric[]): Promise<void> {
+    const rows = [];
+    for (const m of metrics) {
+      if (m.modelId === undefined) continue;
+      rows.push({ ...toMetricRow(runId, m), model_id: m.modelId, dataset_name: m.datasetName ?? null, dataset_digest: m.datasetDigest ?? null });
+    }
+    if (rows.length === 0) return;
+    try {
+      await trx
+        .insertInto('logged_model_metrics')
+        .values(rows)
+        .onConflict((oc) => oc.columns(['model_id', 'key', 'timestamp', 'step', 'run_uuid']).doUpdateSet({
+          value: (eb) => eb.ref('excluded.value'),
+          is_nan: (eb) => eb.ref('excluded.is_nan'),
+          dataset_name: (eb) => eb.ref('excluded.dataset_name'),
+          dataset_digest: (eb) => eb.ref('excluded.dataset_digest'),
+        }))
+        .execute();
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw notFound(`Logged model with ID '${rows.map((r) => r.model_id).join("', '")}'`);
+      throw err;
+    }
+  }
+
   async deleteTag(runId: string, key: string): Promise<boolean> {
     const r = await this.guard(() => this.db.deleteFrom('tags').where('run_uuid', '=', runId).where('key', '=', key).executeTakeFirst());
     return Number(r.numDeletedRows) > 0;
   }
 
-  async logInputs(runId: string, experimentId: string, inputs: readonly DatasetInput[]): Promise<void> {
-    if (inputs.length === 0) return;
+  async logInputs(runId: string, experimentId: string, inputs: readonly DatasetInput[], modelIds: readonly string[] = []): Promise<void> {
+    if (inputs.length === 0 && modelIds.length === 0) return;
     await this.guard(() =>
       this.db.transaction().execute(async (trx) => {
+        if (modelIds.length > 0) {
+          try {
+            await trx
+              .insertInto('run_model_inputs')
+              .values([...new Set(modelIds)].map((model_id) => ({ run_uuid: runId, model_id })))
+              .onConflict((oc) => oc.doNothing())
+              .execute();
+          } catch (err) {
+            if (isForeignKeyViolation(err)) throw notFound(`Logged model with ID '${modelIds.join("', '")}'`);
+            throw err;
+          }
+        }
         for (const input of inputs) {
           const d = input.dataset;
           await trx

@@ -5,6 +5,8 @@ export interface ArtifactTables {
   logged_model_tags: { model_id: string; key: string; value: string };
   logged_model_params: { model_id: string; key: string; value: string };
   run_outputs: { run_uuid: string; model_id: string; step: number };
+  run_model_inputs: { run_uuid: string; model_id: string };
+  logged_model_metrics: LoggedModelMetricsTable;
 }
 
 export interface ArtifactFilesTable {
@@ -28,4 +30,16 @@ export interface LoggedModelsTable {
   creation_time: number;
   last_updated_time: number;
   lifecycle_stage: string;
+}
+
+export interface LoggedModelMetricsTable {
+  model_id: string;
+  run_uuid: string;
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+  is_nan: number;
+  dataset_name: string | null;
+  dataset_digest: string | null;
 }
