@@ -5,6 +5,7 @@ import { newHexId } from '../../core/ids.js';
 import type { Access } from '../access/access.js';
 import { analyze, summarize, type FigureValues, type Verdict } from './analysis.js';
 import type { DeploymentCache } from './inference.service.js';
+import type { ModelRuntime } from './model-runtime.js';
 import { SERVING_ACTOR, type ModelVersionResolver, type VersionSelector } from './model-source.js';
 import { decide, type RolloutDecision } from './rollout.js';
 import { candidateWeight } from './router.js';
@@ -98,10 +99,21 @@ export class DeploymentService {
 
   /**
    * Loads the version and runs one inference on zeros of its input shapes (dynamic dimensions as 1):
-   * a model that does not load or cannot answer never takes traffic.
+   * a model that does not load or cannot answer never takes traffic. The runtime stays held by the
+   * caller until it calls `release`, after it has saved the deployment that refers to it.
    */
-  private async warm(d: Deployment, v: ServedVersion): Promise<void> {
-    const runtime = await this.runtimes.get(d, v);
+  private async warm(d: Deployment, v: ServedVersion): Promise<() => void> {
+    const { runtime, release } = await this.runtimes.acquire(d, v);
+    try {
+      await this.warmUp(d, v, runtime);
+    } catch (err) {
+      release();
+      throw err;
+    }
+    return release;
+  }
+
+  private async warmUp(d: Deployment, v: ServedVersion, runtime: ModelRuntime): Promise<void> {
     if (v.runtime.kind === 'external' || runtime.metadata.inputs.length === 0) return;
     const inputs: Tensor[] = runtime.metadata.inputs.map((s) => {
       const shape = s.shape.map((x) => (x < 0 ? 1 : x));
@@ -144,8 +156,12 @@ export class DeploymentService {
       routing: input.routing ?? DEFAULT_ROUTING, batching: input.batching ?? DEFAULT_BATCHING, logging: input.logging ?? DEFAULT_LOGGING,
       createdAt: now, createdBy: actor.userId, updatedAt: now, revision: 1,
     };
-    await this.warm(d, stable);
-    await this.store.create(d, this.event(d, 'created', actor.userId, { toVersion: stable.version, weight: 0 }));
+    const release = await this.warm(d, stable);
+    try {
+      await this.store.create(d, this.event(d, 'created', actor.userId, { toVersion: stable.version, weight: 0 }));
+    } finally {
+      release();
+    }
     await this.access.created(actor, { kind: 'deployment', id: name });
     this.cache.set(d);
     return d;
@@ -191,8 +207,9 @@ export class DeploymentService {
     if (steps.length === 0 || steps.some((s, i) => s <= 0 || s > 100 || (i > 0 && s < steps[i - 1]!))) {
       throw invalid(`Invalid value for parameter 'steps': percentages in (0, 100], not decreasing; got [${steps.join(', ')}]`);
     }
+    let release: () => void;
     try {
-      await this.warm(d, candidate);
+      release = await this.warm(d, candidate);
     } catch (err) {
       if (!isDomainError(err)) throw err;
       // The deployment stays as it is; the failed attempt is on record with its reason.
@@ -200,13 +217,16 @@ export class DeploymentService {
       throw invalidState(`Rollout of version ${candidate.version} not started: ${err.message}`);
     }
     const now = this.clock.now();
-    const next = await this.save(d, {
-      rollout: {
-        candidate, strategy: input.strategy, steps, stepIndex: 0, intervalMs: input.intervalMs, stepStartedAt: now, startedAt: now,
-        startedBy: actor.userId, phase: 'progressing', analysis: input.analysis ?? DEFAULT_ANALYSIS,
-      },
-    }, 'rollout_started', actor.userId, { fromVersion: d.stable.version, toVersion: candidate.version, weight: steps[0]!, details: { strategy: input.strategy, steps, intervalMs: input.intervalMs } });
-    return next;
+    try {
+      return await this.save(d, {
+        rollout: {
+          candidate, strategy: input.strategy, steps, stepIndex: 0, intervalMs: input.intervalMs, stepStartedAt: now, startedAt: now,
+          startedBy: actor.userId, phase: 'progressing', analysis: input.analysis ?? DEFAULT_ANALYSIS,
+        },
+      }, 'rollout_started', actor.userId, { fromVersion: d.stable.version, toVersion: candidate.version, weight: steps[0]!, details: { strategy: input.strategy, steps, intervalMs: input.intervalMs } });
+    } finally {
+      release();
+    }
   }
 
   private rolling(d: Deployment) {
@@ -398,11 +418,12 @@ export class DeploymentService {
 
   /** Unloads model versions no deployment serves any more (on this replica). */
   async retainLoaded(): Promise<void> {
+    const since = this.runtimes.mark();
     const keep = new Set<string>();
     for (const d of await this.store.list()) {
       keep.add(RuntimePool.key(d, d.stable));
       if (d.rollout) keep.add(RuntimePool.key(d, d.rollout.candidate));
     }
-    await this.runtimes.retain(keep);
+    await this.runtimes.retain(keep, since);
   }
 }

@@ -166,7 +166,7 @@ export class InferenceService {
     try {
       return await this.runtimes.get(d, v);
     } catch (err) {
-      throw new ModelFailure(`version ${v.version} of '${d.modelName}' could not be loaded: ${(err as Error).message}`, true);
+      throw new ModelFailure(`deployment '${d.name}': version ${v.version} of '${d.modelName}' could not be loaded: ${(err as Error).message}`, true);
     }
   }
 
@@ -177,7 +177,10 @@ export class InferenceService {
     try {
       const runtime = await this.load(d, v);
       if (!checked && runtime.metadata.inputs.length > 0) checkInputs(runtime.metadata.inputs, inputs, (i) => `inputs[${i}]`);
-      const outputs = await runtime.infer(inputs);
+      const outputs = await runtime.infer(inputs).catch((err: unknown) => {
+        // The caller sees which deployment failed it: one server hosts many.
+        throw isModelFailure(err) ? new ModelFailure(`deployment '${d.name}' (version ${v.version}): ${err.message}`, err.unavailable) : err;
+      });
       const ms = performance.now() - started;
       this.stats.record(d.name, v.version, ms, true);
       this.metrics.requests.inc({ ...labels, outcome: 'ok' });

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { linearModel, lookupModel } from '../../../test/support/onnx-models.js';
+import { linearModel, lookupModel, mlpModel } from '../../../test/support/onnx-models.js';
 import { OnnxRuntime } from './onnx-runtime.js';
 import { tensorFromJson, tensorValues } from './tensor.js';
 
@@ -51,6 +51,29 @@ describe('OnnxRuntime', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
     expect(outcomes.flatMap((o) => (o.status === 'fulfilled' ? tensorValues(o.value[0]!) : []))).toEqual([5, 6, 7]);
     expect((outcomes[2] as PromiseRejectedResult).reason).toMatchObject({ name: 'ModelFailure' });
+  });
+
+  it('survives its process dying mid-request: that request is unavailable, the process comes back and answers', async () => {
+    const restarts: string[] = [];
+    const r = await OnnxRuntime.load(mlpModel(16, 512), { maxBatchSize: 1, maxWaitMs: 0, workers: 2 }, { onRestart: (reason) => restarts.push(reason) });
+    opened.push(r);
+    
+    const pid = r.pid!;
+    // Big enough to still be running when the process is killed (SIGABRT is what a native abort raises).
+    const rows = Array.from({ length: 20_000 }, (_, i) => Array.from({ length: 16 }, (_, j) => ((i + j) % 7) / 7));
+    const inFlight = r.infer(x(rows));
+    process.kill(pid, 'SIGABRT');
+    await expect(inFlight).rejects.toMatchObject({ name: 'ModelFailure', unavailable: true, message: expect.stringContaining('SIGABRT') });
+    expect(restarts).toHaveLength(1);
+    // Back after the first back-off (100 ms) plus a process start; generous for a loaded machine.
+    const deadline = Date.now() + 30_000;
+    let answer: number[] | undefined;
+    while (!answer && Date.now() < deadline) {
+      answer = await r.infer(x([[...rows[1]!]])).then(([y]) => tensorValues(y!) as number[], () => undefined);
+      if (!answer) await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(answer).toHaveLength(1);
+    expect(r.pid).not.toBe(pid);
   });
 
   it('refuses bytes that are not a model, saying why', async () => {

@@ -1,62 +1,8 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import { invalid } from '../../core/errors.js';
+import { InferenceHost, type HostEvents, type WireSpec, type WireTensor, type WorkerSlot } from './inference-host.js';
 import { ModelFailure, type ModelRuntime } from './model-runtime.js';
 import { allocate, fromOrtType, ortType, type ModelMetadata, type Tensor, type TensorData, type TensorSpec } from './tensor.js';
 import type { BatchingConfig } from './types.js';
-
-/**
- * Each worker thread holds its own onnxruntime session, so inference never runs on the server's
- * event loop. The source is inline (`eval`) so it loads the same way under tsx, vitest and the
- * compiled build; onnxruntime-node is required by absolute path for the same reason.
- */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const ort = require(workerData.ortPath);
-const describe = (m) => m.map((v) => v.isTensor ? { name: v.name, type: v.type, shape: v.shape } : { name: v.name, type: 'non-tensor', shape: [] });
-(async () => {
-  let session;
-  try {
-    session = await ort.InferenceSession.create(workerData.model, {
-      intraOpNumThreads: workerData.threads, interOpNumThreads: 1, logSeverityLevel: 4,
-    });
-  } catch (err) {
-    parentPort.postMessage({ type: 'failed', error: String(err && err.message || err) });
-    return;
-  }
-  parentPort.postMessage({ type: 'ready', inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) });
-  parentPort.on('message', async ({ id, feeds }) => {
-    try {
-      const input = {};
-      for (const f of feeds) input[f.name] = new ort.Tensor(f.type, f.data, f.dims);
-      const result = await session.run(input);
-      const outputs = [];
-      const transfer = [];
-      for (const name of session.outputNames) {
-        const t = result[name];
-        outputs.push({ name, type: t.type, dims: Array.from(t.dims), data: t.data });
-        if (ArrayBuffer.isView(t.data) && t.data.byteOffset === 0 && t.data.byteLength === t.data.buffer.byteLength) transfer.push(t.data.buffer);
-      }
-      parentPort.postMessage({ id, outputs }, transfer);
-    } catch (err) {
-      parentPort.postMessage({ id, error: String(err && err.message || err) });
-    }
-  });
-})();
-`;
-
-interface WireTensor {
-  name: string;
-  type: string;
-  dims: number[];
-  data: TensorData;
-}
-
-type WorkerReply =
-  | { type: 'ready'; inputs: { name: string; type: string; shape: (number | string)[] }[]; outputs: { name: string; type: string; shape: (number | string)[] }[] }
-  | { type: 'failed'; error: string }
-  | { id: number; outputs: WireTensor[] }
-  | { id: number; error: string };
 
 interface Pending {
   readonly inputs: readonly Tensor[];
@@ -66,44 +12,7 @@ interface Pending {
   reject(err: Error): void;
 }
 
-class InferenceWorker {
-  inFlight = 0;
-  private nextId = 1;
-  private readonly calls = new Map<number, { resolve(o: WireTensor[]): void; reject(e: Error): void }>();
-  private gone: Error | undefined;
-
-  constructor(readonly worker: Worker) {
-    worker.on('message', (m: WorkerReply) => {
-      if (!('id' in m)) return;
-      const call = this.calls.get(m.id);
-      this.calls.delete(m.id);
-      if ('error' in m) call?.reject(new ModelFailure(m.error));
-      else call?.resolve(m.outputs);
-    });
-    const fail = (err: Error) => {
-      // An uncaught error is followed by an exit: keep the first, which says why.
-      this.gone ??= err;
-      for (const c of this.calls.values()) c.reject(new ModelFailure(`inference worker stopped: ${err.message}`, true));
-      this.calls.clear();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
-  }
-
-  run(feeds: WireTensor[]): Promise<WireTensor[]> {
-    if (this.gone) return Promise.reject(new ModelFailure(`inference worker stopped: ${this.gone.message}`, true));
-    const id = this.nextId++;
-    this.inFlight++;
-    return new Promise<WireTensor[]>((resolve, reject) => {
-      this.calls.set(id, { resolve, reject });
-      this.worker.postMessage({ id, feeds });
-    }).finally(() => {
-      this.inFlight--;
-    });
-  }
-}
-
-const toSpec = (m: { name: string; type: string; shape: (number | string)[] }): TensorSpec => {
+const toSpec = (m: WireSpec): TensorSpec => {
   const datatype = fromOrtType(m.type);
   if (!datatype) throw invalid(`Model input or output '${m.name}' has type '${m.type}', which serving does not support`);
   return { name: m.name, datatype, shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
@@ -131,8 +40,8 @@ const fromWire = (t: WireTensor): Tensor => ({ name: t.name, datatype: fromOrtTy
 const toWire = (t: Tensor): WireTensor => ({ name: t.name, type: ortType(t.datatype), dims: [...t.shape], data: t.data });
 
 /**
- * An ONNX model on a pool of worker threads with adaptive micro-batching: a request goes at once when
- * every worker is idle; otherwise it waits at most `maxWaitMs` for company (or until `maxBatchSize`
+ * An ONNX model on a pool of worker threads, in its own supervised process (see InferenceHost), with
+ * adaptive micro-batching: a request goes at once when every worker is idle; otherwise it waits at most `maxWaitMs` for company (or until `maxBatchSize`
  * rows are queued), and while every worker is busy the queue grows, so batches get larger exactly
  * when the load is high.
  */
@@ -141,41 +50,40 @@ export class OnnxRuntime implements ModelRuntime {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly canBatch: boolean;
+  private readonly workers: readonly WorkerSlot[];
   /** Rows per dispatched batch, for the batch-size histogram. */
   onBatch: ((rows: number) => void) | undefined;
 
   private constructor(
     readonly metadata: ModelMetadata,
-    private readonly workers: InferenceWorker[],
+    private readonly host: InferenceHost,
     private readonly batching: BatchingConfig,
   ) {
     this.canBatch = batchable(metadata) && batching.maxBatchSize > 1;
+    this.workers = host.slots;
   }
 
-  static async load(model: Uint8Array, batching: BatchingConfig): Promise<OnnxRuntime> {
-    const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
-    const started = Array.from({ length: batching.workers }, () => new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, model, threads: 1 } }));
-    const replies = await Promise.all(
-      started.map((w) => new Promise<WorkerReply>((resolve) => {
-        w.once('message', resolve);
-        w.once('error', (err) => resolve({ type: 'failed', error: err.message }));
-      })),
-    );
-    const first = replies[0];
-    const failed = replies.find((r) => 'type' in r && r.type === 'failed');
-    if (failed || !first || !('type' in first) || first.type !== 'ready') {
-      await Promise.all(started.map((w) => w.terminate()));
-      throw invalid(`The ONNX model failed to load: ${failed && 'error' in failed ? failed.error : 'no reply from the worker'}`);
+  static async load(model: Uint8Array, batching: BatchingConfig, events: HostEvents = {}): Promise<OnnxRuntime> {
+    let started: Awaited<ReturnType<typeof InferenceHost.start>>;
+    try {
+      started = await InferenceHost.start(model, batching.workers);
+    } catch (err) {
+      throw invalid(`The ONNX model failed to load: ${(err as Error).message}`);
     }
     let metadata: ModelMetadata;
     try {
-      metadata = { platform: 'onnxruntime', inputs: first.inputs.map(toSpec), outputs: first.outputs.map(toSpec) };
+      metadata = { platform: 'onnxruntime', inputs: started.inputs.map(toSpec), outputs: started.outputs.map(toSpec) };
     } catch (err) {
-      await Promise.all(started.map((w) => w.terminate()));
+      await started.host.close();
       throw err;
     }
-    for (const w of started) w.unref();
-    return new OnnxRuntime(metadata, started.map((w) => new InferenceWorker(w)), batching);
+    started.host.events = events;
+    return new OnnxRuntime(metadata, started.host, batching);
+  }
+
+  /** The process running the model, while it runs. */
+  get pid(): number | undefined {
+    return this.host.pid;
   }
 
   infer(inputs: readonly Tensor[]): Promise<Tensor[]> {
@@ -232,7 +140,7 @@ export class OnnxRuntime implements ModelRuntime {
     if (nextDue < Infinity) this.timer = setTimeout(() => this.dispatch(), Math.max(0, nextDue - now));
   }
 
-  private async runBatch(worker: InferenceWorker, batch: Pending[], rows: number): Promise<void> {
+  private async runBatch(worker: WorkerSlot, batch: Pending[], rows: number): Promise<void> {
     try {
       const first = batch[0]!.inputs;
       const feeds = first.map((t) => {
@@ -270,6 +178,6 @@ export class OnnxRuntime implements ModelRuntime {
     if (this.timer) clearTimeout(this.timer);
     for (const queue of this.queues.values()) for (const p of queue) p.reject(new ModelFailure('the model was unloaded', true));
     this.queues.clear();
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    await this.host.close();
   }
 }

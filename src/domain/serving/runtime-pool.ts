@@ -5,14 +5,26 @@ import type { ModelRuntime } from './model-runtime.js';
 import { OnnxRuntime } from './onnx-runtime.js';
 import type { Deployment, ServedVersion } from './types.js';
 
+interface Entry {
+  readonly runtime: Promise<ModelRuntime>;
+  /** Operations (a deploy, a rollout) holding this runtime until what they started is saved. */
+  leases: number;
+  /** The pool's generation when it was last created or released: clean-up passes older than that keep it. */
+  touched: number;
+}
+
 /**
  * The model versions this process has loaded, one runtime per (deployment, version, runtime and
  * batching settings). Loading happens once, on first use or when a rollout starts; a runtime no
- * deployment refers to any more is closed by `retain`.
+ * deployment refers to any more is closed by `retain` — unless an operation holds it (it is being
+ * warmed for a deployment that is not saved yet) or it was taken after the clean-up read the list.
  */
 export class RuntimePool {
-  private readonly loaded = new Map<string, Promise<ModelRuntime>>();
+  private readonly loaded = new Map<string, Entry>();
+  private generation = 0;
   onLoaded: ((deployment: string, version: string, runtime: ModelRuntime) => void) | undefined;
+  /** A model's process died and is being restarted. */
+  onRestart: ((deployment: string, version: string, reason: string) => void) | undefined;
 
   constructor(
     private readonly resolver: ModelVersionResolver,
@@ -23,19 +35,54 @@ export class RuntimePool {
     return JSON.stringify([d.name, d.modelName, v.version, v.runtime, d.batching]);
   }
 
-  get(d: Deployment, v: ServedVersion): Promise<ModelRuntime> {
+  private entry(d: Deployment, v: ServedVersion): Entry {
     const key = RuntimePool.key(d, v);
-    let runtime = this.loaded.get(key);
-    if (!runtime) {
-      runtime = this.load(d, v).then((r) => {
+    let entry = this.loaded.get(key);
+    if (!entry) {
+      const runtime = this.load(d, v).then((r) => {
         this.onLoaded?.(d.name, v.version, r);
         return r;
       });
-      this.loaded.set(key, runtime);
+      entry = { runtime, leases: 0, touched: ++this.generation };
+      const created = entry;
+      this.loaded.set(key, created);
       // A failed load is not cached: the next request (or replica refresh) tries again.
-      runtime.catch(() => this.loaded.delete(key));
+      runtime.catch(() => {
+        if (this.loaded.get(key) === created) this.loaded.delete(key);
+      });
     }
-    return runtime;
+    return entry;
+  }
+
+  get(d: Deployment, v: ServedVersion): Promise<ModelRuntime> {
+    return this.entry(d, v).runtime;
+  }
+
+  /**
+   * The runtime, held for the caller until `release`: no clean-up closes it meanwhile, so a deploy or
+   * rollout can warm it and save itself without a concurrent pass unloading what it is about to serve.
+   */
+  async acquire(d: Deployment, v: ServedVersion): Promise<{ runtime: ModelRuntime; release(): void }> {
+    const entry = this.entry(d, v);
+    entry.leases++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      entry.leases--;
+      entry.touched = ++this.generation;
+    };
+    try {
+      return { runtime: await entry.runtime, release };
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  /** Marks the start of a clean-up pass: call it before reading which deployments exist. */
+  mark(): number {
+    return ++this.generation;
   }
 
   private async load(d: Deployment, v: ServedVersion): Promise<ModelRuntime> {
@@ -54,17 +101,22 @@ export class RuntimePool {
     }
     const file = typeof onnx.model_file === 'string' ? onnx.model_file : 'model.onnx';
     const bytes = await this.files.read(SERVING_ACTOR, resolved.artifactUri, file);
-    return OnnxRuntime.load(bytes, d.batching);
+    return OnnxRuntime.load(bytes, d.batching, { onRestart: (reason) => this.onRestart?.(d.name, v.version, reason) });
   }
 
-  /** Closes every runtime whose key is not in `keep`. */
-  async retain(keep: ReadonlySet<string>): Promise<void> {
-    const dropped = [...this.loaded].filter(([key]) => !keep.has(key));
+  /**
+   * Closes every runtime whose key is not in `keep`, except those held or touched since `since`
+   * (the `mark()` taken before `keep` was read: anything newer may be missing from it).
+   */
+  async retain(keep: ReadonlySet<string>, since = Infinity): Promise<void> {
+    const dropped = [...this.loaded].filter(([key, e]) => !keep.has(key) && e.leases === 0 && e.touched <= since);
     for (const [key] of dropped) this.loaded.delete(key);
-    await Promise.all(dropped.map(([, r]) => r.then((x) => x.close(), () => undefined)));
+    await Promise.all(dropped.map(([, e]) => e.runtime.then((x) => x.close(), () => undefined)));
   }
 
   async close(): Promise<void> {
-    await this.retain(new Set());
+    const all = [...this.loaded.values()];
+    this.loaded.clear();
+    await Promise.all(all.map((e) => e.runtime.then((x) => x.close(), () => undefined)));
   }
 }

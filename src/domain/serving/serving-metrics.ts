@@ -58,8 +58,15 @@ export class ServingMetrics {
     registers: [],
   });
 
+  readonly runtimeRestarts = new Counter({
+    name: 'openexpert_serving_runtime_restarts_total',
+    help: 'Model processes that died (a native crash, killed) and were started again, by deployment and version',
+    labelNames: ['deployment', 'version'] as const,
+    registers: [],
+  });
+
   registerInto(registry: Registry): void {
-    for (const m of [this.requests, this.latency, this.batchSize, this.comparisons, this.fallbacks, this.predictionsDropped, this.monitorForwardFailures, this.candidateWeight, this.rollbacks]) {
+    for (const m of [this.runtimeRestarts, this.requests, this.latency, this.batchSize, this.comparisons, this.fallbacks, this.predictionsDropped, this.monitorForwardFailures, this.candidateWeight, this.rollbacks]) {
       registry.registerMetric(m);
     }
   }

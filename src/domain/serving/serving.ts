@@ -49,6 +49,7 @@ export function createServing(o: ServingOptions): Serving {
   runtimes.onLoaded = (deployment, version, runtime) => {
     if (runtime instanceof OnnxRuntime) runtime.onBatch = (rows) => metrics.batchSize.observe({ deployment, version }, rows);
   };
+  runtimes.onRestart = (deployment, version) => metrics.runtimeRestarts.inc({ deployment, version });
   const cache = new DeploymentCache(o.store, o.refreshMs);
   const deployments = new DeploymentService(o.store, o.resolver, runtimes, cache, stats, metrics, o.access, o.clock, o.figures);
   const inference = new InferenceService(cache, runtimes, stats, metrics, predictionLog, o.access, o.clock, o.random);
