@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { invalid } from '../core/errors.js';
 import { parseDatasetRef } from '../domain/datasets/dataset.service.js';
-import { DATASHEET_SECTIONS, type DatasetVersion, type Datasheet } from '../domain/datasets/types.js';
+import { DATASHEET_SECTIONS, type ColumnProfile, type DatasetVersion, type Datasheet } from '../domain/datasets/types.js';
 import type { VersionDiff } from '../domain/datasets/version-diff.js';
 import { collectFiles, getFile, hashFiles, progress, putFile } from './dataset-transfer.js';
 import { common, registryApi, type Common } from './models.command.js';
@@ -21,13 +21,24 @@ function printVersion(v: DatasetVersion): void {
   console.log(`digest   ${v.digest}`);
   console.log(`size     ${v.size} bytes in ${v.files.length} file(s)${v.rowCount !== null ? `, ${v.rowCount} rows` : ''}`);
   console.log(`added    ${formatTime(v.createdAt)} by ${v.createdBy}`);
+  if (v.parts) console.log(`parts    ${v.parts.map((p) => `${p.path} (${p.rowCount} rows)`).join(', ')}`);
+  for (const d of v.schemaDifferences) {
+    const types = Object.entries(d.types);
+    console.log(`differs  column ${d.column}${d.missingFrom.length ? `: missing from ${d.missingFrom.join(', ')}` : ''}${types.length > 1 ? `; ${types.map(([type, files]) => `${type} in ${files.join(', ')}`).join('; ')}` : ''}`);
+  }
+  const estimated = v.profile?.find((c) => c.approximate);
+  if (estimated) {
+    const q = v.profile?.find((c) => c.approximate?.quantiles)?.approximate?.quantiles;
+    console.log(`estimated figures marked ~: distinct counts ±${((estimated.approximate?.distinctCount?.relativeStandardError ?? 0) * 100).toFixed(0)}% (one standard error)${q ? `, quartiles within ±${(q.rankError * 100).toFixed(2)}% in rank (${q.confidence * 100}% confidence, ${q.sampleSize} sampled rows)` : ''}`);
+  }
   if (v.profile) {
     console.log();
     printTable(v.profile, [
       { header: 'COLUMN', value: (c) => c.name }, { header: 'TYPE', value: (c) => c.type },
-      { header: 'NULLS', value: (c) => c.nullCount }, { header: 'DISTINCT', value: (c) => c.distinctCount },
+      { header: 'NULLS', value: (c) => c.nullCount }, { header: 'DISTINCT', value: (c) => `${c.approximate?.distinctCount ? '~' : ''}${c.distinctCount}` },
       { header: 'MIN', value: (c) => (c.min === undefined ? '' : String(c.min)) }, { header: 'MAX', value: (c) => (c.max === undefined ? '' : String(c.max)) },
       { header: 'MEAN', value: (c) => c.mean ?? null },
+      ...(['q25', 'q50', 'q75'] as const).map((q) => ({ header: q.toUpperCase(), value: (c: ColumnProfile) => (c[q] == null ? '' : `${c.approximate?.quantiles ? '~' : ''}${c[q]}`) })),
       { header: 'TOP', value: (c) => c.topValues?.map((t) => `${t.value} (${t.count})`).join(', ') ?? '' },
     ]);
   }

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { invalid } from '../core/errors.js';
+import { invalid, isDomainError } from '../core/errors.js';
 import { parseDatasetRef } from '../domain/datasets/dataset.service.js';
+import type { DatasetVersion } from '../domain/datasets/types.js';
 import type { StoredValidation } from '../domain/validation/types.js';
 import { common, registryApi, type Common } from './models.command.js';
 import { printJson, printTable } from './output.js';
@@ -21,32 +22,60 @@ function suiteBody(suite: string): Record<string, unknown> {
   return { suiteName: match[1], ...(match[2] ? { suiteVersion: Number(match[2]) } : {}) };
 }
 
+/** Exit statuses of `validate`: scripts and CI tell bad data from a bad suite or command. */
+export const VALIDATE_EXIT = { passed: 0, dataFailed: 1, usage: 2 } as const;
+
+function printResult(stored: StoredValidation, where: string): void {
+  const s = stored.result.statistics;
+  console.log(`${stored.success ? 'PASSED' : 'FAILED'}: suite '${stored.suiteName}@${stored.suiteVersion}' on ${where}, ${s.successful_expectations} of ${s.evaluated_expectations} expectations met`);
+  printTable(stored.result.results, [
+    { header: 'OK', value: (r) => (r.success ? 'yes' : 'NO') },
+    { header: 'EXPECTATION', value: (r) => r.expectation_config.expectation_type },
+    { header: 'COLUMN', value: (r) => String(r.expectation_config.kwargs.column ?? '') },
+    {
+      header: 'OBSERVED',
+      value: (r) =>
+        r.exception_info
+          ? r.exception_info.exception_message
+          : r.result.unexpected_count !== undefined
+            ? `${r.result.unexpected_count} unexpected${r.result.unexpected_percent != null ? ` (${r.result.unexpected_percent.toFixed(2)}%)` : ''}`
+            : JSON.stringify(r.result.observed_value),
+    },
+  ]);
+}
+
 export function registerValidateCommand(program: Command): void {
-  common(program.command('validate <ref>').description('Check a dataset version against an expectation suite; exits 1 when the data fail it'))
+  const command = common(program.command('validate <ref>').description('Check a dataset version against an expectation suite; exits 0 when the data pass, 1 when they fail it, 2 on a suite or usage error'))
     .requiredOption('--suite <file|name>', 'suite file in YAML or JSON ({name, expectations: [{expectation_type, kwargs}]}), or a registered suite as name[@version]')
-    .option('--file <path>', 'which file of the version (default: its first CSV, Parquet or JSONL file)')
-    .action(async (ref: string, opts: Common & { suite: string; file?: string }) => {
-      const { name, ref: version } = parseDatasetRef(ref);
-      const stored = await registryApi(opts)<StoredValidation>('POST', `/api/v1/datasets/${encodeURIComponent(name)}/versions/${encodeURIComponent(version ?? 'latest')}/validations`, {
-        body: { ...suiteBody(opts.suite), ...(opts.file ? { file: opts.file } : {}) },
-      });
-      if (!stored.success) process.exitCode = 1;
-      if (opts.json) return printJson(stored.result);
-      const s = stored.result.statistics;
-      console.log(`${stored.success ? 'PASSED' : 'FAILED'}: suite '${stored.suiteName}@${stored.suiteVersion}' on ${ref}, ${s.successful_expectations} of ${s.evaluated_expectations} expectations met`);
-      printTable(stored.result.results, [
-        { header: 'OK', value: (r) => (r.success ? 'yes' : 'NO') },
-        { header: 'EXPECTATION', value: (r) => r.expectation_config.expectation_type },
-        { header: 'COLUMN', value: (r) => String(r.expectation_config.kwargs.column ?? '') },
-        {
-          header: 'OBSERVED',
-          value: (r) =>
-            r.exception_info
-              ? r.exception_info.exception_message
-              : r.result.unexpected_count !== undefined
-                ? `${r.result.unexpected_count} unexpected${r.result.unexpected_percent != null ? ` (${r.result.unexpected_percent.toFixed(2)}%)` : ''}`
-                : JSON.stringify(r.result.observed_value),
-        },
-      ]);
+    .option('--file <path>', 'check only this file of the version (default: the whole table, all its parts)')
+    .option('--per-part', 'check each part of a partitioned table on its own')
+    .action(async (ref: string, opts: Common & { suite: string; file?: string; perPart?: boolean }) => {
+      try {
+        if (opts.file && opts.perPart) throw invalid('Choose --file or --per-part, not both');
+        const { name, ref: version } = parseDatasetRef(ref);
+        const api = registryApi(opts);
+        const base = `/api/v1/datasets/${encodeURIComponent(name)}/versions/${encodeURIComponent(version ?? 'latest')}`;
+        const body = suiteBody(opts.suite);
+        let files: (string | undefined)[] = [opts.file];
+        if (opts.perPart) {
+          const v = await api<DatasetVersion>('GET', base);
+          files = v.parts ? v.parts.map((p) => p.path) : [undefined];
+        }
+        const results: { file: string | undefined; stored: StoredValidation }[] = [];
+        for (const file of files) results.push({ file, stored: await api<StoredValidation>('POST', `${base}/validations`, { body: { ...body, ...(file ? { file } : {}) } }) });
+        process.exitCode = results.every((r) => r.stored.success) ? VALIDATE_EXIT.passed : VALIDATE_EXIT.dataFailed;
+        if (opts.json) return printJson(opts.perPart ? results.map((r) => ({ file: r.file ?? null, ...r.stored.result })) : results[0]!.stored.result);
+        for (const [i, r] of results.entries()) {
+          if (i > 0) console.log();
+          printResult(r.stored, r.file ? `${ref} file ${r.file}` : ref);
+        }
+      } catch (err) {
+        // Anything but a verdict on the data: a suite that does not parse, an unknown version, an unreachable server.
+        const message = isDomainError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
+        console.error(`openexpert: ${message}`);
+        process.exitCode = VALIDATE_EXIT.usage;
+      }
     });
+  // Commander's own usage errors (a missing --suite, an unknown flag) exit 2 here too.
+  command.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : VALIDATE_EXIT.usage));
 }

@@ -61,6 +61,9 @@ describe('datasets over HTTP', () => {
     const corrupt = await api.post(`${V1}/datasets`, { name: 'broken', files: [{ path: 'data.parquet', content: b64('not parquet') }] });
     expect([corrupt.status, corrupt.body.error.code]).toEqual([400, 'INVALID_PARAMETER_VALUE']);
     expect(corrupt.body.error.message).toContain("'data.parquet'");
+    // The message names the file as the dataset does, never where the server keeps it.
+    expect(corrupt.body.error.message).not.toContain(server.home);
+    expect(corrupt.body.error.message).not.toMatch(/blobs|artifacts|\/tmp\//);
     expect((await api.get(`${V1}/datasets/broken/versions`)).status).toBe(404);
     expect((await api.post(`${V1}/datasets`, { name: 'x', files: [] })).body.error.message).toContain("'files'");
     expect((await api.get(`${V1}/datasets/churn/versions/9`)).status).toBe(404);
@@ -145,7 +148,7 @@ describe('datasets over HTTP', () => {
   it('diffs rows by key, checks distributions against another version, and rejects unknown references', async () => {
     // v1 ids 1, 2, 3; v2 ids 1, 1, 2 → id 3 removed, none added; same columns, and rows of 1 and 2 changed.
     const diff = (await api.get(`${V1}/datasets/churn/diff`, { from: '1', to: '2', key: 'id' })).body;
-    expect(diff.rows).toEqual({ key: 'id', added: 0, removed: 1, changed: 2, sample: { added: [], removed: ['3'], changed: ['1', '2'] } });
+    expect(diff.rows).toEqual({ key: 'id', added: 0, removed: 1, changed: 2, columns: { compared: ['id', 'age'], added: [], removed: [] }, sample: { added: [], removed: ['3'], changed: ['1', '2'] } });
     expect((await api.get(`${V1}/datasets/churn/diff`, { from: '1', to: '2', key: 'nope' })).body.error.message).toBe("Key column 'nope' does not exist in 'train.csv'");
 
     // age: v2 holds 30 only, v1 30 and 41 → D = 1 − 1/2 = 1/2; no ordering of 1 value against 2 gives D < 1/2, so p = 1.
@@ -160,6 +163,50 @@ describe('datasets over HTTP', () => {
     expect((await api.post(`${V1}/validation-suites`, { ...drift, expectations: [...drift.expectations, ...SUITE.expectations] })).body.version).toBe(2);
     expect((await api.get(`${V1}/validation-suites/drift/versions/latest`)).body.expectations).toHaveLength(3);
     expect((await api.post(`${V1}/datasets/churn/versions/1/validations`, { suiteName: 'drift', suiteVersion: 7 })).status).toBe(404);
+  });
+
+  it('profiles and validates a partitioned dataset as a whole, each part on request, and reports columns that differ between parts', async () => {
+    // part-0: 2 rows; part-1: 3 rows, a new column `score`, and id 2 again.
+    const parts = [{ path: 'part-0.csv', content: b64('id,age\n1,30\n2,40\n') }, { path: 'part-1.csv', content: b64('id,age,score\n2,50,0.5\n3,60,0.25\n4,,1\n') }, { path: 'meta.json', content: b64('{"source": "crm"}') }];
+    const added = await api.post(`${V1}/datasets`, { name: 'events', files: parts });
+    expect(added.status).toBe(201);
+    const v = added.body.version;
+    expect(v.rowCount).toBe(5);
+    expect(v.parts.map((p: { path: string; rowCount: number }) => [p.path, p.rowCount])).toEqual([['part-0.csv', 2], ['part-1.csv', 3]]);
+    expect(v.schemaDifferences).toEqual([{ column: 'score', missingFrom: ['part-0.csv'], types: { DOUBLE: ['part-1.csv'] } }]);
+    // ages 30, 40, 50, 60 (one null): mean 45, linear quartiles 37.5 / 45 / 52.5; ids 1, 2, 2, 3, 4: 4 distinct.
+    const age = v.profile.find((c: { name: string }) => c.name === 'age');
+    expect(age).toMatchObject({ nullCount: 1, distinctCount: 4, mean: 45, q25: 37.5, q50: 45, q75: 52.5 });
+    expect(v.profile.find((c: { name: string }) => c.name === 'id').distinctCount).toBe(4);
+    const sheet = (await api.get(`${V1}/datasets/events/datasheet`)).body.sections.composition;
+    expect(sheet).toContain('Version 1: 5 rows in 3 file(s)');
+    expect(sheet).toContain('The table is stored in 2 parts: `part-0.csv` (2 rows), `part-1.csv` (3 rows).');
+    expect(sheet).toContain('Columns that differ between parts: `score` missing from `part-0.csv`.');
+
+    const suite = { name: 'events', expectations: [
+      { expectation_type: 'expect_table_row_count_to_be_between', kwargs: { min_value: 5, max_value: 5 } },
+      { expectation_type: 'expect_column_values_to_be_unique', kwargs: { column: 'id' } },
+    ] };
+    const whole = (await api.post(`${V1}/datasets/events/versions/1/validations`, { suite })).body.result;
+    // The whole: 5 rows, and id 2 is in both parts, so its two rows are unexpected.
+    expect(whole.results.map((r: { success: boolean }) => r.success)).toEqual([true, false]);
+    expect(whole.results[1].result).toMatchObject({ unexpected_count: 2, partial_unexpected_list: [2, 2] });
+    const part = (await api.post(`${V1}/datasets/events/versions/1/validations`, { suite, file: 'part-1.csv' })).body.result;
+    expect(part.results.map((r: { success: boolean; result: { observed_value?: number } }) => [r.success, r.result.observed_value ?? null])).toEqual([[false, 3], [true, null]]);
+  });
+
+  it('compares rows by key across added and removed columns, on the columns both versions have', async () => {
+    await api.post(`${V1}/datasets`, { name: 'wide', files: [{ path: 'w.csv', content: b64('id,a,b\n1,1,x\n2,2,y\n3,3,z\n') }] });
+    // v2 drops b, adds c; id 1 unchanged on a, id 2 changed on a, id 3 removed, id 4 added.
+    await api.post(`${V1}/datasets`, { name: 'wide', files: [{ path: 'w.csv', content: b64('id,a,c\n1,1,p\n2,20,q\n4,4,r\n') }] });
+    const diff = (await api.get(`${V1}/datasets/wide/diff`, { from: '1', to: '2', key: 'id' })).body;
+    expect(diff.addedColumns).toEqual([{ name: 'c', type: 'VARCHAR' }]);
+    expect(diff.removedColumns).toEqual([{ name: 'b', type: 'VARCHAR' }]);
+    expect(diff.rows).toEqual({
+      key: 'id', added: 1, removed: 1, changed: 1,
+      columns: { compared: ['id', 'a'], added: ['c'], removed: ['b'] },
+      sample: { added: ['4'], removed: ['3'], changed: ['2'] },
+    });
   });
 
   it('keeps a datasheet: drafted from what the platform knows until people write it, exported as Markdown', async () => {

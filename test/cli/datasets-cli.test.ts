@@ -49,5 +49,5 @@ describe('openexpert data', () => {
     expect(tampered.code).toBe(1);
     expect(tampered.stderr).toContain("File 'nested/notes.txt' of 'cli-data@1'");
     expect(fs.existsSync(path.join(again, 'nested', 'notes.txt'))).toBe(false);
-  }, 30_000);
+  }, 180_000);
 });

@@ -61,9 +61,14 @@ export async function firstRaggedLine(local: string, delimiter: string): Promise
   return undefined;
 }
 
+/** A DuckDB message with the local copies' paths replaced by the files' names in the dataset: errors never show where the server keeps them. */
+export function withoutServerPaths(message: string, files: readonly LocalFile[]): string {
+  return files.reduce((m, f) => m.split(f.local).join(f.name), message);
+}
+
 /** A read failure as one line that names the file and, for a ragged CSV, the row. */
 export async function unreadable(file: LocalFile, err: unknown): Promise<DomainError> {
-  const message = (err as Error).message ?? String(err);
+  const message = withoutServerPaths((err as Error).message ?? String(err), [file]);
   if (/\.(csv|tsv)$/i.test(file.name)) {
     const ragged = await firstRaggedLine(file.local, delimiterOf(file.name)).catch(() => undefined);
     if (ragged) return invalid(`Cannot read '${file.name}': line ${ragged.line} has ${ragged.fields} fields where the header has ${ragged.expected}`);
@@ -73,22 +78,32 @@ export async function unreadable(file: LocalFile, err: unknown): Promise<DomainE
   return invalid(`Cannot read '${file.name}': ${csvError ?? 'unknown error'}`);
 }
 
-/** Files opened in one DuckDB connection: `sources[i]` is what a query selects FROM for `files[i]`. */
+/** A table: one file, or the parts of a partitioned table (read together by column name). */
+export type TableFiles = LocalFile | readonly LocalFile[];
+
+const partsOf = (table: TableFiles): readonly LocalFile[] => ('local' in table ? [table as LocalFile] : (table as readonly LocalFile[]));
+
+/** Files opened in one DuckDB connection: `sources[i]` is what a query selects FROM for table `i`. */
 export interface OpenTables {
   readonly connection: DuckDBConnection;
   readonly sources: readonly string[];
   readonly types: readonly Map<string, string>[];
+  /** Each file of table `i` on its own, in the order given. */
+  readonly parts: readonly (readonly { readonly file: LocalFile; readonly source: string; readonly types: Map<string, string> }[])[];
   close(): Promise<void>;
 }
 
 /**
- * Opens files for many queries. Parquet is read in place (columnar, with statistics); text formats are
+ * Opens tables for many queries. Parquet is read in place (columnar, with statistics); text formats are
  * parsed once into a table of a DuckDB database in a temporary folder, so the thirty queries of a suite do
  * not parse a CSV thirty times, and DuckDB can spill to disk instead of holding a large file in memory.
+ * A table of several parts is their union by column name (DuckDB's `UNION ALL BY NAME`, as `union_by_name`
+ * reads partitioned files): a column missing from a part is null in its rows, and a column whose type
+ * differs between parts takes the type that holds both.
  */
-export async function openTables(files: readonly LocalFile[]): Promise<OpenTables> {
+export async function openTables(tables: readonly TableFiles[]): Promise<OpenTables> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
-  const parsed = files.some((f) => !/\.parquet$/i.test(f.name));
+  const parsed = tables.some((t) => partsOf(t).some((f) => !/\.parquet$/i.test(f.name)));
   const dir = parsed ? await fs.mkdtemp(path.join(os.tmpdir(), 'oe-tables-')) : undefined;
   const instance = await DuckDBInstance.create(dir ? path.join(dir, 'tables.duckdb') : ':memory:');
   const connection = await instance.connect();
@@ -97,24 +112,38 @@ export async function openTables(files: readonly LocalFile[]): Promise<OpenTable
     instance.closeSync();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   };
+  const describe = async (source: string) => {
+    const described = await (await connection.run(`DESCRIBE SELECT * FROM ${source}`)).getRowObjects();
+    return new Map(described.map((r) => [String(r.column_name), String(r.column_type)]));
+  };
   try {
     const sources: string[] = [];
     const types: Map<string, string>[] = [];
-    for (const [i, file] of files.entries()) {
-      const reader = duckReader(file);
-      try {
-        if (/\.parquet$/i.test(file.name)) sources.push(reader);
-        else {
-          await connection.run(`CREATE TABLE t${i} AS SELECT * FROM ${reader}`);
-          sources.push(`t${i}`);
+    const parts: { file: LocalFile; source: string; types: Map<string, string> }[][] = [];
+    for (const [i, table] of tables.entries()) {
+      const opened: { file: LocalFile; source: string; types: Map<string, string> }[] = [];
+      for (const [j, file] of partsOf(table).entries()) {
+        const reader = duckReader(file);
+        try {
+          // Queries name a view or table, never the file, so no server path reaches an error message.
+          const source = `t${i}_${j}`;
+          await connection.run(/\.parquet$/i.test(file.name) ? `CREATE VIEW ${source} AS SELECT * FROM ${reader}` : `CREATE TABLE ${source} AS SELECT * FROM ${reader}`);
+          opened.push({ file, source, types: await describe(source) });
+        } catch (err) {
+          throw await unreadable(file, err);
         }
-        const described = await (await connection.run(`DESCRIBE SELECT * FROM ${sources[i]}`)).getRowObjects();
-        types.push(new Map(described.map((r) => [String(r.column_name), String(r.column_type)])));
-      } catch (err) {
-        throw await unreadable(file, err);
       }
+      if (opened.length === 0) throw invalid('A table needs at least one file');
+      let source = opened[0]!.source;
+      if (opened.length > 1) {
+        await connection.run(`CREATE VIEW v${i} AS ${opened.map((p) => `SELECT * FROM ${p.source}`).join(' UNION ALL BY NAME ')}`);
+        source = `v${i}`;
+      }
+      sources.push(source);
+      types.push(opened.length > 1 ? await describe(source) : opened[0]!.types);
+      parts.push(opened);
     }
-    return { connection, sources, types, close };
+    return { connection, sources, types, parts, close };
   } catch (err) {
     await close();
     throw err;

@@ -12,7 +12,7 @@ import { TABULAR, type LocalFile } from './data-file.js';
 import { composeDatasheet, datasheetMarkdown } from './datasheet.js';
 import type { DatasetStore } from './datasets.store.js';
 import { rootDigest, sha256Hex } from './digest.js';
-import { profileFile } from './profile-file.js';
+import { profileTable } from './profile-file.js';
 import type { DatasetFile, DatasetVersion, Datasheet, DatasheetSection, LineageEdge, LineageGraph, LineageNode } from './types.js';
 import { diffRows, diffVersions, type VersionDiff } from './version-diff.js';
 
@@ -46,9 +46,23 @@ export function parseDatasetRef(text: string): DatasetRef {
 const label = (v: DatasetVersion) => `${v.name}@${v.version}`;
 const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
-/** The file a version's rows are read from: the first CSV, Parquet or JSONL file by path. */
-export function primaryFile(files: readonly DatasetFile[]): DatasetFile | undefined {
-  return files.filter((f) => TABULAR.test(f.path)).sort(byPath)[0];
+const formatOf = (p: string) => {
+  const ext = /\.([a-z]+)$/i.exec(p)?.[1]?.toLowerCase() ?? '';
+  return ext === 'jsonl' || ext === 'ndjson' ? 'json' : ext;
+};
+/** Between formats with as many files, rows are more likely in the columnar and delimited ones than in JSON. */
+const PREFERENCE = ['parquet', 'csv', 'tsv', 'json'];
+
+/**
+ * The files a version's table is read from, by path: the parts of a partitioned dataset. That is every CSV,
+ * TSV, Parquet or JSON(L) file of the format most of them have (Parquet, then CSV, TSV, JSON on a tie), so
+ * a `meta.json` beside the parts is not read as rows.
+ */
+export function tableFiles(files: readonly DatasetFile[]): DatasetFile[] {
+  const tabular = files.filter((f) => TABULAR.test(f.path)).sort(byPath);
+  const count = (format: string) => tabular.filter((f) => formatOf(f.path) === format).length;
+  const format = PREFERENCE.reduce((best, f) => (count(f) > count(best) ? f : best));
+  return tabular.filter((f) => formatOf(f.path) === format);
 }
 
 /** Versioned datasets by content, their files, datasheets and the lineage graph. */
@@ -131,9 +145,9 @@ export class DatasetService {
       }
     }
     files.sort(byPath);
-    const primary = primaryFile(files);
+    const table = tableFiles(files);
     // Profiled before anything is registered, so a corrupt file leaves no version behind.
-    const described = primary ? await withLocalFiles(this.artifacts, [{ file: primary, owner: input.name }], false, ([local]) => profileFile(local!)) : undefined;
+    const described = table.length > 0 ? await withLocalFiles(this.artifacts, table.map((file) => ({ file, owner: input.name })), false, (local) => profileTable(local)) : undefined;
     const now = this.clock.now();
     const edges = (id: string): LineageEdge[] => {
       const self = { kind: 'dataset_version', id };
@@ -150,6 +164,7 @@ export class DatasetService {
       {
         name: input.name, digest: rootDigest(files), size: files.reduce((a, f) => a + f.size, 0), files,
         rowCount: described?.rowCount ?? null, schema: described?.schema ?? null, profile: described?.profile ?? null,
+        parts: described?.parts ?? null, schemaDifferences: described?.schemaDifferences ?? [],
         createdBy: actor.userId, createdAt: now,
       },
       { labels: input.labels ?? [], edges },
@@ -197,10 +212,8 @@ export class DatasetService {
     const [a, b] = [await this.get(actor, input.from), await this.get(actor, input.to)];
     const diff = diffVersions(a, b);
     if (input.key === undefined) return diff;
-    const [fa, fb] = [primaryFile(a.files), primaryFile(b.files)];
-    if (!fa || !fb) throw invalid(`Rows can only be compared by key when both versions hold a CSV, Parquet or JSONL file; ${label(fa ? b : a)} holds none`);
     const key = input.key;
-    const rows = await withLocalFiles(this.artifacts, [{ file: fa, owner: label(a) }, { file: fb, owner: label(b) }], true, ([from, to]) => diffRows(from!, to!, key));
+    const rows = await this.withTables([{ version: a }, { version: b }], ([from, to]) => diffRows(from!, to!, key));
     return { ...diff, rows };
   }
 
@@ -237,14 +250,20 @@ export class DatasetService {
     return buffer(body);
   }
 
-  /** Runs `work` on local, digest-checked copies of versions' table files (for validation and other readers). */
-  async withTables<T>(versions: readonly { version: DatasetVersion; path?: string | undefined }[], work: (files: LocalFile[]) => Promise<T>): Promise<T> {
-    const files = versions.map(({ version, path }) => {
-      const file = path !== undefined ? version.files.find((f) => f.path === path) : primaryFile(version.files);
-      if (!file) throw invalid(path !== undefined ? `Dataset version '${label(version)}' has no file '${path}'` : `Dataset version '${label(version)}' has no CSV, Parquet or JSONL file`);
-      return { file, owner: label(version) };
+  /**
+   * Runs `work` on local, digest-checked copies of versions' tables (for validation and other readers): each
+   * version's table files (all its parts), or the one file `path` names.
+   */
+  async withTables<T>(versions: readonly { version: DatasetVersion; path?: string | undefined }[], work: (tables: LocalFile[][]) => Promise<T>): Promise<T> {
+    const tables = versions.map(({ version, path }) => {
+      const files = path !== undefined ? version.files.filter((f) => f.path === path) : tableFiles(version.files);
+      if (files.length === 0) throw invalid(path !== undefined ? `Dataset version '${label(version)}' has no file '${path}'` : `Dataset version '${label(version)}' has no CSV, Parquet or JSONL file`);
+      return files.map((file) => ({ file, owner: label(version) }));
     });
-    return withLocalFiles(this.artifacts, files, true, work);
+    return withLocalFiles(this.artifacts, tables.flat(), true, async (local) => {
+      let at = 0;
+      return work(tables.map((t) => local.slice(at, (at += t.length))));
+    });
   }
 
   async datasheet(actor: Actor, name: string): Promise<Datasheet & { markdown: string }> {

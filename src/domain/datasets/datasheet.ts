@@ -1,4 +1,4 @@
-import { DATASHEET_SECTIONS, type Datasheet, type DatasheetSection, type DatasetVersion, type LineageGraph } from './types.js';
+import { DATASHEET_SECTIONS, type Datasheet, type DatasheetSection, type DatasetVersion, type LineageGraph, type SchemaDifference } from './types.js';
 
 /** What the platform itself knows about a dataset, for the sections nobody has written yet. */
 export interface DatasheetFacts {
@@ -22,6 +22,12 @@ const cell = (v: unknown) => (v === null || v === undefined ? '' : String(v).rep
 const table = (header: readonly string[], rows: readonly (readonly unknown[])[]) =>
   [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
 
+const schemaDifference = (d: SchemaDifference) => [
+  `\`${d.column}\``,
+  ...(d.missingFrom.length ? [`missing from ${d.missingFrom.map((p) => `\`${p}\``).join(', ')}`] : []),
+  ...(Object.keys(d.types).length > 1 ? [Object.entries(d.types).map(([type, files]) => `${type} in ${files.map((p) => `\`${p}\``).join(', ')}`).join(', ')] : []),
+].join(' ');
+
 function drafts(f: DatasheetFacts): Record<DatasheetSection, string> {
   const latest = f.versions[0];
   const first = f.versions[f.versions.length - 1];
@@ -35,6 +41,8 @@ function drafts(f: DatasheetFacts): Record<DatasheetSection, string> {
     composition: latest
       ? [
           `Version ${latest.version}: ${latest.rowCount ?? 'unknown number of'} rows in ${latest.files.length} file(s), ${latest.size} bytes.`,
+          ...(latest.parts ? ['', `The table is stored in ${latest.parts.length} parts: ${latest.parts.map((p) => `\`${p.path}\` (${p.rowCount} rows)`).join(', ')}.`] : []),
+          ...(latest.schemaDifferences.length ? ['', `Columns that differ between parts: ${latest.schemaDifferences.map(schemaDifference).join('; ')}.`] : []),
           ...(latest.profile ? ['', table(['column', 'type', 'nulls', 'distinct', 'min', 'max', 'mean'], latest.profile.map((c) => [c.name, c.type, c.nullCount, c.distinctCount, c.min, c.max, c.mean ?? '']))] : []),
         ].join('\n')
       : 'No version yet.',

@@ -19,6 +19,30 @@ export interface ColumnProfile {
   readonly q75?: number | null;
   /** The most frequent values of a non-numeric column, with their exact counts. */
   readonly topValues?: readonly { readonly value: string; readonly count: number }[];
+  /** Only on tables above the exact-profile row limit: which figures are estimates, and their error bounds. */
+  readonly approximate?: ApproximateFigures;
+}
+
+export interface ApproximateFigures {
+  /** HyperLogLog: the estimate is within ±1 relative standard error of the true count about 68 % of the time, ±2 about 95 %. */
+  readonly distinctCount?: { readonly method: 'hyperloglog'; readonly relativeStandardError: number };
+  /** Quartiles of a uniform sample: with probability `confidence`, each value's true rank is within ±rankError of 0.25, 0.5, 0.75. */
+  readonly quantiles?: { readonly method: 'reservoir sample'; readonly sampleSize: number; readonly rankError: number; readonly confidence: number };
+}
+
+/** One file of a table stored in several files (a partitioned dataset). */
+export interface PartProfile {
+  readonly path: string;
+  readonly rowCount: number;
+  readonly schema: readonly { name: string; type: string }[];
+  readonly profile: readonly ColumnProfile[];
+}
+
+/** A column that is not the same in every part: missing from some files, or of another type in some (`types` maps each type to its files). */
+export interface SchemaDifference {
+  readonly column: string;
+  readonly missingFrom: readonly string[];
+  readonly types: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface DatasetVersion {
@@ -32,6 +56,9 @@ export interface DatasetVersion {
   readonly rowCount: number | null;
   readonly schema: readonly { name: string; type: string }[] | null;
   readonly profile: readonly ColumnProfile[] | null;
+  /** The table's files profiled one by one, when it has more than one (rowCount, schema and profile above are of their union). */
+  readonly parts: readonly PartProfile[] | null;
+  readonly schemaDifferences: readonly SchemaDifference[];
   readonly labels: readonly string[];
   readonly createdBy: string;
   readonly createdAt: number;

@@ -1,6 +1,6 @@
 import { invalid } from '../../core/errors.js';
 import { quoteIdent } from '../monitoring/file-table.js';
-import { openTables, type LocalFile } from './data-file.js';
+import { openTables, type TableFiles } from './data-file.js';
 import type { ColumnProfile, DatasetVersion } from './types.js';
 
 /** Rows compared by a key column: distinct key values only in `to` (added), only in `from` (removed), or in both with other values (changed). */
@@ -8,8 +8,10 @@ export interface RowDiff {
   readonly key: string;
   readonly added: number;
   readonly removed: number;
-  /** null when the two tables do not have the same columns, so rows cannot be compared whole. */
-  readonly changed: number | null;
+  /** Keys in both whose rows differ in a column both versions have. */
+  readonly changed: number;
+  /** Rows are compared on the columns both versions have; columns only one has are listed, not compared. */
+  readonly columns: { readonly compared: readonly string[]; readonly added: readonly string[]; readonly removed: readonly string[] };
   /** Up to 20 keys of each kind, as text. */
   readonly sample: { readonly added: readonly string[]; readonly removed: readonly string[]; readonly changed: readonly string[] };
 }
@@ -64,28 +66,33 @@ export function diffVersions(a: DatasetVersion, b: DatasetVersion): VersionDiff 
   };
 }
 
-/** Added, removed and changed rows by key, computed by DuckDB with set operations over both files. */
-export async function diffRows(from: LocalFile, to: LocalFile, key: string): Promise<RowDiff> {
+/**
+ * Added, removed and changed rows by key, computed by DuckDB with set operations over both tables (all the
+ * parts of each). When columns were added or removed, rows are compared on the columns both have.
+ */
+export async function diffRows(from: TableFiles, to: TableFiles, key: string): Promise<RowDiff> {
   const tables = await openTables([from, to]);
   const run = async (query: string) => (await (await tables.connection.run(query)).getRowObjectsJson()) as Record<string, unknown>[];
   try {
     for (const [i, f] of [from, to].entries()) {
-      if (!tables.types[i]!.has(key)) throw invalid(`Key column '${key}' does not exist in '${f.name}'`);
+      if (!tables.types[i]!.has(key)) throw invalid(`Key column '${key}' does not exist in ${('local' in f ? [f] : f).map((p) => `'${p.name}'`).join(', ')}`);
     }
-    const signature = (types: Map<string, string>) => [...types].map(([name, type]) => `${name} ${type}`).join('\n');
-    const comparable = signature(tables.types[0]!) === signature(tables.types[1]!);
+    const [before, after] = [[...tables.types[0]!.keys()], [...tables.types[1]!.keys()]];
+    const compared = before.filter((c) => after.includes(c));
+    const columns = compared.map(quoteIdent).join(', ');
     const k = quoteIdent(key);
     const [a, b] = tables.sources as [string, string];
     const only = (x: string, y: string) => `SELECT ${k}::VARCHAR AS k FROM ${x} WHERE ${k} IS NOT NULL EXCEPT SELECT ${k}::VARCHAR FROM ${y}`;
-    const changed = `SELECT DISTINCT ${k}::VARCHAR AS k FROM (SELECT * FROM ${b} EXCEPT SELECT * FROM ${a}) WHERE ${k}::VARCHAR IN (SELECT ${k}::VARCHAR FROM ${a})`;
+    const changed = `SELECT DISTINCT ${k}::VARCHAR AS k FROM (SELECT ${columns} FROM ${b} EXCEPT SELECT ${columns} FROM ${a}) WHERE ${k}::VARCHAR IN (SELECT ${k}::VARCHAR FROM ${a})`;
     const count = async (q: string) => Number((await run(`SELECT count(*)::DOUBLE AS n FROM (${q})`))[0]?.n ?? 0);
     const sample = async (q: string) => (await run(`SELECT k FROM (${q}) ORDER BY k LIMIT ${SAMPLE}`)).map((r) => String(r.k));
     return {
       key,
       added: await count(only(b, a)),
       removed: await count(only(a, b)),
-      changed: comparable ? await count(changed) : null,
-      sample: { added: await sample(only(b, a)), removed: await sample(only(a, b)), changed: comparable ? await sample(changed) : [] },
+      changed: await count(changed),
+      columns: { compared, added: after.filter((c) => !before.includes(c)), removed: before.filter((c) => !after.includes(c)) },
+      sample: { added: await sample(only(b, a)), removed: await sample(only(a, b)), changed: await sample(changed) },
     };
   } finally {
     await tables.close();

@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { invalid } from '../../core/errors.js';
-import { openTables, type LocalFile } from '../datasets/data-file.js';
+import { openTables, type TableFiles } from '../datasets/data-file.js';
 import { valueCounts } from '../monitoring/analysis.js';
 import { quoteIdent, readNumeric } from '../monitoring/file-table.js';
 import { runStatTest, type Samples } from '../monitoring/stat-tests.js';
@@ -203,11 +203,11 @@ export function referencesOf(suite: Suite): string[] {
 }
 
 /**
- * Runs a suite over one CSV, Parquet or JSONL file inside DuckDB: only counts, at most 20 values per
+ * Runs a suite over a table (one CSV, Parquet or JSONL file, or all parts of a partitioned one) inside DuckDB: only counts, at most 20 values per
  * expectation, and the one column a distribution test compares reach Node. `references` holds the files
  * of the versions the distribution expectations name (see `referencesOf`).
  */
-export async function validateFile(file: LocalFile, suite: Suite, now: number, references: ReadonlyMap<string, LocalFile> = new Map()): Promise<ValidationResult> {
+export async function validateFile(file: TableFiles, suite: Suite, now: number, references: ReadonlyMap<string, TableFiles> = new Map()): Promise<ValidationResult> {
   const names = referencesOf(suite);
   const missing = names.find((r) => !references.has(r));
   if (missing !== undefined) throw invalid(`Reference '${missing}' of suite '${suite.name}' was not provided`);

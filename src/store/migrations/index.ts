@@ -12,6 +12,7 @@ import { metricsHistoryIndexMigration } from './0009-metrics-history-index.js';
 import { governancePermissionsMigration } from './0010-governance-permissions.js';
 import { metricsUniquePointsMigration } from './0011-metrics-unique-points.js';
 import { loggedModelLinksMigration } from './0012-logged-model-links.js';
+import { datasetPartsMigration } from './0013-dataset-parts.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -28,5 +29,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0010-governance-permissions': governancePermissionsMigration(),
     '0011-metrics-unique-points': metricsUniquePointsMigration(dialect),
     '0012-logged-model-links': loggedModelLinksMigration(),
+    '0013-dataset-parts': datasetPartsMigration(),
   };
 }

@@ -7,7 +7,7 @@ import { SqlTrackingStore } from './tracking.sql-store.js';
 
 const version = (name: string, digest: string, createdAt = 1000): NewDatasetVersion => ({
   name, digest, size: 10, files: [{ path: 'a.csv', size: 10, sha256: digest }], rowCount: 3,
-  schema: [{ name: 'x', type: 'BIGINT' }], profile: null, createdBy: 'alice', createdAt,
+  schema: [{ name: 'x', type: 'BIGINT' }], profile: null, parts: null, schemaDifferences: [], createdBy: 'alice', createdAt,
 });
 const NO_LINKS = { labels: [], edges: () => [] };
 const dv = (id: string) => ({ kind: 'dataset_version', id });

@@ -13,7 +13,9 @@ function toVersion(r: Selectable<DatasetVersionsTable>, labels: string[]): Datas
     id: r.version_id, name: r.name, version: Number(r.version), digest: r.digest, size: Number(r.size),
     files: JSON.parse(r.files) as DatasetVersion['files'],
     rowCount: r.row_count === null ? null : Number(r.row_count),
-    schema: json(r.schema), profile: json(r.profile), labels,
+    schema: json(r.schema), profile: json(r.profile),
+    ...(json<Pick<DatasetVersion, 'parts' | 'schemaDifferences'>>(r.parts) ?? { parts: null, schemaDifferences: [] }),
+    labels,
     createdBy: r.created_by, createdAt: Number(r.created_at),
   };
 }
@@ -86,6 +88,7 @@ export class SqlDatasetStore implements DatasetStore {
               await tx.insertInto('dataset_versions').values({
                 version_id: versionId, name: v.name, version, digest: v.digest, size: v.size, files: JSON.stringify(v.files),
                 row_count: v.rowCount, schema: v.schema ? JSON.stringify(v.schema) : null, profile: v.profile ? JSON.stringify(v.profile) : null,
+                parts: v.parts ? JSON.stringify({ parts: v.parts, schemaDifferences: v.schemaDifferences }) : null,
                 created_by: v.createdBy, created_at: v.createdAt,
               }).execute();
             }

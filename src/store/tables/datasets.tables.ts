@@ -18,6 +18,8 @@ export interface DatasetVersionsTable {
   row_count: number | null;
   schema: string | null;
   profile: string | null;
+  /** `{parts, schemaDifferences}` of a table in several files; null for one file. */
+  parts: string | null;
   created_by: string;
   created_at: number;
 }
