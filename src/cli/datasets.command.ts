@@ -145,7 +145,11 @@ export function registerDatasetsCommand(program: Command): void {
       for (const f of diff.files.added) console.log(`+ file ${f}`);
       for (const f of diff.files.removed) console.log(`- file ${f}`);
       for (const f of diff.files.changed) console.log(`~ file ${f}`);
-      if (diff.rows) console.log(`rows by ${diff.rows.key}: ${diff.rows.added} added, ${diff.rows.removed} removed, ${diff.rows.changed ?? 'n/a'} changed`);
+      if (diff.rows) {
+        const { columns } = diff.rows;
+        const schemaChanged = columns.added.length + columns.removed.length > 0;
+        console.log(`rows by ${diff.rows.key}: ${diff.rows.added} added, ${diff.rows.removed} removed, ${diff.rows.changed} changed${schemaChanged ? ` (compared on the columns both have: ${columns.compared.join(', ')})` : ''}`);
+      }
       const rows = diff.columnChanges.flatMap((c) => Object.entries(c.changes).map(([figure, [before, after]]) => ({ column: c.column, figure, before, after })));
       if (rows.length > 0) printTable(rows, [{ header: 'COLUMN', value: (r) => r.column }, { header: 'FIGURE', value: (r) => r.figure }, { header: 'BEFORE', value: (r) => JSON.stringify(r.before) }, { header: 'AFTER', value: (r) => JSON.stringify(r.after) }]);
     });
