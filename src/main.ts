@@ -40,6 +40,9 @@ import { SqlDatasetStore } from './store/sql/datasets.sql-store.js';
 import { EvaluationService } from './domain/evaluation/evaluation.service.js';
 import { registerEvaluationEvidence } from './domain/evaluation/evidence.js';
 import { SqlEvaluationStore } from './store/sql/evaluation.sql-store.js';
+import { ReproducibilityService } from './domain/reproducibility/reproducibility.service.js';
+import { reproducedEvidence } from './domain/reproducibility/reproduced-evidence.js';
+import { SqlReproducibilityStore } from './store/sql/reproducibility.sql-store.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -133,6 +136,14 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     },
   );
   registerEvaluationEvidence(registry.evidenceProviders, evaluation, () => systemClock.now());
+  const reproducibility: ReproducibilityService = new ReproducibilityService(
+    new SqlReproducibilityStore(database),
+    { get: (actor, runId) => services.runs.get(actor, runId) },
+    { get: (actor, id) => services.experiments.get(actor, id) },
+    access,
+    systemClock,
+  );
+  registry.evidenceProviders.registerEvidenceProvider('reproduced', reproducedEvidence(reproducibility));
   const services = {
     experiments: new ExperimentService(tracking, access, systemClock),
     runs: new RunService(tracking, access, systemClock),
@@ -145,6 +156,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     evaluation,
     datasets,
     validation: new ValidationService(datasetStore, datasets, access, systemClock),
+    reproducibility,
   };
   const app = buildApp({
     config,

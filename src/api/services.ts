@@ -4,6 +4,7 @@ import type { EvaluationService } from '../domain/evaluation/evaluation.service.
 import type { MonitoringService } from '../domain/monitoring/monitoring.service.js';
 import type { PromotionService } from '../domain/registry/promotion.service.js';
 import type { RegistryService } from '../domain/registry/registry.service.js';
+import type { ReproducibilityService } from '../domain/reproducibility/reproducibility.service.js';
 import type { ExperimentService } from '../domain/tracking/experiment.service.js';
 import type { LoggedModelService } from '../domain/tracking/logged-model.service.js';
 import type { RunService } from '../domain/tracking/run.service.js';
@@ -23,4 +24,5 @@ export interface Services {
   readonly datasets: DatasetService;
   readonly validation: ValidationService;
   readonly evaluation: EvaluationService;
+  readonly reproducibility: ReproducibilityService;
 }

@@ -15,7 +15,12 @@ import type { Common } from './models.command.js';
 /** Below this, transfers are quick enough that a bar would only flicker. */
 const PROGRESS_FROM_BYTES = 8 * 1024 * 1024;
 
-export const authHeaders = (opts: Common): Record<string, string> => (opts.user ? { authorization: `Basic ${Buffer.from(`${opts.user}:`).toString('base64')}` } : {});
+/** `--user` (auth off), else the bearer token of OPENEXPERT_TOKEN or MLFLOW_TRACKING_TOKEN when one is set. */
+export function authHeaders(opts: Common): Record<string, string> {
+  if (opts.user) return { authorization: `Basic ${Buffer.from(`${opts.user}:`).toString('base64')}` };
+  const token = process.env.OPENEXPERT_TOKEN || process.env.MLFLOW_TRACKING_TOKEN;
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
 
 /** A bar on stderr for large transfers (cli-progress draws only on a terminal, so scripts see nothing). */
 export function progress(title: string, total: number): { counter: () => Transform; stop: () => void } {

@@ -11,6 +11,7 @@ import { registerLineageCommand } from './lineage.command.js';
 import { registerAlertsCommand, registerMonitorCommand } from './monitor.command.js';
 import { registerModelsCommand } from './models.command.js';
 import { registerPoliciesCommand } from './policies.command.js';
+import { registerReproducibilityCommands } from './reproducibility.command.js';
 import { registerRunsCommand } from './runs.command.js';
 import { registerServerCommand } from './server.command.js';
 import { registerValidateCommand } from './validate.command.js';
@@ -41,5 +42,6 @@ export function buildProgram(): Command {
   registerValidateCommand(program);
   registerLineageCommand(program);
   registerGovernanceCommands(program);
+  registerReproducibilityCommands(program);
   return program;
 }

@@ -130,6 +130,12 @@ async function evidenceCheck(spec: Extract<CheckSpec, { type: 'evidence' }>, inp
   }
 }
 
+/** Reproductions are another module's evidence; the check names the provider that holds them. */
+async function reproduced(spec: Extract<CheckSpec, { type: 'reproduced' }>, inputs: CheckInputs): Promise<CheckResult> {
+  const r = await evidenceCheck({ type: 'evidence', provider: 'reproduced', params: { by: spec.by, ...(spec.tolerance !== undefined ? { tolerance: spec.tolerance } : {}) } }, inputs);
+  return { ...r, type: spec.type, name: checkName(spec) };
+}
+
 /**
  * Distinct approvers other than the requester and (unless turned off) the source run's author who may still approve
  * (a user whose access was taken away since no longer counts) and, with `group`, are members now.
@@ -169,6 +175,7 @@ export async function evaluateChecks(specs: readonly CheckSpec[], inputs: CheckI
       case 'not_worse_than_current': out.push(notWorseThanCurrent(spec, inputs)); break;
       case 'evidence': out.push(await evidenceCheck(spec, inputs)); break;
       case 'approvals': out.push(await approvals(spec, inputs)); break;
+      case 'reproduced': out.push(await reproduced(spec, inputs)); break;
     }
   }
   return out;

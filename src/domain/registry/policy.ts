@@ -45,6 +45,13 @@ export const CheckSpecSchema = z.discriminatedUnion('type', [
     /** The source run's author may not approve their own model (segregation of duties); on unless set false. */
     excludeRunAuthor: z.boolean().optional(),
   }).strict(),
+  /** The source run was rerun (`openexpert reproduce`) within tolerance, by default by someone other than its author. */
+  z.object({
+    type: z.literal('reproduced'), name: Name,
+    /** `accuracy=0.01,loss=2%` or `{accuracy: {abs: 0.01}}`; absent: the reproducer's own tolerance. */
+    tolerance: z.union([z.string().min(1).max(4096), z.record(z.string(), z.object({ abs: z.number().min(0) }).strict().or(z.object({ rel: z.number().min(0) }).strict()))]).optional(),
+    by: z.enum(['other_than_author', 'anyone']).default('other_than_author'),
+  }).strict(),
 ]);
 export type CheckSpec = z.output<typeof CheckSpecSchema>;
 
@@ -111,6 +118,8 @@ export function checkName(spec: CheckSpec): string {
       return `evidence: ${spec.provider}`;
     case 'approvals':
       return `${spec.required} approval${spec.required === 1 ? '' : 's'}${spec.group ? ` from ${spec.group}` : ''}`;
+    case 'reproduced':
+      return `reproduced${spec.by === 'other_than_author' ? ' by someone other than the author' : ''}`;
   }
 }
 

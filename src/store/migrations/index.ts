@@ -13,6 +13,7 @@ import { governancePermissionsMigration } from './0010-governance-permissions.js
 import { metricsUniquePointsMigration } from './0011-metrics-unique-points.js';
 import { loggedModelLinksMigration } from './0012-logged-model-links.js';
 import { datasetPartsMigration } from './0013-dataset-parts.js';
+import { reproducibilityMigration } from './0019-reproducibility.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -30,5 +31,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0011-metrics-unique-points': metricsUniquePointsMigration(dialect),
     '0012-logged-model-links': loggedModelLinksMigration(),
     '0013-dataset-parts': datasetPartsMigration(),
+    '0019-reproducibility': reproducibilityMigration(),
   };
 }
