@@ -10,6 +10,7 @@ import { registerGovernanceCommands } from './governance.command.js';
 import { registerLineageCommand } from './lineage.command.js';
 import { registerAlertsCommand, registerMonitorCommand } from './monitor.command.js';
 import { registerModelsCommand } from './models.command.js';
+import { registerPipelineCommand } from './pipeline.command.js';
 import { registerPoliciesCommand } from './policies.command.js';
 import { registerReproducibilityCommands } from './reproducibility.command.js';
 import { registerRunsCommand } from './runs.command.js';
@@ -43,5 +44,6 @@ export function buildProgram(): Command {
   registerLineageCommand(program);
   registerGovernanceCommands(program);
   registerReproducibilityCommands(program);
+  registerPipelineCommand(program);
   return program;
 }

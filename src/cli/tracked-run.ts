@@ -204,7 +204,8 @@ export async function trackedRun(opts: TrackedRunOptions, command: readonly stri
   return { runId, exitCode: outcome.exitCode, signal: outcome.signal, capture };
 }
 
-async function experimentIdOf(opts: Common, name: string): Promise<string> {
+/** The experiment's id, created when missing (safe when several processes race to create it). */
+export async function experimentIdOf(opts: Common, name: string): Promise<string> {
   const api = apiOf(opts);
   try {
     return (await api<{ experimentId: string }>('GET', `/api/v1/experiments/by-name/${enc(name)}`)).experimentId;

@@ -41,6 +41,10 @@ interface Fixture {
   readonly comparison: string;
   readonly loggedModel: string;
   readonly artifact: string;
+  /** A second captured run of the experiment, reproducing `run`. */
+  readonly run2: string;
+  readonly reproduction: string;
+  readonly pipelineRun: string;
 }
 
 const ADMIN = TEST_ADMIN;
@@ -63,6 +67,13 @@ const mon = (level: Permission): Need => ({ on: 'monitor', level });
 const dep = (level: Permission, also?: [ObjectKind, Permission][]): Need => ({ on: 'deployment', level, ...(also ? { also } : {}) });
 const ws = (workspace: 'READ' | 'EDIT' | 'MANAGE'): Need => ({ workspace });
 const predictions = { columns: { y: [0, 1, 0, 1, 1, 0], p: [0.1, 0.9, 0.3, 0.7, 0.6, 0.2], p2: [0.2, 0.8, 0.4, 0.6, 0.4, 0.5] } };
+const capture = {
+  command: ['python3', 'train.py'], cwd: '', exitCode: 0, wallTimeMs: 1,
+  environment: { os: { platform: 'linux', release: '6', arch: 'x64' } }, hardware: { cpus: 2, cpuModel: 'cpu', memoryBytes: 1 },
+};
+const pipelineRun = (f: { exp: string }) => ({
+  name: 'p', experimentId: f.exp, status: 'running', fileSha256: '0'.repeat(64), startedAt: 1, steps: [{ name: 'a', needs: [], state: 'pending' }],
+});
 const rows = (k: number) => ({ rows: Array.from({ length: 20 }, (_, i) => ({ id: `r${k}-${i}`, x: i * k, score: (i % 10) / 10 })) });
 
 /** Keyed by method and path as registered (MLflow routes under /api/2.0; /ajax-api serves the same table). */
@@ -300,6 +311,15 @@ const CASES: Record<string, Case> = {
   'DELETE /api/v1/permissions': { need: exp('MANAGE'), fresh: true, req: (f) => ({ url: `${V1}/permissions${q({ kind: 'experiment', id: f.exp, principalType: 'everyone' })}` }) },
   'GET /api/v1/permissions/effective': { need: 'signed-in', req: (f) => ({ url: `${V1}/permissions/effective${q({ kind: 'experiment', id: f.exp })}` }) },
   'GET /api/v1/permissions/of': { need: 'admin', req: () => ({ url: `${V1}/permissions/of${q({ principalType: 'user', principal: 'root' })}` }) },
+  'PUT /api/v1/runs/:runId/capture': { need: exp('EDIT'), req: (f) => ({ url: `${V1}/runs/${f.run}/capture`, body: capture }) },
+  'GET /api/v1/runs/:runId/capture': { need: exp('READ'), req: (f) => ({ url: `${V1}/runs/${f.run}/capture` }) },
+  'POST /api/v1/reproductions': { need: exp('EDIT'), req: (f) => ({ url: `${V1}/reproductions`, body: { sourceRunId: f.run, runId: f.run2 } }) },
+  'GET /api/v1/reproductions': { need: exp('READ'), req: (f) => ({ url: `${V1}/reproductions${q({ sourceRunId: f.run })}` }) },
+  'GET /api/v1/reproductions/:id': { need: exp('READ'), req: (f) => ({ url: `${V1}/reproductions/${f.reproduction}` }) },
+  'GET /api/v1/reproductions/:id/report.html': { need: exp('READ'), req: (f) => ({ url: `${V1}/reproductions/${f.reproduction}/report.html` }) },
+  'PUT /api/v1/pipeline-runs/:id': { need: exp('EDIT'), req: (f) => ({ url: `${V1}/pipeline-runs/${f.pipelineRun}`, body: pipelineRun(f) }) },
+  'GET /api/v1/pipeline-runs': { need: ws('READ'), req: () => ({ url: `${V1}/pipeline-runs` }) },
+  'GET /api/v1/pipeline-runs/:id': { need: exp('READ'), req: (f) => ({ url: `${V1}/pipeline-runs/${f.pipelineRun}` }) },
   'GET /api/v1/audit': { need: 'admin', req: () => ({ url: `${V1}/audit?limit=5` }) },
   'GET /api/v1/audit/export': { need: 'admin', req: () => ({ url: `${V1}/audit/export?since=${Date.now()}` }) },
   'GET /api/v1/audit/verify': { need: 'admin', req: () => ({ url: `${V1}/audit/verify` }) },
@@ -354,7 +374,13 @@ async function fixture(): Promise<Fixture> {
   const request = (await admin<{ id: number }>('POST', `${V1}/promotion-requests`, { name: model, version: 1, target: 'champion' })).id;
   const evaluation = (await admin<{ id: string }>('POST', `${V1}/evaluations`, { runId: run, model: { name: model, version: 1 }, name: 'e', task: 'binary', label: 'y', score: 'p', data: predictions })).id;
   const comparison = (await admin<{ id: string }>('POST', `${V1}/comparisons`, { task: 'binary', label: 'y', score: 'p', candidate: { name: model, version: 1 }, baselineColumns: { score: 'p2' }, data: predictions })).id;
-  return { n, exp, run, model, dataset, monitor, rule, deployment, request, evaluation, comparison, loggedModel, artifact };
+  const run2 = (await admin<{ run: { info: { run_id: string } } }>('POST', `${M}/runs/create`, { experiment_id: exp, start_time: 2 })).run.info.run_id;
+  await admin('PUT', `${V1}/runs/${run}/capture`, capture);
+  await admin('PUT', `${V1}/runs/${run2}/capture`, capture);
+  const reproduction = (await admin<{ id: string }>('POST', `${V1}/reproductions`, { sourceRunId: run, runId: run2 })).id;
+  const pipelineRunId = n.toString(16).padStart(32, '0');
+  await admin('PUT', `${V1}/pipeline-runs/${pipelineRunId}`, pipelineRun({ exp }));
+  return { n, exp, run, model, dataset, monitor, rule, deployment, request, evaluation, comparison, loggedModel, artifact, run2, reproduction, pipelineRun: pipelineRunId };
 }
 
 const objectId = (f: Fixture, kind: ObjectKind): string =>
@@ -443,6 +469,7 @@ describe('authorization matrix', () => {
       [`${V1}/monitors`, 'monitor', f.monitor],
       [`${V1}/alerts`, 'monitor', f.rule],
       [`${V1}/deployments`, 'deployment', `"${f.deployment}"`],
+      [`${V1}/pipeline-runs`, 'experiment', f.pipelineRun],
     ];
     for (const [url, kind, marker] of LISTS) {
       const hidden = await call('GET', { url }, as('sam'));

@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import type { Executor } from './pipeline-runner.js';
+
+/** How long a step asked to stop (SIGTERM at its timeout) gets before it is killed. */
+const GRACE_MS = 2_000;
+
+/**
+ * Steps as local processes: the command through `/bin/sh -c`, in its own process group so a timeout stops
+ * everything it started, with the memory limit applied as the address-space limit (`ulimit -v`) of the shell
+ * and so of every process it starts.
+ */
+export const localExecutor: Executor = {
+  run(step, ctx) {
+    return new Promise((resolve, reject) => {
+      const log = fs.openSync(ctx.logFile, 'w');
+      const limit = step.memoryBytes ? `ulimit -v ${Math.max(1, Math.floor(step.memoryBytes / 1024))} || exit 125\n` : '';
+      const child = spawn('/bin/sh', ['-c', `${limit}${step.command}`], {
+        cwd: ctx.cwd,
+        env: { ...process.env, ...ctx.env },
+        stdio: ['ignore', log, log],
+        detached: true,
+      });
+      fs.closeSync(log);
+      let timedOut = false;
+      let killer: NodeJS.Timeout | undefined;
+      const timer = step.timeoutMs
+        ? setTimeout(() => {
+          timedOut = true;
+          signalGroup(child.pid, 'SIGTERM');
+          killer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), GRACE_MS);
+        }, step.timeoutMs)
+        : undefined;
+      // Stopping the runner stops its steps: their outputs were never cached, so the next run redoes them.
+      const stop = () => signalGroup(child.pid, 'SIGTERM');
+      process.once('exit', stop);
+      child.on('error', (err) => {
+        clearTimeout(timer);
+        process.off('exit', stop);
+        reject(err);
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        clearTimeout(killer);
+        process.off('exit', stop);
+        resolve({ exitCode: code, signal, timedOut });
+      });
+    });
+  },
+};
+
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
