@@ -2,7 +2,8 @@ import type { ModelVersion, RegisteredModel } from '../../domain/registry/types.
 
 /**
  * Registry objects in MLflow's JSON shape (mlflow/protos/model_registry.proto): versions travel as
- * strings, `current_stage` is always present ("None" by default), empty lists and unset fields are left out.
+ * strings, `current_stage` is always present ("None" by default), a version's `description` and `run_link` are
+ * "" when unset, other empty lists and unset fields are left out.
  */
 const list = <T>(name: string, items: readonly T[]): Record<string, readonly T[]> => (items.length > 0 ? { [name]: items } : {});
 
@@ -14,10 +15,11 @@ export function modelVersionToWire(v: ModelVersion) {
     last_updated_timestamp: v.lastUpdatedTime,
     ...(v.userId !== undefined ? { user_id: v.userId } : {}),
     current_stage: v.currentStage,
-    ...(v.description !== undefined ? { description: v.description } : {}),
+    // MLflow's server stores the request's proto defaults, so a version made without them reads back with "" (never absent).
+    description: v.description ?? '',
     source: v.source,
     ...(v.runId !== undefined ? { run_id: v.runId } : {}),
-    ...(v.runLink !== undefined ? { run_link: v.runLink } : {}),
+    run_link: v.runLink ?? '',
     status: v.status,
     ...list('tags', v.tags.map((t) => ({ key: t.key, value: t.value }))),
     ...list('aliases', v.aliases),
