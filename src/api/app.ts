@@ -4,7 +4,7 @@ import { VERSION } from '../core/version.js';
 import { actorFromRequest } from './actor.js';
 import { registerMetrics } from './metrics.js';
 import { registerMonitoringMetrics } from './monitoring-metrics.js';
-import { MLFLOW_STATUS, mlflowErrorBody } from './mlflow/errors.js';
+import { MLFLOW_STATUS, mlflowErrorBody, mlflowWording } from './mlflow/errors.js';
 import { artifactRoutes, configureArtifactScope } from './mlflow/artifacts.routes.js';
 import { loggedModelRoutes } from './mlflow/logged-models.routes.js';
 import { mlflowAuthRoutes } from './mlflow/auth.routes.js';
@@ -60,6 +60,7 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
     prefixes: ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'],
     status: MLFLOW_STATUS,
     errorBody: mlflowErrorBody,
+    wording: mlflowWording,
     routes: [...trackingRoutes(services), ...loggedModelRoutes(services), ...registryRoutes(services), ...(governance ? mlflowAuthRoutes(governance) : [])],
   });
   registerSurface(app, {
@@ -67,6 +68,7 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
     prefixes: ['/api/2.0/mlflow-artifacts', '/ajax-api/2.0/mlflow-artifacts'],
     status: MLFLOW_STATUS,
     errorBody: mlflowErrorBody,
+    wording: mlflowWording,
     routes: artifactRoutes(services),
     configure: configureArtifactScope,
   });

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../core/actor.js';
 import { collectChanges } from '../core/audit-notes.js';
-import { isDomainError, type ErrorCode } from '../core/errors.js';
+import { isDomainError, type ErrorCode, type ErrorSubject } from '../core/errors.js';
 
 export interface RouteContext {
   readonly actor: Actor;
@@ -29,6 +29,8 @@ export interface Surface {
   readonly prefixes: readonly string[];
   readonly status: Record<ErrorCode, number>;
   errorBody(code: string, message: string): unknown;
+  /** This surface's wording of errors that carry a subject (MLflow's clients match on MLflow's sentences); else the error's message. */
+  wording?(subject: ErrorSubject): string;
   readonly routes: readonly Route[];
   /** Scope-level set-up, e.g. content-type parsers that stream request bodies instead of buffering them. */
   configure?(scope: FastifyInstance): void;
@@ -54,7 +56,8 @@ export function registerSurface(app: FastifyInstance, surface: Surface): void {
         surface.configure?.(scope);
         scope.setErrorHandler((err, request, reply) => {
           if (isDomainError(err)) {
-            return reply.status(surface.status[err.code]).send(surface.errorBody(err.code, err.message));
+            const message = err.subject && surface.wording ? surface.wording(err.subject) : err.message;
+            return reply.status(surface.status[err.code]).send(surface.errorBody(err.code, message));
           }
           const client = fastifyClientError(err);
           if (client) {

@@ -245,7 +245,8 @@ describe('bad input gets MLflow error codes and writes nothing', () => {
     expect(res.body.message).toContain("'value'");
     const ts = await api.post(`${M}/runs/log-batch`, { run_id: runId, metrics: [{ key: 'x', value: 1, timestamp: 'noon' }] });
     expect(ts.status).toBe(400);
-    expect(ts.body.message).toContain('metrics.0.timestamp');
+    // MLflow's JSON path and sentence (mlflow/utils/validation.py), which clients match on.
+    expect(ts.body.message).toContain(`Invalid value "noon" for parameter 'metrics[0].timestamp' supplied`);
   });
 
   it('unknown ids → 404 RESOURCE_DOES_NOT_EXIST', async () => {

@@ -1,6 +1,6 @@
 import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
-import { DomainError, invalid, invalidState, isDomainError, notFound, orThrow } from '../../core/errors.js';
+import { DomainError, invalid, invalidState, isDomainError, missing, notFound, orThrow } from '../../core/errors.js';
 import { noteChange } from '../../core/audit-notes.js';
 import type { Access } from '../access/access.js';
 import type { Run } from '../tracking/types.js';
@@ -202,7 +202,7 @@ export class PromotionService {
     await this.access.require(actor, 'READ', { kind: 'registered_model', id: name });
     await this.model(name);
     if (version !== undefined && !(await this.registry.getModelVersion(name, version)) && (await this.store.history(name, version)).length === 0) {
-      throw notFound(`Model Version (name=${name}, version=${version})`);
+      throw missing({ kind: 'model-version', name, version });
     }
     return this.store.history(name, version);
   }
@@ -233,11 +233,12 @@ export class PromotionService {
 
     const heldBefore = history.filter((r) => isProductionSlot(r.target) && (r.target.kind === 'alias' || r.toStage === 'Production')).map((r) => r.version);
     let target: number | undefined;
-    if (input.toVersion !== undefined) {
-      if (input.toVersion === current) throw invalidState(`Version ${current} of '${name}' is the current Production version`);
-      if (!heldBefore.includes(input.toVersion)) throw invalidState(`Version ${input.toVersion} of '${name}' never held Production; promote it instead`);
-      orThrow(await this.registry.getModelVersion(name, input.toVersion), () => notFound(`Model Version (name=${name}, version=${input.toVersion})`));
-      target = input.toVersion;
+    const toVersion = input.toVersion;
+    if (toVersion !== undefined) {
+      if (toVersion === current) throw invalidState(`Version ${current} of '${name}' is the current Production version`);
+      if (!heldBefore.includes(toVersion)) throw invalidState(`Version ${toVersion} of '${name}' never held Production; promote it instead`);
+      orThrow(await this.registry.getModelVersion(name, toVersion), () => missing({ kind: 'model-version', name, version: toVersion }));
+      target = toVersion;
     } else {
       for (const v of [...heldBefore].reverse()) {
         if (v !== current && (await this.registry.getModelVersion(name, v))) { target = v; break; }
@@ -255,7 +256,7 @@ export class PromotionService {
     for (const [alias, v] of aliasHolders) if (v === current) moves.push({ ...base, target: { kind: 'alias', alias }, archiveExisting: false });
     const before = history.length > 0 ? history[history.length - 1]!.id : 0;
     await this.store.applyMoves(moves);
-    const version = orThrow(await this.registry.getModelVersion(name, target), () => notFound(`Model Version (name=${name}, version=${target})`));
+    const version = orThrow(await this.registry.getModelVersion(name, target), () => missing({ kind: 'model-version', name, version: target }));
     return { version, from: current, records: (await this.store.history(name)).filter((r) => r.id > before) };
   }
 
@@ -301,7 +302,7 @@ export class PromotionService {
     approvals: ApprovalsSoFar,
   ): Promise<CheckResult[]> {
     const model = await this.model(name);
-    const version = orThrow(await this.registry.getModelVersion(name, versionNumber), () => notFound(`Model Version (name=${name}, version=${versionNumber})`));
+    const version = orThrow(await this.registry.getModelVersion(name, versionNumber), () => missing({ kind: 'model-version', name, version: versionNumber }));
     if (specs.length === 0) return [];
     // Approvals need the run too: its author may not approve.
     const needsRuns = specs.some((s) => s.type !== 'approvals' || s.excludeRunAuthor !== false);
@@ -336,7 +337,7 @@ export class PromotionService {
   }
 
   private async model(name: string): Promise<RegisteredModel> {
-    return orThrow(await this.registry.getRegisteredModel(name), () => notFound(`Registered Model with name=${name}`));
+    return orThrow(await this.registry.getRegisteredModel(name), () => missing({ kind: 'registered-model', name }));
   }
 
   private async requestById(id: number): Promise<PromotionRequest> {

@@ -1,6 +1,6 @@
 import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
-import { invalid, isDomainError, notFound, orThrow } from '../../core/errors.js';
+import { invalid, isDomainError, missing, notFound, orThrow } from '../../core/errors.js';
 import { checkMaxResults, decodePageToken } from '../../core/paging.js';
 import { noteChange } from '../../core/audit-notes.js';
 import type { Access } from '../access/access.js';
@@ -298,11 +298,11 @@ export class RegistryService {
   }
 
   private missingModel(name: string) {
-    return notFound(`Registered Model with name=${name}`);
+    return missing({ kind: 'registered-model', name });
   }
 
   private missingVersion(name: string, version: number) {
-    return notFound(`Model Version (name=${name}, version=${version})`);
+    return missing({ kind: 'model-version', name, version });
   }
 
   private async model(name: string): Promise<RegisteredModel> {

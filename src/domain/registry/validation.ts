@@ -40,6 +40,8 @@ export function validateAlias(alias: string, { forWrite }: { forWrite: boolean }
 /** Version numbers travel as strings on the MLflow wire. */
 export function parseVersion(version: string | number): number {
   const text = String(version).trim();
+  // MLflow's wording (mlflow/utils/validation.py) for what is not an integer at all.
+  if (!/^-?\d+$/.test(text)) throw invalid(`Parameter 'version' must be an integer, got '${version}'.`);
   if (!/^\d{1,9}$/.test(text) || Number(text) < 1) throw invalid(`Parameter 'version' must be a positive integer, got '${version}'`);
   return Number(text);
 }
@@ -82,7 +84,11 @@ export function validateSource(source: string): string {
     decoded = next;
   }
   if (decoded.includes('\0') || decoded.split(/[/\\]/).some((part) => part === '..')) {
-    throw invalid(`Invalid model version source: '${source}'. An absolute path without relative path references must be provided.`);
+    // MLflow's sentence (mlflow/server/handlers.py), which clients and scripts look for.
+    throw invalid(
+      `Invalid model version source: '${source}'. If supplying a source as an http, https, local file path, ftp, objectstore, ` +
+        'or mlflow-artifacts uri, an absolute path must be provided without relative path references present. Please provide an absolute path.',
+    );
   }
   return source;
 }

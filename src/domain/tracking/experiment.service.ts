@@ -1,6 +1,6 @@
 import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
-import { invalid, notFound, orThrow } from '../../core/errors.js';
+import { invalid, missing, orThrow } from '../../core/errors.js';
 import { checkMaxResults, decodePageToken } from '../../core/paging.js';
 import { noteChange } from '../../core/audit-notes.js';
 import type { Access } from '../access/access.js';
@@ -55,7 +55,7 @@ export class ExperimentService {
   }
 
   async getByName(actor: Actor, name: string): Promise<Experiment> {
-    const experiment = orThrow(await this.store.getExperimentByName(name), () => notFound(`Experiment '${name}'`));
+    const experiment = orThrow(await this.store.getExperimentByName(name), () => missing({ kind: 'experiment-name', name }));
     await this.access.require(actor, 'READ', { kind: 'experiment', id: experiment.experimentId });
     return experiment;
   }
@@ -108,11 +108,11 @@ export class ExperimentService {
     await this.access.require(actor, 'EDIT', { kind: 'experiment', id: experimentId });
     await this.find(experimentId);
     if (!(await this.store.deleteExperimentTag(experimentId, key))) {
-      throw notFound(`Tag '${key}' on experiment ${experimentId}`);
+      throw missing({ kind: 'experiment-tag', experimentId, key });
     }
   }
 
   private async find(experimentId: string): Promise<Experiment> {
-    return orThrow(await this.store.getExperiment(experimentId), () => notFound(`Experiment with id '${experimentId}'`));
+    return orThrow(await this.store.getExperiment(experimentId), () => missing({ kind: 'experiment', experimentId }));
   }
 }

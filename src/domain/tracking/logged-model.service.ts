@@ -1,6 +1,6 @@
 import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
-import { invalid, notFound, orThrow } from '../../core/errors.js';
+import { invalid, missing, orThrow } from '../../core/errors.js';
 import { newHexId } from '../../core/ids.js';
 import { checkMaxResults, decodePageToken } from '../../core/paging.js';
 import type { Access } from '../access/access.js';
@@ -52,7 +52,7 @@ export class LoggedModelService {
 
   async create(actor: Actor, input: CreateLoggedModelInput): Promise<LoggedModel> {
     await this.access.require(actor, 'EDIT', { kind: 'experiment', id: input.experimentId });
-    const experiment = orThrow(await this.tracking.getExperiment(input.experimentId), () => notFound(`Experiment with id '${input.experimentId}'`));
+    const experiment = orThrow(await this.tracking.getExperiment(input.experimentId), () => missing({ kind: 'experiment', experimentId: input.experimentId }));
     if (experiment.lifecycleStage !== 'active') throw invalid(`Experiment ${experiment.experimentId} is not active`);
     // MLflow records the source run as given (a run of another tracking server, say); a run of this server must be in the experiment.
     const sourceRun = input.sourceRunId ? await this.tracking.getRunInfo(input.sourceRunId) : undefined;
@@ -101,7 +101,7 @@ export class LoggedModelService {
 
   async deleteTag(actor: Actor, modelId: string, key: string): Promise<void> {
     await this.editable(actor, modelId);
-    if (!(await this.store.deleteTag(modelId, key))) throw notFound(`Tag '${key}' on logged model ${modelId}`);
+    if (!(await this.store.deleteTag(modelId, key))) throw missing({ kind: 'logged-model-tag', modelId, key });
   }
 
   async logParams(actor: Actor, modelId: string, params: readonly KeyValue[]): Promise<void> {
@@ -147,14 +147,14 @@ export class LoggedModelService {
 
   /** `runs/outputs`: the run produced these models. */
   async logRunOutputs(actor: Actor, runId: string, outputs: readonly { modelId: string; step: number }[]): Promise<void> {
-    const run = orThrow(await this.tracking.getRunInfo(runId), () => notFound(`Run with id=${runId}`));
+    const run = orThrow(await this.tracking.getRunInfo(runId), () => missing({ kind: 'run', runId }));
     await this.access.require(actor, 'EDIT', { kind: 'experiment', id: run.experimentId });
-    for (const o of outputs) orThrow(await this.store.get(o.modelId), () => notFound(`Logged model '${o.modelId}'`));
+    for (const o of outputs) orThrow(await this.store.get(o.modelId), () => missing({ kind: 'logged-model', modelId: o.modelId }));
     await this.store.logRunOutputs(runId, outputs);
   }
 
   private async find(modelId: string): Promise<LoggedModel> {
-    return orThrow(await this.store.get(modelId), () => notFound(`Logged model with ID '${modelId}'`));
+    return orThrow(await this.store.get(modelId), () => missing({ kind: 'logged-model', modelId }));
   }
 
   private async editable(actor: Actor, modelId: string): Promise<LoggedModel> {

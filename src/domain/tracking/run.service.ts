@@ -1,6 +1,6 @@
 import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
-import { invalid, invalidState, notFound, orThrow } from '../../core/errors.js';
+import { invalid, invalidState, missing, orThrow } from '../../core/errors.js';
 import { newRunId } from '../../core/ids.js';
 import { checkMaxResults, decodePageToken } from '../../core/paging.js';
 import type { Access } from '../access/access.js';
@@ -67,7 +67,7 @@ export class RunService {
 
   async create(actor: Actor, input: CreateRunInput): Promise<RunInfo> {
     await this.access.require(actor, 'EDIT', { kind: 'experiment', id: input.experimentId });
-    const experiment = orThrow(await this.store.getExperiment(input.experimentId), () => notFound(`Experiment with id '${input.experimentId}'`));
+    const experiment = orThrow(await this.store.getExperiment(input.experimentId), () => missing({ kind: 'experiment', experimentId: input.experimentId }));
     if (experiment.lifecycleStage !== 'active') {
       throw invalid(`The experiment ${experiment.experimentId} must be in the 'active' state. Current state is ${experiment.lifecycleStage}.`);
     }
@@ -99,7 +99,7 @@ export class RunService {
   }
 
   async get(actor: Actor, runId: string): Promise<Run> {
-    const run = orThrow(await this.store.getRun(runId), () => notFound(`Run with id=${runId}`));
+    const run = orThrow(await this.store.getRun(runId), () => missing({ kind: 'run', runId }));
     await this.access.require(actor, 'READ', { kind: 'experiment', id: run.info.experimentId });
     return run;
   }
@@ -108,7 +108,7 @@ export class RunService {
     await this.activeRun(actor, runId);
     const runName = input.runName ? validateRunName(input.runName) : undefined;
     await this.store.updateRun(runId, { status: input.status, endTime: input.endTime, runName });
-    return orThrow(await this.store.getRunInfo(runId), () => notFound(`Run with id=${runId}`));
+    return orThrow(await this.store.getRunInfo(runId), () => missing({ kind: 'run', runId }));
   }
 
   async delete(actor: Actor, runId: string): Promise<void> {
@@ -148,7 +148,7 @@ export class RunService {
 
   async deleteTag(actor: Actor, runId: string, key: string): Promise<void> {
     await this.activeRun(actor, runId);
-    if (!(await this.store.deleteTag(runId, key))) throw notFound(`No tag with name: ${key} in run with id ${runId}`);
+    if (!(await this.store.deleteTag(runId, key))) throw missing({ kind: 'run-tag', runId, key });
   }
 
   /** `modelIds`: MLflow 3 logged models the run takes as inputs. */
@@ -198,7 +198,7 @@ export class RunService {
   }
 
   private async info(runId: string): Promise<RunInfo> {
-    return orThrow(await this.store.getRunInfo(runId), () => notFound(`Run with id=${runId}`));
+    return orThrow(await this.store.getRunInfo(runId), () => missing({ kind: 'run', runId }));
   }
 
   private async activeRun(actor: Actor, runId: string): Promise<RunInfo> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { alreadyExists, invalid, notFound } from '../../core/errors.js';
+import { alreadyExists, invalid, missing } from '../../core/errors.js';
 import type {
   ExperimentQuery, IdempotencyKey, NewExperiment, NewRun, RunQuery, TrackingStore,
 } from '../../domain/tracking/tracking.store.js';
@@ -468,7 +468,7 @@ export class SqlTrackingStore implements TrackingStore {
         }))
         .execute();
     } catch (err) {
-      if (isForeignKeyViolation(err)) throw notFound(`Logged model with ID '${rows.map((r) => r.model_id).join("', '")}'`);
+      if (isForeignKeyViolation(err)) throw missing({ kind: 'logged-model', modelId: rows.map((r) => r.model_id).join(', ') });
       throw err;
     }
   }
@@ -490,7 +490,7 @@ export class SqlTrackingStore implements TrackingStore {
               .onConflict((oc) => oc.doNothing())
               .execute();
           } catch (err) {
-            if (isForeignKeyViolation(err)) throw notFound(`Logged model with ID '${modelIds.join("', '")}'`);
+            if (isForeignKeyViolation(err)) throw missing({ kind: 'logged-model', modelId: modelIds.join(', ') });
             throw err;
           }
         }
