@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Servers started as child processes (the real CLI) check their replies against the declared schemas too.
+    env: { OPENEXPERT_CHECK_REPLIES: '1' },
   },
 });

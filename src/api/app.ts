@@ -14,6 +14,7 @@ import type { Services } from './services.js';
 import { registerSurface } from './surface.js';
 import { V1_STATUS, v1ErrorBody } from './v1/errors.js';
 import { registerWebUi } from './web-ui.js';
+import { registerOpenApi, V1ErrorSchema } from './openapi.js';
 import { registerGovernance, type Governance } from './governance-auth.js';
 import { governanceRoutesV1, openWhoami } from './v1/governance.routes.js';
 import { monitoringRoutesV1 } from './v1/monitoring.routes.js';
@@ -28,7 +29,7 @@ import { OIP_STATUS, oipErrorBody, scoringErrorBody } from './serving/errors.js'
 import { oipRoutes, scoringRoutes } from './serving/oip.routes.js';
 
 export interface AppOptions {
-  readonly config: Pick<Config, 'logLevel'> & Partial<Pick<Config, 'trustProxy'>>;
+  readonly config: Pick<Config, 'logLevel'> & Partial<Pick<Config, 'trustProxy' | 'checkReplies'>>;
   readonly services: Services;
   readonly checkDatabase: () => Promise<void>;
   /** Present when auth is on: authenticates requests, audits state changes, serves users/tokens/audit. */
@@ -55,6 +56,8 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
   registerMonitoringMetrics(metrics, services.monitoring);
   services.serving.metrics.registerInto(metrics);
 
+  // Before the surfaces: it collects routes as they are added.
+  registerOpenApi(app);
   registerSurface(app, {
     name: 'mlflow',
     prefixes: ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'],
@@ -78,8 +81,9 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
     status: V1_STATUS,
     errorBody: v1ErrorBody,
     configure: streamOctetBodies,
+    errorSchema: V1ErrorSchema,
     routes: [...systemRoutesV1(checkDatabase), ...trackingRoutesV1(services), ...monitoringRoutesV1(services), ...registryRoutesV1(services), ...servingRoutesV1(services), ...datasetRoutesV1(services), ...evaluationRoutesV1(services), ...reproducibilityRoutesV1(services), ...(governance ? governanceRoutesV1(governance) : [openWhoami])],
-  });
+  }, { checkReplies: config.checkReplies ?? false });
 
   registerSurface(app, { name: 'oip', prefixes: ['/v2'], status: OIP_STATUS, errorBody: oipErrorBody, routes: oipRoutes(services) });
   registerSurface(app, { name: 'mlflow-scoring', prefixes: ['/serve'], status: MLFLOW_STATUS, errorBody: scoringErrorBody, routes: scoringRoutes(services) });

@@ -17,7 +17,7 @@ export const SESSION_COOKIE = 'oe_session';
 export const CSRF_HEADER = 'x-csrf-token';
 
 /** Reachable without credentials: probes, signing in, and the UI's static files (the UI's API calls still authenticate). */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/health', '/version', '/api/v1/health', '/api/v1/version', '/api/v1/auth/login', '/api/v1/auth/logout']);
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/health', '/version', '/api/v1/health', '/api/v1/version', '/api/v1/openapi.json', '/api/v1/auth/login', '/api/v1/auth/logout']);
 const PROTECTED = /^\/(api|ajax-api|v2|serve|metrics)(\/|$)/;
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 const DETAIL_LIMIT = 2000;

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
 import type { Actor } from '../core/actor.js';
 import { collectChanges } from '../core/audit-notes.js';
 import { isDomainError, type ErrorCode, type ErrorSubject } from '../core/errors.js';
@@ -16,9 +17,26 @@ export interface RouteContext {
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/**
+ * What a route accepts and answers, as the zod schemas its handler parses with: the OpenAPI description is
+ * generated from them, and with `checkReplies` every JSON reply is parsed by its status's schema (a reply that
+ * does not match is a 500), so the description cannot lie where the test suite goes.
+ */
+export interface RouteSchema {
+  readonly summary?: string;
+  readonly description?: string;
+  readonly tags?: readonly string[];
+  readonly params?: z.ZodType;
+  readonly querystring?: z.ZodType;
+  readonly body?: z.ZodType;
+  /** Reply schemas by status; errors get the surface's error shape without saying so. */
+  readonly response?: Readonly<Record<number, z.ZodType>>;
+}
+
 export interface Route {
   readonly method: Method | readonly Method[];
   readonly path: string;
+  readonly schema?: RouteSchema;
   /** Returns the JSON body; a handler that streams sends the reply itself and returns the reply. */
   readonly handler: (ctx: RouteContext) => Promise<unknown>;
 }
@@ -34,6 +52,13 @@ export interface Surface {
   readonly routes: readonly Route[];
   /** Scope-level set-up, e.g. content-type parsers that stream request bodies instead of buffering them. */
   configure?(scope: FastifyInstance): void;
+  /** The error body's schema, when the surface is described in OpenAPI. */
+  readonly errorSchema?: z.ZodType;
+}
+
+export interface SurfaceOptions {
+  /** Parse every reply by its declared schema (tests); otherwise replies are serialised without checks. */
+  readonly checkReplies?: boolean;
 }
 
 /** The `Idempotency-Key` header, when a client sent one: retried writes carrying it are applied once. */
@@ -49,7 +74,7 @@ function fastifyClientError(err: unknown): { status: number; message: string } |
   return { status: e.statusCode, message: e.message ?? 'Bad request' };
 }
 
-export function registerSurface(app: FastifyInstance, surface: Surface): void {
+export function registerSurface(app: FastifyInstance, surface: Surface, options: SurfaceOptions = {}): void {
   for (const prefix of surface.prefixes) {
     void app.register(
       async (scope) => {
@@ -75,6 +100,7 @@ export function registerSurface(app: FastifyInstance, surface: Surface): void {
           scope.route({
             method: route.method as Method | Method[],
             url: route.path,
+            ...(route.schema ? routeSchemaOptions(route, surface, options) : {}),
             handler: async (request, reply) => {
               // Services note what they changed (object, before/after) for the audit log written when the response is sent.
               const result = await collectChanges(request.auditNotes, () => route.handler({
@@ -94,5 +120,40 @@ export function registerSurface(app: FastifyInstance, surface: Surface): void {
       },
       { prefix: prefix },
     );
+  }
+}
+
+/** The first path segment names the group a route is listed under in the API reference (`/runs/:id` → runs). */
+const groupOf = (path: string) => path.split('/').find((seg) => seg !== '' && !seg.startsWith(':')) ?? 'system';
+
+/**
+ * Handlers validate their own input with `parse` (so errors keep the surface's shape and name the field);
+ * fastify gets the schemas for the description only, and for checking replies when asked to.
+ */
+function routeSchemaOptions(route: Route, surface: Surface, options: SurfaceOptions) {
+  const { summary, description, tags, params, querystring, body, response } = route.schema!;
+  const replies: Record<string, z.ZodType> = { ...response };
+  if (surface.errorSchema) replies['4xx'] = replies['5xx'] = surface.errorSchema;
+  return {
+    // Only the parts a route has: fastify warns about a key that is present but undefined.
+    schema: Object.fromEntries(Object.entries({ summary, description, params, querystring, body, tags: [...(tags ?? [groupOf(route.path)])], response: replies }).filter(([, v]) => v !== undefined)),
+    validatorCompiler: () => (value: unknown) => ({ value }),
+    serializerCompiler: ({ schema }: { schema: unknown }) => {
+      const replySchema = schema as z.ZodType;
+      return options.checkReplies
+        ? (data: unknown) => {
+            const parsed = replySchema.safeParse(data);
+            if (!parsed.success) throw new ReplyMismatchError(route, parsed.error);
+            return JSON.stringify(data);
+          }
+        : (data: unknown) => JSON.stringify(data);
+    },
+  };
+}
+
+class ReplyMismatchError extends Error {
+  constructor(route: Route, cause: z.ZodError) {
+    const issue = cause.issues[0];
+    super(`reply of ${String(route.method)} ${route.path} does not match its declared schema at '${issue?.path.join('.')}': ${issue?.message}`);
   }
 }

@@ -29,6 +29,8 @@ export interface Config {
   readonly auditRetentionDays: number;
   /** Behind a reverse proxy: take the client address and scheme from X-Forwarded-For/-Proto (audit, rate limits, Secure cookies). */
   readonly trustProxy: boolean;
+  /** Parse every native API reply by its declared schema (the test suite turns this on: OPENEXPERT_CHECK_REPLIES). */
+  readonly checkReplies: boolean;
 }
 
 export interface ConfigFlags {
@@ -61,6 +63,7 @@ const Schema = z.object({
   defaultPermission: z.enum(['NO_PERMISSIONS', 'READ', 'USE', 'EDIT', 'MANAGE']),
   auditRetentionDays: z.coerce.number().int().min(0),
   trustProxy: z.boolean(),
+  checkReplies: z.boolean(),
   s3: z.object({
     endpoint: z.string().url().optional(),
     region: z.string().min(1),
@@ -88,6 +91,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     defaultPermission: (flags.defaultPermission ?? env.OPENEXPERT_DEFAULT_PERMISSION ?? 'READ').toUpperCase(),
     auditRetentionDays: flags.auditRetentionDays ?? env.OPENEXPERT_AUDIT_RETENTION_DAYS ?? 0,
     trustProxy: flags.trustProxy ?? truthy(env.OPENEXPERT_TRUST_PROXY),
+    checkReplies: truthy(env.OPENEXPERT_CHECK_REPLIES),
     s3: {
       endpoint: env.OPENEXPERT_S3_ENDPOINT ?? env.MLFLOW_S3_ENDPOINT_URL ?? undefined,
       region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',

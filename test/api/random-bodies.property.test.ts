@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { buildServer } from '../../src/main.js';
+import { CHECKED_REPLIES } from '../support/server.js';
 
 /**
  * Random bodies and query strings at every route: the answer is always a 2xx or a 4xx with an error body,
@@ -28,7 +29,7 @@ const FIELDS = [
 
 beforeAll(async () => {
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'oe-prop-'));
-  const server = await buildServer(loadConfig({ home, port: 0, logLevel: 'silent' }, {}));
+  const server = await buildServer(loadConfig({ home, port: 0, logLevel: 'silent' }, CHECKED_REPLIES));
   app = server.app;
   close = server.close;
   app.addHook('onRoute', (r) => {

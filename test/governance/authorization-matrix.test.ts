@@ -165,6 +165,7 @@ const CASES: Record<string, Case> = {
   // ── native tracking ──
   'GET /api/v1/health': { need: 'public', req: () => ({ url: `${V1}/health` }) },
   'GET /api/v1/version': { need: 'public', req: () => ({ url: `${V1}/version` }) },
+  'GET /api/v1/openapi.json': { need: 'public', req: () => ({ url: `${V1}/openapi.json` }) },
   'POST /api/v1/experiments': { need: ws('EDIT'), req: (f) => ({ url: `${V1}/experiments`, body: { name: `native-${f.n}-${Math.random()}` } }) },
   'GET /api/v1/experiments': { need: ws('READ'), req: () => ({ url: `${V1}/experiments` }) },
   'GET /api/v1/experiments/:id': { need: exp('READ'), req: (f) => ({ url: `${V1}/experiments/${f.exp}` }) },

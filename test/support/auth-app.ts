@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type ConfigFlags } from '../../src/config/config.js';
 import { buildServer } from '../../src/main.js';
+import { CHECKED_REPLIES } from './server.js';
 
 /** The admin every auth-on test server bootstraps. */
 export const TEST_ADMIN = { user: 'root', password: 'root-password-1' } as const;
@@ -16,7 +17,7 @@ export const basicAuth = (user: string, password: string): string => `Basic ${Bu
  */
 export async function startAuthApp(flags: ConfigFlags = {}, onRoute?: (method: string, url: string) => void): Promise<{ app: FastifyInstance; home: string; close(): Promise<void> }> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'oe-auth-'));
-  const config = loadConfig({ home, port: 0, logLevel: 'silent', auth: true, ...flags }, { OPENEXPERT_ADMIN_USERNAME: TEST_ADMIN.user, OPENEXPERT_ADMIN_PASSWORD: TEST_ADMIN.password });
+  const config = loadConfig({ home, port: 0, logLevel: 'silent', auth: true, ...flags }, { ...CHECKED_REPLIES, OPENEXPERT_ADMIN_USERNAME: TEST_ADMIN.user, OPENEXPERT_ADMIN_PASSWORD: TEST_ADMIN.password });
   const server = await buildServer(config);
   if (onRoute) {
     server.app.addHook('onRoute', (r) => {

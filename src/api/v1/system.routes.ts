@@ -1,10 +1,14 @@
-import type { Route } from '../surface.js';
+import { z } from 'zod';
 import { VERSION } from '../../core/version.js';
+import type { Route } from '../surface.js';
+
+const Health = z.object({ status: z.enum(['ok', 'unavailable']), reason: z.string().optional() });
 
 export function systemRoutesV1(checkDatabase: () => Promise<void>): Route[] {
   return [
     {
       method: 'GET', path: '/health',
+      schema: { summary: 'Liveness and database reachability', tags: ['system'], response: { 200: Health, 503: Health } },
       handler: async ({ reply }) => {
         try {
           await checkDatabase();
@@ -15,6 +19,11 @@ export function systemRoutesV1(checkDatabase: () => Promise<void>): Route[] {
         }
       },
     },
-    { method: 'GET', path: '/version', handler: async () => ({ version: VERSION }) },
+    { method: 'GET', path: '/version', schema: { summary: 'Server version', tags: ['system'], response: { 200: z.object({ version: z.string() }) } }, handler: async () => ({ version: VERSION }) },
+    {
+      method: 'GET', path: '/openapi.json',
+      schema: { summary: 'This API description (OpenAPI 3.1)', tags: ['system'] },
+      handler: async ({ request }) => request.server.swagger(),
+    },
   ];
 }

@@ -5,6 +5,8 @@ import { parse } from '../parse.js';
 import type { Services } from '../services.js';
 import { idempotencyKeyOf, type Route } from '../surface.js';
 import { KeyValue, MetricValue, QueryInt, QueryList, metricValueToWire } from '../wire-types.js';
+import { Empty, page } from './replies.js';
+import { ExperimentOut, MetricOut, RunOut } from './tracking.replies.js';
 
 /** The native API: the domain's own camelCase shapes, REST-style paths, for the SDK and the web UI. */
 const ViewType = z.enum(['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL']);
@@ -28,6 +30,8 @@ const SearchRuns = z.object({
   experimentIds: z.array(z.string()).min(1), filter: z.string().optional(), orderBy: z.array(z.string()).optional(),
   maxResults: z.number().int().optional(), pageToken: z.string().optional(), view: ViewType.optional(),
 });
+const KeyParams = z.object({ id: z.string().min(1), key: z.string().min(1) });
+const NameParam = z.object({ name: z.string().min(1) });
 const History = z.object({ maxResults: QueryInt.optional(), pageToken: z.string().optional() });
 
 const metricOut = (m: Metric) => ({ ...m, value: metricValueToWire(m.value) });
@@ -40,6 +44,7 @@ export function trackingRoutesV1(s: Services): Route[] {
   return [
     {
       method: 'POST', path: '/experiments',
+      schema: { summary: 'Create an experiment', body: CreateExperiment, response: { 201: ExperimentOut } },
       handler: async ({ actor, body, reply }) => {
         const id = await s.experiments.create(actor, parse(CreateExperiment, body));
         void reply.status(201);
@@ -48,19 +53,22 @@ export function trackingRoutesV1(s: Services): Route[] {
     },
     {
       method: 'GET', path: '/experiments',
+      schema: { summary: 'Search experiments (MLflow filter grammar on name and tags)', querystring: ListExperiments, response: { 200: page(ExperimentOut) } },
       handler: async ({ actor, query }) => {
         const q = parse(ListExperiments, query);
         const result = await s.experiments.search(actor, { ...q, viewType: q.view });
         return pageOut(result.items, result.nextOffset);
       },
     },
-    { method: 'GET', path: '/experiments/:id', handler: ({ actor, params }) => s.experiments.get(actor, parse(Id, params).id) },
+    { method: 'GET', path: '/experiments/:id', schema: { summary: 'Get an experiment', params: Id, response: { 200: ExperimentOut } }, handler: ({ actor, params }) => s.experiments.get(actor, parse(Id, params).id) },
     {
       method: 'GET', path: '/experiments/by-name/:name',
-      handler: ({ actor, params }) => s.experiments.getByName(actor, parse(z.object({ name: z.string().min(1) }), params).name),
+      schema: { summary: 'Get an experiment by name', params: NameParam, response: { 200: ExperimentOut } },
+      handler: ({ actor, params }) => s.experiments.getByName(actor, parse(NameParam, params).name),
     },
     {
       method: 'PATCH', path: '/experiments/:id',
+      schema: { summary: 'Rename an experiment', params: Id, body: Rename, response: { 200: ExperimentOut } },
       handler: async ({ actor, params, body }) => {
         const { id } = parse(Id, params);
         await s.experiments.rename(actor, id, parse(Rename, body).name);
@@ -69,36 +77,42 @@ export function trackingRoutesV1(s: Services): Route[] {
     },
     {
       method: 'DELETE', path: '/experiments/:id',
+      schema: { summary: 'Delete an experiment (restorable)', params: Id, response: { 200: Empty } },
       handler: async ({ actor, params }) => { await s.experiments.delete(actor, parse(Id, params).id); return {}; },
     },
     {
       method: 'POST', path: '/experiments/:id/restore',
+      schema: { summary: 'Restore a deleted experiment', params: Id, response: { 200: Empty } },
       handler: async ({ actor, params }) => { await s.experiments.restore(actor, parse(Id, params).id); return {}; },
     },
     {
       method: 'POST', path: '/runs',
+      schema: { summary: 'Create a run (an Idempotency-Key header makes retries create it once)', body: CreateRun, response: { 201: RunOut } },
       handler: async ({ actor, body, headers, reply }) => {
         const info = await s.runs.create(actor, { ...parse(CreateRun, body), idempotencyKey: idempotencyKeyOf(headers) });
         void reply.status(201);
         return runOut(await s.runs.get(actor, info.runId));
       },
     },
-    { method: 'GET', path: '/runs/:id', handler: async ({ actor, params }) => runOut(await s.runs.get(actor, parse(Id, params).id)) },
+    { method: 'GET', path: '/runs/:id', schema: { summary: 'Get a run', params: Id, response: { 200: RunOut } }, handler: async ({ actor, params }) => runOut(await s.runs.get(actor, parse(Id, params).id)) },
     {
       method: 'PATCH', path: '/runs/:id',
+      schema: { summary: 'Update a run (status, end time, name)', params: Id, body: UpdateRun, response: { 200: RunOut } },
       handler: async ({ actor, params, body }) => {
         const { id } = parse(Id, params);
         await s.runs.update(actor, id, parse(UpdateRun, body));
         return runOut(await s.runs.get(actor, id));
       },
     },
-    { method: 'DELETE', path: '/runs/:id', handler: async ({ actor, params }) => { await s.runs.delete(actor, parse(Id, params).id); return {}; } },
+    { method: 'DELETE', path: '/runs/:id', schema: { summary: 'Delete a run (restorable)', params: Id, response: { 200: Empty } }, handler: async ({ actor, params }) => { await s.runs.delete(actor, parse(Id, params).id); return {}; } },
     {
       method: 'POST', path: '/runs/:id/restore',
+      schema: { summary: 'Restore a deleted run', params: Id, response: { 200: Empty } },
       handler: async ({ actor, params }) => { await s.runs.restore(actor, parse(Id, params).id); return {}; },
     },
     {
       method: 'POST', path: '/runs/:id/batch',
+      schema: { summary: 'Log metrics, params and tags in one transaction (an Idempotency-Key header makes retries apply once)', params: Id, body: Batch, response: { 200: Empty } },
       handler: async ({ actor, params, body, headers }) => {
         await s.runs.logBatch(actor, parse(Id, params).id, parse(Batch, body), idempotencyKeyOf(headers));
         return {};
@@ -106,6 +120,7 @@ export function trackingRoutesV1(s: Services): Route[] {
     },
     {
       method: 'POST', path: '/runs/search',
+      schema: { summary: 'Search runs (MLflow filter and order_by grammar)', body: SearchRuns, response: { 200: page(RunOut) } },
       handler: async ({ actor, body }) => {
         const b = parse(SearchRuns, body);
         const result = await s.runs.search(actor, { ...b, viewType: b.view });
@@ -114,8 +129,9 @@ export function trackingRoutesV1(s: Services): Route[] {
     },
     {
       method: 'GET', path: '/runs/:id/metrics/:key/history',
+      schema: { summary: 'A metric\'s history, paged', params: KeyParams, querystring: History, response: { 200: page(MetricOut) } },
       handler: async ({ actor, params, query }) => {
-        const p = parse(z.object({ id: z.string().min(1), key: z.string().min(1) }), params);
+        const p = parse(KeyParams, params);
         const result = await s.runs.metricHistory(actor, { runId: p.id, key: p.key, ...parse(History, query) });
         return pageOut(result.items.map(metricOut), result.nextOffset);
       },

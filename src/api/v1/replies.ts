@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/**
+ * Reply shapes shared by the native API's route tables. Each module's reply schemas live beside its routes;
+ * the compile-time `Described` check ties a schema to the domain type it describes, so a field added to the
+ * type without its schema (or the other way round) fails the typecheck.
+ */
+export type Described<Schema extends z.ZodType, Domain> = [z.output<Schema>] extends [WireOf<Domain>]
+  ? [WireOf<Domain>] extends [z.output<Schema>] ? Schema : never
+  : never;
+
+/** A domain type as it crosses the wire: readonly dropped, numbers that may be NaN/±Infinity left as they are. */
+type WireOf<T> = T extends readonly (infer U)[] ? WireOf<U>[] : T extends object ? { -readonly [K in keyof T]: WireOf<T[K]> } : T;
+
+export const described = <Domain>() => <Schema extends z.ZodType>(schema: Schema & Described<Schema, Domain>): Schema => schema;
+
+export const KeyValueOut = z.object({ key: z.string(), value: z.string() }).meta({ id: 'KeyValue' });
+
+/** A page of results: `nextPageToken` is present when there is more, to be sent back as `pageToken`. */
+export const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextPageToken: z.string().optional() });
+
+export const Empty = z.object({}).describe('an empty object');
+
+/** Metric values that JSON cannot carry (NaN, ±Infinity) are sent as those strings, as MLflow does. */
+export const MetricValueOut = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
