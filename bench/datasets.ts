@@ -117,7 +117,7 @@ async function lineageBench(dbUrl: string, edgeCount: number, schema?: string) {
     // Components of 10 edges: raw → clean, clean consumed by 4 runs, each run produces a model, 1 model deployed.
     const components = Math.floor(edgeCount / 10);
     const edges: LineageEdge[] = [];
-    const e = (fk: string, fi: string, tk: string, ti: string, relation: string) => edges.push({ from: { kind: fk, id: fi }, to: { kind: tk, id: ti }, relation, createdAt: 1 });
+    const e = (fk: string, fi: string, tk: string, ti: string, relation: string) => edges.push({ from: { kind: fk, id: fi }, to: { kind: tk, id: ti }, relation, createdAt: 1, origin: 'platform' });
     for (let c = 0; c < components; c++) {
       e('dataset_version', `raw${c}`, 'dataset_version', `clean${c}`, 'derived_from');
       for (let r = 0; r < 4; r++) {

@@ -7,9 +7,9 @@ import { systemClock } from './core/clock.js';
 import { allowAll } from './domain/access/access.js';
 import { AuditLog } from './domain/governance/audit-log.js';
 import { GovernanceAccess } from './domain/governance/governance-access.js';
-import type { ObjectKind } from './domain/access/access.js';
-import { isDomainError } from './core/errors.js';
-import { SYSTEM_ACTOR } from './core/actor.js';
+import type { Access, ObjectKind } from './domain/access/access.js';
+import { DomainError, invalid, isDomainError } from './core/errors.js';
+import { SYSTEM_ACTOR, type Actor } from './core/actor.js';
 import { GovernanceService } from './domain/governance/governance.service.js';
 import { SqlGovernanceStore } from './store/sql/governance.sql-store.js';
 import { ExperimentService } from './domain/tracking/experiment.service.js';
@@ -34,6 +34,7 @@ import { forwardToMonitors } from './domain/serving/monitor-forwarder.js';
 import { SERVING_ACTOR } from './domain/serving/model-source.js';
 import { SqlServingStore } from './store/sql/serving.sql-store.js';
 import { DatasetService } from './domain/datasets/dataset.service.js';
+import type { LineageNode } from './domain/datasets/types.js';
 import { validationEvidence } from './domain/validation/validation-evidence.js';
 import { ValidationService } from './domain/validation/validation.service.js';
 import { SqlDatasetStore } from './store/sql/datasets.sql-store.js';
@@ -101,20 +102,8 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
   registry.evidenceProviders.registerEvidenceProvider('load-test', loadTestEvidence(servingStore, () => systemClock.now()));
   const datasetStore = new SqlDatasetStore(database);
   registry.evidenceProviders.registerEvidenceProvider('validation', validationEvidence(datasetStore));
-  // Lineage shows a run or an evaluation only to those who may read it (other node kinds the dataset service checks itself).
-  const datasets = new DatasetService(datasetStore, artifactStore, access, systemClock, async (actor, node) => {
-    if (node.kind !== 'run' && node.kind !== 'evaluation') return true;
-    try {
-      if (node.kind === 'run') await services.runs.get(actor, node.id);
-      else await services.evaluation.get(actor, node.id);
-      return true;
-    } catch (err) {
-      // A deleted (or never valid) run or evaluation id stays a plain label; a refused one is hidden.
-      if (isDomainError(err) && (err.code === 'RESOURCE_DOES_NOT_EXIST' || err.code === 'INVALID_PARAMETER_VALUE')) return true;
-      if (isDomainError(err) && (err.code === 'PERMISSION_DENIED' || err.code === 'UNAUTHENTICATED')) return false;
-      throw err;
-    }
-  });
+  // Lineage nodes other modules own are checked by those modules, looked up when called.
+  const datasets: DatasetService = new DatasetService(datasetStore, artifactStore, access, systemClock, (actor, permission, node) => lineageNodeAccess(services, access, actor, permission, node));
   // Evaluations log to runs and artifacts through the services below, looked up when called.
   const evaluation: EvaluationService = new EvaluationService(
     new SqlEvaluationStore(database),
@@ -132,7 +121,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     {
       get: (actor, ref) => services.datasets.get(actor, ref),
       readFile: (actor, input) => services.datasets.readFile(actor, input),
-      recordLineage: (actor, edges) => services.datasets.recordLineage(actor, edges),
+      recordLineage: (actor, edges) => services.datasets.recordPlatformLineage(actor, edges),
     },
   );
   registerEvaluationEvidence(registry.evidenceProviders, evaluation, () => systemClock.now());
@@ -193,6 +182,48 @@ async function objectId(services: Services, kind: ObjectKind, id: string): Promi
   } catch (err) {
     if (isDomainError(err) && (err.code === 'RESOURCE_DOES_NOT_EXIST' || err.code === 'INVALID_PARAMETER_VALUE')) return undefined;
     throw err;
+  }
+}
+
+/**
+ * READ on a lineage node is what reading the object needs; EDIT is EDIT on what governs it (a run's experiment, a
+ * model version's registered model...). Kinds no module owns are free-form labels, governed by the workspace.
+ */
+async function lineageNodeAccess(services: Services, access: Access, actor: Actor, permission: 'READ' | 'EDIT', node: LineageNode): Promise<void> {
+  const slash = node.id.lastIndexOf('/');
+  switch (node.kind) {
+    case 'run': {
+      const run = await services.runs.get(actor, node.id);
+      if (permission === 'EDIT') await access.require(actor, 'EDIT', { kind: 'experiment', id: run.info.experimentId });
+      return;
+    }
+    case 'logged_model': {
+      const model = await services.loggedModels.get(actor, node.id);
+      if (permission === 'EDIT') await access.require(actor, 'EDIT', { kind: 'experiment', id: model.experimentId });
+      return;
+    }
+    case 'model_version': {
+      if (slash <= 0) throw invalid(`A model_version node is 'name/version', not '${node.id}'`);
+      const name = node.id.slice(0, slash);
+      await services.registry.getModelVersion(actor, name, node.id.slice(slash + 1));
+      if (permission === 'EDIT') await access.require(actor, 'EDIT', { kind: 'registered_model', id: name });
+      return;
+    }
+    case 'evaluation': {
+      const evaluation = await services.evaluation.get(actor, node.id);
+      if (permission === 'EDIT') await access.require(actor, 'EDIT', evaluation.model ? { kind: 'registered_model', id: evaluation.model.name } : { kind: 'server' });
+      return;
+    }
+    case 'deployment':
+      await services.serving.deployments.get(actor, node.id);
+      if (permission === 'EDIT') await access.require(actor, 'EDIT', { kind: 'deployment', id: node.id });
+      return;
+    case 'validation':
+      // Validation results hang off their dataset version; only the platform links them.
+      if (permission === 'EDIT') throw new DomainError('PERMISSION_DENIED', 'Validation results are linked by the platform only');
+      return;
+    default:
+      await access.require(actor, permission, { kind: 'server' });
   }
 }
 

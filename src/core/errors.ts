@@ -41,6 +41,11 @@ export class DomainError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly subject?: ErrorSubject,
+    /**
+     * Set when an object exists but the caller may not read it, and the answer says it does not exist (so nobody
+     * learns what exists by probing ids); code inside the server that tells missing from hidden checks it.
+     */
+    readonly concealed = false,
   ) {
     super(message);
   }

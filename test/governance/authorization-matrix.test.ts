@@ -275,7 +275,8 @@ const CASES: Record<string, Case> = {
   'POST /api/v1/validation-suites': { need: ws('EDIT'), req: () => ({ url: `${V1}/validation-suites`, body: { name: 'suite', expectations: [{ expectation_type: 'expect_column_to_exist', kwargs: { column: 'id' } }] } }) },
   'GET /api/v1/validation-suites': { need: ws('READ'), req: () => ({ url: `${V1}/validation-suites` }) },
   'GET /api/v1/validation-suites/:name/versions/:version': { need: ws('READ'), req: () => ({ url: `${V1}/validation-suites/none/versions/1` }) },
-  'POST /api/v1/lineage/edges': { need: ws('EDIT'), req: (f) => ({ url: `${V1}/lineage/edges`, body: { edges: [{ from: { kind: 'run', id: f.run }, to: { kind: 'note', id: 'x' }, relation: 'documents' }] } }) },
+  // An edge needs READ on its source (the run here) and EDIT on its target (a free-form label: the workspace).
+  'POST /api/v1/lineage/edges': { need: exp('READ'), req: (f) => ({ url: `${V1}/lineage/edges`, body: { edges: [{ from: { kind: 'run', id: f.run }, to: { kind: 'note', id: 'x' }, relation: 'documents' }] } }) },
   // Lineage from a run: the run must be readable (and the graph shows only readable nodes).
   'GET /api/v1/lineage/:kind/:id': { need: exp('READ'), req: (f) => ({ url: `${V1}/lineage/run/${f.run}` }) },
   // ── evaluation ──

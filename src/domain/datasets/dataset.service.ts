@@ -13,7 +13,7 @@ import { composeDatasheet, datasheetMarkdown } from './datasheet.js';
 import type { DatasetStore } from './datasets.store.js';
 import { rootDigest, sha256Hex } from './digest.js';
 import { profileTable } from './profile-file.js';
-import type { DatasetFile, DatasetVersion, Datasheet, DatasheetSection, LineageEdge, LineageGraph, LineageNode } from './types.js';
+import type { DatasetFile, DatasetVersion, Datasheet, DatasheetSection, LineageEdge, LineageGraph, LineageNode, LineageOrigin } from './types.js';
 import { diffRows, diffVersions, type VersionDiff } from './version-diff.js';
 
 /** A file of a new version: its bytes inline (small files), or the digest of content uploaded before with `putBlob`. */
@@ -65,9 +65,18 @@ export function tableFiles(files: readonly DatasetFile[]): DatasetFile[] {
   return tabular.filter((f) => formatOf(f.path) === format);
 }
 
-/** Versioned datasets by content, their files, datasheets and the lineage graph. */
 /** A model_version node's id is `name/version`. */
 const modelOfNode = (n: LineageNode): string => n.id.slice(0, Math.max(0, n.id.lastIndexOf('/')));
+
+/**
+ * The check on a lineage node another module owns (a run, a model version, an evaluation, a deployment...): resolves
+ * when the caller holds `permission` on it, throws the owner's DomainError otherwise (refused, or no such object).
+ */
+export type LineageNodeAccess = (actor: Actor, permission: 'READ' | 'EDIT', node: LineageNode) => Promise<void>;
+
+type NewEdge = Omit<LineageEdge, 'createdAt' | 'origin'>;
+
+/** Versioned datasets by content, their files, datasheets and the lineage graph. */
 
 export class DatasetService {
   constructor(
@@ -75,8 +84,7 @@ export class DatasetService {
     private readonly artifacts: ArtifactStore,
     private readonly access: Access,
     private readonly clock: Clock,
-    /** Whether the caller may read a node other modules own (runs, evaluations); unknown kinds are labels anyone sees. */
-    private readonly canReadNode: (actor: Actor, node: LineageNode) => Promise<boolean> = async () => true,
+    private readonly nodeAccess: LineageNodeAccess = async () => {},
   ) {}
 
   /**
@@ -130,6 +138,8 @@ export class DatasetService {
       seen.add(p);
     }
     const sources = await Promise.all((input.derivedFrom ?? []).map((ref) => this.get(actor, ref)));
+    // The run produced this version (READ on it), and with sources it consumed them (EDIT on it, as on any edge's target).
+    if (input.producedBy !== undefined) await this.requireNode(actor, sources.length > 0 ? 'EDIT' : 'READ', { kind: 'run', id: input.producedBy });
     const files: DatasetFile[] = [];
     for (const f of input.files) {
       const path = safeArtifactPath(f.path);
@@ -155,9 +165,9 @@ export class DatasetService {
       return [
         ...sources.flatMap((s) => {
           const from = { kind: 'dataset_version', id: s.id };
-          return [{ from, to: self, relation: 'derived_from', createdAt: now }, ...(run ? [{ from, to: run, relation: 'consumed', createdAt: now }] : [])];
+          return [{ from, to: self, relation: 'derived_from', createdAt: now, origin: 'platform' as const }, ...(run ? [{ from, to: run, relation: 'consumed', createdAt: now, origin: 'platform' as const }] : [])];
         }),
-        ...(run ? [{ from: run, to: self, relation: 'produced', createdAt: now }] : []),
+        ...(run ? [{ from: run, to: self, relation: 'produced', createdAt: now, origin: 'platform' as const }] : []),
       ];
     };
     const added = await this.store.addVersion(
@@ -288,11 +298,54 @@ export class DatasetService {
     return this.datasheet(actor, input.name);
   }
 
-  /** For other modules (registry, serving, evaluation): nodes are theirs, edges are generic. */
-  async recordLineage(actor: Actor, edges: readonly Omit<LineageEdge, 'createdAt'>[]): Promise<void> {
+  /**
+   * Edges a caller asserts (the lineage API). Each needs EDIT on the node it points to and READ on the one it comes
+   * from, so nobody writes into the lineage of objects they may not change; they are kept as `user` edges.
+   */
+  async recordLineage(actor: Actor, edges: readonly NewEdge[]): Promise<void> {
     await this.access.require(actor, 'EDIT', { kind: 'server' });
-    const at = this.clock.now();
-    await this.store.recordLineage(await Promise.all(edges.map(async (e) => ({ from: await this.node(e.from), to: await this.node(e.to), relation: e.relation, createdAt: at }))));
+    const resolved = await Promise.all(edges.map(async (e) => ({ from: await this.node(e.from), to: await this.node(e.to), relation: e.relation })));
+    const checked = new Set<string>();
+    const check = async (permission: 'READ' | 'EDIT', n: LineageNode) => {
+      const key = `${permission}\0${n.kind}\0${n.id}`;
+      if (checked.has(key)) return;
+      await this.requireNode(actor, permission, n);
+      checked.add(key);
+    };
+    for (const e of resolved) {
+      await check('EDIT', e.to);
+      await check('READ', e.from);
+    }
+    await this.save(resolved, 'user');
+  }
+
+  /** Edges another module records from an operation it performed and checked itself (an evaluation): `platform` edges. */
+  async recordPlatformLineage(actor: Actor, edges: readonly NewEdge[]): Promise<void> {
+    await this.access.require(actor, 'EDIT', { kind: 'server' });
+    await this.save(await Promise.all(edges.map(async (e) => ({ from: await this.node(e.from), to: await this.node(e.to), relation: e.relation }))), 'platform');
+  }
+
+  private async save(edges: readonly NewEdge[], origin: LineageOrigin): Promise<void> {
+    const createdAt = this.clock.now();
+    await this.store.recordLineage(edges.map((e) => ({ ...e, createdAt, origin })));
+  }
+
+  /**
+   * A dataset version is checked on its dataset; every other kind by the module that owns it. An id no module knows
+   * (a run in another tracking system) is a plain label nobody owns; one that exists but is hidden is refused.
+   */
+  private async requireNode(actor: Actor, permission: 'READ' | 'EDIT', n: LineageNode): Promise<void> {
+    if (n.kind !== 'dataset_version') {
+      try {
+        return await this.nodeAccess(actor, permission, n);
+      } catch (err) {
+        if (isDomainError(err) && err.code === 'RESOURCE_DOES_NOT_EXIST' && !err.concealed) return;
+        throw err;
+      }
+    }
+    const version = await this.store.getVersionById(n.id);
+    if (!version) throw notFound(`Dataset version '${n.id}'`);
+    await this.access.require(actor, permission, { kind: 'dataset', id: version.name });
   }
 
   async lineage(actor: Actor, input: { node: LineageNode; direction: 'upstream' | 'downstream'; depth?: number | undefined }): Promise<LineageGraph> {
@@ -322,7 +375,7 @@ export class DatasetService {
       if (visible.has(key(n))) continue;
       const ok = n.kind === 'dataset_version' ? datasets.has(datasetOf.get(n.id) ?? '')
         : n.kind === 'model_version' ? models.has(modelOfNode(n))
-          : await this.canReadNode(actor, n);
+          : await this.mayRead(actor, n);
       if (ok) visible.add(key(n));
     }
     if (!visible.has(key(graph.root))) throw new DomainError('PERMISSION_DENIED', `User '${actor.userId}' may not read ${graph.root.kind} '${graph.root.id}'`);
@@ -331,6 +384,17 @@ export class DatasetService {
       nodes: graph.nodes.filter((n) => visible.has(key(n))),
       edges: graph.edges.filter((e) => visible.has(key(e.from)) && visible.has(key(e.to))),
     };
+  }
+
+  /** A deleted (or never valid) run or evaluation id stays a plain label; a refused one is hidden. */
+  private async mayRead(actor: Actor, n: LineageNode): Promise<boolean> {
+    try {
+      await this.nodeAccess(actor, 'READ', n);
+      return true;
+    } catch (err) {
+      if (!isDomainError(err)) throw err;
+      return (err.code === 'RESOURCE_DOES_NOT_EXIST' && !err.concealed) || err.code === 'INVALID_PARAMETER_VALUE';
+    }
   }
 
   /** Dataset versions may be named `name@ref`; the graph keys them by their id, which never changes. */

@@ -89,12 +89,20 @@ export interface LineageNode {
   readonly id: string;
 }
 
+/**
+ * Who asserted an edge: `platform` when OpenExpert recorded it from an operation it performed and checked (a dataset
+ * version made from sources, an evaluation, a run's logged inputs, a registration), `user` when a caller posted it to
+ * the lineage API. Evidence providers trust only `platform` edges unless a policy says otherwise.
+ */
+export type LineageOrigin = 'platform' | 'user';
+
 /** Edges point downstream: from what was used to what was made from it. */
 export interface LineageEdge {
   readonly from: LineageNode;
   readonly to: LineageNode;
   readonly relation: string;
   readonly createdAt: number;
+  readonly origin: LineageOrigin;
 }
 
 export interface LineageGraph {

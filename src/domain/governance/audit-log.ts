@@ -147,7 +147,7 @@ export class AuditLog {
       for (const f of group) {
         const seq = (last?.seq ?? 0) + 1;
         const prevHash = last?.hash ?? GENESIS_HASH;
-        last = { ...f, seq, prevHash, hash: chainHash(prevHash, seq, f) };
+        last = { ...f, seq, prevHash, hash: chainHash(prevHash, seq, f), keyId: '' };
         entries.push(last);
       }
       if (await this.store.appendAudit(entries)) {

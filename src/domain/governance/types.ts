@@ -80,7 +80,9 @@ export interface AuditFields {
 export interface AuditEntry extends AuditFields {
   readonly seq: number;
   readonly prevHash: string;
+  /** HMAC-SHA256 under the key `keyId` (sha256 when `keyId` is '', the keyless chain of earlier versions). */
   readonly hash: string;
+  readonly keyId: string;
 }
 
 export interface AuditFilter {

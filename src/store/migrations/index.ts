@@ -14,6 +14,7 @@ import { metricsUniquePointsMigration } from './0011-metrics-unique-points.js';
 import { loggedModelLinksMigration } from './0012-logged-model-links.js';
 import { datasetPartsMigration } from './0013-dataset-parts.js';
 import { reproducibilityMigration } from './0019-reproducibility.js';
+import { governanceIntegrityMigration } from './0020-governance-integrity.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -32,5 +33,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0012-logged-model-links': loggedModelLinksMigration(),
     '0013-dataset-parts': datasetPartsMigration(),
     '0019-reproducibility': reproducibilityMigration(),
+    '0020-governance-integrity': governanceIntegrityMigration(),
   };
 }

@@ -42,7 +42,7 @@ for (const backend of testBackends()) {
 
     it('walks a constructed graph up and down with depth limits, through a cycle', async () => {
       // raw → clean → r1 → m/1 ; clean → r2 ; features derived from clean; m/1 → deploy; a cycle c1 ⇄ c2.
-      const e = (from: { kind: string; id: string }, to: { kind: string; id: string }, relation: string) => ({ from, to, relation, createdAt: 5 });
+      const e = (from: { kind: string; id: string }, to: { kind: string; id: string }, relation: string) => ({ from, to, relation, createdAt: 5, origin: 'platform' as const });
       await store.recordLineage([
         e(dv('raw'), dv('clean'), 'derived_from'),
         e(dv('clean'), run('r1'), 'consumed'),
@@ -68,13 +68,22 @@ for (const backend of testBackends()) {
       expect(cycle.nodes.map((n) => `${n.id}@${n.depth}`)).toEqual(['c1@0', 'c2@1']);
     });
 
+    it("keeps who asserted an edge: the platform's record outranks a user's claim of the same edge, never the reverse", async () => {
+      const edge = (from: string, to: string, origin: 'platform' | 'user') => ({ from: dv(from), to: run(to), relation: 'consumed', createdAt: 3, origin });
+      await store.recordLineage([edge('claimed', 'r9', 'user'), edge('recorded', 'r9', 'platform')]);
+      await store.recordLineage([edge('claimed', 'r9', 'platform'), edge('recorded', 'r9', 'user'), edge('recorded', 'r9', 'user')]);
+      await store.recordLineage([edge('only-claimed', 'r9', 'user')]);
+      const up = await store.traverse(run('r9'), 'upstream', 1);
+      expect(up.edges.map((e) => `${e.from.id}:${e.origin}`)).toEqual(['claimed:platform', 'only-claimed:user', 'recorded:platform']);
+    });
+
     it('agrees with a breadth-first search on a generated graph, both ways and depth-limited', async () => {
       // 200 nodes, 600 random edges (cycles included), from a fixed linear congruential sequence.
       let seed = 12345;
       const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
       const node = (i: number) => ({ kind: i % 2 === 0 ? 'gen_a' : 'gen_b', id: `g${i}` });
       const pairs = Array.from({ length: 600 }, () => [next(200), next(200)] as const);
-      await store.recordLineage(pairs.map(([a, b]) => ({ from: node(a), to: node(b), relation: 'derived_from', createdAt: 1 })));
+      await store.recordLineage(pairs.map(([a, b]) => ({ from: node(a), to: node(b), relation: 'derived_from', createdAt: 1, origin: 'platform' as const })));
       const bfs = (start: number, forward: boolean, depth: number) => {
         const seen = new Map([[start, 0]]);
         let frontier = [start];
@@ -127,7 +136,7 @@ for (const backend of testBackends()) {
 
     it('writes labels and lineage edges with a version, for new and existing content alike', async () => {
       const raw = await store.addVersion(version('raw', '1'.repeat(64)), plain);
-      const edges = (id: string) => [{ from: dv(raw.version.id), to: dv(id), relation: 'derived_from', createdAt: 7 }];
+      const edges = (id: string) => [{ from: dv(raw.version.id), to: dv(id), relation: 'derived_from', createdAt: 7, origin: 'platform' as const }];
       const clean = await store.addVersion(version('clean', '2'.repeat(64)), { labels: ['prod'], edges });
       expect(clean.version.labels).toEqual(['latest', 'prod']);
       const again = await store.addVersion(version('clean', '2'.repeat(64)), { labels: ['gold'], edges });

@@ -31,10 +31,11 @@ function edgeSources(dialect: DatabaseHandle['dialect']): RawBuilder<unknown>[] 
   // PostgreSQL pushes a join into UNION ALL branches only when their column types agree exactly (varchar
   // columns vs text literals do not); SQLite would lose its indexes to the same casts.
   const t = (expr: string) => sql.raw(dialect === 'postgres' ? `CAST(${expr} AS TEXT)` : expr);
-  const cols = (fromKind: string, fromId: string, toKind: string, toId: string, relation: string, createdAt: string) =>
-    sql`${t(fromKind)} AS from_kind, ${t(fromId)} AS from_id, ${t(toKind)} AS to_kind, ${t(toId)} AS to_id, ${t(relation)} AS relation, ${sql.raw(createdAt)} AS created_at`;
+  // Edges derived from other modules' records are the platform's: their writes were checked on the run they touch.
+  const cols = (fromKind: string, fromId: string, toKind: string, toId: string, relation: string, createdAt: string, origin = "'platform'") =>
+    sql`${t(fromKind)} AS from_kind, ${t(fromId)} AS from_id, ${t(toKind)} AS to_kind, ${t(toId)} AS to_id, ${t(relation)} AS relation, ${sql.raw(createdAt)} AS created_at, ${t(origin)} AS origin`;
   return [
-    sql`SELECT ${cols('from_kind', 'from_id', 'to_kind', 'to_id', 'relation', 'created_at')} FROM lineage_edges`,
+    sql`SELECT ${cols('from_kind', 'from_id', 'to_kind', 'to_id', 'relation', 'created_at', 'origin')} FROM lineage_edges`,
     sql`SELECT ${cols("'dataset_version'", 'dv.version_id', "'run'", 'ri.run_uuid', "'consumed'", 'dv.created_at')}
       FROM run_inputs ri JOIN datasets d ON d.dataset_uuid = ri.dataset_uuid JOIN dataset_versions dv ON dv.name = d.name AND dv.digest = d.digest`,
     sql`SELECT ${cols("'dataset_version'", 'dv.version_id', "'run'", 't.run_uuid', "'consumed'", 'dv.created_at')}
@@ -55,11 +56,19 @@ async function setLabelIn(db: Executor, name: string, label: string, version: nu
     .onConflict((oc) => oc.columns(['name', 'label']).doUpdateSet({ version, updated_at: at })).execute();
 }
 
-async function insertEdges(db: Executor, edges: readonly LineageEdge[]): Promise<void> {
+async function insertEdges(db: Executor, given: readonly LineageEdge[]): Promise<void> {
+  // PostgreSQL refuses an upsert that touches one row twice: the same edge given twice is given once (the platform's record if either is).
+  const unique = new Map<string, LineageEdge>();
+  for (const e of given) {
+    const key = JSON.stringify([e.from.kind, e.from.id, e.to.kind, e.to.id, e.relation]);
+    if (unique.get(key)?.origin !== 'platform') unique.set(key, e);
+  }
+  const edges = [...unique.values()];
   for (let i = 0; i < edges.length; i += 500) {
     await db.insertInto('lineage_edges')
-      .values(edges.slice(i, i + 500).map((e) => ({ from_kind: e.from.kind, from_id: e.from.id, to_kind: e.to.kind, to_id: e.to.id, relation: e.relation, created_at: e.createdAt })))
-      .onConflict((oc) => oc.columns(['from_kind', 'from_id', 'to_kind', 'to_id', 'relation']).doNothing())
+      .values(edges.slice(i, i + 500).map((e) => ({ from_kind: e.from.kind, from_id: e.from.id, to_kind: e.to.kind, to_id: e.to.id, relation: e.relation, created_at: e.createdAt, origin: e.origin })))
+      // The platform's record of an edge outranks a caller's earlier claim of it; a claim never downgrades a record.
+      .onConflict((oc) => oc.columns(['from_kind', 'from_id', 'to_kind', 'to_id', 'relation']).doUpdateSet({ origin: sql<string>`CASE WHEN excluded.origin = 'platform' THEN 'platform' ELSE lineage_edges.origin END` }))
       .execute();
   }
 }
@@ -189,13 +198,13 @@ export class SqlDatasetStore implements DatasetStore {
     );
     const [reached, edgeRows] = await Promise.all([
       sql<{ kind: string; id: string; depth: number }>`${walk} SELECT kind, id, depth FROM reached ORDER BY depth, kind, id`.execute(this.db),
-      sql<{ from_kind: string; from_id: string; to_kind: string; to_id: string; relation: string; created_at: number }>`${walk}
-        SELECT * FROM (${edgesFrom}) x ORDER BY from_kind, from_id, to_kind, to_id, relation`.execute(this.db),
+      sql<{ from_kind: string; from_id: string; to_kind: string; to_id: string; relation: string; created_at: number; origin: string }>`${walk}
+        SELECT * FROM (${edgesFrom}) x ORDER BY from_kind, from_id, to_kind, to_id, relation, origin`.execute(this.db),
     ]);
     const nodes = reached.rows.map((r) => ({ kind: String(r.kind), id: String(r.id), depth: Number(r.depth) }));
     return {
       root, direction, nodes,
-      edges: edgeRows.rows.map((e) => ({ from: { kind: e.from_kind, id: e.from_id }, to: { kind: e.to_kind, id: e.to_id }, relation: e.relation, createdAt: Number(e.created_at) })),
+      edges: edgeRows.rows.map((e) => ({ from: { kind: e.from_kind, id: e.from_id }, to: { kind: e.to_kind, id: e.to_id }, relation: e.relation, createdAt: Number(e.created_at), origin: e.origin === 'platform' ? 'platform' : 'user' })),
     };
   }
 
@@ -242,7 +251,7 @@ export class SqlDatasetStore implements DatasetStore {
           result_id: v.id, version_id: v.versionId, suite_name: v.suiteName, suite_version: v.suiteVersion, success: v.success ? 1 : 0,
           result: JSON.stringify(v.result), created_by: v.createdBy, created_at: v.createdAt,
         }).execute();
-        await insertEdges(tx, [{ from: { kind: 'dataset_version', id: v.versionId }, to: { kind: 'validation', id: v.id }, relation: 'validated', createdAt: v.createdAt }]);
+        await insertEdges(tx, [{ from: { kind: 'dataset_version', id: v.versionId }, to: { kind: 'validation', id: v.id }, relation: 'validated', createdAt: v.createdAt, origin: 'platform' }]);
       }),
     );
   }

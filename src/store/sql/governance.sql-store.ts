@@ -21,7 +21,7 @@ const grantRow = (g: Grant): GovernanceTables['gov_permissions'] => ({
 });
 const audit = (r: Selectable<GovernanceTables['gov_audit_log']>): AuditEntry => ({
   seq: Number(r.seq), at: Number(r.at), actor: r.actor, action: r.action, status: Number(r.status), requestId: r.request_id,
-  sourceIp: r.source_ip, summary: r.summary, object: r.object, detail: r.detail, prevHash: r.prev_hash, hash: r.hash,
+  sourceIp: r.source_ip, summary: r.summary, object: r.object, detail: r.detail, prevHash: r.prev_hash, hash: r.hash, keyId: r.key_id,
 });
 /** IN lists are split so no statement exceeds SQLite's or PostgreSQL's parameter limit. */
 const CHUNK = 500;
@@ -210,7 +210,7 @@ export class SqlGovernanceStore implements GovernanceStore {
         .insertInto('gov_audit_log')
         .values(entries.map((e) => ({
           seq: e.seq, at: e.at, actor: e.actor, action: e.action, status: e.status, request_id: e.requestId, source_ip: e.sourceIp,
-          summary: e.summary, object: e.object, detail: e.detail, prev_hash: e.prevHash, hash: e.hash,
+          summary: e.summary, object: e.object, detail: e.detail, prev_hash: e.prevHash, hash: e.hash, key_id: e.keyId,
         })))
         .execute();
       return true;

@@ -45,6 +45,7 @@ export interface LineageEdgesTable {
   to_id: string;
   relation: string;
   created_at: number;
+  origin: string;
 }
 
 export interface ValidationSuitesTable {

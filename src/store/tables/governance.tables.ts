@@ -9,6 +9,6 @@ export interface GovernanceTables {
   gov_sessions: { session_hash: string; username: string; csrf_token: string; created_at: number; expires_at: number };
   gov_audit_log: {
     seq: number; at: number; actor: string; action: string; status: number; request_id: string; source_ip: string; summary: string;
-    object: string; detail: string; prev_hash: string; hash: string;
+    object: string; detail: string; prev_hash: string; hash: string; key_id: string;
   };
 }
