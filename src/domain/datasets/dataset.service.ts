@@ -77,7 +77,6 @@ export type LineageNodeAccess = (actor: Actor, permission: 'READ' | 'EDIT', node
 type NewEdge = Omit<LineageEdge, 'createdAt' | 'origin'>;
 
 /** Versioned datasets by content, their files, datasheets and the lineage graph. */
-
 export class DatasetService {
   constructor(
     private readonly store: DatasetStore,
