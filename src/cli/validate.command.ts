@@ -1,6 +1,8 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import { clientUrl } from '../config/config.js';
 import { invalid, isDomainError } from '../core/errors.js';
 import { parseDatasetRef } from '../domain/datasets/dataset.service.js';
 import type { DatasetVersion } from '../domain/datasets/types.js';
@@ -44,18 +46,35 @@ function printResult(stored: StoredValidation, where: string): void {
   ]);
 }
 
+/** The HTML page of each validation, from the server: `out.html`, or `out-1.html`, `out-2.html`… for several. */
+async function writePages(opts: Common, validations: string, stored: readonly StoredValidation[], target: string): Promise<string[]> {
+  const headers: Record<string, string> = opts.user ? { authorization: `Basic ${Buffer.from(`${opts.user}:`).toString('base64')}` } : {};
+  const ext = path.extname(target);
+  const written: string[] = [];
+  for (const [i, s] of stored.entries()) {
+    const page = await fetch(`${clientUrl(opts.url)}${validations}/${s.id}/report.html`, { headers });
+    if (!page.ok) throw invalid(`Fetching the HTML report failed: HTTP ${page.status}`);
+    const file = stored.length === 1 ? target : `${target.slice(0, target.length - ext.length)}-${i + 1}${ext}`;
+    fs.writeFileSync(file, await page.text());
+    written.push(file);
+  }
+  return written;
+}
+
 export function registerValidateCommand(program: Command): void {
   const command = common(program.command('validate <ref>').description('Check a dataset version against an expectation suite; exits 0 when the data pass, 1 when they fail it, 2 on a suite or usage error'))
     .requiredOption('--suite <file|name>', 'suite file in YAML or JSON ({name, expectations: [{expectation_type, kwargs}]}), or a registered suite as name[@version]')
     .option('--file <path>', 'check only this file of the version (default: the whole table, all its parts)')
     .option('--per-part', 'check each part of a partitioned table on its own')
-    .action(async (ref: string, opts: Common & { suite: string; file?: string; perPart?: boolean }) => {
+    .option('--result-format <level>', "GE's result_format: BOOLEAN_ONLY, BASIC, SUMMARY (default) or COMPLETE (every unexpected value and row index)")
+    .option('--html <file>', 'also write the result as a self-contained HTML page (like GE\'s Data Docs); with --per-part one page per part, numbered')
+    .action(async (ref: string, opts: Common & { suite: string; file?: string; perPart?: boolean; resultFormat?: string; html?: string }) => {
       try {
         if (opts.file && opts.perPart) throw invalid('Choose --file or --per-part, not both');
         const { name, ref: version } = parseDatasetRef(ref);
         const api = registryApi(opts);
         const base = `/api/v1/datasets/${encodeURIComponent(name)}/versions/${encodeURIComponent(version ?? 'latest')}`;
-        const body = suiteBody(opts.suite);
+        const body = { ...suiteBody(opts.suite), ...(opts.resultFormat ? { resultFormat: opts.resultFormat.toUpperCase() } : {}) };
         let files: (string | undefined)[] = [opts.file];
         if (opts.perPart) {
           const v = await api<DatasetVersion>('GET', base);
@@ -63,12 +82,14 @@ export function registerValidateCommand(program: Command): void {
         }
         const results: { file: string | undefined; stored: StoredValidation }[] = [];
         for (const file of files) results.push({ file, stored: await api<StoredValidation>('POST', `${base}/validations`, { body: { ...body, ...(file ? { file } : {}) } }) });
+        const pages = opts.html ? await writePages(opts, `${base}/validations`, results.map((r) => r.stored), opts.html) : [];
         process.exitCode = results.every((r) => r.stored.success) ? VALIDATE_EXIT.passed : VALIDATE_EXIT.dataFailed;
         if (opts.json) return printJson(opts.perPart ? results.map((r) => ({ file: r.file ?? null, ...r.stored.result })) : results[0]!.stored.result);
         for (const [i, r] of results.entries()) {
           if (i > 0) console.log();
           printResult(r.stored, r.file ? `${ref} file ${r.file}` : ref);
         }
+        for (const page of pages) console.log(`report written to ${page}`);
       } catch (err) {
         // Anything but a verdict on the data: a suite that does not parse, an unknown version, an unreachable server.
         const message = isDomainError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
@@ -77,5 +98,4 @@ export function registerValidateCommand(program: Command): void {
       }
     });
   // Commander's own usage errors (a missing --suite, an unknown flag) exit 2 here too.
-  command.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : VALIDATE_EXIT.usage));
-}
+  command.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : VALIDATE_EXIT.usage));}

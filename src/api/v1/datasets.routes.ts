@@ -4,7 +4,7 @@ import { invalid } from '../../core/errors.js';
 import { parseDatasetRef } from '../../domain/datasets/dataset.service.js';
 import { lineageDot, lineageMermaid } from '../../domain/datasets/lineage-render.js';
 import { DATASHEET_SECTIONS } from '../../domain/datasets/types.js';
-import { Suite } from '../../domain/validation/types.js';
+import { ResultFormatSpec, Suite } from '../../domain/validation/types.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
 import type { Route } from '../surface.js';
@@ -32,6 +32,7 @@ const MissingBlobs = z.object({ files: z.array(z.object({ sha256: Sha256, size: 
 const BlobParams = z.object({ name: Name, sha256: Sha256 });
 const NameParam = z.object({ name: Name });
 const VersionParam = z.object({ name: Name, ref: Ref });
+const ValidationParam = z.object({ name: Name, ref: Ref, id: z.string().regex(/^[0-9a-f]{1,64}$/, 'a validation id') });
 const LabelParam = z.object({ name: Name, label: Label });
 const SetLabel = z.object({ version: z.union([z.number().int().positive().transform(String), Ref]) });
 const DiffQuery = z.object({ from: Ref, to: Ref, key: z.string().min(1).max(256).optional() });
@@ -39,7 +40,10 @@ const FileQuery = z.object({ path: z.string().min(1) });
 const FormatQuery = z.object({ format: z.enum(['json', 'markdown']).default('json') });
 const UpdateDatasheet = z.object({ sections: z.partialRecord(z.enum(DATASHEET_SECTIONS), z.string().max(100_000)) }).strict();
 const Validate = z
-  .object({ suite: Suite.optional(), suiteName: Suite.shape.name.optional(), suiteVersion: z.number().int().positive().optional(), file: z.string().min(1).optional() })
+  .object({
+    suite: Suite.optional(), suiteName: Suite.shape.name.optional(), suiteVersion: z.number().int().positive().optional(), file: z.string().min(1).optional(),
+    resultFormat: ResultFormatSpec.optional(),
+  })
   .refine((v) => (v.suite === undefined) !== (v.suiteName === undefined), { message: 'give either suite (inline) or suiteName', path: ['suite'] });
 const SuiteParams = z.object({ name: Suite.shape.name, version: z.union([z.literal('latest').transform(() => undefined), QueryInt.pipe(z.number().int().positive())]) });
 const Kind = z.string().regex(/^[a-z][a-z_]{0,31}$/, 'lowercase letters and underscores');
@@ -126,12 +130,19 @@ export function datasetRoutesV1(s: Services): Route[] {
       method: 'POST', path: '/datasets/:name/versions/:ref/validations',
       handler: async ({ actor, params, body, reply }) => {
         const b = parse(Validate, body);
-        const stored = await v.validate(actor, { ref: parse(VersionParam, params), suite: b.suite ?? { name: b.suiteName!, version: b.suiteVersion }, file: b.file });
+        const stored = await v.validate(actor, { ref: parse(VersionParam, params), suite: b.suite ?? { name: b.suiteName!, version: b.suiteVersion }, file: b.file, resultFormat: b.resultFormat });
         void reply.status(201);
         return stored;
       },
     },
     { method: 'GET', path: '/datasets/:name/versions/:ref/validations', handler: async ({ actor, params }) => ({ items: await v.validations(actor, parse(VersionParam, params)) }) },
+    {
+      method: 'GET', path: '/datasets/:name/versions/:ref/validations/:id/report.html',
+      handler: async ({ actor, params, reply }) => {
+        const { id, ...ref } = parse(ValidationParam, params);
+        return reply.header('content-type', 'text/html; charset=utf-8').send(await v.reportHtml(actor, ref, id));
+      },
+    },
     {
       method: 'POST', path: '/validation-suites',
       handler: ({ actor, body }) => v.registerSuite(actor, parse(Suite, body)),

@@ -1,46 +1,13 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { invalid } from '../../core/errors.js';
 import { openTables, type TableFiles } from '../datasets/data-file.js';
 import { valueCounts } from '../monitoring/analysis.js';
 import { quoteIdent, readNumeric } from '../monitoring/file-table.js';
 import { runStatTest, type Samples } from '../monitoring/stat-tests.js';
-import type { Expectation, ExpectationResult, Suite, ValidationResult } from './types.js';
-
-const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|REAL|DECIMAL.*)$/;
-/** GE lists at most this many unexpected values. */
-const PARTIAL_LIMIT = 20;
-
-const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
-const percent = (part: number, whole: number) => (whole === 0 ? null : (part / whole) * 100);
-
-interface Table {
-  readonly connection: DuckDBConnection;
-  readonly source: string;
-  readonly types: Map<string, string>;
-  /** Reference tables of the distribution expectations, by the `name@version` the suite names them with. */
-  readonly references: ReadonlyMap<string, { readonly source: string; readonly types: Map<string, string> }>;
-}
-
-async function rows(t: Table, query: string): Promise<Record<string, unknown>[]> {
-  return (await t.connection.run(query)).getRowObjects() as Promise<Record<string, unknown>[]>;
-}
-
-async function scalar(t: Table, query: string): Promise<number | null> {
-  const v = (await rows(t, query))[0]?.v;
-  return v === null || v === undefined ? null : Number(v);
-}
-
-function columnType(t: Table, column: string): string {
-  const type = t.types.get(column);
-  if (type === undefined) throw new MissingColumn(column);
-  return type;
-}
-
-class MissingColumn extends Error {
-  constructor(column: string, where = '') {
-    super(`column '${column}' does not exist${where}`);
-  }
-}
+import { evaluateMore, isMore } from './ge-expectations.js';
+import { mapResult, needsRowIndex, resultFormatOf, type ResultFormat } from './map-result.js';
+import { columnType, MissingColumn, NUMERIC, percent, rows, scalar, shownAs, sqlString, TypeProblem, type Table } from './table.js';
+import { isPandasName, pandasDtype, typeMatches } from './type-names.js';
+import type { Expectation, ExpectationResult, ResultFormatSpec, Suite, ValidationResult } from './types.js';
 
 /** A column's non-null values as drift tests take them: sorted finite numbers, or counts per category. */
 async function sampleOf(t: Table, source: string, column: string, numeric: boolean): Promise<Float64Array | Map<string, number>> {
@@ -83,65 +50,38 @@ async function distribution(t: Table, column: string, reference: string, test: '
   };
 }
 
-/** An expectation that cannot be evaluated on this data (wrong type, nothing to compare): it fails, the suite goes on. */
-class TypeProblem extends Error {}
-
-const inBounds = (v: number | null, min?: number, max?: number) => v !== null && (min === undefined || v >= min) && (max === undefined || v <= max);
-
-/**
- * A per-row expectation: `unexpected` is a SQL condition true for a non-null value that breaks it. Nulls are
- * neither expected nor unexpected, as in GE: percentages are of the non-null values.
- */
-async function perRow(t: Table, column: string, unexpected: string, mostly = 1, unexpectedRows?: string): Promise<Omit<ExpectationResult, 'expectation_config'>> {
-  const type = columnType(t, column);
+/** A per-column map expectation: nulls are neither expected nor unexpected, as in GE (percentages are of the non-null values). */
+function perRow(t: Table, column: string, unexpected: string, mostly: number | undefined, format: ResultFormat) {
   const c = quoteIdent(column);
-  const counts = (await rows(t, `SELECT count(*)::DOUBLE AS n, count(${c})::DOUBLE AS present, count(*) FILTER (WHERE ${c} IS NOT NULL AND (${unexpected}))::DOUBLE AS bad FROM ${t.source}`))[0] ?? {};
-  const n = Number(counts.n ?? 0);
-  const present = Number(counts.present ?? 0);
-  const bad = Number(counts.bad ?? 0);
-  const shown = `${c}::${NUMERIC.test(type) ? 'DOUBLE' : 'VARCHAR'}`;
-  const partial = bad === 0 ? [] : (await rows(t, unexpectedRows ?? `SELECT ${shown} AS v FROM ${t.source} WHERE ${c} IS NOT NULL AND (${unexpected}) LIMIT ${PARTIAL_LIMIT}`)).map((r) => r.v);
-  return {
-    success: present === 0 || (present - bad) / present >= mostly,
-    result: {
-      element_count: n, missing_count: n - present, missing_percent: percent(n - present, n),
-      unexpected_count: bad, unexpected_percent: percent(bad, present), partial_unexpected_list: partial,
-    },
-  };
+  return mapResult(t, { kept: `${c} IS NOT NULL`, unexpected, shown: [`${c}::${shownAs(columnType(t, column))}`], shape: 'value', mostly }, format);
 }
 
-async function aggregate(t: Table, column: string | undefined, expr: string, min?: number, max?: number): Promise<Omit<ExpectationResult, 'expectation_config'>> {
-  if (column !== undefined) columnType(t, column);
-  const observed = await scalar(t, `SELECT (${expr})::DOUBLE AS v FROM ${t.source}`);
-  return { success: inBounds(observed, min, max), result: { observed_value: observed } };
-}
+type Outcome = Omit<ExpectationResult, 'expectation_config'>;
 
-async function evaluate(t: Table, e: Expectation, now: number): Promise<Omit<ExpectationResult, 'expectation_config'>> {
+async function evaluate(t: Table, e: Expectation, now: number, format: ResultFormat): Promise<Outcome> {
+  if (isMore(e)) return evaluateMore(t, e, format);
   switch (e.expectation_type) {
     case 'expect_column_to_exist':
       return { success: t.types.has(e.kwargs.column), result: { observed_value: t.types.has(e.kwargs.column) } };
     case 'expect_column_values_to_be_of_type': {
       const type = columnType(t, e.kwargs.column);
-      return { success: type.toUpperCase() === e.kwargs.type_.toUpperCase(), result: { observed_value: type } };
+      // Asked in pandas' words, the answer is in pandas' words too, with DuckDB's type beside it.
+      const pandas = isPandasName(e.kwargs.type_);
+      return { success: typeMatches(type, e.kwargs.type_), result: { observed_value: pandas ? pandasDtype(type) : type, ...(pandas ? { details: { duckdb_type: type } } : {}) } };
+    }
+    case 'expect_column_values_to_be_in_type_list': {
+      const type = columnType(t, e.kwargs.column);
+      const pandas = e.kwargs.type_list.some(isPandasName);
+      return { success: e.kwargs.type_list.some((name) => typeMatches(type, name)), result: { observed_value: pandas ? pandasDtype(type) : type, ...(pandas ? { details: { duckdb_type: type } } : {}) } };
     }
     case 'expect_column_values_to_not_be_null': {
-      columnType(t, e.kwargs.column);
       const c = quoteIdent(e.kwargs.column);
-      const counts = (await rows(t, `SELECT count(*)::DOUBLE AS n, count(${c})::DOUBLE AS present FROM ${t.source}`))[0] ?? {};
-      const n = Number(counts.n ?? 0);
-      const missing = n - Number(counts.present ?? 0);
-      return {
-        success: n === 0 || (n - missing) / n >= (e.kwargs.mostly ?? 1),
-        result: { element_count: n, unexpected_count: missing, unexpected_percent: percent(missing, n), partial_unexpected_list: new Array(Math.min(missing, PARTIAL_LIMIT)).fill(null) },
-      };
+      return mapResult(t, { unexpected: `${c} IS NULL`, shown: [`${c}::${shownAs(columnType(t, e.kwargs.column))}`], shape: 'value', mostly: e.kwargs.mostly }, format);
     }
-    case 'expect_column_values_to_be_unique': {
+    case 'expect_column_values_to_be_unique':
       // Every row holding a repeated value is unexpected, the first occurrence included (GE's definition).
-      const c = quoteIdent(e.kwargs.column);
-      const shown = `${c}::${NUMERIC.test(columnType(t, e.kwargs.column)) ? 'DOUBLE' : 'VARCHAR'}`;
-      const repeated = `${c} IN (SELECT ${c} FROM ${t.source} WHERE ${c} IS NOT NULL GROUP BY ${c} HAVING count(*) > 1)`;
-      return perRow(t, e.kwargs.column, repeated, e.kwargs.mostly, `SELECT ${shown} AS v FROM ${t.source} WHERE ${repeated} LIMIT ${PARTIAL_LIMIT}`);
-    }
+      columnType(t, e.kwargs.column);
+      return perRow(t, e.kwargs.column, `count(*) OVER (PARTITION BY ${quoteIdent(e.kwargs.column)}) > 1`, e.kwargs.mostly, format);
     case 'expect_column_values_to_be_between': {
       const { column, min_value: min, max_value: max } = e.kwargs;
       if (min === undefined && max === undefined) throw invalid('expect_column_values_to_be_between needs min_value or max_value');
@@ -150,32 +90,25 @@ async function evaluate(t: Table, e: Expectation, now: number): Promise<Omit<Exp
         ...(min !== undefined ? [`${c} ${e.kwargs.strict_min ? '<=' : '<'} ${min}`] : []),
         ...(max !== undefined ? [`${c} ${e.kwargs.strict_max ? '>=' : '>'} ${max}`] : []),
       ];
-      return perRow(t, column, breaks.join(' OR '), e.kwargs.mostly);
+      return perRow(t, column, breaks.join(' OR '), e.kwargs.mostly, format);
     }
     case 'expect_column_values_to_be_in_set': {
       const { column, value_set: set } = e.kwargs;
       const numeric = NUMERIC.test(columnType(t, column)) && set.every((v) => typeof v === 'number');
       const c = quoteIdent(column);
       const notIn = numeric ? `${c}::DOUBLE NOT IN (${set.join(', ')})` : `${c}::VARCHAR NOT IN (${set.map((v) => sqlString(String(v))).join(', ')})`;
-      return perRow(t, column, notIn, e.kwargs.mostly);
+      return perRow(t, column, notIn, e.kwargs.mostly, format);
     }
     case 'expect_column_values_to_match_regex':
       // Python's re.search, as GE uses: the pattern may match anywhere in the value.
-      return perRow(t, e.kwargs.column, `NOT regexp_matches(${quoteIdent(e.kwargs.column)}::VARCHAR, ${sqlString(e.kwargs.regex)})`, e.kwargs.mostly);
-    case 'expect_table_row_count_to_be_between':
-      return aggregate(t, undefined, 'count(*)', e.kwargs.min_value, e.kwargs.max_value);
-    case 'expect_column_mean_to_be_between':
-      return aggregate(t, e.kwargs.column, `avg(${quoteIdent(e.kwargs.column)})`, e.kwargs.min_value, e.kwargs.max_value);
-    case 'expect_column_median_to_be_between':
-      return aggregate(t, e.kwargs.column, `median(${quoteIdent(e.kwargs.column)})`, e.kwargs.min_value, e.kwargs.max_value);
-    case 'expect_column_stdev_to_be_between':
-      // Sample standard deviation (n - 1), as pandas and GE compute it.
-      return aggregate(t, e.kwargs.column, `stddev_samp(${quoteIdent(e.kwargs.column)})`, e.kwargs.min_value, e.kwargs.max_value);
-    case 'expect_column_quantile_to_be_between':
+      return perRow(t, e.kwargs.column, `NOT regexp_matches(${quoteIdent(e.kwargs.column)}::VARCHAR, ${sqlString(e.kwargs.regex)})`, e.kwargs.mostly, format);
+    case 'expect_column_quantile_to_be_between': {
       // Linear interpolation between closest ranks (numpy's default).
-      return aggregate(t, e.kwargs.column, `quantile_cont(${quoteIdent(e.kwargs.column)}, ${e.kwargs.quantile})`, e.kwargs.min_value, e.kwargs.max_value);
-    case 'expect_column_unique_value_count_to_be_between':
-      return aggregate(t, e.kwargs.column, `count(DISTINCT ${quoteIdent(e.kwargs.column)})`, e.kwargs.min_value, e.kwargs.max_value);
+      columnType(t, e.kwargs.column);
+      const observed = await scalar(t, `SELECT quantile_cont(${quoteIdent(e.kwargs.column)}, ${e.kwargs.quantile})::DOUBLE AS v FROM ${t.source}`);
+      const { min_value: min, max_value: max } = e.kwargs;
+      return { success: observed !== null && (min === undefined || observed >= min) && (max === undefined || observed <= max), result: { observed_value: observed } };
+    }
     case 'expect_column_max_to_be_recent': {
       columnType(t, e.kwargs.column);
       const newest = await scalar(t, `SELECT epoch_ms(max(${quoteIdent(e.kwargs.column)}::TIMESTAMP))::DOUBLE AS v FROM ${t.source}`);
@@ -203,11 +136,27 @@ export function referencesOf(suite: Suite): string[] {
 }
 
 /**
- * Runs a suite over a table (one CSV, Parquet or JSONL file, or all parts of a partitioned one) inside DuckDB: only counts, at most 20 values per
+ * The table with pandas' row numbers: a DuckDB table's rowid counts rows in insertion order, which is file
+ * order; a file read in place (Parquet) is copied into one first.
+ */
+async function withRowIndex(connection: Table['connection'], source: string): Promise<{ source: string; rowIndex: string }> {
+  try {
+    await connection.run(`SELECT rowid FROM ${source} LIMIT 0`);
+    return { source, rowIndex: 'rowid' };
+  } catch {
+    await connection.run(`CREATE TEMP TABLE validated AS SELECT * FROM ${source}`);
+    return { source: 'validated', rowIndex: 'rowid' };
+  }
+}
+
+/**
+ * Runs a suite over a table (one CSV, Parquet or JSONL file, or all parts of a partitioned one) inside DuckDB: only counts and the listed values per
  * expectation, and the one column a distribution test compares reach Node. `references` holds the files
  * of the versions the distribution expectations name (see `referencesOf`).
  */
-export async function validateFile(file: TableFiles, suite: Suite, now: number, references: ReadonlyMap<string, TableFiles> = new Map()): Promise<ValidationResult> {
+export async function validateFile(
+  file: TableFiles, suite: Suite, now: number, references: ReadonlyMap<string, TableFiles> = new Map(), resultFormat?: ResultFormatSpec,
+): Promise<ValidationResult> {
   const names = referencesOf(suite);
   const missing = names.find((r) => !references.has(r));
   if (missing !== undefined) throw invalid(`Reference '${missing}' of suite '${suite.name}' was not provided`);
@@ -217,12 +166,18 @@ export async function validateFile(file: TableFiles, suite: Suite, now: number, 
     const [source, ...referenceSources] = tables.sources;
     const [types, ...referenceTypes] = tables.types;
     const loaded = new Map(names.map((r, i) => [r, { source: referenceSources[i]!, types: referenceTypes[i]! }]));
-    const table: Table = { connection, source: source!, types: types!, references: loaded };
+    const suiteFormat = resultFormatOf(resultFormat);
+    const formats = suite.expectations.map((e) => resultFormatOf(e.kwargs.result_format, suiteFormat));
+    const table: Table = {
+      connection, types: types!, columns: [...types!.keys()], references: loaded,
+      ...(formats.some(needsRowIndex) ? await withRowIndex(connection, source!) : { source: source!, rowIndex: null }),
+    };
     const results: ExpectationResult[] = [];
-    for (const e of suite.expectations) {
+    for (const [i, e] of suite.expectations.entries()) {
       const expectation_config = { expectation_type: e.expectation_type, kwargs: e.kwargs };
       try {
-        results.push({ expectation_config, ...(await evaluate(table, e, now)) });
+        const outcome = await evaluate(table, e, now, formats[i]!);
+        results.push({ expectation_config, ...(formats[i]!.level === 'BOOLEAN_ONLY' ? { success: outcome.success, result: {} } : outcome) });
       } catch (err) {
         if (!(err instanceof MissingColumn) && !(err instanceof TypeProblem) && !/Conversion Error|Binder Error|Invalid Input/i.test((err as Error).message)) throw err;
         results.push({ expectation_config, success: false, result: {}, exception_info: { raised_exception: true, exception_message: (err as Error).message.split('\n')[0]! } });

@@ -6,8 +6,9 @@ import { newHexId } from '../../core/ids.js';
 import type { Access } from '../access/access.js';
 import { parseDatasetRef, type DatasetRef, type DatasetService } from '../datasets/dataset.service.js';
 import type { DatasetStore } from '../datasets/datasets.store.js';
-import type { StoredSuite, StoredValidation, Suite } from './types.js';
+import type { ResultFormatSpec, StoredSuite, StoredValidation, Suite } from './types.js';
 import { referencesOf, validateFile } from './validate-file.js';
+import { renderValidationHtml } from './validation-report-html.js';
 
 /** JSON with object keys sorted, so the same expectations always hash the same. */
 function canonical(value: unknown): string {
@@ -51,7 +52,9 @@ export class ValidationService {
    * stores the result, linked to the version in the lineage graph. Distribution expectations read their
    * reference versions too; every file is checked against its digest first.
    */
-  async validate(actor: Actor, input: { ref: DatasetRef; suite: Suite | { name: string; version?: number | undefined }; file?: string | undefined }): Promise<StoredValidation> {
+  async validate(actor: Actor, input: {
+    ref: DatasetRef; suite: Suite | { name: string; version?: number | undefined }; file?: string | undefined; resultFormat?: ResultFormatSpec | undefined;
+  }): Promise<StoredValidation> {
     await this.access.require(actor, 'EDIT', { kind: 'dataset', id: input.ref.name });
     const registered = 'expectations' in input.suite ? undefined : await this.getSuite(actor, input.suite);
     const suite: Suite = registered ?? (input.suite as Suite);
@@ -60,7 +63,7 @@ export class ValidationService {
     const referenced = await Promise.all(references.map((r) => this.datasets.get(actor, parseDatasetRef(r))));
     const now = this.clock.now();
     const result = await this.datasets.withTables([{ version, path: input.file }, ...referenced.map((v) => ({ version: v }))], ([table, ...refs]) =>
-      validateFile(table!, suite, now, new Map(references.map((r, i) => [r, refs[i]!]))),
+      validateFile(table!, suite, now, new Map(references.map((r, i) => [r, refs[i]!])), input.resultFormat),
     );
     // An inline suite is registered only once it has run, so a request that fails registers nothing.
     const suiteVersion = (registered ?? (await this.registerSuite(actor, suite))).version;
@@ -74,5 +77,13 @@ export class ValidationService {
   async validations(actor: Actor, ref: DatasetRef): Promise<StoredValidation[]> {
     const version = await this.datasets.get(actor, ref);
     return this.store.listValidations(version.id);
+  }
+
+  /** One validation of a version as a self-contained HTML page (GE's Data Docs are what people open). */
+  async reportHtml(actor: Actor, ref: DatasetRef, id: string): Promise<string> {
+    const version = await this.datasets.get(actor, ref);
+    const found = (await this.store.listValidations(version.id)).find((v) => v.id === id);
+    if (!found) throw notFound(`Validation '${id}' of ${version.name}@${version.version}`);
+    return renderValidationHtml(found, `${version.name}@${version.version}`);
   }
 }
