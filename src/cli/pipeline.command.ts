@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Option, type Command } from 'commander';
+import { stringify as toYaml } from 'yaml';
 import { clientUrl } from '../config/config.js';
 import { invalid } from '../core/errors.js';
 import { newHexId } from '../core/ids.js';
@@ -12,6 +13,7 @@ import { localExecutor } from '../domain/reproducibility/local-executor.js';
 import { StepCache } from '../domain/reproducibility/pipeline-cache.js';
 import { runPipeline, type StepReport, type StepTracker } from '../domain/reproducibility/pipeline-runner.js';
 import { parsePipelineText, resolvePipeline, type Pipeline } from '../domain/reproducibility/pipeline-spec.js';
+import { renderArgoWorkflow, renderJob } from '../domain/reproducibility/kubernetes.js';
 import type { PipelineRunInput } from '../domain/reproducibility/schemas.js';
 import type { Run } from '../domain/tracking/types.js';
 import { getFile, putFile } from './dataset-transfer.js';
@@ -207,10 +209,40 @@ export function registerPipelineCommand(program: Command): void {
       if (!ok) process.exitCode = 1;
     });
 
+  registerExport(group);
+
   pipelineOptions(group.command('status').description('What `pipeline run` would do now, step by step, and why'))
     .action(async (opts: PipelineOptions) => {
       const { pipeline, root, lockFile } = load({ ...opts, force: [] });
       report(opts, await runPipeline({ root, pipeline, cache: new StepCache(path.join(root, '.openexpert', 'cache')), executor: localExecutor, lockFile, dryRun: true }));
+    });
+}
+
+interface ExportOptions extends PipelineOptions {
+  format: 'argo' | 'jobs';
+  namespace: string;
+  image: string;
+  claim?: string;
+}
+
+function registerExport(group: Command): void {
+  group.command('export')
+    .description('Print the pipeline as an Argo Workflow, or as one Kubernetes Job per step (steps share the pipeline folder through a PersistentVolumeClaim)')
+    .option('-f, --file <file>', 'the pipeline file', 'openexpert.pipeline.yaml')
+    .option('--env <name>', 'apply this environment\'s overrides')
+    .addOption(new Option('--format <format>', 'what to render').choices(['argo', 'jobs']).default('argo'))
+    .option('--namespace <ns>', 'Kubernetes namespace', 'default')
+    .option('--image <image>', 'image for steps that name none', 'python:3.11-slim')
+    .option('--claim <name>', 'PersistentVolumeClaim holding the pipeline folder (default <pipeline>-workspace)')
+    .action((opts: ExportOptions) => {
+      const { pipeline } = load({ ...opts, force: [] });
+      const k8s = { namespace: opts.namespace, image: opts.image, workspaceClaim: opts.claim ?? `${pipeline.name}-workspace` };
+      if (opts.format === 'argo') {
+        process.stdout.write(toYaml(renderArgoWorkflow(pipeline, k8s)));
+        return;
+      }
+      const suffix = newHexId(3);
+      process.stdout.write(pipeline.steps.map((s) => toYaml(renderJob(pipeline, s, k8s, suffix))).join('---\n'));
     });
 }
 
