@@ -343,7 +343,7 @@ describe('experiments lifecycle and the ajax-api prefix', () => {
 });
 
 describe('metric history paging and bulk interval', () => {
-  it('pages history in (timestamp, step) order and samples steps evenly', async () => {
+  it('pages history in (timestamp, step) order and samples steps as MLflow does', async () => {
     const runId = await startRun(await setExperiment('history'));
     const metrics = Array.from({ length: 1000 }, (_, i) => ({ key: 'loss', value: 1000 - i, timestamp: 10_000 + i, step: i }));
     expect((await api.post(`${M}/runs/log-batch`, { run_id: runId, metrics })).status).toBe(200);
@@ -356,9 +356,56 @@ describe('metric history paging and bulk interval', () => {
 
     const bulk = await api.get(`${M}/metrics/get-history-bulk-interval`, { run_ids: [runId], metric_key: 'loss', max_results: 5 });
     expect(bulk.status).toBe(200);
-    // Five steps spread evenly over 0..999, ends included: round(i * 999 / 4).
-    expect(bulk.body.metrics.map((m: { step: number }) => m.step)).toEqual([0, 250, 500, 749, 999]);
+    // MLflow's sampling: 1000 steps for 5 slots, interval 200 → steps 0, 200, 400, 600, 800, plus the last (999).
+    expect(bulk.body.metrics.map((m: { step: number }) => m.step)).toEqual([0, 200, 400, 600, 800, 999]);
     expect(bulk.body.metrics[0]).toEqual({ key: 'loss', value: 1000, timestamp: 10_000, step: 0, run_id: runId });
+  });
+});
+
+describe("get-history-bulk and get-history-bulk-interval, the MLflow web UI's calls", () => {
+  it('answers get-history-bulk per run in id order, history order within a run, capped by max_results', async () => {
+    const e = await setExperiment('bulk');
+    const ids = [await startRun(e), await startRun(e)].sort();
+    const r1 = ids[0]!;
+    const r2 = ids[1]!;
+    // MLflow's own example (tests/tracking/test_rest_tracking.py): points differing only in value or timestamp.
+    const history = [[1, 2, 10], [1, 3, 11], [1, 3, 12], [2, 3, 12]].map(([timestamp, step, value]) => ({ key: 'metricA', timestamp: timestamp!, step: step!, value: value! }));
+    for (const m of [...history].reverse()) {
+      await api.post(`${M}/runs/log-metric`, { run_id: r1, ...m });
+      await api.post(`${M}/runs/log-metric`, { run_id: r2, ...m, value: m.value + 1 });
+    }
+    const both = await api.get(`/ajax-api/2.0/mlflow/metrics/get-history-bulk`, { run_id: [r2, r1], metric_key: 'metricA' });
+    expect(both.body.metrics).toEqual([...history.map((m) => ({ ...m, run_id: r1 })), ...history.map((m) => ({ ...m, value: m.value + 1, run_id: r2 }))]);
+    const limited = await api.get(`/ajax-api/2.0/mlflow/metrics/get-history-bulk`, { run_id: [r1], metric_key: 'metricA', max_results: 2 });
+    expect(limited.body.metrics).toEqual(history.slice(0, 2).map((m) => ({ ...m, run_id: r1 })));
+    expect((await api.get(`${M}/metrics/get-history-bulk`, { run_id: [r1], metric_key: 'never' })).body).toEqual({ metrics: [] });
+
+    const refused = async (query: Record<string, string | string[]>) => {
+      const res = await api.get(`${M}/metrics/get-history-bulk`, query);
+      expect([res.status, res.body.error_code]).toEqual([400, 'INVALID_PARAMETER_VALUE']);
+      return res.body.message as string;
+    };
+    expect(await refused({ metric_key: 'metricA' })).toBe('GetMetricHistoryBulk request must specify at least one run_id.');
+    expect(await refused({ run_id: Array.from({ length: 101 }, (_, i) => `id_${i}`), metric_key: 'k' }))
+      .toBe('GetMetricHistoryBulk request cannot specify more than 100 run_ids. Received 101 run_ids.');
+    expect(await refused({ run_id: [r1] })).toBe('GetMetricHistoryBulk request must specify a metric_key.');
+  });
+
+  it("samples get-history-bulk-interval's steps over all runs as MLflow does, keeping each run's first and last step", async () => {
+    const e = await setExperiment('bulk-interval');
+    const r1 = await startRun(e);
+    const r2 = await startRun(e);
+    const log = (runId: string, n: number) => api.post(`${M}/runs/log-batch`, {
+      run_id: runId, metrics: Array.from({ length: n }, (_, step) => ({ key: 'metricA', timestamp: 1, step, value: 10 })),
+    });
+    await log(r1, 10);
+    await log(r2, 20);
+    const steps = async (runIds: string[]) => ((await api.get(`${M}/metrics/get-history-bulk-interval`, { run_ids: runIds, metric_key: 'metricA', max_results: 5 }))
+      .body.metrics as { step: number; run_id: string }[]).map((m) => `${m.run_id === r1 ? 'a' : 'b'}${m.step}`);
+    // MLflow's worked cases: 10 steps for 5 slots → 0, 2, 4, 6, 8 and the last, 9; over both runs, 20 steps → 0, 4, 8, 12, 16,
+    // the last (19), and run 1's last step (9).
+    expect(await steps([r1])).toEqual(['a0', 'a2', 'a4', 'a6', 'a8', 'a9']);
+    expect(await steps([r1, r2])).toEqual(['a0', 'a4', 'a8', 'a9', 'b0', 'b4', 'b8', 'b9', 'b12', 'b16', 'b19']);
   });
 });
 

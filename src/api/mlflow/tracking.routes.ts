@@ -81,6 +81,7 @@ const SearchRuns = z.object({
   page_token: z.string().optional(),
 });
 const GetHistory = RunRef.extend({ metric_key: z.string(), max_results: QueryInt.optional(), page_token: z.string().optional() });
+const Bulk = z.object({ run_id: QueryList.optional(), metric_key: z.string().optional(), max_results: QueryInt.optional() });
 const BulkInterval = z.object({
   run_ids: QueryList,
   metric_key: z.string(),
@@ -261,6 +262,15 @@ export function trackingRoutes(s: Services): Route[] {
         const q = parse(GetHistory, query);
         const result = await s.runs.metricHistory(actor, { runId: runIdOf(q), key: q.metric_key, maxResults: q.max_results, pageToken: q.page_token });
         return page('metrics', result.items.map(metricToWire), result.nextOffset);
+      },
+    },
+    {
+      method: 'GET', path: '/metrics/get-history-bulk',
+      handler: async ({ actor, query }) => {
+        const q = parse(Bulk, query);
+        const points = await s.runs.metricHistoryBulk(actor, { runIds: q.run_id ?? [], key: q.metric_key, maxResults: q.max_results });
+        // MLflow's handler answers a plain dict: `metrics` is there even when empty.
+        return { metrics: points.map(metricWithRunToWire) };
       },
     },
     {

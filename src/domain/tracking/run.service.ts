@@ -57,6 +57,8 @@ const BULK_MAX_RUNS = 100;
 const BULK_MAX_POINTS = 2500;
 const BULK_DEFAULT_POINTS = 320;
 const HISTORY_MAX_RESULTS = 100_000;
+/** MLflow's cap on get-history-bulk's answer (MAX_HISTORY_RESULTS in its handler). */
+const BULK_HISTORY_MAX = 25_000;
 
 export class RunService {
   constructor(
@@ -180,6 +182,27 @@ export class RunService {
     });
   }
 
+  /**
+   * MLflow's `get-history-bulk` (its web UI's call): each run's history of one metric, runs in id order, points in
+   * history order, at most `maxResults` points in all. MLflow's own sentences for its limits.
+   */
+  async metricHistoryBulk(actor: Actor, input: { runIds: readonly string[]; key?: string; maxResults?: number }): Promise<MetricWithRun[]> {
+    if (input.runIds.length === 0) throw invalid('GetMetricHistoryBulk request must specify at least one run_id.');
+    if (input.runIds.length > BULK_MAX_RUNS) {
+      throw invalid(`GetMetricHistoryBulk request cannot specify more than ${BULK_MAX_RUNS} run_ids. Received ${input.runIds.length} run_ids.`);
+    }
+    if (input.key === undefined) throw invalid('GetMetricHistoryBulk request must specify a metric_key.');
+    const maxResults = Math.min(checkMaxResults(input.maxResults, { fallback: BULK_HISTORY_MAX, max: Number.MAX_SAFE_INTEGER }), BULK_HISTORY_MAX);
+    const out: MetricWithRun[] = [];
+    for (const runId of [...new Set(input.runIds)].sort()) {
+      await this.access.require(actor, 'READ', { kind: 'experiment', id: (await this.info(runId)).experimentId });
+      const page = await this.store.getMetricHistory(runId, input.key, { maxResults: maxResults - out.length, offset: 0 });
+      for (const m of page.items) out.push({ ...m, runId });
+      if (out.length >= maxResults) break;
+    }
+    return out;
+  }
+
   async metricHistoryBulkInterval(actor: Actor, input: BulkIntervalInput): Promise<MetricWithRun[]> {
     if (input.runIds.length === 0) throw invalid("'run_ids' must contain at least one run id");
     if (input.runIds.length > BULK_MAX_RUNS) throw invalid(`'run_ids' may contain at most ${BULK_MAX_RUNS} run ids, got ${input.runIds.length}`);
@@ -193,8 +216,8 @@ export class RunService {
     for (const runId of input.runIds) {
       await this.access.require(actor, 'READ', { kind: 'experiment', id: (await this.info(runId)).experimentId });
     }
-    const stepsPerRun = checkMaxResults(input.maxResults, { fallback: BULK_DEFAULT_POINTS, max: BULK_MAX_POINTS });
-    return this.store.getMetricHistoryBulkInterval(input.runIds, input.key, { startStep: input.startStep, endStep: input.endStep, stepsPerRun });
+    const maxSteps = checkMaxResults(input.maxResults, { fallback: BULK_DEFAULT_POINTS, max: BULK_MAX_POINTS });
+    return this.store.getMetricHistoryBulkInterval(input.runIds, input.key, { startStep: input.startStep, endStep: input.endStep, maxSteps });
   }
 
   private async info(runId: string): Promise<RunInfo> {

@@ -71,8 +71,8 @@ export interface TrackingStore {
   logInputs(runId: string, experimentId: string, inputs: readonly DatasetInput[], modelIds?: readonly string[]): Promise<void>;
   searchRuns(q: RunQuery): Promise<Page<Run>>;
   getMetricHistory(runId: string, key: string, page: { maxResults: number; offset: number }): Promise<Page<Metric>>;
-  /** The metric of each run at up to `stepsPerRun` steps spread evenly over [startStep, endStep], ends included. */
+  /** The metric of each run at about `maxSteps` steps sampled over [startStep, endStep] as MLflow samples them, each run's ends included. */
   getMetricHistoryBulkInterval(
-    runIds: readonly string[], key: string, range: { startStep?: number; endStep?: number; stepsPerRun: number },
+    runIds: readonly string[], key: string, range: { startStep?: number; endStep?: number; maxSteps: number },
   ): Promise<MetricWithRun[]>;
 }

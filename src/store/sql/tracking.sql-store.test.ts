@@ -427,7 +427,7 @@ for (const backend of testBackends()) {
         expect(await store.getMetricHistory(r.runId, 'never-logged', { maxResults: 3, offset: 0 })).toEqual({ items: [] });
       });
 
-      it('samples steps evenly per run for the bulk interval, ends included, within the step range', async () => {
+      it("samples the bulk interval's steps as MLflow does: a fixed interval over all runs' steps, each run's ends kept", async () => {
         const e = await experiment();
         const [a, b, none] = [await run(e), await run(e), await run(e)];
         const aPoints: Metric[] = Array.from({ length: 101 }, (_, s) => ({ key: 'b', value: s, timestamp: 1000 + s, step: s }));
@@ -436,26 +436,21 @@ for (const backend of testBackends()) {
         await store.logBatch(a.runId, metricsOnly(aPoints));
         await store.logBatch(b.runId, metricsOnly(bPoints));
         await store.logBatch(none.runId, metricsOnly([{ key: 'not-b', value: 1, timestamp: 1, step: 0 }]));
-        const ids = [a.runId, b.runId, none.runId];
         const inStepOrder = (ps: Metric[]) => [...ps].sort((x, y) => x.step - y.step || x.timestamp - y.timestamp);
         const withRun = (runId: string, ps: Metric[]) => ps.map((p) => ({ ...p, runId }));
+        const at = (ps: Metric[], steps: number[]) => inStepOrder(ps.filter((p) => steps.includes(p.step)));
 
-        const five = await store.getMetricHistoryBulkInterval(ids, 'b', { stepsPerRun: 5 });
-        const aPart = five.filter((m) => m.runId === a.runId);
-        const bPart = five.filter((m) => m.runId === b.runId);
-        expect(five).toEqual([...aPart, ...bPart]); // grouped by run, in the order asked
-        expect(aPart).toEqual(withRun(a.runId, [0, 25, 50, 75, 100].map((s) => aPoints[s]!)));
-        // b has 6 distinct steps for 5 slots: 5 of them, first and last included, every point at a chosen step.
-        const bSteps = [...new Set(bPart.map((m) => m.step))];
-        expect(bSteps).toHaveLength(5);
-        expect(bSteps).toEqual(expect.arrayContaining([0, 10]));
-        expect(bPart).toEqual(withRun(b.runId, inStepOrder(bPoints.filter((p) => bSteps.includes(p.step)))));
-
+        // Worked by hand with MLflow's rule: 101 distinct steps for 5 slots, interval 20.2 → indexes 0, 20, 40, 60, 80,
+        // plus the last step (100) and each run's first and last (a: 0, 100; b: 0, 10).
+        const steps = [0, 10, 20, 40, 60, 80, 100];
+        expect(await store.getMetricHistoryBulkInterval([a.runId, b.runId, none.runId], 'b', { maxSteps: 5 }))
+          .toEqual([...withRun(a.runId, at(aPoints, steps)), ...withRun(b.runId, at(bPoints, steps))]);
         // Room for every step: everything, in step order.
-        expect(await store.getMetricHistoryBulkInterval([b.runId], 'b', { stepsPerRun: 10 })).toEqual(withRun(b.runId, inStepOrder(bPoints)));
-        const ranged = await store.getMetricHistoryBulkInterval([a.runId], 'b', { startStep: 10, endStep: 20, stepsPerRun: 3 });
-        expect(ranged).toEqual(withRun(a.runId, [10, 15, 20].map((s) => aPoints[s]!)));
-        expect(await store.getMetricHistoryBulkInterval([none.runId], 'b', { stepsPerRun: 5 })).toEqual([]);
+        expect(await store.getMetricHistoryBulkInterval([b.runId], 'b', { maxSteps: 10 })).toEqual(withRun(b.runId, inStepOrder(bPoints)));
+        // [10, 20] holds 11 steps for 3 slots: interval 11/3 → indexes 0, 3, 7 (steps 10, 13, 17), plus the last, 20.
+        expect(await store.getMetricHistoryBulkInterval([a.runId], 'b', { startStep: 10, endStep: 20, maxSteps: 3 }))
+          .toEqual(withRun(a.runId, at(aPoints, [10, 13, 17, 20])));
+        expect(await store.getMetricHistoryBulkInterval([none.runId], 'b', { maxSteps: 5 })).toEqual([]);
       });
     });
 

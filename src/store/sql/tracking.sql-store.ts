@@ -555,40 +555,61 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   async getMetricHistoryBulkInterval(
-    runIds: readonly string[], key: string, range: { startStep?: number; endStep?: number; stepsPerRun: number },
+    runIds: readonly string[], key: string, range: { startStep?: number; endStep?: number; maxSteps: number },
   ): Promise<MetricWithRun[]> {
+    if (runIds.length === 0) return [];
+    const ofRuns = this.db.selectFrom('metrics').where('run_uuid', 'in', runIds).where('key', '=', key);
+    const [distinctSteps, bounds] = await Promise.all([
+      ofRuns.select('step').distinct().orderBy('step').execute(),
+      ofRuns.select(['run_uuid', (eb) => eb.fn.min('step').as('first'), (eb) => eb.fn.max('step').as('last')]).groupBy('run_uuid').execute(),
+    ]);
+    const steps = sampleSteps(distinctSteps.map((r) => Number(r.step)), bounds.flatMap((b) => [Number(b.first), Number(b.last)]), range);
+    if (steps.length === 0) return [];
     const out: MetricWithRun[] = [];
     for (const runId of runIds) {
-      let stepsQuery = this.db.selectFrom('metrics').select('step').distinct().where('run_uuid', '=', runId).where('key', '=', key);
-      if (range.startStep !== undefined) stepsQuery = stepsQuery.where('step', '>=', range.startStep);
-      if (range.endStep !== undefined) stepsQuery = stepsQuery.where('step', '<=', range.endStep);
-      const steps = (await stepsQuery.orderBy('step').execute()).map((r) => Number(r.step));
-      const chosen = sampleEvenly(steps, range.stepsPerRun);
-      if (chosen.length === 0) continue;
-      for (const part of chunks(chosen, INSERT_CHUNK)) {
-        const rows = await this.db
+      const rows: MetricsTable[] = [];
+      for (const part of chunks(steps, INSERT_CHUNK)) {
+        rows.push(...await this.db
           .selectFrom('metrics')
-          .select(['key', 'value', 'timestamp', 'step', 'is_nan'])
+          .selectAll()
           .where('run_uuid', '=', runId)
           .where('key', '=', key)
           .where('step', 'in', part)
           .orderBy('step')
           .orderBy('timestamp')
           .orderBy('value')
-          .execute();
-        for (const r of rows) out.push({ ...fromMetricRow(r), runId });
+          .limit(BULK_MAX_POINTS_PER_RUN)
+          .execute());
       }
+      for (const r of rows.slice(0, BULK_MAX_POINTS_PER_RUN)) out.push({ ...fromMetricRow(r), runId });
     }
     return out;
   }
 }
 
-/** Up to n items spread evenly over a sorted list, always keeping the first and the last. */
-export function sampleEvenly(sorted: readonly number[], n: number): number[] {
-  if (sorted.length <= n) return [...sorted];
-  if (n <= 1) return sorted.slice(0, n);
-  const picked = new Set<number>();
-  for (let i = 0; i < n; i++) picked.add(sorted[Math.round((i * (sorted.length - 1)) / (n - 1))]!);
-  return [...picked];
-}
+/** MLflow's cap on the points one run contributes to a bulk-interval answer (MAX_RESULTS_GET_METRIC_HISTORY). */
+const BULK_MAX_POINTS_PER_RUN = 25_000;
 
+/**
+ * MLflow's step sampling for get-history-bulk-interval (mlflow/store/tracking/sqlalchemy_store.py): the distinct
+ * steps of all runs in [start, end] taken at a fixed fractional interval (num_steps / max_steps, truncated), plus
+ * the last step in range and every run's first and last step in range, so each curve keeps its ends. Without a
+ * range MLflow starts at step 0 and so drops negative steps; we start at the first step logged instead.
+ */
+export function sampleSteps(
+  sortedSteps: readonly number[], runBounds: readonly number[], range: { startStep?: number; endStep?: number; maxSteps: number },
+): number[] {
+  if (sortedSteps.length === 0) return [];
+  const start = range.startStep ?? sortedSteps[0]!;
+  const end = range.endStep ?? sortedSteps[sortedSteps.length - 1]!;
+  const inRange = sortedSteps.filter((s) => s >= start && s <= end);
+  const picked = new Set(runBounds.filter((s) => s >= start && s <= end));
+  if (inRange.length <= range.maxSteps) {
+    for (const s of inRange) picked.add(s);
+  } else {
+    const interval = inRange.length / range.maxSteps;
+    for (let i = 0; i < range.maxSteps; i++) picked.add(inRange[Math.floor(i * interval)]!);
+    picked.add(inRange[inRange.length - 1]!);
+  }
+  return [...picked].sort((a, b) => a - b);
+}
