@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { invalid } from '../core/errors.js';
 import { parseDatasetRef } from '../domain/datasets/dataset.service.js';
 import { DATASHEET_SECTIONS, type ColumnProfile, type DatasetVersion, type Datasheet } from '../domain/datasets/types.js';
+import type { GcReport } from '../domain/datasets/blob-keeper.js';
 import type { VersionDiff } from '../domain/datasets/version-diff.js';
 import { collectFiles, getFile, hashFiles, progress, putFile } from './dataset-transfer.js';
 import { common, registryApi, type Common } from './models.command.js';
@@ -89,6 +90,18 @@ export function registerDatasetsCommand(program: Command): void {
       if (opts.json) return printJson(result);
       console.log(result.created ? `Added ${result.version.name}@${result.version.version}` : `Unchanged: same content as ${result.version.name}@${result.version.version}`);
       printVersion(result.version);
+    });
+
+  common(program.command('gc').description('Remove dataset content no version references (left by refused or interrupted adds); admins only'))
+    .option('--dry-run', 'only report what would be removed')
+    .action(async (opts: Common & { dryRun?: boolean }) => {
+      const report = await registryApi(opts)<GcReport>('POST', '/api/v1/datasets/gc', { body: { dryRun: opts.dryRun === true } });
+      if (opts.json) return printJson(report);
+      const mb = (report.bytesFreed / 1e6).toFixed(2);
+      console.log(report.dryRun
+        ? `Would remove ${report.removed} unreferenced blob(s), freeing ${report.bytesFreed} bytes (${mb} MB)`
+        : `Removed ${report.removed} unreferenced blob(s), freed ${report.bytesFreed} bytes (${mb} MB)`);
+      console.log(`Kept ${report.kept} blob(s) that versions reference${report.inUse ? `; left ${report.inUse} in use by uploads or adds in progress` : ''}`);
     });
 
   common(datasets.command('ls [name]').description('List datasets, or the versions of one'))

@@ -209,6 +209,79 @@ describe('datasets over HTTP', () => {
     });
   });
 
+  it('leaves nothing in the blob store after a refused add, and collects unreferenced blobs without touching content in use', async () => {
+    const blobs = path.join(server.home, 'artifacts', 'datasets', 'blobs');
+    const blobFile = (content: string) => path.join(blobs, sha(content).slice(0, 2), sha(content));
+    // Inline content of a refused add: two corrupt Parquet files and a ragged CSV.
+    const corrupt = [{ path: 'a.parquet', content: b64('PAR1 not really') }, { path: 'b.parquet', content: b64('junk') }];
+    expect((await api.post(`${V1}/datasets`, { name: 'refused', files: corrupt })).status).toBe(400);
+    expect((await api.post(`${V1}/datasets`, { name: 'refused', files: [{ path: 'r.csv', content: b64('a,b\n1,2\n3,4,5\n6,7\n') }] })).status).toBe(400);
+    for (const content of ['PAR1 not really', 'junk', 'a,b\n1,2\n3,4,5\n6,7\n']) expect(fs.existsSync(blobFile(content)), content).toBe(false);
+    // Content uploaded first (as `data add` does) for an add refused for another reason goes too.
+    const uploaded = 'id\n1\n2\n';
+    const put = await fetch(`${server.url}${V1}/datasets/refused/blobs/${sha(uploaded)}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: uploaded });
+    expect(put.status).toBe(201);
+    const refused = await api.post(`${V1}/datasets`, { name: 'refused', files: [{ path: 'ids.csv', sha256: sha(uploaded), size: uploaded.length }], derivedFrom: ['nothing@1'] });
+    expect(refused.status).toBe(404);
+    expect(fs.existsSync(blobFile(uploaded))).toBe(false);
+    // Content another version holds stays when an add naming it is refused.
+    expect((await api.post(`${V1}/datasets`, { name: 'refused', files: [{ path: 'train.csv', content: b64(TRAIN) }], derivedFrom: ['nothing@1'] })).status).toBe(404);
+    expect(fs.existsSync(blobFile(TRAIN))).toBe(true);
+
+    // An orphan (as a server killed mid-add leaves), and an upload whose add has not come yet.
+    const orphan = 'left behind by a crash\n';
+    fs.mkdirSync(path.dirname(blobFile(orphan)), { recursive: true });
+    fs.writeFileSync(blobFile(orphan), orphan);
+    const pending = 'id\n7\n';
+    expect((await fetch(`${server.url}${V1}/datasets/later/blobs/${sha(pending)}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: pending })).status).toBe(201);
+    const dry = (await api.post(`${V1}/datasets/gc`, { dryRun: true })).body;
+    expect(dry).toMatchObject({ dryRun: true, removed: 1, bytesFreed: orphan.length, inUse: 1 });
+    expect(fs.existsSync(blobFile(orphan))).toBe(true);
+    const done = (await api.post(`${V1}/datasets/gc`, {})).body;
+    expect(done).toMatchObject({ dryRun: false, removed: 1, bytesFreed: orphan.length, inUse: 1 });
+    expect(fs.existsSync(blobFile(orphan))).toBe(false);
+    expect(fs.existsSync(blobFile(TRAIN))).toBe(true);
+    // The pending upload survived, and its add takes it.
+    expect((await api.post(`${V1}/datasets`, { name: 'later', files: [{ path: 'l.csv', sha256: sha(pending), size: pending.length }] })).status).toBe(201);
+    expect((await api.post(`${V1}/datasets/gc`, { dryRun: 'yes' })).body.error.message).toContain("'dryRun'");
+  });
+
+  it('keeps every version readable while garbage collection runs beside 20 concurrent adds', async () => {
+    const adds = Array.from({ length: 20 }, async (_, i) => {
+      // Half the adds share content, so one add's clean-up could hit another's blob if claims did not hold.
+      const content = `id,v\n${i % 10},${i}\n`;
+      const shared = `shared\n${i % 2}\n`;
+      for (const c of [content, shared]) {
+        const res = await fetch(`${server.url}${V1}/datasets/busy${i}/blobs/${sha(c)}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: c });
+        expect(res.status).toBeLessThan(300);
+      }
+      const added = await api.post(`${V1}/datasets`, { name: `busy${i}`, files: [{ path: 'd.csv', sha256: sha(content), size: content.length }, { path: 's.txt', sha256: sha(shared), size: shared.length }] });
+      expect(added.status, JSON.stringify(added.body)).toBe(201);
+      // Refused adds of shared content run at the same time and clean up after themselves.
+      await api.post(`${V1}/datasets`, { name: `busy${i}`, files: [{ path: 's.txt', content: b64(shared) }], derivedFrom: ['nothing@1'] });
+    });
+    let collecting = true;
+    const collector = (async () => {
+      let runs = 0;
+      while (collecting || runs === 0) {
+        expect((await api.post(`${V1}/datasets/gc`, {})).status).toBe(200);
+        runs++;
+      }
+      return runs;
+    })();
+    await Promise.all(adds);
+    collecting = false;
+    expect(await collector).toBeGreaterThan(0);
+    await api.post(`${V1}/datasets/gc`, {});
+    for (let i = 0; i < 20; i++) {
+      for (const p of ['d.csv', 's.txt']) {
+        const res = await fetch(`${server.url}${V1}/datasets/busy${i}/versions/1/file?path=${p}`);
+        expect(res.status, `busy${i} ${p}`).toBe(200);
+        await res.text();
+      }
+    }
+  }, 120_000);
+
   it('keeps a datasheet: drafted from what the platform knows until people write it, exported as Markdown', async () => {
     const drafted = (await api.get(`${V1}/datasets/churn/datasheet`)).body;
     expect(drafted.drafted).toEqual(['motivation', 'composition', 'collection', 'preprocessing', 'uses', 'distribution', 'maintenance']);

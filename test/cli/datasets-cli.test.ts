@@ -36,6 +36,10 @@ describe('openexpert data', () => {
     expect(diff.stdout).toContain('~ file train.csv');
     expect(diff.stdout).toContain('rows by id: 1 added, 1 removed, 0 changed');
 
+    // Version 1's train.csv is still referenced; nothing is left over, so gc has nothing to remove.
+    const gc = await cli(['gc', '--dry-run']);
+    expect([gc.code, gc.stdout]).toEqual([0, 'Would remove 0 unreferenced blob(s), freeing 0 bytes (0.00 MB)\nKept 3 blob(s) that versions reference\n']);
+
     const out = path.join(server.home, 'out');
     expect((await cli(['data', 'get', 'cli-data@1', '-o', out])).code).toBe(0);
     expect(fs.readFileSync(path.join(out, 'train.csv'), 'utf8')).toBe('id,age\n1,30\n2,40\n');

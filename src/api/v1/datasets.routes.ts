@@ -28,6 +28,7 @@ const AddVersion = z.object({
   derivedFrom: z.array(RefText).max(100).optional(),
   producedBy: z.string().min(1).max(64).optional(),
 });
+const Gc = z.object({ dryRun: z.boolean().default(false) }).strict();
 const MissingBlobs = z.object({ files: z.array(z.object({ sha256: Sha256, size: z.number().int().min(0) })).max(10_000) });
 const BlobParams = z.object({ name: Name, sha256: Sha256 });
 const NameParam = z.object({ name: Name });
@@ -89,6 +90,7 @@ export function datasetRoutesV1(s: Services): Route[] {
       },
     },
     { method: 'GET', path: '/datasets', handler: async ({ actor }) => ({ items: await d.list(actor) }) },
+    { method: 'POST', path: '/datasets/gc', handler: ({ actor, body }) => d.collectGarbage(actor, parse(Gc, body ?? {})) },
     { method: 'GET', path: '/datasets/:name/versions', handler: async ({ actor, params }) => ({ items: await d.listVersions(actor, parse(NameParam, params).name) }) },
     { method: 'GET', path: '/datasets/:name/versions/:ref', handler: ({ actor, params }) => d.get(actor, parse(VersionParam, params)) },
     {

@@ -6,8 +6,10 @@ import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
 import { DomainError, invalid, isDomainError, notFound } from '../../core/errors.js';
 import { noteChange } from '../../core/audit-notes.js';
+import { newHexId } from '../../core/ids.js';
 import type { Access } from '../access/access.js';
 import { blobPath, digestMismatch, VerifyingStream, withLocalFiles } from './blob-files.js';
+import { BlobKeeper, uploadHolder, type GcReport } from './blob-keeper.js';
 import { TABULAR, type LocalFile } from './data-file.js';
 import { composeDatasheet, datasheetMarkdown } from './datasheet.js';
 import type { DatasetStore } from './datasets.store.js';
@@ -84,7 +86,11 @@ export class DatasetService {
     private readonly access: Access,
     private readonly clock: Clock,
     private readonly nodeAccess: LineageNodeAccess = async () => {},
-  ) {}
+  ) {
+    this.blobs = new BlobKeeper(store, artifacts, clock);
+  }
+
+  private readonly blobs: BlobKeeper;
 
   /**
    * Streams content into the dataset blob store, hashing it on the way; it must hash to `sha256`. Content
@@ -93,7 +99,23 @@ export class DatasetService {
    */
   async putBlob(actor: Actor, input: { name: string; sha256: string; body: ArtifactBody; size?: number | undefined }): Promise<{ sha256: string; size: number; created: boolean }> {
     await this.requireWrite(actor, input.name);
-    return this.storeBlob(input);
+    if (!SHA256.test(input.sha256)) throw invalid(`Invalid sha256 '${input.sha256}': 64 lowercase hex digits`);
+    // Claimed until the add that follows releases it, so garbage collection leaves the content alone meanwhile.
+    await this.blobs.claim([input.sha256], uploadHolder(input.name));
+    try {
+      return await this.storeBlob(input);
+    } catch (err) {
+      await this.blobs.release([input.sha256], [uploadHolder(input.name)]);
+      throw err;
+    }
+  }
+
+  /** Removes the blobs no version references (bytes freed reported); a dry run only counts them. Blobs an upload or add in progress uses are left alone. */
+  async collectGarbage(actor: Actor, input: { dryRun: boolean }): Promise<GcReport> {
+    await this.access.require(actor, 'MANAGE', { kind: 'server' });
+    const report = await this.blobs.collect(input.dryRun);
+    if (!input.dryRun && report.removed > 0) noteChange({ object: 'datasets:blobs', after: { removed: report.removed, bytesFreed: report.bytesFreed } });
+    return report;
   }
 
   /** `putBlob` for callers that made the access check (an add of many files makes it once). */
@@ -136,6 +158,23 @@ export class DatasetService {
       if (seen.has(p)) throw invalid(`File '${p}' is given twice`);
       seen.add(p);
     }
+    const contents = input.files.map((f) => ('content' in f ? sha256Hex(f.content) : f.sha256)).filter((sha) => SHA256.test(sha));
+    const holder = `add:${newHexId()}`;
+    const holders = [holder, uploadHolder(input.name)];
+    await this.blobs.claim(contents, holder);
+    try {
+      const added = await this.registerVersion(actor, input, isNew);
+      await this.blobs.release(contents, holders);
+      return added;
+    } catch (err) {
+      // A refused add leaves nothing: neither its own content nor what was uploaded for it, unless a version or another writer uses it.
+      await this.blobs.release(contents, holders);
+      await this.blobs.removeUnused(contents).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async registerVersion(actor: Actor, input: AddVersionInput, isNew: boolean): Promise<{ version: DatasetVersion; created: boolean }> {
     const sources = await Promise.all((input.derivedFrom ?? []).map((ref) => this.get(actor, ref)));
     // The run produced this version (READ on it), and with sources it consumed them (EDIT on it, as on any edge's target).
     if (input.producedBy !== undefined) await this.requireNode(actor, sources.length > 0 ? 'EDIT' : 'READ', { kind: 'run', id: input.producedBy });

@@ -34,6 +34,25 @@ export interface DatasetStore {
   getSuite(name: string, version?: number): Promise<StoredSuite | undefined>;
   listSuites(): Promise<{ name: string; latestVersion: number }[]>;
 
+  /**
+   * Blob claims, so deletion never races an upload or an add. A writer claims, then asks whether a deletion
+   * is under way; a deleter marks its deletion, then asks whether a claim is live. Each step is committed
+   * before the next, so one of the two always sees the other.
+   * `claimBlobs` claims the blobs for `holder` until `expiresAt` and returns those a deletion begun after
+   * `staleBefore` is removing right now (the writer waits for them, then finds them gone).
+   */
+  claimBlobs(shas: readonly string[], holder: string, expiresAt: number, staleBefore: number): Promise<string[]>;
+  releaseClaims(shas: readonly string[], holders: readonly string[]): Promise<void>;
+  /** The blobs among `shas` that some holder claims until after `now`. */
+  claimedBlobs(shas: readonly string[], now: number): Promise<Set<string>>;
+  /** Marks a blob as being deleted: false when another deletion (begun after `staleBefore`) holds it or a claim is live at `now`. */
+  beginBlobDeletion(sha: string, now: number, staleBefore: number): Promise<boolean>;
+  endBlobDeletion(sha: string): Promise<void>;
+  /** The blobs among `shas` that a version's files name, or all such blobs when `shas` is omitted. */
+  referencedBlobs(shas?: readonly string[]): Promise<Set<string>>;
+  /** Drops claims that expired before `now` and deletions begun before `staleBefore`. */
+  pruneClaims(now: number, staleBefore: number): Promise<void>;
+
   /** Stores the result and its `validated` edge from the dataset version, together. */
   saveValidation(v: StoredValidation): Promise<void>;
   listValidations(versionId: string): Promise<StoredValidation[]>;

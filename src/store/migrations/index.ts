@@ -15,6 +15,7 @@ import { loggedModelLinksMigration } from './0012-logged-model-links.js';
 import { datasetPartsMigration } from './0013-dataset-parts.js';
 import { reproducibilityMigration } from './0019-reproducibility.js';
 import { governanceIntegrityMigration } from './0020-governance-integrity.js';
+import { datasetBlobClaimsMigration } from './0021-dataset-blob-claims.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -34,5 +35,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0013-dataset-parts': datasetPartsMigration(),
     '0019-reproducibility': reproducibilityMigration(),
     '0020-governance-integrity': governanceIntegrityMigration(),
+    '0021-dataset-blob-claims': datasetBlobClaimsMigration(),
   };
 }

@@ -40,6 +40,33 @@ for (const backend of testBackends()) {
       expect((await store.getVersion('churn', 1))!.schema).toEqual([{ name: 'x', type: 'BIGINT' }]);
     });
 
+    it('never lets a blob deletion and a claim both go ahead, and finds which blobs versions name', async () => {
+      const [a, b, c] = ['1'.repeat(64), '2'.repeat(64), '3'.repeat(64)];
+      // A live claim stops a deletion; an expired one does not.
+      expect(await store.claimBlobs([a], 'add:1', 2000, 0)).toEqual([]);
+      expect(await store.beginBlobDeletion(a, 1000, 0)).toBe(false);
+      expect(await store.beginBlobDeletion(a, 2000, 0)).toBe(true);
+      // While a deletion is marked, a writer's claim is told to wait, and a second deleter is refused.
+      expect(await store.claimBlobs([a, b], 'add:2', 5000, 0)).toEqual([a]);
+      expect(await store.beginBlobDeletion(a, 2000, 0)).toBe(false);
+      await store.endBlobDeletion(a);
+      expect(await store.claimBlobs([a, b], 'add:2', 5000, 0)).toEqual([]);
+      expect(await store.claimedBlobs([a, b, c], 3000)).toEqual(new Set([a, b]));
+      await store.releaseClaims([a, b], ['add:1', 'add:2']);
+      expect(await store.claimedBlobs([a, b, c], 3000)).toEqual(new Set());
+      // A mark left by a server that died mid-deletion goes stale.
+      expect(await store.beginBlobDeletion(c, 1000, 0)).toBe(true);
+      expect(await store.claimBlobs([c], 'add:3', 9000, 1500)).toEqual([]);
+      await store.releaseClaims([c], ['add:3']);
+      expect(await store.beginBlobDeletion(c, 2000, 1500)).toBe(true);
+      await store.endBlobDeletion(c);
+
+      await store.addVersion({ ...version('blobs', 'f'.repeat(64)), files: [{ path: 'x.csv', size: 1, sha256: b }] }, NO_LINKS);
+      expect(await store.referencedBlobs([a, b, c])).toEqual(new Set([b]));
+      expect((await store.referencedBlobs()).has(b)).toBe(true);
+      expect((await store.referencedBlobs()).has(a)).toBe(false);
+    });
+
     it('walks a constructed graph up and down with depth limits, through a cycle', async () => {
       // raw → clean → r1 → m/1 ; clean → r2 ; features derived from clean; m/1 → deploy; a cycle c1 ⇄ c2.
       const e = (from: { kind: string; id: string }, to: { kind: string; id: string }, relation: string) => ({ from, to, relation, createdAt: 5, origin: 'platform' as const });

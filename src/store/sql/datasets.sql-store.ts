@@ -263,4 +263,80 @@ export class SqlDatasetStore implements DatasetStore {
       result: JSON.parse(r.result) as StoredValidation['result'], createdBy: r.created_by, createdAt: Number(r.created_at),
     }));
   }
+
+  async claimBlobs(shas: readonly string[], holder: string, expiresAt: number, staleBefore: number): Promise<string[]> {
+    const unique = [...new Set(shas)];
+    if (unique.length === 0) return [];
+    // Committed on its own before the deletions are read: see DatasetStore.claimBlobs.
+    for (let i = 0; i < unique.length; i += 500) {
+      await busyGuard(() => this.db.insertInto('dataset_blob_claims')
+        .values(unique.slice(i, i + 500).map((sha256) => ({ sha256, holder, expires_at: expiresAt })))
+        .onConflict((oc) => oc.columns(['sha256', 'holder']).doUpdateSet({ expires_at: expiresAt }))
+        .execute());
+    }
+    const deleting: string[] = [];
+    for (let i = 0; i < unique.length; i += 500) {
+      const rows = await this.db.selectFrom('dataset_blob_deletions').select('sha256').where('sha256', 'in', unique.slice(i, i + 500)).where('started_at', '>=', staleBefore).execute();
+      deleting.push(...rows.map((r) => r.sha256));
+    }
+    return deleting;
+  }
+
+  async releaseClaims(shas: readonly string[], holders: readonly string[]): Promise<void> {
+    const unique = [...new Set(shas)];
+    for (let i = 0; i < unique.length; i += 500) {
+      if (holders.length === 0) break;
+      await busyGuard(() => this.db.deleteFrom('dataset_blob_claims').where('sha256', 'in', unique.slice(i, i + 500)).where('holder', 'in', [...holders]).execute());
+    }
+  }
+
+  async claimedBlobs(shas: readonly string[], now: number): Promise<Set<string>> {
+    const claimed = new Set<string>();
+    const unique = [...new Set(shas)];
+    for (let i = 0; i < unique.length; i += 500) {
+      const rows = await this.db.selectFrom('dataset_blob_claims').select('sha256').distinct().where('sha256', 'in', unique.slice(i, i + 500)).where('expires_at', '>', now).execute();
+      for (const r of rows) claimed.add(r.sha256);
+    }
+    return claimed;
+  }
+
+  async beginBlobDeletion(sha: string, now: number, staleBefore: number): Promise<boolean> {
+    await busyGuard(() => this.db.deleteFrom('dataset_blob_deletions').where('sha256', '=', sha).where('started_at', '<', staleBefore).execute());
+    try {
+      await busyGuard(() => this.db.insertInto('dataset_blob_deletions').values({ sha256: sha, started_at: now }).execute());
+    } catch (err) {
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
+    // Read only after the mark is committed: a writer that claims from now on sees the mark and waits.
+    if ((await this.claimedBlobs([sha], now)).size > 0) {
+      await this.endBlobDeletion(sha);
+      return false;
+    }
+    return true;
+  }
+
+  async endBlobDeletion(sha: string): Promise<void> {
+    await busyGuard(() => this.db.deleteFrom('dataset_blob_deletions').where('sha256', '=', sha).execute());
+  }
+
+  async referencedBlobs(shas?: readonly string[]): Promise<Set<string>> {
+    const referenced = new Set<string>();
+    if (shas !== undefined) {
+      // A version's files are JSON text; a sha256 is 64 hex digits, so a substring match names exactly that blob.
+      for (const sha of new Set(shas)) {
+        const hit = await this.db.selectFrom('dataset_versions').select('version_id').where('files', 'like', `%"${sha}"%`).limit(1).executeTakeFirst();
+        if (hit) referenced.add(sha);
+      }
+      return referenced;
+    }
+    const rows = await this.db.selectFrom('dataset_versions').select('files').execute();
+    for (const r of rows) for (const f of JSON.parse(r.files) as { sha256: string }[]) referenced.add(f.sha256);
+    return referenced;
+  }
+
+  async pruneClaims(now: number, staleBefore: number): Promise<void> {
+    await busyGuard(() => this.db.deleteFrom('dataset_blob_claims').where('expires_at', '<=', now).execute());
+    await busyGuard(() => this.db.deleteFrom('dataset_blob_deletions').where('started_at', '<', staleBefore).execute());
+  }
 }

@@ -6,6 +6,8 @@ export interface DatasetTables {
   lineage_edges: LineageEdgesTable;
   validation_suites: ValidationSuitesTable;
   validation_results: ValidationResultsTable;
+  dataset_blob_claims: DatasetBlobClaimsTable;
+  dataset_blob_deletions: DatasetBlobDeletionsTable;
 }
 
 export interface DatasetVersionsTable {
@@ -66,4 +68,15 @@ export interface ValidationResultsTable {
   result: string;
   created_by: string;
   created_at: number;
+}
+
+export interface DatasetBlobClaimsTable {
+  sha256: string;
+  holder: string;
+  expires_at: number;
+}
+
+export interface DatasetBlobDeletionsTable {
+  sha256: string;
+  started_at: number;
 }
