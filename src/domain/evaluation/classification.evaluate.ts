@@ -228,8 +228,95 @@ export function binnedAucAp(counts: Int32Array | Float64Array, bins: number): { 
   return { rocAuc: tp > 0 && fp > 0 ? area / (2 * tp * fp) : NaN, averagePrecision: tp > 0 ? ap / tp : NaN };
 }
 
-const sliceMetricNames = (task: 'binary' | 'multiclass') =>
-  task === 'binary' ? ['accuracy_score', 'precision_score', 'recall_score', 'f1_score'] : ['accuracy_score', 'f1_macro', 'f1_weighted'];
+/**
+ * One slice group's score-based metrics in a resample, by one weighted pass over the group's rows: ROC AUC
+ * and AP over its rows sorted by score (ties grouped, exactly as the point estimate), losses and calibration
+ * from per-row terms. The resample's weights are the whole data's, so a group's size varies as it would.
+ */
+interface GroupScores {
+  readonly rows: Int32Array;
+  /** Per scored column: the group's rows by descending score, their targets and where runs of equal scores end. */
+  readonly columns: readonly { readonly order: Int32Array; readonly target: Uint8Array; readonly tieEnd: Uint8Array }[];
+}
+
+interface RowTerms {
+  readonly logLoss?: Float64Array;
+  readonly brier?: Float64Array;
+  readonly calBin?: Int32Array;
+  readonly confidence?: Float64Array;
+  readonly hit?: Uint8Array;
+}
+
+function groupScores(input: ClassificationInput, rows: Int32Array): GroupScores {
+  const columns = scoredColumns(input, input.y, input.scores).map((c) => {
+    const sorted = sortByScore(gather(c.score, rows), gather(c.target, rows));
+    return { order: Int32Array.from(sorted.order, (i) => rows[i]!), target: sorted.y, tieEnd: sorted.tieEnd };
+  });
+  return { rows, columns };
+}
+
+function weightedAucAp(c: GroupScores['columns'][number], w: Int32Array): { rocAuc: number; averagePrecision: number } {
+  let tp = 0;
+  let fp = 0;
+  let tpPrev = 0;
+  let fpPrev = 0;
+  let area = 0;
+  let ap = 0;
+  for (let i = 0; i < c.order.length; i++) {
+    const wi = w[c.order[i]!]!;
+    if (c.target[i]) tp += wi;
+    else fp += wi;
+    if (c.tieEnd[i]) {
+      area += (fp - fpPrev) * (tp + tpPrev);
+      if (tp > tpPrev) ap += ((tp - tpPrev) * tp) / (tp + fp);
+      tpPrev = tp;
+      fpPrev = fp;
+    }
+  }
+  return { rocAuc: tp > 0 && fp > 0 ? area / (2 * tp * fp) : NaN, averagePrecision: tp > 0 ? ap / tp : NaN };
+}
+
+function rowTerms(input: ClassificationInput): RowTerms {
+  if (!input.scores || !input.probability) return {};
+  const columns = scoredColumns(input, input.y, input.scores);
+  const terms = input.task === 'binary'
+    ? { logLoss: binaryLogLossTerms(columns[0]!.target, input.scores[0]!), brier: binaryBrierTerms(columns[0]!.target, input.scores[0]!) }
+    : { logLoss: multiclassLogLossTerms(input.y, input.scores), brier: multiclassBrierTerms(input.y, input.scores) };
+  const { confidence, hit } = calibrationInputs(input.task, input.y, input.scores);
+  return { ...terms, confidence, hit, calBin: Int32Array.from(confidence, (p) => calibrationBin(p, input.calibrationBins)) };
+}
+
+/** The score-based metrics of one group in one resample (ROC AUC, AP, log loss, Brier, ECE), as the point estimate names them. */
+function groupScoreMetrics(input: ClassificationInput, g: GroupScores, terms: RowTerms, supports: readonly number[], w: Int32Array): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (g.columns.length > 0) {
+    const r = g.columns.map((c) => weightedAucAp(c, w));
+    Object.assign(out, scoreMetrics(input.task, r.map((x) => x.rocAuc), r.map((x) => x.averagePrecision), supports));
+  }
+  if (terms.logLoss) {
+    const bins = input.calibrationBins;
+    const cal = { count: new Float64Array(bins), sumPredicted: new Float64Array(bins), sumPositive: new Float64Array(bins) };
+    let total = 0;
+    let ll = 0;
+    let br = 0;
+    for (let i = 0; i < g.rows.length; i++) {
+      const row = g.rows[i]!;
+      const wi = w[row]!;
+      if (wi === 0) continue;
+      total += wi;
+      ll += wi * terms.logLoss[row]!;
+      br += wi * terms.brier![row]!;
+      const b = terms.calBin![row]!;
+      cal.count[b]! += wi;
+      cal.sumPredicted[b]! += wi * terms.confidence![row]!;
+      cal.sumPositive[b]! += wi * terms.hit![row]!;
+    }
+    out.log_loss = total > 0 ? ll / total : NaN;
+    out.brier_score_loss = total > 0 ? br / total : NaN;
+    out.expected_calibration_error = expectedCalibrationError(cal);
+  }
+  return out;
+}
 
 /** 2×2 confusion (rows true [neg, pos], columns predicted) as group counts. */
 export const countsOf2x2 = (m: ArrayLike<number>, at = 0): GroupCounts => ({ tn: m[at]!, fp: m[at + 1]!, fn: m[at + 2]!, tp: m[at + 3]! });
@@ -394,8 +481,11 @@ function bootstrap(input: ClassificationInput, point: PointResult, layout: StatL
   const k = input.classes.length;
   const overallNames = Object.keys(point.values).filter((name) => name !== 'example_count');
   const overall = overallNames.map((name) => layout.add(name));
-  const sliceNames = sliceMetricNames(input.task);
+  // Every metric a slice reports gets its interval, not only the count-based ones.
+  const sliceNames = overallNames;
   const sliceSlots = input.groups.slices.map((view) => view.groups.map((g) => sliceNames.map((m) => layout.add(`slice:${view.name}:${g.label}:${m}`))));
+  const terms = rowTerms(input);
+  const sliceScores = input.groups.slices.map((view) => rowsByGroup(view, input.groups.combos).map((rows) => groupScores(input, rows)));
   const fairness = input.groups.fairness.map((fv) => ({ fv, slots: fairnessSlots(fv, layout) }));
   const r = resampler(input, point);
   const samples = bootstrapSamples(input.y.length, layout.width, input.bootstrap, (w, out) => {
@@ -404,8 +494,9 @@ function bootstrap(input: ClassificationInput, point: PointResult, layout: StatL
     overallNames.forEach((name, j) => (out[overall[j]!] = values[name]!));
     input.groups.slices.forEach((view, v) => {
       groupMatrices(r.cells, view, k).forEach((m, g) => {
-        const s = confusionMetrics(input.task, summarizeConfusion(m, k), 0);
-        sliceNames.forEach((name, j) => (out[sliceSlots[v]![g]![j]!] = s[name]!));
+        const summary = summarizeConfusion(m, k);
+        const s = { ...confusionMetrics(input.task, summary, 0), ...groupScoreMetrics(input, sliceScores[v]![g]!, terms, summary.perClass.map((c) => c.support), w) };
+        sliceNames.forEach((name, j) => (out[sliceSlots[v]![g]![j]!] = s[name] ?? NaN));
       });
     });
     for (const { fv, slots } of fairness) writeFairness(fv, groupMatrices(r.cells, fv.view, 2).map((m) => countsOf2x2(m)), slots, out);

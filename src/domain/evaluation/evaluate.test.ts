@@ -61,6 +61,68 @@ describe('bootstrap intervals', () => {
     }
   });
 
+  it('slices get an interval for every metric, each resample the exact metric on the group\'s resampled rows', async () => {
+    const d = synthetic(240, 3);
+    const resamples = 150;
+    const r = await run({ y: d.y, p: d.p, g: d.group }, { task: 'binary', label: 'y', score: 'p', slices: ['g'], bootstrap: { resamples, seed: 9 } });
+    const a = r.slices[0]!.groups.find((x) => x.label === 'a')!;
+    const names = Object.keys(a.metrics).filter((m) => m !== 'example_count');
+    expect(names).toEqual(expect.arrayContaining(['roc_auc', 'average_precision', 'log_loss', 'brier_score_loss', 'expected_calibration_error', 'f1_macro', 'balanced_accuracy_score']));
+    for (const m of names) expect(a.metrics[m]!.ci, m).toBeDefined();
+    // The group's rows keep their weights; the others weigh 0.
+    const random = createRng(9);
+    const w = new Int32Array(240);
+    const inA = d.group.map((g) => g === 'a');
+    const terms = binaryLogLossTerms(d.y, d.p);
+    const bins = d.p.map((v) => calibrationBin(v, 10));
+    const yhat = d.p.map((s) => (s >= 0.5 ? 1 : 0));
+    const samples = { roc_auc: [] as number[], log_loss: [] as number[], expected_calibration_error: [] as number[], f1_macro: [] as number[] };
+    for (let i = 0; i < resamples; i++) {
+      fillMultinomial(w, random);
+      const wa = Int32Array.from(w, (v, row) => (inA[row] ? v : 0));
+      samples.roc_auc.push(rocAuc(d.y, d.p, wa));
+      samples.log_loss.push(weightedMean(terms, wa));
+      samples.expected_calibration_error.push(expectedCalibrationError(calibrationSums(bins, d.p, d.y, 10, wa)));
+      samples.f1_macro.push(summarizeConfusion(confusionMatrix(d.y, yhat, 2, wa), 2).macro.f1);
+    }
+    for (const [name, values] of Object.entries(samples)) {
+      const expected = percentileInterval(values, 0.95)!;
+      expect(a.metrics[name]!.ci!.lower, name).toBeCloseTo(expected.lower, 12);
+      expect(a.metrics[name]!.ci!.upper, name).toBeCloseTo(expected.upper, 12);
+    }
+  });
+
+  it('regression slices: median absolute error, max error and the target\'s sum and mean get intervals from the resampled rows', async () => {
+    const random = createRng(4);
+    const y = Array.from({ length: 120 }, () => Math.round(random() * 100) / 10);
+    const yhat = y.map((v) => v + Math.round((random() - 0.5) * 40) / 10);
+    const g = y.map((_, i) => (i % 3 === 0 ? 'x' : 'z'));
+    const resamples = 100;
+    const r = await run({ y, yhat, g }, { task: 'regression', label: 'y', prediction: 'yhat', slices: ['g'], bootstrap: { resamples, seed: 2 } });
+    const x = r.slices[0]!.groups.find((s) => s.label === 'x')!;
+    const rng = createRng(2);
+    const w = new Int32Array(120);
+    const samples = { median_absolute_error: [] as number[], max_error: [] as number[], sum_on_target: [] as number[], mean_on_target: [] as number[] };
+    for (let i = 0; i < resamples; i++) {
+      fillMultinomial(w, rng);
+      // The resample written out row by row, as NumPy would see it.
+      const rows = [...w].flatMap((count, row) => (g[row] === 'x' ? new Array<number>(count).fill(row) : []));
+      const abs = rows.map((row) => Math.abs(y[row]! - yhat[row]!)).sort((p, q) => p - q);
+      const at = (abs.length - 1) / 2;
+      samples.median_absolute_error.push(abs[Math.floor(at)]! + (at - Math.floor(at)) * (abs[Math.ceil(at)]! - abs[Math.floor(at)]!));
+      samples.max_error.push(abs[abs.length - 1]!);
+      const sum = rows.reduce((acc, row) => acc + y[row]!, 0);
+      samples.sum_on_target.push(sum);
+      samples.mean_on_target.push(sum / rows.length);
+    }
+    for (const [name, values] of Object.entries(samples)) {
+      const expected = percentileInterval(values, 0.95)!;
+      expect(x.metrics[name]!.ci!.lower, name).toBeCloseTo(expected.lower, 9);
+      expect(x.metrics[name]!.ci!.upper, name).toBeCloseTo(expected.upper, 9);
+    }
+    expect(r.metrics.median_absolute_error!.ci).toBeDefined();
+  });
+
   it('the same seed gives the same intervals; another seed other ones', async () => {
     const d = synthetic(200, 2);
     const spec = (seed: number): EvaluationSpecInput => ({ task: 'binary', label: 'y', score: 'p', slices: ['g'], bootstrap: { resamples: 100, seed } });

@@ -1,4 +1,4 @@
-/** The regression metric set: overall and per slice, with bootstrap intervals on the mean-based metrics. */
+/** The regression metric set: overall and per slice, with bootstrap intervals on every metric. */
 import { BOOTSTRAP_METHOD, bootstrapSamples, intervals, StatLayout, type BootstrapOptions } from './bootstrap.js';
 import type { GroupSetup } from './fairness.evaluate.js';
 import { gather, rowsByGroup, type View } from './groups.js';
@@ -21,6 +21,9 @@ const MEAN_METRICS: Record<keyof MeanMetrics, string> = {
   mape: 'mean_absolute_percentage_error',
   explainedVariance: 'explained_variance_score',
 };
+
+const ORDER_METRICS = ['median_absolute_error', 'max_error', 'sum_on_target', 'mean_on_target'] as const;
+const MEAN_COUNT = Object.keys(MEAN_METRICS).length;
 
 const REASONS: Record<string, string> = {
   r2_score: 'y_true is constant, so SS_tot is 0 (scikit-learn reports 1.0 for a perfect prediction and 0.0 otherwise)',
@@ -72,6 +75,45 @@ function sumsOf(sums: Float64Array, combos: readonly number[]): RegressionSums {
   return Object.fromEntries(SUM_FIELDS.map((f, j) => [f, acc[j]!])) as unknown as RegressionSums;
 }
 
+/** A group's rows by ascending |y − ŷ|, for the order statistics of a resample. */
+function byAbsoluteError(y: Float64Array, prediction: Float64Array, rows: Int32Array): { rows: Int32Array; absError: Float64Array } {
+  const abs = Float64Array.from(rows, (r) => Math.abs(y[r]! - prediction[r]!));
+  const order = Array.from(rows.keys()).sort((a, b) => abs[a]! - abs[b]!);
+  return { rows: Int32Array.from(order, (i) => rows[i]!), absError: Float64Array.from(order, (i) => abs[i]!) };
+}
+
+/**
+ * Median absolute error, max error and the target's sum and mean of one resample: the median as NumPy
+ * takes it from the resampled rows (each row repeated by its weight), walking the cumulative weights.
+ */
+function orderMetrics(y: Float64Array, sorted: { rows: Int32Array; absError: Float64Array }, w: Int32Array): Record<string, number> {
+  let total = 0;
+  let sum = 0;
+  let max = NaN;
+  for (let i = 0; i < sorted.rows.length; i++) {
+    const wi = w[sorted.rows[i]!]!;
+    if (wi === 0) continue;
+    total += wi;
+    sum += wi * y[sorted.rows[i]!]!;
+    max = sorted.absError[i]!;
+  }
+  if (total === 0) return { median_absolute_error: NaN, max_error: NaN, sum_on_target: 0, mean_on_target: NaN };
+  const at = (total - 1) / 2;
+  const lo = Math.floor(at);
+  let seen = 0;
+  let low = NaN;
+  let high = NaN;
+  for (let i = 0; i < sorted.rows.length && Number.isNaN(high); i++) {
+    const wi = w[sorted.rows[i]!]!;
+    if (wi === 0) continue;
+    seen += wi;
+    if (Number.isNaN(low) && seen > lo) low = sorted.absError[i]!;
+    if (seen > lo + 1 || (seen > lo && at === lo)) high = sorted.absError[i]!;
+  }
+  if (Number.isNaN(high)) high = low;
+  return { median_absolute_error: low + (at - lo) * (high - low), max_error: max, sum_on_target: sum, mean_on_target: sum / total };
+}
+
 const combosOfGroups = (view: View) => view.groups.map((_, g) => [...view.groupOfCombo.keys()].filter((c) => view.groupOfCombo[c] === g));
 
 const estimate = (value: number, name: string, ci?: Interval): Estimate =>
@@ -91,15 +133,22 @@ export function evaluateRegression(input: RegressionInput): EvaluationResult {
   const combos = groups.combos.values.length;
   const allCombos = [...Array(combos).keys()];
   const sliceCombos = groups.slices.map(combosOfGroups);
-  const names = Object.values(MEAN_METRICS);
+  // Every reported metric but the row count gets an interval, overall and per slice group.
+  const names = [...Object.values(MEAN_METRICS), ...ORDER_METRICS];
   const overallSlots = names.map((m) => layout.add(m));
   const sliceSlots = groups.slices.map((view) => view.groups.map((g) => names.map((m) => layout.add(`slice:${view.name}:${g.label}:${m}`))));
-  const samples = input.bootstrap.resamples > 0 && n > 0
+  const bootstrapping = input.bootstrap.resamples > 0 && n > 0;
+  const allSorted = bootstrapping ? byAbsoluteError(y, prediction, Int32Array.from({ length: n }, (_, i) => i)) : undefined;
+  const sliceSorted = bootstrapping ? groups.slices.map((view) => rowsByGroup(view, groups.combos).map((rows) => byAbsoluteError(y, prediction, rows))) : [];
+  const samples = bootstrapping
     ? bootstrapSamples(n, layout.width, input.bootstrap, (w, out) => {
       const sums = comboSums(y, prediction, groups.combos.ofRow, combos, centre, w);
-      const write = (m: MeanMetrics, slots: readonly number[]) => Object.keys(MEAN_METRICS).forEach((key, j) => (out[slots[j]!] = m[key as keyof MeanMetrics]));
-      write(meanMetrics(sumsOf(sums, allCombos)), overallSlots);
-      sliceCombos.forEach((groupsOfView, v) => groupsOfView.forEach((cs, g) => write(meanMetrics(sumsOf(sums, cs)), sliceSlots[v]![g]!)));
+      const write = (m: MeanMetrics, order: Record<string, number>, slots: readonly number[]) => {
+        Object.keys(MEAN_METRICS).forEach((key, j) => (out[slots[j]!] = m[key as keyof MeanMetrics]));
+        ORDER_METRICS.forEach((name, j) => (out[slots[MEAN_COUNT + j]!] = order[name]!));
+      };
+      write(meanMetrics(sumsOf(sums, allCombos)), orderMetrics(y, allSorted!, w), overallSlots);
+      sliceCombos.forEach((groupsOfView, v) => groupsOfView.forEach((cs, g) => write(meanMetrics(sumsOf(sums, cs)), orderMetrics(y, sliceSorted[v]![g]!, w), sliceSlots[v]![g]!)));
     })
     : undefined;
   const ciOf = intervals(layout, samples, input.bootstrap.confidence);
