@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { buildApp } from './api/app.js';
@@ -6,6 +7,8 @@ import type { Config } from './config/config.js';
 import { systemClock } from './core/clock.js';
 import { allowAll } from './domain/access/access.js';
 import { AuditLog } from './domain/governance/audit-log.js';
+import { openCheckpointSink } from './domain/governance/audit-checkpoint-sinks.js';
+import { parseKeyring, type AuditKeyring } from './domain/governance/audit-keys.js';
 import { GovernanceAccess } from './domain/governance/governance-access.js';
 import type { Access, ObjectKind } from './domain/access/access.js';
 import { DomainError, invalid, isDomainError } from './core/errors.js';
@@ -68,10 +71,14 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
   const governance = governanceAccess
     ? {
         service: new GovernanceService(governanceStore, systemClock, governanceAccess, (kind, id) => objectId(services, kind, id)),
-        audit: new AuditLog(governanceStore, systemClock),
+        audit: new AuditLog(governanceStore, systemClock, {
+          keyring: auditKeyring(config),
+          sink: config.auditCheckpoints ? openCheckpointSink(config.auditCheckpoints, config.s3) : undefined,
+        }),
         access: governanceAccess,
       }
     : undefined;
+  if (governance) await governance.audit.checkKeys();
   if (governance && config.adminUsername && config.adminPassword) await governance.service.bootstrapAdmin(config.adminUsername, config.adminPassword);
   const access = governanceAccess ?? allowAll;
   const monitoring = createMonitoring(new SqlMonitoringStore(database), access, systemClock, pino({ level: config.logLevel }).child({ module: 'monitoring' }));
@@ -157,10 +164,16 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
   });
   monitoring.start();
   const retention = governance && config.auditRetentionDays > 0 ? startAuditRetention(governance.audit, config.auditRetentionDays, app.log) : undefined;
+  const checkpoints = governance && config.auditCheckpoints ? startAuditCheckpoints(governance.audit, config.auditCheckpointSeconds, app.log) : undefined;
   return {
     app,
     close: async () => {
       if (retention) clearInterval(retention);
+      if (checkpoints) {
+        clearInterval(checkpoints);
+        // The last entries this process wrote are anchored before it goes.
+        await governance!.audit.checkpoint().catch((err: unknown) => app.log.error({ err }, 'audit checkpoint failed'));
+      }
       await app.close();
       await serving.close();
       await monitoring.stop();
@@ -225,6 +238,29 @@ async function lineageNodeAccess(services: Services, access: Access, actor: Acto
     default:
       await access.require(actor, permission, { kind: 'server' });
   }
+}
+
+/** The audit keys from their file, or else from the environment; none leaves the chain keyless (sha256). */
+function auditKeyring(config: Config): AuditKeyring | undefined {
+  if (config.auditKeysFile) {
+    let text: string;
+    try {
+      text = fs.readFileSync(config.auditKeysFile, 'utf8');
+    } catch (err) {
+      throw invalid(`Cannot read the audit keys file '${config.auditKeysFile}': ${(err as Error).message}`);
+    }
+    return parseKeyring(text, `the audit keys file '${config.auditKeysFile}'`);
+  }
+  return config.auditKeys ? parseKeyring(config.auditKeys, 'OPENEXPERT_AUDIT_KEYS') : undefined;
+}
+
+/** Checkpoints the audit head on start and then periodically; a failure is logged and retried at the next tick. */
+function startAuditCheckpoints(audit: AuditLog, seconds: number, log: { error(obj: object, msg: string): void }): NodeJS.Timeout {
+  const tick = () => void audit.checkpoint().catch((err: unknown) => log.error({ err }, 'audit checkpoint failed'));
+  tick();
+  const timer = setInterval(tick, seconds * 1000);
+  timer.unref();
+  return timer;
 }
 
 /** Prunes the audit log on start and then daily; a failure is logged and retried the next day. */

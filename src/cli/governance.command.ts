@@ -4,7 +4,19 @@ import { clientUrl } from '../config/config.js';
 import { HttpClient } from '../sdk/http.js';
 import { OBJECT_KINDS, PERMISSION_LEVELS, type PermissionLevel } from '../domain/access/access.js';
 import { ROLES, TOKEN_SCOPES, type AuditEntry, type Grant, type Group, type TokenRecord, type User } from '../domain/governance/types.js';
+import type { VerifyResult } from '../domain/governance/audit-log.js';
 import { formatTime, printJson, printTable } from './output.js';
+
+/** A checkpoint file may be one JSON document or the sink's JSON lines; the newest is the last. */
+const lastJsonLine = (text: string): string => {
+  const trimmed = text.trim();
+  try {
+    JSON.parse(trimmed);
+    return trimmed;
+  } catch {
+    return trimmed.split('\n').filter((l) => l.trim() !== '').at(-1) ?? trimmed;
+  }
+};
 
 interface Auth {
   url?: string;
@@ -344,12 +356,19 @@ function registerAudit(program: Command): void {
       if (opts.json) return printJson({ out: opts.out, bytes: Buffer.byteLength(body) });
       console.log(`Wrote ${Buffer.byteLength(body)} bytes to ${opts.out}`);
     });
-  withAuth(audit.command('verify').description('Recompute the hash chain and report the first tampered entry (exit code 2 when tampered)')).action(async (opts: Auth) => {
-    const result = await api(opts)<{ ok: boolean; checked: number; firstBadSeq?: number; reason?: string }>('GET', '/api/v1/audit/verify');
-    if (opts.json) printJson(result);
-    else console.log(result.ok ? `OK: ${result.checked} entries verified` : `TAMPERED at entry ${result.firstBadSeq}: ${result.reason} (${result.checked} entries verified before it)`);
-    if (!result.ok) process.exitCode = 2;
-  });
+  withAuth(audit.command('verify').description("Recompute the chain (signatures with the server's audit keys) against the newest external checkpoint; report the first tampered entry (exit code 2 when tampered)"))
+    .option('--checkpoint <file>', "hold the chain against this checkpoint (a webhook receiver's copy: JSON, or JSON lines whose last is used) instead of the server's sink")
+    .action(async (opts: Auth & { checkpoint?: string }) => {
+      const q = opts.checkpoint === undefined ? '' : `?${new URLSearchParams({ checkpoint: lastJsonLine(fs.readFileSync(opts.checkpoint, 'utf8')) }).toString()}`;
+      const result = await api(opts)<VerifyResult>('GET', `/api/v1/audit/verify${q}`);
+      if (opts.json) printJson(result);
+      else {
+        const mode = result.keyed ? 'signed (HMAC)' : 'unsigned (sha256)';
+        const anchor = result.checkpoint ? `; checkpoint of ${formatTime(result.checkpoint.at)} at entry ${result.checkpoint.seq} (${result.checkpoint.source}) holds, ${result.unanchored ?? 0} newer entries not yet anchored` : '; no external checkpoint';
+        console.log(result.ok ? `OK: ${result.checked} entries verified, ${mode}${anchor}` : `TAMPERED at entry ${result.firstBadSeq}: ${result.reason} (${result.checked} entries verified)`);
+      }
+      if (!result.ok) process.exitCode = 2;
+    });
   withAuth(audit.command('prune').description('Delete entries older than the retention period, leaving a checkpoint so the chain still verifies'))
     .requiredOption('--retention-days <days>', 'keep this many days of entries', positiveInt)
     .action(async (opts: Auth & { retentionDays: number }) => {

@@ -17,6 +17,14 @@ interface ServerOptions {
   defaultPermission?: string;
   auditRetentionDays?: string;
   trustProxy?: boolean;
+  auditKeysFile?: string;
+  auditCheckpoints?: string;
+  auditCheckpointSeconds?: string;
+  auditReads?: string;
+  auditDeniedPerMinute?: string;
+  signinMaxFailures?: string;
+  signinMaxFailuresPerAddress?: string;
+  signinWindowSeconds?: string;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -34,6 +42,14 @@ export function registerServerCommand(program: Command): void {
     .option('--auth', 'require users/tokens, enforce roles, audit changes (or $OPENEXPERT_AUTH); admin from $OPENEXPERT_ADMIN_USERNAME/$OPENEXPERT_ADMIN_PASSWORD')
     .option('--default-permission <level>', "with --auth: everyone's level on new objects: NO_PERMISSIONS, READ (default), USE, EDIT, MANAGE (or $OPENEXPERT_DEFAULT_PERMISSION)")
     .option('--audit-retention-days <n>', 'with --auth: prune audit entries older than this, behind a chained checkpoint; 0 keeps all (or $OPENEXPERT_AUDIT_RETENTION_DAYS)')
+    .option('--audit-keys-file <file>', "with --auth: 'id=secret' lines signing the audit chain; the last signs, older ones still verify (or $OPENEXPERT_AUDIT_KEYS_FILE, or $OPENEXPERT_AUDIT_KEYS as id=secret,…)")
+    .option('--audit-checkpoints <uri>', 'with --auth: append signed checkpoints of the audit chain to a file, s3://bucket/prefix or an http(s) webhook (or $OPENEXPERT_AUDIT_CHECKPOINTS)')
+    .option('--audit-checkpoint-seconds <n>', 'how often the audit head is checkpointed when it moved (default 60)')
+    .option('--audit-reads <kinds>', 'with --auth: also audit reads of these object kinds, comma-separated: experiment, registered_model, dataset, monitor, deployment (or $OPENEXPERT_AUDIT_READS)')
+    .option('--audit-denied-per-minute <n>', 'refused requests audited per source address and minute; the rest are counted (default 30)')
+    .option('--signin-max-failures <n>', 'failed sign-ins per account and address within the window before it is refused (default 5)')
+    .option('--signin-max-failures-per-address <n>', 'failed sign-ins per address across all accounts within the window (default 20)')
+    .option('--signin-window-seconds <n>', 'the sign-in failure window (default 60)')
     .option('--trust-proxy', 'behind a reverse proxy: client address and scheme from X-Forwarded-For/-Proto (or $OPENEXPERT_TRUST_PROXY)')
     .action(async (opts: ServerOptions) => {
       const config = loadConfig(opts);

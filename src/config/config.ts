@@ -31,6 +31,20 @@ export interface Config {
   readonly trustProxy: boolean;
   /** Parse every native API reply by its declared schema (the test suite turns this on: OPENEXPERT_CHECK_REPLIES). */
   readonly checkReplies: boolean;
+  /** A file of `id=secret` lines signing the audit chain (HMAC-SHA256); the last line signs, earlier ones still verify. */
+  readonly auditKeysFile?: string;
+  /** The same as `id=secret,id=secret` (OPENEXPERT_AUDIT_KEYS), for secret stores that hand out environment variables. */
+  readonly auditKeys?: string;
+  /** Where signed audit checkpoints go: a file path or file:// URI, s3://bucket/prefix, or an http(s) webhook. */
+  readonly auditCheckpoints?: string;
+  /** How often the chain's head is checkpointed (when it moved). */
+  readonly auditCheckpointSeconds: number;
+  /** Object kinds whose reads are audited as well as their changes (data-access auditing). */
+  readonly auditReads: readonly ('experiment' | 'registered_model' | 'dataset' | 'monitor' | 'deployment')[];
+  /** Refused requests audited per source address and minute; the rest of a flood is counted, not written. */
+  readonly auditDeniedPerMinute: number;
+  /** Failed sign-ins allowed per account and address, and per address across all accounts, within the window. */
+  readonly signIn: { readonly maxPerAccount: number; readonly maxPerAddress: number; readonly windowSeconds: number };
 }
 
 export interface ConfigFlags {
@@ -46,6 +60,14 @@ export interface ConfigFlags {
   defaultPermission?: string;
   auditRetentionDays?: string | number;
   trustProxy?: boolean;
+  auditKeysFile?: string;
+  auditCheckpoints?: string;
+  auditCheckpointSeconds?: string | number;
+  auditReads?: string;
+  auditDeniedPerMinute?: string | number;
+  signinMaxFailures?: string | number;
+  signinMaxFailuresPerAddress?: string | number;
+  signinWindowSeconds?: string | number;
 }
 
 const Schema = z.object({
@@ -63,6 +85,17 @@ const Schema = z.object({
   defaultPermission: z.enum(['NO_PERMISSIONS', 'READ', 'USE', 'EDIT', 'MANAGE']),
   auditRetentionDays: z.coerce.number().int().min(0),
   trustProxy: z.boolean(),
+  auditKeysFile: z.string().min(1).optional(),
+  auditKeys: z.string().min(1).optional(),
+  auditCheckpoints: z.string().min(1).optional(),
+  auditCheckpointSeconds: z.coerce.number().int().min(1).max(86_400),
+  auditReads: z.array(z.enum(['experiment', 'registered_model', 'dataset', 'monitor', 'deployment'])),
+  auditDeniedPerMinute: z.coerce.number().int().min(0).max(1_000_000),
+  signIn: z.object({
+    maxPerAccount: z.coerce.number().int().min(1).max(1_000_000),
+    maxPerAddress: z.coerce.number().int().min(1).max(1_000_000),
+    windowSeconds: z.coerce.number().int().min(1).max(86_400),
+  }),
   checkReplies: z.boolean(),
   s3: z.object({
     endpoint: z.string().url().optional(),
@@ -73,6 +106,7 @@ const Schema = z.object({
   }),
 });
 
+const listOf = (v: string | undefined): string[] => (v ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
 const truthy = (v: string | undefined) => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
 
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
@@ -91,6 +125,17 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     defaultPermission: (flags.defaultPermission ?? env.OPENEXPERT_DEFAULT_PERMISSION ?? 'READ').toUpperCase(),
     auditRetentionDays: flags.auditRetentionDays ?? env.OPENEXPERT_AUDIT_RETENTION_DAYS ?? 0,
     trustProxy: flags.trustProxy ?? truthy(env.OPENEXPERT_TRUST_PROXY),
+    auditKeysFile: flags.auditKeysFile ?? env.OPENEXPERT_AUDIT_KEYS_FILE,
+    auditKeys: env.OPENEXPERT_AUDIT_KEYS,
+    auditCheckpoints: flags.auditCheckpoints ?? env.OPENEXPERT_AUDIT_CHECKPOINTS,
+    auditCheckpointSeconds: flags.auditCheckpointSeconds ?? env.OPENEXPERT_AUDIT_CHECKPOINT_SECONDS ?? 60,
+    auditReads: listOf(flags.auditReads ?? env.OPENEXPERT_AUDIT_READS),
+    auditDeniedPerMinute: flags.auditDeniedPerMinute ?? env.OPENEXPERT_AUDIT_DENIED_PER_MINUTE ?? 30,
+    signIn: {
+      maxPerAccount: flags.signinMaxFailures ?? env.OPENEXPERT_SIGNIN_MAX_FAILURES ?? 5,
+      maxPerAddress: flags.signinMaxFailuresPerAddress ?? env.OPENEXPERT_SIGNIN_MAX_FAILURES_PER_ADDRESS ?? 20,
+      windowSeconds: flags.signinWindowSeconds ?? env.OPENEXPERT_SIGNIN_WINDOW_SECONDS ?? 60,
+    },
     checkReplies: truthy(env.OPENEXPERT_CHECK_REPLIES),
     s3: {
       endpoint: env.OPENEXPERT_S3_ENDPOINT ?? env.MLFLOW_S3_ENDPOINT_URL ?? undefined,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { OBJECT_KINDS, PERMISSION_LEVELS } from '../../domain/access/access.js';
 import { exportEntry, formatAuditExport, redactEmails } from '../../domain/governance/audit-log.js';
+import { parseCheckpoint } from '../../domain/governance/audit-keys.js';
 import { requireAdmin } from '../../domain/governance/governance.service.js';
 import { PRINCIPAL_TYPES, ROLES, TOKEN_SCOPES } from '../../domain/governance/types.js';
 import { sessionCookieOf, setSessionCookie, type Governance } from '../governance-auth.js';
@@ -27,6 +28,21 @@ const AuditQuery = z.object({
   format: z.enum(['jsonl', 'csv']).default('jsonl'), redactPii: z.enum(['true', 'false']).optional(),
 });
 const Prune = z.object({ retentionDays: z.number().int().min(1) }).strict();
+/** A checkpoint as the sink wrote it (JSON), e.g. the copy a webhook receiver kept. */
+const VerifyQuery = z.object({
+  checkpoint: z.string().max(10_000).optional().transform((text, ctx) => {
+    if (text === undefined) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    const c = parseCheckpoint((value as { checkpoint?: unknown } | undefined)?.checkpoint ?? value);
+    if (!c) ctx.addIssue({ code: 'custom', message: 'a checkpoint as JSON: {seq, head, at, keyId, signature}' });
+    return c;
+  }),
+});
 
 const defined = <T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
@@ -171,9 +187,9 @@ export function governanceRoutesV1(g: Governance): Route[] {
     },
     {
       method: 'GET', path: '/audit/verify',
-      handler: async ({ actor }) => {
+      handler: async ({ actor, query }) => {
         requireAdmin(actor, 'verify the audit log');
-        return g.audit.verify();
+        return g.audit.verify(parse(VerifyQuery, query).checkpoint);
       },
     },
     {

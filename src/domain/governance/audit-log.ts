@@ -1,19 +1,55 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
+import type { CheckpointSink } from './audit-checkpoint-sinks.js';
+import { checkpointProblem, hmacHex, signCheckpoint, type AuditCheckpoint, type AuditKey, type AuditKeyring } from './audit-keys.js';
 import type { GovernanceStore } from './governance.store.js';
 import type { AuditEntry, AuditFields, AuditFilter } from './types.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 export const PRUNE_ACTION = 'audit.prune';
+/** Chained when the signing key changes (detail `{from, to}`), so a key change is never silent. */
+export const KEY_ROTATED_ACTION = 'audit.key-rotated';
 
 /**
- * sha256 over the previous hash and the entry's fields in a fixed order, so any edit, deletion or reordering breaks
- * the chain. Entries written before `object`/`detail` existed hash without them, and still verify.
+ * The previous hash and the entry's fields in a fixed order, so any edit, deletion or reordering breaks the chain.
+ * With a key: HMAC-SHA256 under it, the key's id included, so only a holder of the key can compute a valid entry.
+ * Without one: plain sha256, as earlier versions wrote it (anyone can recompute it after an edit); entries written
+ * before `object`/`detail` existed hash without them, and still verify.
  */
-export function chainHash(prevHash: string, seq: number, f: AuditFields): string {
+export function chainHash(prevHash: string, seq: number, f: AuditFields, key?: AuditKey): string {
+  if (key) return hmacHex(key, prevHash, JSON.stringify([seq, f.at, f.actor, f.action, f.status, f.requestId, f.sourceIp, f.summary, f.object, f.detail, key.id]));
   const fields: unknown[] = [seq, f.at, f.actor, f.action, f.status, f.requestId, f.sourceIp, f.summary];
   if (f.object !== '' || f.detail !== '') fields.push(f.object, f.detail);
   return createHash('sha256').update(prevHash).update('\n').update(JSON.stringify(fields)).digest('hex');
+}
+
+const rotationOf = (e: AuditEntry): { from: string; to: string } | undefined => {
+  if (e.action !== KEY_ROTATED_ACTION) return undefined;
+  try {
+    const d = JSON.parse(e.detail) as { from?: unknown; to?: unknown };
+    return typeof d.from === 'string' && typeof d.to === 'string' ? { from: d.from, to: d.to } : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Why one entry does not verify against its predecessor and the keys, or undefined when it does. */
+function entryProblem(e: AuditEntry, prev: AuditEntry | undefined, keyring: AuditKeyring | undefined): { seq: number; reason: string } | undefined {
+  if (prev && e.seq !== prev.seq + 1) return { seq: prev.seq + 1, reason: `entry ${prev.seq + 1} is missing or out of order` };
+  if (prev && e.prevHash !== prev.hash) return { seq: e.seq, reason: 'does not link to the previous entry' };
+  let key: AuditKey | undefined;
+  if (e.keyId === '') {
+    if (prev && prev.keyId !== '') return { seq: e.seq, reason: 'is unsigned although the entries before it are signed (rewritten without the key)' };
+  } else {
+    key = keyring?.get(e.keyId);
+    if (!key) return { seq: e.seq, reason: keyring ? `is signed with key '${e.keyId}', which this server does not hold` : `is signed with key '${e.keyId}': start the server with its audit keys to verify` };
+    const rotation = rotationOf(e);
+    if (prev && prev.keyId !== e.keyId && !(rotation && rotation.from === prev.keyId && rotation.to === e.keyId)) {
+      return { seq: e.seq, reason: `the signing key changed from '${prev.keyId || 'none'}' to '${e.keyId}' without a recorded rotation` };
+    }
+  }
+  if (chainHash(e.prevHash, e.seq, e, key) !== e.hash) return { seq: e.seq, reason: key ? 'content does not match its signature' : 'content does not match its hash' };
+  return undefined;
 }
 
 export const SECRET_KEY = /pass(word)?|secret|token|authorization|api[_-]?key|credential|cookie/i;
@@ -57,16 +93,21 @@ export interface VerifyResult {
   /** Seq of the first entry whose hash or link does not match, when not ok. */
   readonly firstBadSeq?: number;
   readonly reason?: string;
+  /** Whether the newest entry is signed with a key (keyed mode) rather than plainly hashed. */
+  readonly keyed?: boolean;
+  /** The external checkpoint the chain was held against, when there was one. */
+  readonly checkpoint?: { readonly seq: number; readonly at: number; readonly source: string };
+  /** Entries newer than that checkpoint: their deletion from the tail would not be detected until the next one. */
+  readonly unanchored?: number;
 }
 
-/** Every later entry must link to its predecessor, have the next seq, and hash to what it stores. */
-export function verifyChain(entries: readonly AuditEntry[], previous?: AuditEntry): VerifyResult & { last?: AuditEntry } {
+/** Every later entry must link to its predecessor, have the next seq, and hash (or be signed) as it claims. */
+export function verifyChain(entries: readonly AuditEntry[], previous?: AuditEntry, keyring?: AuditKeyring): VerifyResult & { last?: AuditEntry } {
   let prev = previous;
   let checked = 0;
   for (const e of entries) {
-    if (prev && e.seq !== prev.seq + 1) return { ok: false, checked, firstBadSeq: prev.seq + 1, reason: `entry ${prev.seq + 1} is missing or out of order` };
-    if (prev && e.prevHash !== prev.hash) return { ok: false, checked, firstBadSeq: e.seq, reason: 'does not link to the previous entry' };
-    if (chainHash(e.prevHash, e.seq, e) !== e.hash) return { ok: false, checked, firstBadSeq: e.seq, reason: 'content does not match its hash' };
+    const problem = entryProblem(e, prev, keyring);
+    if (problem) return { ok: false, checked, firstBadSeq: problem.seq, reason: problem.reason };
     prev = e;
     checked++;
   }
@@ -99,11 +140,24 @@ export class AuditLog {
   private writing = false;
   /** The newest entry this process wrote (undefined until the first write). */
   private last: AuditEntry | undefined;
+  private lastCheckpointSeq = 0;
 
   constructor(
     private readonly store: GovernanceStore,
     private readonly clock: Clock,
+    private readonly options: { readonly keyring?: AuditKeyring | undefined; readonly sink?: CheckpointSink | undefined } = {},
   ) {}
+
+  /**
+   * Refuses to start a server that could not extend the chain validly: one whose newest entry is signed with a key
+   * it does not hold (rotation must keep the old keys listed) or that would write unsigned entries after signed ones.
+   */
+  async checkKeys(): Promise<void> {
+    const tail = await this.store.lastAudit();
+    if (!tail || tail.keyId === '') return;
+    if (!this.options.keyring) throw new Error(`The audit log is signed (newest entry with key '${tail.keyId}'): start the server with its audit keys (--audit-keys-file or OPENEXPERT_AUDIT_KEYS)`);
+    if (!this.options.keyring.get(tail.keyId)) throw new Error(`The newest audit entry is signed with key '${tail.keyId}', missing from the audit keys: keep old keys listed when adding a new one`);
+  }
 
   /**
    * Queues an entry and resolves once it is stored. One writer per process chains entries in order; entries that
@@ -141,18 +195,28 @@ export class AuditLog {
    * refused as a whole (the primary key), and the group is chained again onto the real tail.
    */
   private async write(group: readonly AuditFields[]): Promise<AuditEntry[]> {
+    const key = this.options.keyring?.current;
     for (let attempt = 1; ; attempt++) {
       let last = attempt === 1 && this.last !== undefined ? this.last : await this.store.lastAudit();
       const entries: AuditEntry[] = [];
-      for (const f of group) {
+      const chain = (f: AuditFields) => {
         const seq = (last?.seq ?? 0) + 1;
         const prevHash = last?.hash ?? GENESIS_HASH;
-        last = { ...f, seq, prevHash, hash: chainHash(prevHash, seq, f), keyId: '' };
+        last = { ...f, seq, prevHash, hash: chainHash(prevHash, seq, f, key), keyId: key?.id ?? '' };
         entries.push(last);
+      };
+      // A new signing key (or the first one) is announced in the chain, signed with it, before it signs anything else.
+      const rotated = key !== undefined && last !== undefined && last.keyId !== key.id;
+      if (rotated) {
+        chain({
+          at: group[0]!.at, actor: 'system', action: KEY_ROTATED_ACTION, status: 200, requestId: '', sourceIp: '',
+          summary: `signing key ${last!.keyId || '(none)'} -> ${key.id}`, object: 'audit', detail: JSON.stringify({ from: last!.keyId, to: key.id }),
+        });
       }
+      for (const f of group) chain(f);
       if (await this.store.appendAudit(entries)) {
         this.last = last;
-        return entries;
+        return rotated ? entries.slice(1) : entries;
       }
       if (attempt >= 10) throw new Error('Audit log append kept conflicting with other writers');
     }
@@ -163,32 +227,66 @@ export class AuditLog {
   }
 
   /**
-   * Recomputes the whole chain. The oldest retained entry is the anchor: when it is not entry 1, a retention
-   * checkpoint further on must name it (what was pruned through, and that entry's hash), so deleting the oldest
-   * rows by hand is found as well.
+   * Writes the chain's head (seq, hash, time), signed, to the external sink, when it moved since the last one this
+   * process wrote. Returns what was written.
    */
-  async verify(): Promise<VerifyResult> {
+  async checkpoint(): Promise<AuditCheckpoint | undefined> {
+    const sink = this.options.sink;
+    if (!sink) return undefined;
+    const head = await this.store.lastAudit();
+    if (!head || head.seq === this.lastCheckpointSeq) return undefined;
+    const c = signCheckpoint({ seq: head.seq, head: head.hash, at: this.clock.now() }, this.options.keyring);
+    await sink.append(c);
+    this.lastCheckpointSeq = head.seq;
+    return c;
+  }
+
+  /**
+   * Recomputes the whole chain (and with keys, every signature). The oldest retained entry is the anchor: when it is
+   * not entry 1, a retention checkpoint further on must name it (what was pruned through, and that entry's hash), so
+   * deleting the oldest rows by hand is found as well. The newest external checkpoint (the sink's, or one given) must
+   * still match: its entry present with the hash it recorded, so deleted tail entries and re-hashed ones are found.
+   */
+  async verify(given?: AuditCheckpoint): Promise<VerifyResult> {
+    const sink = this.options.sink;
+    const anchor = given ?? (sink?.readable ? await sink.latest() : undefined);
+    const source = given ? 'given' : (sink?.description ?? '');
+    if (anchor) {
+      const problem = checkpointProblem(anchor, this.options.keyring);
+      if (problem) return { ok: false, checked: 0, firstBadSeq: anchor.seq, reason: problem };
+    }
     let previous: AuditEntry | undefined;
     let first: AuditEntry | undefined;
+    let anchored: AuditEntry | undefined;
     const checkpoints: PruneCheckpoint[] = [];
     let checked = 0;
     for (;;) {
       const page = await this.store.listAudit({ ...(previous ? { afterSeq: previous.seq } : {}), limit: 1000 });
       if (page.length === 0) break;
       first ??= page[0];
-      const r = verifyChain(page, previous);
+      const r = verifyChain(page, previous, this.options.keyring);
       checked += r.checked;
       if (!r.ok) return { ...r, checked };
       for (const e of page) {
         const c = checkpointOf(e);
         if (c) checkpoints.push(c);
+        if (anchor && e.seq === anchor.seq) anchored = e;
       }
       previous = r.last;
     }
     if (first && first.seq !== 1 && !checkpoints.some((c) => c.throughSeq === first.seq - 1 && c.throughHash === first.prevHash)) {
       return { ok: false, checked, firstBadSeq: first.seq - 1, reason: `entries up to ${first.seq - 1} were removed without a retention checkpoint` };
     }
-    return { ok: true, checked };
+    const lastSeq = previous?.seq ?? 0;
+    const keyed = previous !== undefined && previous.keyId !== '';
+    const report = anchor ? { checkpoint: { seq: anchor.seq, at: anchor.at, source }, unanchored: Math.max(0, lastSeq - anchor.seq) } : {};
+    if (anchor && lastSeq < anchor.seq) {
+      return { ok: false, checked, keyed, ...report, firstBadSeq: lastSeq + 1, reason: `entries ${lastSeq + 1} to ${anchor.seq} were deleted: the checkpoint of ${new Date(anchor.at).toISOString()} names entry ${anchor.seq}` };
+    }
+    if (anchor && anchored && anchored.hash !== anchor.head) {
+      return { ok: false, checked, keyed, ...report, firstBadSeq: anchor.seq, reason: `entry ${anchor.seq} differs from the checkpoint of ${new Date(anchor.at).toISOString()}: the chain up to it was rewritten` };
+    }
+    return { ok: true, checked, keyed, ...report };
   }
 
   /**

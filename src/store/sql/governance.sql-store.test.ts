@@ -96,7 +96,7 @@ for (const backend of testBackends()) {
         const b = new AuditLog(shared, clock);
         await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).append({ actor: `w${i % 2}`, action: `POST /c/${i}`, status: 200, requestId: `c${i}`, sourceIp: '', summary: '' })));
         expect((await shared.lastAudit())?.seq).toBe(60);
-        expect(await new AuditLog(shared, clock).verify()).toEqual({ ok: true, checked: 60 });
+        expect(await new AuditLog(shared, clock).verify()).toEqual({ ok: true, checked: 60, keyed: false });
       } finally {
         await own.close();
       }
@@ -108,14 +108,14 @@ for (const backend of testBackends()) {
         now = 1_000 + i * 86_400_000;
         await audit.append({ actor: 'ann', action: `POST /x/${i}`, status: 200, requestId: `r${i}`, sourceIp: '127.0.0.1', summary: '', object: `experiment:${i}`, detail: '{"after":{"a":1}}' });
       }
-      expect(await audit.verify()).toEqual({ ok: true, checked: 5 });
+      expect(await audit.verify()).toEqual({ ok: true, checked: 5, keyed: false });
       now = 1_000 + 4 * 86_400_000 + 1;
       // Keep two days: entries of day 0, 1 and 2 go (2 is exactly two days old: older than the cut-off by 1 ms).
       expect(await audit.prune(2)).toBe(3);
       const left = await audit.list({ limit: 100 });
       expect(left.map((e) => e.seq)).toEqual([4, 5, 6]);
       expect(left[2]).toMatchObject({ action: 'audit.prune', detail: expect.stringContaining('"throughSeq":3') });
-      expect(await audit.verify()).toEqual({ ok: true, checked: 3 });
+      expect(await audit.verify()).toEqual({ ok: true, checked: 3, keyed: false });
       // Deleting the oldest retained entry by hand is not retention: the checkpoint names entry 3, not 4.
       await store.deleteAuditThrough(4);
       expect(await audit.verify()).toMatchObject({ ok: false, firstBadSeq: 4 });
