@@ -36,7 +36,7 @@ import { loadTestEvidence } from './domain/serving/load-test-evidence.js';
 import { forwardToMonitors } from './domain/serving/monitor-forwarder.js';
 import { SERVING_ACTOR } from './domain/serving/model-source.js';
 import { SqlServingStore } from './store/sql/serving.sql-store.js';
-import { DatasetService } from './domain/datasets/dataset.service.js';
+import { DatasetService, parseDatasetRef } from './domain/datasets/dataset.service.js';
 import type { LineageNode } from './domain/datasets/types.js';
 import { validationEvidence } from './domain/validation/validation-evidence.js';
 import { ValidationService } from './domain/validation/validation.service.js';
@@ -81,7 +81,17 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
   if (governance) await governance.audit.checkKeys();
   if (governance && config.adminUsername && config.adminPassword) await governance.service.bootstrapAdmin(config.adminUsername, config.adminPassword);
   const access = governanceAccess ?? allowAll;
-  const monitoring = createMonitoring(new SqlMonitoringStore(database), access, systemClock, pino({ level: config.logLevel }).child({ module: 'monitoring' }));
+  // Monitors read references from dataset versions and record lineage through the datasets service, looked up when called.
+  const monitoring = createMonitoring(new SqlMonitoringStore(database), access, systemClock, pino({ level: config.logLevel }).child({ module: 'monitoring' }), {
+    artifacts: artifactStore,
+    datasets: {
+      withTable: async (actor, ref, work) => {
+        const version = await services.datasets.get(actor, parseDatasetRef(ref));
+        return services.datasets.withTables([{ version }], ([parts]) => work(parts!, { name: version.name, version: version.version, id: version.id }));
+      },
+      recordLineage: (edges) => services.datasets.recordLineage(SYSTEM_ACTOR, edges),
+    },
+  });
   // The registry reads runs, logged models and MLmodel files through the services below, looked up when called.
   const registry = createRegistry({
     registryStore: new SqlRegistryStore(database),

@@ -17,7 +17,7 @@ import { registerWebUi } from './web-ui.js';
 import { registerOpenApi, V1ErrorSchema } from './openapi.js';
 import { registerGovernance, type Governance } from './governance-auth.js';
 import { governanceRoutesV1, openWhoami } from './v1/governance.routes.js';
-import { monitoringRoutesV1 } from './v1/monitoring.routes.js';
+import { monitoringRoutesV1, streamTableBodies } from './v1/monitoring.routes.js';
 import { datasetRoutesV1, streamOctetBodies } from './v1/datasets.routes.js';
 import { registryRoutesV1 } from './v1/registry.routes.js';
 import { systemRoutesV1 } from './v1/system.routes.js';
@@ -80,7 +80,10 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
     prefixes: ['/api/v1'],
     status: V1_STATUS,
     errorBody: v1ErrorBody,
-    configure: streamOctetBodies,
+    configure: (scope) => {
+      streamOctetBodies(scope);
+      streamTableBodies(scope);
+    },
     errorSchema: V1ErrorSchema,
     routes: [...systemRoutesV1(checkDatabase), ...trackingRoutesV1(services), ...monitoringRoutesV1(services), ...registryRoutesV1(services), ...servingRoutesV1(services), ...datasetRoutesV1(services), ...evaluationRoutesV1(services), ...reproducibilityRoutesV1(services), ...(governance ? governanceRoutesV1(governance) : [openWhoami])],
   }, { checkReplies: config.checkReplies ?? false });

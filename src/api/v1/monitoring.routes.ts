@@ -1,8 +1,10 @@
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { invalid } from '../../core/errors.js';
 import type { DriftOptions } from '../../domain/monitoring/analysis.js';
 import { STAT_TESTS } from '../../domain/monitoring/stat-tests.js';
 import { recordsToColumns } from '../../domain/monitoring/table.js';
-import { ALERT_OPS, WINDOW_KINDS, type AlertRule, type ColumnarBatch, type Delivery } from '../../domain/monitoring/types.js';
+import { ALERT_OPS, TABLE_FORMATS, WINDOW_KINDS, type AlertRule, type ColumnarBatch, type Delivery, type TableFormat } from '../../domain/monitoring/types.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
 import type { Route } from '../surface.js';
@@ -38,13 +40,26 @@ const Batch = z
   .object(BatchFields)
   .refine((b) => (b.rows === undefined) !== (b.columns === undefined), { message: "give either 'rows' or 'columns'", path: ['rows'] });
 
+/** A reference kept elsewhere: a dataset version, or a Parquet/CSV file in the server's artifact store. */
+const DatasetRefText = z.string().min(1).max(330).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9][A-Za-z0-9._-]*)?$/, 'name@version, name@label or name');
+const ReferenceFrom = z.union([
+  z.object({ dataset: DatasetRefText }).strict(),
+  z.object({ uri: z.string().min(1).max(2048).regex(/\.(parquet|csv|tsv)$/i, 'a .parquet, .csv or .tsv file') }).strict(),
+]);
+const Reference = z.union([ReferenceFrom, Batch]);
+const isReferenceFrom = (r: z.infer<typeof Reference>): r is z.infer<typeof ReferenceFrom> => 'dataset' in r || 'uri' in r;
+
 const CreateMonitor = z.object({
   name: Name,
   modelName: z.string().min(1).max(500).optional(),
   modelVersion: z.string().min(1).max(64).optional(),
   window: z.enum(WINDOW_KINDS).optional(),
   config: MonitorConfig.optional(),
-  reference: Batch.optional(),
+  reference: Reference.optional(),
+});
+const UploadQuery = z.object({
+  format: z.enum(TABLE_FORMATS).optional(),
+  timestamp: QueryInt.pipe(z.number().int().nonnegative()).optional(),
 });
 const MonitorParam = z.object({ monitor: z.string().min(1) });
 const WindowParam = z.object({ monitor: z.string().min(1), windowId: z.string().min(1) });
@@ -82,6 +97,24 @@ const ReportQuery = z.object({ format: z.enum(['json', 'html']).optional() });
 const ruleOut = ({ webhookSecret: _secret, ...rule }: AlertRule) => rule;
 const deliveryOut = ({ secret: _secret, ...delivery }: Delivery) => delivery;
 
+const TABLE_TYPES: Record<string, TableFormat> = { 'text/csv': 'csv', 'application/vnd.apache.parquet': 'parquet', 'application/x-parquet': 'parquet' };
+
+/** Tables sent as CSV or Parquet stream through to the service: no body limit, nothing buffered whole. */
+export function streamTableBodies(scope: FastifyInstance): void {
+  scope.addContentTypeParser(Object.keys(TABLE_TYPES), (_request, payload, done) => done(null, payload));
+}
+
+/** The upload's format from its content type (or `?format=` for application/octet-stream); undefined for a JSON body. */
+function uploadFormat(contentType: string | undefined, query: { format?: TableFormat | undefined }): TableFormat | undefined {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (TABLE_TYPES[type]) return TABLE_TYPES[type];
+  if (type !== 'application/octet-stream') return undefined;
+  if (!query.format) throw invalid("Invalid value for parameter 'format': say format=csv or format=parquet, or send Content-Type text/csv or application/vnd.apache.parquet");
+  return query.format;
+}
+
+const isStream = (body: unknown): body is NodeJS.ReadableStream => typeof (body as NodeJS.ReadableStream | undefined)?.pipe === 'function';
+
 export function monitoringRoutesV1(s: Services): Route[] {
   const m = s.monitoring;
   return [
@@ -89,8 +122,9 @@ export function monitoringRoutesV1(s: Services): Route[] {
       method: 'POST', path: '/monitors',
       handler: async ({ actor, body, reply }) => {
         const { reference, ...b } = parse(CreateMonitor, body);
-        const batch = reference ? toBatch(reference) : undefined;
-        const monitor = await m.create(actor, { ...b, ...(batch ? { reference: batch } : {}) });
+        const from = reference && isReferenceFrom(reference) ? reference : undefined;
+        const batch = reference && !isReferenceFrom(reference) ? toBatch(reference) : undefined;
+        const monitor = await m.create(actor, { ...b, ...(batch ? { reference: batch } : {}), ...(from ? { referenceFrom: from } : {}) });
         void reply.status(201);
         return monitor;
       },
@@ -103,11 +137,26 @@ export function monitoringRoutesV1(s: Services): Route[] {
     },
     {
       method: 'PUT', path: '/monitors/:monitor/reference',
-      handler: ({ actor, params, body }) => m.setReference(actor, { monitor: parse(MonitorParam, params).monitor, batch: toBatch(parse(Batch, body))! }),
+      handler: ({ actor, params, body, query, headers }) => {
+        const { monitor } = parse(MonitorParam, params);
+        const format = uploadFormat(headers['content-type'], parse(UploadQuery, query));
+        if (format) {
+          if (!isStream(body)) throw invalid('Send the table as the request body');
+          return m.uploadReference(actor, { monitor, body, format });
+        }
+        const reference = parse(Reference, body);
+        return isReferenceFrom(reference) ? m.setReferenceFrom(actor, { monitor, ...reference }) : m.setReference(actor, { monitor, batch: toBatch(reference)! });
+      },
     },
     {
       method: 'POST', path: '/monitors/:monitor/ingest',
-      handler: ({ actor, params, body }) => {
+      handler: ({ actor, params, body, query, headers }) => {
+        const q = parse(UploadQuery, query);
+        const format = uploadFormat(headers['content-type'], q);
+        if (format) {
+          if (!isStream(body)) throw invalid('Send the table as the request body');
+          return m.ingestFile(actor, { monitor: parse(MonitorParam, params).monitor, body, format, ...(q.timestamp !== undefined ? { timestamp: q.timestamp } : {}) });
+        }
         const b = parse(Ingest, body);
         return m.ingest(actor, { monitor: parse(MonitorParam, params).monitor, batch: toBatch(b)!, ...(b.timestamp !== undefined ? { timestamp: b.timestamp } : {}) });
       },

@@ -4,11 +4,11 @@
  * time, so memory holds one column of each side. Anything that cannot be tested is a finding with a
  * reason, never an exception and never a NaN verdict.
  */
-import { sturgesEdges, histogram } from './stats/binning.js';
-import { populationStd } from './stats/distances.js';
+import { sturgesEdges, histogramSorted } from './stats/binning.js';
+import { meanAndStd } from './stats/distances.js';
 import { sortFloat64 } from './stats/sort.js';
 import { STAT_TEST_INFO, defaultStatTest, runStatTest, type Samples, type StatTestName } from './stat-tests.js';
-import type { Column, FeatureType, NumericColumn, TableSource } from './table.js';
+import type { CategoricalColumn, Column, FeatureType, NumericColumn, TableSource } from './table.js';
 
 export interface ColumnSpec {
   readonly name: string;
@@ -29,6 +29,29 @@ export interface DriftOptions {
   readonly driftShare?: number;
   /** Called before each column is read, for progress displays. */
   readonly onColumn?: (index: number, total: number, column: string) => void;
+  /** The reference's columns as prepared for an earlier window (sorted, summarised), reused instead of read again. */
+  readonly referenceCache?: PreparedColumns;
+}
+
+/** A column as the tests read it: numeric values finite and sorted once, categories counted once. */
+export type PreparedColumn = PreparedNumeric | CategoricalColumn;
+
+export interface PreparedNumeric {
+  readonly type: 'numeric';
+  readonly rows: number;
+  /** Ascending, finite values only. */
+  readonly sorted: Float64Array;
+  readonly missing: number;
+  readonly nonFinite: number;
+  readonly typeMismatches: number;
+  readonly distinct: number;
+  readonly mean: number;
+  readonly std: number;
+}
+
+export interface PreparedColumns {
+  get(name: string, type: FeatureType): PreparedColumn | undefined;
+  set(name: string, type: FeatureType, column: PreparedColumn): void;
 }
 
 export type FindingCode =
@@ -110,36 +133,45 @@ export interface DriftReport {
 
 const MAX_LABELS = 20;
 
-function numericSide(values: Float64Array): { finite: Float64Array; missing: number; nonFinite: number } {
+/** Finite values sorted once, with missing (NaN) and infinite values counted apart as data quality needs them. */
+export function prepareNumeric(column: NumericColumn): PreparedNumeric {
+  const values = column.values;
   let finiteCount = 0;
   let missing = 0;
-  let nonFinite = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (Number.isFinite(v)) finiteCount++;
-    else if (Number.isNaN(v)) missing++;
-    else nonFinite++;
+    if (v - v === 0) finiteCount++;
+    else if (v !== v) missing++;
   }
-  const finite = new Float64Array(finiteCount);
-  let k = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (Number.isFinite(v)) finite[k++] = v;
+  let finite = values;
+  if (finiteCount !== values.length) {
+    finite = new Float64Array(finiteCount);
+    let k = 0;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (v - v === 0) finite[k++] = v;
+    }
   }
-  return { finite, missing, nonFinite };
+  const sorted = sortFloat64(finite);
+  const { mean, std } = meanAndStd(sorted);
+  return {
+    type: 'numeric', rows: values.length, sorted, missing, nonFinite: values.length - finiteCount - missing, typeMismatches: column.typeMismatches,
+    distinct: countDistinctSorted(sorted), mean, std,
+  };
 }
 
-function countDistinctSorted(a: Float64Array, cap = Infinity): number {
-  let d = 0;
-  for (let i = 0; i < a.length && d < cap; i++) if (i === 0 || a[i] !== a[i - 1]) d++;
+function countDistinctSorted(a: Float64Array): number {
+  let d = a.length > 0 ? 1 : 0;
+  for (let i = 1; i < a.length; i++) if (a[i] !== a[i - 1]) d++;
   return d;
 }
 
-function countDistinctUnion(a: Float64Array, b: Float64Array): number {
+/** Distinct values over both sorted samples, counted up to `cap`: the test choice only asks whether there are more than five. */
+function countDistinctUnion(a: Float64Array, b: Float64Array, cap: number): number {
   let i = 0;
   let j = 0;
   let d = 0;
-  while (i < a.length || j < b.length) {
+  while ((i < a.length || j < b.length) && d < cap) {
     const x = Math.min(i < a.length ? a[i]! : Infinity, j < b.length ? b[j]! : Infinity);
     d++;
     while (i < a.length && a[i] === x) i++;
@@ -163,17 +195,11 @@ export function valueCounts(sorted: Float64Array): Map<string, number> {
 
 const share = (part: number, whole: number) => (whole === 0 ? 0 : part / whole);
 
-function mean(a: Float64Array): number {
-  let s = 0;
-  for (const v of a) s += v;
-  return a.length === 0 ? 0 : s / a.length;
-}
-
-function numericSummary(column: NumericColumn, finite: Float64Array, missing: number, nonFinite: number): SideSummary {
-  const rows = column.values.length;
+function numericSummary(p: PreparedNumeric): SideSummary {
   return {
-    rows, missing, missingShare: share(missing, rows), typeMismatches: column.typeMismatches, nonFinite,
-    ...(finite.length > 0 ? { min: finite[0]!, max: finite[finite.length - 1]!, mean: mean(finite), std: populationStd(finite) } : {}),
+    rows: p.rows, missing: p.missing, missingShare: share(p.missing, p.rows), typeMismatches: p.typeMismatches, nonFinite: p.nonFinite,
+    ...(p.sorted.length > 0 ? { min: p.sorted[0]!, max: p.sorted[p.sorted.length - 1]!, mean: p.mean, std: p.std } : {}),
+    distinct: p.distinct,
   };
 }
 
@@ -209,16 +235,16 @@ function noVerdict(plan: ColumnPlan, reason: string): ColumnDrift {
   };
 }
 
-function analyzeColumn(plan: ColumnPlan, ref: Column, cur: Column, findings: Finding[]): ColumnReport {
+function analyzeColumn(plan: ColumnPlan, ref: PreparedColumn, cur: PreparedColumn, findings: Finding[]): ColumnReport {
   const name = plan.spec.name;
   let samples: Samples;
   let quality: ColumnQuality;
   let hist: ColumnHistogram | undefined;
   if (ref.type === 'numeric' && cur.type === 'numeric') {
-    const r = numericSide(ref.values);
-    const c = numericSide(cur.values);
-    const rs = sortFloat64(r.finite);
-    const cs = sortFloat64(c.finite);
+    const r = ref;
+    const c = cur;
+    const rs = r.sorted;
+    const cs = c.sorted;
     let outOfRange: ColumnQuality['outOfRange'];
     if (rs.length > 0) {
       const lo = rs[0]!;
@@ -227,13 +253,9 @@ function analyzeColumn(plan: ColumnPlan, ref: Column, cur: Column, findings: Fin
       while (below < cs.length && cs[below]! < lo) below++;
       let above = 0;
       while (above < cs.length - below && cs[cs.length - 1 - above]! > hi) above++;
-      outOfRange = { rows: below + above, share: share(below + above, cur.values.length) };
+      outOfRange = { rows: below + above, share: share(below + above, c.rows) };
     }
-    quality = {
-      reference: { ...numericSummary(ref, rs, r.missing, r.nonFinite), distinct: countDistinctSorted(rs) },
-      current: { ...numericSummary(cur, cs, c.missing, c.nonFinite), distinct: countDistinctSorted(cs) },
-      ...(outOfRange ? { outOfRange } : {}),
-    };
+    quality = { reference: numericSummary(r), current: numericSummary(c), ...(outOfRange ? { outOfRange } : {}) };
     if (c.nonFinite > 0 || r.nonFinite > 0) {
       findings.push({ severity: 'warning', code: 'non_finite', column: name, message: `${c.nonFinite} infinite values in current, ${r.nonFinite} in reference; left out of the tests as Evidently does` });
     }
@@ -241,14 +263,17 @@ function analyzeColumn(plan: ColumnPlan, ref: Column, cur: Column, findings: Fin
       findings.push({ severity: 'warning', code: 'out_of_range', column: name, message: `${outOfRange.rows} current values (${(outOfRange.share * 100).toFixed(2)}%) lie outside the reference range [${rs[0]}, ${rs[rs.length - 1]}]` });
     }
     const referenceDistinct = quality.reference.distinct ?? 0;
-    samples = { type: 'numeric', reference: rs, current: cs, referenceDistinct, counts: () => ({ reference: valueCounts(rs), current: valueCounts(cs) }) };
+    samples = {
+      type: 'numeric', reference: rs, current: cs, referenceDistinct, referenceStd: r.std,
+      counts: () => ({ reference: valueCounts(rs), current: valueCounts(cs) }),
+    };
     if (rs.length > 0 && cs.length > 0) {
       if (referenceDistinct > MAX_LABELS) {
         const edges = sturgesEdges(Math.min(rs[0]!, cs[0]!), Math.max(rs[rs.length - 1]!, cs[cs.length - 1]!), rs.length + cs.length);
         hist = {
           kind: 'numeric', edges,
-          reference: [...histogram(rs, edges)].map((v) => v / rs.length),
-          current: [...histogram(cs, edges)].map((v) => v / cs.length),
+          reference: [...histogramSorted(rs, edges)].map((v) => v / rs.length),
+          current: [...histogramSorted(cs, edges)].map((v) => v / cs.length),
         };
       } else {
         hist = { kind: 'categorical', ...topLabels(valueCounts(rs), valueCounts(cs)) };
@@ -288,7 +313,7 @@ function analyzeColumn(plan: ColumnPlan, ref: Column, cur: Column, findings: Fin
     return report(noVerdict(plan, `no ${side} values`));
   }
   const distinct = samples.type === 'numeric'
-    ? countDistinctUnion(samples.reference, samples.current)
+    ? countDistinctUnion(samples.reference, samples.current, 6)
     : new Set([...samples.reference.keys(), ...samples.current.keys()]).size;
   if ((quality.reference.distinct ?? 0) === 1) {
     findings.push({ severity: 'info', code: 'constant_column', column: name, message: 'the reference holds one value only' });
@@ -312,6 +337,8 @@ function analyzeColumn(plan: ColumnPlan, ref: Column, cur: Column, findings: Fin
     ...(valid ? {} : { reason: 'the test gave no finite score' }),
   });
 }
+
+const prepare = (column: Column): PreparedColumn => (column.type === 'numeric' ? prepareNumeric(column) : column);
 
 /** Which columns to compare and how, from the options and what the reference holds. */
 async function plan(reference: TableSource, options: DriftOptions): Promise<ColumnPlan[]> {
@@ -365,8 +392,12 @@ export async function analyzeDrift(reference: TableSource, current: TableSource,
     if (curType && curType !== p.spec.type && p.spec.type === 'numeric') {
       findings.push({ severity: 'error', code: 'type_differs', column: p.spec.name, message: `column '${p.spec.name}' is numeric in the reference but holds non-numeric values in the current data` });
     }
-    const ref = await reference.load(p.spec.name, p.spec.type);
-    const cur = await current.load(p.spec.name, p.spec.type);
+    let ref = options.referenceCache?.get(p.spec.name, p.spec.type);
+    if (!ref) {
+      ref = prepare(await reference.load(p.spec.name, p.spec.type));
+      options.referenceCache?.set(p.spec.name, p.spec.type, ref);
+    }
+    const cur = prepare(await current.load(p.spec.name, p.spec.type));
     reports.push(analyzeColumn(p, ref, cur, findings));
   }
   const features = reports.filter((r) => r.role === 'feature');

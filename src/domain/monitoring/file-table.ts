@@ -10,11 +10,17 @@ import type { Column, FeatureType, TableSource } from './table.js';
 const NUMERIC_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|REAL|DECIMAL.*)$/;
 
 export interface FileTable extends TableSource {
+  /** Whole columns as JSON values (numbers as numbers, the rest as text), for the few columns that need every value. */
+  read(names: readonly string[]): Promise<Record<string, unknown[]>>;
   close(): void;
 }
 
-function readerFor(file: string): string {
-  const literal = `'${file.replace(/'/g, "''")}'`;
+const literalOf = (file: string) => `'${file.replace(/'/g, "''")}'`;
+
+function readerFor(file: string | readonly string[]): string {
+  // Several files are the batches of one window: Parquet written by the server, read as one table.
+  if (typeof file !== 'string') return `read_parquet([${file.map(literalOf).join(', ')}], union_by_name = true)`;
+  const literal = literalOf(file);
   if (/\.parquet$/i.test(file)) return `read_parquet(${literal})`;
   if (/\.(csv|tsv)(\.gz)?$/i.test(file)) return `read_csv_auto(${literal})`;
   if (/\.(json|jsonl|ndjson)$/i.test(file)) return `read_json_auto(${literal})`;
@@ -23,18 +29,21 @@ function readerFor(file: string): string {
 
 export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-/** DuckDB is loaded on first use: most servers never read a file report, and it costs ~20 MB resident. */
-export async function openDuckDb(): Promise<DuckDBInstance> {
+/**
+ * DuckDB is loaded on first use: most servers never read a file report, and it costs ~20 MB resident. Its
+ * memory is capped so a large CSV conversion spills to `tempDir` instead of growing the server.
+ */
+export async function openDuckDb(tempDir?: string): Promise<DuckDBInstance> {
   const { DuckDBInstance: Instance } = await import('@duckdb/node-api');
-  return Instance.create(':memory:');
+  return Instance.create(':memory:', { memory_limit: '512MB', ...(tempDir ? { temp_directory: tempDir } : {}) });
 }
 
-async function describe(connection: DuckDBConnection, file: string, source: string): Promise<Map<string, string>> {
+async function describe(connection: DuckDBConnection, file: string | readonly string[], source: string): Promise<Map<string, string>> {
   try {
     const described = await (await connection.run(`DESCRIBE SELECT * FROM ${source}`)).getRowObjects();
     return new Map(described.map((r) => [String(r.column_name), String(r.column_type)]));
   } catch (err) {
-    throw invalid(`Cannot read '${file}': ${(err as Error).message.split('\n')[0]}`);
+    throw invalid(`Cannot read '${typeof file === 'string' ? file : file.join(', ')}': ${(err as Error).message.split('\n')[0]}`);
   }
 }
 
@@ -62,8 +71,10 @@ export async function readNumeric(connection: DuckDBConnection, name: string, qu
   let total = 0;
   for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
     const vector = chunk.getColumnVector(0);
-    const part = new Float64Array(chunk.rowCount);
-    for (let i = 0; i < part.length; i++) part[i] = vector.getItem(i) as number;
+    // The query coalesces NULL to NaN, so a DOUBLE vector's buffer is the whole column chunk: copy it at once
+    // (item by item costs more than the rest of the analysis of that column).
+    const items = (vector as unknown as { items?: unknown }).items;
+    const part = items instanceof Float64Array && items.length === chunk.rowCount ? items.slice() : Float64Array.from({ length: chunk.rowCount }, (_, i) => vector.getItem(i) as number);
     parts.push(part);
     total += part.length;
   }
@@ -76,8 +87,8 @@ export async function readNumeric(connection: DuckDBConnection, name: string, qu
   return { name, type: 'numeric', values, typeMismatches: 0 };
 }
 
-export async function openFileTable(file: string): Promise<FileTable> {
-  const instance = await openDuckDb();
+export async function openFileTable(file: string | readonly string[], tempDir?: string): Promise<FileTable> {
+  const instance = await openDuckDb(tempDir);
   const connection: DuckDBConnection = await instance.connect();
   let types: Map<string, string>;
   let source: string;
@@ -112,6 +123,13 @@ export async function openFileTable(file: string): Promise<FileTable> {
         return { name, type: 'numeric', values: new Float64Array(total).fill(NaN), typeMismatches: total - missing };
       }
       return { name, type: 'categorical', rows: total, counts, missing, typeMismatches: 0 };
+    },
+    read: async (names) => {
+      const present = names.filter((n) => types.has(n));
+      if (present.length === 0) return {};
+      const select = present.map((n) => `${quoteIdent(n)}::${NUMERIC_TYPES.test(types.get(n) ?? '') ? 'DOUBLE' : 'VARCHAR'}`).join(', ');
+      const columns = (await connection.runAndReadAll(`SELECT ${select} FROM ${source}`)).getColumnsJson();
+      return Object.fromEntries(present.map((n, i) => [n, columns[i] ?? []]));
     },
     close: () => {
       connection.closeSync();

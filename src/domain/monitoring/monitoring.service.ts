@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
 import { invalid, notFound, orThrow } from '../../core/errors.js';
@@ -7,14 +8,16 @@ import { noteChange } from '../../core/audit-notes.js';
 import type { Access } from '../access/access.js';
 import { notifies, stepRule } from './alert-rules.js';
 import { analyzeDrift, type DriftOptions, type DriftReport } from './analysis.js';
+import { openBatches, type BatchFiles, type OpenedTables, type StagedTable } from './batch-files.js';
 import { checkFigureName, performanceOf, windowFigures } from './figures.js';
 import type { MonitoringStore } from './monitoring.store.js';
+import { ReferenceCache } from './reference-cache.js';
 import { renderReportHtml } from './report-html.js';
 import { STAT_TEST_INFO } from './stat-tests.js';
-import { columnarTable, concatTables } from './table.js';
+import { columnarTable } from './table.js';
 import type {
-  AlertEvent, AlertOp, AlertRule, AlertState, ColumnarBatch, Delivery, Monitor, MonitorConfig, MonitorWindow, Performance, RetrainRequest,
-  RetrainTrigger, WindowKind, WindowResult,
+  AlertEvent, AlertOp, AlertRule, AlertState, BatchContent, ColumnarBatch, Delivery, Monitor, MonitorConfig, MonitorWindow, Performance, ReferenceSource,
+  RetrainRequest, RetrainTrigger, StoredBatch, TableFormat, WindowKind, WindowResult,
 } from './types.js';
 import { WINDOW_MS } from './types.js';
 import type { DeliveryLog, WebhookDispatcher } from './webhooks.js';
@@ -26,6 +29,24 @@ export interface CreateMonitorInput {
   readonly window?: WindowKind;
   readonly config?: MonitorConfig;
   readonly reference?: ColumnarBatch;
+  /** A dataset version (`churn-train@3`) or a Parquet/CSV file in the artifact store, instead of inline rows. */
+  readonly referenceFrom?: ReferenceFrom;
+}
+
+export type ReferenceFrom = { readonly dataset: string; readonly uri?: undefined } | { readonly uri: string; readonly dataset?: undefined };
+
+/** An uploaded table: the request body, streamed. */
+export interface TableUpload {
+  readonly monitor: string;
+  readonly body: Readable | NodeJS.ReadableStream;
+  readonly format: TableFormat;
+}
+
+/** The datasets module's part monitoring uses: a version's table on local disk, and the lineage graph. */
+export interface ReferenceDatasets {
+  withTable<T>(actor: Actor, ref: string, work: (files: readonly { local: string; name: string }[], version: { name: string; version: number; id: string }) => Promise<T>): Promise<T>;
+  /** Edges the platform records (a monitor's reference, a retrain it set off), whoever caused them. */
+  recordLineage(edges: readonly { from: { kind: string; id: string }; to: { kind: string; id: string }; relation: string }[]): Promise<void>;
 }
 
 export interface IngestInput {
@@ -79,6 +100,9 @@ function batchRows(batch: ColumnarBatch): number {
 
 const silencedAt = (rule: AlertRule, now: number) => rule.silencedUntil !== null && rule.silencedUntil > now;
 
+/** A reference's identity for the cache: its stored batches, which a replaced reference never shares. */
+const referenceKey = (monitorId: string, batches: readonly StoredBatch[]) => `${monitorId}:${batches.map((b) => b.batchId).join(',')}`;
+
 export class MonitoringService {
   constructor(
     private readonly store: MonitoringStore,
@@ -87,7 +111,16 @@ export class MonitoringService {
     private readonly dispatcher: WebhookDispatcher,
     private readonly log: DeliveryLog,
     private readonly runCommand: CommandRunner = spawnDetached,
+    private readonly files?: BatchFiles,
+    private readonly datasets?: ReferenceDatasets,
   ) {}
+
+  private readonly referenceCache = new ReferenceCache();
+
+  private batchFiles(): BatchFiles {
+    if (!this.files) throw invalid('This server stores no monitoring files: send batches as JSON');
+    return this.files;
+  }
 
   private async monitorFor(actor: Actor, idOrName: string, permission: 'READ' | 'EDIT' | 'MANAGE'): Promise<Monitor> {
     const monitor = orThrow(await this.store.getMonitor(idOrName), () => notFound(`Monitor '${idOrName}'`));
@@ -105,7 +138,16 @@ export class MonitoringService {
       monitorId, name: input.name, modelName: input.modelName ?? null, modelVersion: input.modelVersion ?? null,
       window: input.window ?? 'batch', config: input.config ?? {}, createdBy: actor.userId, now,
     });
-    if (reference) await this.store.replaceReference(monitorId, [{ batchId: newHexId(), batch: reference, rows: batchRows(reference) }], now);
+    if (reference) await this.store.replaceReference(monitorId, [{ batchId: newHexId(), batch: reference, rows: batchRows(reference) }], { kind: 'rows' }, now);
+    if (input.referenceFrom) {
+      try {
+        await this.referenceFromSource(actor, orThrow(await this.store.getMonitor(monitorId), () => notFound(`Monitor '${monitorId}'`)), input.referenceFrom);
+      } catch (err) {
+        // A monitor whose reference could not be read was never wanted: leave nothing behind.
+        await this.store.deleteMonitor(monitorId);
+        throw err;
+      }
+    }
     await this.access.created(actor, { kind: 'monitor', id: monitorId });
     noteChange({ object: `monitor:${monitorId}`, after: { name: input.name, modelName: input.modelName ?? null } });
     return orThrow(await this.store.getMonitor(monitorId), () => notFound(`Monitor '${monitorId}'`));
@@ -132,14 +174,79 @@ export class MonitoringService {
   async delete(actor: Actor, idOrName: string): Promise<void> {
     const monitor = await this.monitorFor(actor, idOrName, 'MANAGE');
     await this.store.deleteMonitor(monitor.monitorId);
+    if (this.files) await this.files.delete([`monitoring/${monitor.monitorId}`]).catch((err: unknown) => this.log.warn({ monitor: monitor.name, err }, 'monitor files not deleted'));
   }
 
   async setReference(actor: Actor, input: { monitor: string; batch: ColumnarBatch }): Promise<Monitor> {
     const monitor = await this.monitorFor(actor, input.monitor, 'EDIT');
     const rows = batchRows(input.batch);
     if (rows === 0) throw invalid("Invalid value for parameter 'rows': the reference needs at least one row");
-    await this.store.replaceReference(monitor.monitorId, [{ batchId: newHexId(), batch: input.batch, rows }], this.clock.now());
+    await this.dropFiles(monitor, await this.store.replaceReference(monitor.monitorId, [{ batchId: newHexId(), batch: input.batch, rows }], { kind: 'rows' }, this.clock.now()));
     return orThrow(await this.store.getMonitor(monitor.monitorId), () => notFound(`Monitor '${input.monitor}'`));
+  }
+
+  /** The reference as an uploaded CSV or Parquet table, streamed into the artifact store as Parquet. */
+  async uploadReference(actor: Actor, input: TableUpload): Promise<Monitor> {
+    const monitor = await this.monitorFor(actor, input.monitor, 'EDIT');
+    const files = this.batchFiles();
+    await files.withScratch(async (dir) => this.storeReference(monitor, await files.stageUpload(input.body, input.format, dir), { kind: 'upload', format: input.format }));
+    return orThrow(await this.store.getMonitor(monitor.monitorId), () => notFound(`Monitor '${input.monitor}'`));
+  }
+
+  /** The reference from a dataset version or a file already in the artifact store. */
+  async setReferenceFrom(actor: Actor, input: { monitor: string } & ReferenceFrom): Promise<Monitor> {
+    const monitor = await this.monitorFor(actor, input.monitor, 'EDIT');
+    await this.referenceFromSource(actor, monitor, input);
+    return orThrow(await this.store.getMonitor(monitor.monitorId), () => notFound(`Monitor '${input.monitor}'`));
+  }
+
+  private async referenceFromSource(actor: Actor, monitor: Monitor, from: ReferenceFrom): Promise<void> {
+    const files = this.batchFiles();
+    if (from.dataset !== undefined) {
+      if (!this.datasets) throw invalid("Invalid value for parameter 'dataset': this server has no datasets to read a reference from");
+      const datasets = this.datasets;
+      const versionId = await files.withScratch((dir) =>
+        datasets.withTable(actor, from.dataset, async (parts, version) => {
+          const source: ReferenceSource = { kind: 'dataset', dataset: version.name, version: version.version, versionId: version.id, path: parts[0]!.name };
+          await this.storeReference(monitor, await files.stageLocal(parts, dir), source);
+          return version.id;
+        }),
+      );
+      await datasets.recordLineage([{ from: { kind: 'dataset_version', id: versionId }, to: { kind: 'monitor', id: monitor.monitorId }, relation: 'reference_of' }]);
+      return;
+    }
+    // Any file of the artifact store can be named here, so only those who manage the server may.
+    await this.access.require(actor, 'MANAGE', { kind: 'server' });
+    const artifactPath = files.artifactPathOf(from.uri);
+    await files.withScratch((dir) =>
+      files.withLocal([artifactPath], dir, async ([local]) => this.storeReference(monitor, await files.stageLocal([{ local: local!, name: artifactPath }], dir), { kind: 'uri', uri: from.uri })),
+    );
+  }
+
+  private async storeReference(monitor: Monitor, staged: StagedTable, source: ReferenceSource): Promise<void> {
+    if (staged.rows === 0) throw invalid("Invalid value for parameter 'rows': the reference needs at least one row");
+    const batchId = newHexId();
+    const file = await this.storeFile(monitor, 'reference', batchId, staged);
+    let replaced: string[];
+    try {
+      replaced = await this.store.replaceReference(monitor.monitorId, [{ batchId, file, rows: staged.rows }], source, this.clock.now());
+    } catch (err) {
+      await this.dropFiles(monitor, [file]);
+      throw err;
+    }
+    await this.dropFiles(monitor, replaced);
+  }
+
+  private async storeFile(monitor: Monitor, role: 'reference' | 'batches', batchId: string, staged: StagedTable): Promise<string> {
+    const file = `monitoring/${monitor.monitorId}/${role}/${batchId}.parquet`;
+    await this.batchFiles().put(staged, file);
+    return file;
+  }
+
+  /** Files no batch names any more; a failure to delete one is logged, never the caller's error. */
+  private async dropFiles(monitor: Monitor, files: readonly string[]): Promise<void> {
+    if (files.length === 0 || !this.files) return;
+    await this.files.delete(files).catch((err: unknown) => this.log.warn({ monitor: monitor.name, err, files }, 'monitor files not deleted'));
   }
 
   /**
@@ -150,9 +257,32 @@ export class MonitoringService {
     const monitor = await this.monitorFor(actor, input.monitor, 'EDIT');
     const rows = batchRows(input.batch);
     if (monitor.referenceRows === 0) throw invalid(`Monitor '${monitor.name}' has no reference data yet; set it before ingesting`);
-    const now = this.clock.now();
-    const at = input.timestamp ?? now;
+    return this.append(monitor, newHexId(), { batch: input.batch }, rows, input.timestamp);
+  }
+
+  /** A batch as an uploaded CSV or Parquet table, of any size: streamed to the artifact store as Parquet, then windowed like any batch. */
+  async ingestFile(actor: Actor, input: TableUpload & { timestamp?: number }): Promise<{ window: MonitorWindow; closed: WindowSummary[] }> {
+    const monitor = await this.monitorFor(actor, input.monitor, 'EDIT');
+    if (monitor.referenceRows === 0) throw invalid(`Monitor '${monitor.name}' has no reference data yet; set it before ingesting`);
+    const files = this.batchFiles();
     const batchId = newHexId();
+    const { file, rows } = await files.withScratch(async (dir) => {
+      const staged = await files.stageUpload(input.body, input.format, dir);
+      if (staged.rows === 0) throw invalid("Invalid value for parameter 'rows': the batch has no rows");
+      return { file: await this.storeFile(monitor, 'batches', batchId, staged), rows: staged.rows };
+    });
+    try {
+      return await this.append(monitor, batchId, { file }, rows, input.timestamp);
+    } catch (err) {
+      // Only a batch that never reached its window is dropped; one stored and then analyzed stays.
+      if (!(await this.store.getMonitor(monitor.monitorId))) await this.dropFiles(monitor, [file]);
+      throw err;
+    }
+  }
+
+  private async append(monitor: Monitor, batchId: string, content: BatchContent, rows: number, timestamp: number | undefined): Promise<{ window: MonitorWindow; closed: WindowSummary[] }> {
+    const now = this.clock.now();
+    const at = timestamp ?? now;
     const windowId = newHexId();
     let start = at;
     let end = at;
@@ -163,7 +293,7 @@ export class MonitoringService {
       end = start + size;
       key = String(start);
     }
-    const window = await this.store.appendToWindow({ monitorId: monitor.monitorId, windowKey: key, newWindowId: windowId, start, end, batchId, batch: input.batch, rows, now });
+    const window = await this.store.appendToWindow({ monitorId: monitor.monitorId, windowKey: key, newWindowId: windowId, start, end, batchId, ...content, rows, now });
     const due = monitor.window === 'batch' ? [window] : (await this.store.openWindows(monitor.monitorId)).filter((w) => w.start < start);
     const closed: WindowSummary[] = [];
     for (const w of due) closed.push(await this.closeWindow(monitor, w));
@@ -196,9 +326,26 @@ export class MonitoringService {
     };
   }
 
-  private async performance(monitor: Monitor, batches: readonly ColumnarBatch[]): Promise<Performance | undefined> {
+  /** Stored batches as tables for the time of `work`: files come from the artifact store, JSON batches from the database. */
+  private async withTables<T>(sides: readonly (readonly StoredBatch[])[], work: (opened: OpenedTables) => Promise<T>): Promise<T> {
+    const paths = [...new Set(sides.flat().flatMap((b) => (b.kind === 'file' ? [b.path] : [])))];
+    const run = async (localOf: ReadonlyMap<string, string>, dir?: string) => {
+      const opened = await openBatches(sides, localOf, dir);
+      try {
+        return await work(opened);
+      } finally {
+        await opened.close();
+      }
+    };
+    if (paths.length === 0) return run(new Map());
+    const files = this.batchFiles();
+    return files.withScratch((dir) => files.withLocal(paths, dir, (local) => run(new Map(paths.map((p, i) => [p, local[i]!])), dir)));
+  }
+
+  private async performance(monitor: Monitor, read: (names: readonly string[]) => Promise<ColumnarBatch[]>): Promise<Performance | undefined> {
     const { idColumn, predictionColumn, task } = monitor.config;
     if (!idColumn || !predictionColumn || !task) return undefined;
+    const batches = await read([idColumn, predictionColumn]);
     const ids: string[] = [];
     const predictions: unknown[] = [];
     for (const b of batches) {
@@ -216,10 +363,12 @@ export class MonitoringService {
   }
 
   private async closeWindow(monitor: Monitor, window: MonitorWindow): Promise<WindowSummary> {
-    const reference = concatTables(await this.store.referenceBatches(monitor.monitorId));
+    const reference = await this.store.referenceBatches(monitor.monitorId);
     const batches = await this.store.windowBatches(window.windowId);
-    const report = await analyzeDrift(reference, concatTables(batches), this.driftOptions(monitor));
-    const performance = await this.performance(monitor, batches);
+    const { report, performance } = await this.withTables([reference, batches], async (opened) => ({
+      report: await analyzeDrift(opened.tables[0]!, opened.tables[1]!, { ...this.driftOptions(monitor), referenceCache: this.referenceCache.columns(referenceKey(monitor.monitorId, reference)) }),
+      performance: await this.performance(monitor, (names) => opened.columns(1, names)),
+    }));
     const figures = windowFigures(report, performance);
     const result: WindowResult = { report, ...(performance ? { performance } : {}), figures };
     const now = this.clock.now();
@@ -349,7 +498,8 @@ export class MonitoringService {
       for (const w of (await this.store.listWindows(monitor.monitorId, RELABEL_WINDOWS)).filter((x) => x.status === 'closed')) {
         const full = await this.store.getWindow(monitor.monitorId, w.windowId);
         if (!full?.result) continue;
-        const performance = await this.performance(monitor, await this.store.windowBatches(w.windowId));
+        const batches = await this.store.windowBatches(w.windowId);
+        const performance = await this.withTables([batches], (opened) => this.performance(monitor, (names) => opened.columns(0, names)));
         if (!performance || performance.labelled === (full.result.performance?.labelled ?? 0)) continue;
         await this.store.closeWindow(w.windowId, { report: full.result.report, performance, figures: windowFigures(full.result.report, performance) }, w.closedAt ?? this.clock.now());
         windowsUpdated++;

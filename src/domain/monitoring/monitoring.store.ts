@@ -1,6 +1,6 @@
 /** Persistence for monitoring, in domain terms; one implementation serves SQLite and PostgreSQL. */
 import type {
-  AlertEvent, AlertRule, AlertState, ColumnarBatch, Delivery, Monitor, MonitorConfig, MonitorWindow, RetrainRequest, WindowKind, WindowResult,
+  AlertEvent, AlertRule, AlertState, BatchContent, Delivery, Monitor, MonitorConfig, MonitorWindow, ReferenceSource, RetrainRequest, StoredBatch, WindowKind, WindowResult,
 } from './types.js';
 
 export interface NewMonitor {
@@ -14,18 +14,17 @@ export interface NewMonitor {
   readonly now: number;
 }
 
-export interface NewWindowBatch {
+export type NewBatch = BatchContent & { readonly batchId: string; readonly rows: number };
+
+export type NewWindowBatch = NewBatch & {
   readonly monitorId: string;
   /** Time windows are found again by their key (the start, as text); batch windows get a fresh one. */
   readonly windowKey: string;
   readonly newWindowId: string;
   readonly start: number;
   readonly end: number;
-  readonly batchId: string;
-  readonly batch: ColumnarBatch;
-  readonly rows: number;
   readonly now: number;
-}
+};
 
 export type AlertRuleUpdate = Pick<AlertRule, 'state' | 'consecutive' | 'stateSince' | 'lastValue'> & { readonly lastRetrainAt?: number };
 
@@ -34,13 +33,13 @@ export interface MonitoringStore {
   getMonitor(idOrName: string): Promise<Monitor | undefined>;
   listMonitors(): Promise<Monitor[]>;
   deleteMonitor(monitorId: string): Promise<void>;
-  /** Replaces the reference in one transaction. */
-  replaceReference(monitorId: string, batches: readonly { batchId: string; batch: ColumnarBatch; rows: number }[], now: number): Promise<void>;
-  referenceBatches(monitorId: string): Promise<ColumnarBatch[]>;
+  /** Replaces the reference in one transaction; returns the files of the reference it replaced, for the caller to delete. */
+  replaceReference(monitorId: string, batches: readonly NewBatch[], source: ReferenceSource, now: number): Promise<string[]>;
+  referenceBatches(monitorId: string): Promise<StoredBatch[]>;
 
   /** Adds a batch to the window with this key, opening it (again) if needed; returns the window. */
   appendToWindow(b: NewWindowBatch): Promise<MonitorWindow>;
-  windowBatches(windowId: string): Promise<ColumnarBatch[]>;
+  windowBatches(windowId: string): Promise<StoredBatch[]>;
   getWindow(monitorId: string, windowId: string): Promise<(MonitorWindow & { result: WindowResult | null }) | undefined>;
   listWindows(monitorId: string, limit: number): Promise<MonitorWindow[]>;
   openWindows(monitorId: string): Promise<MonitorWindow[]>;

@@ -61,8 +61,10 @@ export type Samples =
       /** Ascending, finite values only. */
       readonly reference: Float64Array;
       readonly current: Float64Array;
-      /** Distinct values of the reference alone, counted up to 21 (all Evidently's binning needs to know). */
+      /** Distinct values of the reference alone (Evidently's binning asks whether there are more than 20). */
       readonly referenceDistinct: number;
+      /** The reference's population standard deviation, computed once with its summary. */
+      readonly referenceStd?: number;
       counts(): { reference: ReadonlyMap<string, number>; current: ReadonlyMap<string, number> };
     }
   | {
@@ -104,7 +106,7 @@ export function runStatTest(test: StatTestName, s: Samples): TestOutcome {
     case 'wasserstein': {
       if (s.type !== 'numeric') throw new Error('wasserstein needs numeric samples');
       // Evidently divides by the reference's population std, floored at 0.001 for constant columns.
-      const norm = Math.max(populationStd(s.reference), 0.001);
+      const norm = Math.max(s.referenceStd ?? populationStd(s.reference), 0.001);
       const w = wasserstein(s.reference, s.current);
       return { score: w / norm, statistic: w, method: 'exact' };
     }

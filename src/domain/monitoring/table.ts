@@ -135,3 +135,42 @@ export function concatTables(parts: readonly Readonly<Record<string, readonly un
   const t = columnarTable(merged);
   return { ...t, rowCount: lengths.reduce((a, b) => a + b, 0) };
 }
+
+/**
+ * Several sources read as one, column by column (a window's JSON batches and its Parquet files). A column
+ * one part lacks is missing there; it is numeric only when every part that has values says so.
+ */
+export function concatSources(parts: readonly TableSource[]): TableSource {
+  const names = [...new Set(parts.flatMap((p) => p.columnNames))];
+  return {
+    rowCount: parts.reduce((a, p) => a + p.rowCount, 0),
+    columnNames: names,
+    inferType: async (name) => {
+      const types = (await Promise.all(parts.map((p) => (p.columnNames.includes(name) ? p.inferType(name) : undefined)))).filter((t) => t !== undefined);
+      if (types.length === 0) return undefined;
+      return types.every((t) => t === 'numeric') ? 'numeric' : 'categorical';
+    },
+    load: async (name, type) => {
+      const columns = await Promise.all(parts.map((p) => (p.columnNames.includes(name) ? p.load(name, type) : columnFromValues(name, type, new Array<null>(p.rowCount).fill(null)))));
+      if (type === 'numeric') {
+        const numeric = columns as NumericColumn[];
+        const values = new Float64Array(numeric.reduce((a, c) => a + c.values.length, 0));
+        let at = 0;
+        for (const c of numeric) {
+          values.set(c.values, at);
+          at += c.values.length;
+        }
+        return { name, type, values, typeMismatches: numeric.reduce((a, c) => a + c.typeMismatches, 0) };
+      }
+      const categorical = columns as CategoricalColumn[];
+      const counts = new Map<string, number>();
+      for (const c of categorical) for (const [k, n] of c.counts) counts.set(k, (counts.get(k) ?? 0) + n);
+      return {
+        name, type, counts,
+        rows: categorical.reduce((a, c) => a + c.rows, 0),
+        missing: categorical.reduce((a, c) => a + c.missing, 0),
+        typeMismatches: categorical.reduce((a, c) => a + c.typeMismatches, 0),
+      };
+    },
+  };
+}

@@ -20,6 +20,16 @@ export interface MonitorConfig {
   readonly perColumn?: DriftOptions['perColumn'];
 }
 
+/** Where a monitor's reference came from; its rows are stored with the monitor whatever the source. */
+export type ReferenceSource =
+  | { readonly kind: 'rows' }
+  | { readonly kind: 'upload'; readonly format: TableFormat }
+  | { readonly kind: 'dataset'; readonly dataset: string; readonly version: number; readonly versionId: string; readonly path: string }
+  | { readonly kind: 'uri'; readonly uri: string };
+
+export const TABLE_FORMATS = ['csv', 'parquet'] as const;
+export type TableFormat = (typeof TABLE_FORMATS)[number];
+
 export interface Monitor {
   readonly monitorId: string;
   readonly name: string;
@@ -28,13 +38,23 @@ export interface Monitor {
   readonly window: WindowKind;
   readonly config: MonitorConfig;
   readonly referenceRows: number;
+  /** Absent until a reference is set. */
+  readonly referenceSource?: ReferenceSource;
   readonly createdBy: string;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
 
-/** Columns as arrays of equal length: how batches travel and are stored. */
+/** Columns as arrays of equal length: how small batches travel (JSON) and are stored. */
 export type ColumnarBatch = Readonly<Record<string, readonly unknown[]>>;
+
+/** A stored batch: small JSON batches in the database, uploaded tables as a Parquet file in the artifact store. */
+export type StoredBatch =
+  | { readonly kind: 'rows'; readonly batchId: string; readonly batch: ColumnarBatch }
+  | { readonly kind: 'file'; readonly batchId: string; readonly path: string; readonly rows: number };
+
+/** What a new batch holds: its columns, or the artifact path of its Parquet file. */
+export type BatchContent = { readonly batch: ColumnarBatch; readonly file?: undefined } | { readonly file: string; readonly batch?: undefined };
 
 export interface Performance {
   readonly labelled: number;

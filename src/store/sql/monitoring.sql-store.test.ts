@@ -52,11 +52,14 @@ for (const backend of testBackends()) {
 
     it('replaces the reference as a whole', async () => {
       const id = await monitor('ref');
-      await store.replaceReference(id, [{ batchId: 'b1', batch: { a: [1, 2] }, rows: 2 }, { batchId: 'b2', batch: { a: [3] }, rows: 1 }], 20);
-      expect(await store.referenceBatches(id)).toEqual([{ a: [1, 2] }, { a: [3] }]);
-      await store.replaceReference(id, [{ batchId: 'b3', batch: { a: [9] }, rows: 1 }], 30);
-      expect(await store.referenceBatches(id)).toEqual([{ a: [9] }]);
-      expect((await store.getMonitor(id))?.referenceRows).toBe(1);
+      expect(await store.replaceReference(id, [{ batchId: 'b1', batch: { a: [1, 2] }, rows: 2 }, { batchId: 'b2', batch: { a: [3] }, rows: 1 }], { kind: 'rows' }, 20)).toEqual([]);
+      expect(await store.referenceBatches(id)).toEqual([{ kind: 'rows', batchId: 'b1', batch: { a: [1, 2] } }, { kind: 'rows', batchId: 'b2', batch: { a: [3] } }]);
+      const source = { kind: 'dataset', dataset: 'churn-train', version: 3, versionId: 'v3', path: 'train.csv' } as const;
+      expect(await store.replaceReference(id, [{ batchId: 'b3', file: 'monitoring/ref/b3.parquet', rows: 1_000_000 }], source, 30)).toEqual([]);
+      expect(await store.referenceBatches(id)).toEqual([{ kind: 'file', batchId: 'b3', path: 'monitoring/ref/b3.parquet', rows: 1_000_000 }]);
+      expect(await store.getMonitor(id)).toMatchObject({ referenceRows: 1_000_000, referenceSource: source });
+      // The files of a replaced reference go back to the caller, which deletes them from the artifact store.
+      expect(await store.replaceReference(id, [{ batchId: 'b4', batch: { a: [9] }, rows: 1 }], { kind: 'rows' }, 40)).toEqual(['monitoring/ref/b3.parquet']);
     });
 
     it('appends batches to a keyed window, closes it, reopens it for late rows', async () => {
@@ -64,7 +67,8 @@ for (const backend of testBackends()) {
       const w1 = await store.appendToWindow({ monitorId: id, windowKey: '3600000', newWindowId: 'w1', start: 3_600_000, end: 7_200_000, batchId: 'c1', batch: { a: [1] }, rows: 1, now: 1 });
       const again = await store.appendToWindow({ monitorId: id, windowKey: '3600000', newWindowId: 'unused', start: 3_600_000, end: 7_200_000, batchId: 'c2', batch: { a: [2, 3] }, rows: 2, now: 2 });
       expect(again).toMatchObject({ windowId: w1.windowId, rows: 3, status: 'open' });
-      expect(await store.windowBatches('w1')).toEqual([{ a: [1] }, { a: [2, 3] }]);
+      await store.appendToWindow({ monitorId: id, windowKey: '3600000', newWindowId: 'unused', start: 3_600_000, end: 7_200_000, batchId: 'c2f', file: 'monitoring/win/c2f.parquet', rows: 500, now: 2 });
+      expect(await store.windowBatches('w1')).toEqual([{ kind: 'rows', batchId: 'c1', batch: { a: [1] } }, { kind: 'rows', batchId: 'c2', batch: { a: [2, 3] } }, { kind: 'file', batchId: 'c2f', path: 'monitoring/win/c2f.parquet', rows: 500 }]);
       expect((await store.openWindows(id)).map((w) => w.windowId)).toEqual(['w1']);
       await store.closeWindow('w1', result(0.5), 99);
       const closed = await store.getWindow(id, 'w1');
@@ -74,7 +78,7 @@ for (const backend of testBackends()) {
       const latest = (await store.latestResults()).find((l) => l.monitor.monitorId === id);
       expect(latest?.window.windowId).toBe('w1');
       await store.appendToWindow({ monitorId: id, windowKey: '3600000', newWindowId: 'x', start: 3_600_000, end: 7_200_000, batchId: 'c3', batch: { a: [4] }, rows: 1, now: 3 });
-      expect((await store.openWindows(id)).map((w) => [w.windowId, w.rows])).toEqual([['w1', 4]]);
+      expect((await store.openWindows(id)).map((w) => [w.windowId, w.rows])).toEqual([['w1', 504]]);
     });
 
     it('upserts labels by prediction id', async () => {
@@ -127,7 +131,7 @@ for (const backend of testBackends()) {
 
     it('deleting a monitor removes what belongs to it', async () => {
       const id = await monitor('gone');
-      await store.replaceReference(id, [{ batchId: 'g1', batch: { a: [1] }, rows: 1 }], 1);
+      await store.replaceReference(id, [{ batchId: 'g1', batch: { a: [1] }, rows: 1 }], { kind: 'rows' }, 1);
       await store.createAlertRule(rule(id, 'gone-rule'));
       await store.deleteMonitor(id);
       expect(await store.getMonitor(id)).toBeUndefined();

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import { alreadyExists } from '../../core/errors.js';
-import type { AlertRuleUpdate, MonitoringStore, NewMonitor, NewWindowBatch } from '../../domain/monitoring/monitoring.store.js';
+import type { AlertRuleUpdate, MonitoringStore, NewBatch, NewMonitor, NewWindowBatch } from '../../domain/monitoring/monitoring.store.js';
 import type {
-  AlertEvent, AlertOp, AlertRule, AlertState, ColumnarBatch, Delivery, Monitor, MonitorWindow, RetrainRequest, WindowKind, WindowResult,
+  AlertEvent, AlertOp, AlertRule, AlertState, ColumnarBatch, Delivery, Monitor, MonitorWindow, ReferenceSource, RetrainRequest, StoredBatch, WindowKind, WindowResult,
 } from '../../domain/monitoring/types.js';
 import { isUniqueViolation, translateBusy, type DatabaseHandle } from '../db.js';
 import type { Database, MonitoringTables } from '../schema.js';
@@ -17,7 +17,8 @@ const LABEL_CHUNK = 500;
 
 const monitorOut = (r: MonitorRow): Monitor => ({
   monitorId: r.monitor_id, name: r.name, modelName: r.model_name, modelVersion: r.model_version, window: r.window_kind as WindowKind,
-  config: JSON.parse(r.config) as Monitor['config'], referenceRows: Number(r.reference_rows), createdBy: r.created_by,
+  config: JSON.parse(r.config) as Monitor['config'], referenceRows: Number(r.reference_rows),
+  ...(r.reference_source ? { referenceSource: JSON.parse(r.reference_source) as ReferenceSource } : {}), createdBy: r.created_by,
   createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
 });
 
@@ -28,6 +29,14 @@ const windowOut = (r: WindowRow): MonitorWindow => ({
 });
 
 const num = (v: number | null) => (v === null ? null : Number(v));
+
+/** A file batch keeps an empty payload: its rows are in the Parquet file it names. */
+const batchRow = (b: NewBatch) => ({ payload: b.file === undefined ? JSON.stringify(b.batch) : '', file_path: b.file ?? null });
+
+const storedBatch = (r: { batch_id: string; payload: string; file_path: string | null; row_count: number }): StoredBatch =>
+  r.file_path !== null
+    ? { kind: 'file', batchId: r.batch_id, path: r.file_path, rows: Number(r.row_count) }
+    : { kind: 'rows', batchId: r.batch_id, batch: JSON.parse(r.payload) as ColumnarBatch };
 
 const ruleOut = (r: RuleRow): AlertRule => ({
   ruleId: r.rule_id, monitorId: r.monitor_id, name: r.name, figure: r.figure, op: r.op as AlertOp, threshold: Number(r.threshold),
@@ -63,7 +72,7 @@ export class SqlMonitoringStore implements MonitoringStore {
         .insertInto('monitors')
         .values({
           monitor_id: m.monitorId, name: m.name, model_name: m.modelName, model_version: m.modelVersion, window_kind: m.window,
-          config: JSON.stringify(m.config), reference_rows: 0, created_by: m.createdBy, created_at: m.now, updated_at: m.now,
+          config: JSON.stringify(m.config), reference_rows: 0, reference_source: null, created_by: m.createdBy, created_at: m.now, updated_at: m.now,
         })
         .execute();
     } catch (err) {
@@ -90,31 +99,33 @@ export class SqlMonitoringStore implements MonitoringStore {
     await this.write(() => this.db.deleteFrom('monitors').where('monitor_id', '=', monitorId).execute());
   }
 
-  async replaceReference(monitorId: string, batches: readonly { batchId: string; batch: ColumnarBatch; rows: number }[], now: number): Promise<void> {
-    await this.write(() =>
+  async replaceReference(monitorId: string, batches: readonly NewBatch[], source: ReferenceSource, now: number): Promise<string[]> {
+    return this.write(() =>
       this.db.transaction().execute(async (trx) => {
+        const replaced = await trx.selectFrom('monitor_batches').select('file_path').where('monitor_id', '=', monitorId).where('window_id', 'is', null).execute();
         await trx.deleteFrom('monitor_batches').where('monitor_id', '=', monitorId).where('window_id', 'is', null).execute();
         for (const b of batches) {
           await trx
             .insertInto('monitor_batches')
-            .values({ batch_id: b.batchId, monitor_id: monitorId, window_id: null, row_count: b.rows, payload: JSON.stringify(b.batch), received_at: now })
+            .values({ batch_id: b.batchId, monitor_id: monitorId, window_id: null, row_count: b.rows, ...batchRow(b), received_at: now })
             .execute();
         }
         const rows = batches.reduce((a, b) => a + b.rows, 0);
-        await trx.updateTable('monitors').set({ reference_rows: rows, updated_at: now }).where('monitor_id', '=', monitorId).execute();
+        await trx.updateTable('monitors').set({ reference_rows: rows, reference_source: JSON.stringify(source), updated_at: now }).where('monitor_id', '=', monitorId).execute();
+        return replaced.flatMap((r) => (r.file_path === null ? [] : [r.file_path]));
       }),
     );
   }
 
-  async referenceBatches(monitorId: string): Promise<ColumnarBatch[]> {
+  async referenceBatches(monitorId: string): Promise<StoredBatch[]> {
     const rows = await this.db
       .selectFrom('monitor_batches')
-      .select('payload')
+      .select(['batch_id', 'payload', 'file_path', 'row_count'])
       .where('monitor_id', '=', monitorId)
       .where('window_id', 'is', null)
       .orderBy('batch_id')
       .execute();
-    return rows.map((r) => JSON.parse(r.payload) as ColumnarBatch);
+    return rows.map(storedBatch);
   }
 
   async appendToWindow(b: NewWindowBatch): Promise<MonitorWindow> {
@@ -133,16 +144,22 @@ export class SqlMonitoringStore implements MonitoringStore {
         await trx.updateTable('monitor_windows').set({ row_count: rowCount, status: 'open' }).where('window_id', '=', window.window_id).execute();
         await trx
           .insertInto('monitor_batches')
-          .values({ batch_id: b.batchId, monitor_id: b.monitorId, window_id: window.window_id, row_count: b.rows, payload: JSON.stringify(b.batch), received_at: b.now })
+          .values({ batch_id: b.batchId, monitor_id: b.monitorId, window_id: window.window_id, row_count: b.rows, ...batchRow(b), received_at: b.now })
           .execute();
         return windowOut({ ...window, row_count: rowCount, status: 'open' });
       }),
     );
   }
 
-  async windowBatches(windowId: string): Promise<ColumnarBatch[]> {
-    const rows = await this.db.selectFrom('monitor_batches').select('payload').where('window_id', '=', windowId).orderBy('received_at').orderBy('batch_id').execute();
-    return rows.map((r) => JSON.parse(r.payload) as ColumnarBatch);
+  async windowBatches(windowId: string): Promise<StoredBatch[]> {
+    const rows = await this.db
+      .selectFrom('monitor_batches')
+      .select(['batch_id', 'payload', 'file_path', 'row_count'])
+      .where('window_id', '=', windowId)
+      .orderBy('received_at')
+      .orderBy('batch_id')
+      .execute();
+    return rows.map(storedBatch);
   }
 
   async getWindow(monitorId: string, windowId: string): Promise<(MonitorWindow & { result: WindowResult | null }) | undefined> {
@@ -193,7 +210,7 @@ export class SqlMonitoringStore implements MonitoringStore {
       .innerJoin(latest, (j) => j.onRef('latest.monitor_id', '=', 'w.monitor_id').onRef('latest.closed_at', '=', 'w.closed_at'))
       .innerJoin('monitors as m', 'm.monitor_id', 'w.monitor_id')
       .selectAll('w')
-      .select(['m.name', 'm.model_name', 'm.model_version', 'm.window_kind', 'm.config', 'm.reference_rows', 'm.created_by', 'm.created_at', 'm.updated_at'])
+      .select(['m.name', 'm.model_name', 'm.model_version', 'm.window_kind', 'm.config', 'm.reference_rows', 'm.reference_source', 'm.created_by', 'm.created_at', 'm.updated_at'])
       .where('w.status', '=', 'closed')
       .execute();
     const seen = new Set<string>();

@@ -2,13 +2,13 @@
 export interface MonitoringTables {
   monitors: {
     monitor_id: string; name: string; model_name: string | null; model_version: string | null; window_kind: string;
-    config: string; reference_rows: number; created_by: string; created_at: number; updated_at: number;
+    config: string; reference_rows: number; created_by: string; created_at: number; updated_at: number; reference_source: string | null;
   };
   monitor_windows: {
     window_id: string; monitor_id: string; window_key: string; window_start: number; window_end: number; status: string;
     row_count: number; dataset_drift_share: number | null; dataset_drift: number | null; result: string | null; closed_at: number | null;
   };
-  monitor_batches: { batch_id: string; monitor_id: string; window_id: string | null; row_count: number; payload: string; received_at: number };
+  monitor_batches: { batch_id: string; monitor_id: string; window_id: string | null; row_count: number; payload: string; received_at: number; file_path: string | null };
   monitor_labels: { monitor_id: string; prediction_id: string; label: string; received_at: number };
   monitor_alert_rules: {
     rule_id: string; monitor_id: string; name: string; figure: string; op: string; threshold: number; for_windows: number;

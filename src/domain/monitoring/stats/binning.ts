@@ -29,21 +29,30 @@ export function sturgesEdges(min: number, max: number, count: number): number[] 
   return edges;
 }
 
-/** Counts per bin as `np.histogram` assigns them: the last bin is closed, values outside are dropped. */
-export function histogram(values: Float64Array, edges: readonly number[]): Float64Array {
+/** First index whose value is ≥ x (`lower`) or > x (upper) in an ascending array. */
+function bound(sorted: Float64Array, x: number, upper: boolean): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (upper ? sorted[mid]! <= x : sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * `histogram` of an ascending sample by binary search at each edge: O(bins · log n) instead of a pass over
+ * every value. Bins are [eₖ, eₖ₊₁) and the last is closed, exactly the bins `np.histogram` assigns.
+ */
+export function histogramSorted(sorted: Float64Array, edges: readonly number[]): Float64Array {
   const bins = edges.length - 1;
-  const first = edges[0]!;
-  const last = edges[bins]!;
   const counts = new Float64Array(bins);
-  const span = last - first;
-  for (let i = 0; i < values.length; i++) {
-    const x = values[i]!;
-    if (!(x >= first && x <= last)) continue;
-    let k = Math.trunc(((x - first) / span) * bins);
-    if (k === bins) k--;
-    if (x < edges[k]!) k--;
-    else if (k !== bins - 1 && x >= edges[k + 1]!) k++;
-    counts[k]!++;
+  let from = bound(sorted, edges[0]!, false);
+  for (let k = 0; k < bins; k++) {
+    const to = k === bins - 1 ? bound(sorted, edges[bins]!, true) : bound(sorted, edges[k + 1]!, false);
+    counts[k] = Math.max(0, to - from);
+    from = Math.max(from, to);
   }
   return counts;
 }
@@ -61,12 +70,13 @@ export function categoryProportions(reference: ReadonlyMap<string, number>, curr
   };
 }
 
+/** Sturges proportions of two ascending samples. */
 export function sturgesProportions(reference: Float64Array, current: Float64Array, min: number, max: number): Binned {
   const edges = sturgesEdges(min, max, reference.length + current.length);
   const scale = (counts: Float64Array, n: number) => counts.map((c) => c / n);
   return {
-    reference: scale(histogram(reference, edges), reference.length),
-    current: scale(histogram(current, edges), current.length),
+    reference: scale(histogramSorted(reference, edges), reference.length),
+    current: scale(histogramSorted(current, edges), current.length),
     bins: { kind: 'sturges', edges },
   };
 }

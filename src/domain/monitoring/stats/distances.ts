@@ -23,28 +23,49 @@ export function wasserstein(a: Float64Array, b: Float64Array): number {
   let i = 0;
   let j = 0;
   let x = Math.min(a[0]!, b[0]!);
-  const total = new Sum();
+  // Neumaier's compensated sum, kept in locals: a method call per term would cost more than the merge itself.
+  let sum = 0;
+  let comp = 0;
   while (i < n1 || j < n2) {
     while (i < n1 && a[i]! <= x) i++;
     while (j < n2 && b[j]! <= x) j++;
     if (i === n1 && j === n2) break;
     const next = Math.min(i < n1 ? a[i]! : Infinity, j < n2 ? b[j]! : Infinity);
-    total.add(Math.abs(i / n1 - j / n2) * (next - x));
+    const term = Math.abs(i / n1 - j / n2) * (next - x);
+    const t = sum + term;
+    comp += Math.abs(sum) >= Math.abs(term) ? sum - t + term : term - t + sum;
+    sum = t;
     x = next;
   }
-  return total.value;
+  return sum + comp;
 }
 
-/** Population standard deviation (NumPy's default, ddof = 0), by two passes. */
-export function populationStd(values: Float64Array): number {
+/** Mean and population standard deviation (NumPy's default, ddof = 0), by two compensated passes. */
+export function meanAndStd(values: Float64Array): { mean: number; std: number } {
   const n = values.length;
-  const s = new Sum();
-  for (const v of values) s.add(v);
-  const mean = s.value / n;
-  const ss = new Sum();
-  for (const v of values) ss.add((v - mean) ** 2);
-  return Math.sqrt(ss.value / n);
+  if (n === 0) return { mean: NaN, std: NaN };
+  let sum = 0;
+  let comp = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    const t = sum + v;
+    comp += Math.abs(sum) >= Math.abs(v) ? sum - t + v : v - t + sum;
+    sum = t;
+  }
+  const mean = (sum + comp) / n;
+  sum = 0;
+  comp = 0;
+  for (let i = 0; i < n; i++) {
+    const d = values[i]! - mean;
+    const v = d * d;
+    const t = sum + v;
+    comp += sum >= v ? sum - t + v : v - t + sum;
+    sum = t;
+  }
+  return { mean, std: Math.sqrt((sum + comp) / n) };
 }
+
+export const populationStd = (values: Float64Array): number => meanAndStd(values).std;
 
 const normalize = (p: Float64Array): Float64Array => {
   let s = 0;
