@@ -40,17 +40,47 @@ export function progress(title: string, total: number): { counter: () => Transfo
   };
 }
 
-/** A file, or every file under a folder, with POSIX paths relative to what was named. */
-export function collectFiles(target: string): { path: string; absolute: string; size: number }[] {
+/**
+ * A file, or every file under a folder, with POSIX paths relative to what was named. Symlinks are followed
+ * as DVC does (a linked folder is walked; a link back into its own ancestors is refused), or, with
+ * `followSymlinks: false`, refused with their names; nothing is skipped silently.
+ */
+export function collectFiles(target: string, options: { followSymlinks?: boolean } = {}): { path: string; absolute: string; size: number }[] {
+  const follow = options.followSymlinks ?? true;
   const stat = fs.statSync(target, { throwIfNoEntry: false });
   if (!stat) throw invalid(`No such file or folder '${target}'`);
   if (stat.isFile()) return [{ path: path.basename(target), absolute: target, size: stat.size }];
-  return (fs.readdirSync(target, { recursive: true, withFileTypes: true }) as fs.Dirent[])
-    .filter((d) => d.isFile())
-    .map((d) => {
-      const absolute = path.join(d.parentPath, d.name);
-      return { path: path.relative(target, absolute).split(path.sep).join('/'), absolute, size: fs.statSync(absolute).size };
-    });
+  const files: { path: string; absolute: string; size: number }[] = [];
+  const links: string[] = [];
+  const relative = (absolute: string) => path.relative(target, absolute).split(path.sep).join('/');
+  const walk = (dir: string, ancestors: ReadonlySet<string>) => {
+    const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const absolute = path.join(dir, entry.name);
+      let kind: fs.Stats | fs.Dirent = entry;
+      if (entry.isSymbolicLink()) {
+        if (!follow) {
+          links.push(relative(absolute));
+          continue;
+        }
+        const resolved = fs.statSync(absolute, { throwIfNoEntry: false });
+        if (!resolved) throw invalid(`Symlink '${relative(absolute)}' points to '${fs.readlinkSync(absolute)}', which does not exist`);
+        kind = resolved;
+      }
+      if (kind.isDirectory()) {
+        const real = fs.realpathSync(absolute);
+        if (ancestors.has(real)) throw invalid(`Symlink '${relative(absolute)}' leads back into a folder that contains it; remove it or add with --no-follow-symlinks`);
+        walk(absolute, new Set([...ancestors, real]));
+      } else if (kind.isFile()) {
+        files.push({ path: relative(absolute), absolute, size: fs.statSync(absolute).size });
+      } else {
+        throw invalid(`'${relative(absolute)}' is not a regular file (a socket, pipe or device); move it out of the folder`);
+      }
+    }
+  };
+  walk(target, new Set([fs.realpathSync(target)]));
+  if (links.length > 0) throw invalid(`Not following symlinks (--no-follow-symlinks): ${links.map((l) => `'${l}'`).join(', ')}; add without the flag to include what they point to, or remove them`);
+  return files;
 }
 
 /** sha256 of each file, read as a stream. */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { invalid } from '../core/errors.js';
 import { parseDatasetRef } from '../domain/datasets/dataset.service.js';
@@ -71,8 +71,12 @@ export function registerDatasetsCommand(program: Command): void {
     .option('--label <label...>', 'labels to point at the version')
     .option('--derived-from <ref...>', 'versions this data was made from (name@version)')
     .option('--run <runId>', 'the run that made this data')
-    .action(async (target: string, opts: Common & { name: string; label?: string[]; derivedFrom?: string[]; run?: string }) => {
-      const local = collectFiles(target);
+    .option('--no-follow-symlinks', 'refuse symlinks inside the folder instead of following them')
+    .addOption(new Option('--empty <policy>', 'an empty (0-byte) file: warn, or refuse the add').choices(['warn', 'refuse']).default('warn'))
+    .action(async (target: string, opts: Common & { name: string; label?: string[]; derivedFrom?: string[]; run?: string; followSymlinks: boolean; empty: 'warn' | 'refuse' }) => {
+      const local = collectFiles(target, { followSymlinks: opts.followSymlinks });
+      const empty = local.filter((f) => f.size === 0).map((f) => `'${f.path}'`);
+      if (empty.length > 0 && opts.empty === 'refuse') throw invalid(`Empty file(s) ${empty.join(', ')} (0 bytes); nothing was added (--empty warn adds them with a warning)`);
       const files = await hashFiles(local);
       const api = registryApi(opts);
       // Only content the server lacks crosses the network, as with DVC's push.
@@ -84,9 +88,10 @@ export function registerDatasetsCommand(program: Command): void {
       } finally {
         bar.stop();
       }
-      const result = await api<{ version: DatasetVersion; created: boolean }>('POST', '/api/v1/datasets', {
-        body: { name: opts.name, files, ...(opts.label ? { labels: opts.label } : {}), ...(opts.derivedFrom ? { derivedFrom: opts.derivedFrom } : {}), ...(opts.run ? { producedBy: opts.run } : {}) },
+      const result = await api<{ version: DatasetVersion; created: boolean; warnings: string[] }>('POST', '/api/v1/datasets', {
+        body: { name: opts.name, files, emptyFiles: opts.empty, ...(opts.label ? { labels: opts.label } : {}), ...(opts.derivedFrom ? { derivedFrom: opts.derivedFrom } : {}), ...(opts.run ? { producedBy: opts.run } : {}) },
       });
+      for (const warning of result.warnings) console.error(`warning: ${warning}`);
       if (opts.json) return printJson(result);
       console.log(result.created ? `Added ${result.version.name}@${result.version.version}` : `Unchanged: same content as ${result.version.name}@${result.version.version}`);
       printVersion(result.version);

@@ -65,6 +65,9 @@ describe('datasets over HTTP', () => {
     expect(corrupt.body.error.message).not.toContain(server.home);
     expect(corrupt.body.error.message).not.toMatch(/blobs|artifacts|\/tmp\//);
     expect((await api.get(`${V1}/datasets/broken/versions`)).status).toBe(404);
+    const empty = await api.post(`${V1}/datasets`, { name: 'broken', files: [{ path: 'e.csv', content: '' }, { path: 'ok.csv', content: b64('a\n1\n') }], emptyFiles: 'refuse' });
+    expect([empty.status, empty.body.error.message]).toEqual([400, "Empty file(s) 'e.csv' (0 bytes); nothing was added"]);
+    expect((await api.get(`${V1}/datasets/broken/versions`)).status).toBe(404);
     expect((await api.post(`${V1}/datasets`, { name: 'x', files: [] })).body.error.message).toContain("'files'");
     expect((await api.get(`${V1}/datasets/churn/versions/9`)).status).toBe(404);
     const unknown = await api.post(`${V1}/datasets/churn/versions/1/validations`, { suite: { name: 's', expectations: [{ expectation_type: 'expect_magic', kwargs: {} }] } });

@@ -40,6 +40,16 @@ describe('openexpert data', () => {
     const gc = await cli(['gc', '--dry-run']);
     expect([gc.code, gc.stdout]).toEqual([0, 'Would remove 0 unreferenced blob(s), freeing 0 bytes (0.00 MB)\nKept 3 blob(s) that versions reference\n']);
 
+    // An empty file: added with a warning by default, or refused with its name.
+    fs.writeFileSync(path.join(data, 'empty.csv'), '');
+    const refused = await cli(['data', 'add', data, '--name', 'cli-data', '--empty', 'refuse']);
+    expect([refused.code, refused.stderr]).toEqual([1, expect.stringContaining("Empty file(s) 'empty.csv' (0 bytes); nothing was added")]);
+    const warned = await cli(['data', 'add', data, '--name', 'cli-data', '--json']);
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(warned.stderr).toContain("warning: Empty file(s) 'empty.csv' (0 bytes): kept in the version, but they hold no rows");
+    expect(JSON.parse(warned.stdout).version).toMatchObject({ version: 3, rowCount: 2 });
+    fs.rmSync(path.join(data, 'empty.csv'));
+
     const out = path.join(server.home, 'out');
     expect((await cli(['data', 'get', 'cli-data@1', '-o', out])).code).toBe(0);
     expect(fs.readFileSync(path.join(out, 'train.csv'), 'utf8')).toBe('id,age\n1,30\n2,40\n');

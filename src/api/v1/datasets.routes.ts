@@ -27,6 +27,7 @@ const AddVersion = z.object({
   labels: z.array(Label).max(20).optional(),
   derivedFrom: z.array(RefText).max(100).optional(),
   producedBy: z.string().min(1).max(64).optional(),
+  emptyFiles: z.enum(['warn', 'refuse']).optional(),
 });
 const Gc = z.object({ dryRun: z.boolean().default(false) }).strict();
 const MissingBlobs = z.object({ files: z.array(z.object({ sha256: Sha256, size: z.number().int().min(0) })).max(10_000) });

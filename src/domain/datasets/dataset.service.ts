@@ -35,6 +35,8 @@ export interface AddVersionInput {
   readonly derivedFrom?: readonly DatasetRef[] | undefined;
   /** The run that made it: the sources were `consumed` by it and it `produced` this version. */
   readonly producedBy?: string | undefined;
+  /** An empty (0-byte) file is added with a warning (the default), or refuses the add. */
+  readonly emptyFiles?: 'warn' | 'refuse' | undefined;
 }
 
 const MAX_DEPTH = 50;
@@ -58,10 +60,10 @@ const PREFERENCE = ['parquet', 'csv', 'tsv', 'json'];
 /**
  * The files a version's table is read from, by path: the parts of a partitioned dataset. That is every CSV,
  * TSV, Parquet or JSON(L) file of the format most of them have (Parquet, then CSV, TSV, JSON on a tie), so
- * a `meta.json` beside the parts is not read as rows.
+ * a `meta.json` beside the parts is not read as rows. An empty file holds no rows, not even a header.
  */
 export function tableFiles(files: readonly DatasetFile[]): DatasetFile[] {
-  const tabular = files.filter((f) => TABULAR.test(f.path)).sort(byPath);
+  const tabular = files.filter((f) => TABULAR.test(f.path) && f.size > 0).sort(byPath);
   const count = (format: string) => tabular.filter((f) => formatOf(f.path) === format).length;
   const format = PREFERENCE.reduce((best, f) => (count(f) > count(best) ? f : best));
   return tabular.filter((f) => formatOf(f.path) === format);
@@ -149,7 +151,7 @@ export class DatasetService {
     return [...new Set(missing)];
   }
 
-  async addVersion(actor: Actor, input: AddVersionInput): Promise<{ version: DatasetVersion; created: boolean }> {
+  async addVersion(actor: Actor, input: AddVersionInput): Promise<{ version: DatasetVersion; created: boolean; warnings: string[] }> {
     const isNew = await this.requireWrite(actor, input.name);
     if (input.files.length === 0) throw invalid(`Dataset '${input.name}' needs at least one file`);
     const seen = new Set<string>();
@@ -158,6 +160,9 @@ export class DatasetService {
       if (seen.has(p)) throw invalid(`File '${p}' is given twice`);
       seen.add(p);
     }
+    const empty = input.files.filter((f) => ('content' in f ? f.content.byteLength : f.size) === 0).map((f) => `'${safeArtifactPath(f.path)}'`);
+    if (empty.length > 0 && input.emptyFiles === 'refuse') throw invalid(`Empty file(s) ${empty.join(', ')} (0 bytes); nothing was added`);
+    const warnings = empty.length > 0 ? [`Empty file(s) ${empty.join(', ')} (0 bytes): kept in the version, but they hold no rows`] : [];
     const contents = input.files.map((f) => ('content' in f ? sha256Hex(f.content) : f.sha256)).filter((sha) => SHA256.test(sha));
     const holder = `add:${newHexId()}`;
     const holders = [holder, uploadHolder(input.name)];
@@ -165,7 +170,7 @@ export class DatasetService {
     try {
       const added = await this.registerVersion(actor, input, isNew);
       await this.blobs.release(contents, holders);
-      return added;
+      return { ...added, warnings };
     } catch (err) {
       // A refused add leaves nothing: neither its own content nor what was uploaded for it, unless a version or another writer uses it.
       await this.blobs.release(contents, holders);
