@@ -38,8 +38,15 @@ export function registerRunsCommand(program: Command): void {
 
   const search = async (opts: SearchOptions) => {
     const oe = client(opts);
+    // An experiment is named by id or by name; a name that matches nothing is an error, not an empty result.
+    const experimentIds = await Promise.all(opts.experiment.map(async (ref) => {
+      if (/^\d+$/.test(ref)) return ref;
+      const experiment = await oe.experiments.getByName(ref);
+      if (!experiment) throw new Error(`no experiment named '${ref}'`);
+      return experiment.experimentId;
+    }));
     const page = await oe.runs.search({
-      experimentIds: opts.experiment,
+      experimentIds,
       filter: opts.filter,
       orderBy: opts.orderBy,
       maxResults: Number(opts.maxResults),
@@ -53,7 +60,7 @@ export function registerRunsCommand(program: Command): void {
     const cmd = runs
       .command(name)
       .description(description)
-      .requiredOption('-e, --experiment <id>', 'experiment id (repeatable)', collect)
+      .requiredOption('-e, --experiment <id|name>', 'experiment id or name (repeatable)', collect)
       .option('--url <url>', 'server URL')
       .option('--max-results <n>', 'at most this many', '100')
       .option('--all', 'include deleted runs')

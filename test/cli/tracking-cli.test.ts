@@ -32,7 +32,7 @@ describe('openexpert experiments and runs', () => {
     expect(after.map((e) => e.name)).not.toContain('cli-exp');
   });
 
-  it('searches runs with filter and order, and shows one run', async () => {
+  it('searches runs with filter and order, and shows one run', { timeout: 90_000 }, async () => {
     const api = jsonClient(server.url);
     const exp = (await api.post('/api/2.0/mlflow/experiments/create', { name: 'cli-runs' })).body.experiment_id as string;
     const ids: string[] = [];
@@ -49,6 +49,11 @@ describe('openexpert experiments and runs', () => {
 
     const json = JSON.parse((await runCli(['runs', 'list', '-e', exp, '--url', server.url, '--json'])).stdout) as unknown[];
     expect(json).toHaveLength(3);
+    const byName = JSON.parse((await runCli(['runs', 'list', '-e', 'cli-runs', '--url', server.url, '--json'])).stdout) as unknown[];
+    expect(byName).toEqual(json);
+    const unknownName = await runCli(['runs', 'list', '-e', 'no-such-experiment', '--url', server.url]);
+    expect(unknownName.code).toBe(1);
+    expect(unknownName.stderr).toContain("no experiment named 'no-such-experiment'");
 
     const show = await runCli(['runs', 'show', ids[0]!, '--url', server.url]);
     expect(show.stdout).toMatch(/^name\s+acc-0.7$/m);
