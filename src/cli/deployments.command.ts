@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { clientUrl } from '../config/config.js';
+import { DEFAULT_ANALYSIS } from '../domain/serving/types.js';
 import { HttpClient, OpenExpertError } from '../sdk/http.js';
 import { runLoadTest } from './load-test.js';
 import { formatTime, printJson, printTable } from './output.js';
@@ -68,6 +69,20 @@ const selector = (o: { version?: string; alias?: string; stage?: string }) => ({
   ...(o.version ? { version: o.version } : {}), ...(o.alias ? { alias: o.alias } : {}), ...(o.stage ? { stage: o.stage } : {}),
 });
 
+const NUMERIC_ANALYSIS = [
+  'minRequests', 'maxErrorRateIncrease', 'maxErrorRate', 'maxLatencyRatio', 'latencySlackMs', 'minLatencyRequests', 'latencyConfidence',
+  'maxP99Ms', 'maxMismatchRate', 'absTolerance', 'relTolerance',
+] as const;
+type AnalysisFlags = { [K in (typeof NUMERIC_ANALYSIS)[number]]?: string } & { compare?: string };
+
+/** The rollout's analysis thresholds given as flags; the server checks them and fills in the rest with its defaults. */
+function analysisFrom(o: AnalysisFlags): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of NUMERIC_ANALYSIS) if (o[key] !== undefined) out[key] = Number(o[key]);
+  if (o.compare !== undefined) out.compare = o.compare;
+  return out;
+}
+
 /** `openexpert deploy`, `deployments …`, `predict` and `loadtest`. */
 export function registerDeploymentsCommand(program: Command): void {
   program
@@ -82,16 +97,26 @@ export function registerDeploymentsCommand(program: Command): void {
     .option('--strategy <strategy>', 'canary, shadow or blue-green (rollouts)', 'canary')
     .option('--steps <list>', 'traffic percentages per step, e.g. 10,50,100')
     .option('--interval <duration>', 'time per step, e.g. 30s, 5m', '5m')
-    .option('--max-error-rate-increase <x>', 'allowed error-rate increase over the baseline (0–1)')
-    .option('--max-p99-ms <ms>', 'absolute p99 latency limit for the candidate')
+    .option('--min-requests <n>', `requests each side needs before a verdict (default ${DEFAULT_ANALYSIS.minRequests})`)
+    .option('--max-error-rate-increase <x>', `allowed error-rate increase over the baseline, 0–1 (default ${DEFAULT_ANALYSIS.maxErrorRateIncrease})`)
+    .option('--max-error-rate <x>', 'absolute error-rate limit for the candidate, 0–1 (default: none)')
+    .option('--max-latency-ratio <x>', `candidate p99 may be at most baseline p99 × this + slack (default ${DEFAULT_ANALYSIS.maxLatencyRatio})`)
+    .option('--latency-slack-ms <ms>', `added to the latency limit (default ${DEFAULT_ANALYSIS.latencySlackMs})`)
+    .option('--min-latency-requests <n>', `successful requests each side needs in the same window before latency is judged (default ${DEFAULT_ANALYSIS.minLatencyRequests})`)
+    .option('--latency-confidence <x>', `share of bootstrap resamples that must break the latency limit to fail (default ${DEFAULT_ANALYSIS.latencyConfidence})`)
+    .option('--max-p99-ms <ms>', 'absolute p99 latency limit for the candidate (default: none)')
+    .option('--max-mismatch-rate <x>', `shadow: share of mirrored requests whose outputs may differ, 0–1 (default ${DEFAULT_ANALYSIS.maxMismatchRate})`)
+    .option('--compare <how>', `shadow: values (within tolerances) or labels (same predicted class per row) (default ${DEFAULT_ANALYSIS.compare})`)
+    .option('--abs-tolerance <x>', `shadow, values: absolute tolerance (default ${DEFAULT_ANALYSIS.absTolerance})`)
+    .option('--rel-tolerance <x>', `shadow, values: tolerance relative to the stable output (default ${DEFAULT_ANALYSIS.relTolerance})`)
     .option('--external <url>', 'forward to this HTTP model server instead of running ONNX in-process')
     .option('--protocol <protocol>', 'external server protocol: v2 or mlflow', 'v2')
     .option('--sample-rate <x>', 'share of predictions to log (new deployments)')
     .option('--json', 'print JSON')
     .action(async (model: string, o: Common & {
       name?: string; version?: string; alias?: string; stage?: string; target?: string; strategy: string; steps?: string; interval: string;
-      maxErrorRateIncrease?: string; maxP99Ms?: string; external?: string; protocol: string; sampleRate?: string;
-    }) => {
+      external?: string; protocol: string; sampleRate?: string;
+    } & AnalysisFlags) => {
       const http = api(o);
       const name = o.name ?? model;
       const runtime = o.external ? { runtime: { kind: 'external', url: o.external, protocol: o.protocol } } : {};
@@ -112,10 +137,7 @@ export function registerDeploymentsCommand(program: Command): void {
         console.log(`Deployed ${model} version ${created.stable.version} as '${created.name}': POST ${created.endpoints.v2} or ${created.endpoints.invocations}`);
         return;
       }
-      const analysis = {
-        ...(o.maxErrorRateIncrease ? { maxErrorRateIncrease: Number(o.maxErrorRateIncrease) } : {}),
-        ...(o.maxP99Ms ? { maxP99Ms: Number(o.maxP99Ms) } : {}),
-      };
+      const analysis = analysisFrom(o);
       const started = await http.request<DeploymentView>('POST', `/api/v1/deployments/${enc(name)}/rollouts`, {
         body: {
           ...selector(o), strategy: o.strategy, interval: o.interval, ...runtime,

@@ -40,7 +40,7 @@ describe('openexpert deploy, deployments, predict and loadtest', () => {
     const status = await cli('deployments', 'status', 'churn');
     expect(status.split('\n')[0]).toMatch(/^NAME\s+MODEL\s+STABLE\s+CANDIDATE/);
     expect(status).toContain('created');
-  });
+  }, 120_000);
 
   it('load-tests a deployment and stores the result as evidence a promotion policy accepts', async () => {
     const policy = await api.call('PUT', '/api/v1/models/churn/policy', {
@@ -64,12 +64,32 @@ describe('openexpert deploy, deployments, predict and loadtest', () => {
     await api.post('/api/2.0/mlflow/registered-models/alias', { name: 'churn', alias: 'live', version: '2' });
     expect(await cli('deploy', 'churn', '--alias', 'live', '--strategy', 'canary', '--steps', '25,100', '--interval', '10m'))
       .toContain('Rolling out version 2 to \'churn\' (canary, steps 25 → 100%, 10m each)');
+    const shown = (await api.get('/api/v1/deployments/churn')).body;
+    // Thresholds not given keep their documented defaults.
+    expect(shown.rollout.analysis).toMatchObject({ minRequests: 20, maxMismatchRate: 0.05, compare: 'values', absTolerance: 1e-6, relTolerance: 1e-5, latencyConfidence: 0.95 });
     const rolledBack = JSON.parse(await cli('deployments', 'rollback', 'churn', '--reason', 'latency regression', '--json'));
     expect(rolledBack).toMatchObject({ status: 'stable', stable: { version: '1' } });
     const events = (await api.get('/api/v1/deployments/churn/events')).body.items;
     expect(events[0]).toMatchObject({ kind: 'rolled_back', reason: 'latency regression', fromVersion: '2', toVersion: '1' });
+
+    // Every analysis threshold can be set per rollout.
+    const tuned = JSON.parse(await cli(
+      'deploy', 'churn', '--alias', 'live', '--strategy', 'shadow', '--interval', '1m', '--json',
+      '--min-requests', '50', '--max-error-rate-increase', '0.01', '--max-error-rate', '0.1', '--max-latency-ratio', '2', '--latency-slack-ms', '3',
+      '--min-latency-requests', '200', '--latency-confidence', '0.99', '--max-p99-ms', '250', '--max-mismatch-rate', '0.2', '--compare', 'labels',
+      '--abs-tolerance', '0.001', '--rel-tolerance', '0.01',
+    ));
+    expect(tuned.rollout.analysis).toEqual({
+      minRequests: 50, maxErrorRateIncrease: 0.01, maxErrorRate: 0.1, maxLatencyRatio: 2, latencySlackMs: 3, minLatencyRequests: 200,
+      latencyConfidence: 0.99, maxP99Ms: 250, maxMismatchRate: 0.2, compare: 'labels', absTolerance: 0.001, relTolerance: 0.01, figures: [],
+    });
+    await cli('deployments', 'abort', 'churn');
+    const bad = await runCli(['deploy', 'churn', '--alias', 'live', '--strategy', 'shadow', '--compare', 'argmax', '--url', server.url]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('analysis.compare');
+
     const missing = await runCli(['deployments', 'status', 'nope', '--url', server.url]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("Deployment 'nope' does not exist");
-  });
+  }, 120_000);
 });

@@ -319,9 +319,10 @@ export class DeploymentService {
     const now = this.clock.now();
     const from = r.stepStartedAt;
     const candidate = summarize(await this.store.metricSamples(d.name, r.candidate.version, from, now));
-    let baseline = summarize(await this.store.metricSamples(d.name, d.stable.version, from, now));
-    // At 100% (or with little traffic) the stable version has nothing to compare in this window: use the
-    // same length of time just before the rollout started.
+    const concurrent = summarize(await this.store.metricSamples(d.name, d.stable.version, from, now));
+    // At 100% (or with little traffic) the stable version has no errors to compare in this window: use the
+    // same length of time just before the rollout started. Latency is judged on the same window only.
+    let baseline = concurrent;
     if (baseline.requests < r.analysis.minRequests) {
       const span = Math.max(r.intervalMs, now - from);
       baseline = summarize(await this.store.metricSamples(d.name, d.stable.version, r.startedAt - span, r.startedAt - 1));
@@ -335,7 +336,7 @@ export class DeploymentService {
         baseline: await this.figures.figure(d.name, d.modelName, d.stable.version, f.name, from, now),
       });
     }
-    return analyze(r.analysis, candidate, baseline, figures, r.strategy === 'shadow');
+    return analyze(r.analysis, candidate, baseline, figures, r.strategy === 'shadow', concurrent);
   }
 
   /**

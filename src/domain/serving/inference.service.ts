@@ -11,7 +11,8 @@ import type { ServingStore } from './serving.store.js';
 import type { ServingMetrics } from './serving-metrics.js';
 import type { ServingStats } from './serving-stats.js';
 import { checkInputs, tensorValues, type ModelMetadata, type Tensor } from './tensor.js';
-import type { Deployment, ServedVersion } from './types.js';
+import { outputsAgree } from './output-comparison.js';
+import { DEFAULT_ANALYSIS, type Deployment, type PredictionRecord, type ServedVersion, type ShadowRecord } from './types.js';
 
 export interface InferRequest {
   readonly deployment: string;
@@ -62,22 +63,6 @@ export class DeploymentCache {
   forget(name: string): void {
     this.entries.delete(name);
   }
-}
-
-/** Two outputs agree when every element is within a relative 1e-5 (plus 1e-6 absolute) of the other. */
-export function outputsMatch(a: readonly Tensor[], b: readonly Tensor[]): boolean {
-  if (a.length !== b.length) return false;
-  return a.every((x) => {
-    const y = b.find((t) => t.name === x.name);
-    if (!y || y.shape.length !== x.shape.length || y.shape.some((d, i) => d !== x.shape[i])) return false;
-    const xs = tensorValues(x);
-    const ys = tensorValues(y);
-    return xs.every((v, i) => {
-      const w = ys[i];
-      if (typeof v === 'number' && typeof w === 'number') return Math.abs(v - w) <= 1e-6 + 1e-5 * Math.abs(w);
-      return v === w;
-    });
-  });
 }
 
 /** The request path: route, check inputs, run, count, mirror, log. */
@@ -147,17 +132,15 @@ export class InferenceService {
       outputs = await this.run(d, served, inputs, stableRuntime !== undefined);
     }
     const latencyMs = performance.now() - started;
-    if (choice.mirror) void this.mirror(d, choice.mirror, inputs, outputs);
 
     const selected = req.outputs && req.outputs.length > 0 ? selectOutputs(outputs, req.outputs) : outputs;
     const predictionId = randomUUID();
-    if (d.logging.sampleRate > 0 && this.random() < d.logging.sampleRate) {
-      this.predictions.offer({
-        predictionId, deployment: d.name, modelName: d.modelName, version: served.version, time: this.clock.now(), latencyMs,
-        inputs: Object.fromEntries(inputs.map((t) => [t.name, { shape: t.shape, data: tensorValues(t) }])),
-        outputs: Object.fromEntries(selected.map((t) => [t.name, { shape: t.shape, data: tensorValues(t) }])),
-      });
-    }
+    const record: PredictionRecord | undefined = d.logging.sampleRate > 0 && this.random() < d.logging.sampleRate
+      ? { predictionId, deployment: d.name, modelName: d.modelName, version: served.version, time: this.clock.now(), latencyMs, inputs: tensorsJson(inputs), outputs: tensorsJson(selected) }
+      : undefined;
+    // A sampled shadow request is logged once the candidate has answered too, with both answers.
+    if (choice.mirror) void this.mirror(d, choice.mirror, inputs, outputs, record);
+    else if (record) this.predictions.offer(record);
     return { modelName: d.modelName, version: served.version, predictionId, outputs: selected };
   }
 
@@ -193,18 +176,27 @@ export class InferenceService {
     }
   }
 
-  /** Shadow traffic: the candidate's answer is compared and counted, never returned, and its failures never reach the caller. */
-  private async mirror(d: Deployment, candidate: ServedVersion, inputs: readonly Tensor[], stableOutputs: readonly Tensor[]): Promise<void> {
+  /**
+   * Mirrored traffic (shadow, blue-green before its switch): the candidate's answer is compared and
+   * counted, never returned, and its failures never reach the caller.
+   */
+  private async mirror(d: Deployment, candidate: ServedVersion, inputs: readonly Tensor[], stableOutputs: readonly Tensor[], record: PredictionRecord | undefined): Promise<void> {
+    let shadow: ShadowRecord;
     try {
       const outputs = await this.run(d, candidate, inputs, false);
-      const matched = outputsMatch(outputs, stableOutputs);
-      this.stats.recordComparison(d.name, candidate.version, matched);
-      this.metrics.comparisons.inc({ deployment: d.name, version: candidate.version, result: matched ? 'match' : 'mismatch' });
-    } catch {
+      const agreed = outputsAgree(outputs, stableOutputs, d.rollout?.analysis ?? DEFAULT_ANALYSIS);
+      this.stats.recordComparison(d.name, candidate.version, agreed);
+      this.metrics.comparisons.inc({ deployment: d.name, version: candidate.version, result: agreed ? 'match' : 'mismatch' });
+      shadow = { version: candidate.version, outputs: tensorsJson(outputs), agreed };
+    } catch (err) {
       // counted as an error of the candidate by run()
+      shadow = { version: candidate.version, error: (err as Error).message };
     }
+    if (record) this.predictions.offer({ ...record, shadow });
   }
 }
+
+const tensorsJson = (tensors: readonly Tensor[]) => Object.fromEntries(tensors.map((t) => [t.name, { shape: t.shape, data: tensorValues(t) }]));
 
 function routeHints(d: Deployment, req: InferRequest): RouteRequest {
   const header = (name: string | undefined) => {

@@ -17,7 +17,7 @@ export interface RouteChoice {
   readonly mirror?: ServedVersion;
 }
 
-/** Share of traffic (0–100) the candidate gets now: served for canary and blue-green, mirrored for shadow. */
+/** Share of traffic (0–100) the candidate gets now: served for canary, mirrored for shadow and blue-green before its switch. */
 export function candidateWeight(d: Deployment): number {
   const r = d.rollout;
   return r ? (r.steps[r.stepIndex] ?? 0) : 0;
@@ -58,7 +58,8 @@ export function route(d: Deployment, req: RouteRequest, random: () => number): R
   if (!candidate || !d.rollout) return { served: d.stable, side: 'stable' };
   const weight = candidateWeight(d);
   const draw = req.stickyKey !== undefined ? stickyUnit(d.name, req.stickyKey) : random();
-  if (d.rollout.strategy === 'shadow') {
+  // Blue-green mirrors until its checks hold, then switches everything at once (the promotion).
+  if (d.rollout.strategy === 'shadow' || d.rollout.strategy === 'blue-green') {
     return draw * 100 < weight ? { served: d.stable, side: 'stable', mirror: candidate } : { served: d.stable, side: 'stable' };
   }
   return draw * 100 < weight ? { served: candidate, side: 'candidate' } : { served: d.stable, side: 'stable' };

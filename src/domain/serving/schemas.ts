@@ -27,8 +27,13 @@ export const AnalysisSchema = z.object({
   maxErrorRate: z.number().min(0).max(1).optional(),
   maxLatencyRatio: z.number().min(1).default(DEFAULT_ANALYSIS.maxLatencyRatio),
   latencySlackMs: z.number().min(0).default(DEFAULT_ANALYSIS.latencySlackMs),
+  minLatencyRequests: z.number().int().min(1).default(DEFAULT_ANALYSIS.minLatencyRequests),
+  latencyConfidence: z.number().min(0.5).max(0.999).default(DEFAULT_ANALYSIS.latencyConfidence),
   maxP99Ms: z.number().positive().optional(),
-  maxMismatchRate: z.number().min(0).max(1).optional(),
+  maxMismatchRate: z.number().min(0).max(1).default(DEFAULT_ANALYSIS.maxMismatchRate),
+  compare: z.enum(['values', 'labels']).default(DEFAULT_ANALYSIS.compare),
+  absTolerance: z.number().min(0).default(DEFAULT_ANALYSIS.absTolerance),
+  relTolerance: z.number().min(0).default(DEFAULT_ANALYSIS.relTolerance),
   figures: z.array(FigureCheckSchema).max(20).default([]),
 });
 

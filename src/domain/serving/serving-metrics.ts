@@ -47,7 +47,7 @@ export class ServingMetrics {
   });
   readonly candidateWeight = new Gauge({
     name: 'openexpert_serving_candidate_weight_percent',
-    help: 'Share of traffic the candidate gets (served for canary and blue-green, mirrored for shadow)',
+    help: 'Share of traffic the candidate gets (served for canary, mirrored for shadow and for blue-green before it switches)',
     labelNames: ['deployment'] as const,
     registers: [],
   });

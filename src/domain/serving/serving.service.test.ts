@@ -173,19 +173,22 @@ describe('serving: deployments, rollouts and inference', () => {
     expect((await s.deployments.events(actor, 'canary-good', 10)).map((e) => e.kind)).toEqual(['rolled_back', 'promoted', 'step', 'rollout_started', 'created']);
   });
 
-  it('never returns the shadow candidate\'s answers, and counts how often they differ', async () => {
+  it('never returns the shadow candidate\'s answers, logs them next to the stable ones, and rolls back by default when they differ', async () => {
     const s = startServing();
-    await s.deployments.create(actor, { name: 'shadow', modelName: 'churn', selector: { version: '1' }, target: 'champion' });
-    await s.deployments.startRollout(actor, 'shadow', {
-      selector: { version: '4' }, strategy: 'shadow', steps: [100], intervalMs: 60_000, analysis: { ...DEFAULT_ANALYSIS, maxMismatchRate: 0.5 },
-    });
+    await s.deployments.create(actor, { name: 'shadow', modelName: 'churn', selector: { version: '1' }, target: 'champion', logging: { sampleRate: 1 } });
+    await s.deployments.startRollout(actor, 'shadow', { selector: { version: '4' }, strategy: 'shadow', steps: [100], intervalMs: 60_000 });
     clock.t += 1000;
     for (let i = 0; i < 40; i++) expect(await predict(s, 'shadow', i % 3)).toMatchObject({ version: '1', y: 2 * (i % 3) + 1 });
     await new Promise((r) => setTimeout(r, 100));
     // 2x + 1 and 3x agree only at x = 1: mismatches on x = 0 and 2, two thirds of the 40.
     const verdict = await s.deployments.analysis(actor, 'shadow');
     expect(verdict.candidate).toMatchObject({ requests: 40, compared: 40, mismatches: 27 });
-    expect(verdict.checks.find((c) => c.name === 'output_mismatch')?.passed).toBe(false);
+    expect(verdict.checks.find((c) => c.name === 'output_mismatch')).toMatchObject({ passed: false, message: expect.stringContaining('on 67.50% of 40 mirrored requests (limit 5.00%)') });
+    await s.predictionLog.flush();
+    const logged = await s.deployments.predictions(actor, 'shadow', { limit: 100 });
+    expect(logged).toHaveLength(40);
+    const atZero = logged.find((p) => (p.inputs as { x: { data: number[] } }).x.data[0] === 0)!;
+    expect(atZero).toMatchObject({ version: '1', outputs: { y: { data: [1] } }, shadow: { version: '4', outputs: { y: { shape: [1, 1], data: [0] } }, agreed: false } });
     expect((await s.deployments.tick()).find((o) => o.deployment === 'shadow')?.decision.action).toBe('rollback');
   });
 
@@ -218,13 +221,17 @@ describe('serving: deployments, rollouts and inference', () => {
     expect((await predict(s, 'broken', 1)).y).toBe(3);
   });
 
-  it('switches blue-green at once after warming the candidate', async () => {
+  it('mirrors blue-green traffic to the candidate until its checks hold, then switches at once', async () => {
     const s = startServing();
     await s.deployments.create(actor, { name: 'bg', modelName: 'churn', selector: { version: '1' }, target: 'champion' });
     await s.deployments.startRollout(actor, 'bg', { selector: { version: '3' }, strategy: 'blue-green', intervalMs: 10_000, analysis: HEALTHY_ANALYSIS });
-    for (let i = 0; i < 25; i++) expect(await predict(s, 'bg', 1)).toMatchObject({ version: '3', y: 3.5 });
+    for (let i = 0; i < 25; i++) expect(await predict(s, 'bg', 1)).toMatchObject({ version: '1', y: 3 });
+    await new Promise((r) => setTimeout(r, 100));
     clock.t += 10_000;
-    expect((await s.deployments.tick()).find((o) => o.deployment === 'bg')?.decision.action).toBe('promote');
+    const outcome = (await s.deployments.tick()).find((o) => o.deployment === 'bg');
+    expect(outcome?.verdict.candidate.requests).toBe(25);
+    expect(outcome?.decision.action).toBe('promote');
+    expect(await predict(s, 'bg', 1)).toMatchObject({ version: '3', y: 3.5 });
   });
 
   it('falls back to the stable version while an external candidate is down, with the circuit open after repeated failures', async () => {

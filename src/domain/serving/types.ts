@@ -1,3 +1,5 @@
+import type { OutputComparison } from './output-comparison.js';
+
 /** Deployments of registry model versions, their rollouts and what they record. Times are epoch ms. */
 
 export const STRATEGIES = ['canary', 'shadow', 'blue-green'] as const;
@@ -13,19 +15,35 @@ export interface ServedVersion {
   readonly runtime: RuntimeSpec;
 }
 
-/** What a rollout compares between candidate and baseline; every figure is over the current step's window. */
+/**
+ * What a rollout compares between candidate and baseline; every figure is over the current step's
+ * window. Every threshold can be set per rollout; DEFAULT_ANALYSIS holds the documented defaults.
+ */
 export interface AnalysisConfig {
   /** Requests each side needs in the window before a verdict is given. */
   readonly minRequests: number;
   /** Candidate error rate may exceed the baseline's by at most this (absolute, 0–1). */
   readonly maxErrorRateIncrease: number;
   readonly maxErrorRate?: number;
-  /** Candidate p99 ≤ baseline p99 × ratio + slack; the slack keeps sub-millisecond noise from failing a check. */
+  /**
+   * Candidate p99 ≤ baseline p99 × ratio + slack, both measured over the same window; the slack keeps
+   * sub-millisecond noise from failing a check.
+   */
   readonly maxLatencyRatio: number;
   readonly latencySlackMs: number;
+  /** Successful requests each side needs in the same window before latency is judged at all. */
+  readonly minLatencyRequests: number;
+  /**
+   * Latency fails only when the limit is broken in at least this share of bootstrap resamples of both
+   * sides' latencies: one slow spell on a busy host does not roll a healthy candidate back.
+   */
+  readonly latencyConfidence: number;
   readonly maxP99Ms?: number;
-  /** Shadow only: share of mirrored requests whose outputs differ from the stable version's. */
-  readonly maxMismatchRate?: number;
+  /** Shadow: share of mirrored requests whose outputs may disagree with the stable version's (see `compare`). */
+  readonly maxMismatchRate: number;
+  readonly compare: OutputComparison['compare'];
+  readonly absTolerance: number;
+  readonly relTolerance: number;
   /** Monitoring figures (e.g. a drift score) compared candidate vs baseline. */
   readonly figures: readonly FigureCheck[];
 }
@@ -43,6 +61,12 @@ export const DEFAULT_ANALYSIS: AnalysisConfig = {
   maxErrorRateIncrease: 0.02,
   maxLatencyRatio: 1.5,
   latencySlackMs: 5,
+  minLatencyRequests: 100,
+  latencyConfidence: 0.95,
+  maxMismatchRate: 0.05,
+  compare: 'values',
+  absTolerance: 1e-6,
+  relTolerance: 1e-5,
   figures: [],
 };
 
@@ -138,6 +162,16 @@ export interface PredictionRecord {
   readonly inputs: unknown;
   readonly outputs: unknown;
   readonly latencyMs: number;
+  /** Shadow: the candidate's answer to the same mirrored request, and whether it agreed. */
+  readonly shadow?: ShadowRecord;
+}
+
+export interface ShadowRecord {
+  readonly version: string;
+  readonly outputs?: unknown;
+  readonly agreed?: boolean;
+  /** Why the candidate gave no answer. */
+  readonly error?: string;
 }
 
 export interface LoadTestResult {

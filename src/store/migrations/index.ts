@@ -17,6 +17,7 @@ import { monitoringFilesMigration } from './0017-monitoring-files.js';
 import { reproducibilityMigration } from './0019-reproducibility.js';
 import { governanceIntegrityMigration } from './0020-governance-integrity.js';
 import { datasetBlobClaimsMigration } from './0021-dataset-blob-claims.js';
+import { servingShadowOutputsMigration } from './0030-serving-shadow-outputs.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -38,5 +39,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0019-reproducibility': reproducibilityMigration(),
     '0020-governance-integrity': governanceIntegrityMigration(),
     '0021-dataset-blob-claims': datasetBlobClaimsMigration(),
+    '0030-serving-shadow-outputs': servingShadowOutputsMigration(),
   };
 }

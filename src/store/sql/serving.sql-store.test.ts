@@ -83,6 +83,13 @@ for (const backend of testBackends()) {
       expect((await store.predictions('churn', { limit: 10 })).map((r) => r.predictionId)).toEqual(['p2', 'p1']);
       expect((await store.predictions('churn', { limit: 10, version: '1' })).map((r) => r.time)).toEqual([10]);
       expect(await store.prediction('p2')).toMatchObject({ version: '2', outputs: { y: [2.5] }, latencyMs: 0.5 });
+      expect(await store.prediction('p1')).not.toHaveProperty('shadow');
+    });
+
+    it('keeps a shadow candidate\'s answer next to the stable one', async () => {
+      const shadow = { version: '3', outputs: { y: { shape: [1, 1], data: [2.75] } }, agreed: false };
+      await store.addPredictions([{ predictionId: 's1', deployment: 'churn', modelName: 'churn', version: '1', time: 5, inputs: {}, outputs: { y: [2.5] }, latencyMs: 1, shadow }]);
+      expect(await store.prediction('s1')).toMatchObject({ version: '1', shadow });
     });
 
     it('keeps load tests per model version', async () => {

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { alreadyExists } from '../../core/errors.js';
 import { BatchingSchema, LoggingSchema, RolloutSchema, RoutingSchema, ServedVersionSchema } from '../../domain/serving/schemas.js';
 import type { ServingStore } from '../../domain/serving/serving.store.js';
-import type { Deployment, DeploymentEvent, EventKind, LoadTestResult, MetricSample, NewDeploymentEvent, PredictionRecord } from '../../domain/serving/types.js';
+import type { Deployment, DeploymentEvent, EventKind, LoadTestResult, MetricSample, NewDeploymentEvent, PredictionRecord, ShadowRecord } from '../../domain/serving/types.js';
 import { isUniqueViolation, translateBusy, type DatabaseHandle } from '../db.js';
 import type { Database, ServingDeploymentsTable, ServingEventsTable } from '../schema.js';
 
@@ -148,6 +148,7 @@ export class SqlServingStore implements ServingStore {
       .values(records.map((p) => ({
         prediction_id: p.predictionId, deployment: p.deployment, model_name: p.modelName, version: p.version, time: p.time,
         inputs: JSON.stringify(p.inputs), outputs: JSON.stringify(p.outputs), latency_ms: p.latencyMs,
+        shadow: p.shadow ? JSON.stringify(p.shadow) : null,
       })))
       .onConflict((oc) => oc.column('prediction_id').doNothing())
       .execute()
@@ -191,5 +192,6 @@ function predictionFromRow(r: Database['serving_predictions']): PredictionRecord
   return {
     predictionId: r.prediction_id, deployment: r.deployment, modelName: r.model_name, version: r.version, time: Number(r.time),
     inputs: JSON.parse(r.inputs) as unknown, outputs: JSON.parse(r.outputs) as unknown, latencyMs: Number(r.latency_ms),
+    ...(r.shadow !== null ? { shadow: JSON.parse(r.shadow) as ShadowRecord } : {}),
   };
 }

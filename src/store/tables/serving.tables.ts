@@ -60,6 +60,8 @@ export interface ServingPredictionsTable {
   inputs: string;
   outputs: string;
   latency_ms: number;
+  /** JSON ShadowRecord, for sampled shadow requests. */
+  shadow: string | null;
 }
 
 export interface ServingLoadTestsTable {
