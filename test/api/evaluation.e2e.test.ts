@@ -213,8 +213,9 @@ describe('promotion evidence and model cards', () => {
     expect(markdown).toContain('sex (sensitive)');
     expect(markdown).toMatch(/\| roc_auc \| 0\.\d+ \[0\.\d+, 0\.\d+\] \|/);
     const html = await (await fetch(`${server.url}${V1}/models/carded/versions/1/card?format=html`)).text();
-    expect(html).toContain('aria-label="ROC curve"');
-    expect(html).toContain('aria-label="selection rate by sex"');
+    // Every chart has a visible title naming what it shows and on which evaluation.
+    expect(html).toMatch(/<figcaption>ROC curve, [^<]+<\/figcaption><svg [^>]*aria-label="ROC curve, /);
+    expect(html).toMatch(/<figcaption>Selection rate by sex, [^<]+<\/figcaption>/);
     // A later evaluation regenerates the numbers; the human fields stay.
     expect((await api.post(`${V1}/evaluations`, { model: { name: 'carded', version: 1 }, task: 'binary', label: 'y', score: 'p', bootstrap: { resamples: 0 }, data: { name: 'fresh', columns: { y: d.y, p: d.p } } })).status).toBe(201);
     const again = await (await fetch(`${server.url}${V1}/models/carded/versions/1/card?format=markdown`)).text();

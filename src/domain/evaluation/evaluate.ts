@@ -163,8 +163,32 @@ async function classificationInput(table: PredictionsTable, spec: EvaluationSpec
   return { ...base, task: 'multiclass', classes, y, predicted, ...(scores ? { scores } : {}), notes };
 }
 
+/** Below this many rows (queries for ranking) an interval says little: the usual n ≥ 30 rule of thumb. */
+export const SMALL_SAMPLE = 30;
+export const SMALL_SAMPLE_NOTE = 'Small sample:';
+
+/** Notes on an evaluation, or slice groups, too small for their numbers and intervals to mean much. */
+function sampleSizeNotes(r: EvaluationResult): EvaluationResult {
+  const notes: string[] = [];
+  const size = r.task === 'ranking' ? (r.queries?.count ?? r.rows) : r.rows;
+  const unit = r.task === 'ranking' ? (size === 1 ? 'query was' : 'queries were') : size === 1 ? 'row was' : 'rows were';
+  if (size < SMALL_SAMPLE) {
+    const collapse = size === 1 ? ' (with one row every resample is that row, so each interval is a single point)' : '';
+    notes.push(`${SMALL_SAMPLE_NOTE} only ${size} ${unit} evaluated, fewer than ${SMALL_SAMPLE}; the bootstrap intervals cannot show the real uncertainty at this size${collapse}. Treat the numbers as anecdotes, not estimates.`);
+  }
+  const small = r.slices.flatMap((s) => s.groups.filter((g) => g.count < SMALL_SAMPLE).map((g) => `${s.columns.join(' × ')} = ${g.label.replace(/&/g, ' × ')} (${g.count})`));
+  if (small.length > 0 && size >= SMALL_SAMPLE) {
+    notes.push(`${SMALL_SAMPLE_NOTE} slice groups with fewer than ${SMALL_SAMPLE} rows, whose metrics and intervals mean little: ${small.slice(0, 20).join(', ')}${small.length > 20 ? ` and ${small.length - 20} more` : ''}.`);
+  }
+  return notes.length ? { ...r, notes: [...r.notes, ...notes] } : r;
+}
+
 /** Evaluates the table as the spec says. Bad input (a missing column, a label outside the classes, …) is INVALID_PARAMETER_VALUE naming it. */
 export async function evaluatePredictions(table: PredictionsTable, spec: EvaluationSpec): Promise<EvaluationResult> {
+  return sampleSizeNotes(await evaluateTable(table, spec));
+}
+
+async function evaluateTable(table: PredictionsTable, spec: EvaluationSpec): Promise<EvaluationResult> {
   if (table.rowCount === 0) throw invalid('The data has no rows');
   if (spec.task === 'ranking') {
     if (spec.slices.length || spec.sensitive.length) throw invalid("Invalid value for parameter 'slices': slices and sensitive columns are not supported for ranking");

@@ -45,13 +45,20 @@ function summaries(fv: FairnessView, counts: readonly GroupCounts[]) {
     if (fv.privileged!.has(g.label)) privileged = addCounts(privileged, counts[i]!);
     else unprivileged = addCounts(unprivileged, counts[i]!);
   });
-  return { fairlearn, aif360: aif360Summary(privileged, unprivileged), privileged, unprivileged };
+  // AIF360 users also compare each unprivileged group alone with the privileged one: a pooled "everyone
+  // else" can hide one group far below the rest.
+  const byGroup = unprivilegedGroups(fv).map((i) => ({ index: i, counts: counts[i]!, metrics: aif360Summary(privileged, counts[i]!) }));
+  return { fairlearn, aif360: aif360Summary(privileged, unprivileged), privileged, unprivileged, byGroup };
 }
+
+const unprivilegedGroups = (fv: FairnessView) => fv.view.groups.flatMap((g, i) => (fv.privileged!.has(g.label) ? [] : [i]));
 
 export interface FairnessSlots {
   readonly groups: number[][];
   readonly fairlearn: number[];
   readonly aif360: number[];
+  /** Per unprivileged group (in `unprivilegedGroups` order), its AIF360 metrics against the privileged. */
+  readonly aif360ByGroup: number[][];
 }
 
 export function fairnessSlots(fv: FairnessView, layout: StatLayout): FairnessSlots {
@@ -60,6 +67,7 @@ export function fairnessSlots(fv: FairnessView, layout: StatLayout): FairnessSlo
     groups: fv.view.groups.map((g) => GROUP_METRICS.map((m) => layout.add(`group:${name}:${g.label}:${m}`))),
     fairlearn: FAIRLEARN_METRICS.map((m) => layout.add(`fairness:${name}:fairlearn:${m}`)),
     aif360: fv.privileged ? AIF360_METRICS.map((m) => layout.add(`fairness:${name}:aif360:${m}`)) : [],
+    aif360ByGroup: fv.privileged ? unprivilegedGroups(fv).map((i) => AIF360_METRICS.map((m) => layout.add(`fairness:${name}:aif360:${fv.view.groups[i]!.label}:${m}`))) : [],
   };
 }
 
@@ -72,6 +80,7 @@ export function writeFairness(fv: FairnessView, counts: readonly GroupCounts[], 
   const s = summaries(fv, counts);
   FAIRLEARN_METRICS.forEach((m, j) => (out[slots.fairlearn[j]!] = s.fairlearn[m]));
   if (s.aif360) AIF360_METRICS.forEach((m, j) => (out[slots.aif360[j]!] = s.aif360![m]));
+  s.byGroup?.forEach((g, k) => AIF360_METRICS.forEach((m, j) => (out[slots.aif360ByGroup[k]![j]!] = g.metrics[m])));
 }
 
 const estimate = (value: number, reason: string, ci?: Interval): Estimate =>
@@ -116,7 +125,23 @@ function attributeReport(fv: FairnessView, counts: readonly GroupCounts[], thres
   const aif360 = s.aif360
     ? Object.fromEntries(AIF360_METRICS.map((m) => [m, estimate(s.aif360![m], aifReason(m, s.privileged!, s.unprivileged!), ciOf(`fairness:${name}:aif360:${m}`))]))
     : undefined;
+  const aif360ByGroup = s.byGroup?.map((g) => {
+    const label = fv.view.groups[g.index]!.label;
+    return {
+      group: label, count: countOf(g.counts),
+      metrics: Object.fromEntries(AIF360_METRICS.map((m) => [m, estimate(g.metrics[m], aifReason(m, s.privileged!, g.counts), ciOf(`fairness:${name}:aif360:${label}:${m}`))])) as Metrics,
+    };
+  });
   const notes: string[] = [];
+  // The gate compares the pooled unprivileged rows; say when one group alone would fall outside a threshold.
+  if (fv.checked && aif360ByGroup) {
+    for (const t of thresholds.filter((x) => x.convention === 'aif360')) {
+      for (const g of aif360ByGroup) {
+        const c = check(t, g.metrics);
+        if (c.passed === false) notes.push(`Against the privileged group alone, '${g.group}' has ${c.detail} (the check above pools every unprivileged group).`);
+      }
+    }
+  }
   const withoutPositives = groups.filter((g) => g.count > 0 && g.metrics.true_positive_rate!.value === null).map((g) => `'${g.group}'`);
   const withoutNegatives = groups.filter((g) => g.count > 0 && g.metrics.false_positive_rate!.value === null).map((g) => `'${g.group}'`);
   if (withoutPositives.length) notes.push(`Groups without positive labels (${withoutPositives.join(', ')}) have no TPR and are left out of the equalized odds and equal opportunity summaries; Fairlearn would count their TPR as 0.`);
@@ -130,7 +155,7 @@ function attributeReport(fv: FairnessView, counts: readonly GroupCounts[], thres
     columns: fv.view.columns,
     groups,
     fairlearn,
-    ...(aif360 ? { aif360, privilegedGroups: fv.view.groups.filter((g) => fv.privileged!.has(g.label)).map((g) => g.label) } : {}),
+    ...(aif360 ? { aif360, aif360ByGroup: aif360ByGroup!, privilegedGroups: fv.view.groups.filter((g) => fv.privileged!.has(g.label)).map((g) => g.label) } : {}),
     checks,
     notes,
   };

@@ -137,6 +137,33 @@ describe('binary classification against scikit-learn', () => {
   });
 });
 
+describe("AIF360's per-group breakdown", () => {
+  it('compares each unprivileged group alone with the privileged one, besides the pooled comparison (worked by hand)', async () => {
+    // white (privileged): y 1,1,0,0 ŷ 1,1,1,0 → SR 3/4, TPR 1, FPR 1/2.
+    // black: y 1,1,0,0 ŷ 1,0,0,0 → SR 1/4, TPR 1/2, FPR 0.   asian: y 1,0,0 ŷ 1,1,0 → SR 2/3, TPR 1, FPR 1/2.
+    // Pooled unprivileged (7 rows): SR 3/7, TPR 2/3, FPR 1/4.
+    const r = await run(
+      { y: [1, 1, 0, 0, 1, 1, 0, 0, 1, 0, 0], yhat: [1, 1, 1, 0, 1, 0, 0, 0, 1, 1, 0], race: ['white', 'white', 'white', 'white', 'black', 'black', 'black', 'black', 'asian', 'asian', 'asian'] },
+      { task: 'binary', label: 'y', prediction: 'yhat', sensitive: ['race'], privileged: { race: ['white'] } },
+    );
+    const a = r.fairness!.attributes[0]!;
+    expect(value(a.aif360!.disparate_impact)).toBeCloseTo((3 / 7) / (3 / 4), 14);
+    const by = Object.fromEntries(a.aif360ByGroup!.map((g) => [g.group, Object.fromEntries(Object.entries(g.metrics).map(([k, e]) => [k, e.value]))]));
+    expect(a.aif360ByGroup!.map((g) => [g.group, g.count])).toEqual([['asian', 3], ['black', 4]]);
+    expect(by.black!.disparate_impact).toBeCloseTo(1 / 3, 14);
+    expect(by.black!.statistical_parity_difference).toBeCloseTo(-1 / 2, 14);
+    expect(by.black!.equal_opportunity_difference).toBeCloseTo(-1 / 2, 14);
+    expect(by.black!.average_odds_difference).toBeCloseTo(0.5 * ((0 - 0.5) + (0.5 - 1)), 14);
+    expect(by.asian!.disparate_impact).toBeCloseTo((2 / 3) / (3 / 4), 14);
+    expect(by.asian!.statistical_parity_difference).toBeCloseTo(2 / 3 - 3 / 4, 14);
+    expect(by.asian!.equal_opportunity_difference).toBe(0);
+    expect(by.asian!.average_odds_difference).toBe(0);
+    // The pooled DI 4/7 already fails the four-fifths rule; black alone (1/3) is named too, asian (8/9) is not.
+    expect(a.notes.join(' ')).toContain("Against the privileged group alone, 'black' has disparate_impact = 0.3333, needs ≥ 0.8 and ≤ 1.25");
+    expect(a.notes.join(' ')).not.toContain("'asian' has");
+  });
+});
+
 describe('multiclass classification against scikit-learn', () => {
   for (const f of fixtures.multiclass) {
     it(`${f.name}: averages, one-vs-rest AUC, log loss, Brier`, async () => {

@@ -8,6 +8,7 @@ import { calibrationChart, esc, fmt, groupBars, rocChart, STYLE } from './charts
 import { estimateText } from './report-html.js';
 import type { ModelVersion, RegisteredModel, TransitionRecord } from '../registry/types.js';
 import type { Run } from '../tracking/types.js';
+import { SMALL_SAMPLE_NOTE } from './evaluate.js';
 import { evaluateCommand } from './suggested-command.js';
 import type { CardField, CardFields, CardFieldsRecord, Comparison, Evaluation } from './types.js';
 
@@ -29,7 +30,8 @@ export type Block =
   | { readonly kind: 'table'; readonly columns: readonly string[]; readonly rows: readonly (readonly string[])[] }
   | { readonly kind: 'list'; readonly items: readonly string[] }
   | { readonly kind: 'human'; readonly field: CardField; readonly label: string; readonly text?: string }
-  | { readonly kind: 'charts'; readonly evaluationId: string };
+  | { readonly kind: 'charts'; readonly evaluationId: string }
+  | { readonly kind: 'warning'; readonly text: string };
 
 export interface CardSection {
   readonly id: string;
@@ -68,6 +70,9 @@ const DEFINITIONS: Record<string, string> = {
   r2_score: '1 − SS_res / SS_tot',
   mean_absolute_percentage_error: 'mean |y − ŷ| / max(|y|, ε), a fraction',
 };
+
+/** The slice metrics a card shows, in this order, of those an evaluation has. */
+const SLICE_COLUMNS = ['accuracy_score', 'f1_score', 'f1_macro', 'roc_auc', 'roc_auc_ovr_macro', 'root_mean_squared_error', 'mean_absolute_error', 'r2_score'];
 
 function headline(e: Evaluation): [string, string][] {
   return Object.entries(e.result.metrics).filter(([k]) => k !== 'example_count' && k !== 'query_count').map(([k, v]) => [k, estimateText(v)]);
@@ -109,13 +114,30 @@ export function buildModelCard(ev: CardEvidence): ModelCard {
     ? [{ kind: 'text', text: `No evaluation is linked to this version yet: run \`${evaluateCommand(ev.version)}\`.` }]
     : evaluations.flatMap((e): Block[] => [
       { kind: 'text', text: `Evaluation ${e.name} (${e.id}) on ${e.dataset.name}, ${e.result.rows} rows, ${time(e.createdAt)}${e.result.bootstrap ? `; ${e.result.bootstrap.confidence * 100}% bootstrap intervals` : ''}.` },
+      ...e.result.notes.filter((n) => n.startsWith(SMALL_SAMPLE_NOTE)).map((text): Block => ({ kind: 'warning', text })),
       { kind: 'fields', rows: headline(e) },
       { kind: 'charts', evaluationId: e.id },
-      ...(e.result.fairness?.attributes ?? []).filter((a) => a.checks.length > 0).map((a): Block => ({
-        kind: 'table',
-        columns: ['group', 'rows', 'selection rate', 'TPR', 'FPR'],
-        rows: a.groups.map((g) => [`${a.attribute} = ${g.group}${g.privileged ? ' (privileged)' : ''}`, String(g.count), estimateText(g.metrics.selection_rate), estimateText(g.metrics.true_positive_rate), estimateText(g.metrics.false_positive_rate)]),
-      })),
+      // Every audited attribute, intersections (sex × race) included: those are where a model tends to fail.
+      ...(e.result.fairness?.attributes ?? []).flatMap((a): Block[] => [
+        { kind: 'text', text: `${a.columns.length > 1 ? 'Intersection' : 'Attribute'} ${a.columns.join(' × ')}: rates per group${a.checks.length ? '' : ' (reported, not gated)'}.` },
+        {
+          kind: 'table',
+          columns: ['group', 'rows', 'selection rate', 'TPR', 'FPR'],
+          rows: a.groups.map((g) => [`${a.columns.join(' × ')} = ${g.group.replace(/&/g, ' × ')}${g.privileged ? ' (privileged)' : ''}`, String(g.count), estimateText(g.metrics.selection_rate), estimateText(g.metrics.true_positive_rate), estimateText(g.metrics.false_positive_rate)]),
+        },
+        ...(a.aif360ByGroup?.length ? [{
+          kind: 'table', columns: ['unprivileged group vs privileged', 'rows', 'disparate impact', 'statistical parity difference', 'equal opportunity difference', 'average odds difference'],
+          rows: a.aif360ByGroup.map((g) => [g.group.replace(/&/g, ' × '), String(g.count), estimateText(g.metrics.disparate_impact), estimateText(g.metrics.statistical_parity_difference), estimateText(g.metrics.equal_opportunity_difference), estimateText(g.metrics.average_odds_difference)]),
+        } as Block] : []),
+      ]),
+      ...e.result.slices.filter((sl) => sl.groups.length > 0).map((sl): Block => {
+        const shown = Object.keys(sl.groups[0]!.metrics).filter((m) => SLICE_COLUMNS.includes(m)).slice(0, 4);
+        return {
+          kind: 'table',
+          columns: [sl.columns.join(' × '), 'rows', ...shown],
+          rows: sl.groups.map((g) => [g.label.replace(/&/g, ' × '), String(g.count), ...shown.map((m) => estimateText(g.metrics[m]))]),
+        };
+      }),
       ...(e.result.fairness ? [{
         kind: 'table', columns: ['attribute', 'check', 'convention', 'result'],
         rows: e.result.fairness.attributes.flatMap((a) => a.checks.map((c) => [a.attribute, c.detail, c.convention, c.passed === null ? 'undecided' : c.passed ? 'pass' : 'FAIL'])),
@@ -196,6 +218,7 @@ export function renderCardMarkdown(card: ModelCard): string {
         case 'list': out.push(...b.items.map((i) => `- ${i}`), ''); break;
         case 'human': out.push(`**✍ ${b.label}:** ${b.text ?? NOT_WRITTEN(b.field)}`, ''); break;
         case 'charts': break;
+        case 'warning': out.push(`> ⚠ ${b.text}`, ''); break;
       }
     }
   }
@@ -210,16 +233,17 @@ export function renderCardHtml(card: ModelCard, evaluations: readonly Evaluation
       case 'fields': return `<table>${b.rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;
       case 'table': return `<table><tr>${b.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${b.rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
       case 'list': return `<ul>${b.items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>`;
+      case 'warning': return `<p class="warning" role="note">⚠ ${esc(b.text)}</p>`;
       case 'human': return `<div class="human"><strong>✍ ${esc(b.label)}:</strong> ${b.text ? esc(b.text).replace(/\n/g, '<br>') : `<span class="na">not written yet (field <code>${b.field}</code>)</span>`}</div>`;
       case 'charts': {
         const e = byId.get(b.evaluationId);
         if (!e) return '';
         const r = e.result;
         const charts = [
-          ...(r.curves?.roc ? [rocChart(r.curves.roc)] : []),
-          ...(r.curves?.calibration?.length ? [calibrationChart(r.curves.calibration)] : []),
-          ...(r.fairness?.attributes ?? []).filter((a) => a.checks.length > 0)
-            .map((a) => groupBars(`selection rate by ${a.attribute}`, a.groups.map((g) => ({ label: g.group, estimate: g.metrics.selection_rate! })))),
+          ...(r.curves?.roc ? [rocChart(r.curves.roc, `ROC curve, ${e.name}`)] : []),
+          ...(r.curves?.calibration?.length ? [calibrationChart(r.curves.calibration, `calibration curve, ${e.name}`)] : []),
+          ...(r.fairness?.attributes ?? [])
+            .map((a) => groupBars(`selection rate by ${a.columns.join(' × ')}, ${e.name}`, a.groups.map((g) => ({ label: g.group.replace(/&/g, ' × '), estimate: g.metrics.selection_rate! })))),
         ];
         return charts.length ? `<div class="charts">${charts.join('')}</div>` : '';
       }

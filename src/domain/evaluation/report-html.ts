@@ -33,7 +33,11 @@ export function fairnessSection(a: AttributeFairness): string {
     + '</table>';
   const bars = `<div class="charts">${groupBars(`selection rate by ${a.attribute}`, a.groups.map((g) => ({ label: g.group, estimate: g.metrics.selection_rate! })))}`
     + `${groupBars(`true positive rate by ${a.attribute}`, a.groups.map((g) => ({ label: g.group, estimate: g.metrics.true_positive_rate! })))}</div>`;
-  return `<h3>${esc(a.attribute)}</h3>${checks}${bars}${groups}`
+  const byGroup = a.aif360ByGroup?.length
+    ? `<h4>AIF360, each unprivileged group against the privileged</h4><table><tr><th>group</th><th>rows</th>${Object.keys(a.aif360ByGroup[0]!.metrics).map((m) => `<th>${esc(m)}</th>`).join('')}</tr>`
+      + a.aif360ByGroup.map((g) => `<tr><td>${esc(g.group)}</td><td>${g.count}</td>${Object.values(g.metrics).map((m) => cell(m)).join('')}</tr>`).join('') + '</table>'
+    : '';
+  return `<h3>${esc(a.attribute)}</h3>${checks}${bars}${groups}${byGroup}`
     + `<div class="charts"><div>${summary('Fairlearn (unsigned, between groups)', a.fairlearn)}</div><div>${summary(`AIF360 (signed, unprivileged vs privileged: ${esc((a.privilegedGroups ?? []).join(', '))})`, a.aif360)}</div></div>`
     + a.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('');
 }

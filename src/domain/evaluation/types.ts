@@ -109,6 +109,8 @@ export interface AttributeFairness {
   readonly fairlearn: Metrics;
   /** AIF360's convention: signed, unprivileged against privileged; absent without a privileged group. */
   readonly aif360?: Metrics;
+  /** AIF360's metrics for each unprivileged group on its own against the privileged group(s), besides the pooled comparison above. */
+  readonly aif360ByGroup?: readonly { readonly group: string; readonly count: number; readonly metrics: Metrics }[];
   readonly privilegedGroups?: readonly string[];
   readonly checks: readonly FairnessCheck[];
   readonly notes: readonly string[];
