@@ -5,10 +5,11 @@ import { evaluationModule } from './pages/evaluation/evaluation.module';
 import { monitoringModule } from './pages/monitoring/monitoring.module';
 import { referenceModule } from './pages/reference/reference.module';
 import { registryModule } from './pages/registry/registry.module';
+import { reproducibilityModule } from './pages/reproducibility/reproducibility.module';
 import { trackingModule } from './pages/tracking/tracking.module';
 
 /**
  * Every module with pages, in navigation order. A new module adds its `pages/<module>/<module>.module.tsx`
  * here (the run page links dataset inputs to `/datasets/<name>` because a `datasets` module is listed).
  */
-export const modules: readonly UiModule[] = [trackingModule, registryModule, datasetsModule, evaluationModule, monitoringModule, referenceModule, adminModule];
+export const modules: readonly UiModule[] = [trackingModule, registryModule, datasetsModule, evaluationModule, reproducibilityModule, monitoringModule, referenceModule, adminModule];

@@ -37,6 +37,7 @@ export function RunPage() {
     <article aria-labelledby="run-title">
       <p className="muted">
         <Link to="/experiments">Experiments</Link> / <Link to={`/experiments/${encodeURIComponent(r.info.experimentId)}`}>{experiment.data?.name ?? `experiment ${r.info.experimentId}`}</Link> /
+        {' '}<Link className="muted" to={`/reproducibility/runs/${encodeURIComponent(r.info.runId)}`}>Captured environment and reproductions</Link>
       </p>
       <h1 id="run-title">{r.info.runName || r.info.runId} <span className={`status status-${r.info.status}`}>{r.info.status}</span></h1>
       <nav className="tabs" aria-label="Run views">
