@@ -7,6 +7,7 @@ import { datasetsBenchOptionsFromArgs, runDatasetsBench } from './datasets.js';
 import { runEvaluationBench } from './evaluation.js';
 import { runGovernanceBench } from './governance.js';
 import { runMonitoringBench } from './monitoring.js';
+import { runPipelinesBench } from './pipelines.js';
 import { registryBenchOptionsFromArgs, runRegistryBench } from './registry.js';
 import { runServingBench } from './serving.js';
 import { runTrackingBench, trackingBenchOptionsFromArgs } from './tracking.js';
@@ -23,6 +24,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   ui: () => runUiBench(uiBenchOptionsFromArgs(args)),
   datasets: () => runDatasetsBench(datasetsBenchOptionsFromArgs(args)),
   governance: () => runGovernanceBench(),
+  pipelines: () => runPipelinesBench(),
 };
 
 const named = args.filter((a) => !a.startsWith('--'));

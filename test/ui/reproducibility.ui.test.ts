@@ -55,6 +55,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: pipelines and reproducibility
     const row = page.getByTestId('pipeline-runs-table').locator('tbody tr').first();
     expect((await row.locator('td').allTextContents()).slice(1, 5)).toEqual(['failed', '0', '1', '2']);
     await page.getByRole('link', { name: 'churn' }).click();
+    await page.waitForURL(new RegExp(`/pipelines/${pipelineRun}$`));
     await visit(page, page.url(), 'pipeline-run', '[data-testid=pipeline-dag]');
     const dag = page.getByTestId('pipeline-dag');
     expect(await dag.locator('g.dag-node').evaluateAll((nodes) => nodes.map((n) => `${n.getAttribute('data-step')}:${n.getAttribute('class')}`))).toEqual([

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { stringify as toYaml, parse as parseYaml } from 'yaml';
 import { sha256OfFile } from './capture.js';
 import { canonicalDigest, type CachedFile, type StepCache } from './pipeline-cache.js';
-import { covers, type Pipeline, type ResolvedStep } from './pipeline-spec.js';
+import type { Pipeline, ResolvedStep } from './pipeline-spec.js';
 import type { STEP_STATES } from './schemas.js';
 
 export type StepState = (typeof STEP_STATES)[number] | 'would-run';
@@ -65,6 +65,7 @@ interface LockFile {
   steps: Record<string, LockedStep>;
 }
 
+const LOCK_WRITE_DELAY_MS = 200;
 const IGNORED_DIRS = new Set(['.git', '.openexpert', 'node_modules', '__pycache__']);
 
 /** Files (not folders) under `rel` of `root`, POSIX paths relative to the root; empty when it does not exist. */
@@ -88,13 +89,18 @@ async function hashAll(root: string, rels: readonly string[]): Promise<CachedFil
 }
 
 /** Size and modification time of every file, minus what steps may write; before and after a step, to catch stray writes. */
-function snapshot(root: string, declared: readonly string[], lockFile: string): Map<string, string> {
+function snapshot(root: string, declared: ReadonlySet<string>, lockFile: string): Map<string, string> {
   const files = new Map<string, string>();
+  // A path is declared when it or one of its folders is: a set lookup per ancestor, not a scan of every output.
+  const isDeclared = (rel: string) => {
+    for (let at = rel.length; at > 0; at = rel.lastIndexOf('/', at - 1)) if (declared.has(rel.slice(0, at))) return true;
+    return false;
+  };
   const walk = (dir: string) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const absolute = path.join(dir, entry.name);
       const rel = path.relative(root, absolute).split(path.sep).join('/');
-      if (declared.some((d) => covers(d, rel)) || absolute === lockFile) continue;
+      if (isDeclared(rel) || absolute === lockFile) continue;
       if (entry.isDirectory()) {
         if (!IGNORED_DIRS.has(entry.name)) walk(absolute);
       } else {
@@ -151,17 +157,30 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<StepReport[
   lock.pipeline = pipeline.name;
   if (pipeline.environment) lock.environment = pipeline.environment;
   else delete lock.environment;
-  const declared = pipeline.steps.flatMap((s) => s.outputs.map((o) => o.path));
+  const declared = new Set(pipeline.steps.flatMap((s) => s.outputs.map((o) => o.path)));
   const producers = new Map(pipeline.steps.flatMap((s) => s.outputs.map((o) => [o.path, s.name] as const)));
   const reports = new Map<string, StepReport>();
   const emit = (r: StepReport) => {
     reports.set(r.step, r);
     opts.onEvent?.(r);
   };
-  const saveLock = () => {
+  const writeLock = () => {
+    clearTimeout(lockTimer);
+    lockTimer = undefined;
+    lastLockWrite = performance.now();
     const partial = `${opts.lockFile}.${process.pid}.part`;
     fs.writeFileSync(partial, toYaml(lock, { sortMapEntries: true }));
     fs.renameSync(partial, opts.lockFile);
+  };
+  // Rewriting the whole lock file after every step made a 200-step cached run quadratic: a step finishing
+  // soon after a write waits for the next one (steps finishing together share it); the last is written at the end.
+  let lockTimer: NodeJS.Timeout | undefined;
+  let lastLockWrite = -Infinity;
+  const saveLock = () => {
+    if (lockTimer) return;
+    const wait = lastLockWrite + LOCK_WRITE_DELAY_MS - performance.now();
+    if (wait <= 0) writeLock();
+    else lockTimer = setTimeout(writeLock, wait);
   };
   const abs = (rel: string) => path.join(root, ...rel.split('/'));
 
@@ -281,5 +300,6 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<StepReport[
     }
     if (inFlight.size) await Promise.race(inFlight.values());
   }
+  if (lockTimer) writeLock();
   return pipeline.steps.map((s) => reports.get(s.name)!);
 }
