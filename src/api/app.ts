@@ -4,6 +4,7 @@ import { VERSION } from '../core/version.js';
 import { actorFromRequest } from './actor.js';
 import { registerMetrics } from './metrics.js';
 import { registerMonitoringMetrics } from './monitoring-metrics.js';
+import { artifactBrowsingRoutes } from './mlflow/artifact-browsing.routes.js';
 import { MLFLOW_STATUS, mlflowErrorBody, mlflowWording } from './mlflow/errors.js';
 import { artifactRoutes, configureArtifactScope } from './mlflow/artifacts.routes.js';
 import { loggedModelRoutes } from './mlflow/logged-models.routes.js';
@@ -64,7 +65,7 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
     status: MLFLOW_STATUS,
     errorBody: mlflowErrorBody,
     wording: mlflowWording,
-    routes: [...trackingRoutes(services), ...loggedModelRoutes(services), ...registryRoutes(services), ...(governance ? mlflowAuthRoutes(governance) : [])],
+    routes: [...trackingRoutes(services), ...artifactBrowsingRoutes(services), ...loggedModelRoutes(services), ...registryRoutes(services), ...(governance ? mlflowAuthRoutes(governance) : [])],
   });
   registerSurface(app, {
     name: 'mlflow-artifacts',

@@ -1,6 +1,6 @@
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { invalid } from '../core/errors.js';
+import { DomainError, invalid } from '../core/errors.js';
 
 /** S3's key limit; local file systems allow more, but one limit keeps both backends alike. */
 const MAX_PATH_BYTES = 1024;
@@ -12,7 +12,8 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 const DRIVE = /^[A-Za-z]:/;
 
 const shown = (raw: string) => JSON.stringify(raw.length > 200 ? `${raw.slice(0, 200)}…` : raw);
-const reject = (raw: string, why: string) => invalid(`Invalid artifact path ${shown(raw)}: ${why}`);
+const reject = (raw: string, why: string) =>
+  new DomainError('INVALID_PARAMETER_VALUE', `Invalid artifact path ${shown(raw)}: ${why}`, { kind: 'artifact-path', path: raw });
 
 /**
  * Decodes each `%XX` once, leniently: malformed escapes stay as they are instead of throwing, so

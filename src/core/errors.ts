@@ -31,6 +31,8 @@ export type ErrorSubject =
   | { readonly kind: 'run-tag'; readonly runId: string; readonly key: string }
   | { readonly kind: 'experiment-tag'; readonly experimentId: string; readonly key: string }
   | { readonly kind: 'logged-model-tag'; readonly modelId: string; readonly key: string }
+  /** An artifact path that would leave its root or is not a plain relative path. */
+  | { readonly kind: 'artifact-path'; readonly path: string }
   /** A request field that is absent or of the wrong shape; `path` as given by the validator (`metrics.0.value`). */
   | { readonly kind: 'field'; readonly path: readonly PropertyKey[]; readonly value: unknown; readonly problem: string; readonly absent: boolean };
 
@@ -67,7 +69,7 @@ export const notFound = (what: string) => new DomainError('RESOURCE_DOES_NOT_EXI
 export const alreadyExists = (what: string) => new DomainError('RESOURCE_ALREADY_EXISTS', `${what} already exists`);
 export const invalidState = (message: string) => new DomainError('INVALID_STATE', message);
 
-type MissingSubject = Exclude<ErrorSubject, { kind: 'field' }>;
+type MissingSubject = Exclude<ErrorSubject, { kind: 'field' } | { kind: 'artifact-path' }>;
 
 /** The platform's own wording of a missing object (the native API's; other surfaces word the subject themselves). */
 const MISSING_WORDS: { [K in MissingSubject['kind']]: (s: Extract<MissingSubject, { kind: K }>) => string } = {

@@ -32,6 +32,8 @@ const MLFLOW_WORDING: { [K in ErrorSubject['kind']]: (s: Extract<ErrorSubject, {
   'run-tag': (s) => `No tag with name: ${s.key} in run with id ${s.runId}`,
   'experiment-tag': (s) => `No tag with name: ${s.key} in experiment with id ${s.experimentId}`,
   'logged-model-tag': (s) => `No tag with key '${s.key}' found for model with ID '${s.modelId}'.`,
+  // validate_path_is_safe in mlflow/utils/uri.py says no more than this.
+  'artifact-path': () => 'Invalid path',
   field: (s) =>
     s.absent
       ? `Missing value for required parameter '${jsonPath(s.path)}'. See the API docs for more information about request parameters.`

@@ -80,6 +80,7 @@ const SearchRuns = z.object({
   order_by: z.array(z.string()).optional(),
   page_token: z.string().optional(),
 });
+const SearchDatasets = z.object({ experiment_ids: z.array(z.string()).optional() });
 const GetHistory = RunRef.extend({ metric_key: z.string(), max_results: QueryInt.optional(), page_token: z.string().optional() });
 const Bulk = z.object({ run_id: QueryList.optional(), metric_key: z.string().optional(), max_results: QueryInt.optional() });
 const BulkInterval = z.object({
@@ -254,6 +255,18 @@ export function trackingRoutes(s: Services): Route[] {
           maxResults: b.max_results, pageToken: b.page_token,
         });
         return page('runs', result.items.map(runToWire), result.nextOffset);
+      },
+    },
+    {
+      method: 'POST', path: '/experiments/search-datasets',
+      handler: async ({ actor, body }) => {
+        const summaries = await s.runs.datasetSummaries(actor, parse(SearchDatasets, body).experiment_ids ?? []);
+        if (summaries.length === 0) return {};
+        return {
+          dataset_summaries: summaries.map((d) => ({
+            experiment_id: d.experimentId, name: d.name, digest: d.digest, ...(d.context !== undefined ? { context: d.context } : {}),
+          })),
+        };
       },
     },
     {

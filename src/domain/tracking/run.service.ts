@@ -5,7 +5,7 @@ import { newRunId } from '../../core/ids.js';
 import { checkMaxResults, decodePageToken } from '../../core/paging.js';
 import type { Access } from '../access/access.js';
 import { parseRunSearch } from './search-rules.js';
-import type { TrackingStore } from './tracking.store.js';
+import type { DatasetSummary, TrackingStore } from './tracking.store.js';
 import {
   TAG, type Batch, type DatasetInput, type KeyValue, type LoggedMetric, type Metric, type MetricWithRun, type Page, type Run, type RunInfo,
   type RunStatus, type ViewType,
@@ -57,6 +57,9 @@ const BULK_MAX_RUNS = 100;
 const BULK_MAX_POINTS = 2500;
 const BULK_DEFAULT_POINTS = 320;
 const HISTORY_MAX_RESULTS = 100_000;
+/** MLflow's bounds for search-datasets. */
+const SEARCH_DATASETS_MAX_EXPERIMENTS = 20;
+const SEARCH_DATASETS_MAX_RESULTS = 1000;
 /** MLflow's cap on get-history-bulk's answer (MAX_HISTORY_RESULTS in its handler). */
 const BULK_HISTORY_MAX = 25_000;
 
@@ -171,6 +174,16 @@ export class RunService {
       maxResults: checkMaxResults(input.maxResults),
       offset: decodePageToken(input.pageToken),
     });
+  }
+
+  /** MLflow's `experiments/search-datasets` (its web UI's call), with MLflow's limits and sentences. */
+  async datasetSummaries(actor: Actor, experimentIds: readonly string[]): Promise<DatasetSummary[]> {
+    if (experimentIds.length === 0) throw invalid('SearchDatasets request must specify at least one experiment_id.');
+    if (experimentIds.length > SEARCH_DATASETS_MAX_EXPERIMENTS) {
+      throw invalid(`SearchDatasets request cannot specify more than ${SEARCH_DATASETS_MAX_EXPERIMENTS} experiment_ids. Received ${experimentIds.length} experiment_ids.`);
+    }
+    for (const id of experimentIds) await this.access.require(actor, 'READ', { kind: 'experiment', id });
+    return this.store.datasetSummaries(experimentIds, SEARCH_DATASETS_MAX_RESULTS);
   }
 
   async metricHistory(actor: Actor, input: HistoryInput): Promise<Page<Metric>> {

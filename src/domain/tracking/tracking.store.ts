@@ -38,6 +38,13 @@ export interface RunQuery {
   readonly offset: number;
 }
 
+export interface DatasetSummary {
+  readonly experimentId: string;
+  readonly name: string;
+  readonly digest: string;
+  readonly context?: string;
+}
+
 export interface IdempotencyKey {
   readonly scope: string;
   readonly key: string;
@@ -70,6 +77,8 @@ export interface TrackingStore {
   /** `modelIds`: logged models the run takes as inputs (MLflow 3). */
   logInputs(runId: string, experimentId: string, inputs: readonly DatasetInput[], modelIds?: readonly string[]): Promise<void>;
   searchRuns(q: RunQuery): Promise<Page<Run>>;
+  /** The distinct datasets runs of these experiments logged, with the context (`mlflow.data.context`) they were logged in. */
+  datasetSummaries(experimentIds: readonly string[], limit: number): Promise<DatasetSummary[]>;
   getMetricHistory(runId: string, key: string, page: { maxResults: number; offset: number }): Promise<Page<Metric>>;
   /** The metric of each run at about `maxSteps` steps sampled over [startStep, endStep] as MLflow samples them, each run's ends included. */
   getMetricHistoryBulkInterval(

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { alreadyExists, invalid, missing } from '../../core/errors.js';
 import type {
-  ExperimentQuery, IdempotencyKey, NewExperiment, NewRun, RunQuery, TrackingStore,
+  DatasetSummary, ExperimentQuery, IdempotencyKey, NewExperiment, NewRun, RunQuery, TrackingStore,
 } from '../../domain/tracking/tracking.store.js';
 import type {
   Batch, DatasetInput, Experiment, KeyValue, LifecycleStage, LoggedMetric, Metric, MetricWithRun, Page, Run, RunInfo, RunStatus,
@@ -536,6 +536,29 @@ export class SqlTrackingStore implements TrackingStore {
       limit ${q.maxResults + 1} offset ${q.offset}`.execute(this.db);
     const items = await this.hydrate(result.rows.slice(0, q.maxResults));
     return result.rows.length > q.maxResults ? { items, nextOffset: q.offset + q.maxResults } : { items };
+  }
+
+  async datasetSummaries(experimentIds: readonly string[], limit: number): Promise<DatasetSummary[]> {
+    const ids = experimentIds.map(experimentKey).filter((id): id is number => id !== undefined);
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('datasets')
+      .innerJoin('run_inputs', 'run_inputs.dataset_uuid', 'datasets.dataset_uuid')
+      .select(['datasets.experiment_id', 'datasets.name', 'datasets.digest', 'run_inputs.tags'])
+      .where('datasets.experiment_id', 'in', ids)
+      .orderBy('datasets.experiment_id')
+      .orderBy('datasets.name')
+      .orderBy('datasets.digest')
+      .execute();
+    const seen = new Map<string, DatasetSummary>();
+    for (const r of rows) {
+      // Input tags are stored as the JSON list the client sent; the context is one of them.
+      const context = (JSON.parse(r.tags) as KeyValue[]).find((t) => t.key === 'mlflow.data.context')?.value;
+      const summary = { experimentId: String(r.experiment_id), name: r.name, digest: r.digest, ...(context !== undefined ? { context } : {}) };
+      seen.set(JSON.stringify([summary.experimentId, r.name, r.digest, context ?? null]), summary);
+      if (seen.size >= limit) break;
+    }
+    return [...seen.values()];
   }
 
   async getMetricHistory(runId: string, key: string, page: { maxResults: number; offset: number }): Promise<Page<Metric>> {
