@@ -43,7 +43,7 @@ describe('openexpert models and policies', () => {
     expect((await api.call('POST', `/api/v1/promotion-requests/${first.body.id}/approve`, {}, as('bob'))).body.state).toBe('completed');
 
     const promoted = await cli(['models', 'promote', 'cli-model', '2', '--to', 'production', '--reason', 'retrained', '--json'], 'alice');
-    expect(promoted.code).toBe(0);
+    expect(promoted.code, 'exit 3: the request waits for approvals').toBe(3);
     const request = JSON.parse(promoted.stdout) as { id: number; state: string };
     expect(request.state).toBe('pending');
     const self = await cli(['models', 'approve', String(request.id)], 'alice');
