@@ -34,7 +34,9 @@ export function registerLineageCommand(program: Command): void {
       }
       const graph = await registryApi(opts)<LineageGraph>('GET', urlPath, { query });
       if (opts.json || opts.format === 'json') return printJson(graph);
-      printTable(graph.nodes, [{ header: 'DEPTH', value: (n) => n.depth }, { header: 'KIND', value: (n) => n.kind }, { header: 'ID', value: (n) => n.id }]);
-      printTable(graph.edges, [{ header: 'FROM', value: (e) => `${e.from.kind}:${e.from.id}` }, { header: 'RELATION', value: (e) => e.relation }, { header: 'TO', value: (e) => `${e.to.kind}:${e.to.id}` }]);
+      const labels = new Map(graph.nodes.map((n) => [`${n.kind}:${n.id}`, n.label ?? `${n.kind}:${n.id}`]));
+      const name = (n: { kind: string; id: string }) => labels.get(`${n.kind}:${n.id}`) ?? `${n.kind}:${n.id}`;
+      printTable(graph.nodes, [{ header: 'DEPTH', value: (n) => n.depth }, { header: 'NODE', value: (n) => name(n) }, { header: 'KIND', value: (n) => n.kind }, { header: 'ID', value: (n) => n.id }]);
+      printTable(graph.edges, [{ header: 'FROM', value: (e) => name(e.from) }, { header: 'RELATION', value: (e) => e.relation }, { header: 'TO', value: (e) => name(e.to) }]);
     });
 }

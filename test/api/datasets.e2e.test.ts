@@ -146,6 +146,18 @@ describe('datasets over HTTP', () => {
     const up = await api.get(`${V1}/lineage/model_version/${encodeURIComponent('churn-model/1')}`, { direction: 'upstream', format: 'mermaid' });
     expect(up.body).toContain('flowchart LR');
     expect(up.body).toContain('-->|produced|');
+
+    // Nodes carry the names people use, in JSON, Mermaid and DOT alike.
+    const named = (await api.post(`${M}/runs/create`, { experiment_id: exp, run_name: 'baseline', tags: [{ key: 'dataset_version', value: 'churn@1' }] })).body.run.info.run_id as string;
+    const labels = (await api.get(`${V1}/lineage/dataset_version/${encodeURIComponent('churn@1')}`, { direction: 'downstream' })).body.nodes.map((n: { label: string }) => n.label);
+    expect(labels).toEqual(expect.arrayContaining(['churn@1', `run baseline (${named.slice(0, 6)}…)`, 'churn-model v1', 'validation churn@1 passed']));
+    const mermaid = (await api.get(`${V1}/lineage/dataset_version/${encodeURIComponent('churn@1')}`, { direction: 'downstream', format: 'mermaid' })).body as string;
+    expect(mermaid).toContain('["churn@1"]');
+    expect(mermaid).toContain(`["run baseline (${named.slice(0, 6)}…)"]`);
+    expect(mermaid).toContain('["churn-model v1"]');
+    const dot = (await api.get(`${V1}/lineage/dataset_version/${encodeURIComponent('churn@1')}`, { direction: 'downstream', format: 'dot' })).body as string;
+    expect(dot).toContain(`"model_version:churn-model/1" [label="churn-model v1"];`);
+    expect(dot).toContain(`[label="run baseline (${named.slice(0, 6)}…)"]`);
   });
 
   it('diffs rows by key, checks distributions against another version, and rejects unknown references', async () => {

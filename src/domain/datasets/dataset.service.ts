@@ -9,6 +9,7 @@ import { noteChange } from '../../core/audit-notes.js';
 import { newHexId } from '../../core/ids.js';
 import type { Access } from '../access/access.js';
 import { blobPath, digestMismatch, VerifyingStream, withLocalFiles } from './blob-files.js';
+import { nodeLabel } from './lineage-label.js';
 import { BlobKeeper, uploadHolder, type GcReport } from './blob-keeper.js';
 import { TABULAR, type LocalFile } from './data-file.js';
 import { composeDatasheet, datasheetMarkdown } from './datasheet.js';
@@ -325,8 +326,8 @@ export class DatasetService {
     const node = { kind: 'dataset_version', id: latest.id };
     const [stored, sources, uses, validations] = await Promise.all([
       this.store.getDatasheet(name),
-      this.store.traverse(node, 'upstream', 2),
-      this.store.traverse(node, 'downstream', 2),
+      this.store.traverse(node, 'upstream', 2).then((g) => this.labelled(g)),
+      this.store.traverse(node, 'downstream', 2).then((g) => this.labelled(g)),
       this.store.listValidations(latest.id),
     ]);
     const newest = validations[0];
@@ -394,7 +395,13 @@ export class DatasetService {
   async lineage(actor: Actor, input: { node: LineageNode; direction: 'upstream' | 'downstream'; depth?: number | undefined }): Promise<LineageGraph> {
     await this.access.require(actor, 'READ', { kind: 'server' });
     const graph = await this.store.traverse(await this.node(input.node), input.direction, Math.min(input.depth ?? MAX_DEPTH, MAX_DEPTH));
-    return this.visiblePart(actor, graph);
+    return this.labelled(await this.visiblePart(actor, graph));
+  }
+
+  /** Each node with the name people know it by (`wine@3`, `run baseline (51456f…)`, `churn v2`). */
+  private async labelled(graph: LineageGraph): Promise<LineageGraph> {
+    const facts = await this.store.nodeFacts([graph.root, ...graph.nodes]);
+    return { ...graph, nodes: graph.nodes.map((n) => ({ ...n, label: nodeLabel(n, facts) })) };
   }
 
   /**

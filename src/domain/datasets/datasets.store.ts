@@ -1,4 +1,5 @@
 import type { StoredSuite, StoredValidation, Suite } from '../validation/types.js';
+import type { NodeFacts } from './lineage-label.js';
 import type { DatasetVersion, DatasheetSection, LineageEdge, LineageGraph, LineageNode, NewDatasetVersion } from './types.js';
 
 export interface StoredDatasheet {
@@ -25,6 +26,8 @@ export interface DatasetStore {
   saveDatasheet(name: string, sections: Partial<Record<DatasheetSection, string>>, by: string, at: number): Promise<void>;
 
   recordLineage(edges: readonly LineageEdge[]): Promise<void>;
+  /** Names and versions of the nodes' objects, read from the modules that own them, to label a graph. */
+  nodeFacts(nodes: readonly LineageNode[]): Promise<NodeFacts>;
   /** Breadth-first over recorded edges and MLflow run inputs, at most `depth` hops. */
   traverse(root: LineageNode, direction: 'upstream' | 'downstream', depth: number): Promise<LineageGraph>;
 

@@ -31,7 +31,7 @@ const schemaDifference = (d: SchemaDifference) => [
 function drafts(f: DatasheetFacts): Record<DatasheetSection, string> {
   const latest = f.versions[0];
   const first = f.versions[f.versions.length - 1];
-  const nodes = (g: LineageGraph, kind: string) => g.nodes.filter((n) => n.depth > 0 && n.kind === kind).map((n) => n.id);
+  const nodes = (g: LineageGraph, kind: string) => g.nodes.filter((n) => n.depth > 0 && n.kind === kind).map((n) => n.label ?? n.id);
   const sources = f.sources.edges.filter((e) => e.relation === 'derived_from').map((e) => e.from.id);
   const producers = nodes(f.sources, 'run');
   const runs = nodes(f.uses, 'run');

@@ -108,7 +108,7 @@ export interface LineageEdge {
 export interface LineageGraph {
   readonly root: LineageNode;
   readonly direction: 'upstream' | 'downstream';
-  /** Every node reached, with the fewest hops it took. */
-  readonly nodes: readonly (LineageNode & { depth: number })[];
+  /** Every node reached, with the fewest hops it took; the lineage API adds each node's `label` (see `lineage-label.ts`). */
+  readonly nodes: readonly (LineageNode & { depth: number; label?: string })[];
   readonly edges: readonly LineageEdge[];
 }

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import { newHexId } from '../../core/ids.js';
 import type { DatasetStore, StoredDatasheet } from '../../domain/datasets/datasets.store.js';
+import type { NodeFacts } from '../../domain/datasets/lineage-label.js';
 import type { DatasetVersion, DatasheetSection, LineageEdge, LineageGraph, LineageNode, NewDatasetVersion } from '../../domain/datasets/types.js';
 import type { StoredSuite, StoredValidation, Suite } from '../../domain/validation/types.js';
 import { busyGuard, isUniqueViolation, type DatabaseHandle } from '../db.js';
@@ -338,5 +339,24 @@ export class SqlDatasetStore implements DatasetStore {
   async pruneClaims(now: number, staleBefore: number): Promise<void> {
     await busyGuard(() => this.db.deleteFrom('dataset_blob_claims').where('expires_at', '<=', now).execute());
     await busyGuard(() => this.db.deleteFrom('dataset_blob_deletions').where('started_at', '<', staleBefore).execute());
+  }
+
+  async nodeFacts(nodes: readonly LineageNode[]): Promise<NodeFacts> {
+    const ids = (kind: string) => [...new Set(nodes.filter((n) => n.kind === kind).map((n) => n.id))];
+    const inChunks = async <R>(values: string[], query: (chunk: string[]) => Promise<R[]>) => {
+      const rows: R[] = [];
+      for (let i = 0; i < values.length; i += 500) rows.push(...(await query(values.slice(i, i + 500))));
+      return rows;
+    };
+    const versions = await inChunks(ids('dataset_version'), (c) => this.db.selectFrom('dataset_versions').select(['version_id', 'name', 'version']).where('version_id', 'in', c).execute());
+    const runs = await inChunks(ids('run'), (c) => this.db.selectFrom('runs').select(['run_uuid', 'name']).where('run_uuid', 'in', c).execute());
+    const models = await inChunks(ids('logged_model'), (c) => this.db.selectFrom('logged_models').select(['model_id', 'name']).where('model_id', 'in', c).execute());
+    const validations = await inChunks(ids('validation'), (c) => this.db.selectFrom('validation_results').select(['result_id', 'suite_name', 'suite_version', 'success']).where('result_id', 'in', c).execute());
+    return {
+      datasetVersions: new Map(versions.map((r) => [r.version_id, { name: r.name, version: Number(r.version) }])),
+      runNames: new Map(runs.filter((r) => r.name).map((r) => [r.run_uuid, r.name])),
+      loggedModelNames: new Map(models.filter((r) => r.name).map((r) => [r.model_id, r.name])),
+      validations: new Map(validations.map((r) => [r.result_id, { suite: r.suite_name, suiteVersion: Number(r.suite_version), success: Boolean(Number(r.success)) }])),
+    };
   }
 }
