@@ -20,9 +20,20 @@ export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }
 
+/**
+ * A number as every CLI table prints it: integers whole, others to 6 significant digits without trailing
+ * zeros. Zeros are trimmed from the mantissa only: `5.499e-10` prints as `5.499e-10`, not `5.49900e-1`.
+ */
+export function formatNumber(v: number): string {
+  if (Number.isInteger(v) || !Number.isFinite(v)) return String(v);
+  const [mantissa, exponent] = v.toPrecision(6).split('e') as [string, string | undefined];
+  const trimmed = mantissa.includes('.') ? mantissa.replace(/\.?0+$/, '') : mantissa;
+  return exponent === undefined ? trimmed : `${trimmed}e${exponent}`;
+}
+
 function formatCell(v: string | number | null | undefined): string {
   if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toPrecision(6).replace(/\.?0+$/, '');
+  if (typeof v === 'number') return formatNumber(v);
   return v;
 }
 
