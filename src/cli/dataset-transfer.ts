@@ -99,19 +99,24 @@ export async function hashFiles(files: readonly { path: string; absolute: string
   }
 }
 
-/** PUT a file as a streamed octet-stream body (fetch cannot announce a streamed body's length). */
-export function putFile(opts: Common, urlPath: string, file: string, size: number, counter: Transform): Promise<void> {
+/**
+ * Sends a file as a streamed body (fetch cannot announce a streamed body's length), PUT as octet-stream unless
+ * told otherwise; resolves with the reply's JSON.
+ */
+export function putFile(
+  opts: Common, urlPath: string, file: string, size: number, counter: Transform, send: { method?: 'PUT' | 'POST'; contentType?: string } = {},
+): Promise<unknown> {
   const url = new URL(clientUrl(opts.url) + urlPath);
   const request = (url.protocol === 'https:' ? https : http).request(url, {
-    method: 'PUT',
-    headers: { ...authHeaders(opts), 'content-type': 'application/octet-stream', 'content-length': String(size) },
+    method: send.method ?? 'PUT',
+    headers: { ...authHeaders(opts), 'content-type': send.contentType ?? 'application/octet-stream', 'content-length': String(size) },
   });
-  const answered = new Promise<void>((resolve, reject) => {
+  const answered = new Promise<unknown>((resolve, reject) => {
     request.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        if ((res.statusCode ?? 500) < 300) return resolve();
+        if ((res.statusCode ?? 500) < 300) return resolve(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'));
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { error?: { code?: string; message?: string } };
         reject(new Error(`${body.error?.code ?? `HTTP ${res.statusCode}`}: ${body.error?.message ?? 'upload failed'}`));
       });
@@ -119,7 +124,7 @@ export function putFile(opts: Common, urlPath: string, file: string, size: numbe
     });
     request.on('error', reject);
   });
-  return Promise.all([pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), counter, request), answered]).then(() => undefined);
+  return Promise.all([pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), counter, request), answered]).then(([, reply]) => reply);
 }
 
 /**

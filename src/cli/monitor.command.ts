@@ -1,13 +1,17 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { clientUrl } from '../config/config.js';
 import { invalid } from '../core/errors.js';
 import { analyzeDrift, type ColumnReport, type DriftOptions } from '../domain/monitoring/analysis.js';
-import { openFileTable, readColumns } from '../domain/monitoring/file-table.js';
+import { duckReader } from '../domain/datasets/data-file.js';
+import { openDuckDb, openFileTable } from '../domain/monitoring/file-table.js';
 import { renderReportHtml } from '../domain/monitoring/report-html.js';
 import { STAT_TESTS, type StatTestName } from '../domain/monitoring/stat-tests.js';
 import type { AlertRule, Monitor, MonitorWindow } from '../domain/monitoring/types.js';
 import { HttpClient } from '../sdk/http.js';
+import { progress, putFile } from './dataset-transfer.js';
 import { formatTime, printJson, printTable } from './output.js';
 
 interface Common {
@@ -49,6 +53,48 @@ const alertColumns = [
 ];
 
 const collect = (v: string, prev: string[]) => [...prev, v];
+
+/**
+ * Sends a local table to the server as a streamed upload: CSV and Parquet as they are, TSV and JSON made into
+ * Parquet by DuckDB first. Nothing is read whole into memory, whatever the file's size.
+ */
+async function sendTable<T>(opts: Common, method: 'PUT' | 'POST', urlPath: string, file: string): Promise<T> {
+  if (!existsSync(file)) throw invalid(`No such file '${file}'`);
+  let local = file;
+  let scratch: string | undefined;
+  try {
+    if (!/\.(csv|parquet)$/i.test(file)) {
+      scratch = mkdtempSync(path.join(os.tmpdir(), 'oe-table-'));
+      local = path.join(scratch, 'table.parquet');
+      const instance = await openDuckDb(scratch);
+      const connection = await instance.connect();
+      try {
+        await connection.run(`COPY (SELECT * FROM ${duckReader({ local: file, name: file })}) TO '${local.replace(/'/g, "''")}' (FORMAT parquet)`);
+      } finally {
+        connection.closeSync();
+        instance.closeSync();
+      }
+    }
+    const size = statSync(local).size;
+    const bar = progress(`uploading ${path.basename(file)}`, size);
+    try {
+      const contentType = /\.csv$/i.test(local) ? 'text/csv' : 'application/vnd.apache.parquet';
+      return (await putFile(opts, urlPath, local, size, bar.counter(), { method, contentType })) as T;
+    } finally {
+      bar.stop();
+    }
+  } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** A reference named on the command line: a local file, else `name@version` of a dataset, else a file in the server's artifact store. */
+function referenceKind(reference: string): 'file' | 'dataset' | 'uri' {
+  if (existsSync(reference)) return 'file';
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]*@[A-Za-z0-9][A-Za-z0-9._-]*$/.test(reference)) return 'dataset';
+  if (/\.(parquet|csv|tsv)$/i.test(reference)) return 'uri';
+  throw invalid(`Invalid reference '${reference}': give a data file, a dataset version (name@version) or a .parquet/.csv file in the artifact store`);
+}
 
 export function registerMonitorCommand(program: Command): void {
   const monitor = program.command('monitor').description('Drift and data quality monitors; offline drift reports');
@@ -102,8 +148,8 @@ export function registerMonitorCommand(program: Command): void {
 
   monitor
     .command('create <name>')
-    .description('Create a monitor on the server, with its reference data from a file')
-    .requiredOption('--reference <file>', 'reference data (Parquet, CSV, JSON)')
+    .description('Create a monitor on the server, with its reference from a file (streamed, any size) or a dataset version')
+    .requiredOption('--reference <file|dataset@version|uri>', 'reference data: a Parquet, CSV or JSON file; a dataset version such as churn-train@3; or a .parquet/.csv path in the artifact store')
     .option('--model <name>', 'registered model it watches')
     .option('--model-version <version>', 'model version it watches')
     .option('--window <kind>', 'batch, hour or day', 'batch')
@@ -115,15 +161,25 @@ export function registerMonitorCommand(program: Command): void {
     .option('--url <url>', 'server URL')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: Common & { reference: string; model?: string; modelVersion?: string; window: string; prediction?: string; idColumn?: string; task?: string; stattest?: string; driftShare?: string }) => {
-      const columns = await readColumns(opts.reference);
+      const kind = referenceKind(opts.reference);
       const config = {
         ...(opts.prediction ? { predictionColumn: opts.prediction } : {}), ...(opts.idColumn ? { idColumn: opts.idColumn } : {}),
         ...(opts.task ? { task: opts.task } : {}), ...(opts.stattest ? { stattest: opts.stattest } : {}),
         ...(opts.driftShare ? { driftShare: Number(opts.driftShare) } : {}),
       };
-      const created = await api(opts).request<Monitor>('POST', '/api/v1/monitors', {
-        body: { name, window: opts.window, ...(opts.model ? { modelName: opts.model } : {}), ...(opts.modelVersion ? { modelVersion: opts.modelVersion } : {}), config, reference: { columns } },
+      const reference = kind === 'dataset' ? { dataset: opts.reference } : kind === 'uri' ? { uri: opts.reference } : undefined;
+      let created = await api(opts).request<Monitor>('POST', '/api/v1/monitors', {
+        body: { name, window: opts.window, ...(opts.model ? { modelName: opts.model } : {}), ...(opts.modelVersion ? { modelVersion: opts.modelVersion } : {}), config, ...(reference ? { reference } : {}) },
       });
+      if (kind === 'file') {
+        try {
+          created = await sendTable<Monitor>(opts, 'PUT', `/api/v1/monitors/${enc(created.monitorId)}/reference`, opts.reference);
+        } catch (err) {
+          // A monitor without the reference it was created for is not what was asked for.
+          await api(opts).request('DELETE', `/api/v1/monitors/${enc(created.monitorId)}`).catch(() => undefined);
+          throw err;
+        }
+      }
       if (opts.json) printJson(created);
       else console.log(`Created monitor '${created.name}' (${created.monitorId}) with ${created.referenceRows} reference rows`);
     });
@@ -135,9 +191,9 @@ export function registerMonitorCommand(program: Command): void {
     .option('--url <url>', 'server URL')
     .option('--json', 'print JSON')
     .action(async (name: string, file: string, opts: Common & { timestamp?: string }) => {
-      const columns = await readColumns(file);
-      const out = await api(opts).request<{ window: MonitorWindow & { figures?: Record<string, number> }; closed: (MonitorWindow & { figures?: Record<string, number> })[] }>(
-        'POST', `/api/v1/monitors/${enc(name)}/ingest`, { body: { columns, ...(opts.timestamp ? { timestamp: Number(opts.timestamp) } : {}) } },
+      const query = opts.timestamp ? `?timestamp=${enc(opts.timestamp)}` : '';
+      const out = await sendTable<{ window: MonitorWindow & { figures?: Record<string, number> }; closed: (MonitorWindow & { figures?: Record<string, number> })[] }>(
+        opts, 'POST', `/api/v1/monitors/${enc(name)}/ingest${query}`, file,
       );
       if (opts.json) return printJson(out);
       console.log(`Window ${out.window.windowId}: ${out.window.rows} rows, ${out.window.status}`);

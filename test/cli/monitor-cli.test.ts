@@ -22,7 +22,8 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe('openexpert monitor and alerts', () => {
+// Each test runs the CLI in several child processes; a loaded machine takes far longer than the default 30 s.
+describe('openexpert monitor and alerts', { timeout: 120_000 }, () => {
   it('writes an offline HTML report and prints the verdicts, as a table and as JSON', async () => {
     // 1,200 reference rows: Evidently switches to normed Wasserstein and Jensen–Shannon.
     const reference = csv('ref.csv', 'id,amount,region', (i) => `${i},${i % 100},${['north', 'south', 'east'][i % 3]}`, 1200);
@@ -74,5 +75,26 @@ describe('openexpert monitor and alerts', () => {
     const bad = await runCli(['alerts', 'silence', rule.ruleId, '--for', 'soon', '--url', server.url]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("Invalid duration 'soon'");
+  });
+
+  it('creates a monitor whose reference is a dataset version, and ingests a JSON-lines batch streamed as Parquet', async () => {
+    const train = ['x,kind', ...Array.from({ length: 1500 }, (_, i) => `${i % 40},${i % 2 ? 'a' : 'b'}`)].join('\n');
+    const added = await fetch(`${server.url}/api/v1/datasets`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'cli-train', files: [{ path: 'train.csv', content: Buffer.from(train).toString('base64') }] }),
+    });
+    expect(added.status).toBe(201);
+    const created = await runCli(['monitor', 'create', 'from-data', '--reference', 'cli-train@1', '--url', server.url, '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ referenceRows: 1500, referenceSource: { kind: 'dataset', dataset: 'cli-train', version: 1 } });
+
+    const batch = path.join(dir, 'cur.jsonl');
+    fs.writeFileSync(batch, Array.from({ length: 300 }, (_, i) => JSON.stringify({ x: (i % 40) + 30, kind: 'a' })).join('\n'));
+    const ingested = await runCli(['monitor', 'ingest', 'from-data', batch, '--url', server.url, '--json']);
+    expect(ingested.code, ingested.stderr).toBe(0);
+    expect(JSON.parse(ingested.stdout).window).toMatchObject({ rows: 300, status: 'closed', figures: { 'drifted:x': 1 } });
+
+    const unknown = await runCli(['monitor', 'create', 'nothing', '--reference', 'no-such-file.txt', '--url', server.url]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("Invalid reference 'no-such-file.txt'");
   });
 });
