@@ -14,6 +14,8 @@ import { StepCache } from '../domain/reproducibility/pipeline-cache.js';
 import { runPipeline, type StepReport, type StepTracker } from '../domain/reproducibility/pipeline-runner.js';
 import { parsePipelineText, resolvePipeline, type Pipeline } from '../domain/reproducibility/pipeline-spec.js';
 import { renderArgoWorkflow, renderJob } from '../domain/reproducibility/kubernetes.js';
+import { kubernetesExecutor } from '../domain/reproducibility/kubernetes-executor.js';
+import type { Executor } from '../domain/reproducibility/pipeline-runner.js';
 import type { PipelineRunInput } from '../domain/reproducibility/schemas.js';
 import type { Run } from '../domain/tracking/types.js';
 import { getFile, putFile } from './dataset-transfer.js';
@@ -26,6 +28,12 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 interface PipelineOptions extends Common {
   file: string;
+  executor?: 'local' | 'kubernetes';
+  kubeApi?: string;
+  kubeTokenFile?: string;
+  namespace?: string;
+  image?: string;
+  claim?: string;
   env?: string;
   offline?: boolean;
   force: string[];
@@ -156,6 +164,21 @@ function statePublisher(opts: Common, id: string, base: Omit<PipelineRunInput, '
   };
 }
 
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/** Local processes, or Kubernetes Jobs through the API server (in a pod: its service account, unless told otherwise). */
+function executorFor(opts: PipelineOptions, pipeline: Pipeline): Executor {
+  if (opts.executor !== 'kubernetes') return localExecutor;
+  const host = process.env.KUBERNETES_SERVICE_HOST;
+  const url = opts.kubeApi ?? (host ? `https://${host.includes(':') ? `[${host}]` : host}:${process.env.KUBERNETES_SERVICE_PORT ?? '443'}` : undefined);
+  if (!url) throw invalid('The kubernetes executor needs --kube-api <url> (or to run in a pod, where KUBERNETES_SERVICE_HOST is set)');
+  const tokenFile = opts.kubeTokenFile ?? (fs.existsSync(SERVICE_ACCOUNT_TOKEN) ? SERVICE_ACCOUNT_TOKEN : undefined);
+  const token = tokenFile ? fs.readFileSync(tokenFile, 'utf8').trim() : undefined;
+  return kubernetesExecutor(pipeline, { url, ...(token ? { token } : {}) }, {
+    namespace: opts.namespace ?? 'default', image: opts.image ?? 'python:3.11-slim', workspaceClaim: opts.claim ?? `${pipeline.name}-workspace`,
+  });
+}
+
 function printReports(reports: readonly StepReport[]): void {
   printTable(reports, [
     { header: 'STEP', value: (r) => r.step },
@@ -182,21 +205,28 @@ export function registerPipelineCommand(program: Command): void {
     .option('--offline', 'do not record steps as runs on a server (dataset inputs and outputs need one)')
     .option('--force <step>', 'run this step even when cached (repeatable)', collect, [])
     .option('--parallelism <n>', 'at most this many steps at once (default: the file\'s, else 2)')
+    .addOption(new Option('--executor <kind>', 'where steps run: local processes, or Kubernetes Jobs (the runner must see the workspace claim\'s folder)').choices(['local', 'kubernetes']).default('local'))
+    .option('--kube-api <url>', 'Kubernetes API server (default: in-cluster)')
+    .option('--kube-token-file <file>', 'bearer token file (default: the pod\'s service account token)')
+    .option('--namespace <ns>', 'namespace of the Jobs', 'default')
+    .option('--image <image>', 'image for steps that name none', 'python:3.11-slim')
+    .option('--claim <name>', 'PersistentVolumeClaim holding the pipeline folder (default <pipeline>-workspace)')
     .action(async (opts: PipelineOptions & { dryRun?: boolean }) => {
       const { pipeline, root, text, lockFile } = load(opts);
+      const executor = executorFor(opts, pipeline);
       const cache = new StepCache(path.join(root, '.openexpert', 'cache'));
       if (opts.dryRun) return report(opts, await runPipeline({ root, pipeline, cache, executor: localExecutor, lockFile, dryRun: true, force: opts.force }));
       const tracked = !opts.offline;
       const experimentId = tracked ? await experimentIdOf(opts, pipeline.experiment) : undefined;
       const publisher = experimentId
         ? statePublisher(opts, newHexId(), {
-          name: pipeline.name, experimentId, fileSha256: createHash('sha256').update(text).digest('hex'), startedAt: Date.now(), executor: 'local',
+          name: pipeline.name, experimentId, fileSha256: createHash('sha256').update(text).digest('hex'), startedAt: Date.now(), executor: opts.executor ?? 'local',
           ...(pipeline.environment ? { environment: pipeline.environment } : {}),
         }, pipeline)
         : undefined;
       const commit = tracked ? (await gitState(root))?.commit : undefined;
       const reports = await runPipeline({
-        root, pipeline, cache, executor: localExecutor, lockFile, force: opts.force,
+        root, pipeline, cache, executor, lockFile, force: opts.force,
         ...(experimentId ? { tracker: httpTracker(opts, pipeline, experimentId, commit, root) } : {}),
         onEvent: (r) => {
           publisher?.update(r);
