@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { buildApp } from './api/app.js';
@@ -111,9 +112,10 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
   const serving = createServing({
     store: servingStore,
     resolver: new RegistryResolver(registry.registry),
-    files: new ArtifactModelFiles({ download: (actor, path) => services.artifacts.download(actor, path) }),
+    files: new ArtifactModelFiles({ download: (actor, path) => services.artifacts.download(actor, path), list: (actor, dir) => services.artifacts.list(actor, dir) }),
     access,
     clock: systemClock,
+    python: { command: config.servingPythonCommand, workDir: path.join(config.home, 'serving') },
     forwardPredictions: forwardToMonitors(monitoring.service, SERVING_ACTOR),
   });
   registry.evidenceProviders.registerEvidenceProvider('load-test', loadTestEvidence(servingStore, () => systemClock.now()));

@@ -109,7 +109,7 @@ export function registerDeploymentsCommand(program: Command): void {
     .option('--compare <how>', `shadow: values (within tolerances) or labels (same predicted class per row) (default ${DEFAULT_ANALYSIS.compare})`)
     .option('--abs-tolerance <x>', `shadow, values: absolute tolerance (default ${DEFAULT_ANALYSIS.absTolerance})`)
     .option('--rel-tolerance <x>', `shadow, values: tolerance relative to the stable output (default ${DEFAULT_ANALYSIS.relTolerance})`)
-    .option('--external <url>', 'forward to this HTTP model server instead of running ONNX in-process')
+    .option('--external <url>', 'forward to this HTTP model server instead of running the model here')
     .option('--protocol <protocol>', 'external server protocol: v2 or mlflow', 'v2')
     .option('--sample-rate <x>', 'share of predictions to log (new deployments)')
     .option('--json', 'print JSON')

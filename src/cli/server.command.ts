@@ -25,6 +25,7 @@ interface ServerOptions {
   signinMaxFailures?: string;
   signinMaxFailuresPerAddress?: string;
   signinWindowSeconds?: string;
+  servingPythonCommand?: string;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -50,6 +51,7 @@ export function registerServerCommand(program: Command): void {
     .option('--signin-max-failures <n>', 'failed sign-ins per account and address within the window before it is refused (default 5)')
     .option('--signin-max-failures-per-address <n>', 'failed sign-ins per address across all accounts within the window (default 20)')
     .option('--signin-window-seconds <n>', 'the sign-in failure window (default 60)')
+    .option('--serving-python-command <cmd>', "how models without an ONNX flavor are served; {model_uri} and {port} are filled in (default 'mlflow models serve -m {model_uri} -p {port} --env-manager local', or $OPENEXPERT_SERVING_PYTHON_COMMAND)")
     .option('--trust-proxy', 'behind a reverse proxy: client address and scheme from X-Forwarded-For/-Proto (or $OPENEXPERT_TRUST_PROXY)')
     .action(async (opts: ServerOptions) => {
       const config = loadConfig(opts);

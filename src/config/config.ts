@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { invalid } from '../core/errors.js';
+import { DEFAULT_PYTHON_COMMAND } from '../domain/serving/python-runtime.js';
 
 /**
  * Everything configurable, parsed once. Flags win over environment variables, which win over defaults;
@@ -45,6 +46,8 @@ export interface Config {
   readonly auditDeniedPerMinute: number;
   /** Failed sign-ins allowed per account and address, and per address across all accounts, within the window. */
   readonly signIn: { readonly maxPerAccount: number; readonly maxPerAddress: number; readonly windowSeconds: number };
+  /** How models without an ONNX flavor are served: this command, with `{model_uri}` and `{port}` filled in. */
+  readonly servingPythonCommand: string;
 }
 
 export interface ConfigFlags {
@@ -68,6 +71,7 @@ export interface ConfigFlags {
   signinMaxFailures?: string | number;
   signinMaxFailuresPerAddress?: string | number;
   signinWindowSeconds?: string | number;
+  servingPythonCommand?: string;
 }
 
 const Schema = z.object({
@@ -85,6 +89,7 @@ const Schema = z.object({
   defaultPermission: z.enum(['NO_PERMISSIONS', 'READ', 'USE', 'EDIT', 'MANAGE']),
   auditRetentionDays: z.coerce.number().int().min(0),
   trustProxy: z.boolean(),
+  servingPythonCommand: z.string().min(1).refine((c) => c.includes('{port}'), "must contain '{port}' (where the scoring server listens)"),
   auditKeysFile: z.string().min(1).optional(),
   auditKeys: z.string().min(1).optional(),
   auditCheckpoints: z.string().min(1).optional(),
@@ -125,6 +130,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     defaultPermission: (flags.defaultPermission ?? env.OPENEXPERT_DEFAULT_PERMISSION ?? 'READ').toUpperCase(),
     auditRetentionDays: flags.auditRetentionDays ?? env.OPENEXPERT_AUDIT_RETENTION_DAYS ?? 0,
     trustProxy: flags.trustProxy ?? truthy(env.OPENEXPERT_TRUST_PROXY),
+    servingPythonCommand: flags.servingPythonCommand ?? env.OPENEXPERT_SERVING_PYTHON_COMMAND ?? DEFAULT_PYTHON_COMMAND,
     auditKeysFile: flags.auditKeysFile ?? env.OPENEXPERT_AUDIT_KEYS_FILE,
     auditKeys: env.OPENEXPERT_AUDIT_KEYS,
     auditCheckpoints: flags.auditCheckpoints ?? env.OPENEXPERT_AUDIT_CHECKPOINTS,

@@ -152,7 +152,7 @@ describe('serving over HTTP', () => {
     const runbook = await fetch(`${server.url}/api/v1/deployments/churn/runbook`);
     expect(runbook.headers.get('content-type')).toContain('text/markdown');
     const text = await runbook.text();
-    expect(text).toContain('version 2 (onnxruntime, in-process), 100% of traffic');
+    expect(text).toContain('version 2 (onnxruntime, supervised process), 100% of traffic');
     expect(text).toContain('openexpert deployments rollback churn');
 
     const back = await api.post('/api/v1/deployments/churn/rollback', { reason: 'incident 42' });

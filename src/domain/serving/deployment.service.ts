@@ -94,7 +94,8 @@ export class DeploymentService {
     if (blockers.length > 0) {
       throw invalidState(`Model '${modelName}' version ${resolved.version} may not serve as '${target}': ${blockers.join('; ')}`);
     }
-    return { version: resolved.version, runtime: runtime ?? { kind: 'onnx' } };
+    // Without a runtime named: ONNX when the model has that flavor, a supervised Python scoring process for any other.
+    return { version: resolved.version, runtime: runtime ?? (resolved.flavors.onnx ? { kind: 'onnx' } : { kind: 'python' }) };
   }
 
   /**

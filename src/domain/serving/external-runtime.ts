@@ -50,6 +50,8 @@ export interface ExternalRuntimeOptions {
   readonly metadata: ModelMetadata;
   readonly timeoutMs?: number;
   readonly breaker?: CircuitBreaker;
+  /** MLflow protocol, column-based signature: one input per column, sent as `dataframe_split` with these columns. */
+  readonly columns?: readonly string[];
 }
 
 interface V2Output {
@@ -114,10 +116,16 @@ export class ExternalRuntime implements ModelRuntime {
 
   /** MLflow's `inputs` format: one named tensor each, nested; `predictions` comes back as one output. */
   private async inferMlflow(inputs: readonly Tensor[]): Promise<Tensor[]> {
-    const payload = inputs.length === 1 && inputs[0]
-      ? nest(tensorValues(inputs[0]), inputs[0].shape)
-      : Object.fromEntries(inputs.map((t) => [t.name, nest(tensorValues(t), t.shape)]));
-    const body = await this.post('/invocations', { inputs: payload });
+    const only = inputs.length === 1 ? inputs[0] : undefined;
+    let request: unknown;
+    if (this.opts.columns) {
+      const values = this.opts.columns.map((c) => tensorValues(inputs.find((t) => t.name === c) ?? inputs[0]!));
+      const rows = Array.from({ length: values[0]?.length ?? 0 }, (_, i) => values.map((column) => column[i]));
+      request = { dataframe_split: { columns: this.opts.columns, data: rows } };
+    } else {
+      request = { inputs: only ? nest(tensorValues(only), only.shape) : Object.fromEntries(inputs.map((t) => [t.name, nest(tensorValues(t), t.shape)])) };
+    }
+    const body = await this.post('/invocations', request);
     const predictions = (body as { predictions?: unknown } | null)?.predictions;
     if (!Array.isArray(predictions)) throw new ModelFailure(`model server ${this.base} answered without a 'predictions' list`);
     const shape = shapeOf(predictions);

@@ -15,8 +15,10 @@ export interface ResolvedModelVersion {
   readonly artifactUri: string;
   /** MLmodel flavors, e.g. `{ onnx: { model_file: 'model.onnx' } }`. */
   readonly flavors: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
-  /** Tensor inputs and outputs from the MLmodel signature, when it is tensor-based. */
+  /** Tensor inputs and outputs from the MLmodel signature; a numeric column-based one is one FP64 input per column. */
   readonly signature?: { readonly inputs: readonly TensorSpec[]; readonly outputs: readonly TensorSpec[] };
+  /** The column names of a column-based signature (a scoring server gets `dataframe_split` with them). */
+  readonly columns?: readonly string[];
 }
 
 /**
@@ -32,6 +34,8 @@ export interface ModelVersionResolver {
 /** Reads a model's files from the artifact store. */
 export interface ModelFiles {
   read(actor: Actor, artifactUri: string, relativePath: string): Promise<Uint8Array>;
+  /** Every file under the model's directory, as paths relative to it. */
+  list(actor: Actor, artifactUri: string): Promise<string[]>;
 }
 
 /** Serving loads models and runs rollouts on its own, outside any request: it acts as this system user. */
@@ -41,6 +45,24 @@ interface MlflowTensorSpec {
   type?: string;
   name?: string;
   'tensor-spec'?: { dtype?: string; shape?: number[] };
+}
+
+const NUMERIC_COLUMNS = new Set(['double', 'float', 'long', 'integer', 'boolean']);
+
+/**
+ * A column-based MLmodel signature whose columns are all numeric (what scikit-learn, XGBoost and
+ * LightGBM models log from a DataFrame): its column names, in order.
+ */
+export function numericColumns(signature: unknown): string[] | undefined {
+  const raw = (signature as { inputs?: unknown } | null | undefined)?.inputs;
+  try {
+    const list = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { type?: string; name?: string }[] | undefined;
+    if (!Array.isArray(list) || list.length === 0) return undefined;
+    if (!list.every((c) => typeof c.name === 'string' && typeof c.type === 'string' && NUMERIC_COLUMNS.has(c.type))) return undefined;
+    return list.map((c) => c.name!);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

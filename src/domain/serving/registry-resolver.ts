@@ -4,7 +4,7 @@ import { invalid } from '../../core/errors.js';
 import { artifactPathOf, joinArtifactPath } from '../artifacts/artifact-uri.js';
 import type { ModelVersion } from '../registry/types.js';
 import { STAGES } from '../registry/types.js';
-import { tensorSignature, type ModelFiles, type ModelVersionResolver, type ResolvedModelVersion, type VersionSelector } from './model-source.js';
+import { numericColumns, tensorSignature, type ModelFiles, type ModelVersionResolver, type ResolvedModelVersion, type VersionSelector } from './model-source.js';
 
 /** The registry reads serving needs (RegistryService has them). */
 export interface ModelVersionReader {
@@ -18,7 +18,12 @@ const isStage = (target: string) => (STAGES as readonly string[]).some((s) => s.
 function resolved(v: ModelVersion): ResolvedModelVersion {
   const flavors = (v.metadata?.flavors ?? {}) as ResolvedModelVersion['flavors'];
   const signature = tensorSignature(v.metadata?.signature);
-  return { modelName: v.name, version: String(v.version), artifactUri: v.storageLocation, flavors, ...(signature ? { signature } : {}) };
+  const columns = signature ? undefined : numericColumns(v.metadata?.signature);
+  const base = { modelName: v.name, version: String(v.version), artifactUri: v.storageLocation, flavors };
+  if (signature) return { ...base, signature };
+  // One input per column, as a DataFrame has them (and MLServer's v2 tabular requests send them).
+  if (columns) return { ...base, columns, signature: { inputs: columns.map((name) => ({ name, datatype: 'FP64', shape: [-1] })), outputs: [] } };
+  return base;
 }
 
 /**
@@ -52,6 +57,7 @@ export class RegistryResolver implements ModelVersionResolver {
 /** The artifact service reads a model's binary files (model.onnx); only files under the server's own artifact root. */
 export interface ArtifactDownloader {
   download(actor: Actor, path: string): Promise<{ body: Readable; size: number }>;
+  list(actor: Actor, dir: string): Promise<{ path: string; isDir: boolean }[]>;
 }
 
 export class ArtifactModelFiles implements ModelFiles {
@@ -69,5 +75,19 @@ export class ArtifactModelFiles implements ModelFiles {
     const chunks: Buffer[] = [];
     for await (const chunk of file.body) chunks.push(Buffer.from(chunk as Uint8Array));
     return Buffer.concat(chunks);
+  }
+
+  async list(actor: Actor, artifactUri: string): Promise<string[]> {
+    const root = artifactPathOf(artifactUri);
+    const files: string[] = [];
+    const walk = async (relative: string): Promise<void> => {
+      for (const entry of await this.artifacts.list(actor, relative ? joinArtifactPath(root, relative) : root)) {
+        const child = relative ? `${relative}/${entry.path}` : entry.path;
+        if (entry.isDir) await walk(child);
+        else files.push(child);
+      }
+    };
+    await walk('');
+    return files;
   }
 }

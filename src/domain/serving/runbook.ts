@@ -1,7 +1,13 @@
 import { candidateWeight } from './router.js';
 import type { Deployment, DeploymentEvent, ServedVersion } from './types.js';
 
-const describe = (v: ServedVersion) => (v.runtime.kind === 'onnx' ? `version ${v.version} (onnxruntime, in-process)` : `version ${v.version} (external ${v.runtime.protocol} server ${v.runtime.url})`);
+const describe = (v: ServedVersion) => {
+  switch (v.runtime.kind) {
+    case 'onnx': return `version ${v.version} (onnxruntime, supervised process)`;
+    case 'python': return `version ${v.version} (Python scoring process${v.runtime.command ? `: ${v.runtime.command}` : ''})`;
+    case 'external': return `version ${v.version} (external ${v.runtime.protocol} server ${v.runtime.url})`;
+  }
+};
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
 
 /**

@@ -1,9 +1,23 @@
 import { invalid } from '../../core/errors.js';
 import { ExternalRuntime } from './external-runtime.js';
-import { SERVING_ACTOR, type ModelFiles, type ModelVersionResolver } from './model-source.js';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { SERVING_ACTOR, type ModelFiles, type ModelVersionResolver, type ResolvedModelVersion } from './model-source.js';
+import { DEFAULT_PYTHON_COMMAND, PythonRuntime } from './python-runtime.js';
 import type { ModelRuntime } from './model-runtime.js';
 import { OnnxRuntime } from './onnx-runtime.js';
 import type { Deployment, ServedVersion } from './types.js';
+
+/** How Python scoring processes are run on this server. */
+export interface PythonSettings {
+  /** The default scoring command (see DEFAULT_PYTHON_COMMAND); a deployment's runtime may give its own. */
+  readonly command: string;
+  /** Model directories and scoring-process logs go under here. */
+  readonly workDir: string;
+  readonly startTimeoutMs?: number;
+}
 
 interface Entry {
   readonly runtime: Promise<ModelRuntime>;
@@ -29,7 +43,36 @@ export class RuntimePool {
   constructor(
     private readonly resolver: ModelVersionResolver,
     private readonly files: ModelFiles,
+    private readonly python: PythonSettings = { command: DEFAULT_PYTHON_COMMAND, workDir: path.join(os.tmpdir(), 'openexpert-serving') },
   ) {}
+
+  /** The model's files in a directory of their own (fresh each load), then its scoring process on them. */
+  private async startPython(d: Deployment, v: ServedVersion, resolved: ResolvedModelVersion, command: string): Promise<ModelRuntime> {
+    const slug = `${d.name}-v${v.version}`;
+    const modelDir = path.join(this.python.workDir, 'models', `${slug}-${randomBytes(4).toString('hex')}`);
+    for (const file of await this.files.list(SERVING_ACTOR, resolved.artifactUri)) {
+      const target = path.join(modelDir, file);
+      await mkdir(path.dirname(target), { recursive: true });
+      await writeFile(target, await this.files.read(SERVING_ACTOR, resolved.artifactUri, file));
+    }
+    const runtime = await PythonRuntime.start({
+      command, modelDir, logFile: path.join(this.python.workDir, 'logs', `${slug}.log`),
+      metadata: { platform: 'python-scoring-process', inputs: resolved.signature?.inputs ?? [], outputs: resolved.signature?.outputs ?? [] },
+      describe: `Model '${d.modelName}' version ${v.version} (flavors: ${Object.keys(resolved.flavors).join(', ') || 'none'})`,
+      ...(resolved.columns ? { columns: resolved.columns } : {}),
+      ...(this.python.startTimeoutMs ? { startTimeoutMs: this.python.startTimeoutMs } : {}),
+      onRestart: (reason) => this.onRestart?.(d.name, v.version, reason),
+    }).catch(async (err: unknown) => {
+      await rm(modelDir, { recursive: true, force: true });
+      throw err;
+    });
+    const close = runtime.close.bind(runtime);
+    runtime.close = async () => {
+      await close();
+      await rm(modelDir, { recursive: true, force: true });
+    };
+    return runtime;
+  }
 
   static key(d: Deployment, v: ServedVersion): string {
     return JSON.stringify([d.name, d.modelName, v.version, v.runtime, d.batching]);
@@ -95,6 +138,7 @@ export class RuntimePool {
         metadata: { platform: `external-${v.runtime.protocol}`, inputs: resolved.signature?.inputs ?? [], outputs: resolved.signature?.outputs ?? [] },
       });
     }
+    if (v.runtime.kind === 'python') return this.startPython(d, v, resolved, v.runtime.command ?? this.python.command);
     const onnx = resolved.flavors.onnx;
     if (!onnx) {
       throw invalid(`Model '${d.modelName}' version ${v.version} has no onnx flavor (flavors: ${Object.keys(resolved.flavors).join(', ') || 'none'}); serve it through an external runtime`);

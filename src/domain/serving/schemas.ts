@@ -6,6 +6,10 @@ import { DEFAULT_ANALYSIS, STRATEGIES } from './types.js';
 export const RuntimeSpecSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('onnx') }),
   z.object({
+    kind: z.literal('python'),
+    command: z.string().min(1).max(2000).refine((c) => c.includes('{port}'), "the command must contain '{port}' (where the scoring server listens)").optional(),
+  }),
+  z.object({
     kind: z.literal('external'),
     url: z.url({ protocol: /^https?$/ }),
     protocol: z.enum(['v2', 'mlflow']).default('v2'),

@@ -5,7 +5,7 @@ import { DeploymentCache, InferenceService } from './inference.service.js';
 import type { ModelFiles, ModelVersionResolver } from './model-source.js';
 import { OnnxRuntime } from './onnx-runtime.js';
 import { PredictionLogger } from './prediction-logger.js';
-import { RuntimePool } from './runtime-pool.js';
+import { RuntimePool, type PythonSettings } from './runtime-pool.js';
 import type { ServingStore } from './serving.store.js';
 import { ServingMetrics } from './serving-metrics.js';
 import { ServingStats } from './serving-stats.js';
@@ -25,6 +25,8 @@ export interface ServingOptions {
   /** How often the rollout controller runs; 0 leaves it to explicit `tick()` calls (tests). */
   readonly controllerIntervalMs?: number;
   readonly predictionQueueCapacity?: number;
+  /** How models without an ONNX flavor are served (Python scoring processes). */
+  readonly python?: PythonSettings;
   /** Logged predictions go on to the model's monitors through this. */
   readonly forwardPredictions?: (records: readonly PredictionRecord[]) => Promise<void>;
 }
@@ -45,7 +47,7 @@ export function createServing(o: ServingOptions): Serving {
   const metrics = new ServingMetrics();
   const stats = new ServingStats(o.store, o.clock);
   const predictionLog = new PredictionLogger(o.store, metrics, o.predictionQueueCapacity, o.forwardPredictions);
-  const runtimes = new RuntimePool(o.resolver, o.files);
+  const runtimes = new RuntimePool(o.resolver, o.files, o.python);
   runtimes.onLoaded = (deployment, version, runtime) => {
     if (runtime instanceof OnnxRuntime) runtime.onBatch = (rows) => metrics.batchSize.observe({ deployment, version }, rows);
   };

@@ -5,9 +5,13 @@ import type { OutputComparison } from './output-comparison.js';
 export const STRATEGIES = ['canary', 'shadow', 'blue-green'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
-/** How a version is run: in-process ONNX, or forwarded to an HTTP model server. */
+/**
+ * How a version is run: ONNX in a supervised onnxruntime process, a supervised Python scoring process
+ * (any other MLflow flavor; `command` overrides the server's), or forwarded to an HTTP model server.
+ */
 export type RuntimeSpec =
   | { readonly kind: 'onnx' }
+  | { readonly kind: 'python'; readonly command?: string }
   | { readonly kind: 'external'; readonly url: string; readonly protocol: 'v2' | 'mlflow'; readonly remoteModel?: string };
 
 export interface ServedVersion {
