@@ -247,8 +247,8 @@ interface RowTerms {
   readonly hit?: Uint8Array;
 }
 
-function groupScores(input: ClassificationInput, rows: Int32Array): GroupScores {
-  const columns = scoredColumns(input, input.y, input.scores).map((c) => {
+function groupScores(scored: readonly ScoredColumn[], rows: Int32Array): GroupScores {
+  const columns = scored.map((c) => {
     const sorted = sortByScore(gather(c.score, rows), gather(c.target, rows));
     return { order: Int32Array.from(sorted.order, (i) => rows[i]!), target: sorted.y, tieEnd: sorted.tieEnd };
   });
@@ -256,17 +256,18 @@ function groupScores(input: ClassificationInput, rows: Int32Array): GroupScores 
 }
 
 function weightedAucAp(c: GroupScores['columns'][number], w: Int32Array): { rocAuc: number; averagePrecision: number } {
+  const { order, target, tieEnd } = c;
   let tp = 0;
   let fp = 0;
   let tpPrev = 0;
   let fpPrev = 0;
   let area = 0;
   let ap = 0;
-  for (let i = 0; i < c.order.length; i++) {
-    const wi = w[c.order[i]!]!;
-    if (c.target[i]) tp += wi;
+  for (let i = 0; i < order.length; i++) {
+    const wi = w[order[i]!]!;
+    if (target[i]) tp += wi;
     else fp += wi;
-    if (c.tieEnd[i]) {
+    if (tieEnd[i]) {
       area += (fp - fpPrev) * (tp + tpPrev);
       if (tp > tpPrev) ap += ((tp - tpPrev) * tp) / (tp + fp);
       tpPrev = tp;
@@ -286,30 +287,65 @@ function rowTerms(input: ClassificationInput): RowTerms {
   return { ...terms, confidence, hit, calBin: Int32Array.from(confidence, (p) => calibrationBin(p, input.calibrationBins)) };
 }
 
+/** Loss and calibration sums per combo in one resample: one pass over the rows serves every slice view. */
+interface ComboLosses {
+  readonly weight: Float64Array;
+  readonly logLoss: Float64Array;
+  readonly brier: Float64Array;
+  /** combo · bins + bin. */
+  readonly count: Float64Array;
+  readonly sumPredicted: Float64Array;
+  readonly sumPositive: Float64Array;
+}
+
+function comboLosses(input: ClassificationInput, terms: Required<RowTerms>, w: Int32Array, into?: ComboLosses): ComboLosses {
+  const combos = input.groups.combos.values.length;
+  const bins = input.calibrationBins;
+  const out = into ?? {
+    weight: new Float64Array(combos), logLoss: new Float64Array(combos), brier: new Float64Array(combos),
+    count: new Float64Array(combos * bins), sumPredicted: new Float64Array(combos * bins), sumPositive: new Float64Array(combos * bins),
+  };
+  const { weight, logLoss, brier, count, sumPredicted, sumPositive } = out;
+  for (const a of [weight, logLoss, brier, count, sumPredicted, sumPositive]) a.fill(0);
+  const comboOf = input.groups.combos.ofRow;
+  const { logLoss: ll, brier: br, calBin, confidence, hit } = terms;
+  for (let row = 0; row < comboOf.length; row++) {
+    const wi = w[row]!;
+    if (wi === 0) continue;
+    const c = comboOf[row]!;
+    weight[c]! += wi;
+    logLoss[c]! += wi * ll[row]!;
+    brier[c]! += wi * br[row]!;
+    const at = c * bins + calBin[row]!;
+    count[at]! += wi;
+    sumPredicted[at]! += wi * confidence[row]!;
+    sumPositive[at]! += wi * hit[row]!;
+  }
+  return out;
+}
+
 /** The score-based metrics of one group in one resample (ROC AUC, AP, log loss, Brier, ECE), as the point estimate names them. */
-function groupScoreMetrics(input: ClassificationInput, g: GroupScores, terms: RowTerms, supports: readonly number[], w: Int32Array): Record<string, number> {
+function groupScoreMetrics(input: ClassificationInput, g: GroupScores, combos: readonly number[], losses: ComboLosses | undefined, supports: readonly number[], w: Int32Array): Record<string, number> {
   const out: Record<string, number> = {};
   if (g.columns.length > 0) {
     const r = g.columns.map((c) => weightedAucAp(c, w));
     Object.assign(out, scoreMetrics(input.task, r.map((x) => x.rocAuc), r.map((x) => x.averagePrecision), supports));
   }
-  if (terms.logLoss) {
+  if (losses) {
     const bins = input.calibrationBins;
     const cal = { count: new Float64Array(bins), sumPredicted: new Float64Array(bins), sumPositive: new Float64Array(bins) };
     let total = 0;
     let ll = 0;
     let br = 0;
-    for (let i = 0; i < g.rows.length; i++) {
-      const row = g.rows[i]!;
-      const wi = w[row]!;
-      if (wi === 0) continue;
-      total += wi;
-      ll += wi * terms.logLoss[row]!;
-      br += wi * terms.brier![row]!;
-      const b = terms.calBin![row]!;
-      cal.count[b]! += wi;
-      cal.sumPredicted[b]! += wi * terms.confidence![row]!;
-      cal.sumPositive[b]! += wi * terms.hit![row]!;
+    for (const c of combos) {
+      total += losses.weight[c]!;
+      ll += losses.logLoss[c]!;
+      br += losses.brier[c]!;
+      for (let b = 0; b < bins; b++) {
+        cal.count[b]! += losses.count[c * bins + b]!;
+        cal.sumPredicted[b]! += losses.sumPredicted[c * bins + b]!;
+        cal.sumPositive[b]! += losses.sumPositive[c * bins + b]!;
+      }
     }
     out.log_loss = total > 0 ? ll / total : NaN;
     out.brier_score_loss = total > 0 ? br / total : NaN;
@@ -485,17 +521,21 @@ function bootstrap(input: ClassificationInput, point: PointResult, layout: StatL
   const sliceNames = overallNames;
   const sliceSlots = input.groups.slices.map((view) => view.groups.map((g) => sliceNames.map((m) => layout.add(`slice:${view.name}:${g.label}:${m}`))));
   const terms = rowTerms(input);
-  const sliceScores = input.groups.slices.map((view) => rowsByGroup(view, input.groups.combos).map((rows) => groupScores(input, rows)));
+  const scored = scoredColumns(input, input.y, input.scores);
+  const sliceScores = input.groups.slices.map((view) => rowsByGroup(view, input.groups.combos).map((rows) => groupScores(scored, rows)));
+  const sliceCombos = input.groups.slices.map((view) => view.groups.map((_, g) => [...view.groupOfCombo.keys()].filter((c) => view.groupOfCombo[c] === g)));
+  let losses: ComboLosses | undefined;
   const fairness = input.groups.fairness.map((fv) => ({ fv, slots: fairnessSlots(fv, layout) }));
   const r = resampler(input, point);
   const samples = bootstrapSamples(input.y.length, layout.width, input.bootstrap, (w, out) => {
     r.accumulate(w);
     const values = r.overall();
     overallNames.forEach((name, j) => (out[overall[j]!] = values[name]!));
+    if (terms.logLoss && input.groups.slices.length > 0) losses = comboLosses(input, terms as Required<RowTerms>, w, losses);
     input.groups.slices.forEach((view, v) => {
       groupMatrices(r.cells, view, k).forEach((m, g) => {
         const summary = summarizeConfusion(m, k);
-        const s = { ...confusionMetrics(input.task, summary, 0), ...groupScoreMetrics(input, sliceScores[v]![g]!, terms, summary.perClass.map((c) => c.support), w) };
+        const s = { ...confusionMetrics(input.task, summary, 0), ...groupScoreMetrics(input, sliceScores[v]![g]!, sliceCombos[v]![g]!, losses, summary.perClass.map((c) => c.support), w) };
         sliceNames.forEach((name, j) => (out[sliceSlots[v]![g]![j]!] = s[name] ?? NaN));
       });
     });
