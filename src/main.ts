@@ -154,7 +154,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
   registry.evidenceProviders.registerEvidenceProvider('reproduced', reproducedEvidence(reproducibility));
   const services = {
     experiments: new ExperimentService(tracking, access, systemClock),
-    runs: new RunService(tracking, access, systemClock),
+    runs: new RunService(tracking, access, systemClock, (actor, runId, tags) => datasets.resolveRunTags(actor, runId, tags)),
     artifacts: new ArtifactService(artifactStore, new SqlArtifactFilesStore(database), access, systemClock),
     loggedModels: new LoggedModelService(new SqlLoggedModelStore(database), tracking, access, systemClock),
     monitoring: monitoring.service,

@@ -158,6 +158,19 @@ describe('datasets over HTTP', () => {
     const dot = (await api.get(`${V1}/lineage/dataset_version/${encodeURIComponent('churn@1')}`, { direction: 'downstream', format: 'dot' })).body as string;
     expect(dot).toContain(`"model_version:churn-model/1" [label="churn-model v1"];`);
     expect(dot).toContain(`[label="run baseline (${named.slice(0, 6)}…)"]`);
+
+    // A label in the tag is resolved when the tag is logged: the run keeps the version `prod` meant then.
+    expect((await api.call('PUT', `${V1}/datasets/churn/labels/prod`, { version: 1 })).status).toBe(200);
+    const byLabel = (await api.post(`${M}/runs/create`, { experiment_id: exp, tags: [{ key: 'dataset_version', value: 'churn@prod' }] })).body.run.info.run_id as string;
+    const tagsOf = async (id: string) => Object.fromEntries(((await api.get(`${M}/runs/get`, { run_id: id })).body.run.data.tags as { key: string; value: string }[]).map((t) => [t.key, t.value]));
+    expect((await tagsOf(byLabel))['openexpert.dataset_version']).toBe('churn@1');
+    expect((await api.call('PUT', `${V1}/datasets/churn/labels/prod`, { version: 2 })).status).toBe(200);
+    const consumers = async (ref: string) => (await api.get(`${V1}/lineage/dataset_version/${encodeURIComponent(ref)}`, { direction: 'downstream', depth: 1 })).body.nodes.map((n: { id: string }) => n.id);
+    expect(await consumers('churn@1')).toContain(byLabel);
+    expect(await consumers('churn@2')).not.toContain(byLabel);
+    // A tag that names no version warns on the run instead of linking nothing silently.
+    expect((await api.post(`${M}/runs/set-tag`, { run_id: byLabel, key: 'dataset_version', value: 'churn@nope' })).status).toBe(200);
+    expect((await tagsOf(byLabel))['openexpert.warning.dataset_version']).toBe("dataset_version 'churn@nope' was not linked to this run: Dataset version 'churn@nope' does not exist");
   });
 
   it('diffs rows by key, checks distributions against another version, and rejects unknown references', async () => {

@@ -41,6 +41,9 @@ export interface AddVersionInput {
 }
 
 const MAX_DEPTH = 50;
+/** The run tags `resolveRunTags` adds: the version a `dataset_version` tag meant, or why it is not linked. */
+export const RESOLVED_DATASET_TAG = 'openexpert.dataset_version';
+export const DATASET_WARNING_TAG = 'openexpert.warning.dataset_version';
 const SHA256 = /^[0-9a-f]{64}$/;
 
 export function parseDatasetRef(text: string): DatasetRef {
@@ -396,6 +399,33 @@ export class DatasetService {
     await this.access.require(actor, 'READ', { kind: 'server' });
     const graph = await this.store.traverse(await this.node(input.node), input.direction, Math.min(input.depth ?? MAX_DEPTH, MAX_DEPTH));
     return this.labelled(await this.visiblePart(actor, graph));
+  }
+
+  /**
+   * A run tag `dataset_version=name@label` (or a bare `name`, its latest) is resolved when it is logged: the
+   * version the label points to then is recorded as consumed by the run, so moving the label later does not
+   * change what the run used, and the run is tagged `openexpert.dataset_version=name@N`. A tag that names no
+   * version the caller can read gets an `openexpert.warning.dataset_version` tag instead: never silently no
+   * link. `name@N` tags need nothing here; the graph reads them in place.
+   */
+  async resolveRunTags(actor: Actor, runId: string, tags: readonly { key: string; value: string }[]): Promise<{ key: string; value: string }[]> {
+    const added: { key: string; value: string }[] = [];
+    for (const tag of tags) {
+      if (tag.key !== 'dataset_version') continue;
+      const ref = parseDatasetRef(tag.value);
+      try {
+        if (ref.name === '') throw invalid('it does not name a dataset (name@version or name@label)');
+        await this.access.require(actor, 'READ', { kind: 'dataset', id: ref.name });
+        const version = await this.resolve(ref);
+        if (ref.ref !== undefined && /^\d+$/.test(ref.ref)) continue;
+        await this.save([{ from: { kind: 'dataset_version', id: version.id }, to: { kind: 'run', id: runId }, relation: 'consumed' }], 'platform');
+        added.push({ key: RESOLVED_DATASET_TAG, value: label(version) });
+      } catch (err) {
+        if (!isDomainError(err)) throw err;
+        added.push({ key: DATASET_WARNING_TAG, value: `dataset_version '${tag.value}' was not linked to this run: ${err.message}` });
+      }
+    }
+    return added;
   }
 
   /** Each node with the name people know it by (`wine@3`, `run baseline (51456f…)`, `churn v2`). */

@@ -63,12 +63,25 @@ const SEARCH_DATASETS_MAX_RESULTS = 1000;
 /** MLflow's cap on get-history-bulk's answer (MAX_HISTORY_RESULTS in its handler). */
 const BULK_HISTORY_MAX = 25_000;
 
+/**
+ * Told the tags a run was given, after they are stored; returns tags to add to the run (what another module
+ * made of them: the dataset version a `dataset_version` tag meant, or a warning).
+ */
+export type RunTagsHook = (actor: Actor, runId: string, tags: readonly KeyValue[]) => Promise<readonly KeyValue[]>;
+
 export class RunService {
   constructor(
     private readonly store: TrackingStore,
     private readonly access: Access,
     private readonly clock: Clock,
+    private readonly onTags?: RunTagsHook,
   ) {}
+
+  private async tagsLogged(actor: Actor, runId: string, tags: readonly KeyValue[]): Promise<void> {
+    if (!this.onTags || tags.length === 0) return;
+    const added = await this.onTags(actor, runId, tags);
+    if (added.length > 0) await this.store.logBatch(runId, { metrics: [], params: [], tags: [...added] }, undefined);
+  }
 
   async create(actor: Actor, input: CreateRunInput): Promise<RunInfo> {
     await this.access.require(actor, 'EDIT', { kind: 'experiment', id: input.experimentId });
@@ -88,7 +101,7 @@ export class RunService {
     // their own models); with auth off, MLflow's rule: the client's user_id, else its mlflow.user tag.
     const userId = actor.authenticated ? actor.userId : input.userId || tags.get(TAG.user) || actor.userId;
     if (actor.authenticated) tags.set(TAG.user, userId);
-    return this.store.createRun(
+    const created = await this.store.createRun(
       {
         runId,
         experimentId: experiment.experimentId,
@@ -101,6 +114,8 @@ export class RunService {
       },
       input.idempotencyKey ? { scope: `run:${experiment.experimentId}`, key: input.idempotencyKey } : undefined,
     );
+    await this.tagsLogged(actor, created.runId, input.tags ?? []);
+    return created;
   }
 
   async get(actor: Actor, runId: string): Promise<Run> {
@@ -137,6 +152,7 @@ export class RunService {
       throw invalid('Idempotency-Key must be 1 to 200 characters');
     }
     await this.store.logBatch(runId, normalized, rename === undefined ? undefined : validateRunName(rename), idempotencyKey);
+    await this.tagsLogged(actor, runId, normalized.tags);
   }
 
   logMetric(actor: Actor, runId: string, metric: LoggedMetric): Promise<void> {
