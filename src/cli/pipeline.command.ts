@@ -78,6 +78,8 @@ function httpTracker(opts: Common, pipeline: Pipeline, experimentId: string, com
       const tags = {
         'openexpert.pipeline': pipeline.name, 'openexpert.step': step.name, 'openexpert.cache_key': key, 'mlflow.source.name': step.command.slice(0, 500),
         ...(commit ? { 'mlflow.source.git.commit': commit } : {}), ...(pipeline.environment ? { 'openexpert.environment': pipeline.environment } : {}),
+        // Started by a monitoring rule's retrain trigger (`retrain: {command: [openexpert, pipeline, run, …]}`).
+        ...(process.env.OPENEXPERT_RETRAIN_REQUEST ? { 'openexpert.retrain_request': process.env.OPENEXPERT_RETRAIN_REQUEST } : {}),
       };
       const run = await api<Run>('POST', '/api/v1/runs', {
         body: { experimentId, runName: `${pipeline.name}.${step.name}`, startTime: Date.now(), ...(opts.user ? { userId: opts.user } : {}), tags: Object.entries(tags).map(([k, value]) => ({ key: k, value })) },

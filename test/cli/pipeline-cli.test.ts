@@ -87,6 +87,35 @@ describe('openexpert pipeline', () => {
     expect(status.stdout).toMatch(/^train\s+would-run\s+miss\s+.*its command changed; its parameters changed$/m);
   }, 240_000);
 
+  it('fetches dataset inputs by version, keys the cache on their digest and links them to the step run', async () => {
+    const api = jsonClient(server.url);
+    const b64 = (t: string) => Buffer.from(t).toString('base64');
+    expect((await api.post(`${V1}/datasets`, { name: 'raw-events', files: [{ path: 'events.csv', content: b64('a\nb\n') }] })).status).toBe(201);
+    const dir = project('datasets', `
+name: from-data
+steps:
+  count:
+    command: wc -l < data/raw/events.csv | tr -d ' ' > count.txt
+    inputs: [{dataset: raw-events@1, path: data/raw}]
+    outputs: [count.txt]
+`, {});
+    const first = await runCliIn(dir, ['pipeline', 'run', '--url', server.url, '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const [count] = JSON.parse(first.stdout) as { state: string; runId: string }[];
+    expect(count!.state).toBe('succeeded');
+    expect(fs.readFileSync(path.join(dir, 'count.txt'), 'utf8')).toBe('2\n');
+    const version = (await api.get(`${V1}/datasets/raw-events/versions/1`)).body;
+    const lineage = (await api.get(`${V1}/lineage/run/${count!.runId}`, { direction: 'upstream' })).body;
+    expect(lineage.edges.map((e: { from: { kind: string; id: string }; relation: string }) => `${e.from.kind}:${e.from.id}:${e.relation}`)).toEqual([`dataset_version:${version.id}:consumed`]);
+    expect(JSON.parse((await runCliIn(dir, ['pipeline', 'run', '--url', server.url, '--json'])).stdout)[0].state).toBe('cached');
+    // A new version under the same reference would change the digest, and so the key: pin @2 and it runs again.
+    expect((await api.post(`${V1}/datasets`, { name: 'raw-events', files: [{ path: 'events.csv', content: b64('a\nb\nc\n') }] })).status).toBe(201);
+    fs.writeFileSync(path.join(dir, 'openexpert.pipeline.yaml'), fs.readFileSync(path.join(dir, 'openexpert.pipeline.yaml'), 'utf8').replace('raw-events@1', 'raw-events@2'));
+    const third = JSON.parse((await runCliIn(dir, ['pipeline', 'run', '--url', server.url, '--json'])).stdout)[0];
+    expect(third.state).toBe('succeeded');
+    expect(fs.readFileSync(path.join(dir, 'count.txt'), 'utf8')).toBe('3\n');
+  }, 240_000);
+
   it('resumes after the runner is killed mid-step without redoing finished steps or caching the killed one', async () => {
     const marker = path.join(work, 'slow.pid');
     const dir = project('crash', `
