@@ -97,6 +97,33 @@ describe('monitoring over HTTP', () => {
     expect(status.body.latest).toMatchObject({ windowId, figures: expect.objectContaining({ accuracy: 1 }) });
   });
 
+  it('records a retrain it sets off in the monitor\'s history and in lineage: alert → retrain → run → model version', async () => {
+    expect((await api.post('/monitors', { name: 'retrained', modelName: 'churn', reference: { rows: rows(400, 0) } })).status).toBe(201);
+    // A real command, run without a shell: `true` exits at once.
+    const rule = await api.post('/monitors/retrained/alert-rules', { name: 'retrain-on-drift', figure: 'dataset_drift', op: '>=', threshold: 1, retrain: { command: ['true'] } });
+    expect(rule.status).toBe(201);
+    expect((await api.post('/monitors/retrained/ingest', { rows: rows(300, 30) })).body.window.figures.dataset_drift).toBe(1);
+
+    const [request] = (await api.get('/monitors/retrained/retrain-requests')).body.items;
+    expect(request).toMatchObject({ ruleId: rule.body.ruleId, target: 'true', status: 'started' });
+    const fired = await api.get(`/lineage/alert_rule/${rule.body.ruleId}`, { direction: 'upstream' });
+    expect(fired.body.edges).toContainEqual(expect.objectContaining({ from: { kind: 'monitor', id: expect.any(String) }, relation: 'fired' }));
+
+    const done = await api.post(`/retrain-requests/${request.requestId}/outcome`, { status: 'completed', runId: 'run-42', modelName: 'churn', modelVersion: 4 });
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ status: 'completed', detail: 'run run-42, registered churn version 4' });
+    expect((await api.get('/monitors/retrained/retrain-requests')).body.items[0]).toMatchObject({ status: 'completed' });
+
+    const graph = await api.get(`/lineage/alert_rule/${rule.body.ruleId}`, { direction: 'downstream' });
+    const edges = graph.body.edges.map((e: { from: { kind: string }; to: { kind: string; id: string }; relation: string }) => `${e.from.kind} -${e.relation}-> ${e.to.kind}:${e.to.kind === 'retrain_request' ? '' : e.to.id}`);
+    expect(edges).toEqual(expect.arrayContaining(['alert_rule -triggered-> retrain_request:', 'retrain_request -started-> run:run-42', 'run -produced-> model_version:churn/4']));
+
+    const half = await api.post(`/retrain-requests/${request.requestId}/outcome`, { status: 'completed', modelName: 'churn' });
+    expect(half.status).toBe(400);
+    expect(half.body.error.message).toContain("'modelVersion'");
+    expect((await api.post('/retrain-requests/nope/outcome', { status: 'failed' })).status).toBe(404);
+  });
+
   it('answers bad input with 400 naming the field, unknown monitors with 404', async () => {
     const badName = await api.post('/monitors', { name: 'bad name!' });
     expect(badName.status).toBe(400);

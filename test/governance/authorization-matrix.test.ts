@@ -35,6 +35,8 @@ interface Fixture {
   readonly dataset: string;
   readonly monitor: string;
   readonly rule: string;
+  /** A retrain request the monitor's retrain rule set off. */
+  readonly retrain: string;
   readonly deployment: string;
   readonly request: number;
   readonly evaluation: string;
@@ -198,6 +200,7 @@ const CASES: Record<string, Case> = {
   'GET /api/v1/monitors/:monitor/alert-rules': { need: mon('READ'), req: (f) => ({ url: `${V1}/monitors/${f.monitor}/alert-rules` }) },
   'GET /api/v1/monitors/:monitor/deliveries': { need: mon('READ'), req: (f) => ({ url: `${V1}/monitors/${f.monitor}/deliveries` }) },
   'GET /api/v1/monitors/:monitor/retrain-requests': { need: mon('READ'), req: (f) => ({ url: `${V1}/monitors/${f.monitor}/retrain-requests` }) },
+  'POST /api/v1/retrain-requests/:requestId/outcome': { need: mon('EDIT'), req: (f) => ({ url: `${V1}/retrain-requests/${f.retrain}/outcome`, body: { status: 'failed', detail: 'matrix' } }) },
   'GET /api/v1/alerts': { need: ws('READ'), req: () => ({ url: `${V1}/alerts` }) },
   'GET /api/v1/alerts/:ruleId': { need: mon('READ'), req: (f) => ({ url: `${V1}/alerts/${f.rule}` }) },
   'DELETE /api/v1/alerts/:ruleId': { need: mon('EDIT'), fresh: true, req: (f) => ({ url: `${V1}/alerts/${f.rule}` }) },
@@ -371,6 +374,9 @@ async function fixture(): Promise<Fixture> {
   await admin('POST', `${V1}/datasets`, { name: dataset, files: [{ path: 'd.csv', content: b64('id,x\n1,2\n2,3\n') }] });
   const monitor = (await admin<{ monitorId: string }>('POST', `${V1}/monitors`, { name: `mx-mon-${n}`, reference: rows(1) })).monitorId;
   const rule = (await admin<{ ruleId: string }>('POST', `${V1}/monitors/${monitor}/alert-rules`, { name: 'r', figure: 'dataset_drift_share', op: '>=', threshold: 0.5 })).ruleId;
+  await admin('POST', `${V1}/monitors/${monitor}/alert-rules`, { name: 'retrain', figure: 'row_count', op: '>=', threshold: 1, retrain: { command: ['true'] } });
+  await admin('POST', `${V1}/monitors/${monitor}/ingest`, rows(2));
+  const retrain = (await admin<{ items: { requestId: string }[] }>('GET', `${V1}/monitors/${monitor}/retrain-requests`)).items[0]!.requestId;
   const deployment = `mx-dep-${n}`;
   await admin('POST', `${V1}/deployments`, { name: deployment, model, alias: 'live', runtime: { kind: 'external', url: 'http://127.0.0.1:9', protocol: 'v2' } });
   const request = (await admin<{ id: number }>('POST', `${V1}/promotion-requests`, { name: model, version: 1, target: 'champion' })).id;
@@ -382,7 +388,7 @@ async function fixture(): Promise<Fixture> {
   const reproduction = (await admin<{ id: string }>('POST', `${V1}/reproductions`, { sourceRunId: run, runId: run2 })).id;
   const pipelineRunId = n.toString(16).padStart(32, '0');
   await admin('PUT', `${V1}/pipeline-runs/${pipelineRunId}`, pipelineRun({ exp }));
-  return { n, exp, run, model, dataset, monitor, rule, deployment, request, evaluation, comparison, loggedModel, artifact, run2, reproduction, pipelineRun: pipelineRunId };
+  return { n, exp, run, model, dataset, monitor, rule, retrain, deployment, request, evaluation, comparison, loggedModel, artifact, run2, reproduction, pipelineRun: pipelineRunId };
 }
 
 const objectId = (f: Fixture, kind: ObjectKind): string =>

@@ -84,6 +84,14 @@ const CreateRule = z.object({
     .object({ webhookUrl: HttpUrl.optional(), command: z.array(z.string().min(1)).min(1).optional(), cooldownMs: z.number().int().nonnegative().optional() })
     .optional(),
 });
+const RetrainParam = z.object({ requestId: z.string().min(1) });
+const CompleteRetrain = z.object({
+  status: z.enum(['completed', 'failed']),
+  runId: z.string().min(1).max(64).optional(),
+  modelName: z.string().min(1).max(500).optional(),
+  modelVersion: z.union([z.string().min(1).max(64), z.number().int().positive().transform(String)]).optional(),
+  detail: z.string().max(2000).optional(),
+}).strict();
 const ListAlerts = z.object({ monitor: z.string().min(1).optional(), state: z.enum(['inactive', 'pending', 'firing', 'resolved']).optional() });
 const Silence = z.object({ durationMs: z.number().int().positive().optional(), until: z.number().int().positive().optional(), reason: z.string().max(1000).optional() });
 const Report = z.object({
@@ -210,6 +218,10 @@ export function monitoringRoutesV1(s: Services): Route[] {
     {
       method: 'GET', path: '/monitors/:monitor/retrain-requests',
       handler: async ({ actor, params, query }) => ({ items: await m.listRetrainRequests(actor, { monitor: parse(MonitorParam, params).monitor, ...parse(Limit, query) }) }),
+    },
+    {
+      method: 'POST', path: '/retrain-requests/:requestId/outcome',
+      handler: ({ actor, params, body }) => m.completeRetrain(actor, { requestId: parse(RetrainParam, params).requestId, ...parse(CompleteRetrain, body) }),
     },
     {
       method: 'GET', path: '/alerts',

@@ -422,6 +422,10 @@ export class MonitoringService {
     const request: RetrainRequest = { requestId: newHexId(), monitorId: monitor.monitorId, ruleId: rule.ruleId, windowId: window.windowId, target, status: 'requested', detail: null, createdAt: now };
     await this.store.addRetrainRequest(request);
     this.log.info({ monitor: monitor.name, rule: rule.name, target }, 'retrain requested');
+    await this.recordLineage(monitor, [
+      { from: { kind: 'monitor', id: monitor.monitorId }, to: { kind: 'alert_rule', id: rule.ruleId }, relation: 'fired' },
+      { from: { kind: 'alert_rule', id: rule.ruleId }, to: { kind: 'retrain_request', id: request.requestId }, relation: 'triggered' },
+    ]);
     if (trigger.webhookUrl) {
       await this.enqueue(monitor, rule, 'retrain', trigger.webhookUrl, {
         type: 'retrain', requestId: request.requestId, monitor: { id: monitor.monitorId, name: monitor.name, modelName: monitor.modelName, modelVersion: monitor.modelVersion },
@@ -445,11 +449,43 @@ export class MonitoringService {
     return false;
   }
 
+  /** Lineage is evidence, not the work itself: a failure to record it is logged and the work goes on. */
+  private async recordLineage(monitor: Monitor, edges: Parameters<ReferenceDatasets['recordLineage']>[0]): Promise<void> {
+    if (!this.datasets) return;
+    await this.datasets.recordLineage(edges).catch((err: unknown) => this.log.warn({ monitor: monitor.name, err }, 'lineage not recorded'));
+  }
+
+  /**
+   * What a retraining set off by a monitor reports back (its command gets OPENEXPERT_RETRAIN_REQUEST; a webhook
+   * receiver gets `requestId`): the run it made and the model version it registered go into the lineage graph
+   * after the alert, and the request is completed (or failed) in the monitor's history.
+   */
+  async completeRetrain(
+    actor: Actor,
+    input: { requestId: string; status: 'completed' | 'failed'; runId?: string; modelName?: string; modelVersion?: string; detail?: string },
+  ): Promise<RetrainRequest> {
+    const request = orThrow(await this.store.getRetrainRequest(input.requestId), () => notFound(`Retrain request '${input.requestId}'`));
+    const monitor = await this.monitorFor(actor, request.monitorId, 'EDIT');
+    if ((input.modelName === undefined) !== (input.modelVersion === undefined)) throw invalid("Invalid value for parameter 'modelVersion': give modelName and modelVersion together");
+    const node = { kind: 'retrain_request', id: request.requestId };
+    const run = input.runId ? { kind: 'run', id: input.runId } : undefined;
+    const version = input.modelName ? { kind: 'model_version', id: `${input.modelName}/${input.modelVersion}` } : undefined;
+    await this.recordLineage(monitor, [
+      ...(run ? [{ from: node, to: run, relation: 'started' }] : []),
+      ...(version ? [{ from: run ?? node, to: version, relation: run ? 'produced' : 'registered' }] : []),
+    ]);
+    const detail = input.detail ?? [run ? `run ${input.runId}` : '', version ? `registered ${input.modelName} version ${input.modelVersion}` : ''].filter(Boolean).join(', ');
+    await this.store.updateRetrainRequest(request.requestId, input.status, detail || null);
+    return { ...request, status: input.status, detail: detail || null };
+  }
+
   /** Settles a retrain request once its webhook delivery succeeded or gave up. */
   async onDeliveryOutcome(d: Delivery, delivered: boolean, detail: string): Promise<void> {
     if (d.kind !== 'retrain') return;
     const requestId = (JSON.parse(d.payload) as { requestId?: string }).requestId;
-    if (requestId) await this.store.updateRetrainRequest(requestId, delivered ? 'delivered' : 'failed', detail);
+    // A receiver that retrained before answering may already have reported the outcome: that stays.
+    if (!requestId || (await this.store.getRetrainRequest(requestId))?.status === 'completed') return;
+    await this.store.updateRetrainRequest(requestId, delivered ? 'delivered' : 'failed', detail);
   }
 
   async listWindows(actor: Actor, input: { monitor: string; limit?: number }): Promise<MonitorWindow[]> {

@@ -68,4 +68,5 @@ export interface MonitoringStore {
   addRetrainRequest(r: RetrainRequest): Promise<void>;
   updateRetrainRequest(requestId: string, status: RetrainRequest['status'], detail: string | null): Promise<void>;
   listRetrainRequests(monitorId: string, limit: number): Promise<RetrainRequest[]>;
+  getRetrainRequest(requestId: string): Promise<RetrainRequest | undefined>;
 }

@@ -155,7 +155,8 @@ export interface RetrainRequest {
   readonly ruleId: string;
   readonly windowId: string;
   readonly target: string;
-  readonly status: 'requested' | 'started' | 'delivered' | 'failed';
+  /** `completed` once the retraining reported back (its run, the model version it registered). */
+  readonly status: 'requested' | 'started' | 'delivered' | 'failed' | 'completed';
   readonly detail: string | null;
   readonly createdAt: number;
 }

@@ -30,6 +30,11 @@ const windowOut = (r: WindowRow): MonitorWindow => ({
 
 const num = (v: number | null) => (v === null ? null : Number(v));
 
+const retrainOut = (r: MonitoringTables['monitor_retrain_requests']): RetrainRequest => ({
+  requestId: r.request_id, monitorId: r.monitor_id, ruleId: r.rule_id, windowId: r.window_id, target: r.target,
+  status: r.status as RetrainRequest['status'], detail: r.detail, createdAt: Number(r.created_at),
+});
+
 /** A file batch keeps an empty payload: its rows are in the Parquet file it names. */
 const batchRow = (b: NewBatch) => ({ payload: b.file === undefined ? JSON.stringify(b.batch) : '', file_path: b.file ?? null });
 
@@ -391,11 +396,13 @@ export class SqlMonitoringStore implements MonitoringStore {
     await this.write(() => this.db.updateTable('monitor_retrain_requests').set({ status, detail }).where('request_id', '=', requestId).execute());
   }
 
+  async getRetrainRequest(requestId: string): Promise<RetrainRequest | undefined> {
+    const row = await this.db.selectFrom('monitor_retrain_requests').selectAll().where('request_id', '=', requestId).executeTakeFirst();
+    return row ? retrainOut(row) : undefined;
+  }
+
   async listRetrainRequests(monitorId: string, limit: number): Promise<RetrainRequest[]> {
     const rows = await this.db.selectFrom('monitor_retrain_requests').selectAll().where('monitor_id', '=', monitorId).orderBy('created_at', 'desc').orderBy('request_id').limit(limit).execute();
-    return rows.map((r) => ({
-      requestId: r.request_id, monitorId: r.monitor_id, ruleId: r.rule_id, windowId: r.window_id, target: r.target,
-      status: r.status as RetrainRequest['status'], detail: r.detail, createdAt: Number(r.created_at),
-    }));
+    return rows.map(retrainOut);
   }
 }
