@@ -116,6 +116,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     access,
     clock: systemClock,
     python: { command: config.servingPythonCommand, workDir: path.join(config.home, 'serving') },
+    lineage: (edges) => services.datasets.recordPlatformLineage(SERVING_ACTOR, edges),
     forwardPredictions: forwardToMonitors(monitoring.service, SERVING_ACTOR),
   });
   registry.evidenceProviders.registerEvidenceProvider('load-test', loadTestEvidence(servingStore, () => systemClock.now()));

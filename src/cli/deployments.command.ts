@@ -111,15 +111,16 @@ export function registerDeploymentsCommand(program: Command): void {
     .option('--rel-tolerance <x>', `shadow, values: tolerance relative to the stable output (default ${DEFAULT_ANALYSIS.relTolerance})`)
     .option('--external <url>', 'forward to this HTTP model server instead of running the model here')
     .option('--protocol <protocol>', 'external server protocol: v2 or mlflow', 'v2')
+    .option('--allow-unready', 'accept an external server that does not answer yet (it serves once it does)')
     .option('--sample-rate <x>', 'share of predictions to log (new deployments)')
     .option('--json', 'print JSON')
     .action(async (model: string, o: Common & {
       name?: string; version?: string; alias?: string; stage?: string; target?: string; strategy: string; steps?: string; interval: string;
-      external?: string; protocol: string; sampleRate?: string;
+      external?: string; protocol: string; sampleRate?: string; allowUnready?: boolean;
     } & AnalysisFlags) => {
       const http = api(o);
       const name = o.name ?? model;
-      const runtime = o.external ? { runtime: { kind: 'external', url: o.external, protocol: o.protocol } } : {};
+      const runtime = o.external ? { runtime: { kind: 'external', url: o.external, protocol: o.protocol }, ...(o.allowUnready ? { allowUnready: true } : {}) } : {};
       let existing: DeploymentView | undefined;
       try {
         existing = await http.request<DeploymentView>('GET', `/api/v1/deployments/${enc(name)}`);

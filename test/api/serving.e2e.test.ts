@@ -92,6 +92,8 @@ describe('serving over HTTP', () => {
       [{ inputs: [{ ...rows, shape: [2, 2], data: [1, 2, 3, 4] }] }, "'inputs[0].shape'"],
       [{ inputs: [{ ...rows, data: [1, 1, 1, 2, 0] }] }, "'inputs[0].data'"],
       [{ inputs: [{ ...rows, data: [1, 1, 'x', 2, 0, 1] }] }, "'inputs[0].data[2]'"],
+      // 1e40 is beyond float32's largest finite value (about 3.4e38): not silently infinity.
+      [{ inputs: [{ ...rows, data: [1, 1, 1, 2, 1e40, 1] }] }, "'inputs[0].data[4]'"],
       [{ inputs: [{ ...rows, datatype: 'FP64' }] }, "'inputs[0].datatype'"],
       [{ inputs: [{ ...rows, datatype: 'COMPLEX' }] }, "'inputs.0.datatype'"],
       [{ inputs: [{ ...rows, name: 'features' }] }, "no input 'features'"],
@@ -113,6 +115,9 @@ describe('serving over HTTP', () => {
     expect(scoring.status).toBe(400);
     expect(scoring.body).toMatchObject({ error_code: 'BAD_REQUEST' });
     expect((await api.post('/serve/churn/invocations', { columns: [] })).body.message).toContain('exactly one of the keys');
+    const overflow = await api.post('/serve/churn/invocations', { inputs: [[1, -1e39, 2]] });
+    expect(overflow.status).toBe(400);
+    expect(overflow.body.message).toContain('within ±3.4028234663852886e+38');
   });
 
   it('serves OIP metadata, readiness and health', async () => {
@@ -160,6 +165,15 @@ describe('serving over HTTP', () => {
     const events = (await api.get('/api/v1/deployments/churn/events')).body.items.map((e: { kind: string }) => e.kind);
     expect(events).toEqual(['rolled_back', 'promoted', 'paused', 'rollout_started', 'created']);
     expect((await api.post('/api/v1/deployments/churn/rollback', {})).status).toBe(409);
+
+    // The lineage graph shows which versions served here and how, as edges the platform recorded.
+    const edgesTo = async (version: string) => {
+      const g = (await api.get(`/api/v1/lineage/model_version/${encodeURIComponent(`churn/${version}`)}`, { direction: 'downstream' })).body;
+      return (g.edges as { to: { kind: string; id: string }; relation: string; origin: string }[])
+        .filter((e) => e.to.kind === 'deployment' && e.to.id === 'churn').map((e) => `${e.relation}:${e.origin}`).sort();
+    };
+    expect(await edgesTo('1')).toEqual(['deployed_as:platform', 'restored_in:platform']);
+    expect(await edgesTo('2')).toEqual(['promoted_in:platform', 'rolled_back_from:platform', 'rollout_candidate_of:platform']);
   });
 
   it('logs predictions with their id, hands them to the model\'s monitor, and exports Prometheus series per deployment and version', async () => {
@@ -198,11 +212,20 @@ describe('serving over HTTP', () => {
       // live points at version 2 now (weights doubled), but deployment 'churn' serves version 1 again after the rollback.
       expect((r.body.outputs[0].data as number[]).map((v) => Math.round(v * 1e5) / 1e5)).toEqual([6.1, -0.7, 5.1, 0.8]);
     }
-    expect((await api.post('/api/v1/deployments', { name: 'down', model: 'churn', alias: 'live', runtime: { kind: 'external', url: 'http://127.0.0.1:9', protocol: 'v2' } })).status).toBe(201);
+    const unreachable = { name: 'down', model: 'churn', alias: 'live', runtime: { kind: 'external', url: 'http://127.0.0.1:9', protocol: 'v2' } };
+    const refused = await api.post('/api/v1/deployments', unreachable);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toContain('model server is not ready');
+    expect(refused.body.error.message).toContain('allowUnready');
+    expect((await api.get('/api/v1/deployments/down')).status).toBe(404);
+    expect((await api.post('/api/v1/deployments', { ...unreachable, allowUnready: true })).status).toBe(201);
     const down = await infer({ inputs: [rows] }, {}, '/v2/models/down/infer');
     expect(down.status).toBe(503);
     expect(down.body.error).toContain('did not answer');
-    expect((await api.get('/v2/models/down/ready')).status).toBe(200);
+    const ready = await api.get('/v2/models/down/ready');
+    expect(ready.status).toBe(400);
+    expect(ready.body.reason).toContain('did not answer');
+    expect((await api.get('/v2/models/via-v2/ready')).status).toBe(200);
   });
 
   it('validates deployment requests and names the field', async () => {

@@ -32,6 +32,7 @@ const CreateDeployment = z.object({
   routing: RoutingSchema.optional(),
   batching: BatchingSchema.optional(),
   logging: LoggingSchema.optional(),
+  allowUnready: z.boolean().optional(),
 }).refine(oneSelector, { message: SELECTOR_MESSAGE, path: ['version'] });
 
 const StartRollout = z.object({
@@ -41,6 +42,7 @@ const StartRollout = z.object({
   steps: z.array(Percent).min(1).max(20).optional(),
   interval: Duration.default(300_000),
   analysis: AnalysisSchema.optional(),
+  allowUnready: z.boolean().optional(),
 }).refine(oneSelector, { message: SELECTOR_MESSAGE, path: ['version'] });
 
 const UpdateDeployment = z.object({ routing: RoutingSchema.optional(), batching: BatchingSchema.optional(), logging: LoggingSchema.optional() });
@@ -87,6 +89,7 @@ export function servingRoutesV1(s: Services): Route[] {
           modelName: b.model, selector: { version: b.version, alias: b.alias, stage: b.stage },
           ...(b.name ? { name: b.name } : {}), ...(b.target ? { target: b.target } : {}), ...(b.runtime ? { runtime: b.runtime } : {}),
           ...(b.routing ? { routing: b.routing } : {}), ...(b.batching ? { batching: b.batching } : {}), ...(b.logging ? { logging: b.logging } : {}),
+          ...(b.allowUnready ? { allowUnready: true } : {}),
         });
         void reply.status(201);
         return deploymentOut(created);
@@ -111,6 +114,7 @@ export function servingRoutesV1(s: Services): Route[] {
         const started = await d.startRollout(actor, parse(Name, params).name, {
           selector: { version: b.version, alias: b.alias, stage: b.stage }, strategy: b.strategy, intervalMs: b.interval,
           ...(b.runtime ? { runtime: b.runtime } : {}), ...(b.steps ? { steps: b.steps } : {}), ...(b.analysis ? { analysis: b.analysis } : {}),
+          ...(b.allowUnready ? { allowUnready: true } : {}),
         });
         void reply.status(201);
         return deploymentOut(started);

@@ -5,6 +5,7 @@ import { newHexId } from '../../core/ids.js';
 import type { Access } from '../access/access.js';
 import { analyze, summarize, type FigureValues, type Verdict } from './analysis.js';
 import type { DeploymentCache } from './inference.service.js';
+import { ExternalRuntime } from './external-runtime.js';
 import type { ModelRuntime } from './model-runtime.js';
 import { SERVING_ACTOR, type ModelVersionResolver, type VersionSelector } from './model-source.js';
 import { decide, type RolloutDecision } from './rollout.js';
@@ -31,6 +32,8 @@ export interface CreateDeploymentInput {
   readonly routing?: RoutingConfig;
   readonly batching?: BatchingConfig;
   readonly logging?: LoggingConfig;
+  /** An external runtime whose server does not answer yet is accepted (it serves once it does). */
+  readonly allowUnready?: boolean;
 }
 
 export interface StartRolloutInput {
@@ -40,6 +43,7 @@ export interface StartRolloutInput {
   readonly steps?: readonly number[];
   readonly intervalMs: number;
   readonly analysis?: AnalysisConfig;
+  readonly allowUnready?: boolean;
 }
 
 export interface UpdateDeploymentInput {
@@ -52,6 +56,9 @@ export interface UpdateDeploymentInput {
 export interface FigureSource {
   figure(deployment: string, modelName: string, version: string, name: string, from: number, to: number): Promise<number | undefined>;
 }
+
+/** Records platform lineage edges (the datasets module owns the graph). */
+export type LineageSink = (edges: readonly { from: { kind: string; id: string }; to: { kind: string; id: string }; relation: string }[]) => Promise<void>;
 
 export interface TickOutcome {
   readonly deployment: string;
@@ -81,7 +88,16 @@ export class DeploymentService {
     private readonly access: Access,
     private readonly clock: Clock,
     private readonly figures?: FigureSource,
+    private readonly lineage?: LineageSink,
   ) {}
+
+  /**
+   * Model version → deployment edges in the lineage graph, recorded by the platform as it changes what
+   * serves. A lineage store that fails does not undo a deployment change that is already saved.
+   */
+  private async link(d: Deployment, version: string, relation: 'deployed_as' | 'rollout_candidate_of' | 'promoted_in' | 'rolled_back_from' | 'restored_in'): Promise<void> {
+    await this.lineage?.([{ from: { kind: 'model_version', id: `${d.modelName}/${version}` }, to: { kind: 'deployment', id: d.name }, relation }]).catch(() => undefined);
+  }
 
   private async find(name: string): Promise<Deployment> {
     return orThrow(await this.store.get(name), () => notFound(`Deployment '${name}'`));
@@ -103,9 +119,13 @@ export class DeploymentService {
    * a model that does not load or cannot answer never takes traffic. The runtime stays held by the
    * caller until it calls `release`, after it has saved the deployment that refers to it.
    */
-  private async warm(d: Deployment, v: ServedVersion): Promise<() => void> {
+  private async warm(d: Deployment, v: ServedVersion, allowUnready = false): Promise<() => void> {
     const { runtime, release } = await this.runtimes.acquire(d, v);
     try {
+      if (runtime instanceof ExternalRuntime && !allowUnready) {
+        const why = await runtime.unready();
+        if (why) throw invalid(`Model '${d.modelName}' version ${v.version}: its model server is not ready (${why}); deploy once it answers, or pass allowUnready (--allow-unready) to accept it now`);
+      }
       await this.warmUp(d, v, runtime);
     } catch (err) {
       release();
@@ -157,7 +177,7 @@ export class DeploymentService {
       routing: input.routing ?? DEFAULT_ROUTING, batching: input.batching ?? DEFAULT_BATCHING, logging: input.logging ?? DEFAULT_LOGGING,
       createdAt: now, createdBy: actor.userId, updatedAt: now, revision: 1,
     };
-    const release = await this.warm(d, stable);
+    const release = await this.warm(d, stable, input.allowUnready);
     try {
       await this.store.create(d, this.event(d, 'created', actor.userId, { toVersion: stable.version, weight: 0 }));
     } finally {
@@ -165,6 +185,7 @@ export class DeploymentService {
     }
     await this.access.created(actor, { kind: 'deployment', id: name });
     this.cache.set(d);
+    await this.link(d, stable.version, 'deployed_as');
     return d;
   }
 
@@ -210,7 +231,7 @@ export class DeploymentService {
     }
     let release: () => void;
     try {
-      release = await this.warm(d, candidate);
+      release = await this.warm(d, candidate, input.allowUnready);
     } catch (err) {
       if (!isDomainError(err)) throw err;
       // The deployment stays as it is; the failed attempt is on record with its reason.
@@ -219,12 +240,14 @@ export class DeploymentService {
     }
     const now = this.clock.now();
     try {
-      return await this.save(d, {
+      const started = await this.save(d, {
         rollout: {
           candidate, strategy: input.strategy, steps, stepIndex: 0, intervalMs: input.intervalMs, stepStartedAt: now, startedAt: now,
           startedBy: actor.userId, phase: 'progressing', analysis: input.analysis ?? DEFAULT_ANALYSIS,
         },
       }, 'rollout_started', actor.userId, { fromVersion: d.stable.version, toVersion: candidate.version, weight: steps[0]!, details: { strategy: input.strategy, steps, intervalMs: input.intervalMs } });
+      await this.link(started, candidate.version, 'rollout_candidate_of');
+      return started;
     } finally {
       release();
     }
@@ -245,6 +268,7 @@ export class DeploymentService {
     const next = await this.save(d, { stable: r.candidate, previous: d.stable, rollout: undefined }, 'promoted', actor, {
       fromVersion: d.stable.version, toVersion: r.candidate.version, weight: 100, reason,
     });
+    await this.link(next, r.candidate.version, 'promoted_in');
     await this.retainLoaded();
     return next;
   }
@@ -297,6 +321,8 @@ export class DeploymentService {
       throw invalidState(`Deployment '${d.name}' has no rollout in progress and no previous version to roll back to`);
     }
     this.metrics.rollbacks.inc({ deployment: d.name, trigger });
+    await this.link(next, d.rollout ? d.rollout.candidate.version : d.stable.version, 'rolled_back_from');
+    if (!d.rollout) await this.link(next, next.stable.version, 'restored_in');
     await this.retainLoaded();
     return next;
   }

@@ -137,6 +137,18 @@ export class ExternalRuntime implements ModelRuntime {
     }
   }
 
+  /** Why the backend is not ready (its health endpoint did not answer 200), or undefined when it is. */
+  async unready(): Promise<string | undefined> {
+    const url = this.opts.protocol === 'v2' ? `${this.base}/v2/models/${encodeURIComponent(this.opts.remoteModel)}/ready` : `${this.base}/ping`;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000) });
+      await res.arrayBuffer();
+      return res.ok ? undefined : `${url} answered ${res.status}`;
+    } catch (err) {
+      return `${url} did not answer: ${(err as Error).message}`;
+    }
+  }
+
   async close(): Promise<void> {}
 }
 

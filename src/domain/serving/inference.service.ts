@@ -3,6 +3,7 @@ import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
 import { invalid, isDomainError, notFound } from '../../core/errors.js';
 import type { Access } from '../access/access.js';
+import { ExternalRuntime } from './external-runtime.js';
 import { isModelFailure, ModelFailure, type ModelRuntime } from './model-runtime.js';
 import type { PredictionLogger } from './prediction-logger.js';
 import { route, type RouteRequest } from './router.js';
@@ -97,8 +98,10 @@ export class InferenceService {
     const d = await this.deployment(actor, name);
     const { served } = route(d, { version: version ?? 'stable' }, this.random);
     try {
-      await this.runtimes.get(d, served);
-      return { ready: true };
+      const runtime = await this.runtimes.get(d, served);
+      // A forwarding runtime is only as ready as the server behind it.
+      const why = runtime instanceof ExternalRuntime ? await runtime.unready() : undefined;
+      return why ? { ready: false, reason: why } : { ready: true };
     } catch (err) {
       return { ready: false, reason: (err as Error).message };
     }

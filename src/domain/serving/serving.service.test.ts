@@ -238,7 +238,7 @@ describe('serving: deployments, rollouts and inference', () => {
     const s = startServing();
     await s.deployments.create(actor, { name: 'ext', modelName: 'churn', selector: { version: '1' }, target: 'champion' });
     await s.deployments.startRollout(actor, 'ext', {
-      selector: { version: '3' }, runtime: { kind: 'external', url: 'http://127.0.0.1:9', protocol: 'v2' }, strategy: 'canary', steps: [100], intervalMs: 60_000,
+      selector: { version: '3' }, runtime: { kind: 'external', url: 'http://127.0.0.1:9', protocol: 'v2' }, strategy: 'canary', steps: [100], intervalMs: 60_000, allowUnready: true,
     });
     for (let i = 0; i < 10; i++) expect(await predict(s, 'ext', 1)).toMatchObject({ version: '1', y: 3 });
     const pinned = s.inference.infer(actor, { deployment: 'ext', inputs: x(1), version: '3' });

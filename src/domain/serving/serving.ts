@@ -1,6 +1,6 @@
 import type { Clock } from '../../core/clock.js';
 import type { Access } from '../access/access.js';
-import { DeploymentService, type FigureSource } from './deployment.service.js';
+import { DeploymentService, type FigureSource, type LineageSink } from './deployment.service.js';
 import { DeploymentCache, InferenceService } from './inference.service.js';
 import type { ModelFiles, ModelVersionResolver } from './model-source.js';
 import { OnnxRuntime } from './onnx-runtime.js';
@@ -29,6 +29,8 @@ export interface ServingOptions {
   readonly python?: PythonSettings;
   /** Logged predictions go on to the model's monitors through this. */
   readonly forwardPredictions?: (records: readonly PredictionRecord[]) => Promise<void>;
+  /** Deployments and rollout events go into the lineage graph through this (platform edges). */
+  readonly lineage?: LineageSink;
 }
 
 export interface Serving {
@@ -53,7 +55,7 @@ export function createServing(o: ServingOptions): Serving {
   };
   runtimes.onRestart = (deployment, version) => metrics.runtimeRestarts.inc({ deployment, version });
   const cache = new DeploymentCache(o.store, o.refreshMs);
-  const deployments = new DeploymentService(o.store, o.resolver, runtimes, cache, stats, metrics, o.access, o.clock, o.figures);
+  const deployments = new DeploymentService(o.store, o.resolver, runtimes, cache, stats, metrics, o.access, o.clock, o.figures, o.lineage);
   const inference = new InferenceService(cache, runtimes, stats, metrics, predictionLog, o.access, o.clock, o.random);
 
   const timers: NodeJS.Timeout[] = [];

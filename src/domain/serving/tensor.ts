@@ -68,6 +68,9 @@ const INT_RANGE: Partial<Record<Datatype, readonly [number, number]>> = {
   INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER], UINT64: [0, Number.MAX_SAFE_INTEGER],
 };
 
+/** The largest finite float32, (2 − 2⁻²³)·2¹²⁷. */
+const FP32_MAX = 3.4028234663852886e38;
+
 /** Flattens nested JSON arrays row-major; the protocol allows both flat and nested `data`. */
 function flatten(data: readonly unknown[]): unknown[] {
   if (!data.some(Array.isArray)) return data as unknown[];
@@ -111,9 +114,12 @@ export function tensorFromJson(name: string, datatype: Datatype, shape: readonly
     }
   } else if (datatype === 'FP32' || datatype === 'FP64') {
     const floats = out as Float32Array | Float64Array;
+    // Beyond the type's largest finite value a number would be stored as ±Infinity (JSON has no Infinity).
+    const max = datatype === 'FP32' ? FP32_MAX : Number.MAX_VALUE;
     for (let i = 0; i < expected; i++) {
       const v = flat[i];
       if (typeof v !== 'number') throw bad(i, 'a number');
+      if (!Number.isFinite(v) || (datatype === 'FP32' && !Number.isFinite(Math.fround(v)))) throw bad(i, `a number within ±${max}`);
       floats[i] = v;
     }
   } else {
