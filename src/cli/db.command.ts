@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
-import { migrate, openDatabase } from '../store/db.js';
+import { backupDatabase, migrate, openDatabase } from '../store/db.js';
 import { redact } from './server.command.js';
 
 export function registerDbCommand(program: Command): void {
@@ -18,5 +18,14 @@ export function registerDbCommand(program: Command): void {
       } finally {
         await database.close();
       }
+    });
+  db.command('backup <file>')
+    .description('Copy the embedded SQLite database to <file>, consistently, while the server runs (PostgreSQL: use pg_dump)')
+    .option('--db <url>', 'database URL (default: the embedded SQLite database under --home)')
+    .option('--home <dir>', 'data directory')
+    .action(async (file: string, opts: { db?: string; home?: string }) => {
+      const config = loadConfig(opts);
+      const { bytes } = await backupDatabase(config.dbUrl, file);
+      console.log(`Backed up ${redact(config.dbUrl)} to ${file} (${bytes} bytes)`);
     });
 }

@@ -45,6 +45,27 @@ export function sqlitePath(url: string): string {
   return path.resolve(rest);
 }
 
+/**
+ * A consistent copy of the embedded SQLite database while the server keeps running: `VACUUM INTO` writes one
+ * read transaction's view (WAL readers do not block writers), compacted. SQLite's page-by-page online backup
+ * was tried first; it restarts whenever another connection writes, so under steady ingest it never finished.
+ * PostgreSQL has its own tools (pg_dump, base backups), so a PostgreSQL URL is refused with that advice.
+ */
+export async function backupDatabase(url: string, destination: string): Promise<{ bytes: number }> {
+  if (dialectOf(url) === 'postgres') throw new DomainError('INVALID_PARAMETER_VALUE', 'A PostgreSQL database is backed up with pg_dump (or a base backup), not with this command');
+  const file = sqlitePath(url);
+  if (file === ':memory:' || !fs.existsSync(file)) throw new DomainError('INVALID_PARAMETER_VALUE', `No SQLite database at '${file}'`);
+  if (fs.existsSync(destination)) throw new DomainError('RESOURCE_ALREADY_EXISTS', `'${destination}' exists; a backup never overwrites a file`);
+  const source = new SQLite(file, { readonly: true, fileMustExist: true });
+  try {
+    source.pragma('busy_timeout = 10000');
+    source.prepare('VACUUM INTO ?').run(destination);
+  } finally {
+    source.close();
+  }
+  return { bytes: fs.statSync(destination).size };
+}
+
 function openSqlite(file: string, options: OpenOptions): DatabaseHandle {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new SQLite(file);

@@ -93,8 +93,11 @@ for (const guide of guides) {
       work = fs.mkdtempSync(path.join(os.tmpdir(), 'oe-docs-'));
       writeShims(path.join(work, '.bin'));
       server = await spawnServer(['--home', path.join(work, '.server'), ...parsed.serverFlags], parsed.env);
+      // Local commands (db backup, db migrate) act on the same data directory as the server.
+      env = { OPENEXPERT_HOME: path.join(work, '.server') };
       env = {
         ...process.env,
+        ...env,
         ...parsed.env,
         PATH: `${path.join(work, '.bin')}:${process.env.PATH ?? ''}`,
         OPENEXPERT_URL: server.url,
