@@ -359,6 +359,13 @@ describe('metric history paging and bulk interval', () => {
     // MLflow's sampling: 1000 steps for 5 slots, interval 200 → steps 0, 200, 400, 600, 800, plus the last (999).
     expect(bulk.body.metrics.map((m: { step: number }) => m.step)).toEqual([0, 200, 400, 600, 800, 999]);
     expect(bulk.body.metrics[0]).toEqual({ key: 'loss', value: 1000, timestamp: 10_000, step: 0, run_id: runId });
+
+    // The token is the position where the page ended: a point logged before it does not shift the next page.
+    await api.post(`${M}/runs/log-metric`, { run_id: runId, key: 'loss', value: -1, timestamp: 1, step: 0 });
+    const again = await api.get(`${M}/metrics/get-history`, { run_id: runId, metric_key: 'loss', max_results: 600, page_token: first.body.next_page_token });
+    expect(again.body.metrics).toEqual(second.body.metrics);
+    const forged = await api.get(`${M}/metrics/get-history`, { run_id: runId, metric_key: 'loss', page_token: Buffer.from('{"after":[1]}').toString('base64') });
+    expect([forged.status, forged.body.error_code]).toEqual([400, 'INVALID_PARAMETER_VALUE']);
   });
 });
 

@@ -3,7 +3,7 @@ import type { Services } from '../services.js';
 import { parse } from '../parse.js';
 import { idempotencyKeyOf, type Route } from '../surface.js';
 import { Int64, KeyValue, MetricValue, QueryInt, QueryList } from '../wire-types.js';
-import { experimentToWire, metricToWire, metricWithRunToWire, runInfoToWire, runToWire } from './wire.js';
+import { experimentToWire, metricPageJson, metricWithRunToWire, runInfoToWire, runToWire } from './wire.js';
 import { invalid } from '../../core/errors.js';
 import { encodePageToken } from '../../core/paging.js';
 import { RUN_STATUSES } from '../../domain/tracking/types.js';
@@ -271,10 +271,10 @@ export function trackingRoutes(s: Services): Route[] {
     },
     {
       method: 'GET', path: '/metrics/get-history',
-      handler: async ({ actor, query }) => {
+      handler: async ({ actor, query, reply }) => {
         const q = parse(GetHistory, query);
         const result = await s.runs.metricHistory(actor, { runId: runIdOf(q), key: q.metric_key, maxResults: q.max_results, pageToken: q.page_token });
-        return page('metrics', result.items.map(metricToWire), result.nextOffset);
+        return reply.type('application/json').send(metricPageJson(result.items, result.nextPageToken));
       },
     },
     {

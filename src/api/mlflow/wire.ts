@@ -41,6 +41,25 @@ export function metricToWire(m: Metric) {
   return { key: m.key, value: metricValueToWire(m.value), timestamp: m.timestamp, step: m.step };
 }
 
+/**
+ * A get-history page as JSON text, written straight from the points: pages run to 25,000 points, and building
+ * an object per point only for the serializer to walk it again doubled the cost of a page.
+ */
+export function metricPageJson(points: readonly Metric[], nextPageToken: string | undefined): string {
+  const token = nextPageToken !== undefined ? `"next_page_token":${JSON.stringify(nextPageToken)}` : '';
+  if (points.length === 0) return `{${token}}`;
+  const keys = new Map<string, string>();
+  const parts: string[] = new Array<string>(points.length);
+  for (let i = 0; i < points.length; i++) {
+    const m = points[i]!;
+    let key = keys.get(m.key);
+    if (key === undefined) keys.set(m.key, (key = JSON.stringify(m.key)));
+    const value = Number.isFinite(m.value) ? String(m.value) : `"${String(m.value)}"`;
+    parts[i] = `{"key":${key},"value":${value},"timestamp":${m.timestamp},"step":${m.step}}`;
+  }
+  return `{"metrics":[${parts.join(',')}]${token ? `,${token}` : ''}}`;
+}
+
 export function metricWithRunToWire(m: MetricWithRun) {
   return { ...metricToWire(m), run_id: m.runId };
 }

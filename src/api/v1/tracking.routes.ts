@@ -133,7 +133,7 @@ export function trackingRoutesV1(s: Services): Route[] {
       handler: async ({ actor, params, query }) => {
         const p = parse(KeyParams, params);
         const result = await s.runs.metricHistory(actor, { runId: p.id, key: p.key, ...parse(History, query) });
-        return pageOut(result.items.map(metricOut), result.nextOffset);
+        return { items: result.items.map(metricOut), ...(result.nextPageToken !== undefined ? { nextPageToken: result.nextPageToken } : {}) };
       },
     },
   ];

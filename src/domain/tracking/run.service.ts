@@ -2,12 +2,12 @@ import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
 import { invalid, invalidState, missing, orThrow } from '../../core/errors.js';
 import { newRunId } from '../../core/ids.js';
-import { checkMaxResults, decodePageToken } from '../../core/paging.js';
+import { checkMaxResults, decodeKeysetToken, decodePageToken, encodeKeysetToken } from '../../core/paging.js';
 import type { Access } from '../access/access.js';
 import { parseRunSearch } from './search-rules.js';
 import type { DatasetSummary, TrackingStore } from './tracking.store.js';
 import {
-  TAG, type Batch, type DatasetInput, type KeyValue, type LoggedMetric, type Metric, type MetricWithRun, type Page, type Run, type RunInfo,
+  TAG, type Batch, type DatasetInput, type HistoryPosition, type KeyValue, type LoggedMetric, type Metric, type MetricWithRun, type Page, type Run, type RunInfo,
   type RunStatus, type ViewType,
 } from './types.js';
 import { generateRunName, normalizeBatch, normalizeTag, validateKey, validateRunName } from './validation.js';
@@ -202,13 +202,16 @@ export class RunService {
     return this.store.datasetSummaries(experimentIds, SEARCH_DATASETS_MAX_RESULTS);
   }
 
-  async metricHistory(actor: Actor, input: HistoryInput): Promise<Page<Metric>> {
+  /** A page of a metric's history; the page token marks where the page ended, so every page costs the same. */
+  async metricHistory(actor: Actor, input: HistoryInput): Promise<{ items: readonly Metric[]; nextPageToken?: string }> {
     validateKey('metric', input.key);
+    const after = decodeKeysetToken(input.pageToken, 4) as HistoryPosition | undefined;
     await this.access.require(actor, 'READ', { kind: 'experiment', id: (await this.info(input.runId)).experimentId });
-    return this.store.getMetricHistory(input.runId, input.key, {
+    const page = await this.store.getMetricHistory(input.runId, input.key, {
       maxResults: checkMaxResults(input.maxResults, { fallback: 25_000, max: HISTORY_MAX_RESULTS }),
-      offset: decodePageToken(input.pageToken),
+      ...(after ? { after } : {}),
     });
+    return page.next ? { items: page.items, nextPageToken: encodeKeysetToken(page.next) } : { items: page.items };
   }
 
   /**
@@ -225,7 +228,7 @@ export class RunService {
     const out: MetricWithRun[] = [];
     for (const runId of [...new Set(input.runIds)].sort()) {
       await this.access.require(actor, 'READ', { kind: 'experiment', id: (await this.info(runId)).experimentId });
-      const page = await this.store.getMetricHistory(runId, input.key, { maxResults: maxResults - out.length, offset: 0 });
+      const page = await this.store.getMetricHistory(runId, input.key, { maxResults: maxResults - out.length });
       for (const m of page.items) out.push({ ...m, runId });
       if (out.length >= maxResults) break;
     }

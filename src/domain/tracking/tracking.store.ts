@@ -1,6 +1,6 @@
 import type { Comparison, OrderClause } from './search-filter.js';
 import type {
-  Batch, DatasetInput, Experiment, LifecycleStage, Metric, MetricWithRun, Page, Run, RunInfo, RunStatus, ViewType, KeyValue,
+  Batch, DatasetInput, Experiment, HistoryPage, HistoryPosition, LifecycleStage, MetricWithRun, Page, Run, RunInfo, RunStatus, ViewType, KeyValue,
 } from './types.js';
 
 export interface NewExperiment {
@@ -79,7 +79,8 @@ export interface TrackingStore {
   searchRuns(q: RunQuery): Promise<Page<Run>>;
   /** The distinct datasets runs of these experiments logged, with the context (`mlflow.data.context`) they were logged in. */
   datasetSummaries(experimentIds: readonly string[], limit: number): Promise<DatasetSummary[]>;
-  getMetricHistory(runId: string, key: string, page: { maxResults: number; offset: number }): Promise<Page<Metric>>;
+  /** One page of a metric's history in (timestamp, step, value) order, starting after `after` (keyset paging). */
+  getMetricHistory(runId: string, key: string, page: { maxResults: number; after?: HistoryPosition }): Promise<HistoryPage>;
   /** The metric of each run at about `maxSteps` steps sampled over [startStep, endStep] as MLflow samples them, each run's ends included. */
   getMetricHistoryBulkInterval(
     runIds: readonly string[], key: string, range: { startStep?: number; endStep?: number; maxSteps: number },

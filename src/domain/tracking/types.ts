@@ -86,6 +86,15 @@ export interface Page<T> {
   readonly nextOffset?: number;
 }
 
+/** Where a history page ends, in history order (timestamp, step, stored value, NaN flag): the next page starts after it. */
+export type HistoryPosition = readonly [timestamp: number, step: number, storedValue: number, isNan: number];
+
+export interface HistoryPage {
+  readonly items: readonly Metric[];
+  /** Absent on the last page. */
+  readonly next?: HistoryPosition;
+}
+
 export interface MetricWithRun extends Metric {
   readonly runId: string;
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../core/errors.js';
 import { parseFilter, parseOrderBy } from '../../domain/tracking/search-filter.js';
 import type { RunQuery, TrackingStore } from '../../domain/tracking/tracking.store.js';
-import type { DatasetInput, KeyValue, Metric, RunStatus, ViewType } from '../../domain/tracking/types.js';
+import type { DatasetInput, HistoryPosition, KeyValue, Metric, RunStatus, ViewType } from '../../domain/tracking/types.js';
 import { testBackends } from '../../../test/support/backends.js';
 import type { DatabaseHandle } from '../db.js';
 import { SqlTrackingStore } from './tracking.sql-store.js';
@@ -111,8 +111,6 @@ function latestOf(points: readonly Metric[]): Metric | undefined {
   return best;
 }
 
-/** Metric history order: timestamp, then step, then value. */
-const byHistoryOrder = (a: Metric, b: Metric) => a.timestamp - b.timestamp || a.step - b.step || a.value - b.value;
 
 for (const backend of testBackends()) {
   describe(`TrackingStore on ${backend.name}`, () => {
@@ -312,7 +310,7 @@ for (const backend of testBackends()) {
         expect(await store.getRun(r.runId)).toEqual(before);
         expect(before?.info.runName).toBe('original');
         expect(before?.data).toEqual({ metrics: [], params: [{ key: 'lr', value: '0.1' }], tags: [{ key: 't0', value: 'v0' }] });
-        expect((await store.getMetricHistory(r.runId, 'loss', { maxResults: 10, offset: 0 })).items).toEqual([]);
+        expect((await store.getMetricHistory(r.runId, 'loss', { maxResults: 10 })).items).toEqual([]);
 
         // The same value again is no change, and the rest of that batch is written.
         await store.logBatch(r.runId, {
@@ -380,7 +378,7 @@ for (const backend of testBackends()) {
         await store.logBatch(r.runId, metricsOnly(batch));
         // Points differing in only one of value, timestamp or step are distinct points and all stay.
         await store.logBatch(r.runId, metricsOnly([p(0.5, 100, 0), p(0.6, 100, 0), p(0.5, 101, 0), p(0.5, 100, 1)]));
-        const history = (await store.getMetricHistory(r.runId, 'loss', { maxResults: 100, offset: 0 })).items;
+        const history = (await store.getMetricHistory(r.runId, 'loss', { maxResults: 100 })).items;
         expect(history).toEqual([p(0.5, 100, 0), p(0.6, 100, 0), p(0.5, 100, 1), p(0.5, 101, 0), p(0.4, 200, 1), p(NaN, 300, 2)]);
         expect((await store.getRun(r.runId))!.data.metrics).toEqual([p(NaN, 300, 2)]);
       });
@@ -396,35 +394,37 @@ for (const backend of testBackends()) {
         ]));
         const latest = Object.fromEntries((await store.getRun(r.runId))!.data.metrics.map((m) => [m.key, m.value]));
         expect(latest).toEqual({ nan: NaN, inf: Number.MAX_VALUE, ninf: -Number.MAX_VALUE, tiny: 5e-324 });
-        const history = (key: string) => store.getMetricHistory(r.runId, key, { maxResults: 10, offset: 0 }).then((p) => p.items.map((m) => m.value));
+        const history = (key: string) => store.getMetricHistory(r.runId, key, { maxResults: 10 }).then((p) => p.items.map((m) => m.value));
         expect(await history('nan')).toEqual([1, NaN]);
         expect(await history('inf')).toEqual([Number.MAX_VALUE]);
         expect(await history('ninf')).toEqual([-Number.MAX_VALUE]);
       });
 
-      it('pages metric history in (timestamp, step, value) order, with no next offset on the last page', async () => {
+      it('pages metric history in (timestamp, step, value) order by position, with no next position on the last page', async () => {
         const e = await experiment();
         const r = await run(e);
         const bystander = await run(e);
-        const points: Metric[] = [[5, 0, 0], [3, 1, 1], [9, 2, 2], [1, 3, 3], [7, 4, 4], [3, 0, 5], [3, 1, 0.5]]
+        // Ties on timestamp and step (told apart by value, NaN included) fall on page boundaries at every page size.
+        const points: Metric[] = [[5, 0, 0], [3, 1, 1], [9, 2, 2], [1, 3, 3], [7, 4, 4], [3, 0, 5], [3, 1, 0.5], [3, 1, -2], [3, 1, NaN]]
           .map(([timestamp, step, value]) => ({ key: 'h', value: value!, timestamp: timestamp!, step: step! }));
         await store.logBatch(r.runId, metricsOnly([...points, { key: 'other', value: 1, timestamp: 0, step: 0 }]));
         await store.logBatch(bystander.runId, metricsOnly([{ key: 'h', value: 1, timestamp: 0, step: 0 }]));
-        const expected = [...points].sort(byHistoryOrder);
+        // NaN is stored as 0 with a flag, so it sorts with 0 and after it, as in MLflow's table.
+        const sortValue = (v: number) => (Number.isNaN(v) ? 0.1e-300 : v);
+        const expected = [...points].sort((a, b) => a.timestamp - b.timestamp || a.step - b.step || sortValue(a.value) - sortValue(b.value));
 
-        const pages = [];
-        for (let offset: number | undefined = 0; offset !== undefined;) {
-          const page = await store.getMetricHistory(r.runId, 'h', { maxResults: 3, offset });
-          pages.push(page);
-          offset = page.nextOffset;
+        for (const size of [1, 2, 3, 4, 9]) {
+          const pages = [];
+          let after: HistoryPosition | undefined;
+          do {
+            const page = await store.getMetricHistory(r.runId, 'h', { maxResults: size, ...(after ? { after } : {}) });
+            pages.push(page);
+            after = page.next;
+          } while (after);
+          expect(pages).toHaveLength(Math.ceil(points.length / size));
+          expect(pages.flatMap((p) => p.items)).toEqual(expected);
         }
-        expect(pages.map((p) => p.nextOffset)).toEqual([3, 6, undefined]);
-        expect(pages.flatMap((p) => p.items)).toEqual(expected);
-
-        // A last page that is exactly full has no next offset either.
-        expect((await store.getMetricHistory(r.runId, 'h', { maxResults: 7, offset: 0 })).nextOffset).toBeUndefined();
-        expect((await store.getMetricHistory(r.runId, 'h', { maxResults: 4, offset: 3 })).nextOffset).toBeUndefined();
-        expect(await store.getMetricHistory(r.runId, 'never-logged', { maxResults: 3, offset: 0 })).toEqual({ items: [] });
+        expect(await store.getMetricHistory(r.runId, 'never-logged', { maxResults: 3 })).toEqual({ items: [] });
       });
 
       it("samples the bulk interval's steps as MLflow does: a fixed interval over all runs' steps, each run's ends kept", async () => {

@@ -5,7 +5,8 @@ import type {
   DatasetSummary, ExperimentQuery, IdempotencyKey, NewExperiment, NewRun, RunQuery, TrackingStore,
 } from '../../domain/tracking/tracking.store.js';
 import type {
-  Batch, DatasetInput, Experiment, KeyValue, LifecycleStage, LoggedMetric, Metric, MetricWithRun, Page, Run, RunInfo, RunStatus,
+  Batch, DatasetInput, Experiment, HistoryPage, HistoryPosition, KeyValue, LifecycleStage, LoggedMetric, Metric, MetricWithRun, Page, Run,
+  RunInfo, RunStatus,
 } from '../../domain/tracking/types.js';
 import { busyGuard, isForeignKeyViolation, isUniqueViolation, type DatabaseHandle } from '../db.js';
 import type { Database, ExperimentsTable, MetricsTable } from '../schema.js';
@@ -561,20 +562,25 @@ export class SqlTrackingStore implements TrackingStore {
     return [...seen.values()];
   }
 
-  async getMetricHistory(runId: string, key: string, page: { maxResults: number; offset: number }): Promise<Page<Metric>> {
-    const rows = await this.db
+  async getMetricHistory(runId: string, key: string, page: { maxResults: number; after?: HistoryPosition }): Promise<HistoryPage> {
+    let query = this.db
       .selectFrom('metrics')
       .select(['key', 'value', 'timestamp', 'step', 'is_nan'])
       .where('run_uuid', '=', runId)
-      .where('key', '=', key)
-      .orderBy('timestamp')
-      .orderBy('step')
-      .orderBy('value')
-      .limit(page.maxResults + 1)
-      .offset(page.offset)
-      .execute();
-    const items = rows.slice(0, page.maxResults).map(fromMetricRow);
-    return rows.length > page.maxResults ? { items, nextOffset: page.offset + page.maxResults } : { items };
+      .where('key', '=', key);
+    if (page.after) {
+      // Spelled out rather than as a row-value comparison so both databases seek the (run, key, timestamp, ...) index.
+      const [t, s, v, n] = page.after;
+      query = query.where('timestamp', '>=', t).where(sql<boolean>`(timestamp > ${t} or (timestamp = ${t} and (step > ${s}
+        or (step = ${s} and (value > ${v} or (value = ${v} and is_nan > ${n}))))))`);
+    }
+    const rows = await query.orderBy('timestamp').orderBy('step').orderBy('value').orderBy('is_nan').limit(page.maxResults + 1).execute();
+    const shown = rows.slice(0, page.maxResults);
+    const items = shown.map(fromMetricRow);
+    const last = shown[shown.length - 1];
+    return rows.length > page.maxResults && last
+      ? { items, next: [Number(last.timestamp), Number(last.step), Number(last.value), Number(last.is_nan)] }
+      : { items };
   }
 
   async getMetricHistoryBulkInterval(
