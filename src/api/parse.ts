@@ -9,7 +9,7 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<
   const field = issue.path.length > 0 ? issue.path.map(String).join('.') : 'body';
   const given = valueAt(value ?? {}, issue.path);
   throw new DomainError('INVALID_PARAMETER_VALUE', `Invalid value for parameter '${field}': ${issue.message}`, {
-    kind: 'field', path: issue.path, value: given, problem: issue.message, absent: given === undefined,
+    kind: 'field', path: issue.path, value: given, problem: issue.message, absent: given === undefined || given === null,
   });
 }
 

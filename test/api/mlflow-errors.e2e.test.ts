@@ -58,6 +58,9 @@ describe("MLflow's error sentences on the MLflow surface", () => {
     expect(await bad('runs/log-metric', { run_id: runId, key: 'foo', value: 31, timestamp: 59, step: 'foo' })).toContain(`Invalid value "foo" for parameter 'step' supplied`);
     expect(await bad('runs/log-batch', { run_id: runId, metrics: 'foo' })).toContain(`Invalid value "foo" for parameter 'metrics' supplied`);
     expect(await bad('experiments/create', { name: 123 })).toContain("Invalid value 123 for parameter 'name' supplied");
+    expect(await bad('runs/log-metric', { run_id: null, key: 'metric', value: 41, timestamp: 59 })).toContain("Missing value for required parameter 'run_id'");
+    const tooMany = await api.get(`${M}/metrics/get-history-bulk-interval`, { run_ids: Array.from({ length: 101 }, (_, i) => `id_${i}`), metric_key: 'm' });
+    expect(tooMany.body.message).toBe('GetMetricHistoryBulkInterval request must specify at most 100 run_ids. Received 101 run_ids.');
     const absent = await api.get(`${M}/metrics/get-history-bulk-interval`, { metric_key: 'm' });
     expect(absent.body.message).toContain("Missing value for required parameter 'run_ids'.");
     expect((await api.get(`${M}/model-versions/get`, { name: 'x', version: 'something not correct' })).body.message)
@@ -74,6 +77,17 @@ describe("MLflow's error sentences on the MLflow surface", () => {
           'or mlflow-artifacts uri, an absolute path must be provided without relative path references present. Please provide an absolute path.',
       );
     }
+  });
+
+  it('refuses a local path as the source of a version made from a logged model, as MLflow does', async () => {
+    const e = (await api.post(`${M}/experiments/create`, { name: 'local-source' })).body.experiment_id as string;
+    const modelId = (await api.post(`${M}/logged-models`, { experiment_id: e })).body.model.info.model_id as string;
+    await api.post(`${M}/registered-models/create`, { name: 'local-source' });
+    for (const source of ['file:///path/to/model', '/path/to/model']) {
+      const res = await api.post(`${M}/model-versions/create`, { name: 'local-source', source, model_id: modelId });
+      expect([res.status, res.body.message]).toEqual([400, expect.stringContaining(`Invalid model version source: '${source}'. To use a local path as a model version source`)]);
+    }
+    expect((await api.post(`${M}/model-versions/create`, { name: 'local-source', source: `models:/${modelId}`, model_id: modelId })).status).toBe(200);
   });
 
   it('the native API keeps the platform\'s own wording for the same error', async () => {

@@ -148,6 +148,23 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: experiments, runs, run page, 
     await expect.poll(() => page.getByText('This run logged no models.').count()).toBe(1);
   });
 
+  it('opens the run and experiment links the MLflow client prints, and draws a metric logged once as a point with its value', async () => {
+    const api = jsonClient(server.url);
+    // Its own experiment: the other tests count the seeded experiment's runs.
+    const experimentId = (await api.post('/api/2.0/mlflow/experiments/create', { name: 'links' })).body.experiment_id as string;
+    const runId = (await api.post('/api/2.0/mlflow/runs/create', { experiment_id: experimentId, run_name: 'one-shot' })).body.run.info.run_id as string;
+    await api.post('/api/2.0/mlflow/runs/log-metric', { run_id: runId, key: 'final_auc', value: 0.875, timestamp: 1_700_000_000_000, step: 3 });
+
+    // `mlflow.start_run()` prints http://host/#/experiments/<id>/runs/<run id>; the page of that run opens.
+    await visit(page, `${server.url}/#/experiments/${experimentId}/runs/${runId}`, 'mlflow-run-link', 'h1:has-text("one-shot")');
+    expect(new URL(page.url()).pathname).toBe(`/runs/${runId}`);
+    await visit(page, `${server.url}/#/experiments/${experimentId}`, 'mlflow-experiment-link', '[data-testid=run-count]:text("1 run")');
+    expect(new URL(page.url()).pathname).toBe(`/experiments/${experimentId}`);
+
+    await visit(page, `${server.url}/runs/${runId}/metrics`, 'run-single-point', 'figure[role=img] canvas');
+    await expect.poll(() => page.getByTestId('single-points').textContent()).toBe('final_auc: 0.875 at step 3 (one point logged)');
+  });
+
   it('browses and previews artifacts: JSON, CSV as a table, text, images, with downloads', async () => {
     await visit(page, `${server.url}/runs/${seeded.richRunId}/artifacts`, 'run-artifacts', 'text=metrics.json');
     await page.getByRole('link', { name: /metrics\.json/ }).click();

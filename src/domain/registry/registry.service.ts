@@ -37,6 +37,9 @@ export interface CreateModelVersionInput {
 
 type ModelsUri = { modelId: string } | { name: string; version?: number; stage?: Stage; alias?: string };
 
+/** A path on the server's own disk, as MLflow's `is_local_uri` sees it: no scheme, or `file:`. */
+const isLocalSource = (source: string) => !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(source) || /^file:/i.test(source);
+
 /** `models:/m-…` (a logged model), `models:/name/3`, `models:/name/Production`, `models:/name/latest`, `models:/name@alias`, as MLflow parses them. */
 function parseModelsUri(uri: string): ModelsUri | undefined {
   if (!uri.startsWith('models:/')) return undefined;
@@ -149,6 +152,13 @@ export class RegistryService {
       modelId = ref.modelId;
     }
     const logged = modelId ? await this.loggedModels.get(actor, modelId) : undefined;
+    // A logged model's files are under the artifact proxy, never on this server's disk: a local path cannot be them.
+    if (logged && isLocalSource(source)) {
+      throw invalid(
+        `Invalid model version source: '${source}'. To use a local path as a model version source, the model_id request parameter ` +
+          'has to be specified and the local path has to be contained within the artifact directory of the run specified by the model_id.',
+      );
+    }
     const runId = input.runId || logged?.sourceRunId;
     let storageLocation = source;
     if (ref && 'modelId' in ref) storageLocation = logged!.artifactLocation;

@@ -237,7 +237,9 @@ export class RunService {
 
   async metricHistoryBulkInterval(actor: Actor, input: BulkIntervalInput): Promise<MetricWithRun[]> {
     if (input.runIds.length === 0) throw invalid("'run_ids' must contain at least one run id");
-    if (input.runIds.length > BULK_MAX_RUNS) throw invalid(`'run_ids' may contain at most ${BULK_MAX_RUNS} run ids, got ${input.runIds.length}`);
+    if (input.runIds.length > BULK_MAX_RUNS) {
+      throw invalid(`GetMetricHistoryBulkInterval request must specify at most ${BULK_MAX_RUNS} run_ids. Received ${input.runIds.length} run_ids.`);
+    }
     validateKey('metric', input.key);
     if (input.startStep !== undefined && input.endStep !== undefined && input.startStep > input.endStep) {
       throw invalid(`'end_step' (${input.endStep}) must be at least 'start_step' (${input.startStep})`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alignSeries, diffRows, forLogScale, scaleAxis, smooth, toSeries } from './chart-data';
+import { alignSeries, diffRows, forLogScale, lonePoints, paddedRange, scaleAxis, smooth, toSeries } from './chart-data';
 
 describe('chart data shaping', () => {
   it('smooths like a debiased EMA: the weighted mean of the points so far', () => {
@@ -51,5 +51,21 @@ describe('chart data shaping', () => {
       { key: 'depth', values: ['6', '8', undefined], differs: true },
       { key: 'lr', values: ['0.1', '0.1', '0.1'], differs: false },
     ]);
+  });
+});
+
+describe('a metric with one point is still drawn', () => {
+  it('finds the series with exactly one drawable point, with its x and value', () => {
+    const data: [number[], ...(number | null)[][]] = [[0, 5, 9], [null, 0.42, null], [1, 2, 3], [null, null, null], [7, null, null]];
+    expect(lonePoints(data, ['acc', 'loss', 'empty', 'f1'])).toEqual([
+      { series: 0, label: 'acc', x: 5, y: 0.42 },
+      { series: 3, label: 'f1', x: 0, y: 7 },
+    ]);
+  });
+
+  it('widens a scale whose values are all equal, so the point has room', () => {
+    expect(paddedRange(3, 3)).toEqual([2.7, 3.3]);
+    expect(paddedRange(0, 0)).toEqual([-1, 1]);
+    expect(paddedRange(1, 4)).toEqual([1, 4]);
   });
 });

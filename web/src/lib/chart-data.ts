@@ -118,3 +118,29 @@ export function diffRows(perRun: readonly ReadonlyMap<string, string>[]): DiffRo
     return { key, values, differs: new Set(values).size > 1 };
   });
 }
+
+/**
+ * The series that have exactly one drawable point. uPlot joins points with lines, so a metric logged once (or at
+ * one step) would leave an empty chart: these series get a visible marker and their value written out.
+ */
+export function lonePoints(data: readonly [number[], ...(number | null)[][]], labels: readonly string[]): { series: number; label: string; x: number; y: number }[] {
+  const [xs, ...ys] = data;
+  const out: { series: number; label: string; x: number; y: number }[] = [];
+  ys.forEach((y, s) => {
+    let at = -1;
+    for (let i = 0; i < y.length; i++) {
+      if (y[i] === null || y[i] === undefined) continue;
+      if (at !== -1) return;
+      at = i;
+    }
+    if (at !== -1) out.push({ series: s, label: labels[s] ?? '', x: xs[at]!, y: y[at]! });
+  });
+  return out;
+}
+
+/** A scale over equal values has no width to draw in; widen it around the value (by 1, or 10 % of the value). */
+export function paddedRange(min: number, max: number): [number, number] {
+  if (min !== max) return [min, max];
+  const pad = Math.abs(min) * 0.1 || 1;
+  return [min - pad, max + pad];
+}
