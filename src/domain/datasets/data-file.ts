@@ -63,7 +63,7 @@ export async function firstRaggedLine(local: string, delimiter: string): Promise
 
 /** A DuckDB message with the local copies' paths replaced by the files' names in the dataset: errors never show where the server keeps them. */
 export function withoutServerPaths(message: string, files: readonly LocalFile[]): string {
-  return files.reduce((m, f) => m.split(f.local).join(f.name), message);
+  return files.reduce((m, f) => (f.local === '' ? m : m.split(f.local).join(f.name)), message);
 }
 
 /** A read failure as one line that names the file and, for a ragged CSV, the row. */
@@ -76,6 +76,29 @@ export async function unreadable(file: LocalFile, err: unknown): Promise<DomainE
   const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
   const csvError = lines[0]?.includes('CSV Error on Line') ? lines.slice(0, 3).join('; ') : lines[0];
   return invalid(`Cannot read '${file.name}': ${csvError ?? 'unknown error'}`);
+}
+
+/**
+ * The connection with every query error's message rid of the server's paths (local copies become the files'
+ * dataset names, the temporary folder `<temp>`), whichever module's query failed.
+ */
+function hidingServerPaths(connection: DuckDBConnection, files: readonly LocalFile[], dir: string | undefined): DuckDBConnection {
+  const scrub = (err: unknown) => {
+    if (!(err instanceof Error)) return err;
+    let message = withoutServerPaths(err.message, files);
+    if (dir) message = message.split(dir).join('<temp>');
+    if (message === err.message) return err;
+    const clean = new Error(message);
+    clean.name = err.name;
+    return clean;
+  };
+  return new Proxy(connection, {
+    get(target, property) {
+      if (property === 'run') return (...args: Parameters<DuckDBConnection['run']>) => target.run(...args).catch((err: unknown) => Promise.reject(scrub(err)));
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /** A table: one file, or the parts of a partitioned table (read together by column name). */
@@ -106,7 +129,7 @@ export async function openTables(tables: readonly TableFiles[]): Promise<OpenTab
   const parsed = tables.some((t) => partsOf(t).some((f) => !/\.parquet$/i.test(f.name)));
   const dir = parsed ? await fs.mkdtemp(path.join(os.tmpdir(), 'oe-tables-')) : undefined;
   const instance = await DuckDBInstance.create(dir ? path.join(dir, 'tables.duckdb') : ':memory:');
-  const connection = await instance.connect();
+  const connection = hidingServerPaths(await instance.connect(), tables.flatMap(partsOf), dir);
   const close = async () => {
     connection.closeSync();
     instance.closeSync();
