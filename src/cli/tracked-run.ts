@@ -148,7 +148,8 @@ export async function trackedRun(opts: TrackedRunOptions, command: readonly stri
     headers: { 'idempotency-key': randomUUID() },
   });
   const runId = run.info.runId;
-  if (datasets.length) {
+  // The server links a run tagged `dataset_version=name@N` to that version itself; a list of several needs edges.
+  if (datasets.length > 1) {
     await api('POST', '/api/v1/lineage/edges', {
       body: { edges: datasets.map((d) => ({ from: { kind: 'dataset_version', id: `${d.name}@${d.version}` }, to: { kind: 'run', id: runId }, relation: 'consumed' })) },
     });

@@ -119,6 +119,22 @@ print('trained with seed', seed)
     expect((await jsonClient(server.url).get(`${V1}/runs/${id}/capture`)).body.exitCode).toBe(3);
   }, 180_000);
 
+  it('fetches --dataset versions before the command starts and records them in the capture and the lineage', async () => {
+    const api = jsonClient(server.url);
+    expect((await api.post(`${V1}/datasets`, { name: 'churn-data', files: [{ path: 'train.csv', content: Buffer.from('5 6 7\n').toString('base64') }] })).status).toBe(201);
+    const version = (await api.get(`${V1}/datasets/churn-data/versions/1`)).body;
+    const withData = repo('with-data', { 'count.py': `${LOG}\nlog(rows=len(open('data/churn-data/train.csv').read().split()))\n` });
+    const r = await runCliIn(withData, ['run', '--url', server.url, '--dataset', 'churn-data@1', '--', 'python3', 'count.py']);
+    expect(r.code, r.stderr).toBe(0);
+    const id = runIdOf(r.stderr);
+    const run = (await api.get(`${V1}/runs/${id}`)).body;
+    expect(run.data.metrics.map((m: { key: string; value: number }) => [m.key, m.value])).toEqual([['rows', 3]]);
+    expect(run.data.tags).toContainEqual({ key: 'dataset_version', value: 'churn-data@1' });
+    expect((await api.get(`${V1}/runs/${id}/capture`)).body.datasets).toEqual([{ name: 'churn-data', version: 1, digest: version.digest, path: 'data/churn-data' }]);
+    const lineage = (await api.get(`${V1}/lineage/run/${id}`, { direction: 'upstream' })).body;
+    expect(lineage.edges.map((e: { from: { kind: string; id: string }; relation: string }) => `${e.from.kind}:${e.from.id}:${e.relation}`)).toEqual([`dataset_version:${version.id}:consumed`]);
+  }, 180_000);
+
   it('reproduces a deterministic script from a clean checkout with zero deltas, and writes the HTML report', async () => {
     // The working copy moves on; the reproduction must still use the captured commit, diff and input.
     fs.writeFileSync(path.join(dir, 'data/train.csv'), '100 200\n');
