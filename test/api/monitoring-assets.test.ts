@@ -52,6 +52,19 @@ describe('the Prometheus rules and the Grafana dashboard', () => {
     for (const name of used) expect(exposed, name).toContain(name);
   });
 
+  it('never puts p-values and distances on one axis: p-values on a log axis, distances from 0, each with its threshold line', () => {
+    type Panel = { title: string; targets: { expr: string }[]; fieldConfig: { defaults: { min?: number; custom?: { scaleDistribution?: { type: string } }; thresholds?: { steps: { value: number | null }[] } } } };
+    const doc = JSON.parse(fs.readFileSync(dashboardFile, 'utf8')) as { panels: Panel[] };
+    const scorePanels = doc.panels.filter((p) => p.targets.some((t) => t.expr.includes('openexpert_monitor_feature_drift_score')));
+    const kinds = scorePanels.map((p) => p.targets.map((t) => /score_kind="(p_value|distance)"/.exec(t.expr)?.[1]));
+    expect(kinds).toEqual([['p_value'], ['distance']]);
+    const [pValues, distances] = scorePanels as [Panel, Panel];
+    expect(pValues.fieldConfig.defaults.custom?.scaleDistribution?.type).toBe('log');
+    expect(pValues.fieldConfig.defaults.thresholds?.steps.map((s) => s.value)).toContain(0.05);
+    expect(distances.fieldConfig.defaults.min).toBe(0);
+    expect(distances.fieldConfig.defaults.thresholds?.steps.map((s) => s.value)).toContain(0.1);
+  });
+
   it.skipIf(!hasPromtool)('promtool accepts the rules file', () => {
     const out = execFileSync('promtool', ['check', 'rules', rulesFile], { encoding: 'utf8' });
     expect(out).toContain('SUCCESS');

@@ -91,6 +91,9 @@ describe('monitoring over HTTP', () => {
     expect(html.headers.get('content-type')).toMatch(/text\/html/);
     const page = await html.text();
     expect(page.match(/<svg class="chart"/g)).toHaveLength(3);
+    // Each test's exact rule: KS drifts at p ≤ 0.05, the Z-test (plan: two values) at p < 0.05.
+    expect(page).toMatch(/data-column="age"[^]*?<th>rule<\/th><td>drifts when p ≤ 0.05<\/td>/);
+    expect(page).toMatch(/data-column="plan"[^]*?<th>rule<\/th><td>drifts when p &lt; 0.05<\/td>/);
     expect(page).not.toMatch(/<script|https?:\/\/(?!www\.w3)/);
 
     const status = await api.get('/monitors/churn-prod/status');

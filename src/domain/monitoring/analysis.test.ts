@@ -63,8 +63,9 @@ describe("Evidently's test choice and verdicts", () => {
     );
     const z = col(report, 'flag').drift;
     expect(z.test).toBe('z');
-    // p1 = 0.3, p2 = 0.5, pooled 0.4: |z| = 0.2/√(0.24·0.02) = 2.8868; two-sided p = 0.003892…
-    expect(Math.abs(z.statistic!)).toBeCloseTo(0.2 / Math.sqrt(0.24 * 0.02), 12);
+    // Evidently codes 'no' (the first key in order) 0 and 'yes' 1, reference first: p1 = 0.3, p2 = 0.5,
+    // pooled 0.4, z = (0.3 − 0.5)/√(0.4·0.6·(1/100 + 1/100)) = −2.8868; two-sided p = 0.003892…
+    expect(z.statistic).toBeCloseTo(-0.2 / Math.sqrt(0.24 * 0.02), 12);
     expect(z.score).toBeCloseTo(0.0038924171227786, 10);
     expect(z.drifted).toBe(true);
     expect(col(report, 'level').drift).toMatchObject({ test: 'chisquare', score: 1, drifted: false });

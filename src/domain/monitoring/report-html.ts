@@ -3,6 +3,7 @@
  * network, so it opens offline and can be mailed or archived as is.
  */
 import type { ColumnHistogram, ColumnReport, DriftReport } from './analysis.js';
+import { driftRule } from './stat-tests.js';
 
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -53,7 +54,7 @@ function columnSection(c: ColumnReport): string {
     ['test', `${esc(d.testName)} (${esc(d.test)}${d.chosenBy === 'default' ? ', Evidently default' : ', configured'})`],
     [d.scoreKind === 'p_value' ? 'p-value' : 'distance', fmt(d.score)],
     ...(d.statistic !== undefined ? [['statistic', fmt(d.statistic)]] : []),
-    ['threshold', `${d.scoreKind === 'p_value' ? 'drift below' : 'drift at or above'} ${fmt(d.threshold)}`],
+    ['rule', esc(driftRule(d.test, d.threshold))],
     ...(d.method ? [['method', esc(d.method)]] : []),
     ...(d.binning ? [['binning', esc(d.binning)]] : []),
     ...(d.note ? [['note', esc(d.note)]] : []),

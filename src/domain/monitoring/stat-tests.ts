@@ -14,6 +14,8 @@ export type StatTestName = (typeof STAT_TESTS)[number];
 
 interface StatTestInfo {
   readonly display: string;
+  /** The comparison that makes drift, as the report states it: `≤`, `<` or `≥` the threshold. */
+  readonly rule: '≤' | '<' | '≥';
   /** p-value tests drift below the threshold, distances at or above it. */
   readonly scoreKind: 'p_value' | 'distance';
   readonly defaultThreshold: number;
@@ -26,17 +28,21 @@ const pAtOrBelow = (s: number, t: number) => s <= t;
 const atOrAbove = (s: number, t: number) => s >= t;
 
 export const STAT_TEST_INFO: Record<StatTestName, StatTestInfo> = {
-  ks: { display: 'K-S p_value', scoreKind: 'p_value', defaultThreshold: 0.05, types: ['numeric'], drifted: pAtOrBelow },
-  chisquare: { display: 'chi-square p_value', scoreKind: 'p_value', defaultThreshold: 0.05, types: ['categorical', 'numeric'], drifted: pBelow },
-  z: { display: 'Z-test p_value', scoreKind: 'p_value', defaultThreshold: 0.05, types: ['categorical', 'numeric'], drifted: pBelow },
-  wasserstein: { display: 'Wasserstein distance (normed)', scoreKind: 'distance', defaultThreshold: 0.1, types: ['numeric'], drifted: atOrAbove },
-  jensenshannon: { display: 'Jensen-Shannon distance', scoreKind: 'distance', defaultThreshold: 0.1, types: ['categorical', 'numeric'], drifted: atOrAbove },
-  psi: { display: 'PSI', scoreKind: 'distance', defaultThreshold: 0.1, types: ['categorical', 'numeric'], drifted: atOrAbove },
-  kl_div: { display: 'Kullback-Leibler divergence', scoreKind: 'distance', defaultThreshold: 0.1, types: ['categorical', 'numeric'], drifted: atOrAbove },
-  anderson: { display: 'Anderson-Darling p_value', scoreKind: 'p_value', defaultThreshold: 0.1, types: ['numeric'], drifted: pBelow },
-  cramer_von_mises: { display: 'Cramer-von Mises p_value', scoreKind: 'p_value', defaultThreshold: 0.1, types: ['numeric'], drifted: pAtOrBelow },
-  hellinger: { display: 'Hellinger distance', scoreKind: 'distance', defaultThreshold: 0.1, types: ['categorical', 'numeric'], drifted: atOrAbove },
+  ks: { display: 'K-S p_value', rule: '≤', scoreKind: 'p_value', defaultThreshold: 0.05, types: ['numeric'], drifted: pAtOrBelow },
+  chisquare: { display: 'chi-square p_value', rule: '<', scoreKind: 'p_value', defaultThreshold: 0.05, types: ['categorical', 'numeric'], drifted: pBelow },
+  z: { display: 'Z-test p_value', rule: '<', scoreKind: 'p_value', defaultThreshold: 0.05, types: ['categorical', 'numeric'], drifted: pBelow },
+  wasserstein: { display: 'Wasserstein distance (normed)', rule: '≥', scoreKind: 'distance', defaultThreshold: 0.1, types: ['numeric'], drifted: atOrAbove },
+  jensenshannon: { display: 'Jensen-Shannon distance', rule: '≥', scoreKind: 'distance', defaultThreshold: 0.1, types: ['categorical', 'numeric'], drifted: atOrAbove },
+  psi: { display: 'PSI', rule: '≥', scoreKind: 'distance', defaultThreshold: 0.1, types: ['categorical', 'numeric'], drifted: atOrAbove },
+  kl_div: { display: 'Kullback-Leibler divergence', rule: '≥', scoreKind: 'distance', defaultThreshold: 0.1, types: ['categorical', 'numeric'], drifted: atOrAbove },
+  anderson: { display: 'Anderson-Darling p_value', rule: '<', scoreKind: 'p_value', defaultThreshold: 0.1, types: ['numeric'], drifted: pBelow },
+  cramer_von_mises: { display: 'Cramer-von Mises p_value', rule: '≤', scoreKind: 'p_value', defaultThreshold: 0.1, types: ['numeric'], drifted: pAtOrBelow },
+  hellinger: { display: 'Hellinger distance', rule: '≥', scoreKind: 'distance', defaultThreshold: 0.1, types: ['categorical', 'numeric'], drifted: atOrAbove },
 };
+
+/** A test's exact rule in words, e.g. `drifts when p ≤ 0.05` (KS) or `drifts when distance ≥ 0.1`. */
+export const driftRule = (test: StatTestName, threshold: number): string =>
+  `drifts when ${STAT_TEST_INFO[test].scoreKind === 'p_value' ? 'p' : 'distance'} ${STAT_TEST_INFO[test].rule} ${threshold}`;
 
 /** PSI's customary reading: below 0.1 stable, 0.1–0.25 moderate shift, 0.25 and above significant. */
 export const psiSeverity = (score: number): 'none' | 'moderate' | 'significant' => (score >= 0.25 ? 'significant' : score >= 0.1 ? 'moderate' : 'none');
@@ -142,8 +148,13 @@ export function runStatTest(test: StatTestName, s: Samples): TestOutcome {
       const c = s.type === 'numeric' ? s.counts() : s;
       const keys = [...new Set([...c.reference.keys(), ...c.current.keys()])];
       if (keys.length <= 1) return { score: 1, statistic: 0, note: 'one value on both sides' };
-      const key = keys[0]!;
-      const r = proportionZTest(c.reference.get(key) ?? 0, sumCounts(c.reference), c.current.get(key) ?? 0, sumCounts(c.current));
+      // Evidently codes a value 0 when it equals the first key and 1 otherwise, reference first: z is the
+      // difference of the shares of "not the first key", reference minus current. Keys in sorted order.
+      const numeric = s.type === 'numeric';
+      const key = keys.sort((x, y) => (numeric ? Number(x) - Number(y) : x < y ? -1 : x > y ? 1 : 0))[0]!;
+      const nr = sumCounts(c.reference);
+      const nc = sumCounts(c.current);
+      const r = proportionZTest(nr - (c.reference.get(key) ?? 0), nr, nc - (c.current.get(key) ?? 0), nc);
       return { score: r.pValue, statistic: r.statistic };
     }
     case 'jensenshannon': {
