@@ -1,20 +1,23 @@
 /**
  * Inference throughput and latency through the server: a logistic regression and a small MLP in ONNX,
  * through `/v2/models/{name}/infer` and MLflow's `/invocations`, at concurrency 1, 16 and 64, with and
- * without micro-batching; and the router's overhead against calling onnxruntime directly. Run with
+ * without micro-batching; the router's overhead against calling onnxruntime directly; deploy/undeploy
+ * churn (operations per second, failures); and a supervised Python scoring process against the same
+ * process called directly. Run with
  * `npx tsx bench/serving.ts [--duration=S] [--peer=http://host:port]`; prints JSON.
  *
  * The server runs as a child process (`openexpert server`), so autocannon's client work here does not
  * share its event loop; on a 2-core machine they still share the CPU. `--peer` points at an MLflow
  * scoring server (`mlflow models serve`) serving the same MLP, for the ratio DESIGN.md asks for.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import ort from 'onnxruntime-node';
 import { percentile, runLoadTest, type LoadTestSummary } from '../src/cli/load-test.js';
-import { spawnServer } from '../test/support/child-server.js';
+import { freePort, spawnServer } from '../test/support/child-server.js';
 import { linearModel, mlpModel } from '../test/support/onnx-models.js';
 
 export interface ServingBenchOptions {
@@ -23,6 +26,8 @@ export interface ServingBenchOptions {
   readonly concurrencies?: readonly number[];
   /** An MLflow scoring server serving the MLP below, measured with the same load for the ratio. */
   readonly peerUrl?: string;
+  /** Deploy+undeploy pairs in the churn run (30 by default), 10 at a time. */
+  readonly churnOperations?: number;
 }
 
 const FEATURES = 20;
@@ -75,6 +80,88 @@ async function direct(model: Uint8Array, calls: number) {
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
 
+/** Deploy/undeploy churn: `operations` create+delete pairs, `concurrency` at a time, on one live server. */
+async function churn(base: string, operations: number, concurrency: number) {
+  let failures = 0;
+  const failuresSeen: string[] = [];
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < operations) {
+      const i = next++;
+      for (const [method, url, body] of [
+        ['POST', `${base}/api/v1/deployments`, { name: `churn-${i}`, model: 'mlp', alias: 'live', batching: { workers: 1 } }],
+        ['DELETE', `${base}/api/v1/deployments/churn-${i}`, undefined],
+      ] as const) {
+        const res = await fetch(url, { method, headers: body ? { 'content-type': 'application/json' } : {}, ...(body ? { body: JSON.stringify(body) } : {}) });
+        if (!res.ok) {
+          failures++;
+          if (failuresSeen.length < 3) failuresSeen.push(`${method} ${res.status} ${(await res.text()).slice(0, 200)}`);
+        } else {
+          await res.arrayBuffer();
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  return { operations: operations * 2, concurrency, seconds: round3(seconds), operationsPerSecond: round3((operations * 2) / seconds), failures, ...(failuresSeen.length ? { failuresSeen } : {}) };
+}
+
+const PYTHON = '/usr/bin/python3';
+const SCORING_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test/support/sklearn_scoring_server.py');
+
+/**
+ * The supervised Python runtime against the same scoring process called directly: the test suite's
+ * scikit-learn scoring server (Debian's python3-sklearn), once on its own port and once behind a deployment.
+ */
+async function pythonOverhead(base: string, home: string, durationS: number, concurrencies: readonly number[]) {
+  const probe = spawnSync(PYTHON, ['-c', 'import sklearn'], { stdio: 'ignore' });
+  if (probe.status !== 0) return `not measured: ${PYTHON} cannot import sklearn (apt-get install python3-sklearn)`;
+  const X = Array.from({ length: 50 }, (_, i) => [i % 7, (i * 3) % 11]);
+  const training = JSON.stringify({ columns: ['a', 'b'], X, y: X.map(([a, b]) => 2 * a! + 3 * b! + 1) });
+  const mlmodel = `flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n  sklearn:\n    pickled_model: model.pkl\nsignature:\n  inputs: '[{"type": "double", "name": "a"}, {"type": "double", "name": "b"}]'\n`;
+  for (const [file, body] of [['MLmodel', mlmodel], ['training.json', training]] as const) {
+    const res = await fetch(`${base}/api/2.0/mlflow-artifacts/artifacts/bench/houses/${file}`, { method: 'PUT', body });
+    if (!res.ok) throw new Error(`upload ${file}: ${res.status}`);
+  }
+  await post(`${base}/api/2.0/mlflow/registered-models/create`, { name: 'houses' });
+  await post(`${base}/api/2.0/mlflow/model-versions/create`, { name: 'houses', source: 'mlflow-artifacts:/bench/houses' });
+  await post(`${base}/api/2.0/mlflow/registered-models/alias`, { name: 'houses', alias: 'live', version: '1' });
+  const command = `${PYTHON} ${SCORING_SCRIPT} --model {model_uri} --port {port}`;
+  await post(`${base}/api/v1/deployments`, { name: 'houses', model: 'houses', alias: 'live', runtime: { kind: 'python', command } });
+
+  const modelDir = path.join(home, 'direct-houses');
+  await mkdir(modelDir, { recursive: true });
+  await writeFile(path.join(modelDir, 'training.json'), training);
+  const port = await freePort();
+  const direct = spawn(PYTHON, [SCORING_SCRIPT, '--model', modelDir, '--port', String(port)], { stdio: 'ignore' });
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ok = await fetch(`http://127.0.0.1:${port}/ping`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error('the direct scoring process did not start');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const body = JSON.stringify({ dataframe_split: { columns: ['a', 'b'], data: [[3, 4]] } });
+    const runs = [];
+    for (const concurrency of concurrencies) {
+      const measure = async (url: string) => {
+        await runLoadTest({ url, body, connections: concurrency, durationS: 1 });
+        const r = await runLoadTest({ url, body, connections: concurrency, durationS });
+        return { throughputRps: r.throughputRps, p50Ms: r.latencyMs.p50, p99Ms: r.latencyMs.p99, errors: r.errors + r.non2xx };
+      };
+      const viaDirect = await measure(`http://127.0.0.1:${port}/invocations`);
+      const viaServer = await measure(`${base}/serve/houses/invocations`);
+      runs.push({ concurrency, direct: viaDirect, supervised: viaServer, overheadP50Ms: round3(viaServer.p50Ms - viaDirect.p50Ms), throughputRatio: round3(viaServer.throughputRps / Math.max(1, viaDirect.throughputRps)) });
+    }
+    return { scoringProcess: 'test/support/sklearn_scoring_server.py (LinearRegression, Debian python3-sklearn)', runs };
+  } finally {
+    direct.kill('SIGKILL');
+  }
+}
+
 interface Run {
   readonly model: string;
   readonly protocol: 'v2' | 'invocations';
@@ -112,6 +199,8 @@ export async function runServingBench(opts: ServingBenchOptions = {}) {
       Number(metrics.split('\n').find((l) => l.startsWith(`${name}{deployment="${deployment}"`))?.split(' ').at(-1) ?? NaN);
     const batchRows = (deployment: string) =>
       round3(metricValue('openexpert_serving_batch_size_sum', deployment) / metricValue('openexpert_serving_batch_size_count', deployment));
+    const deployChurn = await churn(server.url, opts.churnOperations ?? 30, 10);
+    const python = await pythonOverhead(server.url, home, durationS, [1, 16]);
     const directMlp = await direct(models.mlp, 5000);
     const directLogreg = await direct(models.logreg, 5000);
     const c1 = (model: string, protocol: Run['protocol'], batching: boolean) =>
@@ -142,6 +231,8 @@ export async function runServingBench(opts: ServingBenchOptions = {}) {
       meanBatchRows: { logreg: batchRows('logreg'), mlp: batchRows('mlp') },
       direct: { logreg: directLogreg, mlp: directMlp },
       routerOverhead: { logreg: routerOverhead('logreg', directLogreg), mlp: routerOverhead('mlp', directMlp) },
+      deployChurn,
+      pythonRuntime: python,
       peer: peer ?? 'not measured: no MLflow scoring server given (--peer=URL); none can be installed on this machine',
     };
   } finally {
