@@ -1,7 +1,8 @@
 /**
  * Datasets: sha256 throughput over a large file against `sha256sum` (and ingest into the local artifact
  * store), DuckDB profile and a 30-expectation validation suite over 1,000,000 rows × 20 columns (Parquet
- * and CSV), and lineage queries on a 100,000-edge graph in SQLite (and PostgreSQL with --pg). Run with `npx tsx bench/datasets.ts [--hash-mb=1024] [--rows=1000000] [--edges=100000] [--pg=postgres://…]`; prints JSON.
+ * and CSV), exact profiles at 10,000,000 rows (and the approximate path on the same table), and lineage
+ * queries on a 100,000-edge graph in SQLite (and PostgreSQL with --pg). Run with `npx tsx bench/datasets.ts [--hash-mb=1024] [--rows=1000000] [--profile-rows=10000000] [--edges=100000] [--pg=postgres://…]`; prints JSON.
  */
 import { execFileSync } from 'node:child_process';
 import { sql } from 'kysely';
@@ -14,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { LocalFsArtifactStore } from '../src/artifacts/local-fs.artifact-store.js';
 import { blobPath } from '../src/domain/datasets/blob-files.js';
-import { profileTable } from '../src/domain/datasets/profile-file.js';
+import { EXACT_PROFILE_ROWS, profileTable } from '../src/domain/datasets/profile-file.js';
 import type { LineageEdge } from '../src/domain/datasets/types.js';
 import { openDuckDb } from '../src/domain/monitoring/file-table.js';
 import type { Expectation } from '../src/domain/validation/types.js';
@@ -26,6 +27,8 @@ export interface DatasetsBenchOptions {
   hashMb?: number | undefined;
   rows?: number | undefined;
   edges?: number | undefined;
+  /** Rows of the exact-profile measurement (default: the exact-profile limit). */
+  profileRows?: number | undefined;
   /** Also time the lineage queries on this PostgreSQL database (a fresh schema is made and dropped). */
   pgUrl?: string | undefined;
 }
@@ -109,6 +112,21 @@ async function tableBench(dir: string, rows: number) {
   };
 }
 
+/** Exact profile (COUNT(DISTINCT), linear quartiles) at the exact-profile limit, and the approximate path forced on the same table. */
+async function profileBench(dir: string, rows: number) {
+  const file = { local: path.join(dir, 'profile.parquet'), name: 'profile.parquet' };
+  const instance = await openDuckDb();
+  const connection = await instance.connect();
+  await connection.run(`COPY (SELECT i, (hash(i) % 100000)::DOUBLE / 100 AS x, (hash(i * 7) % 1000)::BIGINT AS k, 'c' || (hash(i * 3) % 50)::VARCHAR AS cat FROM range(${rows}) t(i)) TO '${file.local}' (FORMAT PARQUET)`);
+  connection.closeSync();
+  instance.closeSync();
+  const [exact, exactS] = await seconds(() => profileTable([file]));
+  const [, approximateS] = await seconds(() => profileTable([file], 1));
+  if (exact.profile[0]!.distinctCount !== rows) throw new Error('exact distinct count of the id column is wrong');
+  fs.rmSync(file.local);
+  return { rows, columns: 4, exactSeconds: exactS, approximateSeconds: approximateS, exactLimitRows: EXACT_PROFILE_ROWS };
+}
+
 async function lineageBench(dbUrl: string, edgeCount: number, schema?: string) {
   const handle = await openDatabase(dbUrl, schema ? { schema } : {});
   try {
@@ -156,6 +174,7 @@ export async function runDatasetsBench(options: DatasetsBenchOptions = {}) {
     return {
       hashing: await hashBench(dir, options.hashMb ?? 1024),
       table: await tableBench(dir, options.rows ?? 1_000_000),
+      profile: await profileBench(dir, options.profileRows ?? EXACT_PROFILE_ROWS),
       lineage: await lineageBench(`sqlite:${path.join(dir, 'lineage.db')}`, options.edges ?? 100_000),
       ...(options.pgUrl ? { lineagePostgres: await lineageBench(options.pgUrl, options.edges ?? 100_000, `bench_lineage_${process.pid}`) } : {}),
     };
@@ -169,7 +188,7 @@ export function datasetsBenchOptionsFromArgs(args: readonly string[]): DatasetsB
     const v = args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
     return v === undefined ? undefined : Number(v);
   };
-  return { hashMb: num('hash-mb'), rows: num('rows'), edges: num('edges'), pgUrl: args.find((a) => a.startsWith('--pg='))?.slice(5) };
+  return { hashMb: num('hash-mb'), rows: num('rows'), profileRows: num('profile-rows'), edges: num('edges'), pgUrl: args.find((a) => a.startsWith('--pg='))?.slice(5) };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
