@@ -2,7 +2,9 @@
  * Tracking throughput and latency through HTTP, on the MLflow REST surface (so the same workload runs
  * against a real MLflow server too): log-batch ingest, one log-metric call, search-runs over 10,000
  * runs, and get-history of 100,000 points. Run with
- * `npx tsx bench/tracking.ts [--points=N] [--runs=N] [--history=N] [--peer=http://host:port]`; prints JSON.
+ * `npx tsx bench/tracking.ts [--points=N] [--runs=N] [--history=N] [--peer=http://host:port] [--no-outside]`; prints JSON.
+ * `outsideClient` repeats ingest and get-history against a separate server process from a client on one
+ * keep-alive connection (Node, and Python `requests` when available): the figures a user's script sees.
  *
  * The server runs in this process on a temp SQLite database, so the client's own work (fetch, JSON)
  * competes with it for the CPU: the figures are a floor for what a separate server process reaches.
@@ -14,6 +16,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../src/config/config.js';
 import { startServer } from '../src/main.js';
+import { runOutsideClientBench, type OutsideClientResult } from './tracking-outside.js';
 
 export interface TrackingBenchOptions {
   /** Metric points sent through log-batch, 1000 per request (1,000,000 by default). */
@@ -30,6 +33,8 @@ export interface TrackingBenchOptions {
   historyCalls?: number;
   /** Also run the same workload against this MLflow-compatible server (a real MLflow, say) and report the ratios. */
   peerUrl?: string;
+  /** Skip the outside-client figures (a separate server process, one keep-alive connection, Node and Python clients). */
+  skipOutside?: boolean;
 }
 
 /** DESIGN.md's targets, for a 2-core machine. */
@@ -52,6 +57,8 @@ export interface TrackingBenchResult extends TrackingFigures {
   machine: { cpus: number; node: string; platform: string };
   targets: typeof TRACKING_TARGETS;
   meetsTarget: { ingest: boolean; logMetric: boolean; searchRuns: boolean; getHistory: boolean; all: boolean };
+  /** What a client outside the server sees: the figures to compare with DESIGN.md's targets and with what users report. */
+  outsideClient?: OutsideClientResult;
   peer?: TrackingFigures & { server: string; speedup: { ingest: number; logMetricP50: number; searchRunsP50: number; getHistoryP50: number } };
 }
 
@@ -247,6 +254,11 @@ export async function runTrackingBench(opts: TrackingBenchOptions = {}): Promise
     ...figures,
     meetsTarget: { ...meets, all: Object.values(meets).every(Boolean) },
   };
+  if (!opts.skipOutside) {
+    result.outsideClient = await runOutsideClientBench({
+      points: Math.min(opts.ingestPoints ?? 200_000, 1_000_000), history: opts.historyPoints ?? 100_000, calls: opts.historyCalls ?? 5,
+    });
+  }
   if (opts.peerUrl) {
     const peer = await measure(opts.peerUrl.replace(/\/+$/, ''), opts);
     result.peer = {
@@ -270,7 +282,7 @@ export function trackingBenchOptionsFromArgs(args: readonly string[]): TrackingB
     const v = flag(name);
     return v === undefined ? undefined : Number(v);
   };
-  return { ingestPoints: num('points'), searchRuns: num('runs'), historyPoints: num('history'), peerUrl: flag('peer') };
+  return { ingestPoints: num('points'), searchRuns: num('runs'), historyPoints: num('history'), peerUrl: flag('peer'), skipOutside: args.includes('--no-outside') };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

@@ -61,6 +61,13 @@ describe("MLflow's error sentences on the MLflow surface", () => {
     expect(await bad('runs/log-metric', { run_id: null, key: 'metric', value: 41, timestamp: 59 })).toContain("Missing value for required parameter 'run_id'");
     const tooMany = await api.get(`${M}/metrics/get-history-bulk-interval`, { run_ids: Array.from({ length: 101 }, (_, i) => `id_${i}`), metric_key: 'm' });
     expect(tooMany.body.message).toBe('GetMetricHistoryBulkInterval request must specify at most 100 run_ids. Received 101 run_ids.');
+    const interval = async (query: Record<string, string | string[]>) => (await api.get(`${M}/metrics/get-history-bulk-interval`, query)).body.message as string;
+    // Checked before any run is looked up, so an unknown run id still gets the sentence about the request.
+    expect(await interval({ run_ids: ['123'], metric_key: 'key', max_results: '0' })).toBe('max_results must be between 1 and 2500.');
+    expect(await interval({ run_ids: ['123'], metric_key: '' })).toContain("Missing value for required parameter 'metric_key'");
+    expect(await interval({ run_ids: ['123'], metric_key: 'key', start_step: '1', end_step: '0' }))
+      .toBe('end_step must be greater than start_step. Found start_step=1 and end_step=0.');
+    expect(await interval({ run_ids: ['123'], metric_key: 'key', start_step: '1' })).toBe('If either start step or end step are specified, both must be specified.');
     const absent = await api.get(`${M}/metrics/get-history-bulk-interval`, { metric_key: 'm' });
     expect(absent.body.message).toContain("Missing value for required parameter 'run_ids'.");
     expect((await api.get(`${M}/model-versions/get`, { name: 'x', version: 'something not correct' })).body.message)

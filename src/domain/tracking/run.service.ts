@@ -235,17 +235,22 @@ export class RunService {
     return out;
   }
 
+  /** MLflow's checks and sentences (get_metric_history_bulk_interval_handler), all before any run is looked up. */
   async metricHistoryBulkInterval(actor: Actor, input: BulkIntervalInput): Promise<MetricWithRun[]> {
-    if (input.runIds.length === 0) throw invalid("'run_ids' must contain at least one run id");
+    if (input.runIds.length === 0) throw invalid("Missing value for required parameter 'run_ids'.");
     if (input.runIds.length > BULK_MAX_RUNS) {
       throw invalid(`GetMetricHistoryBulkInterval request must specify at most ${BULK_MAX_RUNS} run_ids. Received ${input.runIds.length} run_ids.`);
     }
+    if (input.key === '') throw invalid("Missing value for required parameter 'metric_key'.");
     validateKey('metric', input.key);
+    if (input.maxResults !== undefined && !(input.maxResults >= 1 && input.maxResults <= BULK_MAX_POINTS)) {
+      throw invalid(`max_results must be between 1 and ${BULK_MAX_POINTS}.`);
+    }
     if (input.startStep !== undefined && input.endStep !== undefined && input.startStep > input.endStep) {
-      throw invalid(`'end_step' (${input.endStep}) must be at least 'start_step' (${input.startStep})`);
+      throw invalid(`end_step must be greater than start_step. Found start_step=${input.startStep} and end_step=${input.endStep}.`);
     }
     if ((input.startStep === undefined) !== (input.endStep === undefined)) {
-      throw invalid("'start_step' and 'end_step' must be given together");
+      throw invalid('If either start step or end step are specified, both must be specified.');
     }
     for (const runId of input.runIds) {
       await this.access.require(actor, 'READ', { kind: 'experiment', id: (await this.info(runId)).experimentId });
