@@ -68,7 +68,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
   const tracking = new SqlTrackingStore(database);
   const artifactStore = openArtifactStore(config.artifactsUri, config.s3);
   const governanceStore = new SqlGovernanceStore(database);
-  const governanceAccess = config.auth ? new GovernanceAccess(governanceStore, systemClock, config.defaultPermission) : undefined;
+  const governanceAccess = config.auth ? new GovernanceAccess(governanceStore, systemClock, config.defaultPermission, undefined, new Set(config.auditReads)) : undefined;
   const governance = governanceAccess
     ? {
         service: new GovernanceService(governanceStore, systemClock, governanceAccess, (kind, id) => objectId(services, kind, id)),
@@ -77,6 +77,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
           sink: config.auditCheckpoints ? openCheckpointSink(config.auditCheckpoints, config.s3) : undefined,
         }),
         access: governanceAccess,
+        deniedPerMinute: config.auditDeniedPerMinute,
       }
     : undefined;
   if (governance) await governance.audit.checkKeys();

@@ -7,6 +7,8 @@ declare module 'fastify' {
     actor: Actor;
     /** What the services changed while handling the request, for the audit log. */
     auditNotes: ChangeNote[];
+    /** Set when the request was refused (denied, or told a hidden object does not exist): why, for the audit log. */
+    refusal: { readonly code: string; readonly reason: string } | undefined;
   }
 }
 

@@ -11,6 +11,37 @@ export interface Governance {
   readonly service: GovernanceService;
   readonly audit: AuditLog;
   readonly access: GovernanceAccess;
+  /** Refused requests and failed sign-ins audited per source address and minute (0: none). */
+  readonly deniedPerMinute?: number;
+}
+
+const MINUTE_MS = 60_000;
+
+/**
+ * Admits refusals to the audit log up to a number per source address and minute, so a flood of refused requests
+ * cannot fill the log; what it holds back is counted and written as one entry when that address's next minute begins.
+ */
+export class RefusalBudget {
+  private readonly windows = new Map<string, { start: number; admitted: number; held: number }>();
+  constructor(private readonly perMinute: number) {}
+
+  /** Whether to write this refusal, and how many from the same address were held back in its previous minute. */
+  admit(address: string, now: number): { write: boolean; heldBefore: number } {
+    let w = this.windows.get(address);
+    let heldBefore = 0;
+    if (!w || now - w.start >= MINUTE_MS) {
+      heldBefore = w?.held ?? 0;
+      if (this.windows.size > 50_000) this.windows.clear();
+      w = { start: now, admitted: 0, held: 0 };
+      this.windows.set(address, w);
+    }
+    if (w.admitted < this.perMinute) {
+      w.admitted++;
+      return { write: true, heldBefore };
+    }
+    w.held++;
+    return { write: false, heldBefore };
+  }
 }
 
 export const SESSION_COOKIE = 'oe_session';
@@ -87,7 +118,7 @@ function objectOf(request: FastifyRequest): string {
 }
 
 function detailOf(request: FastifyRequest): string {
-  const notes = request.auditNotes;
+  const notes = request.auditNotes.filter((n) => !n.read);
   const text = notes.length > 0
     ? JSON.stringify(notes.map((n) => redactSecrets(n)))
     : typeof request.body === 'object' && request.body !== null && !Buffer.isBuffer(request.body) && typeof (request.body as { pipe?: unknown }).pipe !== 'function'
@@ -102,6 +133,22 @@ function detailOf(request: FastifyRequest): string {
  * hash-chained audit log from this one place, whichever surface served them.
  */
 export function registerGovernance(app: FastifyInstance, governance: Governance): void {
+  const budget = new RefusalBudget(governance.deniedPerMinute ?? 30);
+  /** Refusals and failed sign-ins, within the budget; a failure to write is logged, never turned into a 500. */
+  const auditRefusal = async (request: FastifyRequest, fields: { actor: string; action: string; status: number; summary: string; object?: string; detail?: string }) => {
+    const { write, heldBefore } = budget.admit(request.ip, Date.now());
+    try {
+      if (heldBefore > 0) {
+        await governance.audit.append({
+          actor: 'system', action: 'audit.refusals-held', status: 429, requestId: String(request.id), sourceIp: request.ip,
+          summary: `${heldBefore} more refused requests from ${request.ip} in one minute were not recorded one by one`, detail: JSON.stringify({ held: heldBefore }),
+        });
+      }
+      if (write) await governance.audit.append({ ...fields, requestId: String(request.id), sourceIp: request.ip });
+    } catch (err) {
+      request.log.error({ err }, 'audit append failed');
+    }
+  };
   const fail = async (request: FastifyRequest, reply: FastifyReply, status: 401 | 403, message: string) => {
     const path = pathOf(request);
     const code = status === 401 ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED';
@@ -120,14 +167,16 @@ export function registerGovernance(app: FastifyInstance, governance: Governance)
     } catch (err) {
       if (!isDomainError(err)) throw err;
       message = err.message;
-      await governance.audit.append({
-        actor: claimedUser(request), action: 'auth.failed', status: 401, requestId: String(request.id), sourceIp: request.ip,
-        summary: `${request.method} ${path}: ${message}`,
-      });
+      await auditRefusal(request, { actor: claimedUser(request), action: 'auth.failed', status: 401, summary: `${request.method} ${path}: ${message}` });
     }
     if (!auth) return fail(request, reply, 401, message);
     if (auth.csrfToken !== undefined && !SAFE_METHODS.has(request.method) && request.headers[CSRF_HEADER] !== auth.csrfToken) {
-      return fail(request, reply, 403, `A session's changes need its CSRF token in the ${CSRF_HEADER} header`);
+      const reason = `A session's changes need its CSRF token in the ${CSRF_HEADER} header`;
+      await auditRefusal(request, {
+        actor: auth.actor.userId, action: 'access.denied', status: 403, summary: `${request.method} ${path}`, object: objectOf(request),
+        detail: JSON.stringify({ code: 'PERMISSION_DENIED', reason }),
+      });
+      return fail(request, reply, 403, reason);
     }
     request.actor = auth.actor;
   });
@@ -135,8 +184,30 @@ export function registerGovernance(app: FastifyInstance, governance: Governance)
   // Before the response leaves: a change the client sees acknowledged is already in the audit log. Should the
   // write fail, the change stands and the failure is logged (the chain stays intact; the entry is missing).
   app.addHook('onSend', async (request, reply, payload) => {
-    if (SAFE_METHODS.has(request.method) || reply.statusCode >= 400 || !request.actor?.authenticated) return payload;
-    const note = request.auditNotes[0];
+    if (!request.actor?.authenticated) return payload;
+    // A signed-in caller refused (403, or told a hidden object does not exist): who, what, on which object, and why.
+    if (request.refusal) {
+      await auditRefusal(request, {
+        actor: request.actor.userId, action: 'access.denied', status: reply.statusCode, summary: `${request.method} ${pathOf(request)}`,
+        object: objectOf(request), detail: JSON.stringify({ code: request.refusal.code, reason: request.refusal.reason }),
+      });
+      return payload;
+    }
+    if (reply.statusCode >= 400) return payload;
+    if (SAFE_METHODS.has(request.method)) {
+      const reads = request.auditNotes.filter((n) => n.read);
+      if (reads.length === 0) return payload;
+      try {
+        await governance.audit.append({
+          actor: request.actor.userId, action: `${request.method} ${pathOf(request)}`, status: reply.statusCode, requestId: String(request.id),
+          sourceIp: request.ip, summary: 'read', object: reads[0]!.object, detail: JSON.stringify({ read: reads.map((n) => n.object) }),
+        });
+      } catch (err) {
+        request.log.error({ err }, 'audit append failed');
+      }
+      return payload;
+    }
+    const note = request.auditNotes.find((n) => !n.read);
     try {
       await governance.audit.append({
         actor: request.actor.userId,

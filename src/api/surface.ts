@@ -81,6 +81,7 @@ export function registerSurface(app: FastifyInstance, surface: Surface, options:
         surface.configure?.(scope);
         scope.setErrorHandler((err, request, reply) => {
           if (isDomainError(err)) {
+            if (err.concealed || err.code === 'PERMISSION_DENIED' || err.code === 'UNAUTHENTICATED') request.refusal = { code: err.code, reason: err.message };
             const message = err.subject && surface.wording ? surface.wording(err.subject) : err.message;
             return reply.status(surface.status[err.code]).send(surface.errorBody(err.code, message));
           }

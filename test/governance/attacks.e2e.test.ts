@@ -17,8 +17,8 @@ let app: FastifyInstance;
 let close: () => Promise<void>;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary response shapes
-async function call(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, auth?: string, payload?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-  const res = await app.inject({ method, url, headers: { ...(auth ? { authorization: auth } : {}), ...headers }, ...(payload !== undefined ? { payload: payload as object } : {}) });
+async function call(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, auth?: string, payload?: unknown, from = '127.0.0.1'): Promise<{ status: number; body: any }> {
+  const res = await app.inject({ method, url, remoteAddress: from, headers: auth ? { authorization: auth } : {}, ...(payload !== undefined ? { payload: payload as object } : {}) });
   let body: unknown = res.body;
   try {
     body = res.body ? JSON.parse(res.body) : {};
@@ -105,5 +105,80 @@ describe('lineage forgery', () => {
     await policy({ suite: 'shape' });
     await ok('POST', `${M}/runs/set-tag`, as('alice'), { run_id: w.run, key: 'dataset_version', value: `${w.dataset}@1` });
     expect(await checks()).toMatchObject({ passed: true });
+  });
+});
+
+describe('existence leaks', () => {
+  it('answers an object the caller may not read exactly as an unknown one, for every kind of object', async () => {
+    const w = await alicesWork('hidden');
+    const alice = as('alice');
+    const loggedModel = (await ok('POST', `${M}/logged-models`, alice, { experiment_id: w.exp, name: 'lm' })).model.info.model_id as string;
+    await ok('POST', `${M}/runs/log-batch`, alice, { run_id: w.run, metrics: [{ key: 'acc', value: 0.9, timestamp: 1, step: 0 }] });
+    await app.inject({ method: 'PUT', url: `/api/2.0/mlflow-artifacts/artifacts/${w.exp}/${w.run}/artifacts/notes.txt`, headers: { authorization: alice, 'content-type': 'application/octet-stream' }, payload: 'secret notes' });
+    await ok('POST', `${M}/registered-models/alias`, alice, { name: w.model, alias: 'live', version: '1' });
+    await ok('POST', `${V1}/deployments`, alice, { name: 'alice-dep', model: w.model, alias: 'live', runtime: { kind: 'external', url: 'http://127.0.0.1:9', protocol: 'v2' } });
+    const monitor = (await ok('POST', `${V1}/monitors`, alice, { name: 'alice-mon' })).monitorId as string;
+    const evaluation = (await ok('POST', `${V1}/evaluations`, alice, { runId: w.run, model: { name: w.model, version: 1 }, name: 'e', task: 'binary', label: 'y', score: 'p', data: { columns: { y: [0, 1], p: [0.2, 0.8] } } })).id as string;
+    const unknownRun = 'f'.repeat(32);
+    // Each pair: the hidden object and an unknown one of the same kind; the answers may differ only by the id.
+    const pairs: [string, string, string, string][] = [
+      ['runs/get', `${M}/runs/get?run_id=${w.run}`, `${M}/runs/get?run_id=${unknownRun}`, w.run],
+      ['native run', `${V1}/runs/${w.run}`, `${V1}/runs/${unknownRun}`, w.run],
+      ['metric history', `${M}/metrics/get-history?run_id=${w.run}&metric_key=acc`, `${M}/metrics/get-history?run_id=${unknownRun}&metric_key=acc`, w.run],
+      ['experiment', `${M}/experiments/get?experiment_id=${w.exp}`, `${M}/experiments/get?experiment_id=987654`, w.exp],
+      ['experiment by name', `${M}/experiments/get-by-name?experiment_name=alice-exp-hidden`, `${M}/experiments/get-by-name?experiment_name=nobody-exp`, 'alice-exp-hidden'],
+      ['logged model', `${M}/logged-models/${loggedModel}`, `${M}/logged-models/m-${'0'.repeat(32)}`, loggedModel],
+      ['artifact', `/api/2.0/mlflow-artifacts/artifacts/${w.exp}/${w.run}/artifacts/notes.txt`, `/api/2.0/mlflow-artifacts/artifacts/987654/${unknownRun}/artifacts/notes.txt`, ''],
+      ['registered model', `${M}/registered-models/get?name=${w.model}`, `${M}/registered-models/get?name=nobody-model`, w.model],
+      ['dataset', `${V1}/datasets/${w.dataset}/versions`, `${V1}/datasets/nobody-data/versions`, w.dataset],
+      ['deployment', `${V1}/deployments/alice-dep`, `${V1}/deployments/nobody-dep`, 'alice-dep'],
+      ['monitor', `${V1}/monitors/${monitor}`, `${V1}/monitors/nobody-monitor`, monitor],
+      ['evaluation', `${V1}/evaluations/${evaluation}`, `${V1}/evaluations/${evaluation.slice(0, -1)}${evaluation.endsWith('0') ? '1' : '0'}`, evaluation],
+    ];
+    for (const [what, hiddenUrl, unknownUrl, id] of pairs) {
+      const hidden = await call('GET', hiddenUrl, as('bob'));
+      const unknown = await call('GET', unknownUrl, as('bob'));
+      const unknownId = /[?/=]([^?/=&]+)(?:&|$|\/artifacts)/.exec(unknownUrl.replace(/\/versions$/, ''))?.[1] ?? '';
+      const scrub = (body: unknown, name: string) => JSON.stringify(body).split(name).join('<id>');
+      expect({ what, status: hidden.status }).toEqual({ what, status: 404 });
+      expect({ what, status: unknown.status }).toEqual({ what, status: 404 });
+      if (id !== '') expect({ what, body: scrub(hidden.body, id) }).toEqual({ what, body: scrub(unknown.body, unknownId) });
+      expect(JSON.stringify(hidden.body)).not.toContain('PERMISSION_DENIED');
+      if (what !== 'experiment') expect(JSON.stringify(hidden.body)).not.toContain(`'${w.exp}'`);
+    }
+  });
+});
+
+describe('denied access is audited', () => {
+  it('records ten refused escalation attempts with actor, object, action and reason, and holds back a flood', async () => {
+    const w = await alicesWork('denied');
+    const before = (await ok('GET', `${V1}/audit?newestFirst=true&limit=1`, asAdmin)).entries[0].seq as number;
+    // From an address of its own: the per-address budget is this test's alone.
+    const ip = '10.9.8.7';
+    const attempts = [
+      () => call('PUT', `${V1}/permissions`, as('bob'), { kind: 'experiment', id: w.exp, principalType: 'user', principal: 'bob', level: 'MANAGE' }, ip),
+      () => call('POST', `${M}/runs/set-tag`, as('bob'), { run_id: w.run, key: 'owner', value: 'bob' }, ip),
+      () => call('PATCH', `${V1}/users/bob`, as('bob'), { role: 'admin' }, ip),
+      () => call('GET', `${M}/runs/get?run_id=${w.run}`, as('bob'), undefined, ip),
+      () => call('DELETE', `${V1}/models/${w.model}`, as('bob'), undefined, ip),
+    ];
+    for (let i = 0; i < 10; i++) expect([403, 404]).toContain((await attempts[i % attempts.length]!()).status);
+    const entries = (await ok('GET', `${V1}/audit?afterSeq=${before}&action=access.denied&limit=100`, asAdmin)).entries as { actor: string; status: number; summary: string; object: string; detail: string }[];
+    expect(entries).toHaveLength(10);
+    expect(entries.every((e) => e.actor === 'bob')).toBe(true);
+    expect(entries[0]).toMatchObject({ status: 404, summary: `PUT ${V1}/permissions` });
+    expect(JSON.parse(entries[0]!.detail)).toEqual({ code: 'RESOURCE_DOES_NOT_EXIST', reason: `Experiment with id '${w.exp}' does not exist` });
+    expect(entries[1]).toMatchObject({ status: 404, object: `run:${w.run}` });
+    expect(entries[2]).toMatchObject({ status: 403, object: '' });
+    expect(JSON.parse(entries[2]!.detail)).toEqual({ code: 'PERMISSION_DENIED', reason: 'Only admins change roles' });
+
+    // A flood from one address: at most the per-minute budget (30 by default) is written one by one.
+    const flood = await Promise.all(Array.from({ length: 60 }, () => call('GET', `${M}/runs/get?run_id=${w.run}`, as('bob'), undefined, ip)));
+    expect(flood.every((r) => r.status === 404)).toBe(true);
+    const all = (await ok('GET', `${V1}/audit?afterSeq=${before}&action=access.denied&limit=1000`, asAdmin)).entries as unknown[];
+    // 10 attempts and 60 flooding requests: 30 a minute are written, the rest only counted (a minute boundary
+    // falling inside the flood lets a second 30 through, never all 70).
+    expect(all.length).toBeGreaterThanOrEqual(30);
+    expect(all.length).toBeLessThan(70);
   });
 });

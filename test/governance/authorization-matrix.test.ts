@@ -106,6 +106,7 @@ const CASES: Record<string, Case> = {
   'POST /api/2.0/mlflow/runs/log-inputs': { need: exp('EDIT'), req: (f) => ({ url: `${M}/runs/log-inputs`, body: { run_id: f.run, datasets: [{ dataset: { name: 'd', digest: 'abc', source_type: 'local', source: '{}' } }] } }) },
   'POST /api/2.0/mlflow/runs/search': { need: exp('READ'), req: (f) => ({ url: `${M}/runs/search`, body: { experiment_ids: [f.exp] } }) },
   'GET /api/2.0/mlflow/metrics/get-history': { need: exp('READ'), req: (f) => ({ url: `${M}/metrics/get-history${q({ run_id: f.run, metric_key: 'm' })}` }) },
+  'GET /api/2.0/mlflow/metrics/get-history-bulk': { need: exp('READ'), req: (f) => ({ url: `${M}/metrics/get-history-bulk${q({ run_id: f.run, metric_key: 'm' })}` }) },
   'GET /api/2.0/mlflow/metrics/get-history-bulk-interval': { need: exp('READ'), req: (f) => ({ url: `${M}/metrics/get-history-bulk-interval${q({ run_ids: f.run, metric_key: 'm', max_results: 10 })}` }) },
   'POST /api/2.0/mlflow/logged-models': { need: exp('EDIT'), req: (f) => ({ url: `${M}/logged-models`, body: { experiment_id: f.exp, name: 'lm' } }) },
   'POST /api/2.0/mlflow/logged-models/search': { need: exp('READ'), req: (f) => ({ url: `${M}/logged-models/search`, body: { experiment_ids: [f.exp] } }) },
@@ -274,14 +275,16 @@ const CASES: Record<string, Case> = {
   'GET /api/v1/datasets/:name/datasheet': { need: data('READ'), req: (f) => ({ url: `${V1}/datasets/${f.dataset}/datasheet` }) },
   'PUT /api/v1/datasets/:name/datasheet': { need: data('EDIT'), req: (f) => ({ url: `${V1}/datasets/${f.dataset}/datasheet`, body: { sections: { motivation: 'x' } } }) },
   'POST /api/v1/datasets/:name/versions/:ref/validations': { need: data('EDIT'), req: (f) => ({ url: `${V1}/datasets/${f.dataset}/versions/1/validations`, body: { suite: { name: 's', expectations: [{ expectation_type: 'expect_column_to_exist', kwargs: { column: 'id' } }] } } }) },
+  'GET /api/v1/datasets/:name/versions/:ref/validations/:id/report.html': { need: data('READ'), req: (f) => ({ url: `${V1}/datasets/${f.dataset}/versions/1/validations/${"0".repeat(32)}/report.html` }) },
+  'POST /api/v1/datasets/gc': { need: ws('MANAGE'), req: () => ({ url: `${V1}/datasets/gc`, body: { dryRun: true } }) },
   'GET /api/v1/datasets/:name/versions/:ref/validations': { need: data('READ'), req: (f) => ({ url: `${V1}/datasets/${f.dataset}/versions/1/validations` }) },
   'POST /api/v1/validation-suites': { need: ws('EDIT'), req: () => ({ url: `${V1}/validation-suites`, body: { name: 'suite', expectations: [{ expectation_type: 'expect_column_to_exist', kwargs: { column: 'id' } }] } }) },
   'GET /api/v1/validation-suites': { need: ws('READ'), req: () => ({ url: `${V1}/validation-suites` }) },
   'GET /api/v1/validation-suites/:name/versions/:version': { need: ws('READ'), req: () => ({ url: `${V1}/validation-suites/none/versions/1` }) },
   // An edge needs READ on its source (the run here) and EDIT on its target (a free-form label: the workspace).
   'POST /api/v1/lineage/edges': { need: exp('READ'), req: (f) => ({ url: `${V1}/lineage/edges`, body: { edges: [{ from: { kind: 'run', id: f.run }, to: { kind: 'note', id: 'x' }, relation: 'documents' }] } }) },
-  // Lineage from a run: the run must be readable (and the graph shows only readable nodes).
-  'GET /api/v1/lineage/:kind/:id': { need: exp('READ'), req: (f) => ({ url: `${V1}/lineage/run/${f.run}` }) },
+  // Lineage from a run the caller may not read answers as for an unknown id (the node alone); the graph shows only readable nodes.
+  'GET /api/v1/lineage/:kind/:id': { need: ws('READ'), req: (f) => ({ url: `${V1}/lineage/run/${f.run}` }) },
   // ── evaluation ──
   'POST /api/v1/evaluations': { need: model('EDIT', [['experiment', 'EDIT']]), req: (f) => ({ url: `${V1}/evaluations`, body: { runId: f.run, model: { name: f.model, version: 1 }, name: 'e', task: 'binary', label: 'y', score: 'p', data: predictions } }) },
   'GET /api/v1/evaluations': { need: ws('READ'), req: () => ({ url: `${V1}/evaluations` }) },
@@ -399,6 +402,8 @@ async function grant(f: Fixture, kind: ObjectKind, level: string): Promise<void>
 }
 
 const isDenied = (status: number) => status === 401 || status === 403;
+/** A 404 about the object (the serving surfaces' bodies carry no code), not about the route. */
+const isHidden = (res: { status: number; body: string }) => res.status === 404 && !res.body.includes('ENDPOINT_NOT_FOUND');
 const show = (key: string, who: string, res: { status: number; body: string }) => ({ route: key, who, status: res.status, body: res.body.slice(0, 300) });
 
 beforeAll(async () => {
@@ -451,7 +456,9 @@ describe('authorization matrix', () => {
         await grant(f, need.on, level);
         const res = await call(method, c.req(f), as('sam'));
         const allowed = levelRank(level) >= levelRank(need.level);
-        if (allowed ? isDenied(res.status) : res.status !== 403) wrong.push(show(key, `sam@${level}`, res));
+        // Below READ the object is hidden: the same 404 RESOURCE_DOES_NOT_EXIST an unknown id gets. From READ on, 403.
+        const refusal = level === 'NO_PERMISSIONS' ? 404 : 403;
+        if (allowed ? isDenied(res.status) : res.status !== refusal || (refusal === 404 && !isHidden(res))) wrong.push(show(key, `sam@${level}`, res));
         checked++;
       }
       // Back to nothing, so the next route starts from the default.
@@ -498,8 +505,10 @@ describe('authorization matrix', () => {
       const graph = JSON.parse(res.body) as { nodes: { kind: string; id: string }[]; edges: { from: { kind: string }; to: { kind: string } }[] };
       return { nodes: graph.nodes.map((n) => n.kind).sort(), edges: graph.edges.map((e) => `${e.from.kind}->${e.to.kind}`).sort() };
     };
-    // The run itself is refused while its experiment is.
-    expect((await lineage()).status).toBe(403);
+    // The run itself is hidden while its experiment is: the node alone, as for an id nobody knows.
+    expect(await kinds()).toEqual({ nodes: ['run'], edges: [] });
+    const unknown = JSON.parse((await call('GET', { url: `${V1}/lineage/run/${'f'.repeat(32)}?direction=downstream` }, as('sam'))).body) as { nodes: unknown[]; edges: unknown[] };
+    expect([unknown.nodes.length, unknown.edges.length]).toEqual([1, 0]);
     await grant(f, 'experiment', 'READ');
     // The evaluation and the model version belong to a model sam may not read.
     expect(await kinds()).toEqual({ nodes: ['run'], edges: [] });
@@ -519,7 +528,8 @@ describe('authorization matrix', () => {
       for (const user of Object.keys(USERS) as (keyof typeof USERS)[]) {
         const res = await call(method, c.req(c.fresh ? await fixture() : shared), as(user));
         const allowed = c.need === 'signed-in' ? true : c.need === 'admin' ? false : ROLE_RANK[user] >= NEED_RANK[c.need.workspace];
-        if (allowed ? isDenied(res.status) : res.status !== 403) wrong.push(show(key, user, res));
+        // A route about an object the user may not read answers as for an unknown one (404) before any role check.
+        if (allowed ? isDenied(res.status) : !(res.status === 403 || isHidden(res))) wrong.push(show(key, user, res));
       }
       const res = await call(method, c.req(c.fresh ? await fixture() : shared), asAdmin);
       if (isDenied(res.status)) wrong.push(show(key, 'root', res));

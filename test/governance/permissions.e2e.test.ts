@@ -63,11 +63,12 @@ describe('per-object permissions through the MLflow API', () => {
     expect(await names('bob')).toContain('ann-private');
     expect(await names('ann')).toContain('ann-private');
     const denied = await call('GET', `${M}/experiments/get?experiment_id=${mine}`, as('cat'));
-    expect(denied.status).toBe(403);
-    // The refusal names only what the caller asked for.
-    expect(denied.body.message).toBe(`User 'cat' lacks READ permission on experiment '${mine}'`);
+    // Hidden is answered as unknown: the same 404 an id nobody used gets, naming only what the caller asked for.
+    const unknown = await call('GET', `${M}/experiments/get?experiment_id=987654321`, as('cat'));
+    expect([denied.status, denied.body.error_code]).toEqual([404, 'RESOURCE_DOES_NOT_EXIST']);
+    expect(denied.body.message).toBe(unknown.body.message.replace('987654321', mine));
     expect(JSON.stringify(denied.body)).not.toContain('ann-private');
-    expect((await call('POST', `${M}/runs/search`, as('cat'), { experiment_ids: [mine] })).status).toBe(403);
+    expect((await call('POST', `${M}/runs/search`, as('cat'), { experiment_ids: [mine] })).status).toBe(404);
     expect(open).not.toBe(mine);
   });
 
@@ -95,7 +96,7 @@ describe('per-object permissions through the MLflow API', () => {
     // Renaming keeps the grants.
     expect((await call('POST', `${M}/registered-models/rename`, as('ann'), { name: 'secret-model', new_name: 'secret-model-2' })).status).toBe(200);
     expect((await call('GET', `${V1}/permissions/effective?kind=registered_model&id=secret-model-2`, as('ann'))).body.level).toBe('MANAGE');
-    expect((await call('GET', `${M}/registered-models/get?name=secret-model-2`, as('cat'))).status).toBe(403);
+    expect((await call('GET', `${M}/registered-models/get?name=secret-model-2`, as('cat'))).status).toBe(404);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Actor } from '../../core/actor.js';
-import { DomainError } from '../../core/errors.js';
+import { DomainError, missing, notFound } from '../../core/errors.js';
 
 /** MLflow's permission levels, weakest first. */
 export const PERMISSION_LEVELS = ['NO_PERMISSIONS', 'READ', 'USE', 'EDIT', 'MANAGE'] as const;
@@ -13,7 +13,16 @@ export const levelAt = (rank: number): PermissionLevel => PERMISSION_LEVELS[Math
 /** Objects that carry their own grants. */
 export const OBJECT_KINDS = ['experiment', 'registered_model', 'dataset', 'monitor', 'deployment'] as const;
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
-export type ObjectResource = { readonly kind: ObjectKind; readonly id: string };
+export type ObjectResource = {
+  readonly kind: ObjectKind;
+  readonly id: string;
+  /**
+   * The error the service gives when what the caller named (a run, a logged model, an artifact: something governed
+   * by this object) does not exist. A caller who may not read the object gets the same answer, so an id's existence
+   * is never revealed; without it, the object's own not-found answer is used.
+   */
+  readonly asMissing?: () => DomainError;
+};
 
 /** What a permission is checked on: one object, or the workspace (`server`) for listing and creating. */
 export type Resource = ObjectResource | { readonly kind: 'server' };
@@ -37,6 +46,20 @@ export const allowAll: Access = {
   async readable(_actor, _kind, items) {
     return [...items];
   },
+};
+
+/** The answer to a caller who may not read an object: exactly what they would get if it did not exist. */
+export function concealed(resource: ObjectResource): DomainError {
+  const e = resource.asMissing?.() ?? MISSING[resource.kind](resource.id);
+  return new DomainError(e.code, e.message, e.subject, true);
+}
+
+const MISSING: Record<ObjectKind, (id: string) => DomainError> = {
+  experiment: (id) => missing({ kind: 'experiment', experimentId: id }),
+  registered_model: (id) => missing({ kind: 'registered-model', name: id }),
+  dataset: (id) => notFound(`Dataset '${id}'`),
+  monitor: (id) => notFound(`Monitor '${id}'`),
+  deployment: (id) => notFound(`Deployment '${id}'`),
 };
 
 export function denied(actor: Actor, permission: Permission, resource: Resource): DomainError {

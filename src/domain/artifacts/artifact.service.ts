@@ -3,7 +3,7 @@ import type { ArtifactBody, ArtifactEntry, ArtifactStore, ByteRange, StoredFile,
 import { safeArtifactPath } from '../../artifacts/safe-path.js';
 import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
-import { invalid, isDomainError } from '../../core/errors.js';
+import { invalid, isDomainError, notFound } from '../../core/errors.js';
 import type { Access, Permission, Resource } from '../access/access.js';
 import type { ArtifactFilesStore } from './artifact-files.store.js';
 import { artifactPathOf, experimentOfPath, joinArtifactPath } from './artifact-uri.js';
@@ -26,7 +26,7 @@ export class ArtifactService {
   private async check(actor: Actor, permission: Permission, rawPath: string): Promise<string> {
     const path = rawPath === '' ? '' : safeArtifactPath(rawPath);
     const experiment = experimentOfPath(path);
-    const resource: Resource = experiment ? { kind: 'experiment', id: experiment } : { kind: 'server' };
+    const resource: Resource = experiment ? { kind: 'experiment', id: experiment, asMissing: () => notFound(`Artifact '${path}'`) } : { kind: 'server' };
     await this.access.require(actor, permission, resource);
     return path;
   }

@@ -458,7 +458,8 @@ export class DatasetService {
           : await this.mayRead(actor, n);
       if (ok) visible.add(key(n));
     }
-    if (!visible.has(key(graph.root))) throw new DomainError('PERMISSION_DENIED', `User '${actor.userId}' may not read ${graph.root.kind} '${graph.root.id}'`);
+    // A hidden root is answered as an unknown id is: the node alone, nothing around it.
+    if (!visible.has(key(graph.root))) return { ...graph, nodes: graph.nodes.filter((n) => key(n) === key(graph.root)), edges: [] };
     return {
       ...graph,
       nodes: graph.nodes.filter((n) => visible.has(key(n))),

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
-import { invalid, invalidState, isDomainError, notFound, orThrow } from '../../core/errors.js';
+import { invalid, invalidState, isDomainError, notFound, orThrow, type DomainError } from '../../core/errors.js';
 import { newHexId } from '../../core/ids.js';
 import type { Access, Permission, Resource } from '../access/access.js';
 import { artifactPathOf, joinArtifactPath } from '../artifacts/artifact-uri.js';
@@ -332,12 +332,13 @@ export class EvaluationService {
     }
   }
 
-  private async readable<T extends { runId?: string; model?: ModelRef; candidate?: ModelRef }>(actor: Actor, item: T): Promise<T> {
+  /** `asMissing`: what a caller who may not read it is told (that it does not exist, as for an unknown id). */
+  private async readable<T extends { runId?: string; model?: ModelRef; candidate?: ModelRef }>(actor: Actor, item: T, asMissing?: () => DomainError): Promise<T> {
     const model = item.model ?? item.candidate;
-    if (model) await this.access.require(actor, 'READ', { kind: 'registered_model', id: model.name });
+    if (model) await this.access.require(actor, 'READ', { kind: 'registered_model', id: model.name, ...(asMissing ? { asMissing } : {}) });
     else if (item.runId) await this.runs.get(actor, item.runId).catch((err: unknown) => {
       // A deleted or purged run leaves the evaluation readable to those who may read the server.
-      if (isDomainError(err) && err.code === 'RESOURCE_DOES_NOT_EXIST') return this.access.require(actor, 'READ', { kind: 'server' });
+      if (isDomainError(err) && err.code === 'RESOURCE_DOES_NOT_EXIST' && !err.concealed) return this.access.require(actor, 'READ', { kind: 'server' });
       throw err;
     });
     else await this.access.require(actor, 'READ', { kind: 'server' });
@@ -345,7 +346,7 @@ export class EvaluationService {
   }
 
   async get(actor: Actor, id: string): Promise<Evaluation> {
-    return this.readable(actor, orThrow(await this.store.getEvaluation(id), () => notFound(`Evaluation '${id}'`)));
+    return this.readable(actor, orThrow(await this.store.getEvaluation(id), () => notFound(`Evaluation '${id}'`)), () => notFound(`Evaluation '${id}'`));
   }
 
   async reportHtml(actor: Actor, id: string): Promise<string> {
@@ -372,7 +373,7 @@ export class EvaluationService {
   }
 
   async getComparison(actor: Actor, id: string): Promise<Comparison> {
-    return this.readable(actor, orThrow(await this.store.getComparison(id), () => notFound(`Comparison '${id}'`)));
+    return this.readable(actor, orThrow(await this.store.getComparison(id), () => notFound(`Comparison '${id}'`)), () => notFound(`Comparison '${id}'`));
   }
 
   async listComparisons(actor: Actor, input: { candidate?: ModelRef; baseline?: ModelRef; maxResults?: number }): Promise<Comparison[]> {

@@ -1,7 +1,8 @@
 import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
 import { DomainError } from '../../core/errors.js';
-import { denied, levelAt, levelRank, type Access, type ObjectKind, type ObjectResource, type Permission, type PermissionLevel, type Resource } from '../access/access.js';
+import { noteRead } from '../../core/audit-notes.js';
+import { concealed, denied, levelAt, levelRank, type Access, type ObjectKind, type ObjectResource, type Permission, type PermissionLevel, type Resource } from '../access/access.js';
 import type { GovernanceStore } from './governance.store.js';
 import { EVERYONE, type Grant, type Role } from './types.js';
 
@@ -47,6 +48,8 @@ export class GovernanceAccess implements Access {
     private readonly clock: Clock,
     readonly defaultLevel: PermissionLevel,
     private readonly ttlMs = 2000,
+    /** Object kinds whose reads are noted for the audit log (data-access auditing). */
+    private readonly auditReads: ReadonlySet<ObjectKind> = new Set(),
   ) {}
 
   async level(actor: Actor, resource: Resource): Promise<PermissionLevel> {
@@ -63,7 +66,13 @@ export class GovernanceAccess implements Access {
 
   async require(actor: Actor, permission: Permission, resource: Resource): Promise<void> {
     if (actor.isAdmin && actor.authenticated && capOf(actor) === 'MANAGE') return;
-    if (levelRank(await this.level(actor, resource)) >= levelRank(permission)) return;
+    const level = await this.level(actor, resource);
+    if (levelRank(level) >= levelRank(permission)) {
+      if (resource.kind !== 'server' && this.auditReads.has(resource.kind)) noteRead(`${resource.kind}:${resource.id}`);
+      return;
+    }
+    // Whoever may not even read an object is told it does not exist, as if they had named an unknown one.
+    if (resource.kind !== 'server' && actor.authenticated && levelRank(level) < READ) throw concealed(resource);
     const cap = capOf(actor);
     if (levelRank(cap) < levelRank(permission)) {
       // Say so when it is the token's scope, not the user's grants, that falls short.

@@ -302,7 +302,7 @@ export class RegistryService {
       }
       return undefined;
     } catch (err) {
-      if (isDomainError(err) && (err.code === 'INVALID_PARAMETER_VALUE' || err.code === 'RESOURCE_DOES_NOT_EXIST')) return undefined;
+      if (isDomainError(err) && !err.concealed && (err.code === 'INVALID_PARAMETER_VALUE' || err.code === 'RESOURCE_DOES_NOT_EXIST')) return undefined;
       throw err;
     }
   }

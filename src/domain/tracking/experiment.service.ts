@@ -56,7 +56,7 @@ export class ExperimentService {
 
   async getByName(actor: Actor, name: string): Promise<Experiment> {
     const experiment = orThrow(await this.store.getExperimentByName(name), () => missing({ kind: 'experiment-name', name }));
-    await this.access.require(actor, 'READ', { kind: 'experiment', id: experiment.experimentId });
+    await this.access.require(actor, 'READ', { kind: 'experiment', id: experiment.experimentId, asMissing: () => missing({ kind: 'experiment-name', name }) });
     return experiment;
   }
 

@@ -77,7 +77,7 @@ export class LoggedModelService {
 
   async get(actor: Actor, modelId: string): Promise<LoggedModel> {
     const model = await this.find(modelId);
-    await this.access.require(actor, 'READ', { kind: 'experiment', id: model.experimentId });
+    await this.access.require(actor, 'READ', { kind: 'experiment', id: model.experimentId, asMissing: () => missing({ kind: 'logged-model', modelId }) });
     return model;
   }
 
@@ -148,7 +148,7 @@ export class LoggedModelService {
   /** `runs/outputs`: the run produced these models. */
   async logRunOutputs(actor: Actor, runId: string, outputs: readonly { modelId: string; step: number }[]): Promise<void> {
     const run = orThrow(await this.tracking.getRunInfo(runId), () => missing({ kind: 'run', runId }));
-    await this.access.require(actor, 'EDIT', { kind: 'experiment', id: run.experimentId });
+    await this.access.require(actor, 'EDIT', { kind: 'experiment', id: run.experimentId, asMissing: () => missing({ kind: 'run', runId }) });
     for (const o of outputs) orThrow(await this.store.get(o.modelId), () => missing({ kind: 'logged-model', modelId: o.modelId }));
     await this.store.logRunOutputs(runId, outputs);
   }
@@ -159,7 +159,7 @@ export class LoggedModelService {
 
   private async editable(actor: Actor, modelId: string): Promise<LoggedModel> {
     const model = await this.find(modelId);
-    await this.access.require(actor, 'EDIT', { kind: 'experiment', id: model.experimentId });
+    await this.access.require(actor, 'EDIT', { kind: 'experiment', id: model.experimentId, asMissing: () => missing({ kind: 'logged-model', modelId }) });
     return model;
   }
 }

@@ -120,7 +120,7 @@ export class RunService {
 
   async get(actor: Actor, runId: string): Promise<Run> {
     const run = orThrow(await this.store.getRun(runId), () => missing({ kind: 'run', runId }));
-    await this.access.require(actor, 'READ', { kind: 'experiment', id: run.info.experimentId });
+    await this.access.require(actor, 'READ', { kind: 'experiment', id: run.info.experimentId, asMissing: () => missing({ kind: 'run', runId }) });
     return run;
   }
 
@@ -133,13 +133,13 @@ export class RunService {
 
   async delete(actor: Actor, runId: string): Promise<void> {
     const info = await this.info(runId);
-    await this.access.require(actor, 'EDIT', { kind: 'experiment', id: info.experimentId });
+    await this.access.require(actor, 'EDIT', { kind: 'experiment', id: info.experimentId, asMissing: () => missing({ kind: 'run', runId }) });
     await this.store.setRunLifecycle(runId, 'deleted', this.clock.now());
   }
 
   async restore(actor: Actor, runId: string): Promise<void> {
     const info = await this.info(runId);
-    await this.access.require(actor, 'EDIT', { kind: 'experiment', id: info.experimentId });
+    await this.access.require(actor, 'EDIT', { kind: 'experiment', id: info.experimentId, asMissing: () => missing({ kind: 'run', runId }) });
     await this.store.setRunLifecycle(runId, 'active', this.clock.now());
   }
 
@@ -206,7 +206,7 @@ export class RunService {
   async metricHistory(actor: Actor, input: HistoryInput): Promise<{ items: readonly Metric[]; nextPageToken?: string }> {
     validateKey('metric', input.key);
     const after = decodeKeysetToken(input.pageToken, 4) as HistoryPosition | undefined;
-    await this.access.require(actor, 'READ', { kind: 'experiment', id: (await this.info(input.runId)).experimentId });
+    await this.access.require(actor, 'READ', { kind: 'experiment', id: (await this.info(input.runId)).experimentId, asMissing: () => missing({ kind: 'run', runId: input.runId }) });
     const page = await this.store.getMetricHistory(input.runId, input.key, {
       maxResults: checkMaxResults(input.maxResults, { fallback: 25_000, max: HISTORY_MAX_RESULTS }),
       ...(after ? { after } : {}),
@@ -227,7 +227,7 @@ export class RunService {
     const maxResults = Math.min(checkMaxResults(input.maxResults, { fallback: BULK_HISTORY_MAX, max: Number.MAX_SAFE_INTEGER }), BULK_HISTORY_MAX);
     const out: MetricWithRun[] = [];
     for (const runId of [...new Set(input.runIds)].sort()) {
-      await this.access.require(actor, 'READ', { kind: 'experiment', id: (await this.info(runId)).experimentId });
+      await this.access.require(actor, 'READ', { kind: 'experiment', id: (await this.info(runId)).experimentId, asMissing: () => missing({ kind: 'run', runId }) });
       const page = await this.store.getMetricHistory(runId, input.key, { maxResults: maxResults - out.length });
       for (const m of page.items) out.push({ ...m, runId });
       if (out.length >= maxResults) break;
@@ -253,7 +253,7 @@ export class RunService {
       throw invalid('If either start step or end step are specified, both must be specified.');
     }
     for (const runId of input.runIds) {
-      await this.access.require(actor, 'READ', { kind: 'experiment', id: (await this.info(runId)).experimentId });
+      await this.access.require(actor, 'READ', { kind: 'experiment', id: (await this.info(runId)).experimentId, asMissing: () => missing({ kind: 'run', runId }) });
     }
     const maxSteps = checkMaxResults(input.maxResults, { fallback: BULK_DEFAULT_POINTS, max: BULK_MAX_POINTS });
     return this.store.getMetricHistoryBulkInterval(input.runIds, input.key, { startStep: input.startStep, endStep: input.endStep, maxSteps });
@@ -265,7 +265,7 @@ export class RunService {
 
   private async activeRun(actor: Actor, runId: string): Promise<RunInfo> {
     const info = await this.info(runId);
-    await this.access.require(actor, 'EDIT', { kind: 'experiment', id: info.experimentId });
+    await this.access.require(actor, 'EDIT', { kind: 'experiment', id: info.experimentId, asMissing: () => missing({ kind: 'run', runId }) });
     if (info.lifecycleStage !== 'active') throw invalidState(`The run ${runId} must be in the 'active' state. Current state is ${info.lifecycleStage}.`);
     return info;
   }
