@@ -4,7 +4,7 @@ import type { ArtifactBody, ArtifactStore } from '../../artifacts/artifact-store
 import { safeArtifactPath } from '../../artifacts/safe-path.js';
 import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
-import { DomainError, invalid, isDomainError, notFound } from '../../core/errors.js';
+import { invalid, isDomainError, notFound } from '../../core/errors.js';
 import { noteChange } from '../../core/audit-notes.js';
 import { newHexId } from '../../core/ids.js';
 import type { Access } from '../access/access.js';

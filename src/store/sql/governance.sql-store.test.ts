@@ -48,7 +48,9 @@ for (const backend of testBackends()) {
       expect(await access.level(user('bob'), { kind: 'experiment', id: 'e2' })).toBe('EDIT'); // via the group
       expect(await access.level(user('ann'), { kind: 'experiment', id: 'e2' })).toBe('READ'); // everyone
       expect(await access.level(user('cat'), { kind: 'experiment', id: 'e2' })).toBe('NO_PERMISSIONS'); // own grant takes access away
-      await expect(access.require(user('cat'), 'READ', { kind: 'experiment', id: 'e2' })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+      // Hidden, not refused: told it does not exist, as for an unknown experiment; 403 is for what one may read but not change.
+      await expect(access.require(user('cat'), 'READ', { kind: 'experiment', id: 'e2' })).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST', concealed: true, message: "Experiment with id 'e2' does not exist" });
+      await expect(access.require(user('ann'), 'EDIT', { kind: 'experiment', id: 'e2' })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
       // Viewers never write, whatever they are granted; maintainers manage everything.
       await store.putGrant(grant('e2', 'user', 'vee', 'MANAGE'));
       expect(await access.level(user('vee', 'viewer'), { kind: 'experiment', id: 'e2' })).toBe('READ');
