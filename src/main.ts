@@ -71,7 +71,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
   const governanceAccess = config.auth ? new GovernanceAccess(governanceStore, systemClock, config.defaultPermission, undefined, new Set(config.auditReads)) : undefined;
   const governance = governanceAccess
     ? {
-        service: new GovernanceService(governanceStore, systemClock, governanceAccess, (kind, id) => objectId(services, kind, id)),
+        service: new GovernanceService(governanceStore, systemClock, governanceAccess, (kind, id) => objectId(services, kind, id), config.signIn),
         audit: new AuditLog(governanceStore, systemClock, {
           keyring: auditKeyring(config),
           sink: config.auditCheckpoints ? openCheckpointSink(config.auditCheckpoints, config.s3) : undefined,

@@ -4,6 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { buildServer } from '../../src/main.js';
 import { TEST_ADMIN, basicAuth, startAuthApp } from '../support/auth-app.js';
 
 const asAdmin = basicAuth(TEST_ADMIN.user, TEST_ADMIN.password);
@@ -180,5 +182,33 @@ describe('denied access is audited', () => {
     // falling inside the flood lets a second 30 through, never all 70).
     expect(all.length).toBeGreaterThanOrEqual(30);
     expect(all.length).toBeLessThan(70);
+  });
+});
+
+describe('password spraying', () => {
+  it('slows one address trying many accounts, whichever replica it reaches, and leaves other addresses alone', async () => {
+    const sprayer = '10.66.0.1';
+    const server = await startAuthApp({ signinMaxFailuresPerAddress: 10, signinMaxFailures: 5 });
+    // A second replica on the same database: the count is in the database, not in a process.
+    const replica = await buildServer(loadConfig({ home: server.home, port: 0, logLevel: 'silent', auth: true, signinMaxFailuresPerAddress: 10, signinMaxFailures: 5 }, {}));
+    try {
+      const admin = basicAuth(TEST_ADMIN.user, TEST_ADMIN.password);
+      for (let i = 0; i < 30; i++) {
+        await server.app.inject({ method: 'POST', url: '/api/v1/users', headers: { authorization: admin, 'content-type': 'application/json' }, payload: { username: `u${i}`, password: `u${i}-real-password` } });
+      }
+      const signIn = (app: typeof server.app, user: string, password: string, from: string) =>
+        app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: from, headers: { 'content-type': 'application/json' }, payload: { username: user, password } });
+      // One common password against 30 accounts, alternating replicas: each account sees one failure only.
+      const answers: string[] = [];
+      for (let i = 0; i < 30; i++) answers.push(JSON.parse((await signIn(i % 2 ? replica.app : server.app, `u${i}`, 'Summer2026!', sprayer)).body).error.message as string);
+      expect(answers.slice(0, 10).every((m) => m === 'Invalid credentials')).toBe(true);
+      expect(answers.slice(10).every((m) => m === 'Too many failed sign-ins; try again later')).toBe(true);
+      // Slowed means slowed: even a right password from that address waits for the window to pass.
+      expect((await signIn(server.app, 'u29', 'u29-real-password', sprayer)).statusCode).toBe(401);
+      expect((await signIn(replica.app, 'u29', 'u29-real-password', '10.66.0.2')).statusCode).toBe(200);
+    } finally {
+      await replica.close();
+      await server.close();
+    }
   });
 });

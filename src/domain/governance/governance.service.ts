@@ -30,8 +30,13 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const unauthenticated = (): DomainError => new DomainError('UNAUTHENTICATED', 'Invalid credentials');
-const MAX_FAILURES = 5;
-const FAILURE_WINDOW_MS = 60_000;
+/** Failed sign-ins allowed within the window: per account and address, and per address across all accounts. */
+export interface SignInLimits {
+  readonly maxPerAccount: number;
+  readonly maxPerAddress: number;
+  readonly windowSeconds: number;
+}
+export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = { maxPerAccount: 5, maxPerAddress: 20, windowSeconds: 60 };
 // MLflow clients send credentials on every request; re-running scrypt (or two lookups) each time would cost more
 // than the request. Changes made through this process clear the caches at once; other replicas' within this TTL.
 const CREDENTIAL_TTL_MS = 5_000;
@@ -73,6 +78,7 @@ export class GovernanceService {
     private readonly clock: Clock,
     private readonly access: GovernanceAccess,
     private readonly objectId: ObjectDirectory = async (_kind, id) => id,
+    private readonly limits: SignInLimits = DEFAULT_SIGN_IN_LIMITS,
   ) {}
 
   /** Creates the admin named by the environment on first start; a no-op once it exists. */
@@ -147,16 +153,18 @@ export class GovernanceService {
   // ── credentials ────────────────────────────────────────────────────────────
 
   /**
-   * Rate-limited per account and source address (so a guesser cannot lock out the account from elsewhere), counted
-   * in the database so the limit holds across replicas. A password proven in the last few seconds is not a guess and
-   * skips the count.
+   * Rate-limited per account and source address (so a guesser cannot lock out the account from elsewhere), and per
+   * address across accounts (one password tried against many accounts: spraying), counted in the database so the
+   * limits hold across replicas. A password proven in the last few seconds is not a guess and skips the count.
    */
   async signIn(username: string, password: string, sourceIp: string): Promise<UserActor> {
     const now = this.clock.now();
     const cacheKey = sha256(`${username}\n${password}`);
     const hit = this.verified.get(cacheKey);
     if (hit && hit.until > now) return hit.actor;
-    if ((await this.store.countSignInFailures(username, sourceIp, now - FAILURE_WINDOW_MS)) >= MAX_FAILURES) {
+    const since = now - this.limits.windowSeconds * 1000;
+    if ((await this.store.countSignInFailures(username, sourceIp, since)) >= this.limits.maxPerAccount
+      || (await this.store.countSignInFailuresFrom(sourceIp, since)) >= this.limits.maxPerAddress) {
       throw new DomainError('UNAUTHENTICATED', 'Too many failed sign-ins; try again later');
     }
     const user = await this.store.getUser(username);
@@ -167,7 +175,7 @@ export class GovernanceService {
       this.verified.set(cacheKey, { actor, until: now + CREDENTIAL_TTL_MS });
       return actor;
     }
-    await this.store.recordSignInFailure(username, sourceIp, now, now - FAILURE_WINDOW_MS);
+    await this.store.recordSignInFailure(username, sourceIp, now, since);
     throw unauthenticated();
   }
 

@@ -34,7 +34,9 @@ export interface GovernanceStore {
 
   /** Failed sign-ins of one account from one address since `since`. */
   countSignInFailures(username: string, sourceIp: string, since: number): Promise<number>;
-  /** Records a failure and forgets this key's failures older than `forgetBefore`. */
+  /** Failed sign-ins from one address, whichever accounts they tried, since `since` (password spraying). */
+  countSignInFailuresFrom(sourceIp: string, since: number): Promise<number>;
+  /** Records a failure and forgets this address's failures older than `forgetBefore`. */
   recordSignInFailure(username: string, sourceIp: string, at: number, forgetBefore: number): Promise<void>;
   clearSignInFailures(username: string, sourceIp: string): Promise<void>;
 

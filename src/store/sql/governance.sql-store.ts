@@ -172,9 +172,14 @@ export class SqlGovernanceStore implements GovernanceStore {
       .where('username', '=', username).where('source_ip', '=', sourceIp).where('at', '>=', since).executeTakeFirst();
     return Number(r?.n ?? 0);
   }
+  async countSignInFailuresFrom(sourceIp: string, since: number): Promise<number> {
+    const r = await this.db.selectFrom('gov_signin_failures').select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('source_ip', '=', sourceIp).where('at', '>=', since).executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
   async recordSignInFailure(username: string, sourceIp: string, at: number, forgetBefore: number): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('gov_signin_failures').where('username', '=', username).where('source_ip', '=', sourceIp).where('at', '<', forgetBefore).execute();
+      await trx.deleteFrom('gov_signin_failures').where('source_ip', '=', sourceIp).where('at', '<', forgetBefore).execute();
       await trx.insertInto('gov_signin_failures').values({ username, source_ip: sourceIp, at }).execute();
     });
   }
