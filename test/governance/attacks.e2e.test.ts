@@ -118,7 +118,7 @@ describe('existence leaks', () => {
     await ok('POST', `${M}/runs/log-batch`, alice, { run_id: w.run, metrics: [{ key: 'acc', value: 0.9, timestamp: 1, step: 0 }] });
     await app.inject({ method: 'PUT', url: `/api/2.0/mlflow-artifacts/artifacts/${w.exp}/${w.run}/artifacts/notes.txt`, headers: { authorization: alice, 'content-type': 'application/octet-stream' }, payload: 'secret notes' });
     await ok('POST', `${M}/registered-models/alias`, alice, { name: w.model, alias: 'live', version: '1' });
-    await ok('POST', `${V1}/deployments`, alice, { name: 'alice-dep', model: w.model, alias: 'live', runtime: { kind: 'external', url: 'http://127.0.0.1:9', protocol: 'v2' } });
+    await ok('POST', `${V1}/deployments`, alice, { name: 'alice-dep', model: w.model, alias: 'live', allowUnready: true, runtime: { kind: 'external', url: 'http://127.0.0.1:9', protocol: 'v2' } });
     const monitor = (await ok('POST', `${V1}/monitors`, alice, { name: 'alice-mon' })).monitorId as string;
     const evaluation = (await ok('POST', `${V1}/evaluations`, alice, { runId: w.run, model: { name: w.model, version: 1 }, name: 'e', task: 'binary', label: 'y', score: 'p', data: { columns: { y: [0, 1], p: [0.2, 0.8] } } })).id as string;
     const unknownRun = 'f'.repeat(32);

@@ -109,6 +109,10 @@ const CASES: Record<string, Case> = {
   'GET /api/2.0/mlflow/metrics/get-history-bulk': { need: exp('READ'), req: (f) => ({ url: `${M}/metrics/get-history-bulk${q({ run_id: f.run, metric_key: 'm' })}` }) },
   'GET /api/2.0/mlflow/metrics/get-history-bulk-interval': { need: exp('READ'), req: (f) => ({ url: `${M}/metrics/get-history-bulk-interval${q({ run_ids: f.run, metric_key: 'm', max_results: 10 })}` }) },
   'POST /api/2.0/mlflow/logged-models': { need: exp('EDIT'), req: (f) => ({ url: `${M}/logged-models`, body: { experiment_id: f.exp, name: 'lm' } }) },
+  'POST /api/2.0/mlflow/experiments/search-datasets': { need: exp('READ'), req: (f) => ({ url: `${M}/experiments/search-datasets`, body: { experiment_ids: [f.exp] } }) },
+  'GET /api/2.0/mlflow/artifacts/list': { need: exp('READ'), req: (f) => ({ url: `${M}/artifacts/list${q({ run_id: f.run })}` }) },
+  'GET /api/2.0/mlflow/logged-models/:model_id/artifacts/directories': { need: exp('READ'), req: (f) => ({ url: `${M}/logged-models/${f.loggedModel}/artifacts/directories` }) },
+  'GET /api/2.0/mlflow/logged-models/:model_id/artifacts/files': { need: exp('READ'), req: (f) => ({ url: `${M}/logged-models/${f.loggedModel}/artifacts/files${q({ artifact_file_path: 'MLmodel' })}` }) },
   'POST /api/2.0/mlflow/logged-models/search': { need: exp('READ'), req: (f) => ({ url: `${M}/logged-models/search`, body: { experiment_ids: [f.exp] } }) },
   'GET /api/2.0/mlflow/logged-models/:model_id': { need: exp('READ'), req: (f) => ({ url: `${M}/logged-models/${f.loggedModel}` }) },
   'PATCH /api/2.0/mlflow/logged-models/:model_id': { need: exp('EDIT'), req: (f) => ({ url: `${M}/logged-models/${f.loggedModel}`, body: { status: 'LOGGED_MODEL_READY' } }) },
@@ -231,7 +235,7 @@ const CASES: Record<string, Case> = {
   // Only the requester withdraws: a member holding MANAGE who did not ask is still refused.
   'POST /api/v1/promotion-requests/:id/withdraw': { need: 'admin', fresh: true, req: (f) => ({ url: `${V1}/promotion-requests/${f.request}/withdraw`, body: {} }) },
   // ── serving ──
-  'POST /api/v1/deployments': { need: model('USE'), req: (f) => ({ url: `${V1}/deployments`, body: { name: `dep-new-${f.n}-${Math.floor(Math.random() * 1e9)}`, model: f.model, alias: 'live', runtime: { kind: 'external', url: 'http://127.0.0.1:9', protocol: 'v2' } } }) },
+  'POST /api/v1/deployments': { need: model('USE'), req: (f) => ({ url: `${V1}/deployments`, body: { name: `dep-new-${f.n}-${Math.floor(Math.random() * 1e9)}`, model: f.model, alias: 'live', allowUnready: true, runtime: { kind: 'external', url: 'http://127.0.0.1:9', protocol: 'v2' } } }) },
   'GET /api/v1/deployments': { need: ws('READ'), req: () => ({ url: `${V1}/deployments` }) },
   'GET /api/v1/deployments/:name': { need: dep('READ'), req: (f) => ({ url: `${V1}/deployments/${f.deployment}` }) },
   'PATCH /api/v1/deployments/:name': { need: dep('EDIT'), req: (f) => ({ url: `${V1}/deployments/${f.deployment}`, body: { logging: { sampleRate: 1 } } }) },
@@ -381,7 +385,7 @@ async function fixture(): Promise<Fixture> {
   await admin('POST', `${V1}/monitors/${monitor}/ingest`, rows(2));
   const retrain = (await admin<{ items: { requestId: string }[] }>('GET', `${V1}/monitors/${monitor}/retrain-requests`)).items[0]!.requestId;
   const deployment = `mx-dep-${n}`;
-  await admin('POST', `${V1}/deployments`, { name: deployment, model, alias: 'live', runtime: { kind: 'external', url: 'http://127.0.0.1:9', protocol: 'v2' } });
+  await admin('POST', `${V1}/deployments`, { name: deployment, model, alias: 'live', allowUnready: true, runtime: { kind: 'external', url: 'http://127.0.0.1:9', protocol: 'v2' } });
   const request = (await admin<{ id: number }>('POST', `${V1}/promotion-requests`, { name: model, version: 1, target: 'champion' })).id;
   const evaluation = (await admin<{ id: string }>('POST', `${V1}/evaluations`, { runId: run, model: { name: model, version: 1 }, name: 'e', task: 'binary', label: 'y', score: 'p', data: predictions })).id;
   const comparison = (await admin<{ id: string }>('POST', `${V1}/comparisons`, { task: 'binary', label: 'y', score: 'p', candidate: { name: model, version: 1 }, baselineColumns: { score: 'p2' }, data: predictions })).id;
