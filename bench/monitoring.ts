@@ -8,16 +8,23 @@
  * - lazy-10m: 10,000,000 rows × 5 numeric columns generated one column at a time, to show that memory
  *   follows one column, not the table.
  * - scipy: the same 1M × 20 data through SciPy/NumPy as Evidently calls them, when python3 with SciPy runs here.
+ * - per-test: CPU time of each drift test on one 1M-row column pair from the raw (unsorted) values, ours
+ *   against SciPy's in the same run (best of three each; ratio = SciPy CPU / ours).
+ * - server: the real server as a child process; the 1M × 20 reference and batch uploaded as Parquet
+ *   (streamed), the window computed from the stored files; wall time and the server's peak RSS (VmHWM).
+ *   Then 10M × 5 the same way.
  *
  * Each scenario runs in its own child process so its peak RSS is its own.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { analyzeDrift } from '../src/domain/monitoring/analysis.js';
+import { analyzeDrift, prepareNumeric } from '../src/domain/monitoring/analysis.js';
+import { STAT_TEST_INFO, runStatTest, type StatTestName } from '../src/domain/monitoring/stat-tests.js';
+import { spawnServer } from '../test/support/child-server.js';
 import { openFileTable } from '../src/domain/monitoring/file-table.js';
 import { columnFromValues, columnarTable, type TableSource } from '../src/domain/monitoring/table.js';
 
@@ -85,6 +92,103 @@ function lazyTable(rows: number, columns: number, side: 'ref' | 'cur'): TableSou
 
 const mb = (kb: number) => Math.round(kb / 1024);
 
+const cpuSeconds = (f: () => unknown): number => {
+  let best = Infinity;
+  for (let k = 0; k < 3; k++) {
+    const c0 = process.cpuUsage();
+    f();
+    const c = process.cpuUsage(c0);
+    best = Math.min(best, (c.user + c.system) / 1e6);
+  }
+  return best;
+};
+
+/** Each test from raw values, as SciPy gets them: finite values sorted (numeric) or counted (categories), then the test. */
+function perTest(dir: string): Record<string, { cpuSeconds: number; score: number }> {
+  const bytes = (name: string) => {
+    const b = readFileSync(path.join(dir, name));
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+  };
+  const ref = new Float64Array(bytes('ref-n0.f64'));
+  const cur = new Float64Array(bytes('cur-n0.f64'));
+  const refCodes = new Int32Array(bytes('ref-c0.i32'));
+  const curCodes = new Int32Array(bytes('cur-c0.i32'));
+  const labels = (codes: Int32Array, binary: boolean) => Array.from(codes, (c) => (binary ? String(c % 2) : CATEGORIES[c]!));
+  const counts = (values: readonly string[]) => {
+    const m = new Map<string, number>();
+    for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
+    return m;
+  };
+  const out: Record<string, { cpuSeconds: number; score: number }> = {};
+  for (const test of Object.keys(STAT_TEST_INFO) as StatTestName[]) {
+    let score = NaN;
+    const categorical = test === 'chisquare' || test === 'z';
+    const r = categorical ? labels(refCodes, test === 'z') : [];
+    const c = categorical ? labels(curCodes, test === 'z') : [];
+    const seconds = cpuSeconds(() => {
+      if (categorical) {
+        score = runStatTest(test, { type: 'categorical', reference: counts(r), current: counts(c) }).score;
+        return;
+      }
+      const rp = prepareNumeric({ name: 'n0', type: 'numeric', values: ref, typeMismatches: 0 });
+      const cp = prepareNumeric({ name: 'n0', type: 'numeric', values: cur, typeMismatches: 0 });
+      score = runStatTest(test, { type: 'numeric', reference: rp.sorted, current: cp.sorted, referenceDistinct: rp.distinct, referenceStd: rp.std, counts: () => ({ reference: new Map(), current: new Map() }) }).score;
+    });
+    out[test] = { cpuSeconds: seconds, score };
+  }
+  return out;
+}
+
+/** The server's high-water resident set, from /proc (Linux). */
+const peakRssMb = (pid: number | undefined): number | null => {
+  const m = pid === undefined ? null : /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? mb(Number(m[1])) : null;
+};
+
+async function upload(url: string, method: 'PUT' | 'POST', file: string): Promise<Record<string, unknown>> {
+  const res = await fetch(url, {
+    method, headers: { 'content-type': 'application/vnd.apache.parquet', 'content-length': String(statSync(file).size) },
+    body: createReadStream(file) as unknown as RequestInit['body'], duplex: 'half',
+  } as RequestInit);
+  const body = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** Reference and batch through a real server: upload, window, a second window (reference prepared already). */
+async function throughServer(refFile: string, curFile: string, home: string): Promise<Record<string, unknown>> {
+  const server = await spawnServer(['--home', home]);
+  try {
+    const v1 = `${server.url}/api/v1`;
+    await fetch(`${v1}/monitors`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench' }) });
+    const t0 = performance.now();
+    await upload(`${v1}/monitors/bench/reference`, 'PUT', refFile);
+    const t1 = performance.now();
+    const first = (await upload(`${v1}/monitors/bench/ingest`, 'POST', curFile)) as { window: { rows: number; datasetDriftShare: number } };
+    const t2 = performance.now();
+    await upload(`${v1}/monitors/bench/ingest`, 'POST', curFile);
+    const t3 = performance.now();
+    return {
+      referenceUploadSeconds: (t1 - t0) / 1000, batchUploadAndWindowSeconds: (t2 - t1) / 1000, totalSeconds: (t2 - t0) / 1000,
+      secondWindowSeconds: (t3 - t2) / 1000, rows: first.window.rows, datasetDriftShare: first.window.datasetDriftShare,
+      serverPeakRssMb: peakRssMb(server.process.pid), targetSeconds: 10, targetPeakRssMb: 1024,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** 10M × 5 normal columns as Parquet, written by DuckDB (the current side shifted in two columns). */
+async function writeBig(file: string, seed: number, shift: number): Promise<void> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const c = await instance.connect();
+  const u = (k: number) => `((hash(i * 10 + ${k}, ${seed}) % 1000000007)::DOUBLE + 0.5) / 1000000007`;
+  const columns = Array.from({ length: 5 }, (_, k) => `sqrt(-2 * ln(${u(2 * k)})) * cos(2 * pi() * ${u(2 * k + 1)}) + ${k < 2 ? shift : 0} AS n${k}`);
+  await c.run(`COPY (SELECT ${columns.join(', ')} FROM range(10000000) t(i)) TO '${file}' (FORMAT parquet)`);
+  c.closeSync();
+  instance.closeSync();
+}
+
 async function scenario(name: string, rows: number, dir: string): Promise<Record<string, unknown>> {
   if (name === 'memory') {
     const ref = table(rows, 'ref');
@@ -107,6 +211,7 @@ async function scenario(name: string, rows: number, dir: string): Promise<Record
     curTable.close();
     return { rows, columns: NUMERIC + CATEGORICAL, seconds: (performance.now() - t0) / 1000, peakRssMb: mb(process.resourceUsage().maxRSS), driftedColumns: report.datasetDrift.driftedColumns };
   }
+  if (name === 'per-test') return perTest(dir);
   if (name === 'lazy-10m') {
     const big = rows * 10;
     const t0 = performance.now();
@@ -155,7 +260,21 @@ export async function runMonitoringBench(options: { rows?: number; peer?: boolea
       const out = execFileSync(process.execPath, ['--import', 'tsx', self, `--scenario=${name}`, `--rows=${rows}`, `--dir=${dir}`], { encoding: 'utf8', maxBuffer: 1 << 24 });
       results[name] = JSON.parse(out);
     }
+    results.server = await throughServer(path.join(dir, 'ref.parquet'), path.join(dir, 'cur.parquet'), path.join(dir, 'server-home'));
+    await writeBig(path.join(dir, 'big-ref.parquet'), 1, 0);
+    await writeBig(path.join(dir, 'big-cur.parquet'), 2, 0.2);
+    results['server-10m'] = await throughServer(path.join(dir, 'big-ref.parquet'), path.join(dir, 'big-cur.parquet'), path.join(dir, 'server-home-10m'));
     if (options.peer !== false) {
+      try {
+        const ours = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, '--scenario=per-test', `--dir=${dir}`], { encoding: 'utf8' })) as Record<string, { cpuSeconds: number; score: number }>;
+        const script = path.join(path.dirname(self), 'monitoring', 'scipy-per-test.py');
+        const peer = JSON.parse(execFileSync('python3', [script, dir], { encoding: 'utf8' })) as Record<string, { cpuSeconds: number; score: number }>;
+        results['per-test'] = Object.fromEntries(Object.entries(ours).map(([test, o]) => [test, {
+          oursCpuSeconds: o.cpuSeconds, scipyCpuSeconds: peer[test]?.cpuSeconds, ratio: peer[test] ? peer[test].cpuSeconds / o.cpuSeconds : null, ours: o.score, scipy: peer[test]?.score,
+        }]));
+      } catch (err) {
+        results['per-test'] = { skipped: (err as Error).message.split('\n')[0] };
+      }
       try {
         const script = path.join(path.dirname(self), 'monitoring', 'scipy-peer.py');
         const out = JSON.parse(execFileSync('python3', [script, dir, String(NUMERIC), String(CATEGORICAL)], { encoding: 'utf8' })) as { seconds: number; peakRssMb: number };
