@@ -111,7 +111,7 @@ describe('openexpert users, groups, permissions and audit', () => {
     const verified = await cli(['audit', 'verify']);
     expect(verified.code).toBe(0);
     expect(verified.stdout).toMatch(/^OK: \d+ entries verified, unsigned \(sha256\); no external checkpoint$/m);
-  }, 120_000);
+  }, 300_000);
 
   it('rejects bad input with a message naming the option, and passes on the server\'s errors', async () => {
     const [level, both, none, missing, badTime] = await Promise.all([
@@ -131,5 +131,5 @@ describe('openexpert users, groups, permissions and audit', () => {
     expect(missing.stderr).toMatch(/RESOURCE_DOES_NOT_EXIST|User 'nobody' does not exist/);
     expect(badTime.code).not.toBe(0);
     expect(badTime.stderr).toContain("option '--since <iso-time>' argument 'yesterday-ish' is invalid");
-  }, 60_000);
+  }, 180_000);
 });
