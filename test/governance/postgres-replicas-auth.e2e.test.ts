@@ -61,8 +61,11 @@ describe('auth on two replicas sharing PostgreSQL', () => {
 
     // Concurrent changes through both replicas chain into one log.
     await Promise.all(Array.from({ length: 20 }, (_, i) => call(i % 2, 'POST', '/api/2.0/mlflow/experiments/create', asAdmin, { name: `burst-${i}` })));
-    // 33 entries, each written before its response: the user, the experiment, the grant, kim's run, the token, its
-    // revocation, the one refused use of the revoked token, six refused sign-ins, and the burst.
-    expect((await call(1, 'GET', '/api/v1/audit/verify', asAdmin)).body).toEqual({ ok: true, checked: 33, keyed: false });
+    // One chain across both replicas. At least 33 entries, each written before its response: the user, the experiment,
+    // the grant, kim's run, the token, its revocation, the one refused use of the revoked token, six refused sign-ins
+    // and the burst; refused requests are audited too, and how many polls above were refused depends on timing.
+    const verified = (await call(1, 'GET', '/api/v1/audit/verify', asAdmin)).body as { ok: boolean; checked: number; keyed: boolean };
+    expect(verified).toMatchObject({ ok: true, keyed: false });
+    expect(verified.checked).toBeGreaterThanOrEqual(33);
   }, 60_000);
 });
