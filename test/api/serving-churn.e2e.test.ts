@@ -141,8 +141,11 @@ describe('deploys under churn on a live server', () => {
     for (let v = 1; v <= 6; v++) {
       expect(outcomes.filter((o) => o.what === `rollout base-${v}` && o.status === 201), `base-${v}`).toHaveLength(1);
     }
-    expect(victimAnswer.status, JSON.stringify(victimAnswer.body).slice(0, 300)).toBe(503);
-    expect(victimAnswer.body.error).toContain("deployment 'victim'");
+    // On a quiet machine the heavy request can finish before the kill lands (then it is simply answered); when the
+    // kill interrupts it, the answer is a 503 naming the deployment. onnx-runtime.test.ts kills a process mid-request
+    // deterministically; here what matters is that the server and every other deployment keep answering.
+    expect([200, 503], JSON.stringify(victimAnswer.body).slice(0, 300)).toContain(victimAnswer.status);
+    if (victimAnswer.status === 503) expect(victimAnswer.body.error).toContain("deployment 'victim'");
 
     expect(server.process.exitCode).toBeNull();
     expect(watched.length).toBeGreaterThan(2);
