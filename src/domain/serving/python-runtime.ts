@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { invalid } from '../../core/errors.js';
+import { freePort } from '../../core/net.js';
 import { ExternalRuntime } from './external-runtime.js';
 import { ModelFailure, type ModelRuntime } from './model-runtime.js';
 import type { ModelMetadata, Tensor } from './tensor.js';
@@ -33,17 +33,6 @@ const MAX_BACKOFF_MS = 30_000;
 const STABLE_MS = 60_000;
 /** Health checks that may fail in a row before a running process is restarted. */
 const HEALTH_FAILURES = 3;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * A model version served by a scoring process OpenExpert starts and supervises: it is ready when
