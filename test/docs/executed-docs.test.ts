@@ -92,17 +92,16 @@ for (const guide of guides) {
     beforeAll(async () => {
       work = fs.mkdtempSync(path.join(os.tmpdir(), 'oe-docs-'));
       writeShims(path.join(work, '.bin'));
-      server = await spawnServer(['--home', path.join(work, '.server'), ...parsed.serverFlags], parsed.env);
-      // Local commands (db backup, db migrate) act on the same data directory as the server.
-      env = { OPENEXPERT_HOME: path.join(work, '.server') };
+      const home = path.join(work, '.server');
+      server = await spawnServer(['--home', home, ...parsed.serverFlags], parsed.env);
       env = {
         ...process.env,
-        ...env,
+        // Local commands (db backup, db migrate) act on the same data directory as the server.
+        OPENEXPERT_HOME: home,
         ...parsed.env,
         PATH: `${path.join(work, '.bin')}:${process.env.PATH ?? ''}`,
         OPENEXPERT_URL: server.url,
         MLFLOW_TRACKING_URI: server.url,
-        OPENEXPERT_DOCS_SERVER: server.url,
       };
     });
 
