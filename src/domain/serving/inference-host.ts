@@ -217,8 +217,9 @@ export class InferenceHost {
   private died(reason: string): void {
     this.down = reason;
     for (const c of this.calls.values()) c.reject(new ModelFailure(`inference process stopped: ${reason}; restarting it`, true));
+    // Each rejected call gives its slot back itself (WorkerSlot.run's `finally`); resetting the counts here
+    // as well drove them below zero, and a slot at -1 is never idle again, so batched calls queued forever.
     this.calls.clear();
-    for (const s of this.slots) s.inFlight = 0;
     if (this.closed) return;
     if (performance.now() - this.startedAt > STABLE_MS) this.restarts = 0;
     const delayMs = Math.min(MAX_BACKOFF_MS, 100 * 2 ** this.restarts);

@@ -76,6 +76,29 @@ describe('OnnxRuntime', () => {
     expect(r.pid).not.toBe(pid);
   });
 
+  it('dispatches batched requests again after its process died with a call in flight', async () => {
+    // One worker and batching on: the killed call frees the only worker, so queued calls must reach the new process.
+    const r = await load(mlpModel(16, 512), { maxBatchSize: 16, maxWaitMs: 5, workers: 1 });
+    const pid = r.pid!;
+    const rows = Array.from({ length: 20_000 }, (_, i) => Array.from({ length: 16 }, (_, j) => ((i + j) % 7) / 7));
+    const inFlight = r.infer(x(rows));
+    process.kill(pid, 'SIGABRT');
+    await expect(inFlight).rejects.toMatchObject({ name: 'ModelFailure', unavailable: true });
+    const deadline = Date.now() + 30_000;
+    let answered = 0;
+    while (answered < 3 && Date.now() < deadline) {
+      // Three single-row calls at once go through the batching queue, not around it.
+      const settled = await Promise.race([
+        Promise.allSettled([1, 2, 3].map((i) => r.infer(x([[...rows[i]!]])))),
+        new Promise<'stuck'>((res) => setTimeout(() => res('stuck'), 10_000)),
+      ]);
+      expect(settled, 'queued calls were never dispatched').not.toBe('stuck');
+      answered = (settled as PromiseSettledResult<unknown>[]).filter((o) => o.status === 'fulfilled').length;
+      if (answered < 3) await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(answered).toBe(3);
+  });
+
   it('refuses bytes that are not a model, saying why', async () => {
     await expect(OnnxRuntime.load(Buffer.from('not an onnx model'), { maxBatchSize: 1, maxWaitMs: 0, workers: 1 })).rejects.toMatchObject({
       code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining('failed to load'),
