@@ -48,6 +48,9 @@ import { SqlEvaluationStore } from './store/sql/evaluation.sql-store.js';
 import { ReproducibilityService } from './domain/reproducibility/reproducibility.service.js';
 import { reproducedEvidence } from './domain/reproducibility/reproduced-evidence.js';
 import { SqlReproducibilityStore } from './store/sql/reproducibility.sql-store.js';
+import { ProjectAccess } from './domain/projects/project-access.js';
+import { ProjectService } from './domain/projects/project.service.js';
+import { SqlProjectStore } from './store/sql/projects.sql-store.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -68,7 +71,8 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
   const tracking = new SqlTrackingStore(database);
   const artifactStore = openArtifactStore(config.artifactsUri, config.s3);
   const governanceStore = new SqlGovernanceStore(database);
-  const governanceAccess = config.auth ? new GovernanceAccess(governanceStore, systemClock, config.defaultPermission, undefined, new Set(config.auditReads)) : undefined;
+  const projectStore = new SqlProjectStore(database);
+  const governanceAccess = config.auth ? new GovernanceAccess(governanceStore, systemClock, config.defaultPermission, undefined, new Set(config.auditReads), projectStore) : undefined;
   const governance = governanceAccess
     ? {
         service: new GovernanceService(governanceStore, systemClock, governanceAccess, (kind, id) => objectId(services, kind, id), config.signIn),
@@ -82,7 +86,14 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     : undefined;
   if (governance) await governance.audit.checkKeys();
   if (governance && config.adminUsername && config.adminPassword) await governance.service.bootstrapAdmin(config.adminUsername, config.adminPassword);
-  const access = governanceAccess ?? allowAll;
+  // Every service checks through this one Access: the object's project is kept and narrowed here, decided in GovernanceAccess.
+  const access = new ProjectAccess(governanceAccess ?? allowAll, projectStore);
+  const projects = new ProjectService(projectStore, access, systemClock, governanceAccess
+    ? {
+        principalExists: async (type, name) => (type === 'user' ? (await governanceStore.getUser(name)) !== undefined : (await governanceStore.getGroup(name)) !== undefined),
+        membersChanged: () => governanceAccess.invalidateProjectRoles(),
+      }
+    : {});
   // Monitors read references from dataset versions and record lineage through the datasets service, looked up when called.
   const monitoring = createMonitoring(new SqlMonitoringStore(database), access, systemClock, pino({ level: config.logLevel }).child({ module: 'monitoring' }), {
     artifacts: artifactStore,
@@ -167,6 +178,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     datasets,
     validation: new ValidationService(datasetStore, datasets, access, systemClock),
     reproducibility,
+    projects,
   };
   const app = buildApp({
     config,

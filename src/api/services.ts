@@ -2,6 +2,7 @@ import type { ArtifactService } from '../domain/artifacts/artifact.service.js';
 import type { DatasetService } from '../domain/datasets/dataset.service.js';
 import type { EvaluationService } from '../domain/evaluation/evaluation.service.js';
 import type { MonitoringService } from '../domain/monitoring/monitoring.service.js';
+import type { ProjectService } from '../domain/projects/project.service.js';
 import type { PromotionService } from '../domain/registry/promotion.service.js';
 import type { RegistryService } from '../domain/registry/registry.service.js';
 import type { ReproducibilityService } from '../domain/reproducibility/reproducibility.service.js';
@@ -25,4 +26,5 @@ export interface Services {
   readonly validation: ValidationService;
   readonly evaluation: EvaluationService;
   readonly reproducibility: ReproducibilityService;
+  readonly projects: ProjectService;
 }

@@ -3,6 +3,7 @@ import type { DatasetTables } from './tables/datasets.tables.js';
 import type { EvaluationTables } from './tables/evaluation.tables.js';
 import type { GovernanceTables } from './tables/governance.tables.js';
 import type { MonitoringTables } from './tables/monitoring.tables.js';
+import type { ProjectTables } from './tables/projects.tables.js';
 import type { RegistryTables } from './tables/registry.tables.js';
 import type { ReproducibilityTables } from './tables/reproducibility.tables.js';
 import type { ServingTables } from './tables/serving.tables.js';
@@ -12,13 +13,14 @@ import type { TrackingTables } from './tables/tracking.tables.js';
  * Row types of the one schema, shared by SQLite and PostgreSQL: each module declares its tables in
  * `tables/<module>.tables.ts` and intersects them here.
  */
-export type Database = TrackingTables & ArtifactTables & MonitoringTables & RegistryTables & ServingTables & DatasetTables & EvaluationTables & GovernanceTables & ReproducibilityTables;
+export type Database = TrackingTables & ArtifactTables & MonitoringTables & RegistryTables & ServingTables & DatasetTables & EvaluationTables & GovernanceTables & ReproducibilityTables & ProjectTables;
 
 export type * from './tables/artifacts.tables.js';
 export type * from './tables/datasets.tables.js';
 export type * from './tables/evaluation.tables.js';
 export type * from './tables/governance.tables.js';
 export type * from './tables/monitoring.tables.js';
+export type * from './tables/projects.tables.js';
 export type * from './tables/registry.tables.js';
 export type * from './tables/reproducibility.tables.js';
 export type * from './tables/serving.tables.js';

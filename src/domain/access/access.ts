@@ -24,18 +24,31 @@ export type ObjectResource = {
   readonly asMissing?: () => DomainError;
 };
 
-/** What a permission is checked on: one object, or the workspace (`server`) for listing and creating. */
-export type Resource = ObjectResource | { readonly kind: 'server' };
+/**
+ * What a permission is checked on: one object, or the workspace (`server`) for listing and creating, optionally
+ * narrowed to one project (listing or creating in it); without `project` it is the default project's workspace.
+ */
+export type Resource = ObjectResource | ServerResource;
+export interface ServerResource {
+  readonly kind: 'server';
+  readonly project?: string;
+}
 
 /** The one permission check every service method makes first, and the two facts it needs from services. */
 export interface Access {
   require(actor: Actor, permission: Permission, resource: Resource): Promise<void>;
-  /** A new object: its creator manages it and everyone else gets the default permission (stale grants of a reused name are dropped). */
-  created(actor: Actor, resource: ObjectResource): Promise<void>;
-  /** A renamed object keeps its grants. */
+  /**
+   * A new object, in `project` (the default project when not named): its creator manages it and everyone else gets
+   * the default permission (stale grants and project of a reused name are dropped).
+   */
+  created(actor: Actor, resource: ObjectResource, project?: string): Promise<void>;
+  /** A renamed object keeps its grants and its project. */
   renamed(resource: ObjectResource, newId: string): Promise<void>;
-  /** The items the caller may read, in their order: searches and lists never show what a `require` would refuse. */
-  readable<T>(actor: Actor, kind: ObjectKind, items: readonly T[], idOf: (item: T) => string): Promise<T[]>;
+  /**
+   * The items the caller may read, in their order: searches and lists never show what a `require` would refuse.
+   * With `project`, only the items in that project.
+   */
+  readable<T>(actor: Actor, kind: ObjectKind, items: readonly T[], idOf: (item: T) => string, project?: string): Promise<T[]>;
 }
 
 /** Auth off: every actor may do everything. */
@@ -64,6 +77,6 @@ const MISSING: Record<ObjectKind, (id: string) => DomainError> = {
 
 export function denied(actor: Actor, permission: Permission, resource: Resource): DomainError {
   if (!actor.authenticated) return new DomainError('UNAUTHENTICATED', 'Authentication required');
-  const what = resource.kind === 'server' ? 'the workspace' : `${resource.kind} '${resource.id}'`;
+  const what = resource.kind !== 'server' ? `${resource.kind} '${resource.id}'` : resource.project !== undefined && resource.project !== 'default' ? `project '${resource.project}'` : 'the workspace';
   return new DomainError('PERMISSION_DENIED', `User '${actor.userId}' lacks ${permission} permission on ${what}`);
 }

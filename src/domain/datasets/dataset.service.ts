@@ -7,6 +7,7 @@ import type { Clock } from '../../core/clock.js';
 import { invalid, isDomainError, notFound } from '../../core/errors.js';
 import { noteChange } from '../../core/audit-notes.js';
 import { newHexId } from '../../core/ids.js';
+import { validateProjectName } from '../projects/types.js';
 import type { Access } from '../access/access.js';
 import { blobPath, digestMismatch, VerifyingStream, withLocalFiles } from './blob-files.js';
 import { nodeLabel } from './lineage-label.js';
@@ -38,6 +39,8 @@ export interface AddVersionInput {
   readonly producedBy?: string | undefined;
   /** An empty (0-byte) file is added with a warning (the default), or refuses the add. */
   readonly emptyFiles?: 'warn' | 'refuse' | undefined;
+  /** The project a new dataset goes in (default: `default`); ignored for a dataset that exists. */
+  readonly project?: string | undefined;
 }
 
 const MAX_DEPTH = 50;
@@ -156,7 +159,8 @@ export class DatasetService {
   }
 
   async addVersion(actor: Actor, input: AddVersionInput): Promise<{ version: DatasetVersion; created: boolean; warnings: string[] }> {
-    const isNew = await this.requireWrite(actor, input.name);
+    const project = input.project === undefined ? undefined : validateProjectName(input.project);
+    const isNew = await this.requireWrite(actor, input.name, project);
     if (input.files.length === 0) throw invalid(`Dataset '${input.name}' needs at least one file`);
     const seen = new Set<string>();
     for (const f of input.files) {
@@ -226,15 +230,15 @@ export class DatasetService {
       },
       { labels: input.labels ?? [], edges },
     );
-    if (isNew) await this.access.created(actor, { kind: 'dataset', id: input.name });
+    if (isNew) await this.access.created(actor, { kind: 'dataset', id: input.name }, input.project);
     if (added.created) noteChange({ object: `dataset:${input.name}`, after: { version: added.version.version, digest: added.version.digest } });
     return added;
   }
 
-  /** Writing to a dataset needs EDIT on it, or the workspace's EDIT when the name is new; says which. */
-  private async requireWrite(actor: Actor, name: string): Promise<boolean> {
+  /** Writing to a dataset needs EDIT on it, or the workspace's (the project's) EDIT when the name is new; says which. */
+  private async requireWrite(actor: Actor, name: string, project?: string): Promise<boolean> {
     const isNew = (await this.store.listVersions(name)).length === 0;
-    await this.access.require(actor, 'EDIT', isNew ? { kind: 'server' } : { kind: 'dataset', id: name });
+    await this.access.require(actor, 'EDIT', isNew ? { kind: 'server', ...(project !== undefined ? { project } : {}) } : { kind: 'dataset', id: name });
     return isNew;
   }
 
@@ -252,9 +256,10 @@ export class DatasetService {
     return this.resolve(ref);
   }
 
-  async list(actor: Actor): Promise<{ name: string; latestVersion: number; versions: number }[]> {
-    await this.access.require(actor, 'READ', { kind: 'server' });
-    return this.access.readable(actor, 'dataset', await this.store.listNames(), (d) => d.name);
+  async list(actor: Actor, project?: string): Promise<{ name: string; latestVersion: number; versions: number }[]> {
+    if (project !== undefined) validateProjectName(project);
+    await this.access.require(actor, 'READ', { kind: 'server', ...(project !== undefined ? { project } : {}) });
+    return this.access.readable(actor, 'dataset', await this.store.listNames(), (d) => d.name, project);
   }
 
   async listVersions(actor: Actor, name: string): Promise<DatasetVersion[]> {

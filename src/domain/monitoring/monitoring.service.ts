@@ -5,6 +5,7 @@ import type { Clock } from '../../core/clock.js';
 import { invalid, notFound, orThrow } from '../../core/errors.js';
 import { newHexId } from '../../core/ids.js';
 import { noteChange } from '../../core/audit-notes.js';
+import { validateProjectName } from '../projects/types.js';
 import type { Access } from '../access/access.js';
 import { notifies, stepRule } from './alert-rules.js';
 import { analyzeDrift, type DriftOptions, type DriftReport } from './analysis.js';
@@ -31,6 +32,8 @@ export interface CreateMonitorInput {
   readonly reference?: ColumnarBatch;
   /** A dataset version (`churn-train@3`) or a Parquet/CSV file in the artifact store, instead of inline rows. */
   readonly referenceFrom?: ReferenceFrom;
+  /** The project it goes in (default: `default`). */
+  readonly project?: string | undefined;
 }
 
 export type ReferenceFrom = { readonly dataset: string; readonly uri?: undefined } | { readonly uri: string; readonly dataset?: undefined };
@@ -129,7 +132,8 @@ export class MonitoringService {
   }
 
   async create(actor: Actor, input: CreateMonitorInput): Promise<Monitor> {
-    await this.access.require(actor, 'EDIT', { kind: 'server' });
+    const project = input.project === undefined ? undefined : validateProjectName(input.project);
+    await this.access.require(actor, 'EDIT', { kind: 'server', ...(project !== undefined ? { project } : {}) });
     this.checkConfig(input.config ?? {});
     const monitorId = newHexId();
     const now = this.clock.now();
@@ -148,7 +152,7 @@ export class MonitoringService {
         throw err;
       }
     }
-    await this.access.created(actor, { kind: 'monitor', id: monitorId });
+    await this.access.created(actor, { kind: 'monitor', id: monitorId }, project);
     noteChange({ object: `monitor:${monitorId}`, after: { name: input.name, modelName: input.modelName ?? null } });
     return orThrow(await this.store.getMonitor(monitorId), () => notFound(`Monitor '${monitorId}'`));
   }
@@ -166,9 +170,10 @@ export class MonitoringService {
     return this.monitorFor(actor, idOrName, 'READ');
   }
 
-  async list(actor: Actor): Promise<Monitor[]> {
-    await this.access.require(actor, 'READ', { kind: 'server' });
-    return this.access.readable(actor, 'monitor', await this.store.listMonitors(), (m) => m.monitorId);
+  async list(actor: Actor, project?: string): Promise<Monitor[]> {
+    if (project !== undefined) validateProjectName(project);
+    await this.access.require(actor, 'READ', { kind: 'server', ...(project !== undefined ? { project } : {}) });
+    return this.access.readable(actor, 'monitor', await this.store.listMonitors(), (m) => m.monitorId, project);
   }
 
   async delete(actor: Actor, idOrName: string): Promise<void> {

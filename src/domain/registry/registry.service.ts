@@ -3,6 +3,7 @@ import type { Clock } from '../../core/clock.js';
 import { invalid, isDomainError, missing, notFound, orThrow } from '../../core/errors.js';
 import { checkMaxResults, decodePageToken } from '../../core/paging.js';
 import { noteChange } from '../../core/audit-notes.js';
+import { validateProjectName } from '../projects/types.js';
 import type { Access } from '../access/access.js';
 import type { LoggedModel } from '../tracking/logged-model.js';
 import type { KeyValue, Page } from '../tracking/types.js';
@@ -73,13 +74,14 @@ export class RegistryService {
     private readonly clock: Clock,
   ) {}
 
-  async createRegisteredModel(actor: Actor, input: { name: string; description?: string; tags?: readonly KeyValue[] }): Promise<RegisteredModel> {
+  async createRegisteredModel(actor: Actor, input: { name: string; description?: string; tags?: readonly KeyValue[]; project?: string | undefined }): Promise<RegisteredModel> {
     const name = validateModelName(input.name);
-    // Creating needs the workspace's EDIT; the new model's grants start with its creator as manager.
-    await this.access.require(actor, 'EDIT', { kind: 'server' });
+    const project = input.project === undefined ? undefined : validateProjectName(input.project);
+    // Creating needs the workspace's (the project's) EDIT; the new model's grants start with its creator as manager.
+    await this.access.require(actor, 'EDIT', { kind: 'server', ...(project !== undefined ? { project } : {}) });
     const description = validateDescription(input.description);
     await this.store.createRegisteredModel({ name, tags: uniqueTags(input.tags ?? []), now: this.clock.now(), ...(description !== undefined ? { description } : {}) });
-    await this.access.created(actor, { kind: 'registered_model', id: name });
+    await this.access.created(actor, { kind: 'registered_model', id: name }, project);
     noteChange({ object: `registered_model:${name}`, after: { name } });
     return this.model(name);
   }
@@ -109,14 +111,15 @@ export class RegistryService {
     noteChange({ object: `registered_model:${name}`, after: null });
   }
 
-  async searchRegisteredModels(actor: Actor, input: SearchInput): Promise<Page<RegisteredModel>> {
-    await this.access.require(actor, 'READ', { kind: 'server' });
+  async searchRegisteredModels(actor: Actor, input: SearchInput & { readonly project?: string | undefined }): Promise<Page<RegisteredModel>> {
+    const project = input.project === undefined ? undefined : validateProjectName(input.project);
+    await this.access.require(actor, 'READ', { kind: 'server', ...(project !== undefined ? { project } : {}) });
     const page = await this.store.searchRegisteredModels({
       ...modelSearchQuery(input),
       maxResults: checkMaxResults(input.maxResults, { fallback: 100, max: 1000 }),
       offset: decodePageToken(input.pageToken),
     });
-    return { ...page, items: await this.access.readable(actor, 'registered_model', page.items, (m) => m.name) };
+    return { ...page, items: await this.access.readable(actor, 'registered_model', page.items, (m) => m.name, project) };
   }
 
   async setRegisteredModelTag(actor: Actor, name: string, tag: KeyValue): Promise<void> {

@@ -2,6 +2,7 @@ import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
 import { invalid, invalidState, isDomainError, notFound, orThrow } from '../../core/errors.js';
 import { newHexId } from '../../core/ids.js';
+import { validateProjectName } from '../projects/types.js';
 import type { Access } from '../access/access.js';
 import { analyze, summarize, type FigureValues, type Verdict } from './analysis.js';
 import type { DeploymentCache } from './inference.service.js';
@@ -34,6 +35,8 @@ export interface CreateDeploymentInput {
   readonly logging?: LoggingConfig;
   /** An external runtime whose server does not answer yet is accepted (it serves once it does). */
   readonly allowUnready?: boolean;
+  /** The project it goes in (default: `default`). */
+  readonly project?: string | undefined;
 }
 
 export interface StartRolloutInput {
@@ -164,8 +167,9 @@ export class DeploymentService {
 
   async create(actor: Actor, input: CreateDeploymentInput): Promise<Deployment> {
     const name = input.name ?? input.modelName;
-    // Deploying needs the workspace's EDIT and USE on the model (MLflow's level for using, not changing, a model).
-    await this.access.require(actor, 'EDIT', { kind: 'server' });
+    // Deploying needs the workspace's (the project's) EDIT and USE on the model (MLflow's level for using, not changing, a model).
+    const project = input.project === undefined ? undefined : validateProjectName(input.project);
+    await this.access.require(actor, 'EDIT', { kind: 'server', ...(project !== undefined ? { project } : {}) });
     await this.access.require(actor, 'USE', { kind: 'registered_model', id: input.modelName });
     if (!NAME.test(name)) throw invalid(`Invalid value for parameter 'name': '${name}' must be 1–128 letters, digits, '.', '_' or '-', starting with a letter or digit`);
     if (await this.store.get(name)) throw invalidState(`Deployment '${name}' already exists; start a rollout to change its version`);
@@ -183,7 +187,7 @@ export class DeploymentService {
     } finally {
       release();
     }
-    await this.access.created(actor, { kind: 'deployment', id: name });
+    await this.access.created(actor, { kind: 'deployment', id: name }, project);
     this.cache.set(d);
     await this.link(d, stable.version, 'deployed_as');
     return d;
@@ -194,9 +198,10 @@ export class DeploymentService {
     return this.find(name);
   }
 
-  async list(actor: Actor): Promise<Deployment[]> {
-    await this.access.require(actor, 'READ', { kind: 'server' });
-    return this.access.readable(actor, 'deployment', await this.store.list(), (d) => d.name);
+  async list(actor: Actor, project?: string): Promise<Deployment[]> {
+    if (project !== undefined) validateProjectName(project);
+    await this.access.require(actor, 'READ', { kind: 'server', ...(project !== undefined ? { project } : {}) });
+    return this.access.readable(actor, 'deployment', await this.store.list(), (d) => d.name, project);
   }
 
   async update(actor: Actor, name: string, input: UpdateDeploymentInput): Promise<Deployment> {

@@ -4,6 +4,7 @@ import { invalid, missing, orThrow } from '../../core/errors.js';
 import { checkMaxResults, decodePageToken } from '../../core/paging.js';
 import { noteChange } from '../../core/audit-notes.js';
 import type { Access } from '../access/access.js';
+import { DEFAULT_PROJECT, PROJECT_TAG, validateProjectName } from '../projects/types.js';
 import { parseExperimentSearch } from './search-rules.js';
 import type { TrackingStore } from './tracking.store.js';
 import type { Experiment, KeyValue, Page, ViewType } from './types.js';
@@ -15,9 +16,13 @@ export interface CreateExperimentInput {
   readonly name: string;
   readonly artifactLocation?: string;
   readonly tags?: readonly KeyValue[];
+  /** The project it goes in; MLflow clients say so with the `openexpert.project` tag instead. Default: `default`. */
+  readonly project?: string | undefined;
 }
 
 export interface SearchExperimentsInput {
+  /** Only the experiments of this project. */
+  readonly project?: string | undefined;
   readonly filter?: string;
   readonly orderBy?: readonly string[];
   readonly viewType?: ViewType;
@@ -35,17 +40,24 @@ export class ExperimentService {
   ) {}
 
   async create(actor: Actor, input: CreateExperimentInput): Promise<string> {
-    await this.access.require(actor, 'EDIT', { kind: 'server' });
+    const tags = (input.tags ?? []).map(normalizeTag);
+    const tagged = tags.find((t) => t.key === PROJECT_TAG)?.value;
+    if (input.project !== undefined && tagged !== undefined && tagged !== input.project) throw invalid(`'project' (${input.project}) and the tag '${PROJECT_TAG}' (${tagged}) disagree`);
+    const project = input.project ?? tagged;
+    if (project !== undefined) validateProjectName(project, input.project !== undefined ? 'project' : `tags.${PROJECT_TAG}`);
+    await this.access.require(actor, 'EDIT', { kind: 'server', ...(project !== undefined ? { project } : {}) });
     validateExperimentName(input.name);
     const root = this.artifactRoot.replace(/\/+$/, '');
+    // The project is kept as a tag too, so MLflow clients see it and can filter on it.
+    if (project !== undefined && project !== DEFAULT_PROJECT && tagged === undefined) tags.push({ key: PROJECT_TAG, value: project });
     const id = await this.store.createExperiment({
       name: input.name,
       artifactLocation: input.artifactLocation || ((id: string) => `${root}/${id}`),
-      tags: (input.tags ?? []).map(normalizeTag),
+      tags,
       now: this.clock.now(),
     });
-    await this.access.created(actor, { kind: 'experiment', id });
-    noteChange({ object: `experiment:${id}`, after: { name: input.name } });
+    await this.access.created(actor, { kind: 'experiment', id }, project);
+    noteChange({ object: `experiment:${id}`, after: { name: input.name, ...(project !== undefined ? { project } : {}) } });
     return id;
   }
 
@@ -61,7 +73,8 @@ export class ExperimentService {
   }
 
   async search(actor: Actor, input: SearchExperimentsInput): Promise<Page<Experiment>> {
-    await this.access.require(actor, 'READ', { kind: 'server' });
+    const project = input.project === undefined ? undefined : validateProjectName(input.project);
+    await this.access.require(actor, 'READ', { kind: 'server', ...(project !== undefined ? { project } : {}) });
     const { filter, orderBy } = parseExperimentSearch(input.filter, input.orderBy);
     const page = await this.store.searchExperiments({
       filter,
@@ -71,7 +84,7 @@ export class ExperimentService {
       offset: decodePageToken(input.pageToken),
     });
     // A page may come back shorter than asked (never longer); the token still leads on, as MLflow's auth plugin does.
-    return { ...page, items: await this.access.readable(actor, 'experiment', page.items, (e) => e.experimentId) };
+    return { ...page, items: await this.access.readable(actor, 'experiment', page.items, (e) => e.experimentId, project) };
   }
 
   async rename(actor: Actor, experimentId: string, newName: string): Promise<void> {
@@ -100,12 +113,15 @@ export class ExperimentService {
   async setTag(actor: Actor, experimentId: string, tag: KeyValue): Promise<void> {
     await this.access.require(actor, 'EDIT', { kind: 'experiment', id: experimentId });
     const experiment = await this.find(experimentId);
+    const project = experiment.tags.find((t) => t.key === PROJECT_TAG)?.value ?? DEFAULT_PROJECT;
+    if (tag.key === PROJECT_TAG && tag.value !== project) throw invalid(`The tag '${PROJECT_TAG}' names the project the experiment was created in ('${project}') and cannot be changed`);
     if (experiment.lifecycleStage !== 'active') throw invalid(`Cannot set a tag on a non-active experiment (id ${experimentId})`);
     await this.store.setExperimentTag(experimentId, normalizeTag(tag));
   }
 
   async deleteTag(actor: Actor, experimentId: string, key: string): Promise<void> {
     await this.access.require(actor, 'EDIT', { kind: 'experiment', id: experimentId });
+    if (key === PROJECT_TAG) throw invalid(`The tag '${PROJECT_TAG}' names the experiment's project and cannot be deleted`);
     await this.find(experimentId);
     if (!(await this.store.deleteExperimentTag(experimentId, key))) {
       throw missing({ kind: 'experiment-tag', experimentId, key });

@@ -18,6 +18,7 @@ import { reproducibilityMigration } from './0019-reproducibility.js';
 import { governanceIntegrityMigration } from './0020-governance-integrity.js';
 import { datasetBlobClaimsMigration } from './0021-dataset-blob-claims.js';
 import { servingShadowOutputsMigration } from './0030-serving-shadow-outputs.js';
+import { projectsMigration } from './0031-projects.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -40,5 +41,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0020-governance-integrity': governanceIntegrityMigration(),
     '0021-dataset-blob-claims': datasetBlobClaimsMigration(),
     '0030-serving-shadow-outputs': servingShadowOutputsMigration(),
+    '0031-projects': projectsMigration(),
   };
 }
