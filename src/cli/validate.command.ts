@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { clientUrl } from '../config/config.js';
 import { invalid, isDomainError } from '../core/errors.js';
 import { parseDatasetRef } from '../domain/datasets/dataset.service.js';
 import type { DatasetVersion } from '../domain/datasets/types.js';
-import type { StoredValidation } from '../domain/validation/types.js';
+import { STRICTNESS } from '../domain/validation/suggest-suite.js';
+import type { StoredValidation, Suite } from '../domain/validation/types.js';
 import { common, registryApi, type Common } from './models.command.js';
 import { printJson, printTable } from './output.js';
 
@@ -63,18 +64,21 @@ async function writePages(opts: Common, validations: string, stored: readonly St
 
 export function registerValidateCommand(program: Command): void {
   const command = common(program.command('validate <ref>').description('Check a dataset version against an expectation suite; exits 0 when the data pass, 1 when they fail it, 2 on a suite or usage error'))
-    .requiredOption('--suite <file|name>', 'suite file in YAML or JSON ({name, expectations: [{expectation_type, kwargs}]}), or a registered suite as name[@version]')
+    // Checked in the action rather than by commander, which would ask `validate suggest` for it too.
+    .option('--suite <file|name>', 'suite file in YAML or JSON ({name, expectations: [{expectation_type, kwargs}]}), or a registered suite as name[@version]')
     .option('--file <path>', 'check only this file of the version (default: the whole table, all its parts)')
     .option('--per-part', 'check each part of a partitioned table on its own')
     .option('--result-format <level>', "GE's result_format: BOOLEAN_ONLY, BASIC, SUMMARY (default) or COMPLETE (every unexpected value and row index)")
     .option('--html <file>', 'also write the result as a self-contained HTML page (like GE\'s Data Docs); with --per-part one page per part, numbered')
-    .action(async (ref: string, opts: Common & { suite: string; file?: string; perPart?: boolean; resultFormat?: string; html?: string }) => {
+    .action(async (ref: string, opts: Common & { suite?: string; file?: string; perPart?: boolean; resultFormat?: string; html?: string }) => {
+      if (!opts.suite) return command.error("error: required option '--suite <file|name>' not specified", { exitCode: VALIDATE_EXIT.usage });
+      const suiteRef = opts.suite;
       try {
         if (opts.file && opts.perPart) throw invalid('Choose --file or --per-part, not both');
         const { name, ref: version } = parseDatasetRef(ref);
         const api = registryApi(opts);
         const base = `/api/v1/datasets/${encodeURIComponent(name)}/versions/${encodeURIComponent(version ?? 'latest')}`;
-        const body = { ...suiteBody(opts.suite), ...(opts.resultFormat ? { resultFormat: opts.resultFormat.toUpperCase() } : {}) };
+        const body = { ...suiteBody(suiteRef), ...(opts.resultFormat ? { resultFormat: opts.resultFormat.toUpperCase() } : {}) };
         let files: (string | undefined)[] = [opts.file];
         if (opts.perPart) {
           const v = await api<DatasetVersion>('GET', base);
@@ -97,5 +101,27 @@ export function registerValidateCommand(program: Command): void {
         process.exitCode = VALIDATE_EXIT.usage;
       }
     });
+  common(command.command('suggest <ref>').description('Write a suite drawn from a dataset version (types, null shares, ranges, category sets, keys, freshness) that passes on it, to review and keep'))
+    .option('--strictness <level>', `how far bounds reach past what was observed: ${STRICTNESS.join(', ')}`, 'moderate')
+    .option('--name <suite>', 'suite name (default: <dataset>-suggested)')
+    .option('-o, --out <file>', 'write the suite as YAML to this file (default: print it)')
+    .action(async (ref: string, opts: Common & { strictness: string; name?: string; out?: string }) => {
+      const { name, ref: version } = parseDatasetRef(ref);
+      const suite = await registryApi(opts)<Suite>('GET', `/api/v1/datasets/${encodeURIComponent(name)}/versions/${encodeURIComponent(version ?? 'latest')}/suggested-suite`, {
+        query: { strictness: opts.strictness, name: opts.name },
+      });
+      if (opts.json) {
+        printJson(suite);
+        return;
+      }
+      const text = `# Suggested from ${ref} (${opts.strictness}); review each expectation before relying on it.\n${toYaml(suite, { lineWidth: 0 })}`;
+      if (!opts.out) {
+        process.stdout.write(text);
+        return;
+      }
+      fs.writeFileSync(opts.out, text);
+      console.log(`wrote ${suite.expectations.length} expectations for ${ref} to ${opts.out}`);
+    });
   // Commander's own usage errors (a missing --suite, an unknown flag) exit 2 here too.
-  command.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : VALIDATE_EXIT.usage));}
+  command.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : VALIDATE_EXIT.usage));
+}

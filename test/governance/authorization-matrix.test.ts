@@ -282,6 +282,7 @@ const CASES: Record<string, Case> = {
   'GET /api/v1/datasets/:name/versions/:ref/validations/:id/report.html': { need: data('READ'), req: (f) => ({ url: `${V1}/datasets/${f.dataset}/versions/1/validations/${"0".repeat(32)}/report.html` }) },
   'POST /api/v1/datasets/gc': { need: ws('MANAGE'), req: () => ({ url: `${V1}/datasets/gc`, body: { dryRun: true } }) },
   'GET /api/v1/datasets/:name/versions/:ref/validations': { need: data('READ'), req: (f) => ({ url: `${V1}/datasets/${f.dataset}/versions/1/validations` }) },
+  'GET /api/v1/datasets/:name/versions/:ref/suggested-suite': { need: data('READ'), req: (f) => ({ url: `${V1}/datasets/${f.dataset}/versions/1/suggested-suite` }) },
   'POST /api/v1/validation-suites': { need: ws('EDIT'), req: () => ({ url: `${V1}/validation-suites`, body: { name: 'suite', expectations: [{ expectation_type: 'expect_column_to_exist', kwargs: { column: 'id' } }] } }) },
   'GET /api/v1/validation-suites': { need: ws('READ'), req: () => ({ url: `${V1}/validation-suites` }) },
   'GET /api/v1/validation-suites/:name/versions/:version': { need: ws('READ'), req: () => ({ url: `${V1}/validation-suites/none/versions/1` }) },

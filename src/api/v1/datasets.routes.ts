@@ -4,6 +4,7 @@ import { invalid } from '../../core/errors.js';
 import { parseDatasetRef } from '../../domain/datasets/dataset.service.js';
 import { lineageDot, lineageMermaid } from '../../domain/datasets/lineage-render.js';
 import { DATASHEET_SECTIONS } from '../../domain/datasets/types.js';
+import { STRICTNESS } from '../../domain/validation/suggest-suite.js';
 import { ResultFormatSpec, Suite } from '../../domain/validation/types.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
@@ -37,6 +38,7 @@ const VersionParam = z.object({ name: Name, ref: Ref });
 const ValidationParam = z.object({ name: Name, ref: Ref, id: z.string().regex(/^[0-9a-f]{1,64}$/, 'a validation id') });
 const LabelParam = z.object({ name: Name, label: Label });
 const SetLabel = z.object({ version: z.union([z.number().int().positive().transform(String), Ref]) });
+const SuggestQuery = z.object({ strictness: z.enum(STRICTNESS).default('moderate'), name: Suite.shape.name.optional() }).strict();
 const DiffQuery = z.object({ from: Ref, to: Ref, key: z.string().min(1).max(256).optional() });
 const FileQuery = z.object({ path: z.string().min(1) });
 const FormatQuery = z.object({ format: z.enum(['json', 'markdown']).default('json') });
@@ -137,6 +139,10 @@ export function datasetRoutesV1(s: Services): Route[] {
         void reply.status(201);
         return stored;
       },
+    },
+    {
+      method: 'GET', path: '/datasets/:name/versions/:ref/suggested-suite',
+      handler: ({ actor, params, query }) => v.suggest(actor, { ref: parse(VersionParam, params), ...parse(SuggestQuery, query) }),
     },
     { method: 'GET', path: '/datasets/:name/versions/:ref/validations', handler: async ({ actor, params }) => ({ items: await v.validations(actor, parse(VersionParam, params)) }) },
     {

@@ -7,6 +7,7 @@ import type { Access } from '../access/access.js';
 import { parseDatasetRef, type DatasetRef, type DatasetService } from '../datasets/dataset.service.js';
 import type { DatasetStore } from '../datasets/datasets.store.js';
 import type { ResultFormatSpec, StoredSuite, StoredValidation, Suite } from './types.js';
+import { suggestSuite, type Strictness } from './suggest-suite.js';
 import { referencesOf, validateFile } from './validate-file.js';
 import { renderValidationHtml } from './validation-report-html.js';
 
@@ -72,6 +73,13 @@ export class ValidationService {
     };
     await this.store.saveValidation(stored);
     return stored;
+  }
+
+  /** A suite drawn from the version's data, to review: nothing is stored (register it by validating with it, or `POST /validation-suites`). */
+  async suggest(actor: Actor, input: { ref: DatasetRef; strictness: Strictness; name?: string | undefined }): Promise<Suite> {
+    const version = await this.datasets.get(actor, input.ref);
+    const now = this.clock.now();
+    return this.datasets.withTables([{ version }], ([files]) => suggestSuite(version, files!, { strictness: input.strictness, now, name: input.name }));
   }
 
   async validations(actor: Actor, ref: DatasetRef): Promise<StoredValidation[]> {
