@@ -15,6 +15,7 @@ import { registerPoliciesCommand } from './policies.command.js';
 import { registerReproducibilityCommands } from './reproducibility.command.js';
 import { registerRunsCommand } from './runs.command.js';
 import { registerServerCommand } from './server.command.js';
+import { registerSyncCommand } from './sync.command.js';
 import { registerValidateCommand } from './validate.command.js';
 
 
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerDbCommand(program);
   registerExperimentsCommand(program);
   registerRunsCommand(program);
+  registerSyncCommand(program);
   registerArtifactsCommand(program);
   registerDeploymentsCommand(program);
   registerMonitorCommand(program);

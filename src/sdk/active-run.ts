@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { isDomainError } from '../core/errors.js';
 import type { KeyValue, Run, RunStatus } from '../domain/tracking/types.js';
 import { LIMITS, validateKey, validateMetric } from '../domain/tracking/validation.js';
 import { registerForExit, unregisterForExit, type ExitParticipant } from './exit-hooks.js';
 import { OpenExpertError, type HttpClient } from './http.js';
+import { HttpSink, type RunSink } from './run-sink.js';
+import type { WireMetric } from './wal.js';
 
 export type ParamValue = string | number | boolean;
 
@@ -14,12 +15,6 @@ export interface LogMetricOptions {
   readonly timestamp?: number;
 }
 
-interface WireMetric {
-  readonly key: string;
-  readonly value: number | string;
-  readonly timestamp: number;
-  readonly step: number;
-}
 
 /** JSON has no NaN or ±Infinity; the server reads them as strings. */
 const metricValueToWire = (value: number): number | string => (Number.isFinite(value) ? value : String(value));
@@ -51,13 +46,16 @@ export class ActiveRun implements ExitParticipant {
   private draining: Promise<void> | undefined;
   private failure: unknown;
   private ended = false;
+  private readonly sink: RunSink;
 
   constructor(
-    private readonly http: HttpClient,
-    /** The run as the server created it. */
+    http: HttpClient,
+    /** The run as the server created it (or, offline, as it will be created). */
     readonly run: Run,
     private readonly flushIntervalMs = 1_000,
+    sink?: RunSink,
   ) {
+    this.sink = sink ?? new HttpSink(http, run.info.runId);
     this.runId = run.info.runId;
     this.experimentId = run.info.experimentId;
     registerForExit(this);
@@ -121,7 +119,7 @@ export class ActiveRun implements ExitParticipant {
       failure = err;
     }
     try {
-      await this.http.request('PATCH', `/api/v1/runs/${encodeURIComponent(this.runId)}`, { body: { status, endTime: Date.now() } });
+      await this.sink.end(status, Date.now());
     } catch (err) {
       failure ??= err;
     }
@@ -200,8 +198,7 @@ export class ActiveRun implements ExitParticipant {
 
   private async send(batch: { params?: KeyValue[]; tags?: KeyValue[]; metrics?: WireMetric[] }): Promise<void> {
     try {
-      // One key per batch, the same on every retry: a batch whose response was lost is not stored twice.
-      await this.http.request('POST', `/api/v1/runs/${encodeURIComponent(this.runId)}/batch`, { body: batch, headers: { 'idempotency-key': randomUUID() } });
+      await this.sink.batch(batch);
     } catch (err) {
       this.failure ??= err;
     }

@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Experiment, KeyValue, Metric, Run, ViewType } from '../domain/tracking/types.js';
 import { ActiveRun } from './active-run.js';
 import { HttpClient, OpenExpertError, type RetryOptions } from './http.js';
+import { FallbackSink, WalSink, type OfflineOptions } from './run-sink.js';
 import { sourceTags } from './source.js';
+import { syncOffline, unreachable, type SyncedRun } from './sync.js';
+import { defaultWalDir, RunLog, walFile } from './wal.js';
 
 export interface OpenExpertOptions {
   /** The server; OPENEXPERT_URL, then an http(s) MLFLOW_TRACKING_URI, then http://127.0.0.1:5000. */
@@ -14,6 +17,17 @@ export interface OpenExpertOptions {
   readonly retry?: Partial<RetryOptions>;
   /** How long a logged value may wait in the buffer before it is sent (1000 ms by default). */
   readonly flushIntervalMs?: number;
+  /**
+   * `'auto'` (the default): online, and a run the server cannot take (unreachable at the start, or gone
+   * mid-run after the retries) is kept in an offline log and sent when the server is back; `true`: every run
+   * is logged offline only, for `openexpert sync` later; `false`: failures are thrown, nothing is kept
+   * locally. $OPENEXPERT_OFFLINE (`true`, `false`, `auto`) unless given.
+   */
+  readonly offline?: boolean | 'auto';
+  /** Where offline logs are kept: $OPENEXPERT_OFFLINE_DIR, else ~/.openexpert/offline. */
+  readonly offlineDir?: string;
+  /** How often a run kept offline tries the server again in the background (30 s by default; 0 never). */
+  readonly syncIntervalMs?: number;
 }
 
 export interface Page<T> {
@@ -56,6 +70,18 @@ const enc = encodeURIComponent;
 type WireMetric = Omit<Metric, 'value'> & { value: number | string };
 const metricFromWire = (m: WireMetric): Metric => ({ ...m, value: Number(m.value) });
 const runFromWire = (r: Run): Run => ({ ...r, data: { ...r.data, metrics: (r.data.metrics as WireMetric[]).map(metricFromWire) } });
+
+function offlineMode(given: OpenExpertOptions['offline'], env: NodeJS.ProcessEnv): boolean | 'auto' {
+  if (given !== undefined) return given;
+  const v = env.OPENEXPERT_OFFLINE?.trim().toLowerCase();
+  if (!v || v === 'auto') return 'auto';
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new TypeError(`OPENEXPERT_OFFLINE must be true, false or auto, got '${env.OPENEXPERT_OFFLINE}'`);
+}
+
+/** A run id made on the client, in MLflow's form (32 hex digits), for a run logged offline. */
+const localRunId = () => randomUUID().replace(/-/g, '');
 
 function defaultUrl(env: NodeJS.ProcessEnv): string {
   const mlflow = env.MLFLOW_TRACKING_URI;
@@ -161,6 +187,10 @@ export class OpenExpert {
   readonly runs: Runs;
   private readonly http: HttpClient;
   private readonly flushIntervalMs: number | undefined;
+  private readonly offline: boolean | 'auto';
+  /** Where this client keeps runs it could not send. */
+  readonly offlineDir: string;
+  private readonly syncIntervalMs: number;
 
   constructor(opts: OpenExpertOptions = {}) {
     const env = process.env;
@@ -172,27 +202,72 @@ export class OpenExpert {
     );
     this.url = this.http.baseUrl;
     this.flushIntervalMs = opts.flushIntervalMs;
+    this.offline = offlineMode(opts.offline, env);
+    this.offlineDir = opts.offlineDir ?? defaultWalDir(env);
+    this.syncIntervalMs = opts.syncIntervalMs ?? 30_000;
     this.experiments = new Experiments(this.http);
     this.runs = new Runs(this.http);
   }
 
   /**
    * Creates a run and returns it ready for logging. The create carries an Idempotency-Key, so a retry
-   * after a lost response returns the same run instead of making a second one.
+   * after a lost response returns the same run instead of making a second one. Offline (or, in `'auto'`
+   * mode, when the server cannot be reached) the run gets an id made here and is logged to a local log.
    */
   async startRun(opts: StartRunOptions = {}): Promise<ActiveRun> {
     if (opts.experiment !== undefined && opts.experimentId !== undefined) throw new TypeError("Pass 'experiment' or 'experimentId', not both");
-    const experimentId = opts.experiment !== undefined ? (await this.experiments.getOrCreate(opts.experiment)).experimentId : (opts.experimentId ?? '0');
     const given = opts.tags ?? {};
-    const run = await this.http.request<Run>('POST', '/api/v1/runs', {
-      body: {
-        experimentId,
-        ...(opts.runName ? { runName: opts.runName } : {}),
-        startTime: Date.now(),
-        tags: toKeyValues({ ...sourceTags(given), ...given }),
+    const tags = toKeyValues({ ...sourceTags(given), ...given });
+    const startTime = Date.now();
+    if (this.offline === true) return this.startOffline(opts, tags, startTime);
+    let run: Run;
+    try {
+      const experimentId = opts.experiment !== undefined ? (await this.experiments.getOrCreate(opts.experiment)).experimentId : (opts.experimentId ?? '0');
+      run = await this.http.request<Run>('POST', '/api/v1/runs', {
+        body: { experimentId, ...(opts.runName ? { runName: opts.runName } : {}), startTime, tags },
+        headers: { 'idempotency-key': randomUUID() },
+      });
+    } catch (err) {
+      if (this.offline !== 'auto' || !unreachable(err)) throw err;
+      const active = await this.startOffline(opts, tags, startTime);
+      console.error(`openexpert: the server is unreachable (${(err as Error).message}); run ${active.runId} is logged to ${walFile(this.offlineDir, active.runId)} and sent when the server is back (or by \`openexpert sync\`)`);
+      return active;
+    }
+    const sink = this.offline === 'auto' ? new FallbackSink(this.http, run.info.runId, this.offlineOptions(this.syncIntervalMs)) : undefined;
+    return new ActiveRun(this.http, runFromWire(run), this.flushIntervalMs, sink);
+  }
+
+  /**
+   * Sends the runs kept offline (all of them, or those named by their offline ids), each record once, and
+   * says what went: safe to run again at any time, also while other processes log or sync.
+   */
+  sync(runIds?: readonly string[]): Promise<SyncedRun[]> {
+    return syncOffline({ http: this.http, experimentIdFor: async (name) => (await this.experiments.getOrCreate(name)).experimentId }, this.offlineDir, runIds);
+  }
+
+  private offlineOptions(syncIntervalMs: number): OfflineOptions {
+    return { dir: this.offlineDir, syncIntervalMs, sync: (runIds) => this.sync(runIds) };
+  }
+
+  private async startOffline(opts: StartRunOptions, tags: KeyValue[], startTime: number): Promise<ActiveRun> {
+    const runId = localRunId();
+    const log = RunLog.open(this.offlineDir, runId);
+    await log.append([{
+      op: 'create', startTime, tags,
+      ...(opts.experiment !== undefined ? { experiment: opts.experiment } : { experimentId: opts.experimentId ?? '0' }),
+      ...(opts.runName ? { runName: opts.runName } : {}),
+    }]);
+    const run: Run = {
+      info: {
+        runId, runName: opts.runName ?? '', experimentId: opts.experimentId ?? '', userId: '', status: 'RUNNING', startTime, endTime: null,
+        artifactUri: '', lifecycleStage: 'active',
       },
-      headers: { 'idempotency-key': randomUUID() },
-    });
-    return new ActiveRun(this.http, runFromWire(run), this.flushIntervalMs);
+      data: { metrics: [], params: [], tags },
+      inputs: [],
+      modelInputs: [],
+      modelOutputs: [],
+    };
+    // Told to be offline: nothing is tried in the background; `sync` sends it.
+    return new ActiveRun(this.http, run, this.flushIntervalMs, new WalSink(log, this.offlineOptions(this.offline === true ? 0 : this.syncIntervalMs)));
   }
 }

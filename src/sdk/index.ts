@@ -4,6 +4,7 @@ export type { CreateExperimentOptions, OpenExpertOptions, Page, SearchExperiment
 export { ActiveRun } from './active-run.js';
 export type { LogMetricOptions, ParamValue } from './active-run.js';
 export { OpenExpertError } from './http.js';
+export type { SyncedRun } from './sync.js';
 export type { OpenExpertErrorCode, RetryOptions } from './http.js';
 export type {
   Experiment, KeyValue, LifecycleStage, Metric, Run, RunInfo, RunStatus, ViewType,

@@ -13,9 +13,9 @@ export interface ChildServer {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** The real CLI (`openexpert server`) from source in a child process, ready when its health check answers. */
-export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
-  const port = await freePort();
+/** The real CLI (`openexpert server`) from source in a child process, ready when its health check answers; `port` to start one again where it was. */
+export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, port?: number): Promise<ChildServer> {
+  port ??= await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'server', '--port', String(port), '--log-level', 'warn', ...args], {
     cwd: root,
     env: { ...process.env, ...env },
@@ -25,7 +25,7 @@ export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): 
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 90_000; // a loaded machine starts tsx slowly
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${output}`);
     try {
