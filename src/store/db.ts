@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type RawBuilder, type SqliteDatabase, type Transaction } from 'kysely';
 import { Migrator, type MigrationProvider } from 'kysely/migration';
 import pg from 'pg';
 import { DomainError } from '../core/errors.js';
@@ -91,12 +91,31 @@ function withStatementCache(sqlite: SQLite.Database, capacity = 500): SqliteData
     prepare(sql: string) {
       let statement = cache.get(sql);
       if (statement) cache.delete(sql);
-      else statement = sqlite.prepare(sql);
+      else {
+        statement = sqlite.prepare(sql);
+        if (sql.startsWith(ARRAY_ROWS)) statement.raw(true);
+      }
       cache.set(sql, statement);
       if (cache.size > capacity) cache.delete(cache.keys().next().value!);
       return statement;
     },
   };
+}
+
+/** Marks a query whose rows come back as arrays of column values (see `selectArrays`). */
+const ARRAY_ROWS = '/* array rows */ ';
+
+/**
+ * Runs a select and hands back each row as an array of its column values, in select order. For reads of many
+ * small rows (a metric history page is 25,000 of them) the driver's object per row cost three times the query
+ * itself on SQLite; there the statement returns arrays as they are. PostgreSQL's rows are turned into arrays here.
+ * The query goes through Kysely, so it waits for an open transaction on SQLite's one connection as any other does.
+ */
+export async function selectArrays(db: Kysely<Database> | Transaction<Database>, query: RawBuilder<unknown>): Promise<unknown[][]> {
+  const compiled = query.compile(db);
+  const result = await db.executeQuery(CompiledQuery.raw(ARRAY_ROWS + compiled.sql, [...compiled.parameters]));
+  const rows = result.rows as unknown[];
+  return rows.length > 0 && !Array.isArray(rows[0]) ? rows.map((r) => Object.values(r as object)) : (rows as unknown[][]);
 }
 
 async function openPostgres(url: string, options: OpenOptions): Promise<DatabaseHandle> {

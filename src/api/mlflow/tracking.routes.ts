@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { Services } from '../services.js';
 import { parse } from '../parse.js';
 import { idempotencyKeyOf, type Route } from '../surface.js';
-import { Int64, KeyValue, MetricValue, QueryInt, QueryList } from '../wire-types.js';
+import { Int64, KeyValue, QueryInt, QueryList } from '../wire-types.js';
+import { Metric, metricOf, readLogBatch, RunRef } from './log-batch.js';
 import { experimentToWire, metricPageJson, metricWithRunToWire, runInfoToWire, runToWire } from './wire.js';
 import { invalid } from '../../core/errors.js';
 import { encodePageToken } from '../../core/paging.js';
@@ -10,7 +11,6 @@ import { RUN_STATUSES } from '../../domain/tracking/types.js';
 
 /** MLflow's tracking endpoints, field names as in its REST API. GET requests carry both run_id and run_uuid. */
 const ViewType = z.enum(['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL']);
-const RunRef = z.object({ run_id: z.string().min(1).optional(), run_uuid: z.string().min(1).optional() });
 const runIdOf = (r: z.output<typeof RunRef>): string => {
   const id = r.run_id ?? r.run_uuid;
   if (!id) throw invalid("Missing value for required parameter 'run_id'");
@@ -40,26 +40,10 @@ const CreateRun = z.object({
   tags: z.array(KeyValue).optional(),
 });
 const UpdateRun = RunRef.extend({ status: z.enum(RUN_STATUSES).optional(), end_time: Int64.optional(), run_name: z.string().optional() });
-const Metric = z.object({
-  key: z.string(), value: MetricValue, timestamp: Int64, step: Int64.optional(),
-  model_id: z.string().optional(), dataset_name: z.string().optional(), dataset_digest: z.string().optional(),
-});
-/** MLflow 3 metrics may name the logged model and dataset they were measured for; empty strings mean none. */
-const metricOf = (m: z.output<typeof Metric>) => ({
-  key: m.key, value: m.value, timestamp: m.timestamp, step: m.step ?? 0,
-  ...(m.model_id ? { modelId: m.model_id } : {}),
-  ...(m.dataset_name ? { datasetName: m.dataset_name } : {}),
-  ...(m.dataset_digest ? { datasetDigest: m.dataset_digest } : {}),
-});
 const LogMetric = RunRef.extend(Metric.shape);
 const LogParam = RunRef.extend({ key: z.string(), value: z.string() });
 const SetTag = RunRef.extend({ key: z.string(), value: z.string() });
 const DeleteTag = RunRef.extend({ key: z.string() });
-const LogBatch = RunRef.extend({
-  metrics: z.array(Metric).optional(),
-  params: z.array(KeyValue).optional(),
-  tags: z.array(KeyValue).optional(),
-});
 const Dataset = z.object({
   name: z.string().min(1),
   digest: z.string().min(1).max(64),
@@ -222,7 +206,7 @@ export function trackingRoutes(s: Services): Route[] {
     {
       method: 'POST', path: '/runs/log-batch',
       handler: async ({ actor, body, headers }) => {
-        const b = parse(LogBatch, body);
+        const b = readLogBatch(body);
         await s.runs.logBatch(actor, runIdOf(b), {
           metrics: (b.metrics ?? []).map(metricOf),
           params: b.params ?? [],

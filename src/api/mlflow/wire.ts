@@ -42,22 +42,95 @@ export function metricToWire(m: Metric) {
 }
 
 /**
- * A get-history page as JSON text, written straight from the points: pages run to 25,000 points, and building
- * an object per point only for the serializer to walk it again doubled the cost of a page.
+ * A get-history page as JSON bytes, written straight from the points into one buffer: pages run to 25,000 points,
+ * and an object per point for the serializer to walk again, or a string per point to join and encode, each cost
+ * more than reading the page from the database. Numbers are written as JSON.stringify writes them.
  */
-export function metricPageJson(points: readonly Metric[], nextPageToken: string | undefined): string {
+export function metricPageJson(points: readonly Metric[], nextPageToken: string | undefined): Buffer {
   const token = nextPageToken !== undefined ? `"next_page_token":${JSON.stringify(nextPageToken)}` : '';
-  if (points.length === 0) return `{${token}}`;
-  const keys = new Map<string, string>();
-  const parts: string[] = new Array<string>(points.length);
+  if (points.length === 0) return Buffer.from(`{${token}}`);
+  const out = new ByteWriter(points.length * 96 + token.length + 16);
+  out.ascii('{"metrics":[');
+  let lastKey: string | undefined;
+  let keyHead = '';
   for (let i = 0; i < points.length; i++) {
     const m = points[i]!;
-    let key = keys.get(m.key);
-    if (key === undefined) keys.set(m.key, (key = JSON.stringify(m.key)));
-    const value = Number.isFinite(m.value) ? String(m.value) : `"${String(m.value)}"`;
-    parts[i] = `{"key":${key},"value":${value},"timestamp":${m.timestamp},"step":${m.step}}`;
+    if (m.key !== lastKey) keyHead = `{"key":${JSON.stringify((lastKey = m.key))},"value":`;
+    out.reserve(keyHead.length * 3 + 96);
+    if (i > 0) out.byte(COMMA);
+    out.text(keyHead);
+    const v = m.value;
+    if (Number.isFinite(v)) out.ascii(String(v));
+    else out.ascii(Number.isNaN(v) ? '"NaN"' : v > 0 ? '"Infinity"' : '"-Infinity"');
+    out.ascii(',"timestamp":');
+    out.integer(m.timestamp);
+    out.ascii(',"step":');
+    out.integer(m.step);
+    out.byte(CLOSE_BRACE);
   }
-  return `{"metrics":[${parts.join(',')}]${token ? `,${token}` : ''}}`;
+  out.reserve(token.length + 3);
+  out.ascii(']');
+  if (token) out.ascii(`,${token}`);
+  out.ascii('}');
+  return out.done();
+}
+
+const COMMA = 0x2c;
+const CLOSE_BRACE = 0x7d;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+
+/** Appends to a growing buffer; `reserve` before writing a bounded piece. */
+class ByteWriter {
+  private buf: Buffer;
+  private at = 0;
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+  reserve(bytes: number): void {
+    if (this.at + bytes <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + bytes));
+    this.buf.copy(bigger, 0, 0, this.at);
+    this.buf = bigger;
+  }
+  done(): Buffer {
+    return this.buf.subarray(0, this.at);
+  }
+  byte(b: number): void {
+    this.buf[this.at++] = b;
+  }
+  /** Text known to be ASCII (numbers, fixed JSON punctuation); short pieces byte by byte, which beats a call into Buffer#write. */
+  ascii(s: string): void {
+    this.reserve(s.length);
+    if (s.length > 64) {
+      this.at += this.buf.write(s, this.at, 'latin1');
+      return;
+    }
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = 0; i < s.length; i++) buf[at++] = s.charCodeAt(i);
+    this.at = at;
+  }
+  text(s: string): void {
+    this.at += this.buf.write(s, this.at, 'utf8');
+  }
+  /** A safe integer in decimal, digit by digit (String() and a copy cost twice as much for 13-digit timestamps). */
+  integer(n: number): void {
+    if (!Number.isSafeInteger(n)) return this.ascii(String(n));
+    if (n < 0) {
+      this.byte(MINUS);
+      n = -n;
+    }
+    let digits = 1;
+    for (let p = 10; p <= n; p *= 10) digits++;
+    let i = this.at + digits;
+    this.at = i;
+    do {
+      const q = Math.floor(n / 10);
+      this.buf[--i] = ZERO + (n - q * 10);
+      n = q;
+    } while (n > 0);
+  }
 }
 
 export function metricWithRunToWire(m: MetricWithRun) {

@@ -49,9 +49,13 @@ export function normalizeTag(t: KeyValue): KeyValue {
 
 export function validateMetric<M extends Metric>(m: M): M {
   validateKey('metric', m.key);
+  checkPosition(m);
+  return m;
+}
+
+function checkPosition(m: Metric): void {
   if (!Number.isSafeInteger(m.timestamp)) throw invalid(`Invalid timestamp ${m.timestamp} for metric '${m.key}': must be an integer`);
   if (!Number.isSafeInteger(m.step)) throw invalid(`Invalid step ${m.step} for metric '${m.key}': must be an integer`);
-  return m;
 }
 
 /** Checks limits, then keys; within one batch, the same param key twice must carry the same value. */
@@ -65,7 +69,16 @@ export function normalizeBatch(batch: Batch): Batch {
   const normalizedParams = dedupe(params.map(normalizeParam), 'param');
   // The last value wins for a tag set twice in one batch, as if they had been set one after the other.
   const tagMap = new Map(tags.map(normalizeTag).map((t) => [t.key, t] as const));
-  return { metrics: metrics.map(validateMetric), params: normalizedParams, tags: [...tagMap.values()] };
+  // A batch repeats a handful of keys hundreds of times: each distinct key is checked once.
+  const checkedKeys = new Set<string>();
+  for (const m of metrics) {
+    if (!checkedKeys.has(m.key)) {
+      validateKey('metric', m.key);
+      checkedKeys.add(m.key);
+    }
+    checkPosition(m);
+  }
+  return { metrics, params: normalizedParams, tags: [...tagMap.values()] };
 }
 
 function dedupe(params: KeyValue[], kind: string): KeyValue[] {
