@@ -1,6 +1,6 @@
 """The SciPy side of bench/monitoring.ts's per-test comparison: each drift test as Evidently calls it, with
 SciPy and NumPy, on the raw columns the benchmark wrote (float64 / int32 files). CPU time per test is the
-best of three runs (time.process_time). Prints JSON: {test: {cpuSeconds, score}}."""
+best of five runs (time.process_time). Prints JSON: {test: {cpuSeconds, score}}."""
 import json
 import sys
 import time
@@ -83,7 +83,7 @@ only = sys.argv[2].split(",") if len(sys.argv) > 2 else list(tests)
 out = {}
 for name in only:
     best = float("inf")
-    for _ in range(3):
+    for _ in range(5):
         start = time.process_time()
         score = float(tests[name]())
         best = min(best, time.process_time() - start)

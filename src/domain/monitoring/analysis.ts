@@ -4,9 +4,8 @@
  * time, so memory holds one column of each side. Anything that cannot be tested is a finding with a
  * reason, never an exception and never a NaN verdict.
  */
-import { sturgesEdges, histogramSorted } from './stats/binning.js';
-import { meanAndStd } from './stats/distances.js';
-import { sortFloat64 } from './stats/sort.js';
+import { sturgesEdges } from './stats/binning.js';
+import { NumericSample } from './stats/sample.js';
 import { STAT_TEST_INFO, defaultStatTest, runStatTest, type Samples, type StatTestName } from './stat-tests.js';
 import type { CategoricalColumn, Column, FeatureType, NumericColumn, TableSource } from './table.js';
 
@@ -39,14 +38,11 @@ export type PreparedColumn = PreparedNumeric | CategoricalColumn;
 export interface PreparedNumeric {
   readonly type: 'numeric';
   readonly rows: number;
-  /** Ascending, finite values only. */
-  readonly sorted: Float64Array;
+  /** The finite values; sorted once (the summary needs the distinct count) and kept with a cached reference. */
+  readonly sample: NumericSample;
   readonly missing: number;
   readonly nonFinite: number;
   readonly typeMismatches: number;
-  readonly distinct: number;
-  readonly mean: number;
-  readonly std: number;
 }
 
 export interface PreparedColumns {
@@ -133,37 +129,10 @@ export interface DriftReport {
 
 const MAX_LABELS = 20;
 
-/** Finite values sorted once, with missing (NaN) and infinite values counted apart as data quality needs them. */
+/** Finite values set apart, with missing (NaN) and infinite values counted as data quality needs them. */
 export function prepareNumeric(column: NumericColumn): PreparedNumeric {
-  const values = column.values;
-  let finiteCount = 0;
-  let missing = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v - v === 0) finiteCount++;
-    else if (v !== v) missing++;
-  }
-  let finite = values;
-  if (finiteCount !== values.length) {
-    finite = new Float64Array(finiteCount);
-    let k = 0;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      if (v - v === 0) finite[k++] = v;
-    }
-  }
-  const sorted = sortFloat64(finite);
-  const { mean, std } = meanAndStd(sorted);
-  return {
-    type: 'numeric', rows: values.length, sorted, missing, nonFinite: values.length - finiteCount - missing, typeMismatches: column.typeMismatches,
-    distinct: countDistinctSorted(sorted), mean, std,
-  };
-}
-
-function countDistinctSorted(a: Float64Array): number {
-  let d = a.length > 0 ? 1 : 0;
-  for (let i = 1; i < a.length; i++) if (a[i] !== a[i - 1]) d++;
-  return d;
+  const { sample, missing, nonFinite } = NumericSample.fromValues(column.values);
+  return { type: 'numeric', rows: column.values.length, sample, missing, nonFinite, typeMismatches: column.typeMismatches };
 }
 
 /** Distinct values over both sorted samples, counted up to `cap`: the test choice only asks whether there are more than five. */
@@ -180,26 +149,14 @@ function countDistinctUnion(a: Float64Array, b: Float64Array, cap: number): numb
   return d;
 }
 
-export function valueCounts(sorted: Float64Array): Map<string, number> {
-  const m = new Map<string, number>();
-  let i = 0;
-  while (i < sorted.length) {
-    const x = sorted[i]!;
-    let j = i;
-    while (j < sorted.length && sorted[j] === x) j++;
-    m.set(String(x), j - i);
-    i = j;
-  }
-  return m;
-}
-
 const share = (part: number, whole: number) => (whole === 0 ? 0 : part / whole);
 
 function numericSummary(p: PreparedNumeric): SideSummary {
+  const s = p.sample;
   return {
     rows: p.rows, missing: p.missing, missingShare: share(p.missing, p.rows), typeMismatches: p.typeMismatches, nonFinite: p.nonFinite,
-    ...(p.sorted.length > 0 ? { min: p.sorted[0]!, max: p.sorted[p.sorted.length - 1]!, mean: p.mean, std: p.std } : {}),
-    distinct: p.distinct,
+    ...(s.length > 0 ? { min: s.min, max: s.max, mean: s.moments().mean, std: s.moments().std } : {}),
+    distinct: s.distinct(),
   };
 }
 
@@ -243,8 +200,8 @@ function analyzeColumn(plan: ColumnPlan, ref: PreparedColumn, cur: PreparedColum
   if (ref.type === 'numeric' && cur.type === 'numeric') {
     const r = ref;
     const c = cur;
-    const rs = r.sorted;
-    const cs = c.sorted;
+    const rs = r.sample.sorted();
+    const cs = c.sample.sorted();
     let outOfRange: ColumnQuality['outOfRange'];
     if (rs.length > 0) {
       const lo = rs[0]!;
@@ -263,20 +220,17 @@ function analyzeColumn(plan: ColumnPlan, ref: PreparedColumn, cur: PreparedColum
       findings.push({ severity: 'warning', code: 'out_of_range', column: name, message: `${outOfRange.rows} current values (${(outOfRange.share * 100).toFixed(2)}%) lie outside the reference range [${rs[0]}, ${rs[rs.length - 1]}]` });
     }
     const referenceDistinct = quality.reference.distinct ?? 0;
-    samples = {
-      type: 'numeric', reference: rs, current: cs, referenceDistinct, referenceStd: r.std,
-      counts: () => ({ reference: valueCounts(rs), current: valueCounts(cs) }),
-    };
+    samples = { type: 'numeric', reference: r.sample, current: c.sample };
     if (rs.length > 0 && cs.length > 0) {
       if (referenceDistinct > MAX_LABELS) {
         const edges = sturgesEdges(Math.min(rs[0]!, cs[0]!), Math.max(rs[rs.length - 1]!, cs[cs.length - 1]!), rs.length + cs.length);
         hist = {
           kind: 'numeric', edges,
-          reference: [...histogramSorted(rs, edges)].map((v) => v / rs.length),
-          current: [...histogramSorted(cs, edges)].map((v) => v / cs.length),
+          reference: [...r.sample.histogram(edges)].map((v) => v / rs.length),
+          current: [...c.sample.histogram(edges)].map((v) => v / cs.length),
         };
       } else {
-        hist = { kind: 'categorical', ...topLabels(valueCounts(rs), valueCounts(cs)) };
+        hist = { kind: 'categorical', ...topLabels(r.sample.valueCounts(), c.sample.valueCounts()) };
       }
     }
   } else if (ref.type === 'categorical' && cur.type === 'categorical') {
@@ -313,7 +267,7 @@ function analyzeColumn(plan: ColumnPlan, ref: PreparedColumn, cur: PreparedColum
     return report(noVerdict(plan, `no ${side} values`));
   }
   const distinct = samples.type === 'numeric'
-    ? countDistinctUnion(samples.reference, samples.current, 6)
+    ? countDistinctUnion(samples.reference.sorted(), samples.current.sorted(), 6)
     : new Set([...samples.reference.keys(), ...samples.current.keys()]).size;
   if ((quality.reference.distinct ?? 0) === 1) {
     findings.push({ severity: 'info', code: 'constant_column', column: name, message: 'the reference holds one value only' });

@@ -1,7 +1,7 @@
 import type { PreparedColumn, PreparedColumns } from './analysis.js';
 import type { FeatureType } from './table.js';
 
-const bytesOf = (c: PreparedColumn) => (c.type === 'numeric' ? c.sorted.byteLength : c.counts.size * 64);
+const bytesOf = (c: PreparedColumn) => (c.type === 'numeric' ? c.sample.length * 8 : c.counts.size * 64);
 
 /**
  * The prepared (sorted, counted) columns of recent references, so a window after the first does not read

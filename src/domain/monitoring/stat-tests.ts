@@ -2,11 +2,12 @@
  * The per-column drift tests by Evidently's names, with Evidently's defaults: which test a column gets,
  * each test's threshold and on which side of it a column counts as drifted.
  */
-import { categoryProportions, fillEmptyBins, sturgesProportions, type Binned } from './stats/binning.js';
-import { hellinger, jensenShannon, klDivergence, populationStd, psi, wasserstein } from './stats/distances.js';
+import { categoryProportions, fillEmptyBins, sturgesEdges, type Binned } from './stats/binning.js';
+import { hellinger, jensenShannon, klDivergence, psi, wasserstein } from './stats/distances.js';
 import { chiSquare, proportionZTest } from './stats/hypothesis.js';
-import { ks2Samp } from './stats/ks.js';
+import { ks2SampSamples } from './stats/ks.js';
 import { andersonDarling2, cramerVonMises2 } from './stats/rank-tests.js';
+import type { NumericSample } from './stats/sample.js';
 import type { FeatureType } from './table.js';
 
 export const STAT_TESTS = ['ks', 'chisquare', 'z', 'wasserstein', 'jensenshannon', 'psi', 'kl_div', 'anderson', 'cramer_von_mises', 'hellinger'] as const;
@@ -60,18 +61,15 @@ export function defaultStatTest(type: FeatureType, referenceRows: number, distin
   return type === 'numeric' && distinctValues > 5 ? 'wasserstein' : 'jensenshannon';
 }
 
-/** One column of each side, prepared once and shared by whichever test runs. */
+/**
+ * One column of each side, shared by whichever test runs. Numeric samples are finite values that sort,
+ * summarise and count themselves on first use, so a test pays only for what it reads.
+ */
 export type Samples =
   | {
       readonly type: 'numeric';
-      /** Ascending, finite values only. */
-      readonly reference: Float64Array;
-      readonly current: Float64Array;
-      /** Distinct values of the reference alone (Evidently's binning asks whether there are more than 20). */
-      readonly referenceDistinct: number;
-      /** The reference's population standard deviation, computed once with its summary. */
-      readonly referenceStd?: number;
-      counts(): { reference: ReadonlyMap<string, number>; current: ReadonlyMap<string, number> };
+      readonly reference: NumericSample;
+      readonly current: NumericSample;
     }
   | {
       readonly type: 'categorical';
@@ -93,12 +91,23 @@ const sumCounts = (m: ReadonlyMap<string, number>) => {
   return s;
 };
 
-const sturgesOf = (reference: Float64Array, current: Float64Array): Binned =>
-  sturgesProportions(reference, current, Math.min(reference[0]!, current[0]!), Math.max(reference[reference.length - 1]!, current[current.length - 1]!));
+/** Sturges proportions of two numeric samples over their common range (NumPy's `histogram_bin_edges(..., 'sturges')`). */
+function sturgesOf(reference: NumericSample, current: NumericSample): Binned {
+  const edges = sturgesEdges(Math.min(reference.min, current.min), Math.max(reference.max, current.max), reference.length + current.length);
+  const shares = (s: NumericSample) => {
+    const counts = s.histogram(edges);
+    for (let k = 0; k < counts.length; k++) counts[k]! /= s.length;
+    return counts;
+  };
+  return { reference: shares(reference), current: shares(current), bins: { kind: 'sturges', edges } };
+}
+
+const countsOf = (s: Samples): { reference: ReadonlyMap<string, number>; current: ReadonlyMap<string, number> } =>
+  s.type === 'numeric' ? { reference: s.reference.valueCounts(), current: s.current.valueCounts() } : s;
 
 function binned(s: Samples): Binned {
-  if (s.type === 'numeric' && s.referenceDistinct > 20) return sturgesOf(s.reference, s.current);
-  const counts = s.type === 'numeric' ? s.counts() : s;
+  if (s.type === 'numeric' && s.reference.hasMoreDistinctThan(20)) return sturgesOf(s.reference, s.current);
+  const counts = countsOf(s);
   return categoryProportions(counts.reference, counts.current);
 }
 
@@ -106,32 +115,32 @@ export function runStatTest(test: StatTestName, s: Samples): TestOutcome {
   switch (test) {
     case 'ks': {
       if (s.type !== 'numeric') throw new Error('ks needs numeric samples');
-      const r = ks2Samp(s.reference, s.current);
+      const r = ks2SampSamples(s.reference, s.current);
       return { score: r.pValue, statistic: r.statistic, method: r.method };
     }
     case 'wasserstein': {
       if (s.type !== 'numeric') throw new Error('wasserstein needs numeric samples');
       // Evidently divides by the reference's population std, floored at 0.001 for constant columns.
-      const norm = Math.max(s.referenceStd ?? populationStd(s.reference), 0.001);
-      const w = wasserstein(s.reference, s.current);
+      const norm = Math.max(s.reference.moments().std, 0.001);
+      const w = wasserstein(s.reference.sorted(), s.current.sorted());
       return { score: w / norm, statistic: w, method: 'exact' };
     }
     case 'anderson': {
       if (s.type !== 'numeric') throw new Error('anderson needs numeric samples');
-      const lo = Math.min(s.reference[0]!, s.current[0]!);
-      const hi = Math.max(s.reference[s.reference.length - 1]!, s.current[s.current.length - 1]!);
+      const lo = Math.min(s.reference.min, s.current.min);
+      const hi = Math.max(s.reference.max, s.current.max);
       if (lo === hi || s.reference.length < 2 || s.current.length < 2) return { score: 1, note: 'needs two distinct values and two values on each side' };
-      const r = andersonDarling2(s.reference, s.current);
+      const r = andersonDarling2(s.reference.sorted(), s.current.sorted());
       return { score: r.pValue, statistic: r.statistic, ...(r.capped ? { note: 'p-value capped to [0.001, 0.25] as SciPy interpolates it' } : {}) };
     }
     case 'cramer_von_mises': {
       if (s.type !== 'numeric') throw new Error('cramer_von_mises needs numeric samples');
       if (s.reference.length < 2 || s.current.length < 2) return { score: 1, note: 'needs at least two values on each side' };
-      const r = cramerVonMises2(s.reference, s.current);
+      const r = cramerVonMises2(s.reference.sorted(), s.current.sorted());
       return { score: r.pValue, statistic: r.statistic, method: r.method };
     }
     case 'chisquare': {
-      const c = s.type === 'numeric' ? s.counts() : s;
+      const c = countsOf(s);
       const keys = [...new Set([...c.reference.keys(), ...c.current.keys()])];
       const k = sumCounts(c.current) / sumCounts(c.reference);
       const r = chiSquare(
@@ -145,7 +154,7 @@ export function runStatTest(test: StatTestName, s: Samples): TestOutcome {
       };
     }
     case 'z': {
-      const c = s.type === 'numeric' ? s.counts() : s;
+      const c = countsOf(s);
       const keys = [...new Set([...c.reference.keys(), ...c.current.keys()])];
       if (keys.length <= 1) return { score: 1, statistic: 0, note: 'one value on both sides' };
       // Evidently codes a value 0 when it equals the first key and 1 otherwise, reference first: z is the

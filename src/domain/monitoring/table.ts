@@ -52,17 +52,37 @@ function numericColumn(name: string, raw: ArrayLike<unknown>): NumericColumn {
 }
 
 function categoricalColumn(name: string, raw: ArrayLike<unknown>): CategoricalColumn {
-  const counts = new Map<string, number>();
+  // Each distinct value is looked up once per row in a map to its slot, and the count kept in a typed array:
+  // one hash lookup and no boxed number per row.
+  const slots = new Map<unknown, number>();
+  const labels: string[] = [];
+  let tally = new Float64Array(16);
   let missing = 0;
   let typeMismatches = 0;
   for (let i = 0; i < raw.length; i++) {
     const v = raw[i];
-    const label = typeof v === 'string' ? v : (typeof v === 'number' && !Number.isNaN(v)) || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : null;
-    if (label === null) {
-      missing++;
-      if (v !== null && v !== undefined && !(typeof v === 'number' && Number.isNaN(v))) typeMismatches++;
-    } else counts.set(label, (counts.get(label) ?? 0) + 1);
+    let slot = slots.get(v);
+    if (slot === undefined) {
+      const label = typeof v === 'string' ? v : (typeof v === 'number' && !Number.isNaN(v)) || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : null;
+      if (label === null) {
+        missing++;
+        if (v !== null && v !== undefined && !(typeof v === 'number' && Number.isNaN(v))) typeMismatches++;
+        continue;
+      }
+      slot = labels.length;
+      labels.push(label);
+      slots.set(v, slot);
+      if (slot === tally.length) {
+        const grown = new Float64Array(tally.length * 2);
+        grown.set(tally);
+        tally = grown;
+      }
+    }
+    tally[slot]!++;
   }
+  // Different raw values can share a label (1 and '1'): their slots add up.
+  const counts = new Map<string, number>();
+  for (let k = 0; k < labels.length; k++) counts.set(labels[k]!, (counts.get(labels[k]!) ?? 0) + tally[k]!);
   return { name, type: 'categorical', rows: raw.length, counts, missing, typeMismatches };
 }
 
@@ -70,9 +90,10 @@ export function columnFromValues(name: string, type: FeatureType, raw: ArrayLike
   return type === 'numeric' ? numericColumn(name, raw) : categoricalColumn(name, raw);
 }
 
-export function inferTypeOf(raw: Iterable<unknown>): FeatureType | undefined {
+export function inferTypeOf(raw: ArrayLike<unknown>): FeatureType | undefined {
   let seen = false;
-  for (const v of raw) {
+  for (let i = 0; i < raw.length; i++) {
+    const v = raw[i];
     if (v === null || v === undefined) continue;
     if (typeof v !== 'number') return 'categorical';
     seen = true;
@@ -89,7 +110,7 @@ export function columnarTable(columns: Readonly<Record<string, ArrayLike<unknown
     columnNames: names,
     inferType: async (name) => {
       const raw = columns[name] ?? [];
-      return raw instanceof Float64Array ? (raw.length > 0 ? 'numeric' : undefined) : inferTypeOf(Array.from(raw));
+      return raw instanceof Float64Array ? (raw.length > 0 ? 'numeric' : undefined) : inferTypeOf(raw);
     },
     load: async (name, type) => {
       const raw = columns[name] ?? [];

@@ -1,8 +1,8 @@
 import { invalid } from '../../core/errors.js';
 import { openTables, type TableFiles } from '../datasets/data-file.js';
-import { valueCounts } from '../monitoring/analysis.js';
 import { quoteIdent, readNumeric } from '../monitoring/file-table.js';
 import { runStatTest, type Samples } from '../monitoring/stat-tests.js';
+import { NumericSample } from '../monitoring/stats/sample.js';
 import { evaluateMore, isMore } from './ge-expectations.js';
 import { mapResult, needsRowIndex, resultFormatOf, type ResultFormat } from './map-result.js';
 import { columnType, MissingColumn, NUMERIC, percent, rows, scalar, shownAs, sqlString, TypeProblem, type Table } from './table.js';
@@ -39,7 +39,8 @@ async function distribution(t: Table, column: string, reference: string, test: '
   if (size(current) === 0 || size(base) === 0) throw new TypeProblem(`column '${column}' has no values to compare${size(base) === 0 ? ` in reference '${reference}'` : ''}`);
   let samples: Samples;
   if (current instanceof Float64Array && base instanceof Float64Array) {
-    samples = { type: 'numeric', reference: base, current, referenceDistinct: valueCounts(base).size, counts: () => ({ reference: valueCounts(base), current: valueCounts(current) }) };
+    // Sorted by DuckDB already (ORDER BY).
+    samples = { type: 'numeric', reference: NumericSample.ofSorted(base), current: NumericSample.ofSorted(current) };
   } else {
     samples = { type: 'categorical', reference: base as Map<string, number>, current: current as Map<string, number> };
   }

@@ -7,34 +7,6 @@
 import { besselKScaled, logGamma } from './special.js';
 import type { TestResult } from './hypothesis.js';
 
-/** Distinct values of the pooled sample with how many of each side equal each one. */
-interface PooledRun {
-  readonly value: number;
-  readonly countA: number;
-  readonly countB: number;
-}
-
-function pooledRuns(a: Float64Array, b: Float64Array): PooledRun[] {
-  const runs: PooledRun[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const x = Math.min(i < a.length ? a[i]! : Infinity, j < b.length ? b[j]! : Infinity);
-    let ca = 0;
-    let cb = 0;
-    while (i < a.length && a[i] === x) {
-      i++;
-      ca++;
-    }
-    while (j < b.length && b[j] === x) {
-      j++;
-      cb++;
-    }
-    runs.push({ value: x, countA: ca, countB: cb });
-  }
-  return runs;
-}
-
 /** Least-squares quadratic through (x, y), like `np.polyfit(x, y, 2)`, evaluated at t. */
 function quadraticFitAt(x: readonly number[], y: readonly number[], t: number): number {
   const s = [0, 0, 0, 0, 0];
@@ -70,23 +42,37 @@ const AD_B2 = [-0.105, -0.305, -0.362, -0.391, -0.396, -0.345, -0.154];
 export function andersonDarling2(a: Float64Array, b: Float64Array): TestResult & { readonly capped: boolean } {
   const n = [a.length, b.length];
   const N = a.length + b.length;
-  const runs = pooledRuns(a, b);
+  const n0 = a.length;
+  const n1 = b.length;
   let a2 = 0;
-  const below = [0, 0];
+  let below0 = 0;
+  let below1 = 0;
   let belowAll = 0;
-  const inner = [0, 0];
-  for (const run of runs) {
-    const lj = run.countA + run.countB;
+  let inner0 = 0;
+  let inner1 = 0;
+  // One merge over the distinct values of the pooled sample (midranks: ties counted half below).
+  let i = 0;
+  let j = 0;
+  while (i < n0 || j < n1) {
+    const x = Math.min(i < n0 ? a[i]! : Infinity, j < n1 ? b[j]! : Infinity);
+    const i0 = i;
+    const j0 = j;
+    while (i < n0 && a[i] === x) i++;
+    while (j < n1 && b[j] === x) j++;
+    const countA = i - i0;
+    const countB = j - j0;
+    const lj = countA + countB;
     const bj = belowAll + lj / 2;
-    const counts = [run.countA, run.countB];
-    for (let s = 0; s < 2; s++) {
-      const mij = below[s]! + counts[s]! / 2;
-      inner[s]! += ((lj / N) * (N * mij - bj * n[s]!) ** 2) / (bj * (N - bj) - (N * lj) / 4);
-      below[s]! += counts[s]!;
-    }
+    const mA = below0 + countA / 2;
+    inner0 += ((lj / N) * (N * mA - bj * n0) ** 2) / (bj * (N - bj) - (N * lj) / 4);
+    below0 += countA;
+    const mB = below1 + countB / 2;
+    inner1 += ((lj / N) * (N * mB - bj * n1) ** 2) / (bj * (N - bj) - (N * lj) / 4);
+    below1 += countB;
     belowAll += lj;
   }
-  for (let s = 0; s < 2; s++) a2 += inner[s]! / n[s]!;
+  a2 += inner0 / n0;
+  a2 += inner1 / n1;
   a2 *= (N - 1) / N;
 
   const k = 2;
@@ -161,7 +147,6 @@ function cvmExactSf(u: number, m: number, n: number): number {
 export function cramerVonMises2(a: Float64Array, b: Float64Array): TestResult & { readonly method: 'exact' | 'asymptotic' } {
   const nx = a.length;
   const ny = b.length;
-  const runs = pooledRuns(a, b);
   // Average ranks of ties in the pooled sample; the i-th smallest of each side keeps its own index.
   let u = 0;
   let below = 0;
@@ -169,11 +154,20 @@ export function cramerVonMises2(a: Float64Array, b: Float64Array): TestResult & 
   let ib = 0;
   let sumA = 0;
   let sumB = 0;
-  for (const run of runs) {
-    const rank = below + (run.countA + run.countB + 1) / 2;
-    for (let c = 0; c < run.countA; c++) sumA += (rank - ++ia) ** 2;
-    for (let c = 0; c < run.countB; c++) sumB += (rank - ++ib) ** 2;
-    below += run.countA + run.countB;
+  let i = 0;
+  let j = 0;
+  while (i < nx || j < ny) {
+    const x = Math.min(i < nx ? a[i]! : Infinity, j < ny ? b[j]! : Infinity);
+    const i0 = i;
+    const j0 = j;
+    while (i < nx && a[i] === x) i++;
+    while (j < ny && b[j] === x) j++;
+    const countA = i - i0;
+    const countB = j - j0;
+    const rank = below + (countA + countB + 1) / 2;
+    for (let c = 0; c < countA; c++) sumA += (rank - ++ia) ** 2;
+    for (let c = 0; c < countB; c++) sumB += (rank - ++ib) ** 2;
+    below += countA + countB;
   }
   u = nx * sumA + ny * sumB;
   const k = nx * ny;

@@ -4,9 +4,11 @@ import { categoryProportions, fillEmptyBins, histogramSorted, sturgesEdges, stur
 import { hellinger, jensenShannon, klDivergence, populationStd, psi, wasserstein } from './distances.js';
 import { chiSquare, proportionZTest } from './hypothesis.js';
 import { kolmogorovSf } from './kolmogorov.js';
-import { ks2Samp, ksStatistic } from './ks.js';
+import { ks2Samp, ksStatistic, ksStatisticUnsorted } from './ks.js';
+import { STAT_TESTS, runStatTest } from '../stat-tests.js';
 import { andersonDarling2, cramerVonMises2 } from './rank-tests.js';
-import { sortFloat64 } from './sort.js';
+import { NumericSample } from './sample.js';
+import { radixSort, sortFloat64 } from './sort.js';
 import { chiSquaredSf, normalSf } from './special.js';
 
 interface Recipe {
@@ -141,6 +143,48 @@ describe('hand-computed values', () => {
     xs[4] = Infinity;
     xs[5] = -0.0;
     expect([...sortFloat64(xs)]).toEqual([...xs.slice().sort()]);
+    expect([...radixSort(xs)]).toEqual([...xs.slice().sort()]);
+  });
+
+  it('the bucket sort agrees with the comparison sort on smooth, skewed, tied and outlying data', () => {
+    let x = 12345;
+    const u = () => (x = (16807 * x) % 2147483647) / 2147483647;
+    const normal = new Float64Array(60_000).map(() => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
+    const shapes: Record<string, Float64Array> = {
+      normal,
+      lognormal: normal.map((v) => Math.exp(4 * v)),
+      outlier: normal.map((v, i) => (i === 17 ? 1e15 : v)),
+      ties: normal.map((v) => Math.round(v * 3) + 0), // + 0: −0 and +0 keep their input order on the bucket path
+      twoValues: normal.map((v) => (v > 0 ? 1 : 2)),
+      constant: new Float64Array(10_000).fill(7),
+      clusters: normal.map((v, i) => (i % 3 === 0 ? v * 1e-9 : i % 3 === 1 ? 1e9 + v : -1e9 + v * 1e3)),
+    };
+    for (const [name, xs] of Object.entries(shapes)) expect([...sortFloat64(xs)], name).toEqual([...xs.slice().sort()]);
+  });
+
+  it('the KS statistic of unsorted samples (sorting only the buckets that can hold the maximum) is the merge statistic', () => {
+    let x = 777;
+    const u = () => (x = (16807 * x) % 2147483647) / 2147483647;
+    const normals = (n: number, shift: number, round: number) =>
+      new Float64Array(n).map(() => Math.round((Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()) + shift) * round) / round);
+    for (const [n1, n2, shift, round] of [[200_000, 150_000, 0, 1e9], [200_000, 180_000, 0.01, 1e9], [100_000, 100_000, 0.5, 1e9], [50_000, 70_000, 0, 10], [30_000, 3, 0, 1e9]] as const) {
+      const a = normals(n1, 0, round);
+      const b = normals(n2, shift, round);
+      const min = Math.min(...[a, b].map((s) => s.reduce((m, v) => Math.min(m, v), Infinity)));
+      const max = Math.max(...[a, b].map((s) => s.reduce((m, v) => Math.max(m, v), -Infinity)));
+      expect(ksStatisticUnsorted(a, b, min, max), `${n1} ${n2} ${shift} ${round}`).toBe(ksStatistic(sortFloat64(a), sortFloat64(b)));
+    }
+  });
+
+  it('a histogram of unsorted values bins exactly as one of sorted values, values on the edges included', () => {
+    const edges = sturgesEdges(-3, 3, 1000);
+    const xs = new Float64Array(1000).map((_, i) => (i % 10 === 0 ? edges[i % edges.length]! : Math.sin(i) * 3));
+    const unsorted = NumericSample.of(xs);
+    expect(unsorted.isSorted).toBe(false);
+    expect([...unsorted.histogram(edges)]).toEqual([...histogramSorted(sortFloat64(xs), edges)]);
+    expect(unsorted.hasMoreDistinctThan(20)).toBe(true);
+    expect(NumericSample.of(Float64Array.from({ length: 500 }, (_, i) => i % 20)).hasMoreDistinctThan(20)).toBe(false);
+    expect(NumericSample.of(Float64Array.from({ length: 500 }, (_, i) => i % 21)).hasMoreDistinctThan(20)).toBe(true);
   });
 });
 
@@ -154,6 +198,15 @@ describe('against SciPy 1.17 on fixed inputs', () => {
 
       it('regenerates the same samples', () => {
         expect([a[0], a[a.length - 1], b[0], b[b.length - 1]]).toEqual(f.check);
+      });
+      it('every test gives the same outcome from unsorted samples as from sorted ones (KS and the bins need no sort)', () => {
+        for (const test of STAT_TESTS) {
+          const sorted = runStatTest(test, { type: 'numeric', reference: NumericSample.ofSorted(sa), current: NumericSample.ofSorted(sb) });
+          const unsorted = runStatTest(test, { type: 'numeric', reference: NumericSample.of(a), current: NumericSample.of(b) });
+          expect(unsorted, test).toEqual(sorted);
+        }
+        const ks = runStatTest('ks', { type: 'numeric', reference: NumericSample.of(a), current: NumericSample.of(b) });
+        close(ks.statistic!, f.ks.statistic, 1e-12);
       });
       it('ks_2samp', () => {
         const r = ks2Samp(sa, sb);
