@@ -13,6 +13,8 @@ type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 type Need =
   | { readonly on: ObjectKind; readonly level: Permission; readonly also?: readonly [ObjectKind, Permission][] }
   | { readonly workspace: 'READ' | 'EDIT' | 'MANAGE' }
+  /** A level in a project, given by the caller's role in it (viewer READ, editor EDIT, admin MANAGE). */
+  | { readonly project: 'READ' | 'EDIT' | 'MANAGE' }
   | 'admin'
   | 'signed-in'
   | 'public';
@@ -47,6 +49,8 @@ interface Fixture {
   readonly run2: string;
   readonly reproduction: string;
   readonly pipelineRun: string;
+  /** A project the admin made (and so administers); the subject user's role in it is what the test sets. */
+  readonly project: string;
 }
 
 const ADMIN = TEST_ADMIN;
@@ -68,6 +72,7 @@ const data = (level: Permission): Need => ({ on: 'dataset', level });
 const mon = (level: Permission): Need => ({ on: 'monitor', level });
 const dep = (level: Permission, also?: [ObjectKind, Permission][]): Need => ({ on: 'deployment', level, ...(also ? { also } : {}) });
 const ws = (workspace: 'READ' | 'EDIT' | 'MANAGE'): Need => ({ workspace });
+const proj = (project: 'READ' | 'EDIT' | 'MANAGE'): Need => ({ project });
 const predictions = { columns: { y: [0, 1, 0, 1, 1, 0], p: [0.1, 0.9, 0.3, 0.7, 0.6, 0.2], p2: [0.2, 0.8, 0.4, 0.6, 0.4, 0.5] } };
 const capture = {
   command: ['python3', 'train.py'], cwd: '', exitCode: 0, wallTimeMs: 1,
@@ -337,6 +342,16 @@ const CASES: Record<string, Case> = {
   'GET /api/v1/audit/export': { need: 'admin', req: () => ({ url: `${V1}/audit/export?since=${Date.now()}` }) },
   'GET /api/v1/audit/verify': { need: 'admin', req: () => ({ url: `${V1}/audit/verify` }) },
   'POST /api/v1/audit/prune': { need: 'admin', req: () => ({ url: `${V1}/audit/prune`, body: { retentionDays: 3650 } }) },
+  // ── projects: the caller's role in the project decides; outsiders are told it does not exist ──
+  'POST /api/v1/projects': { need: ws('EDIT'), req: (f) => ({ url: `${V1}/projects`, body: { name: `np-${f.n}-${Math.floor(Math.random() * 1e9)}` } }) },
+  'GET /api/v1/projects': { need: ws('READ'), req: () => ({ url: `${V1}/projects` }) },
+  'GET /api/v1/projects/:name': { need: proj('READ'), req: (f) => ({ url: `${V1}/projects/${f.project}` }) },
+  'PATCH /api/v1/projects/:name': { need: proj('MANAGE'), req: (f) => ({ url: `${V1}/projects/${f.project}`, body: { description: 'x' } }) },
+  'DELETE /api/v1/projects/:name': { need: proj('MANAGE'), fresh: true, req: (f) => ({ url: `${V1}/projects/${f.project}` }) },
+  'GET /api/v1/projects/:name/members': { need: proj('READ'), req: (f) => ({ url: `${V1}/projects/${f.project}/members` }) },
+  'PUT /api/v1/projects/:name/members/:principalType/:principal': { need: proj('MANAGE'), req: (f) => ({ url: `${V1}/projects/${f.project}/members/user/pat`, body: { role: 'editor' } }) },
+  'DELETE /api/v1/projects/:name/members/:principalType/:principal': { need: proj('MANAGE'), fresh: true, req: (f) => ({ url: `${V1}/projects/${f.project}/members/user/pat` }) },
+  'GET /api/v1/projects/:name/objects': { need: proj('READ'), req: (f) => ({ url: `${V1}/projects/${f.project}/objects` }) },
 };
 
 let app: FastifyInstance;
@@ -396,7 +411,10 @@ async function fixture(): Promise<Fixture> {
   const reproduction = (await admin<{ id: string }>('POST', `${V1}/reproductions`, { sourceRunId: run, runId: run2 })).id;
   const pipelineRunId = n.toString(16).padStart(32, '0');
   await admin('PUT', `${V1}/pipeline-runs/${pipelineRunId}`, pipelineRun({ exp }));
-  return { n, exp, run, model, dataset, monitor, rule, retrain, deployment, request, evaluation, comparison, loggedModel, artifact, run2, reproduction, pipelineRun: pipelineRunId };
+  const project = `mxp-${n}`;
+  await admin('POST', `${V1}/projects`, { name: project });
+  await admin('PUT', `${V1}/projects/${project}/members/user/pat`, { role: 'viewer' });
+  return { n, exp, run, model, dataset, monitor, rule, retrain, deployment, request, evaluation, comparison, loggedModel, artifact, run2, reproduction, pipelineRun: pipelineRunId, project };
 }
 
 const objectId = (f: Fixture, kind: ObjectKind): string =>
@@ -472,7 +490,7 @@ describe('authorization matrix', () => {
     }
     expect(wrong).toEqual([]);
     expect(checked).toBeGreaterThan(500);
-  }, 300_000);
+  }, 900_000);
 
   it('leaves out of every workspace-wide list what the caller may not read, and shows it once granted READ', async () => {
     const f = await fixture();
@@ -528,7 +546,7 @@ describe('authorization matrix', () => {
     const NEED_RANK = { READ: 1, EDIT: 3, MANAGE: 4 } as const;
     for (const key of apiRoutes()) {
       const c = CASES[key]!;
-      if (c.need === 'public' || (typeof c.need === 'object' && 'on' in c.need)) continue;
+      if (c.need === 'public' || (typeof c.need === 'object' && !('workspace' in c.need))) continue;
       const method = key.split(' ')[0] as Method;
       for (const user of Object.keys(USERS) as (keyof typeof USERS)[]) {
         const res = await call(method, c.req(c.fresh ? await fixture() : shared), as(user));
@@ -540,5 +558,29 @@ describe('authorization matrix', () => {
       if (isDenied(res.status)) wrong.push(show(key, 'root', res));
     }
     expect(wrong).toEqual([]);
+  }, 300_000);
+
+  it("allows each project route exactly from the project role it needs, and hides the project from outsiders", async () => {
+    const shared = await fixture();
+    const ROLES = [['none', 0], ['viewer', 1], ['editor', 3], ['admin', 4]] as const;
+    const NEED_RANK = { READ: 1, EDIT: 3, MANAGE: 4 } as const;
+    const wrong: ReturnType<typeof show>[] = [];
+    let checked = 0;
+    for (const key of apiRoutes()) {
+      const c = CASES[key]!;
+      if (typeof c.need !== 'object' || !('project' in c.need)) continue;
+      const method = key.split(' ')[0] as Method;
+      for (const [role, rank] of ROLES) {
+        const f = c.fresh ? await fixture() : shared;
+        if (role === 'none') await call('DELETE', { url: `${V1}/projects/${f.project}/members/user/sam` }, asAdmin);
+        else await admin('PUT', `${V1}/projects/${f.project}/members/user/sam`, { role });
+        const res = await call(method, c.req(f), as('sam'));
+        const allowed = rank >= NEED_RANK[c.need.project];
+        if (allowed ? isDenied(res.status) || res.status === 404 : role === 'none' ? !isHidden(res) : res.status !== 403) wrong.push(show(key, `sam@${role}`, res));
+        checked++;
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(checked).toBe(28);
   }, 300_000);
 });

@@ -10,6 +10,7 @@ import { parse } from '../parse.js';
 import type { Services } from '../services.js';
 import type { Route } from '../surface.js';
 import { QueryInt } from '../wire-types.js';
+import { ProjectName, ProjectQuery } from './projects.routes.js';
 
 /** Datasets, datasheets, lineage and validation on the native API. */
 const Name = z.string().min(1).max(256).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore, starting with a letter or digit');
@@ -29,7 +30,9 @@ const AddVersion = z.object({
   derivedFrom: z.array(RefText).max(100).optional(),
   producedBy: z.string().min(1).max(64).optional(),
   emptyFiles: z.enum(['warn', 'refuse']).optional(),
+  project: ProjectName.optional(),
 });
+const ListDatasets = z.object(ProjectQuery);
 const Gc = z.object({ dryRun: z.boolean().default(false) }).strict();
 const MissingBlobs = z.object({ files: z.array(z.object({ sha256: Sha256, size: z.number().int().min(0) })).max(10_000) });
 const BlobParams = z.object({ name: Name, sha256: Sha256 });
@@ -92,7 +95,7 @@ export function datasetRoutesV1(s: Services): Route[] {
         return result;
       },
     },
-    { method: 'GET', path: '/datasets', handler: async ({ actor }) => ({ items: await d.list(actor) }) },
+    { method: 'GET', path: '/datasets', handler: async ({ actor, query }) => ({ items: await d.list(actor, parse(ListDatasets, query ?? {}).project) }) },
     { method: 'POST', path: '/datasets/gc', handler: ({ actor, body }) => d.collectGarbage(actor, parse(Gc, body ?? {})) },
     { method: 'GET', path: '/datasets/:name/versions', handler: async ({ actor, params }) => ({ items: await d.listVersions(actor, parse(NameParam, params).name) }) },
     { method: 'GET', path: '/datasets/:name/versions/:ref', handler: ({ actor, params }) => d.get(actor, parse(VersionParam, params)) },

@@ -9,6 +9,7 @@ import { parse } from '../parse.js';
 import type { Services } from '../services.js';
 import type { Route } from '../surface.js';
 import { QueryInt } from '../wire-types.js';
+import { ProjectName, ProjectQuery } from './projects.routes.js';
 
 /** Monitoring on the native API: monitors, ingest, windows and reports, alert rules, deliveries, retrain requests. */
 const Name = z.string().min(1).max(256).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore, starting with a letter or digit');
@@ -56,7 +57,9 @@ const CreateMonitor = z.object({
   window: z.enum(WINDOW_KINDS).optional(),
   config: MonitorConfig.optional(),
   reference: Reference.optional(),
+  project: ProjectName.optional(),
 });
+const ListMonitors = z.object(ProjectQuery);
 const UploadQuery = z.object({
   format: z.enum(TABLE_FORMATS).optional(),
   timestamp: QueryInt.pipe(z.number().int().nonnegative()).optional(),
@@ -137,7 +140,7 @@ export function monitoringRoutesV1(s: Services): Route[] {
         return monitor;
       },
     },
-    { method: 'GET', path: '/monitors', handler: async ({ actor }) => ({ items: await m.list(actor) }) },
+    { method: 'GET', path: '/monitors', handler: async ({ actor, query }) => ({ items: await m.list(actor, parse(ListMonitors, query ?? {}).project) }) },
     { method: 'GET', path: '/monitors/:monitor', handler: ({ actor, params }) => m.get(actor, parse(MonitorParam, params).monitor) },
     {
       method: 'DELETE', path: '/monitors/:monitor',

@@ -6,6 +6,7 @@ import { parse } from '../parse.js';
 import type { Services } from '../services.js';
 import type { Route } from '../surface.js';
 import { KeyValue, QueryInt, QueryList } from '../wire-types.js';
+import { ProjectName, ProjectQuery } from './projects.routes.js';
 
 /**
  * The registry's native API: models and versions in the domain's camelCase shapes, promotion policies,
@@ -16,9 +17,9 @@ const NameParam = z.object({ name: z.string().min(1) });
 const VersionParam = NameParam.extend({ version: z.string().min(1).transform(parseVersion) });
 const IdParam = z.object({ id: z.string().regex(/^\d{1,12}$/, 'must be a request number').transform(Number) });
 const Target = z.string().min(1).transform(parseTarget);
-const ListModels = z.object({ filter: z.string().optional(), orderBy: QueryList.optional(), maxResults: QueryInt.optional(), pageToken: z.string().optional() });
+const ListModels = z.object({ filter: z.string().optional(), orderBy: QueryList.optional(), maxResults: QueryInt.optional(), pageToken: z.string().optional(), ...ProjectQuery });
 const ListVersions = z.object({ orderBy: QueryList.optional(), maxResults: QueryInt.optional(), pageToken: z.string().optional() });
-const CreateModel = z.object({ name: z.string(), description: z.string().optional(), tags: z.array(KeyValue).optional() });
+const CreateModel = z.object({ name: z.string(), description: z.string().optional(), tags: z.array(KeyValue).optional(), project: ProjectName.optional() });
 const UpdateModel = z.object({ description: z.string().optional(), newName: z.string().min(1).optional() });
 const CreateVersion = z.object({
   source: z.string(), runId: z.string().optional(), modelId: z.string().optional(), runLink: z.string().optional(),

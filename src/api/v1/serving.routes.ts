@@ -5,6 +5,7 @@ import { STRATEGIES, type Deployment } from '../../domain/serving/types.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
 import type { Route, RouteContext } from '../surface.js';
+import { ProjectName, ProjectQuery } from './projects.routes.js';
 
 /** Durations as people write them: `30s`, `5m`, `1h`, `250ms`, or a number of milliseconds. */
 export const Duration = z.union([
@@ -33,7 +34,9 @@ const CreateDeployment = z.object({
   batching: BatchingSchema.optional(),
   logging: LoggingSchema.optional(),
   allowUnready: z.boolean().optional(),
+  project: ProjectName.optional(),
 }).refine(oneSelector, { message: SELECTOR_MESSAGE, path: ['version'] });
+const ListDeployments = z.object(ProjectQuery);
 
 const StartRollout = z.object({
   ...Selector,
@@ -89,13 +92,13 @@ export function servingRoutesV1(s: Services): Route[] {
           modelName: b.model, selector: { version: b.version, alias: b.alias, stage: b.stage },
           ...(b.name ? { name: b.name } : {}), ...(b.target ? { target: b.target } : {}), ...(b.runtime ? { runtime: b.runtime } : {}),
           ...(b.routing ? { routing: b.routing } : {}), ...(b.batching ? { batching: b.batching } : {}), ...(b.logging ? { logging: b.logging } : {}),
-          ...(b.allowUnready ? { allowUnready: true } : {}),
+          ...(b.allowUnready ? { allowUnready: true } : {}), ...(b.project ? { project: b.project } : {}),
         });
         void reply.status(201);
         return deploymentOut(created);
       },
     },
-    { method: 'GET', path: '/deployments', handler: async ({ actor }) => ({ items: (await d.list(actor)).map(deploymentOut) }) },
+    { method: 'GET', path: '/deployments', handler: async ({ actor, query }) => ({ items: (await d.list(actor, parse(ListDeployments, query ?? {}).project)).map(deploymentOut) }) },
     { method: 'GET', path: '/deployments/:name', handler: async ({ actor, params }) => deploymentOut(await d.get(actor, parse(Name, params).name)) },
     {
       method: 'PATCH', path: '/deployments/:name',

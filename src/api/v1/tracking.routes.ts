@@ -7,13 +7,14 @@ import { idempotencyKeyOf, type Route } from '../surface.js';
 import { KeyValue, MetricValue, QueryInt, QueryList, metricValueToWire } from '../wire-types.js';
 import { Empty, page } from './replies.js';
 import { ExperimentOut, MetricOut, RunOut } from './tracking.replies.js';
+import { ProjectName, ProjectQuery } from './projects.routes.js';
 
 /** The native API: the domain's own camelCase shapes, REST-style paths, for the SDK and the web UI. */
 const ViewType = z.enum(['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL']);
 const Id = z.object({ id: z.string().min(1) });
-const CreateExperiment = z.object({ name: z.string(), artifactLocation: z.string().optional(), tags: z.array(KeyValue).optional() });
+const CreateExperiment = z.object({ name: z.string(), artifactLocation: z.string().optional(), tags: z.array(KeyValue).optional(), project: ProjectName.optional() });
 const ListExperiments = z.object({
-  filter: z.string().optional(), orderBy: QueryList.optional(), maxResults: QueryInt.optional(), pageToken: z.string().optional(), view: ViewType.optional(),
+  filter: z.string().optional(), orderBy: QueryList.optional(), maxResults: QueryInt.optional(), pageToken: z.string().optional(), view: ViewType.optional(), ...ProjectQuery,
 });
 const Rename = z.object({ name: z.string() });
 const CreateRun = z.object({

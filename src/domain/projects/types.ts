@@ -34,11 +34,11 @@ export interface ProjectObject {
   readonly id: string;
 }
 
-const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+export const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 /** Project names are short slugs, as they appear in URLs and CLI options. */
 export function validateProjectName(name: unknown, field = 'project'): string {
-  if (typeof name !== 'string' || !NAME.test(name)) {
+  if (typeof name !== 'string' || !PROJECT_NAME.test(name)) {
     throw invalid(`'${field}' must be 1-64 lowercase letters, digits, '-' or '_', starting with a letter or digit (got ${JSON.stringify(name)})`);
   }
   return name;
