@@ -71,9 +71,10 @@ export function registerDatasetsCommand(program: Command): void {
     .option('--label <label...>', 'labels to point at the version')
     .option('--derived-from <ref...>', 'versions this data was made from (name@version)')
     .option('--run <runId>', 'the run that made this data')
+    .option('--project <name>', 'the project a new dataset goes in (default: the default project)')
     .option('--no-follow-symlinks', 'refuse symlinks inside the folder instead of following them')
     .addOption(new Option('--empty <policy>', 'an empty (0-byte) file: warn, or refuse the add').choices(['warn', 'refuse']).default('warn'))
-    .action(async (target: string, opts: Common & { name: string; label?: string[]; derivedFrom?: string[]; run?: string; followSymlinks: boolean; empty: 'warn' | 'refuse' }) => {
+    .action(async (target: string, opts: Common & { name: string; label?: string[]; derivedFrom?: string[]; run?: string; project?: string; followSymlinks: boolean; empty: 'warn' | 'refuse' }) => {
       const local = collectFiles(target, { followSymlinks: opts.followSymlinks });
       const empty = local.filter((f) => f.size === 0).map((f) => `'${f.path}'`);
       if (empty.length > 0 && opts.empty === 'refuse') throw invalid(`Empty file(s) ${empty.join(', ')} (0 bytes); nothing was added (--empty warn adds them with a warning)`);
@@ -89,7 +90,7 @@ export function registerDatasetsCommand(program: Command): void {
         bar.stop();
       }
       const result = await api<{ version: DatasetVersion; created: boolean; warnings: string[] }>('POST', '/api/v1/datasets', {
-        body: { name: opts.name, files, emptyFiles: opts.empty, ...(opts.label ? { labels: opts.label } : {}), ...(opts.derivedFrom ? { derivedFrom: opts.derivedFrom } : {}), ...(opts.run ? { producedBy: opts.run } : {}) },
+        body: { name: opts.name, files, emptyFiles: opts.empty, ...(opts.label ? { labels: opts.label } : {}), ...(opts.derivedFrom ? { derivedFrom: opts.derivedFrom } : {}), ...(opts.run ? { producedBy: opts.run } : {}), ...(opts.project ? { project: opts.project } : {}) },
       });
       for (const warning of result.warnings) console.error(`warning: ${warning}`);
       if (opts.json) return printJson(result);

@@ -113,10 +113,11 @@ export function registerDeploymentsCommand(program: Command): void {
     .option('--protocol <protocol>', 'external server protocol: v2 or mlflow', 'v2')
     .option('--allow-unready', 'accept an external server that does not answer yet (it serves once it does)')
     .option('--sample-rate <x>', 'share of predictions to log (new deployments)')
+    .option('--project <name>', 'the project a new deployment goes in (default: the default project)')
     .option('--json', 'print JSON')
     .action(async (model: string, o: Common & {
       name?: string; version?: string; alias?: string; stage?: string; target?: string; strategy: string; steps?: string; interval: string;
-      external?: string; protocol: string; sampleRate?: string; allowUnready?: boolean;
+      external?: string; protocol: string; sampleRate?: string; allowUnready?: boolean; project?: string;
     } & AnalysisFlags) => {
       const http = api(o);
       const name = o.name ?? model;
@@ -131,7 +132,7 @@ export function registerDeploymentsCommand(program: Command): void {
         const created = await http.request<DeploymentView>('POST', '/api/v1/deployments', {
           body: {
             name, model, ...selector(o), ...(o.target ? { target: o.target } : {}), ...runtime,
-            ...(o.sampleRate ? { logging: { sampleRate: Number(o.sampleRate) } } : {}),
+            ...(o.sampleRate ? { logging: { sampleRate: Number(o.sampleRate) } } : {}), ...(o.project ? { project: o.project } : {}),
           },
         });
         if (o.json) return printJson(created);

@@ -24,11 +24,12 @@ export function registerExperimentsCommand(program: Command): void {
     .option('--url <url>', 'server URL')
     .option('--filter <filter>', "e.g. \"name LIKE 'churn%'\"")
     .option('--all', 'include deleted experiments')
+    .option('--project <name>', "only this project's experiments")
     .option('--max-results <n>', 'at most this many', '1000')
     .option('--json', 'print JSON')
-    .action(async (opts: Common & { filter?: string; all?: boolean; maxResults: string }) => {
+    .action(async (opts: Common & { filter?: string; all?: boolean; maxResults: string; project?: string }) => {
       const page = await client(opts).experiments.search({
-        filter: opts.filter, view: opts.all ? 'ALL' : 'ACTIVE_ONLY', maxResults: Number(opts.maxResults),
+        filter: opts.filter, view: opts.all ? 'ALL' : 'ACTIVE_ONLY', maxResults: Number(opts.maxResults), ...(opts.project ? { project: opts.project } : {}),
       });
       if (opts.json) printJson(page.items);
       else printTable(page.items, columns);
@@ -39,9 +40,10 @@ export function registerExperimentsCommand(program: Command): void {
     .description('Create an experiment')
     .option('--url <url>', 'server URL')
     .option('--artifact-location <uri>', 'where its artifacts go (default: the server artifact root)')
+    .option('--project <name>', 'the project it goes in (default: the default project)')
     .option('--json', 'print JSON')
-    .action(async (name: string, opts: Common & { artifactLocation?: string }) => {
-      const e = await client(opts).experiments.create(name, opts.artifactLocation ? { artifactLocation: opts.artifactLocation } : {});
+    .action(async (name: string, opts: Common & { artifactLocation?: string; project?: string }) => {
+      const e = await client(opts).experiments.create(name, { ...(opts.artifactLocation ? { artifactLocation: opts.artifactLocation } : {}), ...(opts.project ? { project: opts.project } : {}) });
       if (opts.json) printJson(e);
       else console.log(`Created experiment '${e.name}' with id ${e.experimentId}`);
     });

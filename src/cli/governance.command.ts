@@ -18,7 +18,7 @@ const lastJsonLine = (text: string): string => {
   }
 };
 
-interface Auth {
+export interface Auth {
   url?: string;
   token?: string;
   /** The basic-auth username: `--user` everywhere but in `permissions`, where `--user` names a grantee and `--login` signs in. */
@@ -38,7 +38,7 @@ function client(opts: Auth, username: string | undefined, fetchImpl: typeof fetc
   return <T>(method: string, path: string, body?: unknown) => http.request<T>(method, path, { headers, ...(body !== undefined ? { body } : {}) });
 }
 
-const api = (opts: Auth) => client(opts, opts.user);
+export const api = (opts: Auth) => client(opts, opts.user);
 
 /**
  * The audit export answers text (CSV or JSON lines), not JSON: a successful body is handed to HttpClient JSON-quoted,
@@ -49,7 +49,7 @@ const textBody: typeof fetch = async (input, init) => {
   return res.ok ? new Response(JSON.stringify(await res.text()), { status: res.status }) : res;
 };
 
-function withAuth(cmd: Command, login: '--user' | '--login' = '--user'): Command {
+export function withAuth(cmd: Command, login: '--user' | '--login' = '--user'): Command {
   return cmd
     .option('--url <url>', 'server URL (default $OPENEXPERT_URL or http://127.0.0.1:5000)')
     .addOption(new Option('--token <token>', 'API token').env('OPENEXPERT_TOKEN'))

@@ -101,8 +101,9 @@ export function registerModelsCommand(program: Command): void {
   common(models.command('list').description('List registered models'))
     .option('--filter <filter>', "e.g. \"name LIKE 'churn%'\"")
     .option('--max-results <n>', 'at most this many', '100')
-    .action(async (opts: Common & { filter?: string; maxResults: string }) => {
-      const page = await registryApi(opts)<Page<RegisteredModel>>('GET', '/api/v1/models', { query: { filter: opts.filter, maxResults: opts.maxResults } });
+    .option('--project <name>', "only this project's models")
+    .action(async (opts: Common & { filter?: string; maxResults: string; project?: string }) => {
+      const page = await registryApi(opts)<Page<RegisteredModel>>('GET', '/api/v1/models', { query: { filter: opts.filter, maxResults: opts.maxResults, project: opts.project } });
       if (opts.json) return printJson(page.items);
       printTable(page.items, [
         { header: 'NAME', value: (m) => m.name },

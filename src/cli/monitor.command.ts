@@ -158,9 +158,10 @@ export function registerMonitorCommand(program: Command): void {
     .option('--task <task>', 'classification or regression, for performance once labels arrive')
     .option('--stattest <name>', 'one test for every column instead of Evidently\'s choice')
     .option('--drift-share <x>', 'share of drifted columns that makes dataset drift')
+    .option('--project <name>', 'the project it goes in (default: the default project)')
     .option('--url <url>', 'server URL')
     .option('--json', 'print JSON')
-    .action(async (name: string, opts: Common & { reference: string; model?: string; modelVersion?: string; window: string; prediction?: string; idColumn?: string; task?: string; stattest?: string; driftShare?: string }) => {
+    .action(async (name: string, opts: Common & { reference: string; model?: string; modelVersion?: string; window: string; prediction?: string; idColumn?: string; task?: string; stattest?: string; driftShare?: string; project?: string }) => {
       const kind = referenceKind(opts.reference);
       const config = {
         ...(opts.prediction ? { predictionColumn: opts.prediction } : {}), ...(opts.idColumn ? { idColumn: opts.idColumn } : {}),
@@ -169,7 +170,7 @@ export function registerMonitorCommand(program: Command): void {
       };
       const reference = kind === 'dataset' ? { dataset: opts.reference } : kind === 'uri' ? { uri: opts.reference } : undefined;
       let created = await api(opts).request<Monitor>('POST', '/api/v1/monitors', {
-        body: { name, window: opts.window, ...(opts.model ? { modelName: opts.model } : {}), ...(opts.modelVersion ? { modelVersion: opts.modelVersion } : {}), config, ...(reference ? { reference } : {}) },
+        body: { name, window: opts.window, ...(opts.model ? { modelName: opts.model } : {}), ...(opts.modelVersion ? { modelVersion: opts.modelVersion } : {}), config, ...(reference ? { reference } : {}), ...(opts.project ? { project: opts.project } : {}) },
       });
       if (kind === 'file') {
         try {

@@ -12,6 +12,7 @@ import { registerAlertsCommand, registerMonitorCommand } from './monitor.command
 import { registerModelsCommand } from './models.command.js';
 import { registerPipelineCommand } from './pipeline.command.js';
 import { registerPoliciesCommand } from './policies.command.js';
+import { registerProjectsCommand } from './projects.command.js';
 import { registerReproducibilityCommands } from './reproducibility.command.js';
 import { registerRunsCommand } from './runs.command.js';
 import { registerServerCommand } from './server.command.js';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerValidateCommand(program);
   registerLineageCommand(program);
   registerGovernanceCommands(program);
+  registerProjectsCommand(program);
   registerReproducibilityCommands(program);
   registerPipelineCommand(program);
   return program;

@@ -51,6 +51,8 @@ export interface SearchRunsOptions extends SearchExperimentsOptions {
 export interface CreateExperimentOptions {
   readonly artifactLocation?: string;
   readonly tags?: Readonly<Record<string, string>>;
+  /** The project it goes in (default: the default project). */
+  readonly project?: string;
 }
 
 export interface StartRunOptions {
@@ -93,7 +95,7 @@ class Experiments {
 
   create(name: string, opts: CreateExperimentOptions = {}): Promise<Experiment> {
     return this.http.request('POST', '/api/v1/experiments', {
-      body: { name, ...(opts.artifactLocation ? { artifactLocation: opts.artifactLocation } : {}), tags: toKeyValues(opts.tags) },
+      body: { name, ...(opts.artifactLocation ? { artifactLocation: opts.artifactLocation } : {}), tags: toKeyValues(opts.tags), ...(opts.project ? { project: opts.project } : {}) },
     });
   }
 
@@ -129,9 +131,10 @@ class Experiments {
     return experiment;
   }
 
-  search(opts: SearchExperimentsOptions = {}): Promise<Page<Experiment>> {
+  /** With `project`, only that project's experiments. */
+  search(opts: SearchExperimentsOptions & { readonly project?: string } = {}): Promise<Page<Experiment>> {
     return this.http.request('GET', '/api/v1/experiments', {
-      query: { filter: opts.filter, orderBy: opts.orderBy, maxResults: opts.maxResults, pageToken: opts.pageToken, view: opts.view },
+      query: { filter: opts.filter, orderBy: opts.orderBy, maxResults: opts.maxResults, pageToken: opts.pageToken, view: opts.view, project: opts.project },
     });
   }
 
