@@ -4,7 +4,8 @@ import { VERSION } from '../core/version.js';
 import { actorFromRequest } from './actor.js';
 import { registerMetrics } from './metrics.js';
 import { registerMonitoringMetrics } from './monitoring-metrics.js';
-import { artifactBrowsingRoutes } from './mlflow/artifact-browsing.routes.js';
+import { artifactBrowsingRoutes, artifactDownloadRoutes } from './mlflow/artifact-browsing.routes.js';
+import { keepJsonText } from './mlflow/json-echo.js';
 import { MLFLOW_STATUS, mlflowErrorBody, mlflowWording } from './mlflow/errors.js';
 import { artifactRoutes, configureArtifactScope } from './mlflow/artifacts.routes.js';
 import { loggedModelRoutes } from './mlflow/logged-models.routes.js';
@@ -45,6 +46,8 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024 * 1024,
     return503OnClosing: true,
+    // MLflow's server (werkzeug) merges duplicate slashes; clients joining a tracking URI that ends in '/' send them.
+    routerOptions: { ignoreDuplicateSlashes: true },
     trustProxy: config.trustProxy ?? false,
   });
   app.decorateRequest('actor', undefined as never);
@@ -68,6 +71,7 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
     errorBody: mlflowErrorBody,
     wording: mlflowWording,
     routes: [...trackingRoutes(services), ...artifactBrowsingRoutes(services), ...loggedModelRoutes(services), ...registryRoutes(services), ...(governance ? mlflowAuthRoutes(governance) : [])],
+    configure: keepJsonText,
   });
   registerSurface(app, {
     name: 'mlflow-artifacts',
@@ -77,6 +81,14 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
     wording: mlflowWording,
     routes: artifactRoutes(services),
     configure: configureArtifactScope,
+  });
+  registerSurface(app, {
+    name: 'mlflow-downloads',
+    prefixes: [''],
+    status: MLFLOW_STATUS,
+    errorBody: mlflowErrorBody,
+    wording: mlflowWording,
+    routes: artifactDownloadRoutes(services),
   });
   registerSurface(app, {
     name: 'v1',

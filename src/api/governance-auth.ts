@@ -49,11 +49,16 @@ export const CSRF_HEADER = 'x-csrf-token';
 
 /** Reachable without credentials: probes, signing in, and the UI's static files (the UI's API calls still authenticate). */
 export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/health', '/version', '/api/v1/health', '/api/v1/version', '/api/v1/openapi.json', '/api/v1/auth/login', '/api/v1/auth/logout']);
-const PROTECTED = /^\/(api|ajax-api|v2|serve|metrics)(\/|$)/;
+const PROTECTED = /^\/(api|ajax-api|v2|serve|metrics|get-artifact|model-versions\/get-artifact)(\/|$)/;
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 const DETAIL_LIMIT = 2000;
 
 const pathOf = (request: FastifyRequest): string => request.url.split('?', 1)[0] ?? '';
+/**
+ * The path whether a request needs credentials is decided on: the route the router matched, so a URL the router
+ * normalises (`//api/…`, `/%61pi/…`) is judged as the route it reaches; an unmatched URL by its path, slashes merged.
+ */
+const guardedPathOf = (request: FastifyRequest): string => request.routeOptions.url ?? pathOf(request).replace(/\/{2,}/g, '/');
 
 export function sessionCookieOf(request: FastifyRequest): string | undefined {
   for (const part of (request.headers.cookie ?? '').split(';')) {
@@ -150,16 +155,16 @@ export function registerGovernance(app: FastifyInstance, governance: Governance)
     }
   };
   const fail = async (request: FastifyRequest, reply: FastifyReply, status: 401 | 403, message: string) => {
-    const path = pathOf(request);
     const code = status === 401 ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED';
     // The web UI marks its calls (X-Requested-With): a challenge would make the browser pop its own password dialog.
     if (status === 401 && request.headers['x-requested-with'] === undefined) void reply.header('www-authenticate', 'Basic realm="openexpert"');
-    return reply.status(status).send(path.startsWith('/api/v1/') ? v1ErrorBody(code, message) : mlflowErrorBody(code, message));
+    return reply.status(status).send(guardedPathOf(request).startsWith('/api/v1/') ? v1ErrorBody(code, message) : mlflowErrorBody(code, message));
   };
 
   app.addHook('onRequest', async (request, reply) => {
+    const guarded = guardedPathOf(request);
+    if (PUBLIC_PATHS.has(guarded) || !PROTECTED.test(guarded)) return;
     const path = pathOf(request);
-    if (PUBLIC_PATHS.has(path) || !PROTECTED.test(path)) return;
     let auth: Authenticated | undefined;
     let message = 'Authentication required';
     try {

@@ -39,6 +39,11 @@ export interface Route {
   readonly schema?: RouteSchema;
   /** Returns the JSON body; a handler that streams sends the reply itself and returns the reply. */
   readonly handler: (ctx: RouteContext) => Promise<unknown>;
+  /**
+   * A file upload: `body` is the request's unparsed stream whatever content type the client declares (or
+   * undefined when it sent none), and the handler reads it itself.
+   */
+  readonly rawBody?: true;
 }
 
 /** One API surface: its route table, the prefixes it is served under and its one error→status table. */
@@ -48,7 +53,7 @@ export interface Surface {
   readonly status: Record<ErrorCode, number>;
   errorBody(code: string, message: string): unknown;
   /** This surface's wording of errors that carry a subject (MLflow's clients match on MLflow's sentences); else the error's message. */
-  wording?(subject: ErrorSubject): string;
+  wording?(subject: ErrorSubject, request: FastifyRequest): string;
   readonly routes: readonly Route[];
   /** Scope-level set-up, e.g. content-type parsers that stream request bodies instead of buffering them. */
   configure?(scope: FastifyInstance): void;
@@ -82,7 +87,7 @@ export function registerSurface(app: FastifyInstance, surface: Surface, options:
         scope.setErrorHandler((err, request, reply) => {
           if (isDomainError(err)) {
             if (err.concealed || err.code === 'PERMISSION_DENIED' || err.code === 'UNAUTHENTICATED') request.refusal = { code: err.code, reason: err.message };
-            const message = err.subject && surface.wording ? surface.wording(err.subject) : err.message;
+            const message = err.subject && surface.wording ? surface.wording(err.subject, request) : err.message;
             return reply.status(surface.status[err.code]).send(surface.errorBody(err.code, message));
           }
           const client = fastifyClientError(err);
@@ -94,28 +99,39 @@ export function registerSurface(app: FastifyInstance, surface: Surface, options:
           request.log.error({ err }, 'unhandled error');
           return reply.status(500).send(surface.errorBody('INTERNAL_ERROR', 'Internal server error'));
         });
-        scope.setNotFoundHandler((request, reply) => {
-          void reply.status(404).send(surface.errorBody('ENDPOINT_NOT_FOUND', `No ${request.method} endpoint at ${request.url.split('?')[0]}`));
+        // A surface at the root (MLflow's download endpoints) leaves unknown paths to the web UI.
+        if (prefix !== '') {
+          scope.setNotFoundHandler((request, reply) => {
+            void reply.status(404).send(surface.errorBody('ENDPOINT_NOT_FOUND', `No ${request.method} endpoint at ${request.url.split('?')[0]}`));
+          });
+        }
+        const add = (target: FastifyInstance, route: Route) => target.route({
+          method: route.method as Method | Method[],
+          url: route.path,
+          ...(route.schema ? routeSchemaOptions(route, surface, options) : {}),
+          handler: async (request, reply) => {
+            // Services note what they changed (object, before/after) for the audit log written when the response is sent.
+            const result = await collectChanges(request.auditNotes, () => route.handler({
+              actor: request.actor,
+              body: request.body,
+              query: request.query,
+              params: request.params as Record<string, string>,
+              headers: request.headers,
+              request,
+              reply,
+            }));
+            if (result === reply) return reply;
+            return reply.send(result ?? {});
+          },
         });
-        for (const route of surface.routes) {
-          scope.route({
-            method: route.method as Method | Method[],
-            url: route.path,
-            ...(route.schema ? routeSchemaOptions(route, surface, options) : {}),
-            handler: async (request, reply) => {
-              // Services note what they changed (object, before/after) for the audit log written when the response is sent.
-              const result = await collectChanges(request.auditNotes, () => route.handler({
-                actor: request.actor,
-                body: request.body,
-                query: request.query,
-                params: request.params as Record<string, string>,
-                headers: request.headers,
-                request,
-                reply,
-              }));
-              if (result === reply) return reply;
-              return reply.send(result ?? {});
-            },
+        for (const route of surface.routes) if (!route.rawBody) add(scope, route);
+        const raw = surface.routes.filter((route) => route.rawBody);
+        // Uploads get a scope of their own (same prefix, error handler and hooks) where no parser reads the body.
+        if (raw.length > 0) {
+          void scope.register(async (uploads) => {
+            uploads.removeAllContentTypeParsers();
+            uploads.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+            for (const route of raw) add(uploads, route);
           });
         }
       },

@@ -58,6 +58,15 @@ describe("MLflow's error sentences on the MLflow surface", () => {
     expect(await bad('runs/log-metric', { run_id: runId, key: 'foo', value: 31, timestamp: 59, step: 'foo' })).toContain(`Invalid value "foo" for parameter 'step' supplied`);
     expect(await bad('runs/log-batch', { run_id: runId, metrics: 'foo' })).toContain(`Invalid value "foo" for parameter 'metrics' supplied`);
     expect(await bad('experiments/create', { name: 123 })).toContain("Invalid value 123 for parameter 'name' supplied");
+    // A number written with a fraction or an exponent is a float to MLflow's Python server, and echoed as Python writes it.
+    const raw = (text: string) => bad('experiments/create', text);
+    expect(await raw('{"name": "x", "artifact_location": 9.0, "tags": [{"key": "key", "value": "value"}]}'))
+      .toContain("Invalid value 9.0 for parameter 'artifact_location' supplied");
+    expect(await raw('{"name": "x", "artifact_location": 1.5E-7}')).toContain("Invalid value 1.5e-07 for parameter 'artifact_location' supplied");
+    expect(await raw('{"name": "x", "artifact_location": 12345678901234567890}')).toContain("Invalid value 12345678901234567890 for parameter 'artifact_location'");
+    expect(await raw('{"name": "x", "artifact_location": -0}')).toContain("Invalid value 0 for parameter 'artifact_location'");
+    expect(await raw('{"name": "x", "tags": [{"key": "a", "value": "b"}, {"key": 1.0, "value": "c"}]}'))
+      .toContain("Invalid value 1.0 for parameter 'tags[1].key' supplied");
     expect(await bad('runs/log-metric', { run_id: null, key: 'metric', value: 41, timestamp: 59 })).toContain("Missing value for required parameter 'run_id'");
     const tooMany = await api.get(`${M}/metrics/get-history-bulk-interval`, { run_ids: Array.from({ length: 101 }, (_, i) => `id_${i}`), metric_key: 'm' });
     expect(tooMany.body.message).toBe('GetMetricHistoryBulkInterval request must specify at most 100 run_ids. Received 101 run_ids.');

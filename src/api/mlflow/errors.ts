@@ -1,4 +1,6 @@
+import type { FastifyRequest } from 'fastify';
 import type { ErrorCode, ErrorSubject } from '../../core/errors.js';
+import { pythonEchoOfNumber } from './json-echo.js';
 
 /** The only place MLflow-surface statuses are decided. MLflow answers "already exists" with 400, not 409. */
 export const MLFLOW_STATUS: Record<ErrorCode, number> = {
@@ -22,7 +24,11 @@ const jsonPath = (path: readonly PropertyKey[]) =>
  * (mlflow/server/handlers.py, mlflow/utils/validation.py) and stores (mlflow/store/tracking and model_registry
  * sqlalchemy_store.py). The only place the MLflow surface words an error differently from the platform.
  */
-const MLFLOW_WORDING: { [K in ErrorSubject['kind']]: (s: Extract<ErrorSubject, { kind: K }>) => string } = {
+/** A wrong value as MLflow's server echoes it: `json.dumps` of what Python read, so a float keeps its `.0`. */
+const echo = (s: Extract<ErrorSubject, { kind: 'field' }>, request: FastifyRequest | undefined) =>
+  (typeof s.value === 'number' ? pythonEchoOfNumber(request, s.path, s.value) : undefined) ?? JSON.stringify(s.value) ?? String(s.value);
+
+const MLFLOW_WORDING: { [K in ErrorSubject['kind']]: (s: Extract<ErrorSubject, { kind: K }>, request?: FastifyRequest) => string } = {
   run: (s) => `Run with id=${s.runId} not found`,
   experiment: (s) => `No Experiment with id=${s.experimentId} exists`,
   'experiment-name': (s) => `Could not find experiment with name '${s.name}'`,
@@ -34,13 +40,13 @@ const MLFLOW_WORDING: { [K in ErrorSubject['kind']]: (s: Extract<ErrorSubject, {
   'logged-model-tag': (s) => `No tag with key '${s.key}' found for model with ID '${s.modelId}'.`,
   // validate_path_is_safe in mlflow/utils/uri.py says no more than this.
   'artifact-path': () => 'Invalid path',
-  field: (s) =>
+  field: (s, request) =>
     s.absent
       ? `Missing value for required parameter '${jsonPath(s.path)}'. See the API docs for more information about request parameters.`
-      : `Invalid value ${JSON.stringify(s.value) ?? String(s.value)} for parameter '${jsonPath(s.path)}' supplied: ${s.problem}. ` +
+      : `Invalid value ${echo(s, request)} for parameter '${jsonPath(s.path)}' supplied: ${s.problem}. ` +
         'See the API docs for more information about request parameters.',
 };
 
-export function mlflowWording(subject: ErrorSubject): string {
-  return (MLFLOW_WORDING[subject.kind] as (s: ErrorSubject) => string)(subject);
+export function mlflowWording(subject: ErrorSubject, request?: FastifyRequest): string {
+  return (MLFLOW_WORDING[subject.kind] as (s: ErrorSubject, r?: FastifyRequest) => string)(subject, request);
 }

@@ -292,22 +292,41 @@ export class RegistryService {
    */
   private async readMetadata(actor: Actor, source: string, storageLocation: string): Promise<ModelMetadata | undefined> {
     try {
-      if (storageLocation.startsWith('mlflow-artifacts:')) {
-        const text = await this.artifacts.readText(actor, storageLocation, 'MLmodel');
-        return text === undefined ? undefined : parseMlModel(text);
-      }
-      const run = /^runs:\/([^/]+)\/?(.*)$/.exec(source);
-      if (run) {
-        const info = (await this.runs.get(actor, run[1]!)).info;
-        if (!info.artifactUri.startsWith('mlflow-artifacts:')) return undefined;
-        const text = await this.artifacts.readText(actor, info.artifactUri, run[2] ? `${run[2].replace(/\/+$/, '')}/MLmodel` : 'MLmodel');
-        return text === undefined ? undefined : parseMlModel(text);
-      }
-      return undefined;
+      const location = await this.proxiedLocation(actor, source, storageLocation);
+      if (location === undefined) return undefined;
+      const text = await this.artifacts.readText(actor, location, 'MLmodel');
+      return text === undefined ? undefined : parseMlModel(text);
     } catch (err) {
       if (isDomainError(err) && !err.concealed && (err.code === 'INVALID_PARAMETER_VALUE' || err.code === 'RESOURCE_DOES_NOT_EXIST')) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * The `mlflow-artifacts:` URI of a version's files in this server's artifact store: its storage location, or
+   * the run's artifacts for a `runs:/` source. Undefined for a source outside the store (an s3:// or other URI
+   * the client reads itself).
+   */
+  private async proxiedLocation(actor: Actor, source: string, storageLocation: string): Promise<string | undefined> {
+    if (storageLocation.startsWith('mlflow-artifacts:')) return storageLocation;
+    const run = /^runs:\/([^/]+)\/?(.*)$/.exec(source);
+    if (!run) return undefined;
+    const root = (await this.runs.get(actor, run[1]!)).info.artifactUri;
+    if (!root.startsWith('mlflow-artifacts:')) return undefined;
+    const sub = run[2]!.replace(/\/+$/, '');
+    return sub === '' ? root : `${root.replace(/\/+$/, '')}/${sub}`;
+  }
+
+  /**
+   * Where a version's files are in the artifact store, for downloading them through the server (MLflow's
+   * `/model-versions/get-artifact`). A source outside the store is refused: its files never passed through here.
+   */
+  async artifactLocation(actor: Actor, name: string, version: string | number): Promise<string> {
+    await this.access.require(actor, 'READ', { kind: 'registered_model', id: validateModelName(name) });
+    const v = await this.version(name, parseVersion(version));
+    const location = await this.proxiedLocation(actor, v.source, v.storageLocation);
+    if (location === undefined) throw invalid(`The files of model version ${v.version} of '${name}' are not in this server's artifact store: download them from '${v.source}'`);
+    return location;
   }
 
   private missingModel(name: string) {
