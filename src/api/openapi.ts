@@ -1,16 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { VERSION } from '../core/version.js';
-
-/** The native API's error body, the same for every route: `{ "error": { "code": …, "message": … } }`. */
-export const V1ErrorSchema = z.object({
-  error: z.object({
-    code: z.string().describe('INVALID_PARAMETER_VALUE (400), UNAUTHENTICATED (401), PERMISSION_DENIED (403), RESOURCE_DOES_NOT_EXIST or ENDPOINT_NOT_FOUND (404), RESOURCE_ALREADY_EXISTS or INVALID_STATE (409), TEMPORARILY_UNAVAILABLE (503), INTERNAL_ERROR (500)'),
-    message: z.string().describe('what was wrong, naming the field for bad input'),
-  }),
-}).meta({ id: 'Error' });
 
 const DESCRIPTION = [
   'The native API of OpenExpert, used by its SDK, CLI and web UI. Names are camelCase; ids are strings.',

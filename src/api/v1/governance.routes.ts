@@ -6,7 +6,10 @@ import { requireAdmin } from '../../domain/governance/governance.service.js';
 import { PRINCIPAL_TYPES, ROLES, TOKEN_SCOPES } from '../../domain/governance/types.js';
 import { sessionCookieOf, setSessionCookie, type Governance } from '../governance-auth.js';
 import { parse } from '../parse.js';
-import type { Route } from '../surface.js';
+import type { Route, RouteSchema } from '../surface.js';
+import { errorReplies } from './errors.js';
+import { AuditEntryOut, CreatedTokenOut, EffectiveLevelOut, GrantOut, GroupOut, SignedInOut, TokenRecordOut, UserOut, VerifyOut, WhoamiOut } from './governance.replies.js';
+import { Empty } from './replies.js';
 
 const CreateUser = z.object({ username: z.string().min(1), password: z.string().min(1), role: z.enum(ROLES).default('member'), email: z.string().optional() }).strict();
 const UpdateUser = z.object({ role: z.enum(ROLES).optional(), email: z.string().nullable().optional(), password: z.string().min(1).optional(), currentPassword: z.string().optional() }).strict();
@@ -44,19 +47,26 @@ const VerifyQuery = z.object({
   }),
 });
 
+const UsernameParam = z.object({ username: z.string().min(1) });
+const TokenIdParam = z.object({ tokenId: z.string().min(1) });
+const GroupParam = z.object({ name: z.string().min(1) });
+const MemberParams = GroupParam.extend({ username: z.string().min(1) });
+
 const defined = <T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 
+const whoamiSchema: RouteSchema = { summary: 'Who the caller is (with auth off: the anonymous admin)', tags: ['auth'], response: { 200: WhoamiOut } };
+
 /** With auth off the UI still asks who it is: nobody in particular, and nothing is hidden. */
 export const openWhoami: Route = {
-  method: 'GET', path: '/auth/whoami',
+  method: 'GET', path: '/auth/whoami', schema: whoamiSchema,
   handler: async ({ actor }) => ({ user: actor.userId, isAdmin: actor.isAdmin, authenticated: actor.authenticated, authEnabled: false }),
 };
 
 export function governanceRoutesV1(g: Governance): Route[] {
   return [
     {
-      method: 'GET', path: '/auth/whoami',
+      method: 'GET', path: '/auth/whoami', schema: whoamiSchema,
       handler: async ({ actor, request }) => {
         const cookie = request.headers.authorization ? undefined : sessionCookieOf(request);
         const csrfToken = cookie ? (await g.service.authenticateSession(cookie)).csrfToken : undefined;
@@ -66,6 +76,7 @@ export function governanceRoutesV1(g: Governance): Route[] {
     },
     {
       method: 'POST', path: '/auth/login',
+      schema: { summary: 'Sign in: sets the HttpOnly session cookie and returns the CSRF token changes must carry', tags: ['auth'], body: Login, response: { 200: SignedInOut, ...errorReplies(400, 401) } },
       handler: async ({ body, request, reply }) => {
         const input = parse(Login, body);
         const session = await g.service.createSession(input.username, input.password, request.ip);
@@ -77,6 +88,7 @@ export function governanceRoutesV1(g: Governance): Route[] {
     },
     {
       method: 'POST', path: '/auth/logout',
+      schema: { summary: 'Sign out: ends the session and clears its cookie', tags: ['auth'], response: { 200: Empty } },
       handler: async ({ request, reply }) => {
         const cookie = sessionCookieOf(request);
         if (cookie) {
@@ -89,55 +101,110 @@ export function governanceRoutesV1(g: Governance): Route[] {
         return {};
       },
     },
-    { method: 'POST', path: '/users', handler: async ({ actor, body }) => ({ user: await g.service.createUser(actor, parse(CreateUser, body)) }) },
+    {
+      method: 'POST', path: '/users',
+      schema: { summary: 'Create a user (admins)', body: CreateUser, response: { 200: z.object({ user: UserOut }), ...errorReplies(400, 403, 409) } },
+      handler: async ({ actor, body }) => ({ user: await g.service.createUser(actor, parse(CreateUser, body)) }),
+    },
     {
       method: 'GET', path: '/users',
+      schema: { summary: 'List users (admins); redactPii=true masks emails and email-like names', querystring: RedactQuery, response: { 200: z.object({ users: z.array(UserOut) }), ...errorReplies(403) } },
       handler: async ({ actor, query }) => {
         const redact = parse(RedactQuery, query).redactPii === 'true';
         const users = await g.service.listUsers(actor);
         return { users: redact ? users.map((u) => ({ ...u, username: redactEmails(u.username), email: u.email === null ? null : '[redacted]' })) : users };
       },
     },
-    { method: 'GET', path: '/users/:username', handler: async ({ actor, params }) => ({ user: await g.service.getUser(actor, params.username ?? '') }) },
-    { method: 'PATCH', path: '/users/:username', handler: async ({ actor, params, body }) => ({ user: await g.service.updateUser(actor, params.username ?? '', parse(UpdateUser, body)) }) },
+    {
+      method: 'GET', path: '/users/:username',
+      schema: { summary: 'Get a user (yourself, or anyone for admins)', params: UsernameParam, response: { 200: z.object({ user: UserOut }), ...errorReplies(403, 404) } },
+      handler: async ({ actor, params }) => ({ user: await g.service.getUser(actor, parse(UsernameParam, params).username) }),
+    },
+    {
+      method: 'PATCH', path: '/users/:username',
+      schema: {
+        summary: 'Change a user: your own email or password (with currentPassword), or anything as an admin',
+        params: UsernameParam, body: UpdateUser, response: { 200: z.object({ user: UserOut }), ...errorReplies(400, 403, 404) },
+      },
+      handler: async ({ actor, params, body }) => ({ user: await g.service.updateUser(actor, parse(UsernameParam, params).username, parse(UpdateUser, body)) }),
+    },
     {
       method: 'DELETE', path: '/users/:username',
+      schema: { summary: 'Delete a user (admins; not themselves)', params: UsernameParam, response: { 200: Empty, ...errorReplies(400, 403, 404) } },
       handler: async ({ actor, params }) => {
-        await g.service.deleteUser(actor, params.username ?? '');
+        await g.service.deleteUser(actor, parse(UsernameParam, params).username);
         return {};
       },
     },
-    { method: 'POST', path: '/tokens', handler: async ({ actor, body }) => g.service.createToken(actor, parse(CreateToken, body)) },
-    { method: 'GET', path: '/tokens', handler: async ({ actor }) => ({ tokens: await g.service.listTokens(actor) }) },
+    {
+      method: 'POST', path: '/tokens',
+      schema: { summary: 'Create an API token (for yourself, or for anyone as an admin); the secret is in this reply only', body: CreateToken, response: { 200: CreatedTokenOut, ...errorReplies(400, 403) } },
+      handler: async ({ actor, body }) => g.service.createToken(actor, parse(CreateToken, body)),
+    },
+    {
+      method: 'GET', path: '/tokens',
+      schema: { summary: 'List tokens: your own, or everyone\'s for admins (never their secrets)', response: { 200: z.object({ tokens: z.array(TokenRecordOut) }) } },
+      handler: async ({ actor }) => ({ tokens: await g.service.listTokens(actor) }),
+    },
     {
       method: 'DELETE', path: '/tokens/:tokenId',
+      schema: { summary: 'Revoke a token', params: TokenIdParam, response: { 200: Empty, ...errorReplies(404) } },
       handler: async ({ actor, params }) => {
-        await g.service.revokeToken(actor, params.tokenId ?? '');
+        await g.service.revokeToken(actor, parse(TokenIdParam, params).tokenId);
         return {};
       },
     },
-    { method: 'POST', path: '/groups', handler: async ({ actor, body }) => ({ group: await g.service.createGroup(actor, parse(CreateGroup, body)) }) },
-    { method: 'GET', path: '/groups', handler: async ({ actor }) => ({ groups: await g.service.listGroups(actor) }) },
-    { method: 'GET', path: '/groups/:name', handler: async ({ actor, params }) => ({ group: await g.service.getGroup(actor, params.name ?? '') }) },
+    {
+      method: 'POST', path: '/groups',
+      schema: { summary: 'Create a group, optionally with members (admins)', body: CreateGroup, response: { 200: z.object({ group: GroupOut }), ...errorReplies(400, 403, 409) } },
+      handler: async ({ actor, body }) => ({ group: await g.service.createGroup(actor, parse(CreateGroup, body)) }),
+    },
+    { method: 'GET', path: '/groups', schema: { summary: 'List groups', response: { 200: z.object({ groups: z.array(GroupOut) }) } }, handler: async ({ actor }) => ({ groups: await g.service.listGroups(actor) }) },
+    {
+      method: 'GET', path: '/groups/:name',
+      schema: { summary: 'Get a group with its members', params: GroupParam, response: { 200: z.object({ group: GroupOut }), ...errorReplies(404) } },
+      handler: async ({ actor, params }) => ({ group: await g.service.getGroup(actor, parse(GroupParam, params).name) }),
+    },
     {
       method: 'DELETE', path: '/groups/:name',
+      schema: { summary: 'Delete a group (admins)', params: GroupParam, response: { 200: Empty, ...errorReplies(403, 404) } },
       handler: async ({ actor, params }) => {
-        await g.service.deleteGroup(actor, params.name ?? '');
+        await g.service.deleteGroup(actor, parse(GroupParam, params).name);
         return {};
       },
     },
-    { method: 'PUT', path: '/groups/:name/members/:username', handler: async ({ actor, params }) => ({ group: await g.service.addMember(actor, params.name ?? '', params.username ?? '') }) },
-    { method: 'DELETE', path: '/groups/:name/members/:username', handler: async ({ actor, params }) => ({ group: await g.service.removeMember(actor, params.name ?? '', params.username ?? '') }) },
+    {
+      method: 'PUT', path: '/groups/:name/members/:username',
+      schema: { summary: 'Add a member to a group (admins)', params: MemberParams, response: { 200: z.object({ group: GroupOut }), ...errorReplies(403, 404) } },
+      handler: async ({ actor, params }) => {
+        const p = parse(MemberParams, params);
+        return { group: await g.service.addMember(actor, p.name, p.username) };
+      },
+    },
+    {
+      method: 'DELETE', path: '/groups/:name/members/:username',
+      schema: { summary: 'Remove a member from a group (admins)', params: MemberParams, response: { 200: z.object({ group: GroupOut }), ...errorReplies(403, 404) } },
+      handler: async ({ actor, params }) => {
+        const p = parse(MemberParams, params);
+        return { group: await g.service.removeMember(actor, p.name, p.username) };
+      },
+    },
     {
       method: 'GET', path: '/permissions',
+      schema: { summary: 'The grants on an object (needs READ on it)', querystring: ObjectRef, response: { 200: z.object({ grants: z.array(GrantOut) }), ...errorReplies(400, 404) } },
       handler: async ({ actor, query }) => {
         const q = parse(ObjectRef, query);
         return { grants: await g.service.listGrants(actor, q.kind, q.id) };
       },
     },
-    { method: 'PUT', path: '/permissions', handler: async ({ actor, body }) => ({ grant: await g.service.setGrant(actor, defined(parse(GrantBody, body)) as z.infer<typeof GrantBody>) }) },
+    {
+      method: 'PUT', path: '/permissions',
+      schema: { summary: 'Grant a level on an object to a user, a group or everyone (needs MANAGE on it)', body: GrantBody, response: { 200: z.object({ grant: GrantOut }), ...errorReplies(400, 403, 404) } },
+      handler: async ({ actor, body }) => ({ grant: await g.service.setGrant(actor, defined(parse(GrantBody, body)) as z.infer<typeof GrantBody>) }),
+    },
     {
       method: 'DELETE', path: '/permissions',
+      schema: { summary: 'Remove a grant (needs MANAGE on the object)', querystring: GrantRef, response: { 200: Empty, ...errorReplies(400, 403, 404) } },
       handler: async ({ actor, query }) => {
         await g.service.deleteGrant(actor, defined(parse(GrantRef, query)) as z.infer<typeof GrantRef>);
         return {};
@@ -145,6 +212,10 @@ export function governanceRoutesV1(g: Governance): Route[] {
     },
     {
       method: 'GET', path: '/permissions/effective',
+      schema: {
+        summary: "A user's effective level on an object or the server (yours, or anyone's for admins)",
+        querystring: EffectiveQuery, response: { 200: EffectiveLevelOut, ...errorReplies(400, 403, 404) },
+      },
       handler: async ({ actor, query }) => {
         const q = parse(EffectiveQuery, query);
         return { kind: q.kind, id: q.id ?? null, user: q.user ?? actor.userId, level: await g.service.effectiveLevel(actor, q.kind, q.id, q.user) };
@@ -152,6 +223,7 @@ export function governanceRoutesV1(g: Governance): Route[] {
     },
     {
       method: 'GET', path: '/permissions/of',
+      schema: { summary: "The grants a user or group holds (your own, or anyone's for admins)", querystring: GrantsOfQuery, response: { 200: z.object({ grants: z.array(GrantOut) }), ...errorReplies(400, 403) } },
       handler: async ({ actor, query }) => {
         const q = parse(GrantsOfQuery, query);
         return { grants: await g.service.grantsOf(actor, q.principalType, q.principal) };
@@ -159,6 +231,7 @@ export function governanceRoutesV1(g: Governance): Route[] {
     },
     {
       method: 'GET', path: '/audit',
+      schema: { summary: 'Read the audit log, filtered (admins)', querystring: AuditQuery, response: { 200: z.object({ entries: z.array(AuditEntryOut) }), ...errorReplies(400, 403) } },
       handler: async ({ actor, query }) => {
         requireAdmin(actor, 'read the audit log');
         const { format: _format, redactPii, newestFirst, ...filter } = parse(AuditQuery, query);
@@ -168,6 +241,16 @@ export function governanceRoutesV1(g: Governance): Route[] {
     },
     {
       method: 'GET', path: '/audit/export',
+      schema: {
+        summary: 'Export the audit log as JSON lines or CSV, streamed in pages (admins)', querystring: AuditQuery,
+        response: {
+          200: {
+            description: 'one entry per line (JSON lines), or CSV with a header row',
+            content: { 'application/x-ndjson': { schema: z.string() }, 'text/csv': { schema: z.string() } },
+          },
+          ...errorReplies(400, 403),
+        },
+      },
       handler: async ({ actor, query, reply }) => {
         requireAdmin(actor, 'export the audit log');
         const { format, redactPii, limit: _limit, newestFirst: _order, ...filter } = parse(AuditQuery, query);
@@ -187,6 +270,7 @@ export function governanceRoutesV1(g: Governance): Route[] {
     },
     {
       method: 'GET', path: '/audit/verify',
+      schema: { summary: 'Verify the hash chain, optionally against a checkpoint kept elsewhere (admins)', querystring: VerifyQuery, response: { 200: VerifyOut, ...errorReplies(400, 403) } },
       handler: async ({ actor, query }) => {
         requireAdmin(actor, 'verify the audit log');
         return g.audit.verify(parse(VerifyQuery, query).checkpoint);
@@ -194,6 +278,7 @@ export function governanceRoutesV1(g: Governance): Route[] {
     },
     {
       method: 'POST', path: '/audit/prune',
+      schema: { summary: 'Drop entries older than the retention period, leaving a checkpoint in the chain (admins)', body: Prune, response: { 200: z.object({ deleted: z.number().int() }), ...errorReplies(400, 403) } },
       handler: async ({ actor, body }) => {
         requireAdmin(actor, 'prune the audit log');
         return { deleted: await g.audit.prune(parse(Prune, body).retentionDays) };

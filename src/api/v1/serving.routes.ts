@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import { candidateWeight } from '../../domain/serving/router.js';
 import { AnalysisSchema, BatchingSchema, LoggingSchema, Percent, RoutingSchema, RuntimeSpecSchema } from '../../domain/serving/schemas.js';
-import { STRATEGIES, type Deployment } from '../../domain/serving/types.js';
+import { STRATEGIES, type Deployment, type Rollout } from '../../domain/serving/types.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
-import type { Route, RouteContext } from '../surface.js';
+import type { Route, RouteContext, RouteSchema } from '../surface.js';
+import { errorReplies } from './errors.js';
 import { ProjectName, ProjectQuery } from './projects.routes.js';
+import { Empty } from './replies.js';
+import { DeploymentEventOut, DeploymentOut, LoadTestOut, PredictionOut, VerdictOut } from './serving.replies.js';
 
 /** Durations as people write them: `30s`, `5m`, `1h`, `250ms`, or a number of milliseconds. */
 export const Duration = z.union([
@@ -52,6 +55,9 @@ const UpdateDeployment = z.object({ routing: RoutingSchema.optional(), batching:
 const Reason = z.object({ reason: z.string().max(2000).optional() });
 const Name = z.object({ name: z.string().min(1) });
 const QueryInt = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+const EventsQuery = z.object({ limit: QueryInt(1000, 100) });
+const PredictionParams = z.object({ name: z.string().min(1), id: z.string().min(1) });
+const LoadTestsQuery = z.object({ model: z.string().min(1), version: z.string().min(1).optional() });
 const Predictions = z.object({ limit: QueryInt(1000, 100), version: z.string().optional(), since: z.coerce.number().int().optional() });
 
 const LoadTest = z.object({
@@ -69,9 +75,10 @@ const LoadTest = z.object({
 
 /** What clients see: the stored deployment plus what follows from it (status, the candidate's share, where to send requests). */
 export function deploymentOut(d: Deployment) {
+  const status: Rollout['phase'] | 'stable' = d.rollout ? d.rollout.phase : 'stable';
   return {
     ...d,
-    status: d.rollout ? d.rollout.phase : 'stable',
+    status,
     candidateWeight: candidateWeight(d),
     endpoints: { v2: `/v2/models/${d.name}/infer`, invocations: `/serve/${d.name}/invocations` },
   };
@@ -83,9 +90,16 @@ export function servingRoutesV1(s: Services): Route[] {
   const d = s.serving.deployments;
   const action = (fn: (ctx: RouteContext, name: string, reason: string | undefined) => Promise<Deployment>): Route['handler'] =>
     async (ctx) => deploymentOut(await fn(ctx, parse(Name, ctx.params).name, parse(Reason, ctx.body).reason));
+  const actionSchema = (summary: string, withReason = true): RouteSchema => ({
+    summary, params: Name, ...(withReason ? { body: Reason } : {}), response: { 200: DeploymentOut, ...errorReplies(400, 404, 409) },
+  });
   return [
     {
       method: 'POST', path: '/deployments',
+      schema: {
+        summary: 'Deploy a registry model version (exactly one of version, alias or stage)', body: CreateDeployment,
+        response: { 201: DeploymentOut, ...errorReplies(400, 404, 409, 503) },
+      },
       handler: async ({ actor, body, reply }) => {
         const b = parse(CreateDeployment, body);
         const created = await d.create(actor, {
@@ -98,10 +112,19 @@ export function servingRoutesV1(s: Services): Route[] {
         return deploymentOut(created);
       },
     },
-    { method: 'GET', path: '/deployments', handler: async ({ actor, query }) => ({ items: (await d.list(actor, parse(ListDeployments, query ?? {}).project)).map(deploymentOut) }) },
-    { method: 'GET', path: '/deployments/:name', handler: async ({ actor, params }) => deploymentOut(await d.get(actor, parse(Name, params).name)) },
+    {
+      method: 'GET', path: '/deployments',
+      schema: { summary: 'List the deployments the caller may read, optionally of one project', querystring: ListDeployments, response: { 200: z.object({ items: z.array(DeploymentOut) }), ...errorReplies(400) } },
+      handler: async ({ actor, query }) => ({ items: (await d.list(actor, parse(ListDeployments, query ?? {}).project)).map(deploymentOut) }),
+    },
+    {
+      method: 'GET', path: '/deployments/:name',
+      schema: { summary: 'Get a deployment with its rollout and endpoints', params: Name, response: { 200: DeploymentOut, ...errorReplies(404) } },
+      handler: async ({ actor, params }) => deploymentOut(await d.get(actor, parse(Name, params).name)),
+    },
     {
       method: 'PATCH', path: '/deployments/:name',
+      schema: { summary: 'Change routing, batching or prediction logging', params: Name, body: UpdateDeployment, response: { 200: DeploymentOut, ...errorReplies(400, 404, 409) } },
       handler: async ({ actor, params, body }) => {
         const b = parse(UpdateDeployment, body);
         return deploymentOut(await d.update(actor, parse(Name, params).name, {
@@ -109,9 +132,17 @@ export function servingRoutesV1(s: Services): Route[] {
         }));
       },
     },
-    { method: 'DELETE', path: '/deployments/:name', handler: async ({ actor, params }) => { await d.delete(actor, parse(Name, params).name); return {}; } },
+    {
+      method: 'DELETE', path: '/deployments/:name',
+      schema: { summary: 'Delete a deployment and stop serving it', params: Name, response: { 200: Empty, ...errorReplies(404) } },
+      handler: async ({ actor, params }) => { await d.delete(actor, parse(Name, params).name); return {}; },
+    },
     {
       method: 'POST', path: '/deployments/:name/rollouts',
+      schema: {
+        summary: 'Start a rollout of another version (canary, shadow or blue-green) with automatic analysis',
+        params: Name, body: StartRollout, response: { 201: DeploymentOut, ...errorReplies(400, 404, 409, 503) },
+      },
       handler: async ({ actor, params, body, reply }) => {
         const b = parse(StartRollout, body);
         const started = await d.startRollout(actor, parse(Name, params).name, {
@@ -123,18 +154,27 @@ export function servingRoutesV1(s: Services): Route[] {
         return deploymentOut(started);
       },
     },
-    { method: 'POST', path: '/deployments/:name/promote', handler: action(({ actor }, name, reason) => d.promote(actor, name, reason)) },
-    { method: 'POST', path: '/deployments/:name/pause', handler: action(({ actor }, name, reason) => d.pause(actor, name, reason)) },
-    { method: 'POST', path: '/deployments/:name/resume', handler: action(({ actor }, name) => d.resume(actor, name)) },
-    { method: 'POST', path: '/deployments/:name/abort', handler: action(({ actor }, name, reason) => d.abort(actor, name, reason)) },
-    { method: 'POST', path: '/deployments/:name/rollback', handler: action(({ actor }, name, reason) => d.rollback(actor, name, reason)) },
+    { method: 'POST', path: '/deployments/:name/promote', schema: actionSchema('Promote the candidate to stable now, skipping the remaining steps'), handler: action(({ actor }, name, reason) => d.promote(actor, name, reason)) },
+    { method: 'POST', path: '/deployments/:name/pause', schema: actionSchema('Pause the rollout at its current step'), handler: action(({ actor }, name, reason) => d.pause(actor, name, reason)) },
+    { method: 'POST', path: '/deployments/:name/resume', schema: actionSchema('Resume a paused rollout', false), handler: action(({ actor }, name) => d.resume(actor, name)) },
+    { method: 'POST', path: '/deployments/:name/abort', schema: actionSchema('Abort the rollout: all traffic back to the stable version'), handler: action(({ actor }, name, reason) => d.abort(actor, name, reason)) },
+    { method: 'POST', path: '/deployments/:name/rollback', schema: actionSchema('Roll back: abort the rollout, or return to the previous stable version'), handler: action(({ actor }, name, reason) => d.rollback(actor, name, reason)) },
     {
       method: 'GET', path: '/deployments/:name/events',
-      handler: async ({ actor, params, query }) => ({ items: await d.events(actor, parse(Name, params).name, parse(z.object({ limit: QueryInt(1000, 100) }), query).limit) }),
+      schema: { summary: "A deployment's history, newest first", params: Name, querystring: EventsQuery, response: { 200: z.object({ items: z.array(DeploymentEventOut) }), ...errorReplies(400, 404) } },
+      handler: async ({ actor, params, query }) => ({ items: await d.events(actor, parse(Name, params).name, parse(EventsQuery, query).limit) }),
     },
-    { method: 'GET', path: '/deployments/:name/analysis', handler: async ({ actor, params }) => d.analysis(actor, parse(Name, params).name) },
+    {
+      method: 'GET', path: '/deployments/:name/analysis',
+      schema: { summary: "The rollout's checks over its current step: candidate against baseline", params: Name, response: { 200: VerdictOut, ...errorReplies(404, 409) } },
+      handler: async ({ actor, params }) => d.analysis(actor, parse(Name, params).name),
+    },
     {
       method: 'GET', path: '/deployments/:name/runbook',
+      schema: {
+        summary: 'An operations runbook for the deployment, in Markdown', params: Name,
+        response: { 200: { description: 'the runbook', content: { 'text/markdown': { schema: z.string() } } }, ...errorReplies(404) },
+      },
       handler: async (ctx) => {
         const text = await d.runbook(ctx.actor, parse(Name, ctx.params).name, serverUrl(ctx));
         void ctx.reply.header('content-type', 'text/markdown; charset=utf-8');
@@ -143,6 +183,7 @@ export function servingRoutesV1(s: Services): Route[] {
     },
     {
       method: 'GET', path: '/deployments/:name/predictions',
+      schema: { summary: 'Logged predictions (as sampled by logging.sampleRate), newest first', params: Name, querystring: Predictions, response: { 200: z.object({ items: z.array(PredictionOut) }), ...errorReplies(400, 404) } },
       handler: async ({ actor, params, query }) => {
         const q = parse(Predictions, query);
         return { items: await d.predictions(actor, parse(Name, params).name, { limit: q.limit, ...(q.version ? { version: q.version } : {}), ...(q.since !== undefined ? { since: q.since } : {}) }) };
@@ -150,13 +191,15 @@ export function servingRoutesV1(s: Services): Route[] {
     },
     {
       method: 'GET', path: '/deployments/:name/predictions/:id',
+      schema: { summary: 'One logged prediction', params: PredictionParams, response: { 200: PredictionOut, ...errorReplies(404) } },
       handler: async ({ actor, params }) => {
-        const p = parse(z.object({ name: z.string().min(1), id: z.string().min(1) }), params);
+        const p = parse(PredictionParams, params);
         return d.prediction(actor, p.name, p.id);
       },
     },
     {
       method: 'POST', path: '/deployments/:name/load-tests',
+      schema: { summary: "Record a load test's result against the deployment's version", params: Name, body: LoadTest, response: { 201: LoadTestOut, ...errorReplies(400, 404) } },
       handler: async ({ actor, params, body, reply }) => {
         const result = await d.recordLoadTest(actor, parse(Name, params).name, parse(LoadTest, body));
         void reply.status(201);
@@ -165,8 +208,9 @@ export function servingRoutesV1(s: Services): Route[] {
     },
     {
       method: 'GET', path: '/load-tests',
+      schema: { summary: "A registered model's recorded load tests, optionally of one version", tags: ['deployments'], querystring: LoadTestsQuery, response: { 200: z.object({ items: z.array(LoadTestOut) }), ...errorReplies(400, 404) } },
       handler: async ({ actor, query }) => {
-        const q = parse(z.object({ model: z.string().min(1), version: z.string().min(1).optional() }), query);
+        const q = parse(LoadTestsQuery, query);
         return { items: await d.loadTests(actor, q.model, q.version) };
       },
     },

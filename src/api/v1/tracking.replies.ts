@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RUN_STATUSES, type Experiment } from '../../domain/tracking/types.js';
 import { described, KeyValueOut, MetricValueOut } from './replies.js';
+import type { metricOut, runOut } from './tracking.routes.js';
 
 const LifecycleStage = z.enum(['active', 'deleted']);
 
@@ -14,11 +15,11 @@ export const ExperimentOut = described<Experiment>()(z.object({
   tags: z.array(KeyValueOut),
 }).meta({ id: 'Experiment' }));
 
-export const MetricOut = z.object({
+export const MetricOut = described<ReturnType<typeof metricOut>>()(z.object({
   key: z.string(), value: MetricValueOut, timestamp: z.number().describe('milliseconds since the epoch'), step: z.number().int(),
-}).meta({ id: 'Metric' });
+}).meta({ id: 'Metric' }));
 
-export const RunOut = z.object({
+export const RunOut = described<ReturnType<typeof runOut>>()(z.object({
   info: z.object({
     runId: z.string(), runName: z.string(), experimentId: z.string(), userId: z.string(), status: z.enum(RUN_STATUSES),
     startTime: z.number(), endTime: z.number().nullable(), artifactUri: z.string(), lifecycleStage: LifecycleStage,
@@ -34,4 +35,6 @@ export const RunOut = z.object({
     }),
     tags: z.array(KeyValueOut),
   })),
-}).meta({ id: 'Run' });
+  modelInputs: z.array(z.string()).describe('ids of the logged models the run took as inputs'),
+  modelOutputs: z.array(z.object({ modelId: z.string(), step: z.number().int() })).describe('the logged models it produced, with the step they came from'),
+}).meta({ id: 'Run' }));

@@ -35,8 +35,8 @@ const KeyParams = z.object({ id: z.string().min(1), key: z.string().min(1) });
 const NameParam = z.object({ name: z.string().min(1) });
 const History = z.object({ maxResults: QueryInt.optional(), pageToken: z.string().optional() });
 
-const metricOut = (m: Metric) => ({ ...m, value: metricValueToWire(m.value) });
-const runOut = (r: Run) => ({ ...r, data: { ...r.data, metrics: r.data.metrics.map(metricOut) } });
+export const metricOut = (m: Metric) => ({ ...m, value: metricValueToWire(m.value) });
+export const runOut = (r: Run) => ({ ...r, data: { ...r.data, metrics: r.data.metrics.map(metricOut) } });
 const pageOut = <T>(items: readonly T[], nextOffset: number | undefined) => ({
   items, ...(nextOffset !== undefined ? { nextPageToken: encodePageToken(nextOffset) } : {}),
 });
