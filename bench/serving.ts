@@ -28,6 +28,8 @@ export interface ServingBenchOptions {
   readonly peerUrl?: string;
   /** Deploy+undeploy pairs in the churn run (30 by default), 10 at a time. */
   readonly churnOperations?: number;
+  /** Only these parts (`--only=python,churn`): onnx (load runs and direct calls), churn, python. All by default. */
+  readonly only?: readonly string[];
 }
 
 const FEATURES = 20;
@@ -177,8 +179,9 @@ export async function runServingBench(opts: ServingBenchOptions = {}) {
   const server = await spawnServer(['--home', home]);
   const models = { logreg: linearModel([row.map((_, i) => (i % 3) - 1)], [0.1], { sigmoid: true }), mlp: mlpModel(FEATURES, HIDDEN) };
   const runs: Run[] = [];
+  const want = (part: 'onnx' | 'churn' | 'python') => !opts.only || opts.only.includes(part);
   try {
-    for (const [name, bytes] of Object.entries(models)) {
+    for (const [name, bytes] of want('onnx') ? Object.entries(models) : []) {
       await register(server.url, name, bytes, 1);
       await post(`${server.url}/api/v1/deployments`, { name, model: name, alias: 'live', batching: { maxBatchSize: 32, maxWaitMs: 1, workers: 1 } });
       await post(`${server.url}/api/v1/deployments`, { name: `${name}-unbatched`, model: name, alias: 'live', batching: { maxBatchSize: 1, maxWaitMs: 0, workers: 1 } });
@@ -199,10 +202,10 @@ export async function runServingBench(opts: ServingBenchOptions = {}) {
       Number(metrics.split('\n').find((l) => l.startsWith(`${name}{deployment="${deployment}"`))?.split(' ').at(-1) ?? NaN);
     const batchRows = (deployment: string) =>
       round3(metricValue('openexpert_serving_batch_size_sum', deployment) / metricValue('openexpert_serving_batch_size_count', deployment));
-    const deployChurn = await churn(server.url, opts.churnOperations ?? 30, 10);
-    const python = await pythonOverhead(server.url, home, durationS, [1, 16]);
-    const directMlp = await direct(models.mlp, 5000);
-    const directLogreg = await direct(models.logreg, 5000);
+    const deployChurn = want('churn') ? await churn(server.url, opts.churnOperations ?? 30, 10) : 'not measured (--only)';
+    const python = want('python') ? await pythonOverhead(server.url, home, durationS, [1, 16]) : 'not measured (--only)';
+    const directMlp = want('onnx') ? await direct(models.mlp, 5000) : { p50Ms: NaN };
+    const directLogreg = want('onnx') ? await direct(models.logreg, 5000) : { p50Ms: NaN };
     const c1 = (model: string, protocol: Run['protocol'], batching: boolean) =>
       runs.find((r) => r.model === model && r.protocol === protocol && r.batching === batching && r.concurrency === 1)?.result;
     const routerOverhead = (model: string, d: { p50Ms: number }) => {
@@ -246,6 +249,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const result = await runServingBench({
     ...(arg('duration') ? { durationS: Number(arg('duration')) } : {}),
     ...(arg('peer') ? { peerUrl: arg('peer') } : {}),
+    ...(arg('only') ? { only: arg('only')!.split(',') } : {}),
   });
   console.log(JSON.stringify(result, null, 2));
 }

@@ -1,3 +1,4 @@
+import { KeepAliveClient, type HttpReply } from '../../core/http-client.js';
 import { ModelFailure, type ModelRuntime } from './model-runtime.js';
 import { nest, tensorFromJson, tensorValues, type Datatype, type ModelMetadata, type Tensor } from './tensor.js';
 
@@ -49,6 +50,8 @@ export interface ExternalRuntimeOptions {
   /** The registry signature, when the model version has one; the remote server's own metadata otherwise (v2). */
   readonly metadata: ModelMetadata;
   readonly timeoutMs?: number;
+  /** Connections kept open to the server at most (requests beyond wait for one); 32 by default. */
+  readonly maxConnections?: number;
   readonly breaker?: CircuitBreaker;
   /** MLflow protocol, column-based signature: one input per column, sent as `dataframe_split` with these columns. */
   readonly columns?: readonly string[];
@@ -69,11 +72,13 @@ export class ExternalRuntime implements ModelRuntime {
   readonly metadata: ModelMetadata;
   private readonly breaker: CircuitBreaker;
   private readonly base: string;
+  private readonly http: KeepAliveClient;
 
   constructor(private readonly opts: ExternalRuntimeOptions) {
     this.metadata = opts.metadata;
     this.breaker = opts.breaker ?? new CircuitBreaker();
     this.base = opts.url.replace(/\/+$/, '');
+    this.http = new KeepAliveClient(this.base, opts.maxConnections ?? 32);
   }
 
   infer(inputs: readonly Tensor[]): Promise<Tensor[]> {
@@ -81,19 +86,14 @@ export class ExternalRuntime implements ModelRuntime {
   }
 
   private async post(path: string, body: unknown): Promise<unknown> {
-    let res: Response;
+    let res: HttpReply;
     try {
-      res = await fetch(this.base + path, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
-      });
+      res = await this.http.request(path, { method: 'POST', body: JSON.stringify(body), timeoutMs: this.opts.timeoutMs ?? 10_000 });
     } catch (err) {
       throw new ModelFailure(`model server ${this.base} did not answer: ${(err as Error).message}`, true);
     }
-    const text = await res.text();
-    if (!res.ok) throw new ModelFailure(`model server ${this.base} answered ${res.status}: ${text.slice(0, 500)}`, res.status === 503);
+    const text = res.text;
+    if (res.status < 200 || res.status > 299) throw new ModelFailure(`model server ${this.base} answered ${res.status}: ${text.slice(0, 500)}`, res.status === 503);
     try {
       return JSON.parse(text) as unknown;
     } catch {
@@ -139,17 +139,19 @@ export class ExternalRuntime implements ModelRuntime {
 
   /** Why the backend is not ready (its health endpoint did not answer 200), or undefined when it is. */
   async unready(): Promise<string | undefined> {
-    const url = this.opts.protocol === 'v2' ? `${this.base}/v2/models/${encodeURIComponent(this.opts.remoteModel)}/ready` : `${this.base}/ping`;
+    const path = this.opts.protocol === 'v2' ? `/v2/models/${encodeURIComponent(this.opts.remoteModel)}/ready` : '/ping';
+    const url = this.base + path;
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000) });
-      await res.arrayBuffer();
-      return res.ok ? undefined : `${url} answered ${res.status}`;
+      const res = await this.http.request(path, { timeoutMs: this.opts.timeoutMs ?? 10_000 });
+      return res.status >= 200 && res.status <= 299 ? undefined : `${url} answered ${res.status}`;
     } catch (err) {
       return `${url} did not answer: ${(err as Error).message}`;
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.http.close();
+  }
 }
 
 function shapeOf(nested: unknown): number[] {

@@ -158,6 +158,8 @@ export class PythonRuntime implements ModelRuntime {
 
   private died(reason: string): void {
     this.child = undefined;
+    // Its kept-alive connections went with the process.
+    void this.client?.close();
     this.client = undefined;
     this.down = reason;
     this.write(`--- ${new Date().toISOString()} stopped: ${reason}\n`);
@@ -195,6 +197,7 @@ export class PythonRuntime implements ModelRuntime {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.health) clearInterval(this.health);
+    await this.client?.close();
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
