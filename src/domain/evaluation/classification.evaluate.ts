@@ -235,8 +235,8 @@ export function binnedAucAp(counts: Int32Array | Float64Array, bins: number): { 
  */
 interface GroupScores {
   readonly rows: Int32Array;
-  /** Per scored column: the group's rows by descending score, their targets and where runs of equal scores end. */
-  readonly columns: readonly { readonly order: Int32Array; readonly target: Uint8Array; readonly tieEnd: Uint8Array }[];
+  /** Per scored column: the group's rows by descending score, their targets (`y`) and where runs of equal scores end. */
+  readonly columns: readonly { readonly order: Int32Array; readonly y: Uint8Array; readonly tieEnd: Uint8Array }[];
 }
 
 interface RowTerms {
@@ -250,31 +250,9 @@ interface RowTerms {
 function groupScores(scored: readonly ScoredColumn[], rows: Int32Array): GroupScores {
   const columns = scored.map((c) => {
     const sorted = sortByScore(gather(c.score, rows), gather(c.target, rows));
-    return { order: Int32Array.from(sorted.order, (i) => rows[i]!), target: sorted.y, tieEnd: sorted.tieEnd };
+    return { order: Int32Array.from(sorted.order, (i) => rows[i]!), y: sorted.y, tieEnd: sorted.tieEnd };
   });
   return { rows, columns };
-}
-
-function weightedAucAp(c: GroupScores['columns'][number], w: Int32Array): { rocAuc: number; averagePrecision: number } {
-  const { order, target, tieEnd } = c;
-  let tp = 0;
-  let fp = 0;
-  let tpPrev = 0;
-  let fpPrev = 0;
-  let area = 0;
-  let ap = 0;
-  for (let i = 0; i < order.length; i++) {
-    const wi = w[order[i]!]!;
-    if (target[i]) tp += wi;
-    else fp += wi;
-    if (tieEnd[i]) {
-      area += (fp - fpPrev) * (tp + tpPrev);
-      if (tp > tpPrev) ap += ((tp - tpPrev) * tp) / (tp + fp);
-      tpPrev = tp;
-      fpPrev = fp;
-    }
-  }
-  return { rocAuc: tp > 0 && fp > 0 ? area / (2 * tp * fp) : NaN, averagePrecision: tp > 0 ? ap / tp : NaN };
 }
 
 function rowTerms(input: ClassificationInput): RowTerms {
@@ -328,7 +306,7 @@ function comboLosses(input: ClassificationInput, terms: Required<RowTerms>, w: I
 function groupScoreMetrics(input: ClassificationInput, g: GroupScores, combos: readonly number[], losses: ComboLosses | undefined, supports: readonly number[], w: Int32Array): Record<string, number> {
   const out: Record<string, number> = {};
   if (g.columns.length > 0) {
-    const r = g.columns.map((c) => weightedAucAp(c, w));
+    const r = g.columns.map((c) => rocAucAndAp(c, w, c.order));
     Object.assign(out, scoreMetrics(input.task, r.map((x) => x.rocAuc), r.map((x) => x.averagePrecision), supports));
   }
   if (losses) {

@@ -55,8 +55,14 @@ export function sortByScore(score: ArrayLike<number>, y: ArrayLike<number>, orde
   return { score: s, y: ys, tieEnd, order };
 }
 
-/** ROC AUC and average precision in one pass; `w` is indexed by sorted position. */
-export function rocAucAndAp(s: SortedScores, w?: Weights): { rocAuc: number; averagePrecision: number } {
+/**
+ * ROC AUC and average precision in one pass over labels in descending-score order. `w` is indexed by sorted
+ * position, or, given `rowOf` (sorted position → row), by row: the bootstrap passes its resample counts per row
+ * and reuses one sort for every resample.
+ */
+export function rocAucAndAp(
+  s: { readonly y: ArrayLike<number>; readonly tieEnd: ArrayLike<number> }, w?: Weights, rowOf?: ArrayLike<number>,
+): { rocAuc: number; averagePrecision: number } {
   const { y, tieEnd } = s;
   let tp = 0;
   let fp = 0;
@@ -65,7 +71,7 @@ export function rocAucAndAp(s: SortedScores, w?: Weights): { rocAuc: number; ave
   let area = 0;
   let ap = 0;
   for (let i = 0; i < y.length; i++) {
-    const wi = weightAt(w, i);
+    const wi = weightAt(w, rowOf === undefined ? i : rowOf[i]!);
     if (y[i]) tp += wi;
     else fp += wi;
     if (tieEnd[i]) {
