@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
 import { VERSION } from '../core/version.js';
@@ -15,7 +17,8 @@ import { trackingRoutes } from './mlflow/tracking.routes.js';
 import type { Services } from './services.js';
 import { registerSurface } from './surface.js';
 import { V1_STATUS, V1ErrorSchema, v1ErrorBody } from './v1/errors.js';
-import { registerWebUi } from './web-ui.js';
+import { builtWebUiDir, registerWebUi } from './web-ui.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import { registerOpenApi } from './openapi.js';
 import { registerGovernance, type Governance } from './governance-auth.js';
 import { governanceRoutesV1, openWhoami } from './v1/governance.routes.js';
@@ -50,6 +53,9 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
     routerOptions: { ignoreDuplicateSlashes: true },
     trustProxy: config.trustProxy ?? false,
   });
+  const uiDir = builtWebUiDir();
+  // First, so its hooks cover every route and every reply, the UI's files and the API's errors alike.
+  registerSecurityHeaders(app, uiDir === undefined ? undefined : fs.readFileSync(path.join(uiDir, 'index.html'), 'utf8'));
   app.decorateRequest('actor', undefined as never);
   app.decorateRequest('auditNotes', undefined as never);
   app.decorateRequest('refusal', undefined);
@@ -109,6 +115,6 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
   // MLflow's server answers these at the root; load balancers and `mlflow` tooling probe them.
   app.get('/health', async () => 'OK');
   app.get('/version', async () => VERSION);
-  registerWebUi(app);
+  registerWebUi(app, { dir: uiDir });
   return app;
 }

@@ -43,13 +43,24 @@ export interface Route {
   readonly method: Method | readonly Method[];
   readonly path: string;
   readonly schema?: RouteSchema;
-  /** Returns the JSON body; a handler that streams sends the reply itself and returns the reply. */
+  /** Returns the JSON body; a handler that sends the reply itself (a stream, text, HTML) returns `sent(reply.send(…))`. */
   readonly handler: (ctx: RouteContext) => Promise<unknown>;
   /**
    * A file upload: `body` is the request's unparsed stream whatever content type the client declares (or
    * undefined when it sent none), and the handler reads it itself.
    */
   readonly rawBody?: true;
+}
+
+const SENT: unique symbol = Symbol('reply sent by the handler');
+
+/**
+ * What a handler returns after sending the reply itself. Not the reply: a Fastify reply is thenable, so an async
+ * handler returning it resolves, once the response has ended, to undefined, and the empty JSON body the surface
+ * then sent was a second reply (FST_ERR_REP_ALREADY_SENT on every download).
+ */
+export function sent(_reply: FastifyReply): typeof SENT {
+  return SENT;
 }
 
 /** One API surface: its route table, the prefixes it is served under and its one error→status table. */
@@ -126,7 +137,8 @@ export function registerSurface(app: FastifyInstance, surface: Surface, options:
               request,
               reply,
             }));
-            if (result === reply) return reply;
+            // Fastify's way to say the reply is already on its way from an async handler: return it.
+            if (result === SENT) return reply;
             return reply.send(result ?? {});
           },
         });

@@ -6,8 +6,30 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 /** Debian's Chromium (`apt-get install chromium`); playwright-core brings no browser of its own. */
 export const CHROMIUM = '/usr/bin/chromium';
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+const cspViolations = new WeakMap<Page, string[]>();
+
+/** What the server's Content-Security-Policy refused on this page so far (Chromium reports each as a console error). */
+export function cspViolationsOf(page: Page): string[] {
+  return cspViolations.get(page) ?? [];
+}
+
+/**
+ * Every context of the browser records CSP refusals per page, so each view a UI test checks also proves that the
+ * UI works under the policy the server sends (a refused script or style would otherwise fail silently).
+ */
+export async function launchChromium(): Promise<Browser> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    context.on('console', (msg) => {
+      const page = msg.page();
+      if (!page || msg.type() !== 'error' || !/Content Security Policy/i.test(msg.text())) return;
+      cspViolations.set(page, [...cspViolationsOf(page), msg.text()]);
+    });
+    return context;
+  };
+  return browser;
 }
 
 /** A browser with one desktop-sized page, as every UI test starts. */

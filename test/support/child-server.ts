@@ -10,6 +10,8 @@ export { freePort };
 export interface ChildServer {
   readonly url: string;
   readonly process: ChildProcess;
+  /** Everything the server wrote to stdout and stderr so far (its log, at --log-level warn unless the args say otherwise). */
+  output(): string;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, p
   return {
     url,
     process: child,
+    output: () => output,
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { Page } from 'playwright-core';
-import { screenshot, seriousAccessibilityViolations } from './browser.js';
+import { cspViolationsOf, screenshot, seriousAccessibilityViolations } from './browser.js';
 
 /** Opens a view, waits for `ready` (what a user would wait to see), saves a screenshot and checks accessibility. */
 export async function visit(page: Page, url: string, name: string, ready: string): Promise<void> {
@@ -12,6 +12,7 @@ export async function visit(page: Page, url: string, name: string, ready: string
 export async function checkView(page: Page, name: string): Promise<void> {
   await screenshot(page, name);
   expect(await seriousAccessibilityViolations(page), `${name}: serious accessibility violations`).toEqual([]);
+  expect(cspViolationsOf(page), `${name}: refused by the Content-Security-Policy`).toEqual([]);
 }
 
 /** Fills the sign-in page and waits until the header names the user. */

@@ -7,7 +7,7 @@ import { artifactPathOf, joinArtifactPath } from '../../domain/artifacts/artifac
 import type { ArtifactEntry } from '../../artifacts/artifact-store.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
-import type { Route } from '../surface.js';
+import { sent, type Route } from '../surface.js';
 
 /**
  * MLflow's endpoints for browsing the files of a run or a logged model by id (what its web UI and
@@ -67,7 +67,7 @@ async function sendAttachment(reply: FastifyReply, file: { body: Readable; size:
     .header('content-disposition', `attachment; filename="${name.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`)
     .header('x-content-type-options', 'nosniff')
     .header('content-length', file.size);
-  return reply.send(file.body);
+  return sent(reply.send(file.body));
 }
 
 /** Reads an upload into memory, refusing it past MLflow's limit. */
@@ -138,7 +138,7 @@ export function artifactBrowsingRoutes(s: Services): Route[] {
         const model = await s.loggedModels.get(actor, parse(ModelId, params).model_id);
         const stored = await s.artifacts.download(actor, joinArtifactPath(artifactPathOf(model.artifactLocation), relativePath(file)));
         void reply.header('content-type', 'application/octet-stream').header('content-length', stored.size);
-        return reply.send(stored.body);
+        return sent(reply.send(stored.body));
       },
     },
   ];

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { invalid } from '../../core/errors.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
-import type { Route } from '../surface.js';
+import { sent, type Route } from '../surface.js';
 import { Int64 } from '../wire-types.js';
 
 /**
@@ -76,7 +76,7 @@ export function artifactRoutes(s: Services): Route[] {
         } else {
           void reply.header('content-length', file.size);
         }
-        return reply.send(file.body);
+        return sent(reply.send(file.body));
       },
     },
     {

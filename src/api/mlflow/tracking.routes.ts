@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Services } from '../services.js';
 import { parse } from '../parse.js';
-import { idempotencyKeyOf, type Route } from '../surface.js';
+import { idempotencyKeyOf, sent, type Route } from '../surface.js';
 import { Int64, KeyValue, QueryInt, QueryList } from '../wire-types.js';
 import { Metric, metricOf, readLogBatch, RunRef } from './log-batch.js';
 import { experimentToWire, metricPageJson, metricWithRunToWire, runInfoToWire, runToWire } from './wire.js';
@@ -258,7 +258,7 @@ export function trackingRoutes(s: Services): Route[] {
       handler: async ({ actor, query, reply }) => {
         const q = parse(GetHistory, query);
         const result = await s.runs.metricHistory(actor, { runId: runIdOf(q), key: q.metric_key, maxResults: q.max_results, pageToken: q.page_token });
-        return reply.type('application/json').send(metricPageJson(result.items, result.nextPageToken));
+        return sent(reply.type('application/json').send(metricPageJson(result.items, result.nextPageToken)));
       },
     },
     {

@@ -8,7 +8,7 @@ import { STRICTNESS } from '../../domain/validation/suggest-suite.js';
 import { ResultFormatSpec, Suite } from '../../domain/validation/types.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
-import type { Route } from '../surface.js';
+import { sent, type Route } from '../surface.js';
 import { QueryInt } from '../wire-types.js';
 import { ProjectName, ProjectQuery } from './projects.routes.js';
 
@@ -104,7 +104,7 @@ export function datasetRoutesV1(s: Services): Route[] {
       handler: async ({ actor, params, query, reply }) => {
         const { file, body } = await d.openFile(actor, { ref: parse(VersionParam, params), path: parse(FileQuery, query).path });
         // The digest goes ahead of the bytes so any client can check what it received.
-        return reply.header('content-type', 'application/octet-stream').header('content-length', file.size).header('x-content-sha256', file.sha256).send(body);
+        return sent(reply.header('content-type', 'application/octet-stream').header('content-length', file.size).header('x-content-sha256', file.sha256).send(body));
       },
     },
     {
@@ -127,7 +127,7 @@ export function datasetRoutesV1(s: Services): Route[] {
       handler: async ({ actor, params, query, reply }) => {
         const sheet = await d.datasheet(actor, parse(NameParam, params).name);
         if (parse(FormatQuery, query).format === 'json') return sheet;
-        return reply.header('content-type', 'text/markdown; charset=utf-8').send(sheet.markdown);
+        return sent(reply.header('content-type', 'text/markdown; charset=utf-8').send(sheet.markdown));
       },
     },
     {
@@ -152,7 +152,7 @@ export function datasetRoutesV1(s: Services): Route[] {
       method: 'GET', path: '/datasets/:name/versions/:ref/validations/:id/report.html',
       handler: async ({ actor, params, reply }) => {
         const { id, ...ref } = parse(ValidationParam, params);
-        return reply.header('content-type', 'text/html; charset=utf-8').send(await v.reportHtml(actor, ref, id));
+        return sent(reply.header('content-type', 'text/html; charset=utf-8').send(await v.reportHtml(actor, ref, id)));
       },
     },
     {
@@ -174,7 +174,7 @@ export function datasetRoutesV1(s: Services): Route[] {
         const q = parse(LineageQuery, query);
         const graph = await d.lineage(actor, { node: parse(Node, params), direction: q.direction, depth: q.depth });
         if (q.format === 'json') return graph;
-        return reply.header('content-type', 'text/plain; charset=utf-8').send(q.format === 'mermaid' ? lineageMermaid(graph) : lineageDot(graph));
+        return sent(reply.header('content-type', 'text/plain; charset=utf-8').send(q.format === 'mermaid' ? lineageMermaid(graph) : lineageDot(graph)));
       },
     },
   ];

@@ -3,7 +3,7 @@ import { invalid } from '../../core/errors.js';
 import { decodePageToken, encodePageToken } from '../../core/paging.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
-import type { Route } from '../surface.js';
+import { sent, type Route } from '../surface.js';
 import { QueryInt } from '../wire-types.js';
 
 /**
@@ -53,7 +53,7 @@ export function evaluationRoutesV1(s: Services): Route[] {
     { method: 'GET', path: '/evaluations/:id', handler: ({ actor, params }) => e.get(actor, parse(Id, params).id) },
     {
       method: 'GET', path: '/evaluations/:id/report.html',
-      handler: async ({ actor, params, reply }) => reply.header('content-type', 'text/html; charset=utf-8').send(await e.reportHtml(actor, parse(Id, params).id)),
+      handler: async ({ actor, params, reply }) => sent(reply.header('content-type', 'text/html; charset=utf-8').send(await e.reportHtml(actor, parse(Id, params).id))),
     },
     {
       method: 'DELETE', path: '/evaluations/:id',
@@ -86,8 +86,8 @@ export function evaluationRoutesV1(s: Services): Route[] {
       handler: async ({ actor, params, query, reply }) => {
         const { name, version } = parse(VersionParam, params);
         const { format } = parse(CardQuery, query);
-        if (format === 'markdown') return reply.header('content-type', 'text/markdown; charset=utf-8').send(await e.cardMarkdown(actor, name, version));
-        if (format === 'html') return reply.header('content-type', 'text/html; charset=utf-8').send(await e.cardHtml(actor, name, version));
+        if (format === 'markdown') return sent(reply.header('content-type', 'text/markdown; charset=utf-8').send(await e.cardMarkdown(actor, name, version)));
+        if (format === 'html') return sent(reply.header('content-type', 'text/html; charset=utf-8').send(await e.cardHtml(actor, name, version)));
         return (await e.card(actor, name, version)).card;
       },
     },

@@ -6,7 +6,7 @@ import { requireAdmin } from '../../domain/governance/governance.service.js';
 import { PRINCIPAL_TYPES, ROLES, TOKEN_SCOPES } from '../../domain/governance/types.js';
 import { sessionCookieOf, setSessionCookie, type Governance } from '../governance-auth.js';
 import { parse } from '../parse.js';
-import type { Route, RouteSchema } from '../surface.js';
+import { sent, type Route, type RouteSchema } from '../surface.js';
 import { errorReplies } from './errors.js';
 import { AuditEntryOut, CreatedTokenOut, EffectiveLevelOut, GrantOut, GroupOut, SignedInOut, TokenRecordOut, UserOut, VerifyOut, WhoamiOut } from './governance.replies.js';
 import { Empty } from './replies.js';
@@ -265,7 +265,7 @@ export function governanceRoutesV1(g: Governance): Route[] {
         }
         if (parts.length === 0) parts.push(formatAuditExport([], format, false));
         void reply.header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
-        return reply.send(parts.join(''));
+        return sent(reply.send(parts.join('')));
       },
     },
     {

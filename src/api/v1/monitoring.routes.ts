@@ -7,7 +7,7 @@ import { recordsToColumns } from '../../domain/monitoring/table.js';
 import { ALERT_OPS, TABLE_FORMATS, WINDOW_KINDS, type AlertRule, type ColumnarBatch, type Delivery, type TableFormat } from '../../domain/monitoring/types.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
-import type { Route } from '../surface.js';
+import { sent, type Route } from '../surface.js';
 import { QueryInt } from '../wire-types.js';
 import { ProjectName, ProjectQuery } from './projects.routes.js';
 
@@ -192,7 +192,7 @@ export function monitoringRoutesV1(s: Services): Route[] {
       method: 'GET', path: '/monitors/:monitor/windows/:windowId/report.html',
       handler: async ({ actor, params, reply }) => {
         const html = await m.windowReportHtml(actor, parse(WindowParam, params));
-        return reply.header('content-type', 'text/html; charset=utf-8').send(html);
+        return sent(reply.header('content-type', 'text/html; charset=utf-8').send(html));
       },
     },
     {
@@ -257,7 +257,7 @@ export function monitoringRoutesV1(s: Services): Route[] {
       handler: async ({ actor, body, query, reply }) => {
         const b = parse(Report, body);
         const report = await m.report(actor, { reference: toBatch(b.reference)!, current: toBatch(b.current)!, ...(b.options ? { options: b.options as DriftOptions } : {}) });
-        if (parse(ReportQuery, query).format === 'html') return reply.header('content-type', 'text/html; charset=utf-8').send(m.renderHtml(report));
+        if (parse(ReportQuery, query).format === 'html') return sent(reply.header('content-type', 'text/html; charset=utf-8').send(m.renderHtml(report)));
         return report;
       },
     },

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CaptureSchema, PipelineRunSchema, ReproductionRequestSchema } from '../../domain/reproducibility/schemas.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
-import type { Route } from '../surface.js';
+import { sent, type Route } from '../surface.js';
 import { QueryInt } from '../wire-types.js';
 
 /** Captured runs, reproductions (evidence for the `reproduced` promotion check) and pipeline runs. */
@@ -28,7 +28,7 @@ export function reproducibilityRoutesV1(s: Services): Route[] {
     { method: 'GET', path: '/reproductions/:id', handler: ({ actor, params }) => r.getReproduction(actor, parse(Id, params).id) },
     {
       method: 'GET', path: '/reproductions/:id/report.html',
-      handler: async ({ actor, params, reply }) => reply.header('content-type', 'text/html; charset=utf-8').send(await r.reportHtml(actor, parse(Id, params).id)),
+      handler: async ({ actor, params, reply }) => sent(reply.header('content-type', 'text/html; charset=utf-8').send(await r.reportHtml(actor, parse(Id, params).id))),
     },
     { method: 'PUT', path: '/pipeline-runs/:id', handler: ({ actor, params, body }) => r.putPipelineRun(actor, parse(Id, params).id, parse(PipelineRunSchema, body)) },
     { method: 'GET', path: '/pipeline-runs', handler: async ({ actor, query }) => ({ items: await r.listPipelineRuns(actor, parse(ListPipelineRuns, query)) }) },

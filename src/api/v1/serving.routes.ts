@@ -4,7 +4,7 @@ import { AnalysisSchema, BatchingSchema, LoggingSchema, Percent, RoutingSchema, 
 import { STRATEGIES, type Deployment, type Rollout } from '../../domain/serving/types.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
-import type { Route, RouteContext, RouteSchema } from '../surface.js';
+import { sent, type Route, type RouteContext, type RouteSchema } from '../surface.js';
 import { errorReplies } from './errors.js';
 import { ProjectName, ProjectQuery } from './projects.routes.js';
 import { Empty } from './replies.js';
@@ -178,7 +178,7 @@ export function servingRoutesV1(s: Services): Route[] {
       handler: async (ctx) => {
         const text = await d.runbook(ctx.actor, parse(Name, ctx.params).name, serverUrl(ctx));
         void ctx.reply.header('content-type', 'text/markdown; charset=utf-8');
-        return ctx.reply.send(text);
+        return sent(ctx.reply.send(text));
       },
     },
     {
