@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { ProjectDetail } from '../domain/projects/project.service.js';
-import { PROJECT_ROLES, type Project, type ProjectMember, type ProjectObject } from '../domain/projects/types.js';
+import { PROJECT_ROLES, type Project, type ProjectDetail, type ProjectMember, type ProjectObject } from '../domain/projects/types.js';
 import { api, withAuth, type Auth } from './governance.command.js';
 import { formatTime, printJson, printTable } from './output.js';
 

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { OBJECT_KINDS } from '../../domain/access/access.js';
-import type { ProjectDetail } from '../../domain/projects/project.service.js';
-import { PROJECT_NAME, PROJECT_ROLES, type Project, type ProjectMember, type ProjectObject } from '../../domain/projects/types.js';
+import { PROJECT_NAME, PROJECT_ROLES, type Project, type ProjectDetail, type ProjectMember, type ProjectObject } from '../../domain/projects/types.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
 import type { Route } from '../surface.js';

@@ -4,11 +4,7 @@ import { alreadyExists, invalid, invalidState, isDomainError, notFound } from '.
 import { noteChange } from '../../core/audit-notes.js';
 import { OBJECT_KINDS, type Access, type ObjectKind } from '../access/access.js';
 import type { ProjectStore } from './projects.store.js';
-import { DEFAULT_PROJECT, PROJECT_ROLES, validateProjectName, type MemberType, type Project, type ProjectMember, type ProjectObject, type ProjectRole } from './types.js';
-
-export interface ProjectDetail extends Project {
-  readonly members: readonly ProjectMember[];
-}
+import { DEFAULT_PROJECT, PROJECT_ROLES, validateProjectName, type MemberType, type Project, type ProjectDetail, type ProjectMember, type ProjectObject, type ProjectRole } from './types.js';
 
 /** What the project service needs from the rest of the platform, all optional (auth off: no users to check). */
 export interface ProjectHooks {

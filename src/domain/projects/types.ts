@@ -29,6 +29,10 @@ export interface ProjectMember {
   readonly grantedAt: number;
 }
 
+export interface ProjectDetail extends Project {
+  readonly members: readonly ProjectMember[];
+}
+
 export interface ProjectObject {
   readonly kind: ObjectKind;
   readonly id: string;

@@ -1,4 +1,5 @@
 import { get } from './client';
+import { projectQuery } from '../lib/current-project';
 
 /** Shapes of the datasets native API (src/api/v1/datasets.routes.ts). */
 export interface DatasetSummary {
@@ -72,7 +73,7 @@ export interface LineageGraph {
 const base = (name: string) => `/api/v1/datasets/${encodeURIComponent(name)}`;
 
 export const datasetsApi = {
-  list: (signal?: AbortSignal) => get<{ items: DatasetSummary[] }>('/api/v1/datasets', undefined, signal),
+  list: (signal?: AbortSignal) => get<{ items: DatasetSummary[] }>('/api/v1/datasets', projectQuery(), signal),
   versions: (name: string, signal?: AbortSignal) => get<{ items: DatasetVersion[] }>(`${base(name)}/versions`, undefined, signal),
   version: (name: string, ref: string, signal?: AbortSignal) => get<DatasetVersion>(`${base(name)}/versions/${encodeURIComponent(ref)}`, undefined, signal),
   validations: (name: string, ref: string, signal?: AbortSignal) =>

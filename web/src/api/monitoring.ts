@@ -1,4 +1,5 @@
 import { get } from './client';
+import { projectQuery } from '../lib/current-project';
 
 /** Shapes of the monitoring native API (src/api/v1/monitoring.routes.ts). */
 export interface Monitor {
@@ -37,7 +38,7 @@ export interface AlertRule {
 const base = (monitor: string) => `/api/v1/monitors/${encodeURIComponent(monitor)}`;
 
 export const monitoringApi = {
-  list: (signal?: AbortSignal) => get<{ items: Monitor[] }>('/api/v1/monitors', undefined, signal),
+  list: (signal?: AbortSignal) => get<{ items: Monitor[] }>('/api/v1/monitors', projectQuery(), signal),
   status: (monitor: string, signal?: AbortSignal) =>
     get<{ monitor: Monitor; latest: (MonitorWindow & { figures: Record<string, number> }) | null; alerts: AlertRule[] }>(`${base(monitor)}/status`, undefined, signal),
   windows: (monitor: string, signal?: AbortSignal) => get<{ items: MonitorWindow[] }>(`${base(monitor)}/windows`, { limit: 100 }, signal),

@@ -1,4 +1,5 @@
 import { get, post, type Query } from './client';
+import { projectQuery } from '../lib/current-project';
 import type { KeyValue, Page } from './tracking';
 
 /** Shapes of the registry's native API (src/api/v1/registry.routes.ts); targets are `Production` or `@alias`. */
@@ -81,7 +82,7 @@ const model = (name: string) => `/api/v1/models/${enc(name)}`;
 
 export const registryApi = {
   listModels: (q: { filter?: string; pageToken?: string; maxResults?: number } = {}, signal?: AbortSignal) =>
-    get<Page<RegisteredModel>>('/api/v1/models', { ...q, orderBy: 'name ASC' }, signal),
+    get<Page<RegisteredModel>>('/api/v1/models', { ...q, orderBy: 'name ASC', ...projectQuery() }, signal),
   getModel: (name: string, signal?: AbortSignal) => get<RegisteredModel>(model(name), undefined, signal),
   versions: (name: string, signal?: AbortSignal) => get<Page<ModelVersion>>(`${model(name)}/versions`, { maxResults: 1000 }, signal),
   getVersion: (name: string, version: number | string, signal?: AbortSignal) => get<ModelVersion>(`${model(name)}/versions/${enc(String(version))}`, undefined, signal),

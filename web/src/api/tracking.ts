@@ -1,4 +1,5 @@
 import { get, post } from './client';
+import { projectQuery } from '../lib/current-project';
 
 /** Shapes of the native API (`/api/v1`, src/api/v1/tracking.routes.ts); metric values may be "NaN"/"Infinity" strings. */
 export interface KeyValue {
@@ -75,7 +76,7 @@ const enc = encodeURIComponent;
 
 export const trackingApi = {
   listExperiments: (q: { filter?: string; pageToken?: string; maxResults?: number; orderBy?: string } = {}, signal?: AbortSignal) =>
-    get<Page<Experiment>>('/api/v1/experiments', q, signal),
+    get<Page<Experiment>>('/api/v1/experiments', { ...q, ...projectQuery() }, signal),
   getExperiment: (id: string, signal?: AbortSignal) => get<Experiment>(`/api/v1/experiments/${enc(id)}`, undefined, signal),
 
   async searchRuns(

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { NavLink, Outlet, useRouteError } from 'react-router';
 import { currentUser, setCurrentUser } from '../api/client';
 import { modules } from '../modules';
+import { ProjectSwitcher } from './project-switcher';
 import { SignedInUser, useAuth } from './auth';
 import { ErrorMessage } from './status';
 import { ThemeToggle } from './theme';
@@ -41,6 +42,7 @@ export function Layout() {
           </ul>
         </nav>
         <span className="spacer" />
+        <ProjectSwitcher />
         {authEnabled ? <SignedInUser /> : <Identity />}
         <ThemeToggle />
       </header>
