@@ -51,6 +51,8 @@ import { SqlReproducibilityStore } from './store/sql/reproducibility.sql-store.j
 import { ProjectAccess } from './domain/projects/project-access.js';
 import { ProjectService } from './domain/projects/project.service.js';
 import { SqlProjectStore } from './store/sql/projects.sql-store.js';
+import { SqlRetentionStore } from './store/sql/retention.sql-store.js';
+import { RetentionService } from './domain/retention/retention.service.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -165,6 +167,21 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     systemClock,
   );
   registry.evidenceProviders.registerEvidenceProvider('reproduced', reproducedEvidence(reproducibility));
+  // Deletions for good are recorded in the audit chain, which exists (keyed as configured) with or without sign-in.
+  const deletionAudit = governance?.audit ?? new AuditLog(governanceStore, systemClock, { keyring: auditKeyring(config) });
+  const retention: RetentionService = new RetentionService({
+    store: new SqlRetentionStore(database),
+    access,
+    clock: systemClock,
+    artifacts: { list: (p) => services.artifacts.list(SYSTEM_ACTOR, p), delete: (p) => services.artifacts.delete(SYSTEM_ACTOR, p) },
+    experimentsOf: async (project) => (await projectStore.objectsIn(project)).filter((o) => o.kind === 'experiment').map((o) => o.id),
+    experimentId: async (actor, idOrName) =>
+      /^\d+$/.test(idOrName) ? (await services.experiments.get(actor, idOrName)).experimentId : (await services.experiments.getByName(actor, idOrName)).experimentId,
+    record: async (e) => {
+      await deletionAudit.append({ ...e, status: 200, requestId: '', sourceIp: '' });
+    },
+    onError: (err, job) => pino({ level: config.logLevel }).child({ module: 'retention' }).error({ err, job: job.id }, 'deletion job failed'),
+  });
   const services = {
     experiments: new ExperimentService(tracking, access, systemClock),
     runs: new RunService(tracking, access, systemClock, (actor, runId, tags) => datasets.resolveRunTags(actor, runId, tags)),
@@ -179,6 +196,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     validation: new ValidationService(datasetStore, datasets, access, systemClock),
     reproducibility,
     projects,
+    retention,
   };
   const app = buildApp({
     config,
@@ -189,12 +207,20 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     ...(governance ? { governance } : {}),
   });
   monitoring.start();
-  const retention = governance && config.auditRetentionDays > 0 ? startAuditRetention(governance.audit, config.auditRetentionDays, app.log) : undefined;
+  // Retention policies apply themselves every hour; `openexpert retention apply` applies them now.
+  const retentionTimer = setInterval(() => {
+    retention.due(SYSTEM_ACTOR)
+      .then((due) => (due.length > 0 ? retention.apply(SYSTEM_ACTOR, { dryRun: false }) : undefined))
+      .catch((err: unknown) => app.log.error({ err }, 'applying retention policies failed'));
+  }, 3_600_000);
+  retentionTimer.unref();
+  const auditRetention = governance && config.auditRetentionDays > 0 ? startAuditRetention(governance.audit, config.auditRetentionDays, app.log) : undefined;
   const checkpoints = governance && config.auditCheckpoints ? startAuditCheckpoints(governance.audit, config.auditCheckpointSeconds, app.log) : undefined;
   return {
     app,
     close: async () => {
-      if (retention) clearInterval(retention);
+      clearInterval(retentionTimer);
+      if (auditRetention) clearInterval(auditRetention);
       if (checkpoints) {
         clearInterval(checkpoints);
         // The last entries this process wrote are anchored before it goes.

@@ -6,6 +6,7 @@ import type { ProjectService } from '../domain/projects/project.service.js';
 import type { PromotionService } from '../domain/registry/promotion.service.js';
 import type { RegistryService } from '../domain/registry/registry.service.js';
 import type { ReproducibilityService } from '../domain/reproducibility/reproducibility.service.js';
+import type { RetentionService } from '../domain/retention/retention.service.js';
 import type { ExperimentService } from '../domain/tracking/experiment.service.js';
 import type { LoggedModelService } from '../domain/tracking/logged-model.service.js';
 import type { RunService } from '../domain/tracking/run.service.js';
@@ -27,4 +28,5 @@ export interface Services {
   readonly evaluation: EvaluationService;
   readonly reproducibility: ReproducibilityService;
   readonly projects: ProjectService;
+  readonly retention: RetentionService;
 }

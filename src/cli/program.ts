@@ -14,6 +14,7 @@ import { registerPipelineCommand } from './pipeline.command.js';
 import { registerPoliciesCommand } from './policies.command.js';
 import { registerProjectsCommand } from './projects.command.js';
 import { registerReproducibilityCommands } from './reproducibility.command.js';
+import { registerRetentionCommand } from './retention.command.js';
 import { registerRunsCommand } from './runs.command.js';
 import { registerServerCommand } from './server.command.js';
 import { registerSyncCommand } from './sync.command.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerExperimentsCommand(program);
   registerRunsCommand(program);
   registerSyncCommand(program);
+  registerRetentionCommand(program);
   registerArtifactsCommand(program);
   registerDeploymentsCommand(program);
   registerMonitorCommand(program);

@@ -4,6 +4,7 @@ import type { EvaluationTables } from './tables/evaluation.tables.js';
 import type { GovernanceTables } from './tables/governance.tables.js';
 import type { MonitoringTables } from './tables/monitoring.tables.js';
 import type { ProjectTables } from './tables/projects.tables.js';
+import type { RetentionTables } from './tables/retention.tables.js';
 import type { RegistryTables } from './tables/registry.tables.js';
 import type { ReproducibilityTables } from './tables/reproducibility.tables.js';
 import type { ServingTables } from './tables/serving.tables.js';
@@ -13,7 +14,7 @@ import type { TrackingTables } from './tables/tracking.tables.js';
  * Row types of the one schema, shared by SQLite and PostgreSQL: each module declares its tables in
  * `tables/<module>.tables.ts` and intersects them here.
  */
-export type Database = TrackingTables & ArtifactTables & MonitoringTables & RegistryTables & ServingTables & DatasetTables & EvaluationTables & GovernanceTables & ReproducibilityTables & ProjectTables;
+export type Database = TrackingTables & ArtifactTables & MonitoringTables & RegistryTables & ServingTables & DatasetTables & EvaluationTables & GovernanceTables & ReproducibilityTables & ProjectTables & RetentionTables;
 
 export type * from './tables/artifacts.tables.js';
 export type * from './tables/datasets.tables.js';

@@ -19,6 +19,7 @@ import { governanceIntegrityMigration } from './0020-governance-integrity.js';
 import { datasetBlobClaimsMigration } from './0021-dataset-blob-claims.js';
 import { servingShadowOutputsMigration } from './0030-serving-shadow-outputs.js';
 import { projectsMigration } from './0031-projects.js';
+import { retentionMigration } from './0040-retention.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -42,5 +43,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0021-dataset-blob-claims': datasetBlobClaimsMigration(),
     '0030-serving-shadow-outputs': servingShadowOutputsMigration(),
     '0031-projects': projectsMigration(),
+    '0040-retention': retentionMigration(),
   };
 }
