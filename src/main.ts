@@ -137,7 +137,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
   const datasetStore = new SqlDatasetStore(database);
   registry.evidenceProviders.registerEvidenceProvider('validation', validationEvidence(datasetStore));
   // Lineage nodes other modules own are checked by those modules, looked up when called.
-  const datasets: DatasetService = new DatasetService(datasetStore, artifactStore, access, systemClock, (actor, permission, node) => lineageNodeAccess(services, access, actor, permission, node));
+  const datasets: DatasetService = new DatasetService(datasetStore, artifactStore, access, systemClock, (actor, permission, node) => lineageNodeAccess(services, access, actor, permission, node), config.exactProfileRows);
   // Evaluations log to runs and artifacts through the services below, looked up when called.
   const evaluation: EvaluationService = new EvaluationService(
     new SqlEvaluationStore(database),

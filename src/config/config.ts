@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { invalid } from '../core/errors.js';
+import { EXACT_PROFILE_ROWS } from '../domain/datasets/types.js';
 import { DEFAULT_PYTHON_COMMAND } from '../domain/serving/python-runtime.js';
 
 /**
@@ -18,6 +19,8 @@ export interface Config {
   readonly auth: boolean;
   /** SQLite `synchronous` pragma: NORMAL survives a killed process, FULL also survives power loss. */
   readonly sqliteSynchronous: 'NORMAL' | 'FULL';
+  /** Tables up to this many rows are profiled exactly; larger ones get estimates labelled with their error bounds. */
+  readonly exactProfileRows: number;
   readonly s3: { readonly endpoint?: string; readonly region: string; readonly accessKeyId?: string; readonly secretAccessKey?: string; readonly forcePathStyle: boolean };
   /** YAML or JSON file with the server's default promotion policy; the built-in default when absent. */
   readonly promotionPolicyFile?: string;
@@ -83,6 +86,7 @@ const Schema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   auth: z.boolean(),
   sqliteSynchronous: z.enum(['NORMAL', 'FULL']),
+  exactProfileRows: z.coerce.number().int().min(0),
   promotionPolicyFile: z.string().min(1).optional(),
   adminUsername: z.string().min(1).optional(),
   adminPassword: z.string().min(8).optional(),
@@ -124,6 +128,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     logLevel: flags.logLevel ?? env.OPENEXPERT_LOG_LEVEL ?? 'info',
     auth: flags.auth ?? truthy(env.OPENEXPERT_AUTH),
     sqliteSynchronous: (flags.sqliteSynchronous ?? env.OPENEXPERT_SQLITE_SYNCHRONOUS ?? 'NORMAL').toUpperCase(),
+    exactProfileRows: env.OPENEXPERT_EXACT_PROFILE_ROWS ?? EXACT_PROFILE_ROWS,
     promotionPolicyFile: flags.promotionPolicy ?? env.OPENEXPERT_PROMOTION_POLICY,
     adminUsername: env.OPENEXPERT_ADMIN_USERNAME,
     adminPassword: env.OPENEXPERT_ADMIN_PASSWORD,

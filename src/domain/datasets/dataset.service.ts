@@ -17,7 +17,7 @@ import { composeDatasheet, datasheetMarkdown } from './datasheet.js';
 import type { DatasetStore } from './datasets.store.js';
 import { rootDigest, sha256Hex } from './digest.js';
 import { profileTable } from './profile-file.js';
-import type { DatasetFile, DatasetVersion, Datasheet, DatasheetSection, LineageEdge, LineageGraph, LineageNode, LineageOrigin } from './types.js';
+import { EXACT_PROFILE_ROWS, type DatasetFile, type DatasetVersion, type Datasheet, type DatasheetSection, type LineageEdge, type LineageGraph, type LineageNode, type LineageOrigin } from './types.js';
 import { diffRows, diffVersions, type VersionDiff } from './version-diff.js';
 
 /** A file of a new version: its bytes inline (small files), or the digest of content uploaded before with `putBlob`. */
@@ -95,6 +95,8 @@ export class DatasetService {
     private readonly access: Access,
     private readonly clock: Clock,
     private readonly nodeAccess: LineageNodeAccess = async () => {},
+    /** Tables up to this many rows are profiled exactly (see EXACT_PROFILE_ROWS). */
+    private readonly exactProfileRows = EXACT_PROFILE_ROWS,
   ) {
     this.blobs = new BlobKeeper(store, artifacts, clock);
   }
@@ -208,7 +210,7 @@ export class DatasetService {
     files.sort(byPath);
     const table = tableFiles(files);
     // Profiled before anything is registered, so a corrupt file leaves no version behind.
-    const described = table.length > 0 ? await withLocalFiles(this.artifacts, table.map((file) => ({ file, owner: input.name })), false, (local) => profileTable(local)) : undefined;
+    const described = table.length > 0 ? await withLocalFiles(this.artifacts, table.map((file) => ({ file, owner: input.name })), false, (local) => profileTable(local, this.exactProfileRows)) : undefined;
     const now = this.clock.now();
     const edges = (id: string): LineageEdge[] => {
       const self = { kind: 'dataset_version', id };

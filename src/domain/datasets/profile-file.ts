@@ -1,17 +1,11 @@
 import { invalid } from '../../core/errors.js';
 import { quoteIdent } from '../monitoring/file-table.js';
 import { openTables, unreadable, withoutServerPaths, type LocalFile } from './data-file.js';
-import type { ApproximateFigures, ColumnProfile, PartProfile, SchemaDifference } from './types.js';
+import { EXACT_PROFILE_ROWS, type ApproximateFigures, type ColumnProfile, type PartProfile, type SchemaDifference } from './types.js';
 
 const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|REAL|DECIMAL.*)$/;
 const TOP_VALUES = 5;
 
-/**
- * Up to this many rows a profile is exact: COUNT(DISTINCT) and quantiles interpolated linearly between the
- * closest ranks (pandas' `describe`, numpy's default). 10M rows of a column cost about 80 MB in the quantile
- * and each column is profiled in a query of its own, so memory stays bounded by one column.
- */
-export const EXACT_PROFILE_ROWS = 10_000_000;
 /** Above the limit, quartiles come from a uniform reservoir sample of this many rows. */
 export const QUANTILE_SAMPLE_ROWS = 1_000_000;
 /** DuckDB's `approx_count_distinct` is a HyperLogLog of 64 registers: relative standard error 1.04/√64. */

@@ -1,3 +1,11 @@
+/**
+ * Up to this many rows a profile is exact: COUNT(DISTINCT) and quantiles interpolated linearly between the
+ * closest ranks (pandas' `describe`, numpy's default). 10M rows of a column cost about 80 MB in the quantile
+ * and each column is profiled in a query of its own, so memory stays bounded by one column. The server's
+ * `OPENEXPERT_EXACT_PROFILE_ROWS` moves the limit.
+ */
+export const EXACT_PROFILE_ROWS = 10_000_000;
+
 /** One file of a dataset version: its path inside the dataset and the sha256 of its bytes (lowercase hex). */
 export interface DatasetFile {
   readonly path: string;

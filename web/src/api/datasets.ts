@@ -17,8 +17,32 @@ export interface ColumnProfile {
   readonly max?: string | number | null;
   readonly mean?: number | null;
   readonly std?: number | null;
+  readonly q25?: number | null;
   readonly q50?: number | null;
+  readonly q75?: number | null;
   readonly topValues?: readonly { readonly value: string; readonly count: number }[];
+  /** Only on tables above the server's exact-profile row limit: which figures are estimates, and their error bounds. */
+  readonly approximate?: ApproximateFigures;
+}
+
+export interface ApproximateFigures {
+  readonly distinctCount?: { readonly method: string; readonly relativeStandardError: number };
+  readonly quantiles?: { readonly method: string; readonly sampleSize: number; readonly rankError: number; readonly confidence: number };
+}
+
+/** One file of a table stored in several files. */
+export interface PartProfile {
+  readonly path: string;
+  readonly rowCount: number;
+  readonly schema: readonly { readonly name: string; readonly type: string }[];
+  readonly profile: readonly ColumnProfile[];
+}
+
+/** A column missing from some parts, or of another type in some (`types`: each type → the files with it). */
+export interface SchemaDifference {
+  readonly column: string;
+  readonly missingFrom: readonly string[];
+  readonly types: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface DatasetVersion {
@@ -31,6 +55,9 @@ export interface DatasetVersion {
   readonly rowCount: number | null;
   readonly schema: readonly { readonly name: string; readonly type: string }[] | null;
   readonly profile: readonly ColumnProfile[] | null;
+  /** Each file profiled on its own, when the table has more than one (the fields above describe their union). */
+  readonly parts?: readonly PartProfile[] | null;
+  readonly schemaDifferences?: readonly SchemaDifference[];
   readonly labels: readonly string[];
   readonly createdBy: string;
   readonly createdAt: number;

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { datasetsApi, type DatasetVersion, type LineageNode, type StoredValidation } from '../../api/datasets';
+import { datasetsApi, type ColumnProfile, type DatasetVersion, type LineageNode, type PartProfile, type SchemaDifference, type StoredValidation } from '../../api/datasets';
 import { ErrorMessage, Loading } from '../../components/status';
 import { formatNumber } from '../../lib/chart-data';
 import { formatBytes, formatTime } from '../../lib/format';
@@ -40,32 +40,110 @@ export function DatasetVersionPage() {
 }
 
 function Profile({ version }: { version: DatasetVersion }) {
-  const columns = version.profile ?? version.schema?.map((c) => ({ ...c, nullCount: undefined, distinctCount: undefined })) ?? null;
+  const parts = version.parts ?? [];
   return (
     <section aria-labelledby="profile-title">
       <h2 id="profile-title">Schema and profile</h2>
-      {!columns || columns.length === 0 ? <p>No schema: the files are not a table the platform reads.</p> : (
-        <table className="grid" data-testid="profile-table">
-          <thead><tr><th scope="col">Column</th><th scope="col">Type</th><th scope="col">Nulls</th><th scope="col">Distinct</th><th scope="col">Min</th><th scope="col">Max</th><th scope="col">Mean</th><th scope="col">Top values</th></tr></thead>
+      {parts.length > 1 ? <p>Of all {parts.length} files read together; each file on its own is under Parts below.</p> : null}
+      <ProfileTable columns={version.profile} schema={version.schema} label="Profile" testId="profile-table" />
+      {parts.length > 1 ? <Parts parts={parts} differences={version.schemaDifferences ?? []} /> : null}
+    </section>
+  );
+}
+
+const percent = (x: number) => `${formatNumber(x * 100)}%`;
+
+/** What an estimate marked ≈ means, said once under the table. */
+function approximationNote(columns: readonly ColumnProfile[]): string | undefined {
+  const distinct = columns.find((c) => c.approximate?.distinctCount)?.approximate?.distinctCount;
+  const quantiles = columns.find((c) => c.approximate?.quantiles)?.approximate?.quantiles;
+  if (!distinct && !quantiles) return undefined;
+  const notes = ['≈ marks an estimate: the table has more rows than the server profiles exactly.'];
+  if (distinct) notes.push(`Distinct counts are ${distinct.method} estimates, within ±${percent(distinct.relativeStandardError)} of the true count about 68% of the time (±${percent(2 * distinct.relativeStandardError)} about 95%).`);
+  if (quantiles) {
+    notes.push(`Quartiles come from a ${quantiles.method} of ${quantiles.sampleSize.toLocaleString()} rows: with ${percent(quantiles.confidence)} confidence each is within ±${percent(quantiles.rankError)} of its rank.`);
+  }
+  return notes.join(' ');
+}
+
+function Estimate({ value, approximate, what }: { value: unknown; approximate: boolean; what: string }) {
+  if (!approximate || value === null || value === undefined) return <>{show(value)}</>;
+  return <span className="approximate" title={`${what}: an estimate`}>≈ {show(value)}</span>;
+}
+
+function ProfileTable({ columns: profile, schema, label, testId }: {
+  columns: readonly ColumnProfile[] | null; schema: DatasetVersion['schema']; label: string; testId: string;
+}) {
+  const columns = profile ?? schema?.map((c) => ({ ...c, nullCount: undefined, distinctCount: undefined })) ?? null;
+  if (!columns || columns.length === 0) return <p>No schema: the files are not a table the platform reads.</p>;
+  const note = profile ? approximationNote(profile) : undefined;
+  return (
+    <>
+      <table className="grid" data-testid={testId} aria-label={label}>
+        <thead><tr><th scope="col">Column</th><th scope="col">Type</th><th scope="col">Nulls</th><th scope="col">Distinct</th><th scope="col">Min</th><th scope="col">Max</th><th scope="col">Mean</th><th scope="col">Quartiles</th><th scope="col">Top values</th></tr></thead>
+        <tbody>
+          {columns.map((c) => {
+            const p = 'min' in c ? (c as ColumnProfile) : undefined;
+            const qs = p ? [p.q25, p.q50, p.q75] : [];
+            const quartiles = qs.some((q) => q !== undefined && q !== null) ? qs.map(show).join(' / ') : undefined;
+            return (
+              <tr key={c.name}>
+                <th scope="row">{c.name}</th>
+                <td className="mono">{c.type}</td>
+                <td className="num">{show(c.nullCount)}</td>
+                <td className="num"><Estimate value={c.distinctCount} approximate={!!p?.approximate?.distinctCount} what="distinct count" /></td>
+                <td className="num">{show(p?.min)}</td>
+                <td className="num">{show(p?.max)}</td>
+                <td className="num">{show(p?.mean)}</td>
+                <td className="num">{quartiles === undefined ? '—' : <Estimate value={quartiles} approximate={!!p?.approximate?.quantiles} what="quartiles" />}</td>
+                <td>{p?.topValues?.length ? p.topValues.slice(0, 5).map((t) => `${t.value} (${t.count})`).join(', ') : '—'}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {note ? <p className="muted" data-testid={`${testId}-note`}>{note}</p> : null}
+    </>
+  );
+}
+
+function Parts({ parts, differences }: { parts: readonly PartProfile[]; differences: readonly SchemaDifference[] }) {
+  return (
+    <section aria-labelledby="parts-title">
+      <h3 id="parts-title">Parts</h3>
+      <table className="grid" data-testid="parts-table">
+        <thead><tr><th scope="col">File</th><th scope="col">Rows</th><th scope="col">Columns</th></tr></thead>
+        <tbody>
+          {parts.map((p) => (
+            <tr key={p.path}>
+              <th scope="row" className="mono">{p.path}</th>
+              <td className="num">{p.rowCount.toLocaleString()}</td>
+              <td>{p.schema.map((c) => c.name).join(', ')}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h3 id="schema-differences-title">Schema differences between parts</h3>
+      {differences.length === 0 ? <p data-testid="schema-differences-none">Every file has the same columns with the same types.</p> : (
+        <table className="grid" data-testid="schema-differences" aria-labelledby="schema-differences-title">
+          <thead><tr><th scope="col">Column</th><th scope="col">Missing from</th><th scope="col">Types</th></tr></thead>
           <tbody>
-            {columns.map((c) => {
-              const p = 'min' in c ? c : undefined;
-              return (
-                <tr key={c.name}>
-                  <th scope="row">{c.name}</th>
-                  <td className="mono">{c.type}</td>
-                  <td className="num">{show(c.nullCount)}</td>
-                  <td className="num">{show(c.distinctCount)}</td>
-                  <td className="num">{show(p?.min)}</td>
-                  <td className="num">{show(p?.max)}</td>
-                  <td className="num">{show(p?.mean)}</td>
-                  <td>{p?.topValues?.length ? p.topValues.slice(0, 5).map((t) => `${t.value} (${t.count})`).join(', ') : '—'}</td>
-                </tr>
-              );
-            })}
+            {differences.map((d) => (
+              <tr key={d.column}>
+                <th scope="row">{d.column}</th>
+                <td className="mono">{d.missingFrom.length ? d.missingFrom.join(', ') : '—'}</td>
+                <td>{Object.entries(d.types).map(([type, files]) => `${type} in ${files.join(', ')}`).join('; ')}</td>
+              </tr>
+            ))}
           </tbody>
         </table>
       )}
+      {parts.map((p) => (
+        <details key={p.path} data-testid="part-profile">
+          <summary>Profile of <span className="mono">{p.path}</span> ({p.rowCount.toLocaleString()} rows)</summary>
+          <ProfileTable columns={p.profile} schema={p.schema} label={`Profile of ${p.path}`} testId="part-profile-table" />
+        </details>
+      ))}
     </section>
   );
 }
