@@ -159,7 +159,7 @@ export function registerSurface(app: FastifyInstance, surface: Surface, options:
 }
 
 /** The first path segment names the group a route is listed under in the API reference (`/runs/:id` → runs). */
-const groupOf = (path: string) => path.split('/').find((seg) => seg !== '' && !seg.startsWith(':')) ?? 'system';
+export const groupOf = (path: string) => path.split('/').find((seg) => seg !== '' && !seg.startsWith(':')) ?? 'system';
 
 /**
  * Handlers validate their own input with `parse` (so errors keep the surface's shape and name the field);

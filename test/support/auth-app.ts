@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import { loadConfig, type ConfigFlags } from '../../src/config/config.js';
 import { buildServer } from '../../src/main.js';
 import { CHECKED_REPLIES } from './server.js';
@@ -15,13 +15,13 @@ export const basicAuth = (user: string, password: string): string => `Basic ${Bu
  * An in-process server with auth on (driven with `app.inject`), in a temp home; `onRoute` sees every route as it
  * is registered (for tests generated from the route table). `close` also removes the home.
  */
-export async function startAuthApp(flags: ConfigFlags = {}, onRoute?: (method: string, url: string) => void): Promise<{ app: FastifyInstance; home: string; close(): Promise<void> }> {
+export async function startAuthApp(flags: ConfigFlags = {}, onRoute?: (method: string, url: string, route: RouteOptions) => void): Promise<{ app: FastifyInstance; home: string; close(): Promise<void> }> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'oe-auth-'));
   const config = loadConfig({ home, port: 0, logLevel: 'silent', auth: true, ...flags }, { ...CHECKED_REPLIES, OPENEXPERT_ADMIN_USERNAME: TEST_ADMIN.user, OPENEXPERT_ADMIN_PASSWORD: TEST_ADMIN.password });
   const server = await buildServer(config);
   if (onRoute) {
     server.app.addHook('onRoute', (r) => {
-      for (const method of [r.method].flat()) if (method !== 'HEAD' && method !== 'OPTIONS') onRoute(method, r.url);
+      for (const method of [r.method].flat()) if (method !== 'HEAD' && method !== 'OPTIONS') onRoute(method, r.url, r);
     });
   }
   await server.app.ready();

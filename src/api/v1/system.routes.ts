@@ -22,7 +22,10 @@ export function systemRoutesV1(checkDatabase: () => Promise<void>): Route[] {
     { method: 'GET', path: '/version', schema: { summary: 'Server version', tags: ['system'], response: { 200: z.object({ version: z.string() }) } }, handler: async () => ({ version: VERSION }) },
     {
       method: 'GET', path: '/openapi.json',
-      schema: { summary: 'This API description (OpenAPI 3.1)', tags: ['system'] },
+      schema: {
+        summary: 'This API description (OpenAPI 3.1)', tags: ['system'],
+        response: { 200: z.looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) }).describe('an OpenAPI 3.1 document') },
+      },
       handler: async ({ request }) => request.server.swagger(),
     },
   ];
