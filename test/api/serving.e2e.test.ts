@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonClient } from '../support/http.js';
 import { linearModel } from '../support/onnx-models.js';
@@ -226,6 +228,31 @@ describe('serving over HTTP', () => {
     expect(ready.status).toBe(400);
     expect(ready.body.reason).toContain('did not answer');
     expect((await api.get('/v2/models/via-v2/ready')).status).toBe(200);
+  });
+
+  it('a model that never answers fails the request with 503 naming the deployment after its timeout; the default is 30 s', async () => {
+    // A model server that takes requests and never answers them.
+    const hanging = http.createServer(() => undefined);
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`;
+      const created = await api.post('/api/v1/deployments', {
+        name: 'stuck', model: 'churn', alias: 'live', allowUnready: true, runtime: { kind: 'external', url, protocol: 'v2' }, batching: { timeoutMs: 300 },
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      expect(created.body.batching.timeoutMs).toBe(300);
+      const started = performance.now();
+      const r = await infer({ inputs: [rows] }, {}, '/v2/models/stuck/infer');
+      expect(r.status).toBe(503);
+      expect(r.body.error).toContain("deployment 'stuck'");
+      expect(r.body.error).toContain('within 300 ms');
+      // Well before the external runtime's own 10 s limit.
+      expect(performance.now() - started).toBeLessThan(8_000);
+      expect((await api.get('/api/v1/deployments/churn')).body.batching.timeoutMs).toBe(30_000);
+    } finally {
+      hanging.closeAllConnections();
+      hanging.close();
+    }
   });
 
   it('validates deployment requests and names the field', async () => {

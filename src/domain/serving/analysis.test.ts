@@ -112,7 +112,7 @@ describe('rollout decisions', () => {
   const d = (over: Partial<NonNullable<Deployment['rollout']>> = {}): Deployment => ({
     name: 'd', modelName: 'm', target: 'champion', stable: { version: '1', runtime: { kind: 'onnx' } },
     rollout: { candidate: { version: '2', runtime: { kind: 'onnx' } }, strategy: 'canary', steps: [10, 50, 100], stepIndex: 0, intervalMs: 1000, stepStartedAt: 0, startedAt: 0, startedBy: 'x', phase: 'progressing', analysis: DEFAULT_ANALYSIS, ...over },
-    routing: { flagHeader: 'x' }, batching: { maxBatchSize: 1, maxWaitMs: 0, workers: 1 }, logging: { sampleRate: 0 }, createdAt: 0, createdBy: 'x', updatedAt: 0, revision: 1,
+    routing: { flagHeader: 'x' }, batching: { maxBatchSize: 1, maxWaitMs: 0, workers: 1, timeoutMs: 30_000 }, logging: { sampleRate: 0 }, createdAt: 0, createdBy: 'x', updatedAt: 0, revision: 1,
   });
   const pass = analyze(DEFAULT_ANALYSIS, figures(100, 0), figures(100, 0), [], false);
   const fail = analyze(DEFAULT_ANALYSIS, figures(100, 50), figures(100, 0), [], false);

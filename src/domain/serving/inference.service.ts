@@ -163,7 +163,7 @@ export class InferenceService {
     try {
       const runtime = await this.load(d, v);
       if (!checked && runtime.metadata.inputs.length > 0) checkInputs(runtime.metadata.inputs, inputs, (i) => `inputs[${i}]`);
-      const outputs = await runtime.infer(inputs).catch((err: unknown) => {
+      const outputs = await withTimeout(runtime.infer(inputs), d.batching.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS).catch((err: unknown) => {
         // The caller sees which deployment failed it: one server hosts many.
         throw isModelFailure(err) ? new ModelFailure(`deployment '${d.name}' (version ${v.version}): ${err.message}`, err.unavailable) : err;
       });
@@ -222,4 +222,16 @@ function selectOutputs(outputs: readonly Tensor[], names: readonly string[]): Te
     if (!t) throw invalid(`Invalid value for parameter 'outputs[${i}].name': the model has no output '${name}' (outputs: ${outputs.map((o) => o.name).join(', ')})`);
     return t;
   });
+}
+
+/** How long a request waits for its model's answer unless the deployment says otherwise (`batching.timeoutMs`). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/** The model's answer, or an unavailable ModelFailure once `ms` have passed without one (the call itself is left to finish). */
+function withTimeout<T>(call: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ModelFailure(`no answer from the model within ${ms} ms (the deployment's batching.timeoutMs)`, true)), ms);
+  });
+  return Promise.race([call, expired]).finally(() => clearTimeout(timer));
 }

@@ -4,6 +4,9 @@ import { ModelFailure, type ModelRuntime } from './model-runtime.js';
 import { allocate, fromOrtType, ortType, type ModelMetadata, type Tensor, type TensorData, type TensorSpec } from './tensor.js';
 import type { BatchingConfig } from './types.js';
 
+/** What the workers need of a deployment's batching settings (the request timeout is applied above them). */
+type WorkerBatching = Pick<BatchingConfig, 'maxBatchSize' | 'maxWaitMs' | 'workers'>;
+
 interface Pending {
   readonly inputs: readonly Tensor[];
   readonly rows: number;
@@ -57,13 +60,13 @@ export class OnnxRuntime implements ModelRuntime {
   private constructor(
     readonly metadata: ModelMetadata,
     private readonly host: InferenceHost,
-    private readonly batching: BatchingConfig,
+    private readonly batching: WorkerBatching,
   ) {
     this.canBatch = batchable(metadata) && batching.maxBatchSize > 1;
     this.workers = host.slots;
   }
 
-  static async load(model: Uint8Array, batching: BatchingConfig, events: HostEvents = {}): Promise<OnnxRuntime> {
+  static async load(model: Uint8Array, batching: WorkerBatching, events: HostEvents = {}): Promise<OnnxRuntime> {
     let started: Awaited<ReturnType<typeof InferenceHost.start>>;
     try {
       started = await InferenceHost.start(model, batching.workers);

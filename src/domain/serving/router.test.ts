@@ -5,7 +5,7 @@ import { DEFAULT_ANALYSIS, type Deployment, type Strategy } from './types.js';
 const deployment = (strategy: Strategy, weight: number): Deployment => ({
   name: 'churn', modelName: 'churn', target: 'champion', stable: { version: '1', runtime: { kind: 'onnx' } },
   rollout: { candidate: { version: '2', runtime: { kind: 'onnx' } }, strategy, steps: [weight, 100], stepIndex: 0, intervalMs: 0, stepStartedAt: 0, startedAt: 0, startedBy: 'x', phase: 'progressing', analysis: DEFAULT_ANALYSIS },
-  routing: { flagHeader: 'x-openexpert-model' }, batching: { maxBatchSize: 1, maxWaitMs: 0, workers: 1 }, logging: { sampleRate: 0 }, createdAt: 0, createdBy: 'x', updatedAt: 0, revision: 1,
+  routing: { flagHeader: 'x-openexpert-model' }, batching: { maxBatchSize: 1, maxWaitMs: 0, workers: 1, timeoutMs: 30_000 }, logging: { sampleRate: 0 }, createdAt: 0, createdBy: 'x', updatedAt: 0, revision: 1,
 });
 
 /** |observed − np| ≤ 4.5·√(np(1−p)): a binomial count outside this happens with probability < 1e-5. */

@@ -75,7 +75,9 @@ export class RuntimePool {
   }
 
   static key(d: Deployment, v: ServedVersion): string {
-    return JSON.stringify([d.name, d.modelName, v.version, v.runtime, d.batching]);
+    // The request timeout is applied around the runtime, so changing it does not reload the model.
+    const { maxBatchSize, maxWaitMs, workers } = d.batching;
+    return JSON.stringify([d.name, d.modelName, v.version, v.runtime, { maxBatchSize, maxWaitMs, workers }]);
   }
 
   private entry(d: Deployment, v: ServedVersion): Entry {

@@ -66,6 +66,8 @@ export const BatchingSchema = z.object({
   maxBatchSize: z.number().int().min(1).max(4096).default(32),
   maxWaitMs: z.number().min(0).max(1000).default(2),
   workers: z.number().int().min(1).max(16).default(1),
+  /** Longest a request waits for its model's answer (queue and inference) before it fails with 503 naming the deployment. */
+  timeoutMs: z.number().int().min(1).max(600_000).default(30_000),
 });
 
 export const LoggingSchema = z.object({ sampleRate: z.number().min(0).max(1).default(0) });

@@ -100,6 +100,8 @@ export interface BatchingConfig {
   readonly maxBatchSize: number;
   readonly maxWaitMs: number;
   readonly workers: number;
+  /** Longest a request waits for the model's answer before a 503 naming the deployment (30 000 by default). */
+  readonly timeoutMs: number;
 }
 
 export interface LoggingConfig {

@@ -6,7 +6,7 @@ import { SqlServingStore } from './serving.sql-store.js';
 
 const deployment = (name: string, over: Partial<Deployment> = {}): Deployment => ({
   name, modelName: 'churn', target: 'champion', stable: { version: '1', runtime: { kind: 'onnx' } },
-  routing: { flagHeader: 'x-openexpert-model' }, batching: { maxBatchSize: 8, maxWaitMs: 1, workers: 1 }, logging: { sampleRate: 0.5 },
+  routing: { flagHeader: 'x-openexpert-model' }, batching: { maxBatchSize: 8, maxWaitMs: 1, workers: 1, timeoutMs: 30_000 }, logging: { sampleRate: 0.5 },
   createdAt: 1000, createdBy: 'ana', updatedAt: 1000, revision: 1, ...over,
 });
 
