@@ -156,7 +156,7 @@ async function upload(url: string, method: 'PUT' | 'POST', file: string): Promis
 }
 
 /** Reference and batch through a real server: upload, window, a second window (reference prepared already). */
-async function throughServer(refFile: string, curFile: string, home: string): Promise<Record<string, unknown>> {
+export async function throughServer(refFile: string, curFile: string, home: string): Promise<Record<string, unknown>> {
   const server = await spawnServer(['--home', home]);
   try {
     const v1 = `${server.url}/api/v1`;
@@ -179,7 +179,7 @@ async function throughServer(refFile: string, curFile: string, home: string): Pr
 }
 
 /** 10M × 5 normal columns as Parquet, written by DuckDB (the current side shifted in two columns). */
-async function writeBig(file: string, seed: number, shift: number): Promise<void> {
+export async function writeBig(file: string, seed: number, shift: number): Promise<void> {
   const instance = await DuckDBInstance.create(':memory:');
   const c = await instance.connect();
   const u = (k: number) => `((hash(i * 10 + ${k}, ${seed}) % 1000000007)::DOUBLE + 0.5) / 1000000007`;

@@ -16,8 +16,8 @@ export class NumericSample {
   private distinctValue: number | undefined;
 
   private constructor(
-    /** Finite values, in input order unless `sortedValues` is the same array. */
-    private readonly values: Float64Array,
+    /** Finite values, in input order until sorted; then the sorted array (the unsorted one is let go). */
+    private values: Float64Array,
     readonly min: number,
     readonly max: number,
     sorted: boolean,
@@ -92,7 +92,12 @@ export class NumericSample {
   }
 
   sorted(): Float64Array {
-    return (this.sortedValues ??= sortFloat64(this.values));
+    if (!this.sortedValues) {
+      this.sortedValues = sortFloat64(this.values);
+      // A sample kept with a cached reference holds one copy of its values, not two.
+      this.values = this.sortedValues;
+    }
+    return this.sortedValues;
   }
 
   /** Mean and population standard deviation, over the sorted values as NumPy-compatible compensated sums. */
