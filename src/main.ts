@@ -15,6 +15,7 @@ import type { Access, ObjectKind } from './domain/access/access.js';
 import { DomainError, invalid, isDomainError } from './core/errors.js';
 import { SYSTEM_ACTOR, type Actor } from './core/actor.js';
 import { GovernanceService } from './domain/governance/governance.service.js';
+import { OidcSignIn } from './domain/governance/oidc.js';
 import { SqlGovernanceStore } from './store/sql/governance.sql-store.js';
 import { ExperimentService } from './domain/tracking/experiment.service.js';
 import { RunService } from './domain/tracking/run.service.js';
@@ -86,6 +87,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
         deniedPerMinute: config.auditDeniedPerMinute,
       }
     : undefined;
+  const signOn = governance && config.oidc ? { ...governance, oidc: new OidcSignIn(config.oidc, governance.service) } : governance;
   if (governance) await governance.audit.checkKeys();
   if (governance && config.adminUsername && config.adminPassword) await governance.service.bootstrapAdmin(config.adminUsername, config.adminPassword);
   // Every service checks through this one Access: the object's project is kept and narrowed here, decided in GovernanceAccess.
@@ -204,7 +206,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     checkDatabase: async () => {
       await sql`select 1`.execute(database.db);
     },
-    ...(governance ? { governance } : {}),
+    ...(signOn ? { governance: signOn } : {}),
   });
   monitoring.start();
   // Retention policies apply themselves every hour; `openexpert retention apply` applies them now.

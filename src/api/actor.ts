@@ -9,6 +9,8 @@ declare module 'fastify' {
     auditNotes: ChangeNote[];
     /** Set when the request was refused (denied, or told a hidden object does not exist): why, for the audit log. */
     refusal: { readonly code: string; readonly reason: string } | undefined;
+    /** Set by the sign-in routes: who a sign-in claimed to be, so a failure is audited under that name. */
+    signInAttempt: string | undefined;
   }
 }
 

@@ -60,6 +60,7 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
   app.decorateRequest('actor', undefined as never);
   app.decorateRequest('auditNotes', undefined as never);
   app.decorateRequest('refusal', undefined);
+  app.decorateRequest('signInAttempt', undefined);
   app.addHook('onRequest', async (request) => {
     request.actor = actorFromRequest(request);
     request.auditNotes = [];

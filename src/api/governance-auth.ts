@@ -3,6 +3,7 @@ import type { Actor } from '../core/actor.js';
 import { isDomainError } from '../core/errors.js';
 import { bodySummary, redactSecrets, type AuditLog } from '../domain/governance/audit-log.js';
 import type { GovernanceAccess } from '../domain/governance/governance-access.js';
+import type { OidcSignIn } from '../domain/governance/oidc.js';
 import { SESSION_TTL_MS, type GovernanceService } from '../domain/governance/governance.service.js';
 import { mlflowErrorBody } from './mlflow/errors.js';
 import { v1ErrorBody } from './v1/errors.js';
@@ -13,6 +14,8 @@ export interface Governance {
   readonly access: GovernanceAccess;
   /** Refused requests and failed sign-ins audited per source address and minute (0: none). */
   readonly deniedPerMinute?: number;
+  /** Single sign-on, when an OpenID Connect provider is configured. */
+  readonly oidc?: OidcSignIn;
 }
 
 const MINUTE_MS = 60_000;
@@ -48,7 +51,10 @@ export const SESSION_COOKIE = 'oe_session';
 export const CSRF_HEADER = 'x-csrf-token';
 
 /** Reachable without credentials: probes, signing in, and the UI's static files (the UI's API calls still authenticate). */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/health', '/version', '/api/v1/health', '/api/v1/version', '/api/v1/openapi.json', '/api/v1/auth/login', '/api/v1/auth/logout']);
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
+  '/health', '/version', '/api/v1/health', '/api/v1/version', '/api/v1/openapi.json', '/api/v1/auth/login', '/api/v1/auth/logout', '/api/v1/auth/methods',
+  '/api/v1/auth/oidc/login', '/api/v1/auth/oidc/callback', '/api/v1/auth/oidc/device', '/api/v1/auth/oidc/device/token',
+]);
 const PROTECTED = /^\/(api|ajax-api|v2|serve|metrics|get-artifact|model-versions\/get-artifact)(\/|$)/;
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 const DETAIL_LIMIT = 2000;
@@ -60,13 +66,15 @@ const pathOf = (request: FastifyRequest): string => request.url.split('?', 1)[0]
  */
 const guardedPathOf = (request: FastifyRequest): string => request.routeOptions.url ?? pathOf(request).replace(/\/{2,}/g, '/');
 
-export function sessionCookieOf(request: FastifyRequest): string | undefined {
+export function cookieOf(request: FastifyRequest, cookie: string): string | undefined {
   for (const part of (request.headers.cookie ?? '').split(';')) {
     const [name, ...value] = part.trim().split('=');
-    if (name === SESSION_COOKIE) return decodeURIComponent(value.join('='));
+    if (name === cookie) return decodeURIComponent(value.join('='));
   }
   return undefined;
 }
+
+export const sessionCookieOf = (request: FastifyRequest): string | undefined => cookieOf(request, SESSION_COOKIE);
 
 /** HttpOnly (scripts never see it), SameSite=Strict (other sites never send it), Secure behind HTTPS. */
 export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, sessionId: string | undefined): void {
@@ -189,6 +197,14 @@ export function registerGovernance(app: FastifyInstance, governance: Governance)
   // Before the response leaves: a change the client sees acknowledged is already in the audit log. Should the
   // write fail, the change stands and the failure is logged (the chain stays intact; the entry is missing).
   app.addHook('onSend', async (request, reply, payload) => {
+    // A failed sign-in on a public path (the form, single sign-on): who it claimed to be, and why it failed.
+    if (request.refusal && request.signInAttempt !== undefined && !request.actor?.authenticated) {
+      await auditRefusal(request, {
+        actor: request.signInAttempt, action: 'auth.failed', status: reply.statusCode, summary: `${request.method} ${pathOf(request)}: ${request.refusal.reason}`,
+        detail: JSON.stringify({ code: request.refusal.code, reason: request.refusal.reason }),
+      });
+      return payload;
+    }
     if (!request.actor?.authenticated) return payload;
     // A signed-in caller refused (403, or told a hidden object does not exist): who, what, on which object, and why.
     if (request.refusal) {
@@ -199,7 +215,9 @@ export function registerGovernance(app: FastifyInstance, governance: Governance)
       return payload;
     }
     if (reply.statusCode >= 400) return payload;
-    if (SAFE_METHODS.has(request.method)) {
+    // A read is audited as one when its kind's reads are; a GET that changed something (the single sign-on callback
+    // provisions users and opens sessions) is audited as the change it made.
+    if (SAFE_METHODS.has(request.method) && !request.auditNotes.some((n) => !n.read)) {
       const reads = request.auditNotes.filter((n) => n.read);
       if (reads.length === 0) return payload;
       try {

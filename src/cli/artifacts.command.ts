@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { pullStream } from '../artifacts/pull-stream.js';
 import { OpenExpertError } from '../sdk/index.js';
 import { client, printJson, printTable } from './output.js';
+import { cliToken } from './credentials.js';
 
 const PROXY = '/api/2.0/mlflow-artifacts/artifacts';
 const SCHEME = 'mlflow-artifacts:';
@@ -37,7 +38,7 @@ async function target(opts: { url?: string }, runId: string): Promise<Target> {
   const uri = run.info.artifactUri;
   // Runs on a direct store (s3://, file://) are not reachable through this server's proxy.
   if (!uri.startsWith(SCHEME)) throw new OpenExpertError('INVALID_STATE', 0, `Run '${runId}' stores artifacts at '${uri}', not behind the server's artifact proxy`);
-  const token = process.env.OPENEXPERT_TOKEN || process.env.MLFLOW_TRACKING_TOKEN;
+  const token = cliToken(oe.url);
   return { base: oe.url, root: join(uri.slice(SCHEME.length)), headers: token ? { authorization: `Bearer ${token}` } : {} };
 }
 

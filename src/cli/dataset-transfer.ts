@@ -11,14 +11,15 @@ import { clientUrl } from '../config/config.js';
 import { invalid, isDomainError } from '../core/errors.js';
 import type { DatasetFile } from '../domain/datasets/types.js';
 import type { Common } from './models.command.js';
+import { cliToken } from './credentials.js';
 
 /** Below this, transfers are quick enough that a bar would only flicker. */
 const PROGRESS_FROM_BYTES = 8 * 1024 * 1024;
 
-/** `--user` (auth off), else the bearer token of OPENEXPERT_TOKEN or MLFLOW_TRACKING_TOKEN when one is set. */
+/** `--user` (auth off), else the bearer token of OPENEXPERT_TOKEN or MLFLOW_TRACKING_TOKEN, or the one `openexpert login` stored. */
 export function authHeaders(opts: Common): Record<string, string> {
   if (opts.user) return { authorization: `Basic ${Buffer.from(`${opts.user}:`).toString('base64')}` };
-  const token = process.env.OPENEXPERT_TOKEN || process.env.MLFLOW_TRACKING_TOKEN;
+  const token = cliToken(clientUrl(opts.url));
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 

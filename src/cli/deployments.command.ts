@@ -5,6 +5,7 @@ import { DEFAULT_ANALYSIS } from '../domain/serving/types.js';
 import { HttpClient, OpenExpertError } from '../sdk/http.js';
 import { runLoadTest } from './load-test.js';
 import { formatTime, printJson, printTable } from './output.js';
+import { cliToken } from './credentials.js';
 
 interface Common {
   url?: string;
@@ -35,7 +36,7 @@ interface EventView {
   reason?: string;
 }
 
-const api = (opts: Common) => new HttpClient(clientUrl(opts.url), undefined, fetch, { attempts: 1 });
+const api = (opts: Common) => new HttpClient(clientUrl(opts.url), cliToken(clientUrl(opts.url)), fetch, { attempts: 1 });
 const enc = encodeURIComponent;
 
 const columns = [

@@ -5,6 +5,7 @@ import { HttpClient } from '../sdk/http.js';
 import { OBJECT_KINDS, PERMISSION_LEVELS, type PermissionLevel } from '../domain/access/access.js';
 import { ROLES, TOKEN_SCOPES, type AuditEntry, type Grant, type Group, type TokenRecord, type User } from '../domain/governance/types.js';
 import type { VerifyResult } from '../domain/governance/audit-log.js';
+import { forgetLogin, storeLogin, storedLogin } from './credentials.js';
 import { formatTime, printJson, printTable } from './output.js';
 
 /** A checkpoint file may be one JSON document or the sink's JSON lines; the newest is the last. */
@@ -32,7 +33,8 @@ const enc = encodeURIComponent;
 
 /** Bearer token when given, else basic auth from the username and --password; the SDK's HttpClient does retries and errors. */
 function client(opts: Auth, username: string | undefined, fetchImpl: typeof fetch = fetch) {
-  const http = new HttpClient(clientUrl(opts.url), opts.token, fetchImpl);
+  const url = clientUrl(opts.url);
+  const http = new HttpClient(url, opts.token || (username ? undefined : storedLogin(url)?.token), fetchImpl);
   const headers: Record<string, string> =
     !opts.token && username ? { authorization: `Basic ${Buffer.from(`${username}:${opts.password ?? ''}`).toString('base64')}` } : {};
   return <T>(method: string, path: string, body?: unknown) => http.request<T>(method, path, { headers, ...(body !== undefined ? { body } : {}) });
@@ -160,11 +162,68 @@ const kindArgument = (kinds: readonly string[] = OBJECT_KINDS) => new Argument('
 const idHelp = 'object id: experiment id, model/dataset/deployment name, or monitor id';
 
 export function registerGovernanceCommands(program: Command): void {
+  registerLogin(program);
   registerUsers(program);
   registerTokens(program);
   registerGroups(program);
   registerPermissions(program);
   registerAudit(program);
+}
+
+interface DeviceStarted { deviceCode: string; userCode: string; verificationUri: string; verificationUriComplete?: string; expiresIn: number; interval: number }
+type DevicePolled = { status: 'pending' | 'slow_down' } | { status: 'signed_in'; user: string; role: string; token: string; tokenId: string; expiresAt: number };
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** How long a token made by `login` with a password lasts (single sign-on tokens last as long as the server says). */
+const LOGIN_TOKEN_DAYS = 30;
+
+function registerLogin(program: Command): void {
+  program
+    .command('login')
+    .description('Sign in to a server and keep a token for later commands: with --sso through the identity provider (device code), else with --user and --password')
+    .option('--url <url>', 'server URL (default $OPENEXPERT_URL or http://127.0.0.1:5000)')
+    .option('--sso', 'single sign-on: open the printed address, confirm the code, and the token arrives here')
+    .addOption(new Option('--user <name>', 'username for a password sign-in').env('OPENEXPERT_USER'))
+    .addOption(new Option('--password <password>', 'password for a password sign-in').env('OPENEXPERT_PASSWORD'))
+    .action(async (opts: { url?: string; sso?: boolean; user?: string; password?: string }) => {
+      const url = clientUrl(opts.url);
+      const http = new HttpClient(url, undefined, fetch);
+      let login: { token: string; tokenId: string; user: string; expiresAt: number | null };
+      if (opts.sso) {
+        const started = await http.request<DeviceStarted>('POST', '/api/v1/auth/oidc/device', { body: {} });
+        console.log(`To sign in, open ${started.verificationUriComplete ?? started.verificationUri}`);
+        console.log(`and confirm the code ${started.userCode}`);
+        const deadline = Date.now() + started.expiresIn * 1000;
+        let interval = Math.max(1, started.interval) * 1000;
+        for (;;) {
+          if (Date.now() > deadline) throw new Error('The code expired before it was confirmed; run `openexpert login --sso` again');
+          await sleep(interval);
+          const polled = await http.request<DevicePolled>('POST', '/api/v1/auth/oidc/device/token', { body: { deviceCode: started.deviceCode } });
+          if (polled.status === 'slow_down') interval += 5000;
+          if (polled.status === 'signed_in') {
+            login = { token: polled.token, tokenId: polled.tokenId, user: polled.user, expiresAt: polled.expiresAt };
+            break;
+          }
+        }
+      } else {
+        if (!opts.user || !opts.password) throw new Error('Give --sso, or --user and --password (or $OPENEXPERT_USER and $OPENEXPERT_PASSWORD)');
+        const basic = { authorization: `Basic ${Buffer.from(`${opts.user}:${opts.password}`).toString('base64')}` };
+        const created = await http.request<{ token: string; record: TokenRecord }>('POST', '/api/v1/tokens', { headers: basic, body: { name: 'cli (login)', ttlSeconds: LOGIN_TOKEN_DAYS * 86_400 } });
+        login = { token: created.token, tokenId: created.record.tokenId, user: created.record.username, expiresAt: created.record.expiresAt };
+      }
+      const file = storeLogin(url, login);
+      console.log(`Signed in to ${url} as ${login.user}; token ${login.tokenId} kept in ${file}${login.expiresAt ? ` until ${formatTime(login.expiresAt)}` : ''}`);
+    });
+  program
+    .command('logout')
+    .description('Revoke the token `login` kept for a server, and forget it')
+    .option('--url <url>', 'server URL (default $OPENEXPERT_URL or http://127.0.0.1:5000)')
+    .action(async (opts: { url?: string }) => {
+      const url = clientUrl(opts.url);
+      const login = storedLogin(url);
+      if (login) await new HttpClient(url, login.token, fetch, { attempts: 2 }).request('DELETE', `/api/v1/tokens/${enc(login.tokenId)}`).catch(() => undefined);
+      console.log(forgetLogin(url) ? `Signed out of ${url}` : `No sign-in kept for ${url}`);
+    });
 }
 
 function registerUsers(program: Command): void {

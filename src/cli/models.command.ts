@@ -3,6 +3,7 @@ import { clientUrl } from '../config/config.js';
 import type { CheckResult, ModelVersion, PromotionRequest, RegisteredModel, TransitionRecord } from '../domain/registry/types.js';
 import { HttpClient, type RequestOptions } from '../sdk/http.js';
 import { formatTime, printJson, printTable } from './output.js';
+import { cliToken } from './credentials.js';
 
 /** The registry commands talk to the server's native API; with auth off, `--user` names who acts (sent as basic auth). */
 export interface Common {
@@ -18,7 +19,7 @@ type RecordJson = Omit<TransitionRecord, 'target'> & { target: string };
 const enc = encodeURIComponent;
 
 export function registryApi(opts: Common) {
-  const http = new HttpClient(clientUrl(opts.url), undefined, fetch);
+  const http = new HttpClient(clientUrl(opts.url), cliToken(clientUrl(opts.url)), fetch);
   const headers: Record<string, string> = opts.user ? { authorization: `Basic ${Buffer.from(`${opts.user}:`).toString('base64')}` } : {};
   return <T>(method: string, path: string, options: RequestOptions = {}) => http.request<T>(method, path, { ...options, headers });
 }

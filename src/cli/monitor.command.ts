@@ -13,13 +13,14 @@ import type { AlertRule, Monitor, MonitorWindow } from '../domain/monitoring/typ
 import { HttpClient } from '../sdk/http.js';
 import { progress, putFile } from './dataset-transfer.js';
 import { formatTime, printJson, printTable } from './output.js';
+import { cliToken } from './credentials.js';
 
 interface Common {
   url?: string;
   json?: boolean;
 }
 
-const api = (opts: Common) => new HttpClient(clientUrl(opts.url), undefined, fetch);
+const api = (opts: Common) => new HttpClient(clientUrl(opts.url), cliToken(clientUrl(opts.url)), fetch);
 const enc = encodeURIComponent;
 
 /** `90s`, `30m`, `2h`, `7d` or plain milliseconds. */

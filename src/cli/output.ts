@@ -1,5 +1,6 @@
 import { OpenExpert } from '../sdk/client.js';
 import { clientUrl } from '../config/config.js';
+import { cliToken } from './credentials.js';
 
 /** One way to print results in every command: an aligned table for people, `--json` for scripts. */
 export interface Column<T> {
@@ -41,5 +42,7 @@ export const formatTime = (ms: number | null | undefined): string => (ms ? new D
 
 /** Commands that talk to a server share `--url` (default $OPENEXPERT_URL, $MLFLOW_TRACKING_URI, then localhost:5000). */
 export function client(opts: { url?: string }): OpenExpert {
-  return new OpenExpert({ url: clientUrl(opts.url) });
+  const url = clientUrl(opts.url);
+  const token = cliToken(url);
+  return new OpenExpert({ url, ...(token ? { token } : {}) });
 }

@@ -26,6 +26,14 @@ interface ServerOptions {
   signinMaxFailuresPerAddress?: string;
   signinWindowSeconds?: string;
   servingPythonCommand?: string;
+  oidcIssuer?: string;
+  oidcClientId?: string;
+  oidcScopes?: string;
+  oidcUsernameClaim?: string;
+  oidcGroupsClaim?: string;
+  oidcGroupMap?: string;
+  oidcDefaultRole?: string;
+  oidcRedirectUrl?: string;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -52,6 +60,14 @@ export function registerServerCommand(program: Command): void {
     .option('--signin-max-failures-per-address <n>', 'failed sign-ins per address across all accounts within the window (default 20)')
     .option('--signin-window-seconds <n>', 'the sign-in failure window (default 60)')
     .option('--serving-python-command <cmd>', "how models without an ONNX flavor are served; {model_uri} and {port} are filled in (default 'mlflow models serve -m {model_uri} -p {port} --env-manager local', or $OPENEXPERT_SERVING_PYTHON_COMMAND)")
+    .option('--oidc-issuer <url>', 'with --auth: single sign-on with this OpenID Connect provider (or $OPENEXPERT_OIDC_ISSUER; the client secret only from $OPENEXPERT_OIDC_CLIENT_SECRET)')
+    .option('--oidc-client-id <id>', 'the client registered at the provider (or $OPENEXPERT_OIDC_CLIENT_ID)')
+    .option('--oidc-scopes <scopes>', "scopes asked for (default 'openid profile email')")
+    .option('--oidc-username-claim <claim>', "the claim a new user's name comes from (default preferred_username, then email, then sub)")
+    .option('--oidc-groups-claim <claim>', "the claim listing the user's groups at the provider (default groups)")
+    .option('--oidc-group-map <map>', 'provider-group=openexpert-group,…: groups synced at each sign-in')
+    .option('--oidc-default-role <role>', 'role of users created by their first sign-in (default member)')
+    .option('--oidc-redirect-url <url>', 'the callback URL registered at the provider (default: from the request, <server>/api/v1/auth/oidc/callback)')
     .option('--trust-proxy', 'behind a reverse proxy: client address and scheme from X-Forwarded-For/-Proto (or $OPENEXPERT_TRUST_PROXY)')
     .action(async (opts: ServerOptions) => {
       const config = loadConfig(opts);

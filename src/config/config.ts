@@ -1,8 +1,10 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { invalid } from '../core/errors.js';
 import { EXACT_PROFILE_ROWS } from '../domain/datasets/types.js';
 import { DEFAULT_PYTHON_COMMAND } from '../domain/serving/python-runtime.js';
+import { checkOidcSettings, parseGroupMap, type OidcSettings } from '../domain/governance/oidc-settings.js';
 
 /**
  * Everything configurable, parsed once. Flags win over environment variables, which win over defaults;
@@ -49,6 +51,8 @@ export interface Config {
   readonly auditDeniedPerMinute: number;
   /** Failed sign-ins allowed per account and address, and per address across all accounts, within the window. */
   readonly signIn: { readonly maxPerAccount: number; readonly maxPerAddress: number; readonly windowSeconds: number };
+  /** Single sign-on with an OpenID Connect provider (with auth on), when an issuer and a client id are set. */
+  readonly oidc?: OidcSettings;
   /** How models without an ONNX flavor are served: this command, with `{model_uri}` and `{port}` filled in. */
   readonly servingPythonCommand: string;
 }
@@ -75,6 +79,14 @@ export interface ConfigFlags {
   signinMaxFailuresPerAddress?: string | number;
   signinWindowSeconds?: string | number;
   servingPythonCommand?: string;
+  oidcIssuer?: string;
+  oidcClientId?: string;
+  oidcScopes?: string;
+  oidcUsernameClaim?: string;
+  oidcGroupsClaim?: string;
+  oidcGroupMap?: string;
+  oidcDefaultRole?: string;
+  oidcRedirectUrl?: string;
 }
 
 const Schema = z.object({
@@ -106,6 +118,17 @@ const Schema = z.object({
     windowSeconds: z.coerce.number().int().min(1).max(86_400),
   }),
   checkReplies: z.boolean(),
+  oidc: z.object({
+    issuer: z.string().min(1).optional(),
+    clientId: z.string().min(1).optional(),
+    clientSecret: z.string().min(1).optional(),
+    scopes: z.string().min(1),
+    usernameClaim: z.string().min(1),
+    groupsClaim: z.string().min(1),
+    groupMap: z.string().optional(),
+    defaultRole: z.enum(['viewer', 'member', 'maintainer', 'admin']),
+    redirectUrl: z.string().url().optional(),
+  }),
   s3: z.object({
     endpoint: z.string().url().optional(),
     region: z.string().min(1),
@@ -148,6 +171,17 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       windowSeconds: flags.signinWindowSeconds ?? env.OPENEXPERT_SIGNIN_WINDOW_SECONDS ?? 60,
     },
     checkReplies: truthy(env.OPENEXPERT_CHECK_REPLIES),
+    oidc: {
+      issuer: flags.oidcIssuer ?? env.OPENEXPERT_OIDC_ISSUER,
+      clientId: flags.oidcClientId ?? env.OPENEXPERT_OIDC_CLIENT_ID,
+      clientSecret: env.OPENEXPERT_OIDC_CLIENT_SECRET,
+      scopes: flags.oidcScopes ?? env.OPENEXPERT_OIDC_SCOPES ?? 'openid profile email',
+      usernameClaim: flags.oidcUsernameClaim ?? env.OPENEXPERT_OIDC_USERNAME_CLAIM ?? 'preferred_username',
+      groupsClaim: flags.oidcGroupsClaim ?? env.OPENEXPERT_OIDC_GROUPS_CLAIM ?? 'groups',
+      groupMap: flags.oidcGroupMap ?? env.OPENEXPERT_OIDC_GROUP_MAP,
+      defaultRole: (flags.oidcDefaultRole ?? env.OPENEXPERT_OIDC_DEFAULT_ROLE ?? 'member').toLowerCase(),
+      redirectUrl: flags.oidcRedirectUrl ?? env.OPENEXPERT_OIDC_REDIRECT_URL,
+    },
     s3: {
       endpoint: env.OPENEXPERT_S3_ENDPOINT ?? env.MLFLOW_S3_ENDPOINT_URL ?? undefined,
       region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
@@ -160,9 +194,17 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     const issue = parsed.error.issues[0];
     throw invalid(`Invalid configuration for '${issue?.path.join('.') ?? '?'}': ${issue?.message ?? 'invalid'}`);
   }
-  const c = parsed.data;
+  const { oidc: o, ...c } = parsed.data;
+  let oidc: OidcSettings | undefined;
+  if (o.issuer !== undefined || o.clientId !== undefined) {
+    if (o.issuer === undefined || o.clientId === undefined) throw invalid("Invalid configuration for 'oidc': single sign-on needs both an issuer (OPENEXPERT_OIDC_ISSUER) and a client id (OPENEXPERT_OIDC_CLIENT_ID)");
+    if (!c.auth) throw invalid("Invalid configuration for 'oidc': single sign-on needs auth on (--auth)");
+    oidc = { ...o, issuer: o.issuer, clientId: o.clientId, groupMap: parseGroupMap(o.groupMap) };
+    checkOidcSettings(oidc);
+  }
   return {
     ...c,
+    ...(oidc ? { oidc } : {}),
     dbUrl: c.dbUrl ?? `sqlite:${path.join(c.home, 'openexpert.db')}`,
     artifactsUri: c.artifactsUri ?? path.join(c.home, 'artifacts'),
   };
@@ -171,4 +213,14 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
 /** The server a CLI command talks to. */
 export function clientUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return (flag ?? env.OPENEXPERT_URL ?? env.MLFLOW_TRACKING_URI ?? 'http://127.0.0.1:5000').replace(/\/+$/, '');
+}
+
+/** Where `openexpert login` keeps a token per server (OPENEXPERT_CREDENTIALS_FILE, else ~/.openexpert/credentials.json). */
+export function credentialsFile(env: NodeJS.ProcessEnv = process.env): string {
+  return env.OPENEXPERT_CREDENTIALS_FILE || path.join(os.homedir(), '.openexpert', 'credentials.json');
+}
+
+/** A token the environment gives CLI commands (OPENEXPERT_TOKEN, or MLflow's MLFLOW_TRACKING_TOKEN). */
+export function environmentToken(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.OPENEXPERT_TOKEN || env.MLFLOW_TRACKING_TOKEN || undefined;
 }

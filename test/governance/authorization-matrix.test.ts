@@ -321,6 +321,12 @@ const CASES: Record<string, Case> = {
   'GET /api/v1/auth/whoami': { need: 'signed-in', req: () => ({ url: `${V1}/auth/whoami` }) },
   'POST /api/v1/auth/login': { need: 'public', req: () => ({ url: `${V1}/auth/login`, body: { username: 'vic', password: 'vic-password' } }) },
   'POST /api/v1/auth/logout': { need: 'public', req: () => ({ url: `${V1}/auth/logout`, body: {} }) },
+  // Single sign-on: reachable without credentials (this server has no provider configured: 404 naming that).
+  'GET /api/v1/auth/methods': { need: 'public', req: () => ({ url: `${V1}/auth/methods` }) },
+  'GET /api/v1/auth/oidc/login': { need: 'public', req: () => ({ url: `${V1}/auth/oidc/login?returnTo=/models` }) },
+  'GET /api/v1/auth/oidc/callback': { need: 'public', req: () => ({ url: `${V1}/auth/oidc/callback?code=x&state=y` }) },
+  'POST /api/v1/auth/oidc/device': { need: 'public', req: () => ({ url: `${V1}/auth/oidc/device`, body: {} }) },
+  'POST /api/v1/auth/oidc/device/token': { need: 'public', req: () => ({ url: `${V1}/auth/oidc/device/token`, body: { deviceCode: 'x' } }) },
   'POST /api/v1/users': { need: 'admin', req: (f) => ({ url: `${V1}/users`, body: { username: `u${f.n}-${Math.floor(Math.random() * 1e9)}`, password: 'long-enough-1' } }) },
   'GET /api/v1/users': { need: 'admin', req: () => ({ url: `${V1}/users` }) },
   'GET /api/v1/users/:username': { need: 'admin', req: () => ({ url: `${V1}/users/root` }) },

@@ -4,7 +4,11 @@ import { exportEntry, formatAuditExport, redactEmails } from '../../domain/gover
 import { parseCheckpoint } from '../../domain/governance/audit-keys.js';
 import { requireAdmin } from '../../domain/governance/governance.service.js';
 import { PRINCIPAL_TYPES, ROLES, TOKEN_SCOPES } from '../../domain/governance/types.js';
-import { sessionCookieOf, setSessionCookie, type Governance } from '../governance-auth.js';
+import { DomainError, isDomainError } from '../../core/errors.js';
+import type { OidcSignIn, WebFlow } from '../../domain/governance/oidc.js';
+import { SSO_TOKEN_TTL_SECONDS } from '../../domain/governance/oidc.js';
+import { noteChange } from '../../core/audit-notes.js';
+import { cookieOf, sessionCookieOf, setSessionCookie, type Governance } from '../governance-auth.js';
 import { parse } from '../parse.js';
 import { sent, type Route, type RouteSchema } from '../surface.js';
 import { errorReplies } from './errors.js';
@@ -17,6 +21,47 @@ const CreateToken = z.object({
   name: z.string().min(1).max(256), ttlSeconds: z.number().int().positive().optional(), username: z.string().min(1).optional(),
   scopes: z.array(z.enum(TOKEN_SCOPES)).min(1).max(TOKEN_SCOPES.length).optional(),
 }).strict();
+const OidcLoginQuery = z.object({ returnTo: z.string().max(2000).optional() });
+const DeviceToken = z.object({ deviceCode: z.string().min(1).max(4000) }).strict();
+const DeviceStarted = z.object({
+  deviceCode: z.string(), userCode: z.string(), verificationUri: z.string(), verificationUriComplete: z.string().optional(), expiresIn: z.number(), interval: z.number(),
+});
+const DevicePolled = z.union([
+  z.object({ status: z.enum(['pending', 'slow_down']) }),
+  z.object({ status: z.literal('signed_in'), user: z.string(), role: z.string(), token: z.string(), tokenId: z.string(), expiresAt: z.number() }),
+]);
+const AuthMethods = z.object({ password: z.boolean(), sso: z.object({ issuer: z.string(), loginUrl: z.string() }).nullable() });
+/** The web sign-in's state between the redirect to the provider and the way back: HttpOnly, for the callback only. */
+const FLOW_COOKIE = 'oe_oidc';
+const FLOW_PATH = '/api/v1/auth/oidc';
+const FLOW_SECONDS = 600;
+
+/** Where to land after signing in: a path on this server, never another site (an open redirect). */
+function localPath(returnTo: string | undefined): string {
+  return returnTo !== undefined && /^\/(?![/\\])/.test(returnTo) && !/[\r\n]/.test(returnTo) ? returnTo : '/';
+}
+
+function readFlow(text: string | undefined): WebFlow | undefined {
+  if (!text) return undefined;
+  try {
+    const flow = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<WebFlow>;
+    return [flow.state, flow.nonce, flow.verifier, flow.redirectUri, flow.returnTo].every((v) => typeof v === 'string') ? (flow as WebFlow) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** SameSite=Lax, not Strict: the provider's redirect back is a navigation from another site, and must carry it. */
+function flowCookie(secure: boolean, flow: WebFlow | undefined): string {
+  const value = flow ? Buffer.from(JSON.stringify(flow)).toString('base64url') : '';
+  return `${FLOW_COOKIE}=${value}; Path=${FLOW_PATH}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}; Max-Age=${flow ? FLOW_SECONDS : 0}`;
+}
+
+const ssoOf = (g: Governance): OidcSignIn => {
+  if (!g.oidc) throw new DomainError('RESOURCE_DOES_NOT_EXIST', 'Single sign-on is not configured on this server (OPENEXPERT_OIDC_ISSUER)');
+  return g.oidc;
+};
+
 const Login = z.object({ username: z.string().min(1), password: z.string().min(1) }).strict();
 const CreateGroup = z.object({ name: z.string().min(1), description: z.string().max(1000).optional(), members: z.array(z.string().min(1)).max(10_000).optional() }).strict();
 const ObjectRef = z.object({ kind: z.enum(OBJECT_KINDS), id: z.string().min(1).max(512) });
@@ -79,11 +124,69 @@ export function governanceRoutesV1(g: Governance): Route[] {
       schema: { summary: 'Sign in: sets the HttpOnly session cookie and returns the CSRF token changes must carry', tags: ['auth'], body: Login, response: { 200: SignedInOut, ...errorReplies(400, 401) } },
       handler: async ({ body, request, reply }) => {
         const input = parse(Login, body);
+        request.signInAttempt = input.username;
         const session = await g.service.createSession(input.username, input.password, request.ip);
         // The sign-in itself is audited under the user it signed in.
         request.actor = session.actor;
         setSessionCookie(request, reply, session.sessionId);
         return { user: session.actor.userId, role: session.actor.role, isAdmin: session.actor.isAdmin, csrfToken: session.csrfToken, expiresAt: session.expiresAt };
+      },
+    },
+    {
+      method: 'GET', path: '/auth/methods',
+      schema: { summary: 'How to sign in: password, and single sign-on when configured', tags: ['auth'], response: { 200: AuthMethods } },
+      handler: async () => ({ password: true, sso: g.oidc ? { issuer: g.oidc.issuer, loginUrl: `${FLOW_PATH}/login` } : null }),
+    },
+    {
+      method: 'GET', path: '/auth/oidc/login',
+      schema: { summary: 'Single sign-on for the web UI: redirects to the identity provider (authorization code with PKCE)', tags: ['auth'], querystring: OidcLoginQuery },
+      handler: async ({ query, request, reply }) => {
+        const { url, flow } = await ssoOf(g).startWebLogin(`${request.protocol}://${request.host}`, localPath(parse(OidcLoginQuery, query).returnTo));
+        void reply.header('set-cookie', flowCookie(request.protocol === 'https', flow)).header('cache-control', 'no-store');
+        return sent(reply.redirect(url, 302));
+      },
+    },
+    {
+      method: 'GET', path: '/auth/oidc/callback',
+      schema: { summary: "The identity provider's way back: checks its answer, signs the user in (provisioned on first sign-in), redirects to the UI", tags: ['auth'] },
+      handler: async ({ request, reply }) => {
+        const oidc = ssoOf(g);
+        const flow = readFlow(cookieOf(request, FLOW_COOKIE));
+        void reply.header('set-cookie', flowCookie(request.protocol === 'https', undefined)).header('cache-control', 'no-store');
+        request.signInAttempt = 'single sign-on';
+        try {
+          if (!flow) throw new DomainError('UNAUTHENTICATED', 'This sign-in was not started here, or took more than ten minutes; start it again');
+          const actor = await oidc.finishWebLogin(request.url.slice(request.url.indexOf('?') + 1 || request.url.length), flow);
+          const session = await g.service.openSession(actor);
+          request.actor = actor;
+          noteChange({ object: `user:${actor.userId}`, after: { session: 'opened' } });
+          setSessionCookie(request, reply, session.sessionId);
+          return sent(reply.redirect(flow.returnTo, 302));
+        } catch (err) {
+          if (!isDomainError(err)) throw err;
+          // Back to the sign-in page, which shows why (the fragment never reaches a server).
+          request.refusal = { code: err.code, reason: err.message };
+          return sent(reply.redirect(`/#sso-error=${encodeURIComponent(err.message)}`, 302));
+        }
+      },
+    },
+    {
+      method: 'POST', path: '/auth/oidc/device',
+      schema: { summary: 'Single sign-on for the CLI: starts a device authorization at the identity provider', tags: ['auth'], response: { 200: DeviceStarted } },
+      handler: async () => ssoOf(g).startDevice(),
+    },
+    {
+      method: 'POST', path: '/auth/oidc/device/token',
+      schema: { summary: 'Polls a device authorization; once confirmed, signs the user in and returns an API token', tags: ['auth'], body: DeviceToken, response: { 200: DevicePolled } },
+      handler: async ({ body, request }) => {
+        const oidc = ssoOf(g);
+        request.signInAttempt = 'single sign-on (device)';
+        const polled = await oidc.pollDevice(parse(DeviceToken, body).deviceCode);
+        if (polled.status !== 'signed_in') return { status: polled.status };
+        // Audited, as the password sign-in is, under the user it signed in.
+        request.actor = polled.actor;
+        const { token, record } = await g.service.createToken(polled.actor, { name: 'cli (single sign-on)', ttlSeconds: SSO_TOKEN_TTL_SECONDS });
+        return { status: 'signed_in', user: polled.actor.userId, role: polled.actor.role, token, tokenId: record.tokenId, expiresAt: record.expiresAt! };
       },
     },
     {

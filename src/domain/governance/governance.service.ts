@@ -30,6 +30,22 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const unauthenticated = (): DomainError => new DomainError('UNAUTHENTICATED', 'Invalid credentials');
+/** Stored in place of a password hash for users an identity provider created: no password matches it. */
+const EXTERNAL_ONLY = 'external';
+
+export interface ExternalIdentity {
+  readonly issuer: string;
+  readonly subject: string;
+  /** The user to create on first sign-in (later sign-ins follow the link, whatever the claim says then). */
+  readonly username: string;
+  readonly email?: string | undefined;
+  readonly defaultRole: Role;
+  /** The OpenExpert groups the provider's claims put the user in now… */
+  readonly groups: readonly string[];
+  /** …out of all the groups it manages. */
+  readonly managedGroups: readonly string[];
+}
+
 /** Failed sign-ins allowed within the window: per account and address, and per address across all accounts. */
 export interface SignInLimits {
   readonly maxPerAccount: number;
@@ -235,7 +251,11 @@ export class GovernanceService {
 
   /** A web session: the cookie's secret and the CSRF token the UI sends back on every change. Only hashes of the secret are stored. */
   async createSession(username: string, password: string, sourceIp: string): Promise<{ sessionId: string; csrfToken: string; expiresAt: number; actor: UserActor }> {
-    const actor = await this.signIn(username, password, sourceIp);
+    return this.openSession(await this.signIn(username, password, sourceIp));
+  }
+
+  /** A web session for a user already signed in (by password, or by an identity provider). */
+  async openSession(actor: UserActor): Promise<{ sessionId: string; csrfToken: string; expiresAt: number; actor: UserActor }> {
     const sessionId = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(24).toString('base64url');
     const now = this.clock.now();
@@ -243,6 +263,44 @@ export class GovernanceService {
     await this.store.deleteExpiredSessions(now);
     await this.store.insertSession(sha256(sessionId), { username: actor.userId, csrfToken, expiresAt, createdAt: now });
     return { sessionId, csrfToken, expiresAt, actor };
+  }
+
+  /**
+   * A user an identity provider signed in. The provider's subject is linked to one OpenExpert user on first sign-in,
+   * which creates the user (no password: it signs in through the provider, or with a token) unless a user of that
+   * name exists already: a local account is never taken over by a provider's claim. Each sign-in then sets the
+   * user's membership of the groups the provider manages (`managedGroups`, created when missing) to what the
+   * provider says (`groups`); other groups are left as admins set them.
+   */
+  async signInExternal(identity: ExternalIdentity): Promise<UserActor> {
+    const now = this.clock.now();
+    let username = await this.store.identityOf(identity.issuer, identity.subject);
+    if (username === undefined) {
+      username = identity.username;
+      if (!USERNAME.test(username)) throw new DomainError('UNAUTHENTICATED', `The identity provider's username '${username.slice(0, 100)}' is not a valid OpenExpert username (1-256 letters, digits or _ . @ -)`);
+      if (await this.store.getUser(username)) throw new DomainError('UNAUTHENTICATED', `A user '${username}' already exists and is not linked to this single sign-on identity; sign in with its password, or ask an admin`);
+      const email = identity.email !== undefined && EMAIL.test(identity.email) ? identity.email : null;
+      await this.store.insertUser({ username, role: identity.defaultRole, email, createdAt: now, passwordHash: EXTERNAL_ONLY });
+      await this.store.linkIdentity(identity.issuer, identity.subject, username, now);
+      noteChange({ object: `user:${username}`, after: { role: identity.defaultRole, email, provisionedBy: identity.issuer } });
+    }
+    const user = await this.store.getUser(username);
+    if (!user) throw unauthenticated();
+    const current = new Set(await this.store.groupsOf(username));
+    const wanted = new Set(identity.groups);
+    for (const group of identity.managedGroups) {
+      if (wanted.has(group) === current.has(group)) continue;
+      if (wanted.has(group)) {
+        if (!(await this.store.getGroup(group))) await this.store.insertGroup({ name: group, description: 'Members set by single sign-on', createdAt: now });
+        await this.store.addMember(group, username);
+      } else {
+        await this.store.removeMember(group, username);
+      }
+      noteChange({ object: `group:${group}`, before: { [username]: current.has(group) }, after: { [username]: wanted.has(group) } });
+    }
+    this.access.invalidateGroups(username);
+    noteChange({ object: `user:${username}`, after: { signedIn: identity.issuer } });
+    return userActor(user);
   }
 
   async authenticateSession(sessionId: string): Promise<{ actor: UserActor; csrfToken: string }> {

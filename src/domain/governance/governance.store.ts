@@ -9,6 +9,10 @@ export interface GovernanceStore {
   /** Also drops the user's tokens, sessions, memberships and grants. */
   deleteUser(username: string): Promise<boolean>;
 
+  /** The user an identity provider's subject signs in as, once linked. */
+  identityOf(issuer: string, subject: string): Promise<string | undefined>;
+  linkIdentity(issuer: string, subject: string, username: string, at: number): Promise<void>;
+
   insertToken(token: TokenRecord, tokenHash: string): Promise<void>;
   tokenByHash(tokenHash: string): Promise<TokenRecord | undefined>;
   revokeToken(tokenId: string, at: number): Promise<boolean>;

@@ -20,6 +20,7 @@ import { datasetBlobClaimsMigration } from './0021-dataset-blob-claims.js';
 import { servingShadowOutputsMigration } from './0030-serving-shadow-outputs.js';
 import { projectsMigration } from './0031-projects.js';
 import { retentionMigration } from './0040-retention.js';
+import { oidcIdentitiesMigration } from './0041-oidc-identities.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -44,5 +45,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0030-serving-shadow-outputs': servingShadowOutputsMigration(),
     '0031-projects': projectsMigration(),
     '0040-retention': retentionMigration(),
+    '0041-oidc-identities': oidcIdentitiesMigration(),
   };
 }

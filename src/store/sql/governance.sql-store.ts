@@ -56,11 +56,20 @@ export class SqlGovernanceStore implements GovernanceStore {
     return this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('gov_tokens').where('username', '=', username).execute();
       await trx.deleteFrom('gov_sessions').where('username', '=', username).execute();
+      await trx.deleteFrom('gov_oidc_identities').where('username', '=', username).execute();
       await trx.deleteFrom('gov_group_members').where('username', '=', username).execute();
       await trx.deleteFrom('gov_permissions').where('principal_type', '=', 'user').where('principal', '=', username).execute();
       const r = await trx.deleteFrom('gov_users').where('username', '=', username).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;
     });
+  }
+
+  async identityOf(issuer: string, subject: string): Promise<string | undefined> {
+    const r = await this.db.selectFrom('gov_oidc_identities').select('username').where('issuer', '=', issuer).where('subject', '=', subject).executeTakeFirst();
+    return r?.username;
+  }
+  async linkIdentity(issuer: string, subject: string, username: string, at: number): Promise<void> {
+    await this.db.insertInto('gov_oidc_identities').values({ issuer, subject, username, created_at: at }).execute();
   }
 
   async insertToken(t: TokenRecord, tokenHash: string): Promise<void> {

@@ -33,7 +33,14 @@ export interface GrantInput {
   readonly level: PermissionLevel;
 }
 
+/** How this server lets people sign in (GET /api/v1/auth/methods, answered without a session). */
+export interface AuthMethods {
+  readonly password: boolean;
+  readonly sso: { readonly issuer: string; readonly loginUrl: string } | null;
+}
+
 export const authApi = {
+  methods: () => get<AuthMethods>('/api/v1/auth/methods'),
   whoami: () => get<Whoami>('/api/v1/auth/whoami'),
   login: (username: string, password: string) => post<SignedIn>('/api/v1/auth/login', { username, password }),
   logout: () => post<Record<string, never>>('/api/v1/auth/logout', {}),

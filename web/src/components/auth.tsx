@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
-import { authApi, type Whoami } from '../api/auth';
+import { authApi, type AuthMethods, type Whoami } from '../api/auth';
 import { ApiError, onUnauthenticated, setSession } from '../api/client';
 import { useTitle } from '../lib/use-title';
 import { ErrorMessage } from './status';
@@ -90,7 +90,14 @@ function SignInPage({ notice, onSignedIn }: { notice?: string | undefined; onSig
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
+  // A failed single sign-on comes back here with its reason in the fragment (which never reaches a server).
+  const [error, setError] = useState<string | undefined>(ssoErrorOfLocation);
+  const [methods, setMethods] = useState<AuthMethods>();
+  useEffect(() => {
+    let live = true;
+    authApi.methods().then((m) => { if (live) setMethods(m); }, () => undefined);
+    return () => { live = false; };
+  }, []);
   const submit = async () => {
     setBusy(true);
     setError(undefined);
@@ -113,9 +120,26 @@ function SignInPage({ notice, onSignedIn }: { notice?: string | undefined; onSig
         <input id="sign-in-password" name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
         {error ? <p className="error" role="alert" id="sign-in-error">{error}</p> : null}
         <button type="submit" className="primary" disabled={busy}>Sign in</button>
+        {methods?.sso ? (
+          <p className="sso">
+            <a className="button" href={`${methods.sso.loginUrl}?returnTo=${encodeURIComponent(window.location.pathname + window.location.search)}`}>Sign in with single sign-on</a>
+          </p>
+        ) : null}
       </form>
     </main>
   );
+}
+
+/** The reason a single sign-on failed, from `#sso-error=…`, taken off the address so a reload does not show it again. */
+function ssoErrorOfLocation(): string | undefined {
+  const match = /^#sso-error=(.*)$/.exec(window.location.hash);
+  if (!match) return undefined;
+  window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  try {
+    return decodeURIComponent(match[1] ?? '');
+  } catch {
+    return 'Single sign-on failed';
+  }
 }
 
 /** The header's part with auth on: who is signed in, in which role, and the way out. */
