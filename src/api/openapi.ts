@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { VERSION } from '../core/version.js';
+import { isMediaTypes } from './surface.js';
 
 const DESCRIPTION = [
   'The native API of OpenExpert, used by its SDK, CLI and web UI. Names are camelCase; ids are strings.',
@@ -28,7 +29,16 @@ export function registerOpenApi(app: FastifyInstance): void {
       },
       security: [{ basic: [] }, { bearer: [] }, {}],
     },
-    transform: (input) => (input.url.startsWith('/api/v1/') ? jsonSchemaTransform(input) : { schema: { hide: true }, url: input.url }),
+    transform: (input) => {
+      if (!input.url.startsWith('/api/v1/')) return { schema: { hide: true }, url: input.url };
+      const body: unknown = input.schema?.body;
+      if (!isMediaTypes(body)) return jsonSchemaTransform(input);
+      // A body per media type (JSON or a streamed table): each converted on its own, then put back as `content`.
+      const converted = jsonSchemaTransform({ ...input, schema: { ...input.schema, body: undefined } });
+      const content = Object.fromEntries(Object.entries(body.content).map(([type, { schema }]) =>
+        [type, { schema: (jsonSchemaTransform({ ...input, schema: { body: schema } }).schema as { body: unknown }).body }]));
+      return { ...converted, schema: { ...converted.schema, body: { content } } };
+    },
     transformObject: jsonSchemaTransformObject,
   });
 }

@@ -28,9 +28,10 @@ export interface RouteSchema {
   readonly tags?: readonly string[];
   readonly params?: z.ZodType;
   readonly querystring?: z.ZodType;
-  readonly body?: z.ZodType;
-  /** Reply schemas by status; errors get the surface's error shape without saying so. */
-  readonly response?: Readonly<Record<number, z.ZodType | ContentReply>>;
+  /** A JSON body's schema, or a schema per media type for a route that also takes (or only takes) a streamed file. */
+  readonly body?: z.ZodType | MediaTypes;
+  /** Reply schemas by status (per media type for HTML, markdown or file replies); errors get the surface's error shape without saying so. */
+  readonly response?: Readonly<Record<number, z.ZodType | ContentReply | MediaTypes>>;
 }
 
 /** A reply that is not JSON (Markdown, CSV, a stream) by media type: described, never checked (fastify sends text as it is). */
@@ -38,6 +39,15 @@ export interface ContentReply {
   readonly description: string;
   readonly content: Readonly<Record<string, { readonly schema: z.ZodType }>>;
 }
+
+/** A body or reply described per media type: `{ content: { 'text/html': { schema: z.string() } } }`. */
+export interface MediaTypes {
+  readonly description?: string;
+  readonly content: Readonly<Record<string, { readonly schema: z.ZodType }>>;
+}
+
+export const isMediaTypes = (schema: unknown): schema is MediaTypes =>
+  typeof schema === 'object' && schema !== null && 'content' in schema && typeof (schema as MediaTypes).content === 'object';
 
 export interface Route {
   readonly method: Method | readonly Method[];
@@ -167,7 +177,7 @@ export const groupOf = (path: string) => path.split('/').find((seg) => seg !== '
  */
 function routeSchemaOptions(route: Route, surface: Surface, options: SurfaceOptions) {
   const { summary, description, tags, params, querystring, body, response } = route.schema!;
-  const replies: Record<string, z.ZodType | ContentReply> = { ...response };
+  const replies: Record<string, z.ZodType | ContentReply | MediaTypes> = { ...response };
   if (surface.errorSchema) replies['4xx'] = replies['5xx'] = surface.errorSchema;
   return {
     // Only the parts a route has: fastify warns about a key that is present but undefined.

@@ -11,10 +11,10 @@ export type Described<Schema extends z.ZodType, Domain> = [z.output<Schema>] ext
 
 /**
  * A domain type as it crosses the wire: readonly dropped, numbers that may be NaN/±Infinity left as they are,
- * and a property that may be undefined optional (JSON leaves it out).
+ * and a property that may be undefined optional (JSON leaves it out); index signatures (records) stay as they are.
  */
 type WireOf<T> = T extends readonly (infer U)[] ? WireOf<U>[] : T extends object ? WireObject<T> : T;
-type MaybeAbsent<T> = Exclude<{ [K in keyof T]: Record<never, never> extends Pick<T, K> ? K : unknown extends T[K] ? never : undefined extends T[K] ? K : never }[keyof T], undefined>;
+type MaybeAbsent<T> = Exclude<{ [K in keyof T]: string extends K ? never : number extends K ? never : Record<never, never> extends Pick<T, K> ? K : unknown extends T[K] ? never : undefined extends T[K] ? K : never }[keyof T], undefined>;
 type WireObject<T> = { -readonly [K in Exclude<keyof T, MaybeAbsent<T>>]: WireOf<T[K]> } & { -readonly [K in MaybeAbsent<T>]?: WireOf<Exclude<T[K], undefined>> };
 
 export const described = <Domain>() => <Schema extends z.ZodType>(schema: Schema & Described<Schema, Domain>): Schema => schema;
@@ -28,3 +28,15 @@ export const Empty = z.object({}).describe('an empty object');
 
 /** Metric values that JSON cannot carry (NaN, ±Infinity) are sent as those strings, as MLflow does. */
 export const MetricValueOut = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
+
+/** A reply (or body) that is not JSON, or not only JSON, described per media type. */
+export const media = (content: Record<string, z.ZodType>, description?: string) => ({
+  ...(description !== undefined ? { description } : {}),
+  content: Object.fromEntries(Object.entries(content).map(([type, schema]) => [type, { schema }])),
+});
+
+/** A self-contained HTML report (styles inline, nothing fetched), for a browser or a CI artifact. */
+export const HtmlReport = media({ 'text/html': z.string() }, 'a self-contained HTML page');
+
+/** A listing that is not paged: every item at once. */
+export const items = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
