@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { invalid } from '../../core/errors.js';
 import { decodePageToken, encodePageToken } from '../../core/paging.js';
+import { CardFieldsSchema, CompareRequestSchema, EvaluateRequestSchema } from '../../domain/evaluation/evaluation.service.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
 import { sent, type Route } from '../surface.js';
 import { QueryInt } from '../wire-types.js';
+import { ComparisonOut, EvaluationOut, EvaluationSummaryOut, ModelCardOut } from './evaluation.replies.js';
+import { Empty, HtmlReport, items, media, page } from './replies.js';
 
 /**
  * Evaluations, model comparisons and model cards. Request bodies are validated by the service's own
@@ -21,6 +24,7 @@ const ListEvaluations = z.object({
   pageToken: z.string().optional(),
 }).strict();
 const ListComparisons = z.object({ model: z.string().min(1).optional(), version: QueryInt.optional(), baselineVersion: QueryInt.optional(), maxResults: QueryInt.optional() }).strict();
+const ModelCardFormats = media({ 'application/json': ModelCardOut, 'text/markdown': z.string(), 'text/html': z.string() }, 'the card in the format asked for');
 const CardQuery = z.object({ format: z.enum(['json', 'markdown', 'html']).default('json') }).strict();
 
 export function evaluationRoutesV1(s: Services): Route[] {
@@ -28,6 +32,7 @@ export function evaluationRoutesV1(s: Services): Route[] {
   return [
     {
       method: 'POST', path: '/evaluations',
+      schema: { summary: 'Evaluate predictions (classification, regression, ranking) with slices, fairness and bootstrap intervals; logged to a run when one is given', body: EvaluateRequestSchema, response: { 201: EvaluationOut } },
       handler: async ({ actor, body, reply }) => {
         const evaluation = await e.evaluate(actor, body);
         void reply.status(201);
@@ -36,6 +41,7 @@ export function evaluationRoutesV1(s: Services): Route[] {
     },
     {
       method: 'GET', path: '/evaluations',
+      schema: { summary: 'Evaluations, newest first, without their full results', querystring: ListEvaluations, response: { 200: page(EvaluationSummaryOut) } },
       handler: async ({ actor, query }) => {
         const q = parse(ListEvaluations, query);
         if (q.version !== undefined && !q.model) throw invalid("Invalid value for parameter 'version': give 'model' with it");
@@ -50,13 +56,19 @@ export function evaluationRoutesV1(s: Services): Route[] {
         return { items: page.items, ...(page.nextOffset !== undefined ? { nextPageToken: encodePageToken(page.nextOffset) } : {}) };
       },
     },
-    { method: 'GET', path: '/evaluations/:id', handler: ({ actor, params }) => e.get(actor, parse(Id, params).id) },
+    {
+      method: 'GET', path: '/evaluations/:id',
+      schema: { summary: 'An evaluation with its full result', params: Id, response: { 200: EvaluationOut } },
+      handler: ({ actor, params }) => e.get(actor, parse(Id, params).id),
+    },
     {
       method: 'GET', path: '/evaluations/:id/report.html',
+      schema: { summary: 'An evaluation as an HTML report', params: Id, response: { 200: HtmlReport } },
       handler: async ({ actor, params, reply }) => sent(reply.header('content-type', 'text/html; charset=utf-8').send(await e.reportHtml(actor, parse(Id, params).id))),
     },
     {
       method: 'DELETE', path: '/evaluations/:id',
+      schema: { summary: 'Delete an evaluation', params: Id, response: { 200: Empty } },
       handler: async ({ actor, params }) => {
         await e.delete(actor, parse(Id, params).id);
         return {};
@@ -64,6 +76,7 @@ export function evaluationRoutesV1(s: Services): Route[] {
     },
     {
       method: 'POST', path: '/comparisons',
+      schema: { summary: 'Compare two models on the same rows (paired bootstrap deltas, McNemar)', body: CompareRequestSchema, response: { 201: ComparisonOut } },
       handler: async ({ actor, body, reply }) => {
         const comparison = await e.compare(actor, body);
         void reply.status(201);
@@ -72,6 +85,7 @@ export function evaluationRoutesV1(s: Services): Route[] {
     },
     {
       method: 'GET', path: '/comparisons',
+      schema: { summary: 'Comparisons, newest first', querystring: ListComparisons, response: { 200: items(ComparisonOut) } },
       handler: async ({ actor, query }) => {
         const q = parse(ListComparisons, query);
         const ref = (version: number | undefined) => (q.model && version !== undefined ? { name: q.model, version } : undefined);
@@ -80,9 +94,14 @@ export function evaluationRoutesV1(s: Services): Route[] {
         return { items: await e.listComparisons(actor, { ...(candidate ? { candidate } : {}), ...(baseline ? { baseline } : {}), ...(q.maxResults !== undefined ? { maxResults: q.maxResults } : {}) }) };
       },
     },
-    { method: 'GET', path: '/comparisons/:id', handler: ({ actor, params }) => e.getComparison(actor, parse(Id, params).id) },
+    {
+      method: 'GET', path: '/comparisons/:id',
+      schema: { summary: 'A comparison', params: Id, response: { 200: ComparisonOut } },
+      handler: ({ actor, params }) => e.getComparison(actor, parse(Id, params).id),
+    },
     {
       method: 'GET', path: '/models/:name/versions/:version/card',
+      schema: { summary: 'A model version\'s card, generated from the evidence held (JSON, markdown or HTML)', params: VersionParam, querystring: CardQuery, response: { 200: ModelCardFormats } },
       handler: async ({ actor, params, query, reply }) => {
         const { name, version } = parse(VersionParam, params);
         const { format } = parse(CardQuery, query);
@@ -93,6 +112,7 @@ export function evaluationRoutesV1(s: Services): Route[] {
     },
     {
       method: 'PATCH', path: '/models/:name/versions/:version/card',
+      schema: { summary: 'Set the card\'s human-written sections (an empty string clears one)', params: VersionParam, body: CardFieldsSchema, response: { 200: ModelCardOut } },
       handler: async ({ actor, params, body }) => {
         const { name, version } = parse(VersionParam, params);
         return e.setCardFields(actor, name, version, body);

@@ -13,7 +13,8 @@ export type Described<Schema extends z.ZodType, Domain> = [z.output<Schema>] ext
  * A domain type as it crosses the wire: readonly dropped, numbers that may be NaN/±Infinity left as they are,
  * and a property that may be undefined optional (JSON leaves it out); index signatures (records) stay as they are.
  */
-type WireOf<T> = T extends readonly (infer U)[] ? WireOf<U>[] : T extends object ? WireObject<T> : T;
+/** (A mapped type keeps arrays arrays and tuples tuples.) */
+type WireOf<T> = T extends readonly unknown[] ? { -readonly [K in keyof T]: WireOf<T[K]> } : T extends object ? WireObject<T> : T;
 type MaybeAbsent<T> = Exclude<{ [K in keyof T]: string extends K ? never : number extends K ? never : Record<never, never> extends Pick<T, K> ? K : unknown extends T[K] ? never : undefined extends T[K] ? K : never }[keyof T], undefined>;
 type WireObject<T> = { -readonly [K in Exclude<keyof T, MaybeAbsent<T>>]: WireOf<T[K]> } & { -readonly [K in MaybeAbsent<T>]?: WireOf<Exclude<T[K], undefined>> };
 

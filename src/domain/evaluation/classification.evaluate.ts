@@ -576,7 +576,7 @@ function sliceResults(input: ClassificationInput, ciOf: (name: string) => Interv
 function curvesOf(input: ClassificationInput, point: PointResult): EvaluationResult['curves'] {
   if (point.sorted.length === 0) return undefined;
   const names = input.task === 'binary' ? [input.classes[1]!] : input.classes;
-  const roc: Record<string, { x: number; y: number; threshold: number }[]> = {};
+  const roc: Record<string, { x: number; y: number; threshold?: number }[]> = {};
   const pr: Record<string, { x: number; y: number; threshold: number }[]> = {};
   point.sorted.forEach((s, j) => {
     const c = curves(s);

@@ -99,14 +99,17 @@ export function permute(values: ArrayLike<number>, order: Uint32Array): Float64A
   return out;
 }
 
-/** The ROC and precision–recall curves at each distinct score (what `roc_curve(drop_intermediate=False)` returns). */
-export function curves(s: SortedScores): { roc: { x: number; y: number; threshold: number }[]; pr: { x: number; y: number; threshold: number }[] } {
+/**
+ * The ROC and precision–recall curves at each distinct score (what `roc_curve(drop_intermediate=False)` returns).
+ * The ROC curve's first point (nothing predicted positive) has no threshold: scikit-learn's is inf, which JSON cannot carry.
+ */
+export function curves(s: SortedScores): { roc: { x: number; y: number; threshold?: number }[]; pr: { x: number; y: number; threshold: number }[] } {
   let tp = 0;
   let fp = 0;
   let positives = 0;
   for (let i = 0; i < s.y.length; i++) positives += s.y[i]!;
   const negatives = s.y.length - positives;
-  const roc = [{ x: 0, y: 0, threshold: Infinity }];
+  const roc: { x: number; y: number; threshold?: number }[] = [{ x: 0, y: 0 }];
   const pr: { x: number; y: number; threshold: number }[] = [];
   for (let i = 0; i < s.y.length; i++) {
     if (s.y[i]) tp++;
