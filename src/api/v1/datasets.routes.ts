@@ -11,6 +11,11 @@ import type { Services } from '../services.js';
 import { sent, type Route } from '../surface.js';
 import { QueryInt } from '../wire-types.js';
 import { ProjectName, ProjectQuery } from './projects.routes.js';
+import {
+  AddedVersion, BlobStored, DatasetSummary, DatasetVersionOut, DatasheetOut, GcReportOut, LineageGraphOut, MissingBlobsOut, StoredSuiteOut,
+  StoredValidationOut, SuiteSummary, VersionDiffOut,
+} from './datasets.replies.js';
+import { Empty, HtmlReport, items, media } from './replies.js';
 
 /** Datasets, datasheets, lineage and validation on the native API. */
 const Name = z.string().min(1).max(256).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore, starting with a letter or digit');
@@ -62,6 +67,10 @@ const LineageQuery = z.object({
   format: z.enum(['json', 'mermaid', 'dot']).default('json'),
 });
 
+const FileBytes = media({ 'application/octet-stream': z.string().describe('the file\'s bytes') });
+const DatasheetFormats = media({ 'application/json': DatasheetOut, 'text/markdown': z.string() });
+const LineageFormats = media({ 'application/json': LineageGraphOut, 'text/plain': z.string().describe('Mermaid or Graphviz dot source') });
+
 /** Blob uploads stream straight into the artifact store: no parser may buffer an octet-stream body. */
 export function streamOctetBodies(scope: FastifyInstance): void {
   scope.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
@@ -75,6 +84,7 @@ export function datasetRoutesV1(s: Services): Route[] {
   return [
     {
       method: 'PUT', path: '/datasets/:name/blobs/:sha256',
+      schema: { summary: 'Upload a file\'s bytes ahead of the version that lists it (checked against the sha256 in the path)', params: BlobParams, body: FileBytes, response: { 200: BlobStored, 201: BlobStored } },
       handler: async ({ actor, params, request, reply }) => {
         const { name, sha256 } = parse(BlobParams, params);
         if (typeof (request.body as NodeJS.ReadableStream | undefined)?.pipe !== 'function') throw invalid('Send the file as the request body with Content-Type: application/octet-stream');
@@ -85,22 +95,41 @@ export function datasetRoutesV1(s: Services): Route[] {
     },
     {
       method: 'POST', path: '/datasets/:name/blobs/missing',
+      schema: { summary: 'Which of these contents the store lacks, so a client uploads only those', params: NameParam, body: MissingBlobs, response: { 200: MissingBlobsOut } },
       handler: async ({ actor, params, body }) => ({ missing: await d.missingBlobs(actor, { name: parse(NameParam, params).name, files: parse(MissingBlobs, body).files }) }),
     },
     {
       method: 'POST', path: '/datasets',
+      schema: { summary: 'Add a dataset version (files inline as base64, or uploaded before by digest); 200 when the latest version already has these files', body: AddVersion, response: { 200: AddedVersion, 201: AddedVersion } },
       handler: async ({ actor, body, reply }) => {
         const result = await d.addVersion(actor, parse(AddVersion, body));
         void reply.status(result.created ? 201 : 200);
         return result;
       },
     },
-    { method: 'GET', path: '/datasets', handler: async ({ actor, query }) => ({ items: await d.list(actor, parse(ListDatasets, query ?? {}).project) }) },
-    { method: 'POST', path: '/datasets/gc', handler: ({ actor, body }) => d.collectGarbage(actor, parse(Gc, body ?? {})) },
-    { method: 'GET', path: '/datasets/:name/versions', handler: async ({ actor, params }) => ({ items: await d.listVersions(actor, parse(NameParam, params).name) }) },
-    { method: 'GET', path: '/datasets/:name/versions/:ref', handler: ({ actor, params }) => d.get(actor, parse(VersionParam, params)) },
+    {
+      method: 'GET', path: '/datasets',
+      schema: { summary: 'Datasets with their latest version (of one project, when given)', querystring: ListDatasets, response: { 200: items(DatasetSummary) } },
+      handler: async ({ actor, query }) => ({ items: await d.list(actor, parse(ListDatasets, query ?? {}).project) }),
+    },
+    {
+      method: 'POST', path: '/datasets/gc',
+      schema: { summary: 'Remove file contents no version references (server maintainers)', body: Gc, response: { 200: GcReportOut } },
+      handler: ({ actor, body }) => d.collectGarbage(actor, parse(Gc, body ?? {})),
+    },
+    {
+      method: 'GET', path: '/datasets/:name/versions',
+      schema: { summary: 'A dataset\'s versions', params: NameParam, response: { 200: items(DatasetVersionOut) } },
+      handler: async ({ actor, params }) => ({ items: await d.listVersions(actor, parse(NameParam, params).name) }),
+    },
+    {
+      method: 'GET', path: '/datasets/:name/versions/:ref',
+      schema: { summary: 'A dataset version by number or label', params: VersionParam, response: { 200: DatasetVersionOut } },
+      handler: ({ actor, params }) => d.get(actor, parse(VersionParam, params)),
+    },
     {
       method: 'GET', path: '/datasets/:name/versions/:ref/file',
+      schema: { summary: 'A file\'s bytes (its sha256 in the X-Content-Sha256 header)', params: VersionParam, querystring: FileQuery, response: { 200: FileBytes } },
       handler: async ({ actor, params, query, reply }) => {
         const { file, body } = await d.openFile(actor, { ref: parse(VersionParam, params), path: parse(FileQuery, query).path });
         // The digest goes ahead of the bytes so any client can check what it received.
@@ -109,6 +138,7 @@ export function datasetRoutesV1(s: Services): Route[] {
     },
     {
       method: 'GET', path: '/datasets/:name/diff',
+      schema: { summary: 'Schema, profile and file changes between two versions; rows too when a key column is given', params: NameParam, querystring: DiffQuery, response: { 200: VersionDiffOut } },
       handler: ({ actor, params, query }) => {
         const { name } = parse(NameParam, params);
         const q = parse(DiffQuery, query);
@@ -117,6 +147,7 @@ export function datasetRoutesV1(s: Services): Route[] {
     },
     {
       method: 'PUT', path: '/datasets/:name/labels/:label',
+      schema: { summary: 'Point a label at a version', params: LabelParam, body: SetLabel, response: { 200: DatasetVersionOut } },
       handler: ({ actor, params, body }) => {
         const { name, label } = parse(LabelParam, params);
         return d.setLabel(actor, { ref: { name, ref: parse(SetLabel, body).version }, label });
@@ -124,6 +155,7 @@ export function datasetRoutesV1(s: Services): Route[] {
     },
     {
       method: 'GET', path: '/datasets/:name/datasheet',
+      schema: { summary: 'A dataset\'s datasheet (JSON or markdown)', params: NameParam, querystring: FormatQuery, response: { 200: DatasheetFormats } },
       handler: async ({ actor, params, query, reply }) => {
         const sheet = await d.datasheet(actor, parse(NameParam, params).name);
         if (parse(FormatQuery, query).format === 'json') return sheet;
@@ -132,10 +164,12 @@ export function datasetRoutesV1(s: Services): Route[] {
     },
     {
       method: 'PUT', path: '/datasets/:name/datasheet',
+      schema: { summary: 'Write datasheet sections (the others are kept)', params: NameParam, body: UpdateDatasheet, response: { 200: DatasheetOut } },
       handler: ({ actor, params, body }) => d.updateDatasheet(actor, { name: parse(NameParam, params).name, sections: parse(UpdateDatasheet, body).sections }),
     },
     {
       method: 'POST', path: '/datasets/:name/versions/:ref/validations',
+      schema: { summary: 'Validate a dataset version against a suite (inline or registered) and store the result', params: VersionParam, body: Validate, response: { 201: StoredValidationOut } },
       handler: async ({ actor, params, body, reply }) => {
         const b = parse(Validate, body);
         const stored = await v.validate(actor, { ref: parse(VersionParam, params), suite: b.suite ?? { name: b.suiteName!, version: b.suiteVersion }, file: b.file, resultFormat: b.resultFormat });
@@ -147,9 +181,14 @@ export function datasetRoutesV1(s: Services): Route[] {
       method: 'GET', path: '/datasets/:name/versions/:ref/suggested-suite',
       handler: ({ actor, params, query }) => v.suggest(actor, { ref: parse(VersionParam, params), ...parse(SuggestQuery, query) }),
     },
-    { method: 'GET', path: '/datasets/:name/versions/:ref/validations', handler: async ({ actor, params }) => ({ items: await v.validations(actor, parse(VersionParam, params)) }) },
+    {
+      method: 'GET', path: '/datasets/:name/versions/:ref/validations',
+      schema: { summary: 'Validations of a dataset version', params: VersionParam, response: { 200: items(StoredValidationOut) } },
+      handler: async ({ actor, params }) => ({ items: await v.validations(actor, parse(VersionParam, params)) }),
+    },
     {
       method: 'GET', path: '/datasets/:name/versions/:ref/validations/:id/report.html',
+      schema: { summary: 'A validation as an HTML report', params: ValidationParam, response: { 200: HtmlReport } },
       handler: async ({ actor, params, reply }) => {
         const { id, ...ref } = parse(ValidationParam, params);
         return sent(reply.header('content-type', 'text/html; charset=utf-8').send(await v.reportHtml(actor, ref, id)));
@@ -157,12 +196,22 @@ export function datasetRoutesV1(s: Services): Route[] {
     },
     {
       method: 'POST', path: '/validation-suites',
+      schema: { summary: 'Register an expectation suite (the same expectations under the same name are the same version)', body: Suite, response: { 200: StoredSuiteOut } },
       handler: ({ actor, body }) => v.registerSuite(actor, parse(Suite, body)),
     },
-    { method: 'GET', path: '/validation-suites', handler: async ({ actor }) => ({ items: await v.listSuites(actor) }) },
-    { method: 'GET', path: '/validation-suites/:name/versions/:version', handler: ({ actor, params }) => v.getSuite(actor, parse(SuiteParams, params)) },
+    {
+      method: 'GET', path: '/validation-suites',
+      schema: { summary: 'Registered suites with their latest version', response: { 200: items(SuiteSummary) } },
+      handler: async ({ actor }) => ({ items: await v.listSuites(actor) }),
+    },
+    {
+      method: 'GET', path: '/validation-suites/:name/versions/:version',
+      schema: { summary: 'A registered suite (a version number or `latest`)', params: SuiteParams, response: { 200: StoredSuiteOut } },
+      handler: ({ actor, params }) => v.getSuite(actor, parse(SuiteParams, params)),
+    },
     {
       method: 'POST', path: '/lineage/edges',
+      schema: { summary: 'Record lineage edges (origin `user`)', body: RecordEdges, response: { 200: Empty } },
       handler: async ({ actor, body }) => {
         await d.recordLineage(actor, parse(RecordEdges, body).edges);
         return {};
@@ -170,6 +219,7 @@ export function datasetRoutesV1(s: Services): Route[] {
     },
     {
       method: 'GET', path: '/lineage/:kind/:id',
+      schema: { summary: 'The lineage graph around a node (JSON, Mermaid or Graphviz dot)', params: Node, querystring: LineageQuery, response: { 200: LineageFormats } },
       handler: async ({ actor, params, query, reply }) => {
         const q = parse(LineageQuery, query);
         const graph = await d.lineage(actor, { node: parse(Node, params), direction: q.direction, depth: q.depth });
