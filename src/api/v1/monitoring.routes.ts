@@ -1,35 +1,22 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { invalid } from '../../core/errors.js';
-import type { DriftOptions } from '../../domain/monitoring/analysis.js';
-import { STAT_TESTS } from '../../domain/monitoring/stat-tests.js';
+import type { ColumnReport, DriftOptions, DriftReport } from '../../domain/monitoring/analysis.js';
 import { recordsToColumns } from '../../domain/monitoring/table.js';
 import { ALERT_OPS, TABLE_FORMATS, WINDOW_KINDS, type AlertRule, type ColumnarBatch, type Delivery, type TableFormat } from '../../domain/monitoring/types.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
 import { sent, type Route } from '../surface.js';
-import { QueryInt } from '../wire-types.js';
+import { metricValueToWire, QueryInt } from '../wire-types.js';
+import {
+  AlertRuleOut, AlertRuleWithEvents, ClosedOut, ColumnSpec, CreatedAlertRuleOut, DeliveryOut, DriftConfig, DriftReportOut, IngestedOut, LabelsOut, MonitorConfig, type DriftReportWire,
+  MonitorOut, MonitorStatusOut, RetrainRequestOut, WindowOut, WindowWithResult,
+} from './monitoring.replies.js';
 import { ProjectName, ProjectQuery } from './projects.routes.js';
+import { Empty, HtmlReport, items, media } from './replies.js';
 
 /** Monitoring on the native API: monitors, ingest, windows and reports, alert rules, deliveries, retrain requests. */
 const Name = z.string().min(1).max(256).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore, starting with a letter or digit');
-const ColumnSpec = z.object({ name: z.string().min(1), type: z.enum(['numeric', 'categorical']) });
-const Threshold = z.number().finite().nonnegative();
-const DriftConfig = {
-  stattest: z.enum(STAT_TESTS).optional(),
-  threshold: Threshold.optional(),
-  driftShare: z.number().gt(0).lte(1).optional(),
-  perColumn: z.record(z.string(), z.object({ stattest: z.enum(STAT_TESTS).optional(), threshold: Threshold.optional() })).optional(),
-};
-const MonitorConfig = z.object({
-  features: z.array(ColumnSpec).optional(),
-  predictionColumn: z.string().min(1).optional(),
-  idColumn: z.string().min(1).optional(),
-  task: z.enum(['classification', 'regression']).optional(),
-  excludeColumns: z.array(z.string()).optional(),
-  ...DriftConfig,
-});
-
 /** A batch arrives as row objects or as equal-length column arrays. */
 const BatchFields = {
   rows: z.array(z.record(z.string(), z.unknown())).optional(),
@@ -104,6 +91,22 @@ const Report = z.object({
 });
 const ReportQuery = z.object({ format: z.enum(['json', 'html']).optional() });
 
+/** Tables stream as the body in CSV or Parquet (or octet-stream with `?format=`); small batches come as JSON. */
+const tableBody = (json: z.ZodType) => media({
+  'application/json': json,
+  'text/csv': z.string().describe('a CSV table with a header row'),
+  'application/vnd.apache.parquet': z.string().describe('a Parquet file'),
+  'application/octet-stream': z.string().describe('a CSV or Parquet file, as ?format= says'),
+});
+const ReferenceBody = tableBody(Reference);
+const IngestBody = tableBody(Ingest);
+const ReportFormats = media({ 'application/json': DriftReportOut, 'text/html': z.string() });
+
+/** Infinite statistics go out as strings (JSON would send null), as MLflow sends metric values. */
+const columnOut = (c: ColumnReport) =>
+  (c.drift.statistic === undefined ? c : { ...c, drift: { ...c.drift, statistic: metricValueToWire(c.drift.statistic) as number | 'NaN' | 'Infinity' | '-Infinity' } });
+const reportOut = (r: DriftReport): DriftReportWire => ({ ...r, columns: r.columns.map(columnOut), ...(r.predictionDrift ? { predictionDrift: columnOut(r.predictionDrift) } : {}) });
+
 /** The secret signs deliveries; it is shown once, when the rule is created, and never again. */
 const ruleOut = ({ webhookSecret: _secret, ...rule }: AlertRule) => rule;
 const deliveryOut = ({ secret: _secret, ...delivery }: Delivery) => delivery;
@@ -131,6 +134,7 @@ export function monitoringRoutesV1(s: Services): Route[] {
   return [
     {
       method: 'POST', path: '/monitors',
+      schema: { summary: 'Create a monitor over a model version, with its reference (rows, columns, a dataset version or a file)', body: CreateMonitor, response: { 201: MonitorOut } },
       handler: async ({ actor, body, reply }) => {
         const { reference, ...b } = parse(CreateMonitor, body);
         const from = reference && isReferenceFrom(reference) ? reference : undefined;
@@ -140,14 +144,24 @@ export function monitoringRoutesV1(s: Services): Route[] {
         return monitor;
       },
     },
-    { method: 'GET', path: '/monitors', handler: async ({ actor, query }) => ({ items: await m.list(actor, parse(ListMonitors, query ?? {}).project) }) },
-    { method: 'GET', path: '/monitors/:monitor', handler: ({ actor, params }) => m.get(actor, parse(MonitorParam, params).monitor) },
+    {
+      method: 'GET', path: '/monitors',
+      schema: { summary: 'Monitors (of one project, when given)', querystring: ListMonitors, response: { 200: items(MonitorOut) } },
+      handler: async ({ actor, query }) => ({ items: await m.list(actor, parse(ListMonitors, query ?? {}).project) }),
+    },
+    {
+      method: 'GET', path: '/monitors/:monitor',
+      schema: { summary: 'A monitor (by id or name)', params: MonitorParam, response: { 200: MonitorOut } },
+      handler: ({ actor, params }) => m.get(actor, parse(MonitorParam, params).monitor),
+    },
     {
       method: 'DELETE', path: '/monitors/:monitor',
+      schema: { summary: 'Delete a monitor with its windows and rules', params: MonitorParam, response: { 200: Empty } },
       handler: async ({ actor, params }) => { await m.delete(actor, parse(MonitorParam, params).monitor); return {}; },
     },
     {
       method: 'PUT', path: '/monitors/:monitor/reference',
+      schema: { summary: 'Replace the reference: JSON rows or columns, a dataset version or file, or a CSV/Parquet table streamed as the body', params: MonitorParam, querystring: UploadQuery, body: ReferenceBody, response: { 200: MonitorOut } },
       handler: ({ actor, params, body, query, headers }) => {
         const { monitor } = parse(MonitorParam, params);
         const format = uploadFormat(headers['content-type'], parse(UploadQuery, query));
@@ -161,6 +175,7 @@ export function monitoringRoutesV1(s: Services): Route[] {
     },
     {
       method: 'POST', path: '/monitors/:monitor/ingest',
+      schema: { summary: 'Add a batch of predictions (JSON, or a CSV/Parquet table streamed as the body); closes windows it ends', params: MonitorParam, querystring: UploadQuery, body: IngestBody, response: { 200: IngestedOut } },
       handler: ({ actor, params, body, query, headers }) => {
         const q = parse(UploadQuery, query);
         const format = uploadFormat(headers['content-type'], q);
@@ -174,10 +189,12 @@ export function monitoringRoutesV1(s: Services): Route[] {
     },
     {
       method: 'POST', path: '/monitors/:monitor/labels',
+      schema: { summary: 'Add delayed ground truth, joined to predictions by id', params: MonitorParam, body: Labels, response: { 200: LabelsOut } },
       handler: ({ actor, params, body }) => m.addLabels(actor, { monitor: parse(MonitorParam, params).monitor, labels: parse(Labels, body).labels }),
     },
     {
       method: 'POST', path: '/monitors/:monitor/windows/close',
+      schema: { summary: 'Close open windows now (or one), computing their reports and alerts', params: MonitorParam, body: CloseWindows, response: { 200: ClosedOut } },
       handler: async ({ actor, params, body }) => {
         const b = parse(CloseWindows, body);
         return { closed: await m.closeWindows(actor, { monitor: parse(MonitorParam, params).monitor, ...(b.windowId ? { windowId: b.windowId } : {}) }) };
@@ -185,11 +202,20 @@ export function monitoringRoutesV1(s: Services): Route[] {
     },
     {
       method: 'GET', path: '/monitors/:monitor/windows',
+      schema: { summary: 'A monitor\'s windows, newest first', params: MonitorParam, querystring: Limit, response: { 200: items(WindowOut) } },
       handler: async ({ actor, params, query }) => ({ items: await m.listWindows(actor, { monitor: parse(MonitorParam, params).monitor, ...parse(Limit, query) }) }),
     },
-    { method: 'GET', path: '/monitors/:monitor/windows/:windowId', handler: ({ actor, params }) => m.getWindow(actor, parse(WindowParam, params)) },
+    {
+      method: 'GET', path: '/monitors/:monitor/windows/:windowId',
+      schema: { summary: 'A window with its drift report, performance and figures', params: WindowParam, response: { 200: WindowWithResult } },
+      handler: async ({ actor, params }) => {
+        const window = await m.getWindow(actor, parse(WindowParam, params));
+        return { ...window, result: window.result && { ...window.result, report: reportOut(window.result.report) } };
+      },
+    },
     {
       method: 'GET', path: '/monitors/:monitor/windows/:windowId/report.html',
+      schema: { summary: 'A window\'s drift report as HTML', params: WindowParam, response: { 200: HtmlReport } },
       handler: async ({ actor, params, reply }) => {
         const html = await m.windowReportHtml(actor, parse(WindowParam, params));
         return sent(reply.header('content-type', 'text/html; charset=utf-8').send(html));
@@ -197,6 +223,7 @@ export function monitoringRoutesV1(s: Services): Route[] {
     },
     {
       method: 'GET', path: '/monitors/:monitor/status',
+      schema: { summary: 'A monitor\'s latest window, open windows and alert rules', params: MonitorParam, response: { 200: MonitorStatusOut } },
       handler: async ({ actor, params }) => {
         const st = await m.status(actor, parse(MonitorParam, params).monitor);
         return { ...st, alerts: st.alerts.map(ruleOut) };
@@ -204,6 +231,7 @@ export function monitoringRoutesV1(s: Services): Route[] {
     },
     {
       method: 'POST', path: '/monitors/:monitor/alert-rules',
+      schema: { summary: 'Create an alert rule on a figure (its webhook secret is in this reply only)', params: MonitorParam, body: CreateRule, response: { 201: CreatedAlertRuleOut } },
       handler: async ({ actor, params, body, reply }) => {
         const rule = await m.createAlertRule(actor, { monitor: parse(MonitorParam, params).monitor, ...parse(CreateRule, body) });
         void reply.status(201);
@@ -212,22 +240,27 @@ export function monitoringRoutesV1(s: Services): Route[] {
     },
     {
       method: 'GET', path: '/monitors/:monitor/alert-rules',
+      schema: { summary: 'A monitor\'s alert rules', params: MonitorParam, response: { 200: items(AlertRuleOut) } },
       handler: async ({ actor, params }) => ({ items: (await m.listAlertRules(actor, { monitor: parse(MonitorParam, params).monitor })).map(ruleOut) }),
     },
     {
       method: 'GET', path: '/monitors/:monitor/deliveries',
+      schema: { summary: 'Webhook deliveries of a monitor, newest first', params: MonitorParam, querystring: Limit, response: { 200: items(DeliveryOut) } },
       handler: async ({ actor, params, query }) => ({ items: (await m.listDeliveries(actor, { monitor: parse(MonitorParam, params).monitor, ...parse(Limit, query) })).map(deliveryOut) }),
     },
     {
       method: 'GET', path: '/monitors/:monitor/retrain-requests',
+      schema: { summary: 'Retraining a monitor\'s alerts set off', params: MonitorParam, querystring: Limit, response: { 200: items(RetrainRequestOut) } },
       handler: async ({ actor, params, query }) => ({ items: await m.listRetrainRequests(actor, { monitor: parse(MonitorParam, params).monitor, ...parse(Limit, query) }) }),
     },
     {
       method: 'POST', path: '/retrain-requests/:requestId/outcome',
+      schema: { summary: 'Report how a retraining ended (its run and registered version go into the lineage)', params: RetrainParam, body: CompleteRetrain, response: { 200: RetrainRequestOut } },
       handler: ({ actor, params, body }) => m.completeRetrain(actor, { requestId: parse(RetrainParam, params).requestId, ...parse(CompleteRetrain, body) }),
     },
     {
       method: 'GET', path: '/alerts',
+      schema: { summary: 'Alert rules of every monitor the caller can read', querystring: ListAlerts, response: { 200: items(AlertRuleOut) } },
       handler: async ({ actor, query }) => {
         const q = parse(ListAlerts, query);
         return { items: (await m.listAlertRules(actor, { ...(q.monitor ? { monitor: q.monitor } : {}), ...(q.state ? { state: q.state } : {}) })).map(ruleOut) };
@@ -235,6 +268,7 @@ export function monitoringRoutesV1(s: Services): Route[] {
     },
     {
       method: 'GET', path: '/alerts/:ruleId',
+      schema: { summary: 'An alert rule with its state changes', params: RuleParam, response: { 200: AlertRuleWithEvents } },
       handler: async ({ actor, params }) => {
         const { rule, events } = await m.getAlertRule(actor, parse(RuleParam, params).ruleId);
         return { ...ruleOut(rule), events };
@@ -242,23 +276,27 @@ export function monitoringRoutesV1(s: Services): Route[] {
     },
     {
       method: 'DELETE', path: '/alerts/:ruleId',
+      schema: { summary: 'Delete an alert rule', params: RuleParam, response: { 200: Empty } },
       handler: async ({ actor, params }) => { await m.deleteAlertRule(actor, parse(RuleParam, params).ruleId); return {}; },
     },
     {
       method: 'POST', path: '/alerts/:ruleId/silence',
+      schema: { summary: 'Silence a rule for a while or until a time (it keeps evaluating; deliveries stop)', params: RuleParam, body: Silence, response: { 200: AlertRuleOut } },
       handler: async ({ actor, params, body }) => ruleOut(await m.silence(actor, { ruleId: parse(RuleParam, params).ruleId, ...parse(Silence, body) })),
     },
     {
       method: 'DELETE', path: '/alerts/:ruleId/silence',
+      schema: { summary: 'End a silence', params: RuleParam, response: { 200: AlertRuleOut } },
       handler: async ({ actor, params }) => ruleOut(await m.unsilence(actor, parse(RuleParam, params).ruleId)),
     },
     {
       method: 'POST', path: '/monitoring/report',
+      schema: { summary: 'A one-off drift report of two batches (JSON or HTML), nothing stored', querystring: ReportQuery, body: Report, response: { 200: ReportFormats } },
       handler: async ({ actor, body, query, reply }) => {
         const b = parse(Report, body);
         const report = await m.report(actor, { reference: toBatch(b.reference)!, current: toBatch(b.current)!, ...(b.options ? { options: b.options as DriftOptions } : {}) });
         if (parse(ReportQuery, query).format === 'html') return sent(reply.header('content-type', 'text/html; charset=utf-8').send(m.renderHtml(report)));
-        return report;
+        return reportOut(report);
       },
     },
   ];
