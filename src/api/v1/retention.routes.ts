@@ -21,7 +21,7 @@ const PolicyOut = described<RetentionPolicy>()(z.object({
 }));
 const JobOut = described<DeletionJob>()(z.object({
   id: z.string(), requestedBy: z.string(), reason: z.string(), state: z.enum(['running', 'done', 'failed']), total: z.number(), deleted: z.number(),
-  counts: z.object({ rows: z.record(z.string(), z.number().optional()), artifactFiles: z.number(), artifactBytes: z.number() }),
+  counts: z.object({ rows: z.record(z.string(), z.number()), artifactFiles: z.number(), artifactBytes: z.number() }),
   error: z.string().nullable(), createdAt: z.number(), finishedAt: z.number().nullable(),
 }));
 const DueRun = z.object({ runId: z.string(), experimentId: z.string(), policy: z.string() });
