@@ -14,6 +14,7 @@ import { sent, type Route, type RouteSchema } from '../surface.js';
 import { errorReplies } from './errors.js';
 import { AuditEntryOut, CreatedTokenOut, EffectiveLevelOut, GrantOut, GroupOut, SignedInOut, TokenRecordOut, UserOut, VerifyOut, WhoamiOut } from './governance.replies.js';
 import { Empty } from './replies.js';
+import { esc } from '../../core/html.js';
 
 const CreateUser = z.object({ username: z.string().min(1), password: z.string().min(1), role: z.enum(ROLES).default('member'), email: z.string().optional() }).strict();
 const UpdateUser = z.object({ role: z.enum(ROLES).optional(), email: z.string().nullable().optional(), password: z.string().min(1).optional(), currentPassword: z.string().optional() }).strict();
@@ -161,7 +162,14 @@ export function governanceRoutesV1(g: Governance): Route[] {
           request.actor = actor;
           noteChange({ object: `user:${actor.userId}`, after: { session: 'opened' } });
           setSessionCookie(request, reply, session.sessionId);
-          return sent(reply.redirect(flow.returnTo, 302));
+          // Not a 302: a redirect chain that began at the provider is cross-site all the way, so the browser would
+          // not send the SameSite=Strict session cookie on it and the UI would open signed out. A page of our own
+          // that moves on is a same-site navigation, which carries it.
+          const target = esc(flow.returnTo);
+          return sent(reply.type('text/html; charset=utf-8').send(
+            `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${target}"><title>Signed in</title></head>`
+            + `<body><p>Signed in. <a href="${target}">Continue</a></p></body></html>`,
+          ));
         } catch (err) {
           if (!isDomainError(err)) throw err;
           // Back to the sign-in page, which shows why (the fragment never reaches a server).

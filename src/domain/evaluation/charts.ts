@@ -3,8 +3,8 @@
  * report opens offline and can be archived as one file.
  */
 import type { CalibrationBin, CurvePoint, Estimate } from './types.js';
+import { esc } from '../../core/html.js';
 
-export const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 export const fmt = (v: number | null | undefined, digits = 4): string => {
   if (v === null || v === undefined) return '—';

@@ -4,7 +4,8 @@
  * fairness audits, comparisons with other versions and its promotion history. The parts only a person
  * can write (intended use, ethical considerations, …) are stored apart and kept across regenerations.
  */
-import { calibrationChart, esc, fmt, groupBars, rocChart, STYLE } from './charts.js';
+import { esc } from '../../core/html.js';
+import { calibrationChart, fmt, groupBars, rocChart, STYLE } from './charts.js';
 import { estimateText } from './report-html.js';
 import type { ModelVersion, RegisteredModel, TransitionRecord } from '../registry/types.js';
 import type { Run } from '../tracking/types.js';

@@ -1,5 +1,6 @@
 /** An evaluation as one self-contained HTML page: metrics with intervals, curves, slices and the fairness audit. */
-import { calibrationChart, esc, fmt, groupBars, rocChart, STYLE } from './charts.js';
+import { esc } from '../../core/html.js';
+import { calibrationChart, fmt, groupBars, rocChart, STYLE } from './charts.js';
 import type { AttributeFairness, Estimate, Evaluation, EvaluationResult, Metrics } from './types.js';
 
 export const estimateText = (e: Estimate | undefined): string => {

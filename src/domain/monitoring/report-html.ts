@@ -4,8 +4,8 @@
  */
 import type { ColumnHistogram, ColumnReport, DriftReport } from './analysis.js';
 import { driftRule } from './stat-tests.js';
+import { esc } from '../../core/html.js';
 
-const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const fmt = (v: number | null | undefined): string => {
   if (v === null || v === undefined) return '—';

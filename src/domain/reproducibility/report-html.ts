@@ -1,5 +1,6 @@
 /** A reproduction as one self-contained HTML page: metric by metric, then what differed in the environment. */
-import { esc, fmt, STYLE } from '../evaluation/charts.js';
+import { esc } from '../../core/html.js';
+import { fmt, STYLE } from '../evaluation/charts.js';
 import { formatTolerance } from './comparison.js';
 import type { Capture, Reproduction } from './types.js';
 

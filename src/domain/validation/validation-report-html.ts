@@ -4,8 +4,8 @@
  * unexpected values. No scripts, no outside resources: the file opens anywhere.
  */
 import type { ExpectationResult, StoredValidation } from './types.js';
+import { esc } from '../../core/html.js';
 
-const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const json = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${Number(v.toFixed(4))}%`);
 
