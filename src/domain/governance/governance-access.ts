@@ -96,8 +96,9 @@ export class GovernanceAccess implements Access {
   }
 
   async require(actor: Actor, permission: Permission, resource: Resource): Promise<void> {
-    if (actor.isAdmin && actor.authenticated && capOf(actor) === 'MANAGE') return;
-    const level = await this.level(actor, resource);
+    // An unscoped admin needs no lookup, but their reads are audited as anyone's.
+    const unbounded = actor.isAdmin && actor.authenticated && capOf(actor) === 'MANAGE';
+    const level = unbounded ? 'MANAGE' : await this.level(actor, resource);
     if (levelRank(level) >= levelRank(permission)) {
       if (resource.kind !== 'server' && this.auditReads.has(resource.kind)) noteRead(`${resource.kind}:${resource.id}`);
       return;
