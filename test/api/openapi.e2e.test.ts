@@ -59,6 +59,26 @@ describe('OpenAPI description of /api/v1', () => {
     }
   }, 120_000);
 
+  it('every operation declares its success reply: a schema for the body, or an empty reply said as such', async () => {
+    const auth = await startAuthApp();
+    try {
+      const authDoc = (await auth.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json<Doc>();
+      const undeclared: string[] = [];
+      for (const [p, ops] of Object.entries(authDoc.paths)) {
+        for (const [method, op] of Object.entries(ops)) {
+          // A 2xx (or, for a sign-in hop, a 3xx) must be there with the media type and schema of its body; only a
+          // 204 or a redirect has none. (A route that declares nothing shows up as a bare "200: Default Response".)
+          const ok = Object.entries(op.responses as Record<string, { content?: object }>)
+            .filter(([code, r]) => /^[23]\d\d$/.test(code) && (r.content !== undefined || code === '204' || code.startsWith('3')));
+          if (ok.length === 0) undeclared.push(`${method.toUpperCase()} ${p}`);
+        }
+      }
+      expect(undeclared).toEqual([]);
+    } finally {
+      await auth.close();
+    }
+  }, 120_000);
+
   it('lists the native API and nothing else, each operation with its error shape', () => {
     const paths = Object.keys(doc.paths);
     expect(paths.every((p) => p.startsWith('/api/v1/'))).toBe(true);

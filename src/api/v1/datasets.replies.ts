@@ -97,6 +97,8 @@ export const DatasheetOut = described<Datasheet & { markdown: string }>()(z.obje
 export const StoredSuiteOut = described<StoredSuite>()(Suite.extend({
   version: z.number().int(), digest: z.string(), createdBy: z.string(), createdAt: Time,
 }).meta({ id: 'ValidationSuite' }));
+/** A suite suggested from a profile, not registered yet: register it as it is or after editing (`POST /validation-suites`). */
+export const SuggestedSuiteOut = described<Suite>()(Suite.meta({ id: 'SuggestedSuite' }));
 export const SuiteSummary = z.object({ name: z.string(), latestVersion: z.number().int() });
 
 /** Every expectation type a suite may name, read off the suite schema. */

@@ -13,7 +13,7 @@ import { QueryInt } from '../wire-types.js';
 import { ProjectName, ProjectQuery } from './projects.routes.js';
 import {
   AddedVersion, BlobStored, DatasetSummary, DatasetVersionOut, DatasheetOut, GcReportOut, LineageGraphOut, MissingBlobsOut, StoredSuiteOut,
-  StoredValidationOut, SuiteSummary, VersionDiffOut,
+  StoredValidationOut, SuggestedSuiteOut, SuiteSummary, VersionDiffOut,
 } from './datasets.replies.js';
 import { Empty, HtmlReport, items, media } from './replies.js';
 
@@ -179,6 +179,10 @@ export function datasetRoutesV1(s: Services): Route[] {
     },
     {
       method: 'GET', path: '/datasets/:name/versions/:ref/suggested-suite',
+      schema: {
+        summary: "An expectation suite suggested from the version's profile (each expectation's meta says why); nothing is registered",
+        params: VersionParam, querystring: SuggestQuery, response: { 200: SuggestedSuiteOut },
+      },
       handler: ({ actor, params, query }) => v.suggest(actor, { ref: parse(VersionParam, params), ...parse(SuggestQuery, query) }),
     },
     {

@@ -13,7 +13,7 @@ import { parse } from '../parse.js';
 import { sent, type Route, type RouteSchema } from '../surface.js';
 import { errorReplies } from './errors.js';
 import { AuditEntryOut, CreatedTokenOut, EffectiveLevelOut, GrantOut, GroupOut, SignedInOut, TokenRecordOut, UserOut, VerifyOut, WhoamiOut } from './governance.replies.js';
-import { Empty } from './replies.js';
+import { Empty, HtmlReport, media } from './replies.js';
 import { esc } from '../../core/html.js';
 
 const CreateUser = z.object({ username: z.string().min(1), password: z.string().min(1), role: z.enum(ROLES).default('member'), email: z.string().optional() }).strict();
@@ -140,7 +140,9 @@ export function governanceRoutesV1(g: Governance): Route[] {
     },
     {
       method: 'GET', path: '/auth/oidc/login',
-      schema: { summary: 'Single sign-on for the web UI: redirects to the identity provider (authorization code with PKCE)', tags: ['auth'], querystring: OidcLoginQuery },
+      schema: { summary: 'Single sign-on for the web UI: redirects to the identity provider (authorization code with PKCE)', tags: ['auth'], querystring: OidcLoginQuery,
+        response: { 302: media({ 'text/plain': z.string() }, "to the identity provider's authorization endpoint (Location)") },
+      },
       handler: async ({ query, request, reply }) => {
         const { url, flow } = await ssoOf(g).startWebLogin(`${request.protocol}://${request.host}`, localPath(parse(OidcLoginQuery, query).returnTo));
         void reply.header('set-cookie', flowCookie(request.protocol === 'https', flow)).header('cache-control', 'no-store');
@@ -149,7 +151,9 @@ export function governanceRoutesV1(g: Governance): Route[] {
     },
     {
       method: 'GET', path: '/auth/oidc/callback',
-      schema: { summary: "The identity provider's way back: checks its answer, signs the user in (provisioned on first sign-in), redirects to the UI", tags: ['auth'] },
+      schema: { summary: "The identity provider's way back: checks its answer, signs the user in (provisioned on first sign-in), and answers a page that moves on to the UI", tags: ['auth'],
+        response: { 200: HtmlReport, 302: media({ 'text/plain': z.string() }, 'back to the sign-in page when the sign-in failed, with the reason in the fragment') },
+      },
       handler: async ({ request, reply }) => {
         const oidc = ssoOf(g);
         const flow = readFlow(cookieOf(request, FLOW_COOKIE));
