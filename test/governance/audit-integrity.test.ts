@@ -94,6 +94,39 @@ for (const backend of testBackends()) {
       expect(await audit.verify()).toMatchObject({ ok: false, firstBadSeq: 6 });
     });
 
+    it('finds a signed log stripped of its signatures from the first entry on, cut back to its unsigned entries, or emptied', async () => {
+      await reset();
+      const keyless = new AuditLog(store, clock);
+      for (let i = 1; i <= 3; i++) await keyless.append(entry(i));
+      // Keys are given to a server whose log is unsigned so far: it announces its key at start, and verifies at once.
+      const audit = new AuditLog(store, clock, { keyring: K1 });
+      await audit.checkKeys();
+      expect((await rows()).map((e) => [e.seq, e.keyId, e.action])).toEqual([
+        [1, '', 'POST /api/v1/things/1'], [2, '', 'POST /api/v1/things/2'], [3, '', 'POST /api/v1/things/3'], [4, 'k1', 'audit.key-rotated'],
+      ]);
+      expect(await audit.verify()).toEqual({ ok: true, checked: 4, keyed: true });
+      await audit.checkKeys();
+      expect(await rows()).toHaveLength(4);
+      for (let i = 4; i <= 8; i++) await audit.append(entry(i));
+      const pristine = await rows();
+      const stripped = { ok: false, keyed: false, firstBadSeq: 1, reason: expect.stringContaining('unsigned although this server signs it') };
+
+      // Every entry re-hashed with the public sha256 chain: consistent, but unsigned.
+      await handle.db.updateTable('gov_audit_log').set({ actor: 'mallory' }).where('seq', '=', 6).execute();
+      await rehashKeyless(1);
+      expect(await audit.verify()).toMatchObject(stripped);
+      // The signed entries deleted, back to the unsigned ones before the key.
+      await reset();
+      await store.appendAudit(pristine.filter((e) => e.keyId === ''));
+      expect(await audit.verify()).toMatchObject(stripped);
+      await reset();
+      expect(await audit.verify()).toMatchObject({ ok: false, reason: 'the log is empty although this server signs it: its entries were deleted' });
+      // A fresh log under keys starts with the key's announcement.
+      await audit.checkKeys();
+      expect((await rows()).map((e) => [e.seq, e.keyId, e.action, e.detail])).toEqual([[1, 'k1', 'audit.key-rotated', '{"from":"","to":"k1"}']]);
+      expect(await audit.verify()).toEqual({ ok: true, checked: 1, keyed: true });
+    });
+
     it('finds deleted tail entries, and a whole-chain rewrite, against the newest signed checkpoint in a file', async () => {
       await reset();
       const sink = new FileCheckpointSink(path.join(dir, `${backend.name}-checkpoints.jsonl`));

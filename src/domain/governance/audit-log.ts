@@ -154,7 +154,15 @@ export class AuditLog {
    */
   async checkKeys(): Promise<void> {
     const tail = await this.store.lastAudit();
-    if (!tail || tail.keyId === '') return;
+    if (!tail || tail.keyId === '') {
+      // A server with keys announces its key at once, so a log it keeps always ends signed: one that ends unsigned
+      // (or is empty) was rewritten or emptied by someone without the key, and verify says so.
+      if (this.options.keyring) {
+        this.last = tail;
+        await this.write([]);
+      }
+      return;
+    }
     if (!this.options.keyring) throw new Error(`The audit log is signed (newest entry with key '${tail.keyId}'): start the server with its audit keys (--audit-keys-file or OPENEXPERT_AUDIT_KEYS)`);
     if (!this.options.keyring.get(tail.keyId)) throw new Error(`The newest audit entry is signed with key '${tail.keyId}', missing from the audit keys: keep old keys listed when adding a new one`);
   }
@@ -205,15 +213,18 @@ export class AuditLog {
         last = { ...f, seq, prevHash, hash: chainHash(prevHash, seq, f, key), keyId: key?.id ?? '' };
         entries.push(last);
       };
-      // A new signing key (or the first one) is announced in the chain, signed with it, before it signs anything else.
-      const rotated = key !== undefined && last !== undefined && last.keyId !== key.id;
+      // A new signing key (or the first one) is announced in the chain, signed with it, before it signs anything else;
+      // an empty group only announces it (at start), when it is new.
+      const from = last?.keyId ?? '';
+      const rotated = key !== undefined && (last !== undefined || group.length === 0) && from !== key.id;
       if (rotated) {
         chain({
-          at: group[0]!.at, actor: 'system', action: KEY_ROTATED_ACTION, status: 200, requestId: '', sourceIp: '',
-          summary: `signing key ${last!.keyId || '(none)'} -> ${key.id}`, object: 'audit', detail: JSON.stringify({ from: last!.keyId, to: key.id }),
+          at: group[0]?.at ?? this.clock.now(), actor: 'system', action: KEY_ROTATED_ACTION, status: 200, requestId: '', sourceIp: '',
+          summary: `signing key ${from || '(none)'} -> ${key.id}`, object: 'audit', detail: JSON.stringify({ from, to: key.id }),
         });
       }
       for (const f of group) chain(f);
+      if (entries.length === 0) return [];
       if (await this.store.appendAudit(entries)) {
         this.last = last;
         return rotated ? entries.slice(1) : entries;
@@ -279,6 +290,13 @@ export class AuditLog {
     }
     const lastSeq = previous?.seq ?? 0;
     const keyed = previous !== undefined && previous.keyId !== '';
+    // A server with keys signs from its start (`checkKeys`), and unsigned entries never follow signed ones: a log
+    // it verifies that ends unsigned was re-hashed without the key from its first entry on, or cut back to before it.
+    if (this.options.keyring && !keyed) {
+      return { ok: false, checked, keyed, firstBadSeq: first?.seq ?? 1, reason: first
+        ? 'the log is unsigned although this server signs it: rewritten without the key, or its signed entries deleted'
+        : 'the log is empty although this server signs it: its entries were deleted' };
+    }
     const report = anchor ? { checkpoint: { seq: anchor.seq, at: anchor.at, source }, unanchored: Math.max(0, lastSeq - anchor.seq) } : {};
     if (anchor && lastSeq < anchor.seq) {
       return { ok: false, checked, keyed, ...report, firstBadSeq: lastSeq + 1, reason: `entries ${lastSeq + 1} to ${anchor.seq} were deleted: the checkpoint of ${new Date(anchor.at).toISOString()} names entry ${anchor.seq}` };
