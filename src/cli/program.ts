@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../core/version.js';
 import { registerArtifactsCommand } from './artifacts.command.js';
-import { registerDbCommand } from './db.command.js';
+import { registerBackupCommands, registerDbCommand } from './db.command.js';
 import { registerDatasetsCommand } from './datasets.command.js';
 import { registerDeploymentsCommand } from './deployments.command.js';
 import { registerEvaluateCommand, registerModelCardCommand } from './evaluate.command.js';
@@ -32,6 +32,7 @@ export function buildProgram(): Command {
 
   registerServerCommand(program);
   registerDbCommand(program);
+  registerBackupCommands(program);
   registerExperimentsCommand(program);
   registerRunsCommand(program);
   registerSyncCommand(program);

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type RawBuilder, type SqliteDatabase, type Transaction } from 'kysely';
-import { Migrator, type MigrationProvider } from 'kysely/migration';
+import { CompiledQuery, Kysely, sql, PostgresDialect, SqliteDialect, type RawBuilder, type SqliteDatabase, type Transaction } from 'kysely';
+import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
 import pg from 'pg';
 import { DomainError } from '../core/errors.js';
 import { migrations } from './migrations/index.js';
@@ -145,21 +145,60 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   return { db, dialect: 'postgres', ...(options.schema ? { schema: options.schema } : {}), close: () => db.destroy() };
 }
 
-/** Brings the schema up to date; safe to run from several replicas at once (the migrator takes a lock). */
-export async function migrate(handle: DatabaseHandle): Promise<string[]> {
-  const provider: MigrationProvider = { getMigrations: async () => migrations(handle.dialect) };
+/**
+ * Brings the schema up to date; safe to run from several replicas at once (the migrator takes a lock).
+ * `through` stops after that migration, as a database of an older release that ended there would be (upgrade tests).
+ */
+export async function migrate(handle: DatabaseHandle, options: { through?: string } = {}): Promise<string[]> {
+  const { through } = options;
+  const known = migrations(handle.dialect);
+  const chosen = through === undefined ? known : Object.fromEntries(Object.entries(known).filter(([name]) => name <= through));
+  const { error, results } = await migratorFor(handle, chosen).migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+function migratorFor(handle: DatabaseHandle, chosen: Record<string, Migration>): Migrator {
+  const provider: MigrationProvider = { getMigrations: async () => chosen };
   // Kysely looks for its own tables in every schema; pinning the schema keeps concurrent per-schema databases apart.
   // Modules own migration numbers and land in any order; a database that already ran a later number must
   // still accept an earlier one that arrives afterwards.
-  const migrator = new Migrator({
+  return new Migrator({
     db: handle.db,
     provider,
     allowUnorderedMigrations: true,
     ...(handle.schema ? { migrationTableSchema: handle.schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error;
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+export interface MigrationStatus {
+  readonly applied: readonly { readonly name: string; readonly appliedAt: string }[];
+  /** Known to this release and not run yet: the next start (or `db migrate`) runs them. */
+  readonly pending: readonly string[];
+  /**
+   * Run on this database but unknown to this release: the database was migrated by a newer release. Migrations
+   * are forward-only, so this release must not serve it.
+   */
+  readonly unknown: readonly string[];
+}
+
+/** Which migrations a database has had, read without changing it (an empty database has had none). */
+export async function migrationStatus(handle: DatabaseHandle): Promise<MigrationStatus> {
+  const known = Object.keys(migrations(handle.dialect)).sort();
+  const table = handle.schema ? `${handle.schema}.kysely_migration` : 'kysely_migration';
+  const probe = handle.dialect === 'postgres'
+    ? sql<{ found: unknown }>`select to_regclass(${table}) as found`
+    : sql<{ found: unknown }>`select name as found from sqlite_master where type = 'table' and name = 'kysely_migration'`;
+  const hasTable = ((await probe.execute(handle.db)).rows[0]?.found ?? null) !== null;
+  const rows = hasTable
+    ? ((await sql.raw<{ name: string; timestamp: string }>(`select name, timestamp from ${table} order by name`).execute(handle.db)).rows)
+    : [];
+  const ran = new Set(rows.map((r) => r.name));
+  return {
+    applied: rows.map((r) => ({ name: r.name, appliedAt: new Date(r.timestamp).toISOString() })),
+    pending: known.filter((name) => !ran.has(name)),
+    unknown: rows.map((r) => r.name).filter((name) => !known.includes(name)),
+  };
 }
 
 /**
