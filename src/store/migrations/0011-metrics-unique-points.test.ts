@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { testBackends } from '../../../test/support/backends.js';
 import { metricsUniquePointsMigration } from './0011-metrics-unique-points.js';
+import { recreatePlainMetrics } from '../../../test/support/plain-metrics.js';
 
 /** A database written before points were unique may hold duplicates (client retries); upgrading folds them into one. */
 for (const backend of testBackends()) {
@@ -10,8 +11,8 @@ for (const backend of testBackends()) {
       const handle = await backend.open();
       try {
         const db = handle.db;
-        // Back to the schema before this migration: the plain history index.
-        await db.schema.dropIndex('metrics_point').execute();
+        // Back to the schema before this migration: a plain table with the history index.
+        await recreatePlainMetrics(db);
         await db.schema.createIndex('metrics_history').on('metrics').columns(['run_uuid', 'key', 'timestamp', 'step', 'value', 'is_nan']).execute();
         await db.insertInto('experiments').values({ name: 'e', artifact_location: 'x', lifecycle_stage: 'active', creation_time: 0, last_update_time: 0 }).execute();
         const { experiment_id } = await db.selectFrom('experiments').select('experiment_id').executeTakeFirstOrThrow();

@@ -13,6 +13,7 @@ import { governancePermissionsMigration } from './0010-governance-permissions.js
 import { metricsUniquePointsMigration } from './0011-metrics-unique-points.js';
 import { loggedModelLinksMigration } from './0012-logged-model-links.js';
 import { datasetPartsMigration } from './0013-dataset-parts.js';
+import { metricsClusteredMigration } from './0014-metrics-clustered.js';
 import { monitoringFilesMigration } from './0017-monitoring-files.js';
 import { reproducibilityMigration } from './0019-reproducibility.js';
 import { governanceIntegrityMigration } from './0020-governance-integrity.js';
@@ -38,6 +39,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0011-metrics-unique-points': metricsUniquePointsMigration(dialect),
     '0012-logged-model-links': loggedModelLinksMigration(),
     '0013-dataset-parts': datasetPartsMigration(),
+    '0014-metrics-clustered': metricsClusteredMigration(dialect),
     '0017-monitoring-files': monitoringFilesMigration(),
     '0019-reproducibility': reproducibilityMigration(),
     '0020-governance-integrity': governanceIntegrityMigration(),

@@ -108,7 +108,7 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   /**
-   * `insert into metrics ... values (...), (...) on conflict do nothing` for `rows` points, written once per row count
+   * `insert into metrics ... values (...), (...)` skipping points already stored, for `rows` points, written once per row count
    * (`insertMetrics` uses few counts).
    * The ingest path's hottest statement: built through the query builder, its 6,000 values were laid out as a
    * syntax tree and compiled back to this same text on every batch, which cost more than running it.
@@ -121,7 +121,11 @@ export class SqlTrackingStore implements TrackingStore {
         const n = r * METRIC_COLUMNS;
         tuples[r] = this.dialect === 'postgres' ? `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6})` : '(?, ?, ?, ?, ?, ?)';
       }
-      text = `insert into metrics (run_uuid, key, value, timestamp, step, is_nan) values ${tuples.join(', ')} on conflict do nothing`;
+      // SQLite: `or ignore` rather than `on conflict do nothing`, so no constraint of the statement can abort it and
+      // SQLite keeps no statement journal (which spilled to a temp file, created and unlinked on every batch).
+      text = this.dialect === 'postgres'
+        ? `insert into metrics (run_uuid, key, value, timestamp, step, is_nan) values ${tuples.join(', ')} on conflict do nothing`
+        : `insert or ignore into metrics (run_uuid, key, value, timestamp, step, is_nan) values ${tuples.join(', ')}`;
       this.pointInserts.set(rows, text);
     }
     return text;
