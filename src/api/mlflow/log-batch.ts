@@ -10,12 +10,17 @@ export const Metric = z.object({
   model_id: z.string().optional(), dataset_name: z.string().optional(), dataset_digest: z.string().optional(),
 });
 /** MLflow 3 metrics may name the logged model and dataset they were measured for; empty strings mean none. */
-export const metricOf = (m: z.output<typeof Metric>) => ({
-  key: m.key, value: m.value, timestamp: m.timestamp, step: m.step ?? 0,
-  ...(m.model_id ? { modelId: m.model_id } : {}),
-  ...(m.dataset_name ? { datasetName: m.dataset_name } : {}),
-  ...(m.dataset_digest ? { datasetDigest: m.dataset_digest } : {}),
-});
+export const metricOf = (m: z.output<typeof Metric>) => {
+  const point = { key: m.key, value: m.value, timestamp: m.timestamp, step: m.step ?? 0 };
+  // The plain point without spreads: a batch makes a thousand of them.
+  if (!m.model_id && !m.dataset_name && !m.dataset_digest) return point;
+  return {
+    ...point,
+    ...(m.model_id ? { modelId: m.model_id } : {}),
+    ...(m.dataset_name ? { datasetName: m.dataset_name } : {}),
+    ...(m.dataset_digest ? { datasetDigest: m.dataset_digest } : {}),
+  };
+};
 export const LogBatch = RunRef.extend({
   metrics: z.array(Metric).optional(),
   params: z.array(KeyValue).optional(),
@@ -57,6 +62,10 @@ function plainMetrics(value: unknown): z.output<typeof Metric>[] | null {
     const { key, value: v, timestamp, step, model_id, dataset_name, dataset_digest } = m;
     if (typeof key !== 'string' || typeof v !== 'number' || !Number.isFinite(v) || !isInt64(timestamp)) return null;
     if ((step !== undefined && !isInt64(step)) || !optionalString(model_id) || !optionalString(dataset_name) || !optionalString(dataset_digest)) return null;
+    if (model_id === undefined && dataset_name === undefined && dataset_digest === undefined) {
+      out[i] = step !== undefined ? { key, value: v, timestamp, step } : { key, value: v, timestamp };
+      continue;
+    }
     out[i] = {
       key, value: v, timestamp,
       ...(step !== undefined ? { step } : {}),

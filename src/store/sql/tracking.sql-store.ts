@@ -54,21 +54,22 @@ function column(alias: string, table: Record<string, string>, key: string, what:
 const stageFilter = (view: ExperimentQuery['viewType']): LifecycleStage[] =>
   view === 'ALL' ? ['active', 'deleted'] : view === 'DELETED_ONLY' ? ['deleted'] : ['active'];
 
+/** The value as stored: NaN as 0 (with is_nan set), ±Infinity as ±Number.MAX_VALUE, as MLflow stores them. */
+const storedValue = (v: number): number => (v !== v ? 0 : v === Infinity ? Number.MAX_VALUE : v === -Infinity ? -Number.MAX_VALUE : v);
+
 function toMetricRow(runId: string, m: Metric): MetricsTable {
-  const isNan = Number.isNaN(m.value);
-  const value = isNan ? 0 : m.value === Infinity ? Number.MAX_VALUE : m.value === -Infinity ? -Number.MAX_VALUE : m.value;
-  return { run_uuid: runId, key: m.key, value, timestamp: m.timestamp, step: m.step, is_nan: isNan ? 1 : 0 };
+  return { run_uuid: runId, key: m.key, value: storedValue(m.value), timestamp: m.timestamp, step: m.step, is_nan: Number.isNaN(m.value) ? 1 : 0 };
 }
 
 function fromMetricRow(r: { key: string; value: number; timestamp: number; step: number; is_nan: number }): Metric {
   return { key: r.key, value: r.is_nan ? NaN : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) };
 }
 
-/** MLflow's notion of "latest": highest step, then latest timestamp, then largest value. */
-function isLater(a: MetricsTable, b: MetricsTable): boolean {
+/** MLflow's notion of "latest": highest step, then latest timestamp, then largest (stored) value. */
+function isLater(a: Metric, b: Metric): boolean {
   if (a.step !== b.step) return a.step > b.step;
   if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
-  return a.value > b.value;
+  return storedValue(a.value) > storedValue(b.value);
 }
 
 function toRunInfo(r: RunRow): RunInfo {
@@ -101,6 +102,7 @@ export class SqlTrackingStore implements TrackingStore {
 
   private readonly dialect: DatabaseHandle['dialect'];
   private readonly pointInserts = new Map<number, string>();
+  private readonly latestUpserts = new Map<number, string>();
 
   constructor(handle: DatabaseHandle) {
     this.db = handle.db;
@@ -116,19 +118,42 @@ export class SqlTrackingStore implements TrackingStore {
   private pointInsert(rows: number): string {
     let text = this.pointInserts.get(rows);
     if (text === undefined) {
-      const tuples = new Array<string>(rows);
-      for (let r = 0; r < rows; r++) {
-        const n = r * METRIC_COLUMNS;
-        tuples[r] = this.dialect === 'postgres' ? `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6})` : '(?, ?, ?, ?, ?, ?)';
-      }
+      const tuples = this.placeholders(rows);
       // SQLite: `or ignore` rather than `on conflict do nothing`, so no constraint of the statement can abort it and
       // SQLite keeps no statement journal (which spilled to a temp file, created and unlinked on every batch).
       text = this.dialect === 'postgres'
-        ? `insert into metrics (run_uuid, key, value, timestamp, step, is_nan) values ${tuples.join(', ')} on conflict do nothing`
-        : `insert or ignore into metrics (run_uuid, key, value, timestamp, step, is_nan) values ${tuples.join(', ')}`;
+        ? `insert into metrics (run_uuid, key, value, timestamp, step, is_nan) values ${tuples} on conflict do nothing`
+        : `insert or ignore into metrics (run_uuid, key, value, timestamp, step, is_nan) values ${tuples}`;
       this.pointInserts.set(rows, text);
     }
     return text;
+  }
+
+  /**
+   * Upserts `rows` latest points (distinct keys), keeping whichever of stored and new is later (see `isLater`);
+   * written once per row count, counts chosen as for `pointInsert`, rather than built through the query builder on every batch.
+   */
+  private latestUpsert(rows: number): string {
+    let text = this.latestUpserts.get(rows);
+    if (text === undefined) {
+      text = `insert into latest_metrics (run_uuid, key, value, timestamp, step, is_nan) values ${this.placeholders(rows)}
+        on conflict (run_uuid, key) do update set value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan
+        where excluded.step > latest_metrics.step
+          or (excluded.step = latest_metrics.step and excluded.timestamp > latest_metrics.timestamp)
+          or (excluded.step = latest_metrics.step and excluded.timestamp = latest_metrics.timestamp and excluded.value > latest_metrics.value)`;
+      this.latestUpserts.set(rows, text);
+    }
+    return text;
+  }
+
+  /** `(?, ?, ?, ?, ?, ?), ...` (SQLite) or `($1, ..., $6), ...` (PostgreSQL) for `rows` metric rows. */
+  private placeholders(rows: number): string {
+    const tuples = new Array<string>(rows);
+    for (let r = 0; r < rows; r++) {
+      const n = r * METRIC_COLUMNS;
+      tuples[r] = this.dialect === 'postgres' ? `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6})` : '(?, ?, ?, ?, ?, ?)';
+    }
+    return tuples.join(', ');
   }
 
   private readonly guard = busyGuard;
@@ -451,43 +476,39 @@ export class SqlTrackingStore implements TrackingStore {
 
   private async insertMetrics(trx: Db, runId: string, metrics: readonly LoggedMetric[]): Promise<void> {
     await this.insertLoggedModelMetrics(trx, runId, metrics);
-    const latest = new Map<string, MetricsTable>();
+    // The latest point of each key; rows are made for these few only, the batch's points go straight into `values`.
+    const latest = new Map<string, LoggedMetric>();
     for (let from = 0, count = 0; from < metrics.length; from += count) {
       // Whole chunks, then powers of two: at most eleven statement texts ever, each prepared once.
       const remaining = metrics.length - from;
       count = remaining >= INSERT_CHUNK ? INSERT_CHUNK : 2 ** Math.floor(Math.log2(remaining));
       const values = new Array<string | number>(count * METRIC_COLUMNS);
       for (let i = 0, at = 0; i < count; i++) {
-        const row = toMetricRow(runId, metrics[from + i]!);
+        const m = metrics[from + i]!;
+        const v = m.value;
         values[at++] = runId;
-        values[at++] = row.key;
-        values[at++] = row.value;
-        values[at++] = row.timestamp;
-        values[at++] = row.step;
-        values[at++] = row.is_nan;
-        const cur = latest.get(row.key);
-        if (!cur || isLater(row, cur)) latest.set(row.key, row);
+        values[at++] = m.key;
+        values[at++] = storedValue(v);
+        values[at++] = m.timestamp;
+        values[at++] = m.step;
+        values[at++] = v !== v ? 1 : 0;
+        const cur = latest.get(m.key);
+        if (!cur || isLater(m, cur)) latest.set(m.key, m);
       }
       // A point already stored, or repeated in the batch, is skipped as MLflow does (a retried batch adds nothing).
       await trx.executeQuery(CompiledQuery.raw(this.pointInsert(count), values));
     }
-    await trx
-      .insertInto('latest_metrics')
-      .values([...latest.values()])
-      .onConflict((oc) =>
-        oc
-          .columns(['run_uuid', 'key'])
-          .doUpdateSet({
-            value: (eb) => eb.ref('excluded.value'),
-            timestamp: (eb) => eb.ref('excluded.timestamp'),
-            step: (eb) => eb.ref('excluded.step'),
-            is_nan: (eb) => eb.ref('excluded.is_nan'),
-          })
-          .where(sql<boolean>`excluded.step > latest_metrics.step
-            or (excluded.step = latest_metrics.step and excluded.timestamp > latest_metrics.timestamp)
-            or (excluded.step = latest_metrics.step and excluded.timestamp = latest_metrics.timestamp and excluded.value > latest_metrics.value)`),
-      )
-      .execute();
+    const points = [...latest.values()];
+    for (let from = 0, count = 0; from < points.length; from += count) {
+      const remaining = points.length - from;
+      count = remaining >= INSERT_CHUNK ? INSERT_CHUNK : 2 ** Math.floor(Math.log2(remaining));
+      const values: (string | number)[] = [];
+      for (let i = from; i < from + count; i++) {
+        const r = toMetricRow(runId, points[i]!);
+        values.push(r.run_uuid, r.key, r.value, r.timestamp, r.step, r.is_nan);
+      }
+      await trx.executeQuery(CompiledQuery.raw(this.latestUpsert(count), values));
+    }
   }
 
   /** A metric logged with a `model_id` is the model's too, as MLflow 3 keeps it (with the dataset it was measured on). */
