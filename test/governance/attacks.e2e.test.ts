@@ -151,6 +151,35 @@ describe('existence leaks', () => {
   });
 });
 
+describe('existence leaks through lineage', () => {
+  it("answers lineage from a hidden run or dataset version as from an unknown one, never naming it", async () => {
+    const w = await alicesWork('lineage');
+    await ok('POST', `${M}/runs/set-tag`, as('alice'), { run_id: w.run, key: 'dataset_version', value: `${w.dataset}@1` });
+    const versionId = ((await ok('GET', `${V1}/datasets/${w.dataset}/versions/1`, as('alice'))) as { id: string }).id;
+    const unknownRun = 'e'.repeat(32);
+    const unknownVersion = 'd'.repeat(versionId.length);
+    const pairs: [string, string, string, string, string][] = [
+      ['run', `${V1}/lineage/run/${w.run}?direction=upstream`, `${V1}/lineage/run/${unknownRun}?direction=upstream`, w.run, unknownRun],
+      ['dataset version by name', `${V1}/lineage/dataset_version/${w.dataset}@1`, `${V1}/lineage/dataset_version/nobody-data@1`, w.dataset, 'nobody-data'],
+      ['dataset version by label', `${V1}/lineage/dataset_version/${w.dataset}@latest`, `${V1}/lineage/dataset_version/nobody-data@latest`, w.dataset, 'nobody-data'],
+      ['dataset version by id', `${V1}/lineage/dataset_version/${versionId}`, `${V1}/lineage/dataset_version/${unknownVersion}`, versionId, unknownVersion],
+    ];
+    for (const [what, hiddenUrl, unknownUrl, id, unknownId] of pairs) {
+      const hidden = await call('GET', hiddenUrl, as('bob'));
+      const unknown = await call('GET', unknownUrl, as('bob'));
+      expect({ what, status: hidden.status, body: JSON.stringify(hidden.body).split(id).join('<id>').split(id.slice(0, 6)).join('<id>') })
+        .toEqual({ what, status: unknown.status, body: JSON.stringify(unknown.body).split(unknownId).join('<id>').split(unknownId.slice(0, 6)).join('<id>') });
+    }
+    // Alice sees the edge the platform recorded, named.
+    expect((await ok('GET', `${V1}/lineage/run/${w.run}?direction=upstream`, as('alice'))).nodes.map((n: { label: string }) => n.label)).toContain(`${w.dataset}@1`);
+    // Naming a hidden dataset version as an edge's source gets the answer an unknown one gets, whatever the target.
+    const edge = (from: string) => ({ edges: [{ from: { kind: 'dataset_version', id: from }, to: { kind: 'run', id: unknownRun }, relation: 'consumed' }] });
+    const viaHidden = await call('POST', `${V1}/lineage/edges`, as('bob'), edge(`${w.dataset}@1`));
+    const viaUnknown = await call('POST', `${V1}/lineage/edges`, as('bob'), edge('nobody-data@1'));
+    expect([viaHidden.status, JSON.stringify(viaHidden.body).split(w.dataset).join('<id>')]).toEqual([viaUnknown.status, JSON.stringify(viaUnknown.body).split('nobody-data').join('<id>')]);
+  });
+});
+
 describe('denied access is audited', () => {
   it('records ten refused escalation attempts with actor, object, action and reason, and holds back a flood', async () => {
     const w = await alicesWork('denied');

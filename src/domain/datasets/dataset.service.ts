@@ -10,7 +10,7 @@ import { newHexId } from '../../core/ids.js';
 import { validateProjectName } from '../projects/types.js';
 import type { Access } from '../access/access.js';
 import { blobPath, digestMismatch, VerifyingStream, withLocalFiles } from './blob-files.js';
-import { nodeLabel } from './lineage-label.js';
+import { nodeLabel, type NodeFacts } from './lineage-label.js';
 import { BlobKeeper, uploadHolder, type GcReport } from './blob-keeper.js';
 import { TABULAR, type LocalFile } from './data-file.js';
 import { composeDatasheet, datasheetMarkdown } from './datasheet.js';
@@ -86,6 +86,7 @@ const modelOfNode = (n: LineageNode): string => n.id.slice(0, Math.max(0, n.id.l
 export type LineageNodeAccess = (actor: Actor, permission: 'READ' | 'EDIT', node: LineageNode) => Promise<void>;
 
 type NewEdge = Omit<LineageEdge, 'createdAt' | 'origin'>;
+const NO_FACTS: NodeFacts = { datasetVersions: new Map(), runNames: new Map(), loggedModelNames: new Map(), validations: new Map() };
 
 /** Versioned datasets by content, their files, datasheets and the lineage graph. */
 export class DatasetService {
@@ -358,7 +359,7 @@ export class DatasetService {
    */
   async recordLineage(actor: Actor, edges: readonly NewEdge[]): Promise<void> {
     await this.access.require(actor, 'EDIT', { kind: 'server' });
-    const resolved = await Promise.all(edges.map(async (e) => ({ from: await this.node(e.from), to: await this.node(e.to), relation: e.relation })));
+    const resolved = await Promise.all(edges.map(async (e) => ({ from: await this.nodeFor(actor, e.from), to: await this.nodeFor(actor, e.to), relation: e.relation })));
     const checked = new Set<string>();
     const check = async (permission: 'READ' | 'EDIT', n: LineageNode) => {
       const key = `${permission}\0${n.kind}\0${n.id}`;
@@ -404,8 +405,12 @@ export class DatasetService {
 
   async lineage(actor: Actor, input: { node: LineageNode; direction: 'upstream' | 'downstream'; depth?: number | undefined }): Promise<LineageGraph> {
     await this.access.require(actor, 'READ', { kind: 'server' });
-    const graph = await this.store.traverse(await this.node(input.node), input.direction, Math.min(input.depth ?? MAX_DEPTH, MAX_DEPTH));
-    return this.labelled(await this.visiblePart(actor, graph));
+    const graph = await this.store.traverse(await this.nodeFor(actor, input.node), input.direction, Math.min(input.depth ?? MAX_DEPTH, MAX_DEPTH));
+    const visible = await this.visiblePart(actor, graph);
+    if (visible) return this.labelled(visible);
+    // A hidden root is answered as an unknown id is: the node alone, nothing around it, named by its id only.
+    const root = graph.nodes.filter((n) => n.kind === graph.root.kind && n.id === graph.root.id);
+    return { ...graph, nodes: root.map((n) => ({ ...n, label: nodeLabel(n, NO_FACTS) })), edges: [] };
   }
 
   /**
@@ -443,9 +448,9 @@ export class DatasetService {
 
   /**
    * The graph without the nodes the caller may not read, nor the edges touching them: lineage never names a dataset,
-   * run, model or evaluation that a direct read would refuse. A hidden root is refused outright.
+   * run, model or evaluation that a direct read would refuse. Undefined when the root itself is hidden.
    */
-  private async visiblePart(actor: Actor, graph: LineageGraph): Promise<LineageGraph> {
+  private async visiblePart(actor: Actor, graph: LineageGraph): Promise<LineageGraph | undefined> {
     const key = (n: LineageNode) => `${n.kind}\0${n.id}`;
     const nodes = [graph.root, ...graph.nodes];
     const datasetOf = new Map<string, string>();
@@ -465,8 +470,7 @@ export class DatasetService {
           : await this.mayRead(actor, n);
       if (ok) visible.add(key(n));
     }
-    // A hidden root is answered as an unknown id is: the node alone, nothing around it.
-    if (!visible.has(key(graph.root))) return { ...graph, nodes: graph.nodes.filter((n) => key(n) === key(graph.root)), edges: [] };
+    if (!visible.has(key(graph.root))) return undefined;
     return {
       ...graph,
       nodes: graph.nodes.filter((n) => visible.has(key(n))),
@@ -483,6 +487,15 @@ export class DatasetService {
       if (!isDomainError(err)) throw err;
       return (err.code === 'RESOURCE_DOES_NOT_EXIST' && !err.concealed) || err.code === 'INVALID_PARAMETER_VALUE';
     }
+  }
+
+  /** `node` for a caller: a `name@ref` of a dataset they may not read is answered exactly as an unknown one. */
+  private async nodeFor(actor: Actor, n: LineageNode): Promise<LineageNode> {
+    if (n.kind === 'dataset_version' && n.id.includes('@')) {
+      const ref = parseDatasetRef(n.id);
+      if ((await this.access.readable(actor, 'dataset', [ref.name], (name) => name)).length === 0) throw notFound(`Dataset version '${ref.name}@${ref.ref ?? 'latest'}'`);
+    }
+    return this.node(n);
   }
 
   /** Dataset versions may be named `name@ref`; the graph keys them by their id, which never changes. */
