@@ -179,4 +179,17 @@ describe('pipeline DAGs', () => {
     fs.appendFileSync(path.join(dir, 'train.sh'), '# comment\n');
     expect((await run(dir, spec(0.1), { environment: 'prod', dryRun: true })).train).toMatchObject({ state: 'would-run', reason: 'input train.sh changed' });
   });
+
+  it('applies a pipeline-wide parameter override only to the steps that declare that parameter', async () => {
+    const dir = folder({ 'raw.csv': '2\n1\n' });
+    const spec = { name: 'p', environments: { staging: { params: { lr: 0.5 } } }, steps: {
+      prepare: { command: 'sort raw.csv > clean.csv', inputs: ['raw.csv'], outputs: ['clean.csv'] },
+      train: { command: 'echo "lr=${params.lr}" > model.txt && cat clean.csv >> model.txt', inputs: ['clean.csv'], outputs: ['model.txt'], params: { lr: 0.1 } },
+    } };
+    expect(Object.values(await run(dir, spec)).map((r) => r.state)).toEqual(['succeeded', 'succeeded']);
+    const staging = await run(dir, spec, { environment: 'staging' });
+    expect(staging.prepare).toMatchObject({ state: 'cached', cache: 'hit' });
+    expect(staging.train).toMatchObject({ state: 'succeeded', reason: 'its command changed; its parameters changed' });
+    expect(read(dir, 'model.txt')).toBe('lr=0.5\n1\n2\n');
+  });
 });

@@ -168,7 +168,10 @@ export function resolvePipeline(file: PipelineFile, environment?: string): Pipel
   const steps = new Map<string, ResolvedStep>();
   for (const [name, step] of Object.entries(file.steps)) {
     const own = environment ? step.environments[environment] : undefined;
-    const params = { ...step.params, ...(global?.params ?? {}), ...(own?.params ?? {}) };
+    // A pipeline-wide override sets a parameter only where a step declares it: a step that never uses `lr`
+    // must not rerun (nor have its cache key change) because staging sets `lr`.
+    const shared = Object.fromEntries(Object.entries(global?.params ?? {}).filter(([k]) => k in step.params));
+    const params = { ...step.params, ...shared, ...(own?.params ?? {}) };
     const fileInputs = step.inputs.filter((i): i is string => typeof i === 'string').map(norm);
     const needs = new Set(step.needs);
     for (const n of step.needs) if (!(n in file.steps)) throw invalid(`Step '${name}' needs '${n}', which is not a step of the pipeline`);
