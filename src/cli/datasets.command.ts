@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import { trackedRunContext } from '../config/config.js';
 import { invalid } from '../core/errors.js';
 import { parseDatasetRef } from '../domain/datasets/dataset.service.js';
 import { DATASHEET_SECTIONS, type ColumnProfile, type DatasetVersion, type Datasheet } from '../domain/datasets/types.js';
@@ -61,6 +62,15 @@ function datasheetSections(opts: { set?: string[]; from?: string }): Record<stri
   const unknown = Object.keys(sections).filter((s) => !(DATASHEET_SECTIONS as readonly string[]).includes(s));
   if (unknown.length > 0) throw invalid(`Unknown datasheet section '${unknown[0]}': use ${DATASHEET_SECTIONS.join(', ')}`);
   return sections;
+}
+
+/** A reproduction pins what its original read: `churn` or `churn@prod` becomes the version then read; a number stays. */
+function pinned(ref: string, pins: ReadonlyMap<string, number>): string {
+  const { name, ref: version } = parseDatasetRef(ref);
+  const pin = pins.get(name);
+  if (pin === undefined || (version !== undefined && /^\d+$/.test(version))) return ref;
+  if (version !== `${pin}`) console.error(`openexpert: reading ${name}@${pin}, the version the reproduced run read (not ${ref})`);
+  return `${name}@${pin}`;
 }
 
 export function registerDatasetsCommand(program: Command): void {
@@ -134,10 +144,11 @@ export function registerDatasetsCommand(program: Command): void {
       printVersion(v);
     });
 
-  common(datasets.command('get <ref>').description("Download a version's files, each checked against its digest"))
+  common(datasets.command('get <ref>').description("Download a version's files, each checked against its digest (inside `openexpert run`, recorded as read by the run)"))
     .requiredOption('-o, --output <dir>', 'folder to write into')
     .action(async (ref: string, opts: Common & { output: string }) => {
-      const base = versionPath(ref);
+      const context = trackedRunContext();
+      const base = versionPath(pinned(ref, context.pins));
       const v = await registryApi(opts)<DatasetVersion>('GET', base);
       const owner = `${v.name}@${v.version}`;
       const bar = progress('fetching ', v.size);
@@ -145,6 +156,12 @@ export function registerDatasetsCommand(program: Command): void {
         for (const f of v.files) await getFile(opts, `${base}/file?path=${enc(f.path)}`, f, owner, path.join(opts.output, ...f.path.split('/')), bar.counter());
       } finally {
         bar.stop();
+      }
+      // Inside `openexpert run` the read is part of what the run needs to be done again: its capture lists it.
+      if (context.runId) {
+        await registryApi(opts)('POST', '/api/v1/lineage/edges', {
+          body: { edges: [{ from: { kind: 'dataset_version', id: owner }, to: { kind: 'run', id: context.runId }, relation: 'consumed' }] },
+        });
       }
       if (opts.json) return printJson({ name: v.name, version: v.version, digest: v.digest, files: v.files.length, output: opts.output });
       console.log(`Wrote ${v.files.length} file(s) of ${owner} to ${opts.output}, all matching their digests`);

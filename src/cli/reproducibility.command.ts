@@ -170,11 +170,15 @@ export function registerReproducibilityCommands(program: Command): void {
           experimentId: source.info.experimentId,
           runName: `reproduce-${source.info.runName}`.slice(0, 250),
           inputs: capture.inputs.map((i) => i.path),
-          datasets: capture.datasets.map((d) => `${d.name}@${d.version}:${d.path ?? path.join('data', d.name)}`),
+          // Versions fetched for the command are fetched again; the ones it read itself, it reads again, pinned.
+          datasets: capture.datasets.filter((d) => d.path !== undefined).map((d) => `${d.name}@${d.version}:${d.path}`),
           tags: { 'openexpert.reproduction_of': source.info.runId },
           // The report is what this command prints; the rerun's own output goes to stderr (and the run's log).
           echo: 'stderr',
-          env: capture.seeds.PYTHONHASHSEED ? { PYTHONHASHSEED: capture.seeds.PYTHONHASHSEED } : {},
+          env: {
+            ...(capture.seeds.PYTHONHASHSEED ? { PYTHONHASHSEED: capture.seeds.PYTHONHASHSEED } : {}),
+            ...(capture.datasets.length ? { OPENEXPERT_DATASET_PINS: capture.datasets.map((d) => `${d.name}@${d.version}`).join(',') } : {}),
+          },
         }, capture.command, cwd);
         const reproduction = await api<Reproduction>('POST', '/api/v1/reproductions', { body: { sourceRunId: source.info.runId, runId: rerun.runId, tolerance } });
         if (opts.html) {

@@ -169,6 +169,7 @@ export async function trackedRun(opts: TrackedRunOptions, command: readonly stri
     throw err;
   });
   const wallTimeMs = performance.now() - started;
+  const datasetsRead = [...datasets, ...await datasetsReadBy(opts, runId, datasets)];
 
   let diffSha256: string | undefined;
   if (git && git.diff) {
@@ -191,7 +192,7 @@ export async function trackedRun(opts: TrackedRunOptions, command: readonly stri
     } } : {}),
     environment: { ...environment, lockFiles: lockFiles.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size, artifact: `${CAPTURE_DIR}/env/${f.path}` })) },
     inputs: inputs.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size, artifact: `${CAPTURE_DIR}/inputs/${f.path}` })),
-    datasets,
+    datasets: datasetsRead,
     seeds,
     hardware: hardwareFacts(),
     wallTimeMs,
@@ -203,6 +204,26 @@ export async function trackedRun(opts: TrackedRunOptions, command: readonly stri
   const status = outcome.signal ? 'KILLED' : outcome.exitCode === 0 ? 'FINISHED' : 'FAILED';
   await api('PATCH', `/api/v1/runs/${runId}`, { body: { status, endTime: Date.now() } });
   return { runId, exitCode: outcome.exitCode, signal: outcome.signal, capture };
+}
+
+/**
+ * Dataset versions the command read through OpenExpert itself (`openexpert data get` inside it, an MLflow
+ * `log_input` of a version's digest): the server's lineage has them as `consumed` edges into the run.
+ */
+async function datasetsReadBy(opts: Common, runId: string, fetched: CaptureInput['datasets']): Promise<CaptureInput['datasets']> {
+  const api = apiOf(opts);
+  const graph = await api<{ nodes: { kind: string; id: string; label?: string }[]; edges: { from: { kind: string; id: string }; relation: string }[] }>(
+    'GET', `/api/v1/lineage/run/${runId}`, { query: { direction: 'upstream', depth: 1 } });
+  const labels = new Map(graph.nodes.filter((n) => n.kind === 'dataset_version').map((n) => [n.id, n.label]));
+  const known = new Set(fetched.map((d) => `${d.name}@${d.version}`));
+  const refs = new Set(graph.edges.filter((e) => e.from.kind === 'dataset_version' && e.relation === 'consumed').map((e) => labels.get(e.from.id) ?? e.from.id));
+  const out: CaptureInput['datasets'][number][] = [];
+  for (const ref of [...refs].filter((r) => /@\d+$/.test(r) && !known.has(r)).sort()) {
+    const at = ref.lastIndexOf('@');
+    const v = await api<DatasetVersion>('GET', `/api/v1/datasets/${enc(ref.slice(0, at))}/versions/${ref.slice(at + 1)}`);
+    out.push({ name: v.name, version: v.version, digest: v.digest });
+  }
+  return out;
 }
 
 /** The experiment's id, created when missing (safe when several processes race to create it). */

@@ -215,6 +215,21 @@ export function clientUrl(flag: string | undefined, env: NodeJS.ProcessEnv = pro
   return (flag ?? env.OPENEXPERT_URL ?? env.MLFLOW_TRACKING_URI ?? 'http://127.0.0.1:5000').replace(/\/+$/, '');
 }
 
+/**
+ * What `openexpert run` tells the commands it runs: the run they belong to (OPENEXPERT_RUN_ID), and, in a
+ * reproduction, the dataset versions the original read (OPENEXPERT_DATASET_PINS=`churn@3,events@12`), so a
+ * command asking for `churn` or `churn@prod` gets the version the original got.
+ */
+export function trackedRunContext(env: NodeJS.ProcessEnv = process.env): { runId?: string; pins: ReadonlyMap<string, number> } {
+  const pins = new Map<string, number>();
+  for (const pin of (env.OPENEXPERT_DATASET_PINS ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const at = pin.lastIndexOf('@');
+    const version = Number(pin.slice(at + 1));
+    if (at > 0 && Number.isInteger(version) && version > 0) pins.set(pin.slice(0, at), version);
+  }
+  return { ...(env.OPENEXPERT_RUN_ID ? { runId: env.OPENEXPERT_RUN_ID } : {}), pins };
+}
+
 /** Where `openexpert login` keeps a token per server (OPENEXPERT_CREDENTIALS_FILE, else ~/.openexpert/credentials.json). */
 export function credentialsFile(env: NodeJS.ProcessEnv = process.env): string {
   return env.OPENEXPERT_CREDENTIALS_FILE || path.join(os.homedir(), '.openexpert', 'credentials.json');

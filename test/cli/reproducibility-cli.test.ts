@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliIn } from '../support/cli.js';
+import { cliArgv, runCliIn } from '../support/cli.js';
 import { jsonClient } from '../support/http.js';
 import { startTestServer } from '../support/server.js';
 
@@ -133,6 +133,33 @@ print('trained with seed', seed)
     expect((await api.get(`${V1}/runs/${id}/capture`)).body.datasets).toEqual([{ name: 'churn-data', version: 1, digest: version.digest, path: 'data/churn-data' }]);
     const lineage = (await api.get(`${V1}/lineage/run/${id}`, { direction: 'upstream' })).body;
     expect(lineage.edges.map((e: { from: { kind: string; id: string }; relation: string }) => `${e.from.kind}:${e.from.id}:${e.relation}`)).toEqual([`dataset_version:${version.id}:consumed`]);
+  }, 180_000);
+
+  it('records the dataset versions the command read through OpenExpert, and reproduces it on those versions', async () => {
+    const api = jsonClient(server.url);
+    const addVersion = async (text: string) =>
+      expect((await api.post(`${V1}/datasets`, { name: 'events', files: [{ path: 'e.csv', content: Buffer.from(text).toString('base64') }] })).status).toBe(201);
+    await addVersion('1 2\n');
+    const v1 = (await api.get(`${V1}/datasets/events/versions/1`)).body;
+    const cli = cliArgv().map((a) => `'${a}'`).join(' ');
+    const reader = repo('reader', {
+      // The script asks for the latest version; which one it got is for OpenExpert to remember.
+      'read.sh': `set -e\n${cli} data get events -o got >&2\npython3 count.py\n`,
+      'count.py': `${LOG}\nlog(rows=len(open('got/e.csv').read().split()))\n`,
+      '.gitignore': 'got/\n',
+    });
+    const r = await runCliIn(reader, ['run', '--url', server.url, '--', 'sh', 'read.sh']);
+    expect(r.code, r.stderr).toBe(0);
+    const id = runIdOf(r.stderr);
+    expect((await api.get(`${V1}/runs/${id}/capture`)).body.datasets).toEqual([{ name: 'events', version: 1, digest: v1.digest }]);
+
+    await addVersion('1 2 3\n');
+    const again = await runCliIn(work, ['reproduce', id, '--url', server.url, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('reading events@1, the version the reproduced run read (not events)');
+    const reproduction = JSON.parse(again.stdout);
+    expect(reproduction.metrics).toEqual([expect.objectContaining({ key: 'rows', original: 2, reproduced: 2, withinTolerance: true })]);
+    expect(reproduction.environment).toEqual([]);
   }, 180_000);
 
   it('reproduces a deterministic script from a clean checkout with zero deltas, and writes the HTML report', async () => {

@@ -23,3 +23,8 @@ export function runCliIn(cwd: string, args: string[], env: NodeJS.ProcessEnv = {
     });
   });
 }
+
+/** The CLI as a command line another program can run (a script inside `openexpert run`, a monitor's retrain command). */
+export function cliArgv(): string[] {
+  return [process.execPath, '--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, path.join(root, 'src/cli/index.ts')];
+}
