@@ -27,6 +27,7 @@ import { ArtifactService } from './domain/artifacts/artifact.service.js';
 import { LoggedModelService } from './domain/tracking/logged-model.service.js';
 import { pino } from 'pino';
 import { createMonitoring } from './domain/monitoring/create-monitoring.js';
+import { spawnDetached } from './domain/monitoring/monitoring.service.js';
 import { SqlMonitoringStore } from './store/sql/monitoring.sql-store.js';
 import { createRegistry } from './domain/registry/create-registry.js';
 import { loadDefaultPolicy } from './domain/registry/policy.js';
@@ -100,6 +101,11 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     : {});
   // Monitors read references from dataset versions and record lineage through the datasets service, looked up when called.
   const monitoring = createMonitoring(new SqlMonitoringStore(database), access, systemClock, pino({ level: config.logLevel }).child({ module: 'monitoring' }), {
+    // A retrain command (`openexpert pipeline run …`) reports to this server: it is told where that is.
+    runCommand: (argv, env) => {
+      const url = listeningUrl(app, config.host);
+      return spawnDetached(argv, { ...(url ? { OPENEXPERT_URL: url, MLFLOW_TRACKING_URI: url } : {}), ...env });
+    },
     artifacts: artifactStore,
     datasets: {
       withTable: async (actor, ref, work) => {
@@ -326,6 +332,14 @@ function startAuditRetention(audit: AuditLog, days: number, log: { error(obj: ob
   return timer;
 }
 
+/** Where a client on this machine reaches the server once it listens (0.0.0.0 and :: answer on loopback too). */
+function listeningUrl(app: FastifyInstance, configuredHost: string): string | undefined {
+  const address = app.server.address();
+  if (!address || typeof address !== 'object') return undefined;
+  const host = configuredHost === '0.0.0.0' ? '127.0.0.1' : configuredHost === '::' ? '[::1]' : configuredHost.includes(':') ? `[${configuredHost}]` : configuredHost;
+  return `http://${host}:${address.port}`;
+}
+
 export async function startServer(config: Config): Promise<RunningServer> {
   const { app, close } = await buildServer(config);
   try {
@@ -334,8 +348,5 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await close();
     throw err;
   }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-  return { url: `http://${host}:${port}`, app, close };
+  return { url: listeningUrl(app, config.host) ?? `http://${config.host}:${config.port}`, app, close };
 }

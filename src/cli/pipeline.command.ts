@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Option, type Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
-import { clientUrl } from '../config/config.js';
+import { clientUrl, retrainRequestOf } from '../config/config.js';
 import { invalid } from '../core/errors.js';
 import { newHexId } from '../core/ids.js';
 import { artifactPathOf } from '../domain/artifacts/artifact-uri.js';
@@ -79,7 +79,7 @@ function httpTracker(opts: Common, pipeline: Pipeline, experimentId: string, com
         'openexpert.pipeline': pipeline.name, 'openexpert.step': step.name, 'openexpert.cache_key': key, 'mlflow.source.name': step.command.slice(0, 500),
         ...(commit ? { 'mlflow.source.git.commit': commit } : {}), ...(pipeline.environment ? { 'openexpert.environment': pipeline.environment } : {}),
         // Started by a monitoring rule's retrain trigger (`retrain: {command: [openexpert, pipeline, run, …]}`).
-        ...(process.env.OPENEXPERT_RETRAIN_REQUEST ? { 'openexpert.retrain_request': process.env.OPENEXPERT_RETRAIN_REQUEST } : {}),
+        ...(retrainRequestOf() ? { 'openexpert.retrain_request': retrainRequestOf()! } : {}),
       };
       const run = await api<Run>('POST', '/api/v1/runs', {
         body: { experimentId, runName: `${pipeline.name}.${step.name}`, startTime: Date.now(), ...(opts.user ? { userId: opts.user } : {}), tags: Object.entries(tags).map(([k, value]) => ({ key: k, value })) },
@@ -181,6 +181,23 @@ function executorFor(opts: PipelineOptions, pipeline: Pipeline): Executor {
   });
 }
 
+/**
+ * Started by a monitor's retrain trigger: the request is completed (or failed) with the run of the pipeline's last
+ * step, so the monitor's history and the lineage (alert → retrain request → run) show what the alert set off.
+ */
+async function reportRetrain(opts: Common, pipeline: Pipeline, reports: readonly StepReport[], ok: boolean): Promise<void> {
+  const requestId = retrainRequestOf();
+  if (!requestId) return;
+  const last = [...reports].reverse().find((r) => r.runId !== undefined);
+  const count = (state: string) => reports.filter((r) => r.state === state).length;
+  const failed = reports.filter((r) => r.state === 'failed').map((r) => `${r.step} (${r.error ?? r.reason ?? 'failed'})`);
+  const detail = `pipeline ${pipeline.name}${pipeline.environment ? ` (${pipeline.environment})` : ''}: ${count('succeeded')} ran, ${count('cached')} cached`
+    + `${failed.length ? `, failed: ${failed.join('; ')}` : ''}${count('skipped') ? `, ${count('skipped')} skipped` : ''}`;
+  await apiOf(opts)('POST', `/api/v1/retrain-requests/${enc(requestId)}/outcome`, {
+    body: { status: ok ? 'completed' : 'failed', ...(last?.runId ? { runId: last.runId } : {}), detail: detail.slice(0, 2000) },
+  });
+}
+
 function printReports(reports: readonly StepReport[]): void {
   printTable(reports, [
     { header: 'STEP', value: (r) => r.step },
@@ -237,6 +254,7 @@ export function registerPipelineCommand(program: Command): void {
       });
       const ok = reports.every((r) => r.state === 'succeeded' || r.state === 'cached');
       await publisher?.finish(ok);
+      if (tracked) await reportRetrain(opts, pipeline, reports, ok);
       report(opts, reports);
       if (!ok) process.exitCode = 1;
     });

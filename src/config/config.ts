@@ -230,6 +230,11 @@ export function trackedRunContext(env: NodeJS.ProcessEnv = process.env): { runId
   return { ...(env.OPENEXPERT_RUN_ID ? { runId: env.OPENEXPERT_RUN_ID } : {}), pins };
 }
 
+/** The retrain request a monitor's retrain command was started for (OPENEXPERT_RETRAIN_REQUEST), which it reports back to. */
+export function retrainRequestOf(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.OPENEXPERT_RETRAIN_REQUEST || undefined;
+}
+
 /** Where `openexpert login` keeps a token per server (OPENEXPERT_CREDENTIALS_FILE, else ~/.openexpert/credentials.json). */
 export function credentialsFile(env: NodeJS.ProcessEnv = process.env): string {
   return env.OPENEXPERT_CREDENTIALS_FILE || path.join(os.homedir(), '.openexpert', 'credentials.json');

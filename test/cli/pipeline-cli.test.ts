@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliIn } from '../support/cli.js';
+import { cliArgv, runCliIn } from '../support/cli.js';
 import { jsonClient } from '../support/http.js';
 import { startTestServer } from '../support/server.js';
 
@@ -114,6 +114,35 @@ steps:
     const third = JSON.parse((await runCliIn(dir, ['pipeline', 'run', '--url', server.url, '--json'])).stdout)[0];
     expect(third.state).toBe('succeeded');
     expect(fs.readFileSync(path.join(dir, 'count.txt'), 'utf8')).toBe('3\n');
+  }, 240_000);
+
+  it('runs when a monitoring alert\'s retrain trigger starts it, and reports back to the retrain request', async () => {
+    const dir = project('retrain', PIPELINE.replace('name: churn', 'name: churn-retrain'), { 'raw.csv': '9\n8\n' });
+    const api = jsonClient(server.url);
+    const rows = (n: number, shift: number) => Array.from({ length: n }, (_, i) => ({ age: 20 + (i % 50) + shift, plan: i % 3 === 0 ? 'pro' : 'basic' }));
+    expect((await api.post(`${V1}/monitors`, { name: 'churn-live', reference: { rows: rows(300, 0) } })).status).toBe(201);
+    // The server starts the command without a shell and with no --url: it tells the command where it is.
+    const rule = await api.post(`${V1}/monitors/churn-live/alert-rules`, {
+      name: 'retrain-on-drift', figure: 'dataset_drift', op: '>=', threshold: 1,
+      retrain: { command: [...cliArgv(), 'pipeline', 'run', '--file', path.join(dir, 'openexpert.pipeline.yaml')] },
+    });
+    expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+    expect((await api.post(`${V1}/monitors/churn-live/ingest`, { rows: rows(300, 30) })).body.window.figures.dataset_drift).toBe(1);
+
+    let request: { requestId: string; status: string; detail: string | null } | undefined;
+    for (const started = Date.now(); Date.now() - started < 150_000; await new Promise((r) => setTimeout(r, 500))) {
+      request = (await api.get(`${V1}/monitors/churn-live/retrain-requests`)).body.items[0];
+      if (request && request.status !== 'requested' && request.status !== 'started') break;
+    }
+    expect(request).toMatchObject({ status: 'completed', detail: expect.stringContaining('pipeline churn-retrain: 3 ran, 0 cached') });
+    expect(fs.readFileSync(path.join(dir, 'model.txt'), 'utf8')).toBe('lr=0.1\n8\n9\n');
+    const [pipelineRun] = (await api.get(`${V1}/pipeline-runs`, { name: 'churn-retrain' })).body.items;
+    expect(pipelineRun.status).toBe('succeeded');
+    const stepRuns = await Promise.all(pipelineRun.steps.map(async (s: { runId: string }) => (await api.get(`${V1}/runs/${s.runId}`)).body));
+    for (const run of stepRuns) expect(run.data.tags).toContainEqual({ key: 'openexpert.retrain_request', value: request!.requestId });
+    const graph = await api.get(`${V1}/lineage/alert_rule/${rule.body.ruleId}`, { direction: 'downstream' });
+    const started = graph.body.edges.find((e: { relation: string }) => e.relation === 'started');
+    expect(started.to).toEqual({ kind: 'run', id: pipelineRun.steps.at(-1).runId });
   }, 240_000);
 
   it('resumes after the runner is killed mid-step without redoing finished steps or caching the killed one', async () => {
