@@ -8,7 +8,7 @@ import { clientUrl } from '../config/config.js';
 import { invalid } from '../core/errors.js';
 import { artifactPathOf } from '../domain/artifacts/artifact-uri.js';
 import type { DatasetVersion } from '../domain/datasets/types.js';
-import { environmentFacts, findLockFiles, gitState, hardwareFacts, seedsOf, sha256OfFile } from '../domain/reproducibility/capture.js';
+import { environmentFacts, findLockFiles, gitState, hardwareFacts, paramsOf, seedsOf, sha256OfFile } from '../domain/reproducibility/capture.js';
 import type { CaptureInput } from '../domain/reproducibility/schemas.js';
 import type { Capture } from '../domain/reproducibility/types.js';
 import type { Run } from '../domain/tracking/types.js';
@@ -194,6 +194,7 @@ export async function trackedRun(opts: TrackedRunOptions, command: readonly stri
     inputs: inputs.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size, artifact: `${CAPTURE_DIR}/inputs/${f.path}` })),
     datasets: datasetsRead,
     seeds,
+    params: paramsOf(command),
     hardware: hardwareFacts(),
     wallTimeMs,
     exitCode: outcome.exitCode,

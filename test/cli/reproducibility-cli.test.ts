@@ -94,6 +94,7 @@ print('trained with seed', seed)
       cwd: '',
       git: { commit: head, root: dir, dirty: true, diffArtifact: 'openexpert/git.diff' },
       seeds: { seed: '7' },
+      params: { seed: '7' },
       exitCode: 0,
       createdBy: 'alice',
     });

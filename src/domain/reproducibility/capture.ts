@@ -67,12 +67,16 @@ export async function sha256OfFile(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Python's interpreter and installed packages, when the command runs Python. */
+/**
+ * Python's interpreter and installed packages, when the command runs Python: asked of the same interpreter, through
+ * the same launcher (`uv run python …`, `conda run -n env python …` ask `uv run python -m pip freeze`).
+ */
 async function pythonFacts(command: readonly string[], cwd: string): Promise<{ version?: string; libraries: Record<string, string> }> {
-  const exe = command[0] && /(^|\/)python[\d.]*$/.test(command[0]) ? command[0] : undefined;
-  if (!exe) return { libraries: {} };
-  const version = await tool(exe, ['--version'], cwd);
-  const freeze = await tool(exe, ['-m', 'pip', 'freeze', '--disable-pip-version-check'], cwd, 30_000);
+  const at = command.findIndex((arg) => /(^|\/)python[\d.]*$/.test(arg));
+  if (at < 0) return { libraries: {} };
+  const [exe, ...launcher] = command.slice(0, at + 1) as [string, ...string[]];
+  const version = await tool(exe, [...launcher, '--version'], cwd);
+  const freeze = await tool(exe, [...launcher, '-m', 'pip', 'freeze', '--disable-pip-version-check'], cwd, 30_000);
   const libraries: Record<string, string> = {};
   for (const line of (freeze ?? '').split('\n')) {
     const m = /^([A-Za-z0-9_.-]+)==(.+)$/.exec(line.trim());
@@ -121,4 +125,20 @@ export function seedsOf(command: readonly string[], env: NodeJS.ProcessEnv): Rec
   });
   if (env.PYTHONHASHSEED) seeds.PYTHONHASHSEED = env.PYTHONHASHSEED;
   return seeds;
+}
+
+/**
+ * Parameters given on the command line: `--lr 0.01`, `--epochs=10`, `-n 5`. A flag followed by another flag (or
+ * nothing) is a switch and reads as `true`; positional arguments are not parameters.
+ */
+export function paramsOf(command: readonly string[]): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (let i = 1; i < command.length; i++) {
+    const m = /^--?([A-Za-z][\w.-]*)(?:=(.*))?$/s.exec(command[i]!);
+    if (!m) continue;
+    if (m[2] !== undefined) params[m[1]!] = m[2];
+    else if (i + 1 < command.length && !/^--?[A-Za-z]/.test(command[i + 1]!)) params[m[1]!] = command[++i]!;
+    else params[m[1]!] = 'true';
+  }
+  return params;
 }

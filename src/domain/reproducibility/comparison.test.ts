@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareMetrics, formatTolerance, parseTolerance } from './comparison.js';
+import { compareMetrics, formatTolerance, paramDifferences, parseTolerance } from './comparison.js';
+import { paramsOf } from './capture.js';
 
 const m = (key: string, value: number) => ({ key, value, timestamp: 0, step: 0 });
 
@@ -38,5 +39,18 @@ describe('reproduction tolerances', () => {
   it('treats a difference in the last bit as equal, not a larger one', () => {
     expect(compareMetrics([m('x', 0.1 + 0.2)], [m('x', 0.3)], {})[0]!.withinTolerance).toBe(true);
     expect(compareMetrics([m('x', 0.3)], [m('x', 0.3000001)], {})[0]!.withinTolerance).toBe(false);
+  });
+
+  it('reports parameters the rerun logged otherwise, and reads parameters off a command line', () => {
+    const p = (key: string, value: string) => ({ key, value });
+    expect(paramDifferences([p('lr', '0.01'), p('epochs', '10'), p('gone', 'x')], [p('lr', '0.02'), p('epochs', '10'), p('new', 'y')])).toEqual([
+      { field: 'params.gone', original: 'x', reproduced: null },
+      { field: 'params.lr', original: '0.01', reproduced: '0.02' },
+      { field: 'params.new', original: null, reproduced: 'y' },
+    ]);
+    expect(paramsOf(['python3', 'train.py', '--lr', '0.01', '--epochs=10', '--verbose', '-n', '5', 'data.csv', '--dry-run'])).toEqual({
+      lr: '0.01', epochs: '10', verbose: 'true', n: '5', 'dry-run': 'true',
+    });
+    expect(paramsOf(['python3', '--version'])).toEqual({ version: 'true' });
   });
 });

@@ -1,5 +1,5 @@
 import { invalid } from '../../core/errors.js';
-import type { Metric } from '../tracking/types.js';
+import type { KeyValue, Metric } from '../tracking/types.js';
 import type { Capture, EnvironmentDifference, MetricComparison } from './types.js';
 import type { Tolerance } from './schemas.js';
 
@@ -87,3 +87,12 @@ export function environmentDifferences(original: Capture, reproduced: Capture): 
     .map((field) => ({ field, original: a.get(field) ?? null, reproduced: b.get(field) ?? null }));
 }
 
+
+/** Parameters the two runs logged that differ (`params.lr`): a rerun that trained otherwise is not the same experiment. */
+export function paramDifferences(original: readonly KeyValue[], reproduced: readonly KeyValue[]): EnvironmentDifference[] {
+  const a = new Map(original.map((p) => [p.key, p.value]));
+  const b = new Map(reproduced.map((p) => [p.key, p.value]));
+  return [...new Set([...a.keys(), ...b.keys()])].sort()
+    .filter((k) => a.get(k) !== b.get(k))
+    .map((k) => ({ field: `params.${k}`, original: a.get(k) ?? null, reproduced: b.get(k) ?? null }));
+}

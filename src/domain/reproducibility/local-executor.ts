@@ -5,6 +5,18 @@ import type { Executor } from './pipeline-runner.js';
 /** How long a step asked to stop (SIGTERM at its timeout) gets before it is killed. */
 const GRACE_MS = 2_000;
 
+/** Process groups of the steps running now: stopping the runner stops them (one exit listener for all of them). */
+const running = new Set<number>();
+let exitHookInstalled = false;
+function stopOnExit(pid: number): void {
+  running.add(pid);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const group of running) signalGroup(group, 'SIGTERM');
+  });
+}
+
 /**
  * Steps as local processes: the command through `/bin/sh -c`, in its own process group so a timeout stops
  * everything it started, with the memory limit applied as the address-space limit (`ulimit -v`) of the shell
@@ -32,17 +44,16 @@ export const localExecutor: Executor = {
         }, step.timeoutMs)
         : undefined;
       // Stopping the runner stops its steps: their outputs were never cached, so the next run redoes them.
-      const stop = () => signalGroup(child.pid, 'SIGTERM');
-      process.once('exit', stop);
+      if (child.pid !== undefined) stopOnExit(child.pid);
       child.on('error', (err) => {
         clearTimeout(timer);
-        process.off('exit', stop);
+        if (child.pid !== undefined) running.delete(child.pid);
         reject(err);
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
         clearTimeout(killer);
-        process.off('exit', stop);
+        if (child.pid !== undefined) running.delete(child.pid);
         resolve({ exitCode: code, signal, timedOut });
       });
     });

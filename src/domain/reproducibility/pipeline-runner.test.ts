@@ -88,6 +88,30 @@ describe('pipeline DAGs', () => {
     }), { numRuns: 6 });
   }, 300_000);
 
+  it('runs independent steps in parallel up to the limit, however many there are', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      for (const [steps, parallelism] of [[6, 3], [12, 12]] as const) {
+        const dir = folder();
+        // Each step notes when it started and ended (nanoseconds) in its own output.
+        const spec = { name: 'wide', parallelism, steps: Object.fromEntries(Array.from({ length: steps }, (_, i) => [`s${i}`, {
+          command: `date +%s%N > o${i}.txt && sleep 0.4 && date +%s%N >> o${i}.txt`, outputs: [`o${i}.txt`],
+        }])) };
+        expect(Object.values(await run(dir, spec)).map((r) => r.state)).toEqual(Array(steps).fill('succeeded'));
+        const spans = Array.from({ length: steps }, (_, i) => read(dir, `o${i}.txt`).trim().split('\n').map(BigInt) as [bigint, bigint]);
+        const most = Math.max(...spans.map(([start]) => spans.filter(([s, e]) => s <= start && start < e).length));
+        expect(most).toBeLessThanOrEqual(parallelism);
+        expect(most).toBeGreaterThan(1);
+      }
+    } finally {
+      process.off('warning', onWarning);
+    }
+    // Twelve steps at once used to add twelve exit listeners to the process (a MaxListenersExceededWarning).
+    expect(warnings).toEqual([]);
+  });
+
   it('refuses cycles, naming them, and unknown needs', () => {
     const cyclic = { name: 'c', steps: { a: { command: 'true', inputs: ['c.txt'], outputs: ['a.txt'] }, b: { command: 'true', inputs: ['a.txt'], outputs: ['b.txt'] }, c: { command: 'true', inputs: ['b.txt'], outputs: ['c.txt'] } } };
     expect(() => resolvePipeline(parsePipelineText(toYaml(cyclic)))).toThrow('The pipeline has a cycle: a → c → b → a');

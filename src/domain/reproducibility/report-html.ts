@@ -15,6 +15,8 @@ function captureSummary(title: string, c: Capture | undefined): string {
     ['os', `${c.environment.os.platform} ${c.environment.os.release} ${c.environment.os.arch}`],
     ...Object.entries(c.environment.interpreters).map(([k, v]): [string, string] => [k, v]),
     ['lock files', c.environment.lockFiles.map((f) => f.path).join(', ') || 'none found'],
+    ['datasets', c.datasets.map((d) => `${d.name}@${d.version}`).join(', ') || 'none read'],
+    ['seeds', Object.entries(c.seeds).map(([k, v]) => `${k}=${v}`).join(', ') || 'none given'],
     ['hardware', `${c.hardware.cpus} × ${c.hardware.cpuModel}, ${(c.hardware.memoryBytes / 2 ** 30).toFixed(1)} GiB`],
     ['wall time', `${(c.wallTimeMs / 1000).toFixed(2)} s`],
     ['exit', c.exitCode === null ? `killed (${c.signal ?? 'signal'})` : String(c.exitCode)],

@@ -4,7 +4,7 @@ import { invalid, invalidState, notFound, orThrow } from '../../core/errors.js';
 import { newHexId } from '../../core/ids.js';
 import type { Access } from '../access/access.js';
 import type { Experiment, Run } from '../tracking/types.js';
-import { compareMetrics, environmentDifferences, parseTolerance } from './comparison.js';
+import { compareMetrics, environmentDifferences, paramDifferences, parseTolerance } from './comparison.js';
 import type { ReproducibilityStore } from './reproducibility.store.js';
 import { renderReproductionHtml } from './report-html.js';
 import type { CaptureInput, PipelineRunInput, ReproductionRequest, Tolerance } from './schemas.js';
@@ -69,7 +69,8 @@ export class ReproducibilityService {
       tolerance,
       exitCode: reproduced.exitCode,
       metrics,
-      environment: environmentDifferences(original, reproduced),
+      environment: [...environmentDifferences(original, reproduced), ...paramDifferences(source.data.params, rerun.data.params)]
+        .sort((x, y) => (x.field < y.field ? -1 : x.field > y.field ? 1 : 0)),
       passed: reproduced.exitCode === 0 && metrics.length > 0 && metrics.every((m) => m.withinTolerance),
     };
     await this.store.addReproduction(reproduction);

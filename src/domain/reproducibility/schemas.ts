@@ -45,6 +45,8 @@ export const CaptureSchema = z.object({
     path: z.string().max(1024).optional(),
   }).strict()).max(200).default([]),
   seeds: z.record(z.string().max(256), z.string().max(256)).default({}),
+  /** Parameters the command line gave (`--lr 0.01`); the ones the command logged itself are the run's params. */
+  params: z.record(z.string().max(256), z.string().max(6000)).default({}),
   hardware: z.object({
     cpus: z.number().int().min(0),
     cpuModel: Text,

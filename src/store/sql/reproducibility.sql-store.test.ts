@@ -10,7 +10,7 @@ const id = (n: number) => n.toString(16).padStart(32, '0');
 const capture = (n: number, over: Partial<Capture> = {}): Capture => ({
   runId: id(n), experimentId: '1', createdBy: 'alice', createdAt: 1000 + n,
   command: ['python3', 'train.py'], cwd: '', environment: { os: { platform: 'linux', release: '6', arch: 'x64' }, interpreters: { python: '3.11.7' }, libraries: {}, lockFiles: [] },
-  inputs: [], datasets: [], seeds: { seed: '7' }, hardware: { cpus: 2, cpuModel: 'cpu', memoryBytes: 8e9, gpus: [] }, wallTimeMs: 12.5, exitCode: 0, signal: null,
+  inputs: [], datasets: [], seeds: { seed: '7' }, params: { lr: '0.01' }, hardware: { cpus: 2, cpuModel: 'cpu', memoryBytes: 8e9, gpus: [] }, wallTimeMs: 12.5, exitCode: 0, signal: null,
   ...over,
 });
 

@@ -22,7 +22,10 @@ export class SqlReproducibilityStore implements ReproducibilityStore {
 
   async getCapture(runId: string): Promise<Capture | undefined> {
     const row = await busyGuard(() => this.db.selectFrom('repro_captures').select('body').where('run_id', '=', runId).executeTakeFirst());
-    return row ? (JSON.parse(row.body) as Capture) : undefined;
+    // Captures stored before command-line parameters were recorded have none.
+    if (!row) return undefined;
+    const capture = JSON.parse(row.body) as Capture;
+    return capture.params ? capture : { ...capture, params: {} };
   }
 
   addReproduction(r: Reproduction): Promise<void> {

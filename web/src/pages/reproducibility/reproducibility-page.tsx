@@ -19,6 +19,7 @@ function facts(c: Capture): Map<string, string> {
     ...c.inputs.map((i): [string, string] => [`input ${i.path}`, `${i.sha256.slice(0, 12)} (${formatBytes(i.size)})`]),
     ...c.datasets.map((d): [string, string] => [`dataset ${d.name}`, `v${d.version}`]),
     ...Object.entries(c.seeds).map(([k, v]): [string, string] => [`seed ${k}`, v]),
+    ...Object.entries(c.params).map(([k, v]): [string, string] => [`param ${k}`, v]),
     ['hardware', `${c.hardware.cpus} × ${c.hardware.cpuModel}, ${formatBytes(c.hardware.memoryBytes)}${c.hardware.gpus.length ? `, ${c.hardware.gpus.join(', ')}` : ''}`],
     ['wall time', formatDuration(Math.round(c.wallTimeMs))],
     ['exit', c.exitCode === null ? `killed (${c.signal ?? 'signal'})` : String(c.exitCode)],
