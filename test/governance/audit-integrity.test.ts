@@ -148,6 +148,15 @@ for (const backend of testBackends()) {
       // Anything the checkpoint covers cannot.
       await handle.db.deleteFrom('gov_audit_log').where('seq', '>', 22).execute();
       expect(await audit.verify()).toMatchObject({ ok: false, firstBadSeq: 23, reason: expect.stringContaining('entries 23 to 25 were deleted') });
+      // Nor does the server launder the cut by checkpointing the shorter log, before or after a restart, or once it grew back.
+      const anchorsFile = path.join(dir, `${backend.name}-checkpoints.jsonl`);
+      const written = fs.readFileSync(anchorsFile, 'utf8');
+      await expect(audit.checkpoint()).rejects.toThrow('ends at entry 22 but was checkpointed at entry 25');
+      const restarted = new AuditLog(store, clock, { keyring: K1, sink });
+      for (let i = 23; i <= 26; i++) await restarted.append(entry(i));
+      await expect(restarted.checkpoint()).rejects.toThrow('Audit entry 25 differs from its checkpoint');
+      expect(fs.readFileSync(anchorsFile, 'utf8')).toBe(written);
+      expect(await restarted.verify()).toMatchObject({ ok: false, firstBadSeq: 25, reason: expect.stringContaining('the chain up to it was rewritten') });
 
       // Someone holding the key rewrites entry 3 and re-signs everything after it: the checkpoint's head no longer matches.
       await reset();

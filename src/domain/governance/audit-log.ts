@@ -141,6 +141,8 @@ export class AuditLog {
   /** The newest entry this process wrote (undefined until the first write). */
   private last: AuditEntry | undefined;
   private lastCheckpointSeq = 0;
+  /** The newest checkpoint this process wrote: what a sink that cannot be read back (a webhook) last received. */
+  private lastCheckpoint: AuditCheckpoint | undefined;
 
   constructor(
     private readonly store: GovernanceStore,
@@ -246,9 +248,19 @@ export class AuditLog {
     if (!sink) return undefined;
     const head = await this.store.lastAudit();
     if (!head || head.seq === this.lastCheckpointSeq) return undefined;
+    // Never anchor a log that no longer holds the last checkpoint: a new checkpoint over a cut or rewritten tail would
+    // become the newest, and verify would then hold the chain against it and find nothing wrong.
+    const previous = (sink.readable ? await sink.latest() : undefined) ?? this.lastCheckpoint;
+    if (previous) {
+      if (head.seq < previous.seq) throw new Error(`The audit log ends at entry ${head.seq} but was checkpointed at entry ${previous.seq}: entries were deleted; not checkpointing over them (run audit verify)`);
+      const [anchored] = await this.store.listAudit({ afterSeq: previous.seq - 1, limit: 1 });
+      if (anchored?.seq === previous.seq && anchored.hash !== previous.head) throw new Error(`Audit entry ${previous.seq} differs from its checkpoint: the log was rewritten; not checkpointing over it (run audit verify)`);
+      if (head.seq === previous.seq) return undefined;
+    }
     const c = signCheckpoint({ seq: head.seq, head: head.hash, at: this.clock.now() }, this.options.keyring);
     await sink.append(c);
     this.lastCheckpointSeq = head.seq;
+    this.lastCheckpoint = c;
     return c;
   }
 
