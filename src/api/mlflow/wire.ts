@@ -49,22 +49,31 @@ export function metricToWire(m: Metric) {
 export function metricPageJson(points: readonly Metric[], nextPageToken: string | undefined): Buffer {
   const token = nextPageToken !== undefined ? `"next_page_token":${JSON.stringify(nextPageToken)}` : '';
   if (points.length === 0) return Buffer.from(`{${token}}`);
+  // Every value's digits in one JSON.stringify call: it writes each number straight into its output, where
+  // String(value) makes and caches a string per number at more than twice the cost. Non-finite values are
+  // written below as MLflow sends them; 0 holds their place here.
+  const values = new Array<number>(points.length);
+  for (let i = 0; i < points.length; i++) {
+    const v = points[i]!.value;
+    values[i] = Number.isFinite(v) ? v : 0;
+  }
+  const digits = JSON.stringify(values);
+  let from = 1;
   const out = new ByteWriter(points.length * 96 + token.length + 16);
   out.ascii('{"metrics":[');
   let lastKey: string | undefined;
-  let keyHead = '';
+  let keyHead: Uint8Array = EMPTY;
   for (let i = 0; i < points.length; i++) {
     const m = points[i]!;
-    if (m.key !== lastKey) keyHead = `{"key":${JSON.stringify((lastKey = m.key))},"value":`;
-    out.reserve(keyHead.length * 3 + 96);
+    if (m.key !== lastKey) keyHead = Buffer.from(`{"key":${JSON.stringify((lastKey = m.key))},"value":`);
+    out.reserve(keyHead.length + 96);
     if (i > 0) out.byte(COMMA);
-    out.text(keyHead);
+    out.bytes(keyHead);
     const v = m.value;
-    if (Number.isFinite(v)) out.ascii(String(v));
-    else out.ascii(Number.isNaN(v) ? '"NaN"' : v > 0 ? '"Infinity"' : '"-Infinity"');
-    out.ascii(',"timestamp":');
+    from = Number.isFinite(v) ? out.number(digits, from) : out.skipNumber(digits, from, Number.isNaN(v) ? '"NaN"' : v > 0 ? '"Infinity"' : '"-Infinity"');
+    out.bytes(TIMESTAMP);
     out.integer(m.timestamp);
-    out.ascii(',"step":');
+    out.bytes(STEP);
     out.integer(m.step);
     out.byte(CLOSE_BRACE);
   }
@@ -75,6 +84,10 @@ export function metricPageJson(points: readonly Metric[], nextPageToken: string 
   return out.done();
 }
 
+const EMPTY = new Uint8Array(0);
+const TIMESTAMP = Buffer.from(',"timestamp":');
+const STEP = Buffer.from(',"step":');
+const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const CLOSE_BRACE = 0x7d;
 const MINUS = 0x2d;
@@ -111,8 +124,28 @@ class ByteWriter {
     for (let i = 0; i < s.length; i++) buf[at++] = s.charCodeAt(i);
     this.at = at;
   }
-  text(s: string): void {
-    this.at += this.buf.write(s, this.at, 'utf8');
+  /** Short byte strings (a point's fixed parts) byte by byte, which beats a call into Buffer#set. */
+  bytes(b: Uint8Array): void {
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = 0; i < b.length; i++) buf[at++] = b[i]!;
+    this.at = at;
+  }
+  /** Copies the number starting at `from` in a JSON array's text; returns where the next one starts. */
+  number(json: string, from: number): number {
+    const buf = this.buf;
+    let at = this.at;
+    let i = from;
+    for (let c = json.charCodeAt(i); c !== COMMA && c !== CLOSE_BRACKET; c = json.charCodeAt(++i)) buf[at++] = c;
+    this.at = at;
+    return i + 1;
+  }
+  /** Writes `text` in place of the number starting at `from` in a JSON array's text; returns where the next one starts. */
+  skipNumber(json: string, from: number, text: string): number {
+    this.ascii(text);
+    let i = from;
+    while (json.charCodeAt(i) !== COMMA && json.charCodeAt(i) !== CLOSE_BRACKET) i++;
+    return i + 1;
   }
   /** A safe integer in decimal, digit by digit (String() and a copy cost twice as much for 13-digit timestamps). */
   integer(n: number): void {
