@@ -55,6 +55,8 @@ import { ProjectService } from './domain/projects/project.service.js';
 import { SqlProjectStore } from './store/sql/projects.sql-store.js';
 import { SqlRetentionStore } from './store/sql/retention.sql-store.js';
 import { RetentionService } from './domain/retention/retention.service.js';
+import { SweepService } from './domain/sweeps/sweeps.service.js';
+import { SqlSweepStore } from './store/sql/sweeps.sql-store.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -190,6 +192,24 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     },
     onError: (err, job) => pino({ level: config.logLevel }).child({ module: 'retention' }).error({ err, job: job.id }, 'deletion job failed'),
   });
+  // Trials are runs and the best one becomes a model version: sweeps go through those services, looked up when called.
+  const sweeps: SweepService = new SweepService(
+    new SqlSweepStore(database),
+    {
+      create: (actor, input) => services.runs.create(actor, input),
+      get: (actor, runId) => services.runs.get(actor, runId),
+      logBatch: (actor, runId, batch) => services.runs.logBatch(actor, runId, batch),
+      update: (actor, runId, input) => services.runs.update(actor, runId, input),
+      metricHistory: (actor, input) => services.runs.metricHistory(actor, input),
+    },
+    {
+      getRegisteredModel: (actor, name) => services.registry.getRegisteredModel(actor, name),
+      createRegisteredModel: (actor, input) => services.registry.createRegisteredModel(actor, input),
+      createModelVersion: (actor, input) => services.registry.createModelVersion(actor, input),
+    },
+    access,
+    systemClock,
+  );
   const services = {
     experiments: new ExperimentService(tracking, access, systemClock),
     runs: new RunService(tracking, access, systemClock, (actor, runId, tags) => datasets.resolveRunTags(actor, runId, tags)),
@@ -205,6 +225,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     reproducibility,
     projects,
     retention,
+    sweeps,
   };
   const app = buildApp({
     config,

@@ -11,6 +11,7 @@ import type { ExperimentService } from '../domain/tracking/experiment.service.js
 import type { LoggedModelService } from '../domain/tracking/logged-model.service.js';
 import type { RunService } from '../domain/tracking/run.service.js';
 import type { Serving } from '../domain/serving/serving.js';
+import type { SweepService } from '../domain/sweeps/sweeps.service.js';
 import type { ValidationService } from '../domain/validation/validation.service.js';
 
 /** Everything the API surfaces call; built once in main.ts. */
@@ -29,4 +30,5 @@ export interface Services {
   readonly reproducibility: ReproducibilityService;
   readonly projects: ProjectService;
   readonly retention: RetentionService;
+  readonly sweeps: SweepService;
 }

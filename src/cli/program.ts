@@ -17,6 +17,7 @@ import { registerReproducibilityCommands } from './reproducibility.command.js';
 import { registerRetentionCommand } from './retention.command.js';
 import { registerRunsCommand } from './runs.command.js';
 import { registerServerCommand } from './server.command.js';
+import { registerSweepCommand } from './sweep.command.js';
 import { registerSyncCommand } from './sync.command.js';
 import { registerValidateCommand } from './validate.command.js';
 
@@ -52,5 +53,6 @@ export function buildProgram(): Command {
   registerProjectsCommand(program);
   registerReproducibilityCommands(program);
   registerPipelineCommand(program);
+  registerSweepCommand(program);
   return program;
 }

@@ -35,6 +35,21 @@ export interface TrackedRunOptions extends Common {
   readonly env?: Readonly<Record<string, string>>;
   /** Where the command's output is echoed besides the log: its own streams (the default), all to stderr, or nowhere. */
   readonly echo?: Echo;
+  /** Attach to this existing run (a sweep's trial) instead of creating one; its tags are left as they are. */
+  readonly runId?: string;
+  /** What was gathered about the working directory and environment for an earlier command in the same place. */
+  readonly prepared?: PreparedCapture;
+  /** Runs the command as the leader of its own process group; told its pid, so the whole group can be signalled. */
+  readonly onSpawn?: (pid: number) => void;
+}
+
+/** What `openexpert run` gathers before the command starts; the same for every trial of a sweep run from one place. */
+export interface PreparedCapture {
+  readonly git: Awaited<ReturnType<typeof gitState>>;
+  readonly datasets: CaptureInput['datasets'];
+  readonly inputs: readonly { path: string; absolute: string; size: number; sha256: string }[];
+  readonly lockFiles: readonly { path: string; absolute: string; size: number; sha256: string }[];
+  readonly environment: Awaited<ReturnType<typeof environmentFacts>>;
 }
 
 export type Echo = 'inherit' | 'stderr' | 'none';
@@ -109,9 +124,7 @@ function osUser(): string | undefined {
  * attaches to it through MLFLOW_RUN_ID; afterwards the output log, the uncommitted diff, lock files and input
  * files are kept with the run and the capture is stored. The run ends FINISHED, FAILED or KILLED by exit status.
  */
-export async function trackedRun(opts: TrackedRunOptions, command: readonly string[], cwd: string): Promise<TrackedRunResult> {
-  if (command.length === 0) throw invalid('Give the command to run after --, e.g. openexpert run --experiment churn -- python train.py');
-  const api = apiOf(opts);
+export async function prepareCapture(opts: TrackedRunOptions, command: readonly string[], cwd: string): Promise<PreparedCapture> {
   const git = await gitState(cwd);
   const datasets = await materializeDatasets(opts, opts.datasets ?? [], cwd);
   const inputFiles = (opts.inputs ?? []).flatMap((i) => {
@@ -126,6 +139,13 @@ export async function trackedRun(opts: TrackedRunOptions, command: readonly stri
     path: path.relative(git?.root ?? cwd, file).split(path.sep).join('/'), absolute: file, size: fs.statSync(file).size, sha256: await sha256OfFile(file),
   })));
   const environment = await environmentFacts(command, cwd);
+  return { git, datasets, inputs, lockFiles, environment };
+}
+
+export async function trackedRun(opts: TrackedRunOptions, command: readonly string[], cwd: string): Promise<TrackedRunResult> {
+  if (command.length === 0) throw invalid('Give the command to run after --, e.g. openexpert run --experiment churn -- python train.py');
+  const api = apiOf(opts);
+  const { git, datasets, inputs, lockFiles, environment } = opts.prepared ?? await prepareCapture(opts, command, cwd);
   const childEnv: Record<string, string> = { ...(opts.env ?? {}) };
   const seeds = seedsOf(command, { ...process.env, ...childEnv });
 
@@ -140,7 +160,7 @@ export async function trackedRun(opts: TrackedRunOptions, command: readonly stri
     ...(datasets.length ? { dataset_version: datasets.map((d) => `${d.name}@${d.version}`).join(',') } : {}),
     ...(opts.tags ?? {}),
   };
-  const run = await api<Run>('POST', '/api/v1/runs', {
+  const run = opts.runId ? await api<Run>('GET', `/api/v1/runs/${opts.runId}`) : await api<Run>('POST', '/api/v1/runs', {
     body: {
       experimentId, ...(opts.runName ? { runName: opts.runName } : {}), ...(user ? { userId: user } : {}), startTime: Date.now(),
       tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
@@ -164,7 +184,7 @@ export async function trackedRun(opts: TrackedRunOptions, command: readonly stri
     MLFLOW_EXPERIMENT_ID: run.info.experimentId,
     OPENEXPERT_URL: clientUrl(opts.url),
     OPENEXPERT_RUN_ID: runId,
-  }, logFile, opts.echo ?? 'inherit').catch(async (err: unknown) => {
+  }, logFile, opts.echo ?? 'inherit', opts.onSpawn).catch(async (err: unknown) => {
     await api('PATCH', `/api/v1/runs/${runId}`, { body: { status: 'FAILED', endTime: Date.now() } });
     throw err;
   });
@@ -248,11 +268,18 @@ export async function experimentIdOf(opts: Common, name: string): Promise<string
  * Runs the command with its output copied to `logFile` (and echoed); SIGINT and SIGTERM reach the command, so
  * stopping `openexpert run` stops what it runs and the run is recorded as KILLED.
  */
-export function runProcess(command: readonly string[], cwd: string, env: Record<string, string>, logFile: string, echo: Echo): Promise<{ exitCode: number | null; signal: string | null }> {
+export function runProcess(
+  command: readonly string[], cwd: string, env: Record<string, string>, logFile: string, echo: Echo, onSpawn?: (pid: number) => void,
+): Promise<{ exitCode: number | null; signal: string | null }> {
   return new Promise((resolve, reject) => {
     const log = fs.createWriteStream(logFile);
-    const child = spawn(command[0]!, command.slice(1), { cwd, env: { ...process.env, ...env }, stdio: ['inherit', 'pipe', 'pipe'] });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    const group = onSpawn !== undefined;
+    const child = spawn(command[0]!, command.slice(1), { cwd, env: { ...process.env, ...env }, stdio: ['inherit', 'pipe', 'pipe'], detached: group });
+    const forward = (signal: NodeJS.Signals) => {
+      if (group && child.pid) signalGroup(child.pid, signal);
+      else child.kill(signal);
+    };
+    if (group && child.pid) onSpawn(child.pid);
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
     child.stdout.on('data', (chunk: Buffer) => {
@@ -275,4 +302,14 @@ export function runProcess(command: readonly string[], cwd: string, env: Record<
       log.end(() => resolve({ exitCode: code, signal }));
     });
   });
+}
+
+/** Signals a process group (a command started with `onSpawn`); false when it is already gone. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
 }

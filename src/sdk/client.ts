@@ -4,6 +4,7 @@ import { ActiveRun } from './active-run.js';
 import { HttpClient, OpenExpertError, type RetryOptions } from './http.js';
 import { FallbackSink, WalSink, type OfflineOptions } from './run-sink.js';
 import { sourceTags } from './source.js';
+import { Sweeps } from './sweeps.js';
 import { syncOffline, unreachable, type SyncedRun } from './sync.js';
 import { defaultWalDir, RunLog, walFile } from './wal.js';
 
@@ -188,6 +189,7 @@ export class OpenExpert {
   readonly url: string;
   readonly experiments: Experiments;
   readonly runs: Runs;
+  readonly sweeps: Sweeps;
   private readonly http: HttpClient;
   private readonly flushIntervalMs: number | undefined;
   private readonly offline: boolean | 'auto';
@@ -210,6 +212,7 @@ export class OpenExpert {
     this.syncIntervalMs = opts.syncIntervalMs ?? 30_000;
     this.experiments = new Experiments(this.http);
     this.runs = new Runs(this.http);
+    this.sweeps = new Sweeps(this.http);
   }
 
   /**

@@ -4,6 +4,10 @@ export type { CreateExperimentOptions, OpenExpertOptions, Page, SearchExperiment
 export { ActiveRun } from './active-run.js';
 export type { LogMetricOptions, ParamValue } from './active-run.js';
 export { OpenExpertError } from './http.js';
+export { Sweeps } from './sweeps.js';
+export type { CreateSweepOptions, Requester } from './sweeps.js';
+export type { SweepConfigInput } from '../domain/sweeps/schemas.js';
+export type { SweepDetail, SweepSummary, Trial, TrialState } from '../domain/sweeps/types.js';
 export type { SyncedRun } from './sync.js';
 export type { OpenExpertErrorCode, RetryOptions } from './http.js';
 export type {

@@ -8,13 +8,14 @@ import type { RetentionTables } from './tables/retention.tables.js';
 import type { RegistryTables } from './tables/registry.tables.js';
 import type { ReproducibilityTables } from './tables/reproducibility.tables.js';
 import type { ServingTables } from './tables/serving.tables.js';
+import type { SweepTables } from './tables/sweeps.tables.js';
 import type { TrackingTables } from './tables/tracking.tables.js';
 
 /**
  * Row types of the one schema, shared by SQLite and PostgreSQL: each module declares its tables in
  * `tables/<module>.tables.ts` and intersects them here.
  */
-export type Database = TrackingTables & ArtifactTables & MonitoringTables & RegistryTables & ServingTables & DatasetTables & EvaluationTables & GovernanceTables & ReproducibilityTables & ProjectTables & RetentionTables;
+export type Database = TrackingTables & ArtifactTables & MonitoringTables & RegistryTables & ServingTables & DatasetTables & EvaluationTables & GovernanceTables & ReproducibilityTables & ProjectTables & RetentionTables & SweepTables;
 
 export type * from './tables/artifacts.tables.js';
 export type * from './tables/datasets.tables.js';
@@ -25,4 +26,5 @@ export type * from './tables/projects.tables.js';
 export type * from './tables/registry.tables.js';
 export type * from './tables/reproducibility.tables.js';
 export type * from './tables/serving.tables.js';
+export type * from './tables/sweeps.tables.js';
 export type * from './tables/tracking.tables.js';

@@ -49,6 +49,8 @@ interface Fixture {
   readonly run2: string;
   readonly reproduction: string;
   readonly pipelineRun: string;
+  /** A sweep in the experiment: trial 0 complete, trial 1 running. */
+  readonly sweep: string;
   /** A project the admin made (and so administers); the subject user's role in it is what the test sets. */
   readonly project: string;
 }
@@ -64,6 +66,7 @@ const M = '/api/2.0/mlflow';
 const V1 = '/api/v1';
 const A = '/api/2.0/mlflow-artifacts';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
+const SWEEP_CONFIG = { method: 'random', metric: { name: 'm' }, parameters: { x: { type: 'uniform', min: 0, max: 1 } } };
 const q = (o: Record<string, string | number>) => `?${new URLSearchParams(Object.entries(o).map(([k, v]): [string, string] => [k, String(v)])).toString()}`;
 
 const exp = (level: Permission, also?: [ObjectKind, Permission][]): Need => ({ on: 'experiment', level, ...(also ? { also } : {}) });
@@ -355,6 +358,17 @@ const CASES: Record<string, Case> = {
   'PUT /api/v1/pipeline-runs/:id': { need: exp('EDIT'), req: (f) => ({ url: `${V1}/pipeline-runs/${f.pipelineRun}`, body: pipelineRun(f) }) },
   'GET /api/v1/pipeline-runs': { need: ws('READ'), req: () => ({ url: `${V1}/pipeline-runs` }) },
   'GET /api/v1/pipeline-runs/:id': { need: exp('READ'), req: (f) => ({ url: `${V1}/pipeline-runs/${f.pipelineRun}` }) },
+  'POST /api/v1/sweeps': { need: exp('EDIT'), req: (f) => ({ url: `${V1}/sweeps`, body: { name: 'mx-sweep', experimentId: f.exp, trials: 3, config: SWEEP_CONFIG } }) },
+  'GET /api/v1/sweeps': { need: ws('READ'), req: () => ({ url: `${V1}/sweeps` }) },
+  'GET /api/v1/sweeps/:id': { need: exp('READ'), req: (f) => ({ url: `${V1}/sweeps/${f.sweep}` }) },
+  'POST /api/v1/sweeps/:id/trials': { need: exp('EDIT'), req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/trials`, body: {} }) },
+  'PUT /api/v1/sweeps/:id/trials/:number/process': { need: exp('EDIT'), req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/trials/1/process`, body: { pid: 1234, host: 'h' } }) },
+  'POST /api/v1/sweeps/:id/trials/:number/prune-check': { need: exp('EDIT'), req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/trials/1/prune-check` }) },
+  'POST /api/v1/sweeps/:id/trials/:number/finish': { need: exp('EDIT'), fresh: true, req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/trials/1/finish`, body: { exitCode: 1 } }) },
+  'POST /api/v1/sweeps/:id/resume': { need: exp('EDIT'), fresh: true, req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/resume` }) },
+  'POST /api/v1/sweeps/:id/extend': { need: exp('EDIT'), req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/extend`, body: { trials: 1 } }) },
+  'GET /api/v1/sweeps/:id/best': { need: exp('READ'), req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/best` }) },
+  'POST /api/v1/sweeps/:id/register': { need: model('EDIT', [['experiment', 'READ']]), req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/register`, body: { name: f.model } }) },
   'GET /api/v1/audit': { need: 'admin', req: () => ({ url: `${V1}/audit?limit=5` }) },
   'GET /api/v1/audit/export': { need: 'admin', req: () => ({ url: `${V1}/audit/export?since=${Date.now()}` }) },
   'GET /api/v1/audit/verify': { need: 'admin', req: () => ({ url: `${V1}/audit/verify` }) },
@@ -431,10 +445,15 @@ async function fixture(): Promise<Fixture> {
   const reproduction = (await admin<{ id: string }>('POST', `${V1}/reproductions`, { sourceRunId: run, runId: run2 })).id;
   const pipelineRunId = n.toString(16).padStart(32, '0');
   await admin('PUT', `${V1}/pipeline-runs/${pipelineRunId}`, pipelineRun({ exp }));
+  const sweep = (await admin<{ id: string }>('POST', `${V1}/sweeps`, { name: 'mx-sweep', experimentId: exp, trials: 1000, config: SWEEP_CONFIG })).id;
+  const trial0 = (await admin<{ trial: { runId: string } }>('POST', `${V1}/sweeps/${sweep}/trials`, {})).trial;
+  await admin('POST', `${M}/runs/log-batch`, { run_id: trial0.runId, metrics: [{ key: 'm', value: 0.25, timestamp: 1, step: 0 }] });
+  await admin('POST', `${V1}/sweeps/${sweep}/trials/0/finish`, { exitCode: 0 });
+  await admin('POST', `${V1}/sweeps/${sweep}/trials`, {});
   const project = `mxp-${n}`;
   await admin('POST', `${V1}/projects`, { name: project });
   await admin('PUT', `${V1}/projects/${project}/members/user/pat`, { role: 'viewer' });
-  return { n, exp, run, model, dataset, monitor, rule, retrain, deployment, request, evaluation, comparison, loggedModel, artifact, run2, reproduction, pipelineRun: pipelineRunId, project };
+  return { n, exp, run, model, dataset, monitor, rule, retrain, deployment, request, evaluation, comparison, loggedModel, artifact, run2, reproduction, pipelineRun: pipelineRunId, sweep, project };
 }
 
 const objectId = (f: Fixture, kind: ObjectKind): string =>
@@ -527,6 +546,7 @@ describe('authorization matrix', () => {
       [`${V1}/models`, 'registered_model', `"${f.model}"`],
       [`${V1}/promotion-requests`, 'registered_model', `"${f.model}"`],
       [`${V1}/evaluations`, 'registered_model', f.evaluation],
+      [`${V1}/sweeps`, 'experiment', f.sweep],
       [`${V1}/comparisons`, 'registered_model', f.comparison],
       [`${V1}/datasets`, 'dataset', `"${f.dataset}"`],
       [`${V1}/monitors`, 'monitor', f.monitor],

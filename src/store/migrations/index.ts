@@ -22,6 +22,7 @@ import { servingShadowOutputsMigration } from './0030-serving-shadow-outputs.js'
 import { projectsMigration } from './0031-projects.js';
 import { retentionMigration } from './0040-retention.js';
 import { oidcIdentitiesMigration } from './0041-oidc-identities.js';
+import { sweepsMigration } from './0050-sweeps.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -48,5 +49,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0031-projects': projectsMigration(),
     '0040-retention': retentionMigration(),
     '0041-oidc-identities': oidcIdentitiesMigration(),
+    '0050-sweeps': sweepsMigration(),
   };
 }
