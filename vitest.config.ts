@@ -8,6 +8,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two files at a time, whatever the core count (vitest's default is cores − 1, one file at a time on CI's two
+    // cores): most files wait on child servers, installs and the network rather than compute.
+    maxWorkers: 2,
     // Servers started as child processes (the real CLI) check their replies against the declared schemas too.
     env: { OPENEXPERT_CHECK_REPLIES: '1' },
   },
