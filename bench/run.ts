@@ -10,6 +10,7 @@ import { runMonitoringBench } from './monitoring.js';
 import { runPipelinesBench } from './pipelines.js';
 import { registryBenchOptionsFromArgs, runRegistryBench } from './registry.js';
 import { runServingBench } from './serving.js';
+import { runSweepsBench } from './sweeps.js';
 import { runTrackingBench, trackingBenchOptionsFromArgs } from './tracking.js';
 import { runUiBench, uiBenchOptionsFromArgs } from './ui.js';
 
@@ -25,6 +26,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   datasets: () => runDatasetsBench(datasetsBenchOptionsFromArgs(args)),
   governance: () => runGovernanceBench(),
   pipelines: () => runPipelinesBench(),
+  sweeps: () => runSweepsBench(),
 };
 
 const named = args.filter((a) => !a.startsWith('--'));
