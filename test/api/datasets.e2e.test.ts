@@ -188,7 +188,10 @@ describe('datasets over HTTP', () => {
     // The registered suite runs by name; a changed one becomes version 2.
     const byName = await api.post(`${V1}/datasets/churn/versions/1/validations`, { suiteName: 'drift' });
     expect(byName.body, JSON.stringify(byName.body)).toMatchObject({ suiteVersion: 1 });
-    expect((await api.post(`${V1}/validation-suites`, { ...drift, expectations: [...drift.expectations, ...SUITE.expectations] })).body.version).toBe(2);
+    const changed = await api.post(`${V1}/validation-suites`, { ...drift, expectations: [...drift.expectations, ...SUITE.expectations] });
+    expect([changed.status, changed.body.version]).toEqual([201, 2]);
+    const again = await api.post(`${V1}/validation-suites`, { ...drift, expectations: [...drift.expectations, ...SUITE.expectations] });
+    expect([again.status, again.body.version]).toEqual([200, 2]);
     expect((await api.get(`${V1}/validation-suites/drift/versions/latest`)).body.expectations).toHaveLength(3);
     expect((await api.post(`${V1}/datasets/churn/versions/1/validations`, { suiteName: 'drift', suiteVersion: 7 })).status).toBe(404);
   });

@@ -35,7 +35,7 @@ beforeAll(async () => {
   app = server.app;
   close = server.close;
   for (const [username, role, email] of [['ann', 'member', 'ann@example.com'], ['bob', 'member', ''], ['cat', 'member', ''], ['lee', 'member', ''], ['vic', 'viewer', '']] as const) {
-    expect((await call('POST', `${V1}/users`, asAdmin, { username, password: `${username}-password`, role, ...(email ? { email } : {}) })).status).toBe(200);
+    expect((await call('POST', `${V1}/users`, asAdmin, { username, password: `${username}-password`, role, ...(email ? { email } : {}) })).status).toBe(201);
   }
 });
 afterAll(async () => {
@@ -78,7 +78,7 @@ describe('per-object permissions through the MLflow API', () => {
     expect((await call('PUT', `${V1}/permissions`, as('ann'), { kind: 'registered_model', id: 'secret-model', principalType: 'everyone', level: 'NO_PERMISSIONS' })).status).toBe(200);
     const models = async (who: string) => ((await call('GET', `${M}/registered-models/search?max_results=100`, as(who))).body.registered_models as { name: string }[] | undefined ?? []).map((m) => m.name);
     expect(await models('cat')).toEqual(['shared-model']);
-    expect((await call('POST', `${V1}/groups`, asAdmin, { name: 'insiders', members: ['cat'] })).status).toBe(200);
+    expect((await call('POST', `${V1}/groups`, asAdmin, { name: 'insiders', members: ['cat'] })).status).toBe(201);
     expect((await call('PUT', `${V1}/permissions`, as('ann'), { kind: 'registered_model', id: 'secret-model', principalType: 'group', principal: 'insiders', level: 'READ' })).status).toBe(200);
     expect(await models('cat')).toEqual(['secret-model', 'shared-model']);
     expect((await call('DELETE', `${V1}/groups/insiders/members/cat`, asAdmin)).status).toBe(200);
@@ -146,7 +146,7 @@ describe('group-scoped approvals', () => {
     expect((await call('POST', `${M}/registered-models/create`, as('ann'), { name: 'gated' })).status).toBe(200);
     expect((await call('POST', `${M}/model-versions/create`, as('ann'), { name: 'gated', source: `mlflow-artifacts:/${exp}/${run}/artifacts/model`, run_id: run })).status).toBe(200);
     for (const u of ['bob', 'cat', 'lee']) expect((await call('PUT', `${V1}/permissions`, as('ann'), { kind: 'registered_model', id: 'gated', principalType: 'user', principal: u, level: 'EDIT' })).status).toBe(200);
-    expect((await call('POST', `${V1}/groups`, asAdmin, { name: 'reviewers', members: ['lee', 'ann'] })).status).toBe(200);
+    expect((await call('POST', `${V1}/groups`, asAdmin, { name: 'reviewers', members: ['lee', 'ann'] })).status).toBe(201);
     const policy = { stages: {}, aliases: { champion: { checks: [{ type: 'approvals', required: 1, group: 'reviewers' }] } } };
     expect((await call('PUT', `${V1}/models/gated/policy`, as('ann'), policy)).status).toBe(200);
     const request = await call('POST', `${V1}/promotion-requests`, as('bob'), { name: 'gated', version: 1, target: 'champion' });
@@ -263,7 +263,9 @@ describe("MLflow's basic-auth client requests", () => {
 describe('token scopes', () => {
   it('cap what a token may do below what its user may, and never mint a broader token', async () => {
     const exp = (await call('POST', `${M}/experiments/create`, as('lee'), { name: 'scoped' })).body.experiment_id as string;
-    const readOnly = (await call('POST', `${V1}/tokens`, as('lee'), { name: 'dashboards', scopes: ['read'] })).body;
+    const created = await call('POST', `${V1}/tokens`, as('lee'), { name: 'dashboards', scopes: ['read'] });
+    expect(created.status).toBe(201);
+    const readOnly = created.body;
     expect(readOnly.record.scopes).toEqual(['read']);
     const bearer = `Bearer ${readOnly.token as string}`;
     expect((await call('GET', `${M}/experiments/get?experiment_id=${exp}`, bearer)).status).toBe(200);
@@ -298,7 +300,7 @@ describe('behind a reverse proxy (--trust-proxy)', () => {
       const audit = await server.app.inject({ method: 'GET', url: `${V1}/audit?action=/auth/login`, headers: { authorization: asAdmin } });
       expect((JSON.parse(audit.body) as { entries: { sourceIp: string }[] }).entries.at(-1)?.sourceIp).toBe('203.0.113.7');
       // Five failures from one forwarded address lock that address out, not the proxy's.
-      expect((await server.app.inject({ method: 'POST', url: `${V1}/users`, headers: { authorization: asAdmin }, payload: { username: 'pat', password: 'pat-password' } })).statusCode).toBe(200);
+      expect((await server.app.inject({ method: 'POST', url: `${V1}/users`, headers: { authorization: asAdmin }, payload: { username: 'pat', password: 'pat-password' } })).statusCode).toBe(201);
       for (let i = 0; i < 5; i++) {
         await server.app.inject({ method: 'GET', url: `${V1}/auth/whoami`, headers: { ...forwarded, authorization: basic('pat', `wrong-${i}`) } });
       }

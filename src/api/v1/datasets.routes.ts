@@ -200,8 +200,12 @@ export function datasetRoutesV1(s: Services): Route[] {
     },
     {
       method: 'POST', path: '/validation-suites',
-      schema: { summary: 'Register an expectation suite (the same expectations under the same name are the same version)', body: Suite, response: { 200: StoredSuiteOut } },
-      handler: ({ actor, body }) => v.registerSuite(actor, parse(Suite, body)),
+      schema: { summary: 'Register an expectation suite: 201 with a new version, or 200 with the version that has the same expectations under that name', body: Suite, response: { 200: StoredSuiteOut, 201: StoredSuiteOut } },
+      handler: async ({ actor, body, reply }) => {
+        const { suite, created } = await v.registerSuite(actor, parse(Suite, body));
+        void reply.status(created ? 201 : 200);
+        return suite;
+      },
     },
     {
       method: 'GET', path: '/validation-suites',

@@ -218,8 +218,12 @@ export function governanceRoutesV1(g: Governance): Route[] {
     },
     {
       method: 'POST', path: '/users',
-      schema: { summary: 'Create a user (admins)', body: CreateUser, response: { 200: z.object({ user: UserOut }), ...errorReplies(400, 403, 409) } },
-      handler: async ({ actor, body }) => ({ user: await g.service.createUser(actor, parse(CreateUser, body)) }),
+      schema: { summary: 'Create a user (admins)', body: CreateUser, response: { 201: z.object({ user: UserOut }), ...errorReplies(400, 403, 409) } },
+      handler: async ({ actor, body, reply }) => {
+        const user = await g.service.createUser(actor, parse(CreateUser, body));
+        void reply.status(201);
+        return { user };
+      },
     },
     {
       method: 'GET', path: '/users',
@@ -253,8 +257,12 @@ export function governanceRoutesV1(g: Governance): Route[] {
     },
     {
       method: 'POST', path: '/tokens',
-      schema: { summary: 'Create an API token (for yourself, or for anyone as an admin); the secret is in this reply only', body: CreateToken, response: { 200: CreatedTokenOut, ...errorReplies(400, 403) } },
-      handler: async ({ actor, body }) => g.service.createToken(actor, parse(CreateToken, body)),
+      schema: { summary: 'Create an API token (for yourself, or for anyone as an admin); the secret is in this reply only', body: CreateToken, response: { 201: CreatedTokenOut, ...errorReplies(400, 403) } },
+      handler: async ({ actor, body, reply }) => {
+        const token = await g.service.createToken(actor, parse(CreateToken, body));
+        void reply.status(201);
+        return token;
+      },
     },
     {
       method: 'GET', path: '/tokens',
@@ -271,8 +279,12 @@ export function governanceRoutesV1(g: Governance): Route[] {
     },
     {
       method: 'POST', path: '/groups',
-      schema: { summary: 'Create a group, optionally with members (admins)', body: CreateGroup, response: { 200: z.object({ group: GroupOut }), ...errorReplies(400, 403, 409) } },
-      handler: async ({ actor, body }) => ({ group: await g.service.createGroup(actor, parse(CreateGroup, body)) }),
+      schema: { summary: 'Create a group, optionally with members (admins)', body: CreateGroup, response: { 201: z.object({ group: GroupOut }), ...errorReplies(400, 403, 409) } },
+      handler: async ({ actor, body, reply }) => {
+        const group = await g.service.createGroup(actor, parse(CreateGroup, body));
+        void reply.status(201);
+        return { group };
+      },
     },
     { method: 'GET', path: '/groups', schema: { summary: 'List groups', response: { 200: z.object({ groups: z.array(GroupOut) }) } }, handler: async ({ actor }) => ({ groups: await g.service.listGroups(actor) }) },
     {

@@ -32,7 +32,8 @@ export interface DatasetStore {
   traverse(root: LineageNode, direction: 'upstream' | 'downstream', depth: number): Promise<LineageGraph>;
 
   /** Registers a suite; the same expectations again return the version that already holds them. */
-  saveSuite(suite: Suite & { digest: string; createdBy: string; createdAt: number }): Promise<StoredSuite>;
+  /** The suite's version with these expectations; `created` when this call stored it (a new version). */
+  saveSuite(suite: Suite & { digest: string; createdBy: string; createdAt: number }): Promise<{ suite: StoredSuite; created: boolean }>;
   /** The newest version when `version` is omitted. */
   getSuite(name: string, version?: number): Promise<StoredSuite | undefined>;
   listSuites(): Promise<{ name: string; latestVersion: number }[]>;

@@ -30,7 +30,7 @@ export class ValidationService {
   ) {}
 
   /** The same expectations under the same name are the same version; changed expectations make the next one. */
-  async registerSuite(actor: Actor, suite: Suite): Promise<StoredSuite> {
+  async registerSuite(actor: Actor, suite: Suite): Promise<{ suite: StoredSuite; created: boolean }> {
     await this.access.require(actor, 'EDIT', { kind: 'server' });
     const digest = createHash('sha256').update(canonical(suite.expectations)).digest('hex');
     return this.store.saveSuite({ ...suite, digest, createdBy: actor.userId, createdAt: this.clock.now() });
@@ -67,7 +67,7 @@ export class ValidationService {
       validateFile(table!, suite, now, new Map(references.map((r, i) => [r, refs[i]!])), input.resultFormat),
     );
     // An inline suite is registered only once it has run, so a request that fails registers nothing.
-    const suiteVersion = (registered ?? (await this.registerSuite(actor, suite))).version;
+    const suiteVersion = (registered ?? (await this.registerSuite(actor, suite)).suite).version;
     const stored: StoredValidation = {
       id: newHexId(), versionId: version.id, suiteName: suite.name, suiteVersion, success: result.success, result, createdBy: actor.userId, createdAt: now,
     };

@@ -177,7 +177,8 @@ for (const backend of testBackends()) {
       const s1 = await store.saveSuite({ name: 'checks', expectations, digest: 'f1', createdBy: 'a', createdAt: 1 });
       const same = await store.saveSuite({ name: 'checks', expectations, digest: 'f1', createdBy: 'b', createdAt: 2 });
       const s2 = await store.saveSuite({ name: 'checks', expectations: [...expectations, ...expectations], digest: 'f2', createdBy: 'a', createdAt: 3 });
-      expect([s1.version, same.version, s2.version, same.createdBy]).toEqual([1, 1, 2, 'a']);
+      expect([s1.suite.version, same.suite.version, s2.suite.version, same.suite.createdBy]).toEqual([1, 1, 2, 'a']);
+      expect([s1.created, same.created, s2.created]).toEqual([true, false, true]);
       expect((await store.getSuite('checks'))!.expectations).toHaveLength(2);
       expect((await store.getSuite('checks', 1))!.expectations).toEqual(expectations);
       expect(await store.getSuite('checks', 3)).toBeUndefined();

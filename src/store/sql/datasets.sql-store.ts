@@ -209,22 +209,22 @@ export class SqlDatasetStore implements DatasetStore {
     };
   }
 
-  async saveSuite(suite: Suite & { digest: string; createdBy: string; createdAt: number }): Promise<StoredSuite> {
+  async saveSuite(suite: Suite & { digest: string; createdBy: string; createdAt: number }): Promise<{ suite: StoredSuite; created: boolean }> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const version = await busyGuard(() =>
+        const { version, created } = await busyGuard(() =>
           this.db.transaction().execute(async (tx) => {
             const existing = await tx.selectFrom('validation_suites').select('version').where('name', '=', suite.name).where('digest', '=', suite.digest).executeTakeFirst();
-            if (existing) return Number(existing.version);
+            if (existing) return { version: Number(existing.version), created: false };
             const last = await tx.selectFrom('validation_suites').select((eb) => eb.fn.max('version').as('v')).where('name', '=', suite.name).executeTakeFirst();
             const next = Number(last?.v ?? 0) + 1;
             await tx.insertInto('validation_suites').values({
               name: suite.name, version: next, digest: suite.digest, expectations: JSON.stringify(suite.expectations), created_by: suite.createdBy, created_at: suite.createdAt,
             }).execute();
-            return next;
+            return { version: next, created: true };
           }),
         );
-        return (await this.getSuite(suite.name, version))!;
+        return { suite: (await this.getSuite(suite.name, version))!, created };
       } catch (err) {
         if (!isUniqueViolation(err) || attempt >= 3) throw err;
       }
