@@ -5,6 +5,7 @@
 import { runArtifactsBench } from './artifacts.js';
 import { datasetsBenchOptionsFromArgs, runDatasetsBench } from './datasets.js';
 import { runEvaluationBench } from './evaluation.js';
+import { runFeaturesBench } from './features.js';
 import { runGovernanceBench } from './governance.js';
 import { runMonitoringBench } from './monitoring.js';
 import { runPipelinesBench } from './pipelines.js';
@@ -27,6 +28,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   governance: () => runGovernanceBench(),
   pipelines: () => runPipelinesBench(),
   sweeps: () => runSweepsBench(),
+  features: () => runFeaturesBench(),
 };
 
 const named = args.filter((a) => !a.startsWith('--'));

@@ -57,6 +57,11 @@ import { SqlRetentionStore } from './store/sql/retention.sql-store.js';
 import { RetentionService } from './domain/retention/retention.service.js';
 import { SweepService } from './domain/sweeps/sweeps.service.js';
 import { SqlSweepStore } from './store/sql/sweeps.sql-store.js';
+import { FeatureService } from './domain/features/feature.service.js';
+import { sourceFiles } from './domain/features/source-files.js';
+import type { LocalFile } from './domain/datasets/data-file.js';
+import { SqlFeatureStore, SqlOnlineStore } from './store/sql/features.sql-store.js';
+import { RedisOnlineStore } from './store/redis/features.redis-online-store.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -210,6 +215,25 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     access,
     systemClock,
   );
+  // Feature views read their sources as the platform (a view's READ is what reading its data needs); who may
+  // define a view over a dataset version is checked when it is applied.
+  const features: FeatureService = new FeatureService({
+    store: new SqlFeatureStore(database),
+    online: config.onlineStore ? new RedisOnlineStore(config.onlineStore) : new SqlOnlineStore(database),
+    access,
+    clock: systemClock,
+    sources: sourceFiles({
+      dataset: async <T>(ref: string, work: (files: LocalFile[]) => Promise<T>): Promise<T> => {
+        const version = await services.datasets.get(SYSTEM_ACTOR, parseDatasetRef(ref));
+        return services.datasets.withTables([{ version }], ([parts]: LocalFile[][]) => work(parts!));
+      },
+      s3: async (bucket, key) => (await openArtifactStore(`s3://${bucket}`, config.s3).get(key)).body,
+    }),
+    datasetVersion: async (actor, ref) => ({ id: (await services.datasets.get(actor, parseDatasetRef(ref))).id }),
+    lineage: (edges) => services.datasets.recordPlatformLineage(SYSTEM_ACTOR, edges),
+    projectOf: async (kind, name) => (await projectStore.projectsOf(kind, [name])).get(name) ?? 'default',
+    tempDir: path.join(config.home, 'tmp'),
+  });
   const services = {
     experiments: new ExperimentService(tracking, access, systemClock),
     runs: new RunService(tracking, access, systemClock, (actor, runId, tags) => datasets.resolveRunTags(actor, runId, tags)),
@@ -226,6 +250,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     projects,
     retention,
     sweeps,
+    features,
   };
   const app = buildApp({
     config,
@@ -257,6 +282,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
       }
       await app.close();
       await serving.close();
+      await features.close();
       await monitoring.stop();
       await database.close();
     },
@@ -272,6 +298,7 @@ async function objectId(services: Services, kind: ObjectKind, id: string): Promi
       case 'dataset': return (await services.datasets.listVersions(SYSTEM_ACTOR, id))[0]?.name;
       case 'monitor': return (await services.monitoring.get(SYSTEM_ACTOR, id)).monitorId;
       case 'deployment': return (await services.serving.deployments.get(SYSTEM_ACTOR, id)).name;
+      case 'feature_view': return (await services.features.getView(SYSTEM_ACTOR, id)).name;
     }
   } catch (err) {
     if (isDomainError(err) && (err.code === 'RESOURCE_DOES_NOT_EXIST' || err.code === 'INVALID_PARAMETER_VALUE')) return undefined;
@@ -311,6 +338,10 @@ async function lineageNodeAccess(services: Services, access: Access, actor: Acto
     case 'deployment':
       await services.serving.deployments.get(actor, node.id);
       if (permission === 'EDIT') await access.require(actor, 'EDIT', { kind: 'deployment', id: node.id });
+      return;
+    case 'feature_view':
+      await services.features.getView(actor, node.id);
+      if (permission === 'EDIT') await access.require(actor, 'EDIT', { kind: 'feature_view', id: node.id });
       return;
     case 'validation':
       // Validation results hang off their dataset version; only the platform links them.

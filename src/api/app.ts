@@ -33,6 +33,7 @@ import { reproducibilityRoutesV1 } from './v1/reproducibility.routes.js';
 import { projectRoutesV1 } from './v1/projects.routes.js';
 import { retentionRoutesV1 } from './v1/retention.routes.js';
 import { sweepRoutesV1 } from './v1/sweeps.routes.js';
+import { featureRoutesV1 } from './v1/features.routes.js';
 import { OIP_STATUS, oipErrorBody, scoringErrorBody } from './serving/errors.js';
 import { oipRoutes, scoringRoutes } from './serving/oip.routes.js';
 
@@ -109,7 +110,7 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
       streamTableBodies(scope);
     },
     errorSchema: V1ErrorSchema,
-    routes: [...systemRoutesV1(checkDatabase), ...trackingRoutesV1(services), ...monitoringRoutesV1(services), ...registryRoutesV1(services), ...servingRoutesV1(services), ...datasetRoutesV1(services), ...evaluationRoutesV1(services), ...reproducibilityRoutesV1(services), ...projectRoutesV1(services), ...retentionRoutesV1(services), ...sweepRoutesV1(services), ...(governance ? governanceRoutesV1(governance) : [openWhoami])],
+    routes: [...systemRoutesV1(checkDatabase), ...trackingRoutesV1(services), ...monitoringRoutesV1(services), ...registryRoutesV1(services), ...servingRoutesV1(services), ...datasetRoutesV1(services), ...evaluationRoutesV1(services), ...reproducibilityRoutesV1(services), ...projectRoutesV1(services), ...retentionRoutesV1(services), ...sweepRoutesV1(services), ...featureRoutesV1(services), ...(governance ? governanceRoutesV1(governance) : [openWhoami])],
   }, { checkReplies: config.checkReplies ?? false });
 
   registerSurface(app, { name: 'oip', prefixes: ['/v2'], status: OIP_STATUS, errorBody: oipErrorBody, routes: oipRoutes(services) });

@@ -1,5 +1,6 @@
 import type { ArtifactService } from '../domain/artifacts/artifact.service.js';
 import type { DatasetService } from '../domain/datasets/dataset.service.js';
+import type { FeatureService } from '../domain/features/feature.service.js';
 import type { EvaluationService } from '../domain/evaluation/evaluation.service.js';
 import type { MonitoringService } from '../domain/monitoring/monitoring.service.js';
 import type { ProjectService } from '../domain/projects/project.service.js';
@@ -31,4 +32,5 @@ export interface Services {
   readonly projects: ProjectService;
   readonly retention: RetentionService;
   readonly sweeps: SweepService;
+  readonly features: FeatureService;
 }

@@ -15,6 +15,7 @@ import { registerPoliciesCommand } from './policies.command.js';
 import { registerProjectsCommand } from './projects.command.js';
 import { registerReproducibilityCommands } from './reproducibility.command.js';
 import { registerRetentionCommand } from './retention.command.js';
+import { registerFeaturesCommand } from './features.command.js';
 import { registerRunsCommand } from './runs.command.js';
 import { registerServerCommand } from './server.command.js';
 import { registerSweepCommand } from './sweep.command.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerRunsCommand(program);
   registerSyncCommand(program);
   registerRetentionCommand(program);
+  registerFeaturesCommand(program);
   registerArtifactsCommand(program);
   registerDeploymentsCommand(program);
   registerMonitorCommand(program);

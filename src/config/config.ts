@@ -46,7 +46,7 @@ export interface Config {
   /** How often the chain's head is checkpointed (when it moved). */
   readonly auditCheckpointSeconds: number;
   /** Object kinds whose reads are audited as well as their changes (data-access auditing). */
-  readonly auditReads: readonly ('experiment' | 'registered_model' | 'dataset' | 'monitor' | 'deployment')[];
+  readonly auditReads: readonly ('experiment' | 'registered_model' | 'dataset' | 'monitor' | 'deployment' | 'feature_view')[];
   /** Refused requests audited per source address and minute; the rest of a flood is counted, not written. */
   readonly auditDeniedPerMinute: number;
   /** Failed sign-ins allowed per account and address, and per address across all accounts, within the window. */
@@ -55,6 +55,8 @@ export interface Config {
   readonly oidc?: OidcSettings;
   /** How models without an ONNX flavor are served: this command, with `{model_uri}` and `{port}` filled in. */
   readonly servingPythonCommand: string;
+  /** Where online feature values live: the metadata database (default), or a redis:// URL. */
+  readonly onlineStore?: string;
 }
 
 export interface ConfigFlags {
@@ -79,6 +81,7 @@ export interface ConfigFlags {
   signinMaxFailuresPerAddress?: string | number;
   signinWindowSeconds?: string | number;
   servingPythonCommand?: string;
+  onlineStore?: string;
   oidcIssuer?: string;
   oidcClientId?: string;
   oidcScopes?: string;
@@ -106,11 +109,12 @@ const Schema = z.object({
   auditRetentionDays: z.coerce.number().int().min(0),
   trustProxy: z.boolean(),
   servingPythonCommand: z.string().min(1).refine((c) => c.includes('{port}'), "must contain '{port}' (where the scoring server listens)"),
+  onlineStore: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL (leave it unset for the database)').optional(),
   auditKeysFile: z.string().min(1).optional(),
   auditKeys: z.string().min(1).optional(),
   auditCheckpoints: z.string().min(1).optional(),
   auditCheckpointSeconds: z.coerce.number().int().min(1).max(86_400),
-  auditReads: z.array(z.enum(['experiment', 'registered_model', 'dataset', 'monitor', 'deployment'])),
+  auditReads: z.array(z.enum(['experiment', 'registered_model', 'dataset', 'monitor', 'deployment', 'feature_view'])),
   auditDeniedPerMinute: z.coerce.number().int().min(0).max(1_000_000),
   signIn: z.object({
     maxPerAccount: z.coerce.number().int().min(1).max(1_000_000),
@@ -159,6 +163,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     auditRetentionDays: flags.auditRetentionDays ?? env.OPENEXPERT_AUDIT_RETENTION_DAYS ?? 0,
     trustProxy: flags.trustProxy ?? truthy(env.OPENEXPERT_TRUST_PROXY),
     servingPythonCommand: flags.servingPythonCommand ?? env.OPENEXPERT_SERVING_PYTHON_COMMAND ?? DEFAULT_PYTHON_COMMAND,
+    onlineStore: flags.onlineStore ?? env.OPENEXPERT_ONLINE_STORE,
     auditKeysFile: flags.auditKeysFile ?? env.OPENEXPERT_AUDIT_KEYS_FILE,
     auditKeys: env.OPENEXPERT_AUDIT_KEYS,
     auditCheckpoints: flags.auditCheckpoints ?? env.OPENEXPERT_AUDIT_CHECKPOINTS,

@@ -4,6 +4,9 @@
  * a member holding each of MLflow's levels on that object (or as each role) and asserts allowed or denied. A new
  * route without an entry fails the first test; a route whose service forgets its check fails the matrix.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSION_LEVELS, levelRank, type ObjectKind, type Permission } from '../../src/domain/access/access.js';
@@ -53,6 +56,8 @@ interface Fixture {
   readonly sweep: string;
   /** A project the admin made (and so administers); the subject user's role in it is what the test sets. */
   readonly project: string;
+  /** A feature view in that project, over a CSV file on the server's disk. */
+  readonly featureView: string;
 }
 
 const ADMIN = TEST_ADMIN;
@@ -73,6 +78,12 @@ const exp = (level: Permission, also?: [ObjectKind, Permission][]): Need => ({ o
 const model = (level: Permission, also?: [ObjectKind, Permission][]): Need => ({ on: 'registered_model', level, ...(also ? { also } : {}) });
 const data = (level: Permission): Need => ({ on: 'dataset', level });
 const mon = (level: Permission): Need => ({ on: 'monitor', level });
+const fv = (level: Permission): Need => ({ on: 'feature_view', level });
+const featureCsv = path.join(os.tmpdir(), `oe-matrix-features-${process.pid}.csv`);
+const featureRepo = (view: string, tag: string) => ({
+  entities: [{ name: 'mxuser', join_keys: { mxuser_id: 'int64' } }],
+  feature_views: [{ name: view, entity: 'mxuser', source: { path: featureCsv }, ttl: '0', tags: { t: tag }, schema: [{ name: 'mxuser_spend_sum_7d', dtype: 'float64' }] }],
+});
 const dep = (level: Permission, also?: [ObjectKind, Permission][]): Need => ({ on: 'deployment', level, ...(also ? { also } : {}) });
 const ws = (workspace: 'READ' | 'EDIT' | 'MANAGE'): Need => ({ workspace });
 const proj = (project: 'READ' | 'EDIT' | 'MANAGE'): Need => ({ project });
@@ -293,6 +304,15 @@ const CASES: Record<string, Case> = {
   'PUT /api/v1/datasets/:name/datasheet': { need: data('EDIT'), req: (f) => ({ url: `${V1}/datasets/${f.dataset}/datasheet`, body: { sections: { motivation: 'x' } } }) },
   'POST /api/v1/datasets/:name/versions/:ref/validations': { need: data('EDIT'), req: (f) => ({ url: `${V1}/datasets/${f.dataset}/versions/1/validations`, body: { suite: { name: 's', expectations: [{ expectation_type: 'expect_column_to_exist', kwargs: { column: 'id' } }] } } }) },
   'GET /api/v1/datasets/:name/versions/:ref/validations/:id/report.html': { need: data('READ'), req: (f) => ({ url: `${V1}/datasets/${f.dataset}/versions/1/validations/${"0".repeat(32)}/report.html` }) },
+  // ── features ──
+  'POST /api/v1/features/apply': { need: fv('EDIT'), req: (f) => ({ url: `${V1}/features/apply`, body: { definitions: featureRepo(f.featureView, String(Math.random())) } }) },
+  'GET /api/v1/features/views': { need: ws('READ'), req: () => ({ url: `${V1}/features/views` }) },
+  'GET /api/v1/features/views/:name': { need: fv('READ'), req: (f) => ({ url: `${V1}/features/views/${f.featureView}` }) },
+  'POST /api/v1/features/historical': { need: fv('READ'), req: (f) => ({ url: `${V1}/features/historical`, body: { features: [`${f.featureView}:mxuser_spend_sum_7d`], entities: [{ mxuser_id: 1, event_timestamp: '2024-01-02T00:00:00Z' }] } }) },
+  'POST /api/v1/features/materialize': { need: fv('EDIT'), req: (f) => ({ url: `${V1}/features/materialize`, body: { views: [f.featureView], start: 0 } }) },
+  'POST /api/v1/features/online': { need: fv('READ'), req: (f) => ({ url: `${V1}/features/online`, body: { features: [`${f.featureView}:mxuser_spend_sum_7d`], entities: { mxuser_id: [1] } } }) },
+  'GET /api/v1/features/online': { need: fv('READ'), req: (f) => ({ url: `${V1}/features/online${q({ features: `${f.featureView}:mxuser_spend_sum_7d`, mxuser_id: 1 })}` }) },
+  'POST /api/v1/features/skew': { need: fv('READ'), req: (f) => ({ url: `${V1}/features/skew`, body: { features: [`${f.featureView}:mxuser_spend_sum_7d`], rows: [{ mxuser_id: 1, event_timestamp: '2024-01-02T00:00:00Z', mxuser_spend_sum_7d: 5 }] } }) },
   'POST /api/v1/retention/policies': { need: ws('MANAGE'), req: () => ({ url: `${V1}/retention/policies`, body: { scope: { kind: 'server' }, maxAgeDays: 36_500 } }) },
   'GET /api/v1/retention/policies': { need: ws('READ'), req: () => ({ url: `${V1}/retention/policies` }) },
   'DELETE /api/v1/retention/policies/:id': { need: ws('MANAGE'), req: () => ({ url: `${V1}/retention/policies/${'0'.repeat(32)}` }) },
@@ -453,11 +473,13 @@ async function fixture(): Promise<Fixture> {
   const project = `mxp-${n}`;
   await admin('POST', `${V1}/projects`, { name: project });
   await admin('PUT', `${V1}/projects/${project}/members/user/pat`, { role: 'viewer' });
-  return { n, exp, run, model, dataset, monitor, rule, retrain, deployment, request, evaluation, comparison, loggedModel, artifact, run2, reproduction, pipelineRun: pipelineRunId, sweep, project };
+  const featureView = `mx_fv_${n}`;
+  await admin('POST', `${V1}/features/apply`, { definitions: featureRepo(featureView, 'a') });
+  return { n, exp, run, model, dataset, monitor, rule, retrain, deployment, request, evaluation, comparison, loggedModel, artifact, run2, reproduction, pipelineRun: pipelineRunId, sweep, project, featureView };
 }
 
 const objectId = (f: Fixture, kind: ObjectKind): string =>
-  ({ experiment: f.exp, registered_model: f.model, dataset: f.dataset, monitor: f.monitor, deployment: f.deployment })[kind];
+  ({ experiment: f.exp, registered_model: f.model, dataset: f.dataset, monitor: f.monitor, deployment: f.deployment, feature_view: f.featureView })[kind];
 
 async function grant(f: Fixture, kind: ObjectKind, level: string): Promise<void> {
   await admin('PUT', `${V1}/permissions`, { kind, id: objectId(f, kind), principalType: 'user', principal: 'sam', level });
@@ -469,6 +491,7 @@ const isHidden = (res: { status: number; body: string }) => res.status === 404 &
 const show = (key: string, who: string, res: { status: number; body: string }) => ({ route: key, who, status: res.status, body: res.body.slice(0, 300) });
 
 beforeAll(async () => {
+  fs.writeFileSync(featureCsv, 'mxuser_id,event_timestamp,mxuser_spend_sum_7d\n1,2024-01-01 00:00:00,5\n');
   // Everyone's default is NO_PERMISSIONS here, so what a member may do comes only from the grants the test sets.
   const server = await startAuthApp({ defaultPermission: 'NO_PERMISSIONS' }, (method, url) => routes.push(`${method} ${url}`));
   app = server.app;
@@ -478,6 +501,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  fs.rmSync(featureCsv, { force: true });
   await close();
 });
 
@@ -553,6 +577,7 @@ describe('authorization matrix', () => {
       [`${V1}/alerts`, 'monitor', f.rule],
       [`${V1}/deployments`, 'deployment', `"${f.deployment}"`],
       [`${V1}/pipeline-runs`, 'experiment', f.pipelineRun],
+      [`${V1}/features/views`, 'feature_view', `"${f.featureView}"`],
     ];
     for (const [url, kind, marker] of LISTS) {
       const hidden = await call('GET', { url }, as('sam'));

@@ -23,6 +23,7 @@ import { projectsMigration } from './0031-projects.js';
 import { retentionMigration } from './0040-retention.js';
 import { oidcIdentitiesMigration } from './0041-oidc-identities.js';
 import { sweepsMigration } from './0050-sweeps.js';
+import { featuresMigration } from './0051-features.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -50,5 +51,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0040-retention': retentionMigration(),
     '0041-oidc-identities': oidcIdentitiesMigration(),
     '0050-sweeps': sweepsMigration(),
+    '0051-features': featuresMigration(),
   };
 }

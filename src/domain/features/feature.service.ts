@@ -1,0 +1,380 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { DuckDBInstance } from '@duckdb/node-api';
+import type { Actor } from '../../core/actor.js';
+import type { Clock } from '../../core/clock.js';
+import { DomainError, invalid, notFound } from '../../core/errors.js';
+import { newHexId } from '../../core/ids.js';
+import type { Access } from '../access/access.js';
+import { duckReader, type LocalFile } from '../datasets/data-file.js';
+import { openDuckDb } from '../monitoring/file-table.js';
+import { changedFields, digestOf, validateRepo } from './definitions.js';
+import { evaluate, parseExpression, type Expr } from './expression.js';
+import { entityKey, keyText, latestPerEntity, pointInTimeJoin, type OutputFormat, type Requested, type ViewInput } from './offline.js';
+import { compareSkew, type SkewReport } from './skew.js';
+import type { SourceFiles } from './source-files.js';
+import type { EntityDef, FeatureStore, FeatureViewDef, ObjectKindName, OnlineResult, OnlineStore, OnlineValue, PlanItem, Registered, Watermark } from './types.js';
+
+export interface LineageEdgeInput {
+  readonly from: { kind: string; id: string };
+  readonly to: { kind: string; id: string };
+  readonly relation: string;
+}
+
+export interface FeatureServiceDeps {
+  readonly store: FeatureStore;
+  readonly online: OnlineStore;
+  readonly access: Access;
+  readonly clock: Clock;
+  readonly sources: SourceFiles;
+  /** Checks the caller may read a dataset version a view is defined on; its id, for lineage. */
+  readonly datasetVersion: (actor: Actor, ref: string) => Promise<{ id: string }>;
+  readonly lineage: (edges: readonly LineageEdgeInput[]) => Promise<void>;
+  /** The project each registered object is in (feature views and entities). */
+  readonly projectOf: (kind: 'feature_view', name: string) => Promise<string>;
+  readonly tempDir?: string | undefined;
+}
+
+export interface ViewSummary {
+  readonly name: string;
+  readonly version: number;
+  readonly entity: string;
+  readonly features: readonly string[];
+  readonly ttlSeconds: number;
+  readonly owner?: string | undefined;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly source: FeatureViewDef['source'];
+  readonly createdAt: number;
+  readonly createdBy: string;
+  /** Rows with event time up to here are online; absent before the first materialization. */
+  readonly materializedUntil?: number | undefined;
+  readonly materializedAt?: number | undefined;
+  /** Seconds between now and materializedUntil. */
+  readonly stalenessSeconds?: number | undefined;
+  /** True when the online values are older than the TTL: they would be served as OUTSIDE_MAX_AGE. */
+  readonly stale: boolean;
+}
+
+export interface MaterializeResult {
+  readonly view: string;
+  readonly start?: number | undefined;
+  readonly end: number;
+  readonly rows: number;
+}
+
+interface Ref {
+  readonly view: Registered<FeatureViewDef>;
+  readonly feature: string;
+}
+
+const featureNames = (v: FeatureViewDef) => [...v.schema.map((f) => f.name), ...v.derived.map((d) => d.name)];
+
+/**
+ * Feature views and entities from `feature_repo/*.yaml`, training sets joined point-in-time, an online store
+ * filled by materialization and read with the TTL enforced, and training–serving skew checks.
+ */
+export class FeatureService {
+  private duck: Promise<DuckDBInstance> | undefined;
+  private readonly expressions = new Map<string, Expr>();
+
+  constructor(private readonly deps: FeatureServiceDeps) {}
+
+  private async connect() {
+    this.duck ??= openDuckDb(this.deps.tempDir);
+    const connection = await (await this.duck).connect();
+    await connection.run("SET TimeZone = 'UTC'");
+    return connection;
+  }
+
+  async close(): Promise<void> {
+    const duck = await this.duck;
+    duck?.closeSync();
+    await this.deps.online.close();
+  }
+
+  /**
+   * Validates definitions, compares them with what is registered in the project, and (unless a dry run) registers
+   * the changes; with `prune`, views of the project missing from the definitions are deleted, as `feast apply` does.
+   */
+  async apply(actor: Actor, input: { definitions: unknown; project?: string | undefined; dryRun: boolean; prune?: boolean | undefined }): Promise<{ plan: PlanItem[]; applied: boolean }> {
+    const project = input.project ?? 'default';
+    const repo = validateRepo(input.definitions);
+    const [entities, views] = await Promise.all([this.deps.store.latestEntities(), this.deps.store.latestViews()]);
+    const projectOfView = new Map(await Promise.all(views.map(async (v) => [v.name, await this.deps.projectOf('feature_view', v.name)] as const)));
+    const inProject = views.filter((v) => projectOfView.get(v.name) === project);
+    for (const v of repo.featureViews) {
+      const elsewhere = projectOfView.get(v.name);
+      if (elsewhere !== undefined && elsewhere !== project) throw new DomainError('RESOURCE_ALREADY_EXISTS', `Feature view '${v.name}' already exists in project '${elsewhere}'`);
+    }
+    // Entities are shared by name: one applied here replaces the registered one; unused ones are not deleted.
+    const plan: PlanItem[] = [];
+    // A new version number continues from the last one, even past a deletion.
+    const lastVersions = new Map(await Promise.all([...repo.entities.map((e) => ['entity', e.name] as const), ...repo.featureViews.map((v) => ['feature_view', v.name] as const)]
+      .map(async ([kind, name]) => [`${kind}:${name}`, await this.deps.store.lastVersion(kind, name)] as const)));
+    const now = this.deps.clock.now();
+    const newEntities: Registered<EntityDef>[] = [];
+    const newViews: Registered<FeatureViewDef>[] = [];
+    const step = <T extends object>(kind: ObjectKindName, name: string, spec: T, current: Registered<T> | undefined, out: Registered<T>[]) => {
+      const digest = digestOf(spec);
+      if (current && current.digest === digest) {
+        plan.push({ kind, name, action: 'unchanged', fromVersion: current.version, changes: [] });
+        return;
+      }
+      const version = (current?.version ?? lastVersions.get(`${kind}:${name}`) ?? 0) + 1;
+      plan.push({ kind, name, action: current ? 'update' : 'create', ...(current ? { fromVersion: current.version } : {}), toVersion: version, changes: current ? changedFields(current.spec, spec) : [] });
+      out.push({ name, version, spec, digest, createdBy: actor.userId, createdAt: now });
+    };
+    for (const e of repo.entities) step('entity', e.name, e, entities.find((x) => x.name === e.name), newEntities);
+    for (const v of repo.featureViews) step('feature_view', v.name, v, inProject.find((x) => x.name === v.name), newViews);
+    // Several people may apply their own files to one project: only with `prune` do the files speak for all of it.
+    const deleted = input.prune ? inProject.filter((v) => !repo.featureViews.some((d) => d.name === v.name)) : [];
+    for (const v of deleted) plan.push({ kind: 'feature_view', name: v.name, action: 'delete', fromVersion: v.version, changes: [] });
+    // New objects need EDIT in the project; a plan that changes nothing needs READ there; changes to views are checked on each view.
+    if (newEntities.length > 0 || plan.some((p) => p.action === 'create')) await this.deps.access.require(actor, 'EDIT', { kind: 'server', project });
+    else if (plan.every((p) => p.action === 'unchanged')) await this.deps.access.require(actor, 'READ', { kind: 'server', project });
+    for (const p of plan) {
+      if (p.kind !== 'feature_view') continue;
+      if (p.action === 'update') await this.deps.access.require(actor, 'EDIT', { kind: 'feature_view', id: p.name });
+      if (p.action === 'delete') await this.deps.access.require(actor, 'MANAGE', { kind: 'feature_view', id: p.name });
+    }
+    const datasetIds = new Map<string, string>();
+    for (const v of newViews) if (v.spec.source.kind === 'dataset') datasetIds.set(v.name, (await this.deps.datasetVersion(actor, v.spec.source.dataset)).id);
+    if (input.dryRun) return { plan, applied: false };
+    await this.deps.store.apply({ entities: newEntities, views: newViews, deleted: deleted.map((v) => ({ kind: 'feature_view' as const, name: v.name })), at: now });
+    for (const p of plan) if (p.kind === 'feature_view' && p.action === 'create') await this.deps.access.created(actor, { kind: 'feature_view', id: p.name }, project);
+    for (const v of deleted) await this.deps.online.drop(v.name);
+    const edges = [...datasetIds].map(([view, id]) => ({ from: { kind: 'dataset_version', id }, to: { kind: 'feature_view', id: view }, relation: 'consumed' }));
+    if (edges.length) await this.deps.lineage(edges);
+    return { plan, applied: true };
+  }
+
+  async listViews(actor: Actor, project?: string): Promise<ViewSummary[]> {
+    await this.deps.access.require(actor, 'READ', { kind: 'server', ...(project ? { project } : {}) });
+    const views = await this.deps.access.readable(actor, 'feature_view', await this.deps.store.latestViews(), (v) => v.name, project);
+    const marks = new Map((await this.deps.store.watermarks()).map((w) => [w.view, w]));
+    return views.map((v) => this.summary(v, marks.get(v.name)));
+  }
+
+  async getView(actor: Actor, name: string): Promise<ViewSummary & { versions: { version: number; createdAt: number; createdBy: string; digest: string }[]; entityDef: EntityDef | undefined; definition: FeatureViewDef }> {
+    await this.deps.access.require(actor, 'READ', { kind: 'feature_view', id: name });
+    const versions = await this.deps.store.viewVersions(name);
+    const latest = (await this.deps.store.latestViews()).find((v) => v.name === name);
+    if (!latest) throw notFound(`Feature view '${name}'`);
+    const entity = (await this.deps.store.latestEntities()).find((e) => e.name === latest.spec.entity)?.spec;
+    const mark = (await this.deps.store.watermarks()).find((w) => w.view === name);
+    return { ...this.summary(latest, mark), versions: versions.map((v) => ({ version: v.version, createdAt: v.createdAt, createdBy: v.createdBy, digest: v.digest })), entityDef: entity, definition: latest.spec };
+  }
+
+  private summary(v: Registered<FeatureViewDef>, mark: Watermark | undefined): ViewSummary {
+    const staleness = mark ? Math.max(0, (this.deps.clock.now() - mark.until) / 1000) : undefined;
+    return {
+      name: v.name, version: v.version, entity: v.spec.entity, features: featureNames(v.spec), ttlSeconds: v.spec.ttlSeconds, owner: v.spec.owner, tags: v.spec.tags, source: v.spec.source,
+      createdAt: v.createdAt, createdBy: v.createdBy,
+      ...(mark ? { materializedUntil: mark.until, materializedAt: mark.updatedAt, stalenessSeconds: staleness } : {}),
+      stale: mark === undefined || (v.spec.ttlSeconds > 0 && staleness! > v.spec.ttlSeconds),
+    };
+  }
+
+  /** `view:feature`, or a feature name that only one view has. Each view is checked for READ. */
+  private async resolve(actor: Actor, refs: readonly string[], permission: 'READ' | 'EDIT' = 'READ'): Promise<Ref[]> {
+    if (refs.length === 0) throw invalid('Name at least one feature, as view:feature');
+    const views = await this.deps.store.latestViews();
+    const out: Ref[] = [];
+    for (const ref of refs) {
+      const colon = ref.indexOf(':');
+      let view: Registered<FeatureViewDef> | undefined;
+      let feature: string;
+      if (colon >= 0) {
+        feature = ref.slice(colon + 1);
+        const name = ref.slice(0, colon);
+        await this.deps.access.require(actor, permission, { kind: 'feature_view', id: name });
+        view = views.find((v) => v.name === name);
+        if (!view) throw notFound(`Feature view '${name}'`);
+        if (!featureNames(view.spec).includes(feature)) throw invalid(`Feature view '${name}' has no feature '${feature}' (it has ${featureNames(view.spec).join(', ')})`);
+      } else {
+        feature = ref;
+        const having = await this.deps.access.readable(actor, 'feature_view', views.filter((v) => featureNames(v.spec).includes(ref)), (v) => v.name);
+        if (having.length === 0) throw notFound(`Feature '${ref}'`);
+        if (having.length > 1) throw invalid(`Feature '${ref}' is in several views (${having.map((v) => v.name).join(', ')}); name it as view:feature`);
+        view = having[0]!;
+        await this.deps.access.require(actor, permission, { kind: 'feature_view', id: view.name });
+      }
+      if (out.some((r) => r.feature === feature)) throw invalid(`Feature '${feature}' is requested twice`);
+      out.push({ view, feature });
+    }
+    return out;
+  }
+
+  private async entityOf(view: FeatureViewDef): Promise<EntityDef> {
+    const entity = (await this.deps.store.latestEntities()).find((e) => e.name === view.entity);
+    if (!entity) throw new DomainError('INVALID_STATE', `Entity '${view.entity}' of feature view '${view.name}' is not registered`);
+    return entity.spec;
+  }
+
+  /** Runs `work` with every view's source files at hand. */
+  private async withInputs<T>(views: readonly Registered<FeatureViewDef>[], work: (inputs: ViewInput[]) => Promise<T>): Promise<T> {
+    const inputs: ViewInput[] = [];
+    const next = async (i: number): Promise<T> => {
+      if (i === views.length) return work(inputs);
+      const view = views[i]!.spec;
+      const entity = await this.entityOf(view);
+      return this.deps.sources.with(view.source, async (files) => {
+        inputs.push({ view, entity, files });
+        return next(i + 1);
+      });
+    };
+    return next(0);
+  }
+
+  private grouped(refs: readonly Ref[]): { view: Registered<FeatureViewDef>; features: string[] }[] {
+    const groups = new Map<string, { view: Registered<FeatureViewDef>; features: string[] }>();
+    for (const r of refs) {
+      const g = groups.get(r.view.name) ?? { view: r.view, features: [] };
+      g.features.push(r.feature);
+      groups.set(r.view.name, g);
+    }
+    return [...groups.values()];
+  }
+
+  /**
+   * A point-in-time correct training set: the entity rows (join keys and `event_timestamp`, any other columns
+   * kept) with each feature as it was at the row's time. Written to `out`; lineage links each view to it.
+   */
+  async historical(actor: Actor, input: { entities: LocalFile; features: readonly string[]; out: { path: string; format: OutputFormat }; entityColumns?: readonly string[] }): Promise<{ rows: number; trainingSet: string; features: string[] }> {
+    const refs = await this.resolve(actor, input.features);
+    const groups = this.grouped(refs);
+    const result = await this.withInputs(groups.map((g) => g.view), async (inputs) => {
+      const connection = await this.connect();
+      try {
+        const requested: Requested[] = groups.map((g, i) => ({ input: inputs[i]!, features: g.features }));
+        return await pointInTimeJoin(connection, input.entities, requested, input.out);
+      } finally {
+        connection.closeSync();
+      }
+    });
+    const trainingSet = newHexId();
+    await this.deps.lineage(groups.map((g) => ({ from: { kind: 'feature_view', id: g.view.name }, to: { kind: 'training_set', id: trainingSet }, relation: 'produced' })));
+    return { rows: result.rows, trainingSet, features: refs.map((r) => r.feature) };
+  }
+
+  /** Loads the newest row per entity in the window into the online store, and moves each view's watermark. */
+  async materialize(actor: Actor, input: { views?: readonly string[] | undefined; start?: number | undefined; end?: number | undefined; incremental: boolean }): Promise<MaterializeResult[]> {
+    if (!input.incremental && input.start === undefined) throw invalid('Give a start (and an end), or materialize incrementally');
+    const all = await this.deps.store.latestViews();
+    const names = input.views?.length ? input.views : all.map((v) => v.name);
+    const views: Registered<FeatureViewDef>[] = [];
+    for (const name of names) {
+      await this.deps.access.require(actor, 'EDIT', { kind: 'feature_view', id: name });
+      const view = all.find((v) => v.name === name);
+      if (!view) throw notFound(`Feature view '${name}'`);
+      views.push(view);
+    }
+    const marks = new Map((await this.deps.store.watermarks()).map((w) => [w.view, w]));
+    const end = input.end ?? this.deps.clock.now();
+    const out: MaterializeResult[] = [];
+    for (const view of views) {
+      const mark = marks.get(view.name);
+      const start = input.incremental ? (mark?.until ?? (view.spec.ttlSeconds > 0 ? end - view.spec.ttlSeconds * 1000 : undefined)) : input.start;
+      if (start !== undefined && start > end) throw invalid(`The window of '${view.name}' starts (${new Date(start).toISOString()}) after it ends (${new Date(end).toISOString()})`);
+      const rows = await this.withInputs([view], async ([viewInput]) => {
+        const connection = await this.connect();
+        try {
+          return await latestPerEntity(connection, viewInput!, { start, end });
+        } finally {
+          connection.closeSync();
+        }
+      });
+      await this.deps.online.write(view.name, rows);
+      await this.deps.store.setWatermark({ view: view.name, until: Math.max(end, mark?.until ?? end), rows: rows.length, updatedAt: this.deps.clock.now() });
+      out.push({ view: view.name, ...(start !== undefined ? { start } : {}), end, rows: rows.length });
+    }
+    return out;
+  }
+
+  /**
+   * The latest values of features for entities, from the online store. A value older than its view's TTL is not
+   * served: it comes back null with status OUTSIDE_MAX_AGE and a warning naming the feature.
+   */
+  async online(actor: Actor, input: { features: readonly string[]; entities: Readonly<Record<string, readonly unknown[]>> }): Promise<OnlineResult> {
+    const refs = await this.resolve(actor, input.features);
+    const lengths = [...new Set(Object.values(input.entities).map((v) => v.length))];
+    if (lengths.length !== 1) throw invalid(Object.keys(input.entities).length === 0 ? 'Give the entities as join key → values' : 'Every join key needs as many values');
+    const count = lengths[0]!;
+    const now = this.deps.clock.now();
+    const values: Record<string, OnlineValue>[] = Array.from({ length: count }, () => ({}));
+    const stale = new Map<string, number>();
+    for (const g of this.grouped(refs)) {
+      const entity = await this.entityOf(g.view.spec);
+      const keys = Array.from({ length: count }, (_, i) => entityKey(entity.joinKeys.map((k) => {
+        const column = input.entities[k.name];
+        if (!column) throw invalid(`Feature view '${g.view.name}' needs the join key '${k.name}' of entity '${entity.name}'`);
+        const text = keyText(column[i], k.type);
+        if (text === undefined) throw invalid(`Join key '${k.name}' is ${k.type}; got ${JSON.stringify(column[i])}`);
+        return text;
+      })));
+      const rows = await this.deps.online.read(g.view.name, keys);
+      const derived = new Map(g.view.spec.derived.map((d) => [d.name, d.expression]));
+      const ttlMs = g.view.spec.ttlSeconds * 1000;
+      rows.forEach((row, i) => {
+        for (const f of g.features) {
+          if (!row) {
+            values[i]![f] = { value: null, status: 'NOT_FOUND' };
+            continue;
+          }
+          if (ttlMs > 0 && now - row.eventTime > ttlMs) {
+            values[i]![f] = { value: null, status: 'OUTSIDE_MAX_AGE', eventTime: row.eventTime };
+            stale.set(f, (stale.get(f) ?? 0) + 1);
+            continue;
+          }
+          const expression = derived.get(f);
+          const value = expression !== undefined ? evaluate(this.expression(expression), row.values) : (row.values[f] ?? null);
+          values[i]![f] = { value, status: value === null ? 'NULL_VALUE' : 'PRESENT', eventTime: row.eventTime };
+        }
+      });
+    }
+    const ttlOf = new Map(refs.map((r) => [r.feature, r.view.spec.ttlSeconds]));
+    const warnings = [...stale].map(([f, n]) => `${f}: ${n} value(s) older than the view's TTL (${ttlOf.get(f)}s) were withheld (OUTSIDE_MAX_AGE); materialize the view to refresh them`);
+    const entities = Array.from({ length: count }, (_, i) => Object.fromEntries(Object.entries(input.entities).map(([k, v]) => [k, v[i]])));
+    return { features: refs.map((r) => r.feature), rows: entities.map((entity, i) => ({ entity, values: values[i]! })), warnings };
+  }
+
+  private expression(text: string): Expr {
+    let e = this.expressions.get(text);
+    if (!e) {
+      e = parseExpression(text);
+      this.expressions.set(text, e);
+    }
+    return e;
+  }
+
+  /**
+   * Training–serving skew: a sample of the feature values a server used (join keys, `event_timestamp`, one column per
+   * feature) against the offline values for the same entities and times, per feature.
+   */
+  async skew(actor: Actor, input: { sample: LocalFile; features: readonly string[]; tolerance: number }): Promise<SkewReport> {
+    const refs = await this.resolve(actor, input.features);
+    const groups = this.grouped(refs);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'oe-skew-'));
+    try {
+      const connection = await this.connect();
+      try {
+        const served = (await connection.runAndReadAll(`SELECT * FROM ${duckReader(input.sample)}`)).getRowObjectsJson() as Record<string, unknown>[];
+        const columns = served.length ? Object.keys(served[0]!) : [];
+        const missing = refs.map((r) => r.feature).filter((f) => !columns.includes(f));
+        if (missing.length) throw invalid(`The sample has no column for ${missing.map((m) => `'${m}'`).join(', ')}`);
+        const keyColumns = columns.filter((c) => !refs.some((r) => r.feature === c));
+        const keysFile = path.join(dir, 'keys.parquet');
+        await connection.run(`COPY (SELECT ${keyColumns.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ')} FROM ${duckReader(input.sample)}) TO '${keysFile.replace(/'/g, "''")}' (FORMAT parquet)`);
+        const outFile = path.join(dir, 'offline.json');
+        await this.withInputs(groups.map((g) => g.view), (inputs) => pointInTimeJoin(connection, { local: keysFile, name: 'sample.parquet' }, groups.map((g, i) => ({ input: inputs[i]!, features: g.features })), { path: outFile, format: 'json' }));
+        const offline = (await fs.readFile(outFile, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+        return compareSkew(refs.map((r) => ({ name: r.feature, numeric: r.view.spec.schema.find((s) => s.name === r.feature)?.type !== 'string' && r.view.spec.schema.find((s) => s.name === r.feature)?.type !== 'bool' })), served, offline, input.tolerance);
+      } finally {
+        connection.closeSync();
+      }
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }
+}
