@@ -82,8 +82,13 @@ describe('datasets over HTTP', () => {
     const res = await api.get(`${V1}/datasets/tampered/versions/1/file`, { path: 't.csv' });
     expect([res.status, res.body.error.code]).toEqual([409, 'INVALID_STATE']);
     expect(res.body.error.message).toContain("File 't.csv' of 'tampered@1' no longer matches its digest");
-    // Same size, other bytes: only a hash can tell, so validation hashes before it reads.
+    // Same size, other bytes: only a hash can tell, so the download hashes before it sends anything (no 200 that breaks
+    // off), and validation before it reads.
     fs.writeFileSync(blob, 'a,b\n9,9\n');
+    const sameSize = await fetch(`${server.url}${V1}/datasets/tampered/versions/1/file?path=t.csv`);
+    const refusal = (await sameSize.json()) as { error: { code: string; message: string } };
+    expect([sameSize.status, refusal.error.code]).toEqual([409, 'INVALID_STATE']);
+    expect(refusal.error.message).toContain("File 't.csv' of 'tampered@1' no longer matches its digest");
     const validated = await api.post(`${V1}/datasets/tampered/versions/1/validations`, { suite: SUITE });
     expect([validated.status, validated.body.error.code]).toEqual([409, 'INVALID_STATE']);
     expect((await api.get(`${V1}/datasets/tampered/versions/1/validations`)).body.items).toEqual([]);

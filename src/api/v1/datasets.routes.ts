@@ -131,7 +131,7 @@ export function datasetRoutesV1(s: Services): Route[] {
       method: 'GET', path: '/datasets/:name/versions/:ref/file',
       schema: { summary: 'A file\'s bytes (its sha256 in the X-Content-Sha256 header)', params: VersionParam, querystring: FileQuery, response: { 200: FileBytes } },
       handler: async ({ actor, params, query, reply }) => {
-        const { file, body } = await d.openFile(actor, { ref: parse(VersionParam, params), path: parse(FileQuery, query).path });
+        const { file, body } = await d.openCheckedFile(actor, { ref: parse(VersionParam, params), path: parse(FileQuery, query).path });
         // The digest goes ahead of the bytes so any client can check what it received.
         return sent(reply.header('content-type', 'application/octet-stream').header('content-length', file.size).header('x-content-sha256', file.sha256).send(body));
       },

@@ -309,6 +309,16 @@ export class DatasetService {
     return { version, file, body: verified };
   }
 
+  /**
+   * A file to send as a download: its stored copy is hashed before anything is sent, so one changed on disk (even to
+   * the same size) is an error reply, never a 200 whose stream breaks after the bytes went out. The copy is read
+   * twice; the stream returned still verifies, for a change made between the two reads.
+   */
+  async openCheckedFile(actor: Actor, input: { ref: DatasetRef; path: string }): Promise<{ version: DatasetVersion; file: DatasetFile; body: Readable }> {
+    await drain((await this.openFile(actor, input)).body);
+    return this.openFile(actor, input);
+  }
+
   /** A whole file in memory, verified: for small files (evaluation sets, suites). */
   async readFile(actor: Actor, input: { ref: DatasetRef; path: string }): Promise<Uint8Array> {
     const { body } = await this.openFile(actor, input);
