@@ -7,10 +7,11 @@ import { projectsModule } from './pages/projects/projects.module';
 import { referenceModule } from './pages/reference/reference.module';
 import { registryModule } from './pages/registry/registry.module';
 import { reproducibilityModule } from './pages/reproducibility/reproducibility.module';
+import { sweepsModule } from './pages/sweeps/sweeps.module';
 import { trackingModule } from './pages/tracking/tracking.module';
 
 /**
  * Every module with pages, in navigation order. A new module adds its `pages/<module>/<module>.module.tsx`
  * here (the run page links dataset inputs to `/datasets/<name>` because a `datasets` module is listed).
  */
-export const modules: readonly UiModule[] = [trackingModule, registryModule, datasetsModule, evaluationModule, reproducibilityModule, monitoringModule, projectsModule, referenceModule, adminModule];
+export const modules: readonly UiModule[] = [trackingModule, registryModule, datasetsModule, evaluationModule, reproducibilityModule, sweepsModule, monitoringModule, projectsModule, referenceModule, adminModule];

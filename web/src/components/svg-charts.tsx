@@ -39,6 +39,9 @@ export function ScatterPlot({ points, xLabel, yLabel }: { points: readonly Scatt
 export interface ParallelLine {
   readonly label: string;
   readonly values: readonly (string | number | undefined)[];
+  /** A colour of its own (else one by position), and a dashed line (a run stopped early, say). */
+  readonly color?: string;
+  readonly dashed?: boolean;
 }
 
 /** One vertical axis per dimension, one polyline per run; a run missing a value breaks its line there. */
@@ -64,7 +67,8 @@ export function ParallelCoordinates({ dimensions, lines }: { dimensions: readonl
         });
         if (path) segments.push(path);
         return (
-          <path key={i} d={segments.join(' ')} fill="none" stroke={SERIES_COLORS[i % SERIES_COLORS.length]} strokeWidth={2} strokeOpacity={0.85}>
+          <path key={i} d={segments.join(' ')} fill="none" stroke={l.color ?? SERIES_COLORS[i % SERIES_COLORS.length]} strokeWidth={2} strokeOpacity={0.85}
+            {...(l.dashed ? { strokeDasharray: '5 4' } : {})} data-testid="parallel-line">
             <title>{l.label}</title>
           </path>
         );
