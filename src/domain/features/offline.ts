@@ -17,8 +17,24 @@ export interface ViewInput {
 }
 
 export const ENTITY_TIMESTAMP = 'event_timestamp';
-/** An instant as a UTC TIMESTAMP, whatever the column holds (TIMESTAMP, TIMESTAMPTZ, ISO text with an offset); the connection runs in UTC. */
-const utc = (expr: string) => `CAST(CAST(${expr} AS TIMESTAMPTZ) AS TIMESTAMP)`;
+/**
+ * An instant as a UTC TIMESTAMP, whatever the column holds: a TIMESTAMP as it is (the cheap case, most Parquet), a
+ * TIMESTAMPTZ or DATE cast, text (ISO with or without an offset) read as TIMESTAMPTZ. The connection runs in UTC.
+ */
+function utc(expr: string, type: string | undefined): string {
+  if (type === 'TIMESTAMP') return expr;
+  if (type === 'TIMESTAMP WITH TIME ZONE' || type === 'DATE' || type?.startsWith('TIMESTAMP_')) return `CAST(${expr} AS TIMESTAMP)`;
+  return `CAST(CAST(${expr} AS TIMESTAMPTZ) AS TIMESTAMP)`;
+}
+
+async function columnType(connection: DuckDBConnection, from: string, column: string, files: readonly LocalFile[]): Promise<string | undefined> {
+  try {
+    const rows = await (await connection.run(`DESCRIBE SELECT * FROM ${from}`)).getRowObjectsJson();
+    return rows.find((r) => r.column_name === column)?.column_type as string | undefined;
+  } catch (err) {
+    throw invalid(hidePaths((err as Error).message, files));
+  }
+}
 const sqlType = (t: KeyType) => (t === 'int64' ? 'BIGINT' : 'VARCHAR');
 const keyColumn = (name: string) => q(`__k_${name}`);
 const reader = (files: readonly LocalFile[]) => {
@@ -41,9 +57,9 @@ export function keyText(value: unknown, type: KeyType): string | undefined {
  * A view's rows, one per entity and event time (the latest created time kept), its keys cast to the entity's
  * key types as `__k_<key>`, the event time as `__ts`, and every schema feature cast to its type.
  */
-function viewRows(v: ViewInput, where = ''): string {
+function viewRows(v: ViewInput, tsType: string | undefined, where = ''): string {
   const src = v.view.source;
-  const ts = utc(q(src.timestampField));
+  const ts = utc(q(src.timestampField), tsType);
   const keys = v.entity.joinKeys.map((k) => `CAST(${q(k.name)} AS ${sqlType(k.type)}) AS ${keyColumn(k.name)}`);
   const features = v.view.schema.map((f) => `CAST(${q(f.name)} AS ${({ int64: 'BIGINT', float64: 'DOUBLE', string: 'VARCHAR', bool: 'BOOLEAN' })[f.type]}) AS ${q(f.name)}`);
   const created = src.createdField ? `${q(src.createdField)} DESC NULLS LAST` : '1';
@@ -91,16 +107,18 @@ export async function pointInTimeJoin(connection: DuckDBConnection, entityFile: 
     for (const f of r.features) if (columns.includes(f)) throw invalid(`The entity rows already have a column '${f}'; drop it or request another feature`);
   }
   const keys = [...keyTypes].map(([name, type]) => `CAST(${q(name)} AS ${sqlType(type)}) AS ${keyColumn(name)}`);
-  await run(connection, `CREATE OR REPLACE TEMP TABLE __entity AS SELECT rowid AS __row, ${utc(q(ENTITY_TIMESTAMP))} AS __ets${keys.map((k) => `, ${k}`).join('')} FROM __entity_raw`, allFiles);
+  const entityTsType = await columnType(connection, '__entity_raw', ENTITY_TIMESTAMP, allFiles);
+  await run(connection, `CREATE OR REPLACE TEMP TABLE __entity AS SELECT rowid AS __row, ${utc(q(ENTITY_TIMESTAMP), entityTsType)} AS __ets${keys.map((k) => `, ${k}`).join('')} FROM __entity_raw`, allFiles);
   const joins: string[] = [];
   const selects: string[] = [];
+  const tsTypes = await Promise.all(requested.map((r) => columnType(connection, reader(r.input.files), r.input.view.source.timestampField, r.input.files)));
   requested.forEach((r, i) => {
     const v = r.input.view;
     const alias = `__v${i}`;
     const fresh = v.ttlSeconds > 0 ? `f.__ts >= e.__ets - INTERVAL '${v.ttlSeconds} seconds'` : 'f.__ts IS NOT NULL';
     const on = [...r.input.entity.joinKeys.map((k) => `e.${keyColumn(k.name)} = f.${keyColumn(k.name)}`), 'e.__ets >= f.__ts'].join(' AND ');
     joins.push(`LEFT JOIN (SELECT e.__row${v.schema.map((f) => `, CASE WHEN ${fresh} THEN f.${q(f.name)} END AS ${q(f.name)}`).join('')}
-      FROM __entity e ASOF LEFT JOIN ${viewRows(r.input)} f ON ${on}) ${alias} ON ${alias}.__row = r.__row`);
+      FROM __entity e ASOF LEFT JOIN ${viewRows(r.input, tsTypes[i])} f ON ${on}) ${alias} ON ${alias}.__row = r.__row`);
     const derived = new Map(v.derived.map((d) => [d.name, d.expression]));
     for (const f of r.features) {
       const expression = derived.get(f);
@@ -117,11 +135,12 @@ export async function pointInTimeJoin(connection: DuckDBConnection, entityFile: 
 
 /** The newest row per entity with event time in [start, end] (epoch ms): what materialization writes online. */
 export async function latestPerEntity(connection: DuckDBConnection, input: ViewInput, window: { start?: number | undefined; end: number }): Promise<OnlineRow[]> {
-  const ts = utc(q(input.view.source.timestampField));
+  const tsType = await columnType(connection, reader(input.files), input.view.source.timestampField, input.files);
+  const ts = utc(q(input.view.source.timestampField), tsType);
   const where = `${window.start !== undefined ? `AND ${ts} >= epoch_ms(${Math.floor(window.start)}::BIGINT) ` : ''}AND ${ts} <= epoch_ms(${Math.floor(window.end)}::BIGINT)`;
   const keys = input.entity.joinKeys.map((k) => keyColumn(k.name));
   const sql = `SELECT ${keys.map((k, i) => `CAST(${k} AS VARCHAR) AS __key${i}`).join(', ')}, CAST(epoch_ms(__ts) AS DOUBLE) AS __t${input.view.schema.map((f) => `, ${q(f.name)}`).join('')}
-    FROM ${viewRows(input, where)} QUALIFY row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY __ts DESC) = 1`;
+    FROM ${viewRows(input, tsType, where)} QUALIFY row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY __ts DESC) = 1`;
   let rows: Record<string, unknown>[];
   try {
     rows = (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
