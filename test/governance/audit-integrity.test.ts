@@ -73,6 +73,19 @@ for (const backend of testBackends()) {
       expect(await audit.verify()).toEqual({ ok: true, checked: 7, keyed: false });
     });
 
+    it('tells retention from deletion of the oldest entries, in every mode', async () => {
+      await reset();
+      const audit = new AuditLog(store, clock);
+      for (let i = 1; i <= 5; i++) await audit.append(entry(i));
+      // Retention chains a checkpoint naming the last entry it drops, then drops them: still verifies.
+      expect(await audit.prune(0)).toBe(5);
+      for (let i = 6; i <= 8; i++) await audit.append(entry(i));
+      expect(await audit.verify()).toEqual({ ok: true, checked: 4, keyed: false });
+      // Deleting the oldest entries by hand (here the retention checkpoint itself) is not retention.
+      await handle.db.deleteFrom('gov_audit_log').where('seq', '<=', 7).execute();
+      expect(await audit.verify()).toMatchObject({ ok: false, firstBadSeq: 7, reason: 'entries up to 7 were removed without a retention checkpoint' });
+    });
+
     it('finds a keyless re-hash of a signed chain, even one that strips the signatures', async () => {
       await reset();
       const audit = new AuditLog(store, clock, { keyring: K1 });
