@@ -27,7 +27,7 @@ beforeAll(async () => {
   home = server.home;
   close = server.close;
   for (const [username, role] of [['vera', 'viewer'], ['mia', 'member']] as const) {
-    expect((await call('POST', '/api/v1/users', asAdmin, { username, password: `${username}-password`, role })).status).toBe(200);
+    expect((await call('POST', '/api/v1/users', asAdmin, { username, password: `${username}-password`, role })).status).toBe(201);
   }
 });
 afterAll(async () => {

@@ -40,7 +40,7 @@ afterAll(async () => {
 
 describe('auth on two replicas sharing PostgreSQL', () => {
   it('shares users, grants, token revocation and one audit chain', async () => {
-    expect((await call(0, 'POST', '/api/v1/users', asAdmin, { username: 'kim', password: 'kim-password', role: 'member' })).status).toBe(200);
+    expect((await call(0, 'POST', '/api/v1/users', asAdmin, { username: 'kim', password: 'kim-password', role: 'member' })).status).toBe(201);
     const kim = basicAuth('kim', 'kim-password');
     const exp = (await call(0, 'POST', '/api/2.0/mlflow/experiments/create', asAdmin, { name: 'replicated' })).body.experiment_id as string;
     // Read through replica 1 first, so its grant cache holds the old answer.
