@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { invalid } from '../core/errors.js';
+import { OBJECT_KINDS, type ObjectKind } from '../domain/access/access.js';
 import { EXACT_PROFILE_ROWS } from '../domain/datasets/types.js';
 import { DEFAULT_PYTHON_COMMAND } from '../domain/serving/python-runtime.js';
 import { checkOidcSettings, parseGroupMap, type OidcSettings } from '../domain/governance/oidc-settings.js';
@@ -46,7 +47,7 @@ export interface Config {
   /** How often the chain's head is checkpointed (when it moved). */
   readonly auditCheckpointSeconds: number;
   /** Object kinds whose reads are audited as well as their changes (data-access auditing). */
-  readonly auditReads: readonly ('experiment' | 'registered_model' | 'dataset' | 'monitor' | 'deployment' | 'feature_view')[];
+  readonly auditReads: readonly ObjectKind[];
   /** Refused requests audited per source address and minute; the rest of a flood is counted, not written. */
   readonly auditDeniedPerMinute: number;
   /** Failed sign-ins allowed per account and address, and per address across all accounts, within the window. */
@@ -114,7 +115,7 @@ const Schema = z.object({
   auditKeys: z.string().min(1).optional(),
   auditCheckpoints: z.string().min(1).optional(),
   auditCheckpointSeconds: z.coerce.number().int().min(1).max(86_400),
-  auditReads: z.array(z.enum(['experiment', 'registered_model', 'dataset', 'monitor', 'deployment', 'feature_view'])),
+  auditReads: z.array(z.enum(OBJECT_KINDS)),
   auditDeniedPerMinute: z.coerce.number().int().min(0).max(1_000_000),
   signIn: z.object({
     maxPerAccount: z.coerce.number().int().min(1).max(1_000_000),
