@@ -103,7 +103,11 @@ export function references(e: Expr): string[] {
   }
 }
 
-/** DuckDB SQL; `column` turns a feature name into the (quoted) column it is read from. */
+/**
+ * DuckDB SQL; `column` turns a feature name into the (quoted) column it is read from. Inside the expression both paths
+ * follow IEEE 754 (DuckDB's DOUBLE does); a result that is not a finite number (an overflow, a division by a subnormal,
+ * infinity minus infinity) is null, since JSON and Parquet consumers have no common spelling for it.
+ */
 export function toSql(e: Expr, column: (name: string) => string): string {
   const sql = (x: Expr): string => {
     switch (x.op) {
@@ -115,8 +119,12 @@ export function toSql(e: Expr, column: (name: string) => string): string {
       default: return `(${sql(x.left)} ${x.op} ${sql(x.right)})`;
     }
   };
-  return sql(e);
+  const whole = sql(e);
+  return `(CASE WHEN isfinite(${whole}) THEN ${whole} END)`;
 }
+
+/** DuckDB's order of doubles: NaN above everything (so LEAST skips it and GREATEST returns it). */
+const above = (a: number, b: number): boolean => (Number.isNaN(a) ? !Number.isNaN(b) : a > b);
 
 const num = (v: unknown): number | null => {
   if (v === null || v === undefined) return null;
@@ -141,7 +149,7 @@ export function evaluate(e: Expr, values: Readonly<Record<string, unknown>>): nu
         if (x.fn === 'coalesce') return args.find((a) => a !== null) ?? null;
         const present = args.filter((a): a is number => a !== null);
         if (present.length === 0) return null;
-        return x.fn === 'least' ? present.reduce((m, a) => (a < m ? a : m)) : present.reduce((m, a) => (a > m ? a : m));
+        return x.fn === 'least' ? present.reduce((m, a) => (above(m, a) ? a : m)) : present.reduce((m, a) => (above(a, m) ? a : m));
       }
       default: {
         const a = ev(x.left);
@@ -152,5 +160,6 @@ export function evaluate(e: Expr, values: Readonly<Record<string, unknown>>): nu
       }
     }
   };
-  return ev(e);
+  const result = ev(e);
+  return result !== null && Number.isFinite(result) ? result : null;
 }
