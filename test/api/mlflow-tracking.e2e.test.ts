@@ -453,6 +453,23 @@ describe('native API and Prometheus metrics', () => {
     expect((await api.get(`${M}/metrics/get-history`, { run_id: runId, metric_key: 'acc' })).body.metrics).toHaveLength(1);
   });
 
+  it('counts all the runs a search matches when asked, on every page', async () => {
+    const exp = (await api.post('/api/v1/experiments', { name: 'counted' })).body.experimentId;
+    for (let i = 0; i < 5; i++) {
+      const run = (await api.post('/api/v1/runs', { experimentId: exp, runName: `r${i}` })).body.info.runId;
+      await api.post(`/api/v1/runs/${run}/batch`, { metrics: [{ key: 'acc', value: i / 10, timestamp: 1, step: 0 }] });
+    }
+    const first = await api.post('/api/v1/runs/search', { experimentIds: [exp], maxResults: 2, includeCount: true });
+    expect(first.body.items).toHaveLength(2);
+    expect(first.body.totalCount).toBe(5);
+    const second = await api.post('/api/v1/runs/search', { experimentIds: [exp], maxResults: 2, includeCount: true, pageToken: first.body.nextPageToken });
+    expect(second.body.totalCount).toBe(5);
+    // acc ∈ {0, 0.1, 0.2, 0.3, 0.4}: two above 0.25.
+    const filtered = await api.post('/api/v1/runs/search', { experimentIds: [exp], filter: 'metrics.acc > 0.25', includeCount: true });
+    expect(filtered.body.totalCount).toBe(2);
+    expect((await api.post('/api/v1/runs/search', { experimentIds: [exp] })).body.totalCount).toBeUndefined();
+  });
+
   it('uses 409 for conflicts and a structured error body', async () => {
     await api.post('/api/v1/experiments', { name: 'conflict' });
     const res = await api.post('/api/v1/experiments', { name: 'conflict' });

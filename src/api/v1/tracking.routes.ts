@@ -30,6 +30,7 @@ const Batch = z.object({
 const SearchRuns = z.object({
   experimentIds: z.array(z.string()).min(1), filter: z.string().optional(), orderBy: z.array(z.string()).optional(),
   maxResults: z.number().int().optional(), pageToken: z.string().optional(), view: ViewType.optional(),
+  includeCount: z.boolean().optional().describe('also answer totalCount, the number of runs the filter matches in all'),
 });
 const KeyParams = z.object({ id: z.string().min(1), key: z.string().min(1) });
 const NameParam = z.object({ name: z.string().min(1) });
@@ -121,11 +122,11 @@ export function trackingRoutesV1(s: Services): Route[] {
     },
     {
       method: 'POST', path: '/runs/search',
-      schema: { summary: 'Search runs (MLflow filter and order_by grammar)', body: SearchRuns, response: { 200: page(RunOut) } },
+      schema: { summary: 'Search runs (MLflow filter and order_by grammar)', body: SearchRuns, response: { 200: page(RunOut).extend({ totalCount: z.number().int().optional() }) } },
       handler: async ({ actor, body }) => {
         const b = parse(SearchRuns, body);
         const result = await s.runs.search(actor, { ...b, viewType: b.view });
-        return pageOut(result.items.map(runOut), result.nextOffset);
+        return { ...pageOut(result.items.map(runOut), result.nextOffset), ...(result.totalCount !== undefined ? { totalCount: result.totalCount } : {}) };
       },
     },
     {

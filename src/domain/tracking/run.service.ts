@@ -35,6 +35,8 @@ export interface SearchRunsInput {
   readonly viewType?: ViewType;
   readonly maxResults?: number;
   readonly pageToken?: string;
+  /** Also count every matching run (`totalCount`), for a table that says how many there are. */
+  readonly includeCount?: boolean;
 }
 
 export interface HistoryInput {
@@ -179,17 +181,22 @@ export class RunService {
     await this.store.logInputs(runId, info.experimentId, inputs, modelIds);
   }
 
-  async search(actor: Actor, input: SearchRunsInput): Promise<Page<Run>> {
+  async search(actor: Actor, input: SearchRunsInput): Promise<Page<Run> & { totalCount?: number }> {
     for (const id of input.experimentIds) await this.access.require(actor, 'READ', { kind: 'experiment', id });
     const { filter, orderBy } = parseRunSearch(input.filter, input.orderBy);
-    return this.store.searchRuns({
+    const query = {
       experimentIds: input.experimentIds,
       filter,
       orderBy,
       viewType: input.viewType ?? 'ACTIVE_ONLY',
       maxResults: checkMaxResults(input.maxResults),
       offset: decodePageToken(input.pageToken),
-    });
+    } as const;
+    const page = await this.store.searchRuns(query);
+    if (!input.includeCount) return page;
+    // A page that is the whole answer already knows the count; otherwise the database counts.
+    const totalCount = query.offset === 0 && page.nextOffset === undefined ? page.items.length : await this.store.countRuns(query);
+    return { ...page, totalCount };
   }
 
   /** MLflow's `experiments/search-datasets` (its web UI's call), with MLflow's limits and sentences. */

@@ -77,6 +77,8 @@ export interface TrackingStore {
   /** `modelIds`: logged models the run takes as inputs (MLflow 3). */
   logInputs(runId: string, experimentId: string, inputs: readonly DatasetInput[], modelIds?: readonly string[]): Promise<void>;
   searchRuns(q: RunQuery): Promise<Page<Run>>;
+  /** How many runs the query matches in all (its paging and order ignored): one count, not a scan of the rows. */
+  countRuns(q: Pick<RunQuery, 'experimentIds' | 'filter' | 'viewType'>): Promise<number>;
   /** The distinct datasets runs of these experiments logged, with the context (`mlflow.data.context`) they were logged in. */
   datasetSummaries(experimentIds: readonly string[], limit: number): Promise<DatasetSummary[]>;
   /** One page of a metric's history in (timestamp, step, value) order, starting after `after` (keyset paging). */

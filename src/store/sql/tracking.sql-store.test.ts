@@ -484,6 +484,10 @@ for (const backend of testBackends()) {
         expect(await search(filter)).toEqual(sortRows(matching(pred), []));
       });
 
+      it.each(FILTERS)('counts the runs %s matches', async (filter, pred) => {
+        expect(await store.countRuns({ experimentIds: [e], filter: parseFilter(filter), viewType: 'ACTIVE_ONLY' })).toBe(matching(pred).length);
+      });
+
       it('filters by run id', async () => {
         expect(await search(`attributes.run_id IN ('${ids[0]}', '${ids[2]}')`)).toEqual(sortRows([0, 2], []));
         expect(await search(`attributes.run_id = '${ids[3]}'`)).toEqual([3]);

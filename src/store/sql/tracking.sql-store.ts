@@ -601,6 +601,18 @@ export class SqlTrackingStore implements TrackingStore {
     return result.rows.length > q.maxResults ? { items, nextOffset: q.offset + q.maxResults } : { items };
   }
 
+  async countRuns(q: Pick<RunQuery, 'experimentIds' | 'filter' | 'viewType'>): Promise<number> {
+    const experimentIds = q.experimentIds.map(experimentKey).filter((id): id is number => id !== undefined);
+    if (experimentIds.length === 0) return 0;
+    const stages = sql.join(stageFilter(q.viewType).map((s) => sql`${s}`));
+    const row = await sql<{ n: number | string }>`
+      select count(*) as n from runs r
+      where r.experiment_id in (${sql.join(experimentIds.map((id) => sql`${id}`))})
+        and r.lifecycle_stage in (${stages})
+        and ${whereClause(q.filter, runColumns)}`.execute(this.db);
+    return Number(row.rows[0]?.n ?? 0);
+  }
+
   async datasetSummaries(experimentIds: readonly string[], limit: number): Promise<DatasetSummary[]> {
     const ids = experimentIds.map(experimentKey).filter((id): id is number => id !== undefined);
     if (ids.length === 0) return [];
