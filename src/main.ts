@@ -228,6 +228,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
         return services.datasets.withTables([{ version }], ([parts]: LocalFile[][]) => work(parts!));
       },
       s3: async (bucket, key) => (await openArtifactStore(`s3://${bucket}`, config.s3).get(key)).body,
+      pathRoots: config.featureSourceRoots,
     }),
     datasetVersion: async (actor, ref) => ({ id: (await services.datasets.get(actor, parseDatasetRef(ref))).id }),
     lineage: (edges) => services.datasets.recordPlatformLineage(SYSTEM_ACTOR, edges),

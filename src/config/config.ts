@@ -58,6 +58,11 @@ export interface Config {
   readonly servingPythonCommand: string;
   /** Where online feature values live: the metadata database (default), or a redis:// URL. */
   readonly onlineStore?: string;
+  /**
+   * Folders a feature view's `source.path` may be in (after symlinks are resolved). Absent: any path the server can
+   * read, the default without auth (one user, who can read the machine anyway); with auth the default is none.
+   */
+  readonly featureSourceRoots?: readonly string[];
 }
 
 export interface ConfigFlags {
@@ -83,6 +88,7 @@ export interface ConfigFlags {
   signinWindowSeconds?: string | number;
   servingPythonCommand?: string;
   onlineStore?: string;
+  featureSourceRoots?: string;
   oidcIssuer?: string;
   oidcClientId?: string;
   oidcScopes?: string;
@@ -111,6 +117,7 @@ const Schema = z.object({
   trustProxy: z.boolean(),
   servingPythonCommand: z.string().min(1).refine((c) => c.includes('{port}'), "must contain '{port}' (where the scoring server listens)"),
   onlineStore: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL (leave it unset for the database)').optional(),
+  featureSourceRoots: z.array(z.string().refine((d) => path.isAbsolute(d), 'must be absolute folders')).optional(),
   auditKeysFile: z.string().min(1).optional(),
   auditKeys: z.string().min(1).optional(),
   auditCheckpoints: z.string().min(1).optional(),
@@ -165,6 +172,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     trustProxy: flags.trustProxy ?? truthy(env.OPENEXPERT_TRUST_PROXY),
     servingPythonCommand: flags.servingPythonCommand ?? env.OPENEXPERT_SERVING_PYTHON_COMMAND ?? DEFAULT_PYTHON_COMMAND,
     onlineStore: flags.onlineStore ?? env.OPENEXPERT_ONLINE_STORE,
+    featureSourceRoots: (() => {
+      const given = flags.featureSourceRoots ?? env.OPENEXPERT_FEATURE_SOURCE_ROOTS;
+      if (given !== undefined) return listOf(given);
+      return (flags.auth ?? truthy(env.OPENEXPERT_AUTH)) ? [] : undefined;
+    })(),
     auditKeysFile: flags.auditKeysFile ?? env.OPENEXPERT_AUDIT_KEYS_FILE,
     auditKeys: env.OPENEXPERT_AUDIT_KEYS,
     auditCheckpoints: flags.auditCheckpoints ?? env.OPENEXPERT_AUDIT_CHECKPOINTS,

@@ -493,7 +493,7 @@ const show = (key: string, who: string, res: { status: number; body: string }) =
 beforeAll(async () => {
   fs.writeFileSync(featureCsv, 'mxuser_id,event_timestamp,mxuser_spend_sum_7d\n1,2024-01-01 00:00:00,5\n');
   // Everyone's default is NO_PERMISSIONS here, so what a member may do comes only from the grants the test sets.
-  const server = await startAuthApp({ defaultPermission: 'NO_PERMISSIONS' }, (method, url) => routes.push(`${method} ${url}`));
+  const server = await startAuthApp({ defaultPermission: 'NO_PERMISSIONS', featureSourceRoots: os.tmpdir() }, (method, url) => routes.push(`${method} ${url}`));
   app = server.app;
   close = server.close;
   for (const [username, role] of [...Object.entries(USERS), [PAT, 'member']]) await admin('POST', `${V1}/users`, { username, password: `${username}-password`, role });

@@ -138,6 +138,7 @@ export class FeatureService {
       if (p.action === 'update') await this.deps.access.require(actor, 'EDIT', { kind: 'feature_view', id: p.name });
       if (p.action === 'delete') await this.deps.access.require(actor, 'MANAGE', { kind: 'feature_view', id: p.name });
     }
+    for (const v of newViews) await this.deps.sources.check(v.spec.source);
     const datasetIds = new Map<string, string>();
     for (const v of newViews) if (v.spec.source.kind === 'dataset') datasetIds.set(v.name, (await this.deps.datasetVersion(actor, v.spec.source.dataset)).id);
     if (input.dryRun) return { plan, applied: false };

@@ -11,6 +11,8 @@ import type { SourceDef } from './types.js';
 /** How a feature view's source is read: local copies of its table files for the length of `work`. */
 export interface SourceFiles {
   with<T>(source: SourceDef, work: (files: LocalFile[]) => Promise<T>): Promise<T>;
+  /** Refuses a source the server may not read from (a path outside the configured folders). */
+  check(source: SourceDef): Promise<void>;
 }
 
 export interface SourceFileDeps {
@@ -18,20 +20,44 @@ export interface SourceFileDeps {
   dataset<T>(ref: string, work: (files: LocalFile[]) => Promise<T>): Promise<T>;
   /** An object of an S3 bucket as a stream. */
   s3(bucket: string, key: string): Promise<Readable>;
+  /** Folders path sources must be in; absent: anywhere the server can read. */
+  pathRoots?: readonly string[] | undefined;
 }
+
+const inside = (file: string, root: string) => file === root || file.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+const realOrResolved = async (p: string) => fs.realpath(p).catch(() => path.resolve(p));
 
 /** Dataset versions through the datasets module, paths as they are, S3 objects copied to a temp file first. */
 export function sourceFiles(deps: SourceFileDeps): SourceFiles {
+  const roots = deps.pathRoots === undefined ? undefined : Promise.all(deps.pathRoots.map(realOrResolved));
+  /**
+   * The file a path source names, symlinks resolved, refused outside the roots before anything tells whether it
+   * exists (so the error cannot be used to probe the server's disk).
+   */
+  const confined = async (p: string): Promise<string> => {
+    const allowed = await roots;
+    const real = await realOrResolved(p);
+    if (allowed !== undefined && !allowed.some((r) => inside(real, r))) {
+      throw invalid(allowed.length === 0
+        ? `source path '${p}' cannot be used: this server reads no path sources (start it with --feature-source-roots <folders>, or use a dataset version or an S3 URI)`
+        : `source path '${p}' is outside the folders this server reads feature sources from (--feature-source-roots: ${deps.pathRoots!.join(', ')})`);
+    }
+    return real;
+  };
   return {
+    async check(source) {
+      if (source.kind === 'path') await confined(source.path);
+    },
     async with(source, work) {
       if (source.kind === 'dataset') return deps.dataset(source.dataset, work);
       if (source.kind === 'path') {
+        const real = await confined(source.path);
         try {
-          await fs.access(source.path);
+          await fs.access(real);
         } catch {
           throw invalid(`Source '${source.path}' cannot be read on the server`);
         }
-        return work([{ local: source.path, name: source.path }]);
+        return work([{ local: real, name: source.path }]);
       }
       const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(source.uri)!;
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'oe-features-'));
