@@ -15,7 +15,7 @@ describe('path sources of feature views', () => {
   let secret: string;
   const none = () => Promise.reject(new Error('not used'));
   const read = (roots: string[] | undefined, p: string) =>
-    sourceFiles({ dataset: none, s3: none, pathRoots: roots }).with({ kind: 'path', path: p }, async (files) => fs.readFileSync(files[0]!.local, 'utf8'));
+    sourceFiles({ dataset: none, s3: none, pathRoots: roots }).with({ kind: 'path', path: p, timestampField: 'event_timestamp' }, async (files) => fs.readFileSync(files[0]!.local, 'utf8'));
 
   beforeAll(() => {
     base = fs.mkdtempSync(path.join(os.tmpdir(), 'oe-source-roots-'));
