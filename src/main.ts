@@ -56,6 +56,9 @@ import { SqlProjectStore } from './store/sql/projects.sql-store.js';
 import { SqlRetentionStore } from './store/sql/retention.sql-store.js';
 import { RetentionService } from './domain/retention/retention.service.js';
 import { SweepService } from './domain/sweeps/sweeps.service.js';
+import { TraceService } from './domain/llmops/traces.service.js';
+import { WebhookBudgetAlerts } from './domain/llmops/budget-alerts.js';
+import { SqlTraceStore } from './store/sql/llmops.sql-store.js';
 import { SqlSweepStore } from './store/sql/sweeps.sql-store.js';
 import { FeatureService } from './domain/features/feature.service.js';
 import { sourceFiles } from './domain/features/source-files.js';
@@ -235,6 +238,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     projectOf: async (kind, name) => (await projectStore.projectsOf(kind, [name])).get(name) ?? 'default',
     tempDir: path.join(config.home, 'tmp'),
   });
+  const traces = new TraceService(new SqlTraceStore(database), access, systemClock, new WebhookBudgetAlerts(pino({ level: config.logLevel }).child({ module: 'llmops' })));
   const services = {
     experiments: new ExperimentService(tracking, access, systemClock),
     runs: new RunService(tracking, access, systemClock, (actor, runId, tags) => datasets.resolveRunTags(actor, runId, tags)),
@@ -252,6 +256,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     retention,
     sweeps,
     features,
+    traces,
   };
   const app = buildApp({
     config,

@@ -12,6 +12,7 @@ import type { ExperimentService } from '../domain/tracking/experiment.service.js
 import type { LoggedModelService } from '../domain/tracking/logged-model.service.js';
 import type { RunService } from '../domain/tracking/run.service.js';
 import type { Serving } from '../domain/serving/serving.js';
+import type { TraceService } from '../domain/llmops/traces.service.js';
 import type { SweepService } from '../domain/sweeps/sweeps.service.js';
 import type { ValidationService } from '../domain/validation/validation.service.js';
 
@@ -33,4 +34,5 @@ export interface Services {
   readonly retention: RetentionService;
   readonly sweeps: SweepService;
   readonly features: FeatureService;
+  readonly traces: TraceService;
 }

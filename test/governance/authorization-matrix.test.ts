@@ -58,6 +58,9 @@ interface Fixture {
   readonly project: string;
   /** A feature view in that project, over a CSV file on the server's disk. */
   readonly featureView: string;
+  /** An LLM trace and a cost budget in that project. */
+  readonly trace: string;
+  readonly budget: string;
 }
 
 const ADMIN = TEST_ADMIN;
@@ -304,6 +307,20 @@ const CASES: Record<string, Case> = {
   'PUT /api/v1/datasets/:name/datasheet': { need: data('EDIT'), req: (f) => ({ url: `${V1}/datasets/${f.dataset}/datasheet`, body: { sections: { motivation: 'x' } } }) },
   'POST /api/v1/datasets/:name/versions/:ref/validations': { need: data('EDIT'), req: (f) => ({ url: `${V1}/datasets/${f.dataset}/versions/1/validations`, body: { suite: { name: 's', expectations: [{ expectation_type: 'expect_column_to_exist', kwargs: { column: 'id' } }] } } }) },
   'GET /api/v1/datasets/:name/versions/:ref/validations/:id/report.html': { need: data('READ'), req: (f) => ({ url: `${V1}/datasets/${f.dataset}/versions/1/validations/${"0".repeat(32)}/report.html` }) },
+  // ── LLM traces: a trace's project decides; prices and redaction rules are the workspace's ──
+  'POST /api/v1/traces': { need: proj('EDIT'), req: (f) => ({ url: `${V1}/traces`, body: { project: f.project, spans: [{ traceId: f.trace, spanId: 'aa'.repeat(8), name: 'call', startTime: 1 }] } }) },
+  'GET /api/v1/traces': { need: proj('READ'), req: (f) => ({ url: `${V1}/traces${q({ project: f.project })}` }) },
+  'GET /api/v1/traces/:traceId': { need: proj('READ'), req: (f) => ({ url: `${V1}/traces/${f.trace}` }) },
+  'POST /v1/traces': { need: proj('EDIT'), req: (f) => ({ url: `/v1/traces${q({ project: f.project })}`, raw: { payload: JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: f.trace, spanId: 'bb'.repeat(8), name: 'otlp', startTimeUnixNano: '1000000' }] }] }] }), contentType: 'application/json' } }) },
+  'GET /api/v1/llm/prices': { need: ws('READ'), req: () => ({ url: `${V1}/llm/prices` }) },
+  'PUT /api/v1/llm/prices': { need: ws('MANAGE'), req: () => ({ url: `${V1}/llm/prices`, body: { prices: [{ provider: 'openai', model: 'gpt-4o', inputPerMillion: 2.5, outputPerMillion: 10 }] } }) },
+  'GET /api/v1/llm/redaction': { need: ws('READ'), req: () => ({ url: `${V1}/llm/redaction` }) },
+  'PUT /api/v1/llm/redaction': { need: ws('MANAGE'), req: () => ({ url: `${V1}/llm/redaction`, body: {} }) },
+  'POST /api/v1/llm/budgets': { need: proj('MANAGE'), req: (f) => ({ url: `${V1}/llm/budgets`, body: { name: `mxb-${f.n}-${Math.random()}`, project: f.project, period: 'day', limitUsd: 1 } }) },
+  'GET /api/v1/llm/budgets': { need: proj('READ'), req: (f) => ({ url: `${V1}/llm/budgets${q({ project: f.project })}` }) },
+  'GET /api/v1/llm/budget-check': { need: proj('EDIT'), req: (f) => ({ url: `${V1}/llm/budget-check${q({ project: f.project })}` }) },
+  'GET /api/v1/llm/budgets/:budget': { need: proj('READ'), req: (f) => ({ url: `${V1}/llm/budgets/${f.budget}` }) },
+  'DELETE /api/v1/llm/budgets/:budget': { need: proj('MANAGE'), fresh: true, req: (f) => ({ url: `${V1}/llm/budgets/${f.budget}` }) },
   // ── features ──
   'POST /api/v1/features/apply': { need: fv('EDIT'), req: (f) => ({ url: `${V1}/features/apply`, body: { definitions: featureRepo(f.featureView, String(Math.random())) } }) },
   'GET /api/v1/features/views': { need: ws('READ'), req: () => ({ url: `${V1}/features/views` }) },
@@ -475,7 +492,11 @@ async function fixture(): Promise<Fixture> {
   await admin('PUT', `${V1}/projects/${project}/members/user/pat`, { role: 'viewer' });
   const featureView = `mx_fv_${n}`;
   await admin('POST', `${V1}/features/apply`, { definitions: featureRepo(featureView, 'a') });
-  return { n, exp, run, model, dataset, monitor, rule, retrain, deployment, request, evaluation, comparison, loggedModel, artifact, run2, reproduction, pipelineRun: pipelineRunId, sweep, project, featureView };
+  const trace = (0xfeed0000 + n).toString(16).padStart(32, '0');
+  await admin('POST', `${V1}/traces`, { project, spans: [{ traceId: trace, spanId: 'aa'.repeat(8), name: 'call', startTime: 1 }] });
+  const budget = `mx-budget-${n}`;
+  await admin('POST', `${V1}/llm/budgets`, { name: budget, project, period: 'month', limitUsd: 1 });
+  return { n, exp, run, model, dataset, monitor, rule, retrain, deployment, request, evaluation, comparison, loggedModel, artifact, run2, reproduction, pipelineRun: pipelineRunId, sweep, project, featureView, trace, budget };
 }
 
 const objectId = (f: Fixture, kind: ObjectKind): string =>
@@ -651,6 +672,6 @@ describe('authorization matrix', () => {
       }
     }
     expect(wrong).toEqual([]);
-    expect(checked).toBe(28);
+    expect(checked).toBe(60);
   }, 300_000);
 });

@@ -24,6 +24,8 @@ import { retentionMigration } from './0040-retention.js';
 import { oidcIdentitiesMigration } from './0041-oidc-identities.js';
 import { sweepsMigration } from './0050-sweeps.js';
 import { featuresMigration } from './0051-features.js';
+import { llmTracesMigration } from './0054-llm-traces.js';
+import { llmBudgetsMigration } from './0055-llm-budgets.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -52,5 +54,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0041-oidc-identities': oidcIdentitiesMigration(),
     '0050-sweeps': sweepsMigration(),
     '0051-features': featuresMigration(),
+    '0054-llm-traces': llmTracesMigration(),
+    '0055-llm-budgets': llmBudgetsMigration(),
   };
 }
