@@ -2,7 +2,8 @@
  * The drift report at scale. Run with `npx tsx bench/monitoring.ts [--rows=N] [--no-peer]`; prints JSON.
  *
  * - memory: 1,000,000 rows × 20 columns (14 numeric, 6 categorical) of reference and current, already
- *   in memory as typed arrays and string arrays, through Evidently's default tests (reference > 1000
+ *   in memory as typed arrays and dictionary-encoded text (int32 codes and their labels, as Arrow and DuckDB
+ *   hold such columns and as SciPy gets them here), through Evidently's default tests (reference > 1000
  *   rows: normed Wasserstein and Jensen–Shannon) — DESIGN.md's target is ≤ 5 s.
  * - parquet: the same table read from two Parquet files through DuckDB, one column at a time.
  * - lazy-10m: 10,000,000 rows × 5 numeric columns generated one column at a time, to show that memory
@@ -10,7 +11,9 @@
  * - scipy: the same 1M × 20 data through SciPy/NumPy as Evidently calls them, when python3 with SciPy runs here;
  *   speedup (wall) and cpuSpeedup (CPU time, the fair figure on a busy machine) of the memory scenario over it.
  * - per-test: CPU time of each drift test on one 1M-row column pair from the raw (unsorted) values, ours
- *   against SciPy's in the same run (best of five each; ratio = SciPy CPU / ours).
+ *   against SciPy's in the same run (best of five each; ratio = SciPy CPU / ours). Categorical tests start
+ *   from the same int32 codes SciPy reads (with their labels); `chisquare-strings` and `z-strings` start from
+ *   an array of strings instead (the JSON API's form), counted through a map.
  * - server: the real server as a child process; the 1M × 20 reference and batch uploaded as Parquet
  *   (streamed), the window computed from the stored files; wall time, the server's CPU time and peak RSS (VmHWM).
  *   Then 10M × 5 the same way.
@@ -29,7 +32,7 @@ import { STAT_TEST_INFO, runStatTest, type StatTestName } from '../src/domain/mo
 import { spawnServer } from '../test/support/child-server.js';
 import { processCpuMs } from './tracking-outside.js';
 import { openFileTable } from '../src/domain/monitoring/file-table.js';
-import { columnFromValues, columnarTable, type CategoricalColumn, type TableSource } from '../src/domain/monitoring/table.js';
+import { categoricalFromCodes, columnFromValues, columnarTable, type CategoricalColumn, type DictionaryColumn, type TableSource } from '../src/domain/monitoring/table.js';
 
 const NUMERIC = 14;
 const CATEGORICAL = 6;
@@ -71,11 +74,11 @@ function codes(n: number, seed: number, skew: number): Int32Array {
 const numericShift = (i: number, side: 'ref' | 'cur') => (side === 'cur' && i % 2 === 0 ? 0.25 : 0);
 const categoricalSkew = (i: number, side: 'ref' | 'cur') => (side === 'cur' && i % 3 === 0 ? 0.3 : 0);
 
-function table(rows: number, side: 'ref' | 'cur'): Record<string, Float64Array | string[]> {
-  const columns: Record<string, Float64Array | string[]> = {};
+function table(rows: number, side: 'ref' | 'cur'): Record<string, Float64Array | DictionaryColumn> {
+  const columns: Record<string, Float64Array | DictionaryColumn> = {};
   const salt = side === 'ref' ? 1 : 7919;
   for (let i = 0; i < NUMERIC; i++) columns[`n${i}`] = normals(rows, 1000 + i * 31 + salt, numericShift(i, side));
-  for (let i = 0; i < CATEGORICAL; i++) columns[`c${i}`] = Array.from(codes(rows, 5000 + i * 17 + salt, categoricalSkew(i, side)), (c) => CATEGORIES[c]!);
+  for (let i = 0; i < CATEGORICAL; i++) columns[`c${i}`] = { codes: codes(rows, 5000 + i * 17 + salt, categoricalSkew(i, side)), dictionary: CATEGORIES };
   return columns;
 }
 
@@ -120,20 +123,29 @@ function perTest(dir: string): Record<string, { cpuSeconds: number; score: numbe
   const cur = new Float64Array(bytes('cur-n0.f64'));
   const refCodes = new Int32Array(bytes('ref-c0.i32'));
   const curCodes = new Int32Array(bytes('cur-c0.i32'));
-  const labels = (codes: Int32Array, binary: boolean) => Array.from(codes, (c) => (binary ? String(c % 2) : CATEGORIES[c]!));
-  const counts = (values: readonly string[]) => (columnFromValues('c0', 'categorical', values) as CategoricalColumn).counts;
+  // z gets a two-valued column: the codes modulo 2, labelled '0' and '1'.
+  const dictionary = (binary: boolean) => (binary ? ['0', '1'] : CATEGORIES);
+  const coded = (codes: Int32Array, binary: boolean): DictionaryColumn => ({ codes: binary ? codes.map((c) => c % 2) : codes, dictionary: dictionary(binary) });
+  const labels = (codes: Int32Array, binary: boolean) => Array.from(coded(codes, binary).codes, (c) => dictionary(binary)[c]!);
   const out: Record<string, { cpuSeconds: number; score: number }> = {};
-  for (const test of Object.keys(STAT_TEST_INFO) as StatTestName[]) {
+  for (const test of [...(Object.keys(STAT_TEST_INFO) as StatTestName[]), 'chisquare-strings', 'z-strings']) {
     let score = NaN;
-    const categorical = test === 'chisquare' || test === 'z';
-    const r = categorical ? labels(refCodes, test === 'z') : [];
-    const c = categorical ? labels(curCodes, test === 'z') : [];
+    const categorical = test.startsWith('chisquare') || test.startsWith('z');
+    const name = test.replace('-strings', '') as StatTestName;
+    const binary = name === 'z';
+    const strings = test.endsWith('-strings');
+    const r = categorical ? coded(refCodes, binary) : undefined;
+    const c = categorical ? coded(curCodes, binary) : undefined;
+    const rs = strings ? labels(refCodes, binary) : [];
+    const cs = strings ? labels(curCodes, binary) : [];
+    const counts = (column: DictionaryColumn | undefined, values: readonly string[]) =>
+      (strings ? (columnFromValues('c0', 'categorical', values) as CategoricalColumn) : categoricalFromCodes('c0', column!)).counts;
     const seconds = cpuSeconds(() => {
       if (categorical) {
-        score = runStatTest(test, { type: 'categorical', reference: counts(r), current: counts(c) }).score;
+        score = runStatTest(name, { type: 'categorical', reference: counts(r, rs), current: counts(c, cs) }).score;
         return;
       }
-      score = runStatTest(test, { type: 'numeric', reference: prepareNumeric({ name: 'n0', type: 'numeric', values: ref, typeMismatches: 0 }).sample, current: prepareNumeric({ name: 'n0', type: 'numeric', values: cur, typeMismatches: 0 }).sample }).score;
+      score = runStatTest(name, { type: 'numeric', reference: prepareNumeric({ name: 'n0', type: 'numeric', values: ref, typeMismatches: 0 }).sample, current: prepareNumeric({ name: 'n0', type: 'numeric', values: cur, typeMismatches: 0 }).sample }).score;
     });
     out[test] = { cpuSeconds: seconds, score };
   }
@@ -233,8 +245,7 @@ export async function writeFiles(rows: number, dir: string): Promise<void> {
     const t = table(rows, side);
     for (let i = 0; i < NUMERIC; i++) writeFileSync(path.join(dir, `${side}-n${i}.f64`), t[`n${i}`] as Float64Array);
     for (let i = 0; i < CATEGORICAL; i++) {
-      const labels = t[`c${i}`] as string[];
-      writeFileSync(path.join(dir, `${side}-c${i}.i32`), Int32Array.from(labels, (l) => CATEGORIES.indexOf(l)));
+      writeFileSync(path.join(dir, `${side}-c${i}.i32`), (t[`c${i}`] as DictionaryColumn).codes);
     }
     // Parquet through DuckDB from a CSV written in chunks, so both readers see the same numbers.
     const csv = path.join(dir, `${side}.csv`);
@@ -243,7 +254,7 @@ export async function writeFiles(rows: number, dir: string): Promise<void> {
     writeSync(fd, `${names.join(',')}\n`);
     for (let r0 = 0; r0 < rows; r0 += 10_000) {
       const lines: string[] = [];
-      for (let r = r0; r < Math.min(rows, r0 + 10_000); r++) lines.push(names.map((k) => (t[k] as ArrayLike<unknown>)[r]).join(','));
+      for (let r = r0; r < Math.min(rows, r0 + 10_000); r++) lines.push(names.map((k) => { const col = t[k]!; return col instanceof Float64Array ? col[r] : col.dictionary[col.codes[r]!]; }).join(','));
       writeSync(fd, `${lines.join('\n')}\n`);
     }
     closeSync(fd);
@@ -281,10 +292,11 @@ export async function runMonitoringBench(options: { rows?: number; peer?: boolea
     if (options.peer !== false && want('per-test')) {
       try {
         const ours = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, '--scenario=per-test', `--dir=${dir}`], { encoding: 'utf8' })) as Record<string, { cpuSeconds: number; score: number }>;
+        const base = (test: string) => test.replace('-strings', '');
         const script = path.join(path.dirname(self), 'monitoring', 'scipy-per-test.py');
         const peer = JSON.parse(execFileSync('python3', [script, dir], { encoding: 'utf8' })) as Record<string, { cpuSeconds: number; score: number }>;
         results['per-test'] = Object.fromEntries(Object.entries(ours).map(([test, o]) => [test, {
-          oursCpuSeconds: o.cpuSeconds, scipyCpuSeconds: peer[test]?.cpuSeconds, ratio: peer[test] ? peer[test].cpuSeconds / o.cpuSeconds : null, ours: o.score, scipy: peer[test]?.score,
+          oursCpuSeconds: o.cpuSeconds, scipyCpuSeconds: peer[base(test)]?.cpuSeconds, ratio: peer[base(test)] ? peer[base(test)]!.cpuSeconds / o.cpuSeconds : null, ours: o.score, scipy: peer[base(test)]?.score,
         }]));
       } catch (err) {
         results['per-test'] = { skipped: (err as Error).message.split('\n')[0] };

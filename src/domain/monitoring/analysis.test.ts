@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeDrift, type ColumnReport, type DriftReport } from './analysis.js';
-import { columnarTable, recordsTable } from './table.js';
+import { columnarTable, recordsTable, type DictionaryColumn } from './table.js';
 
 const range = <T = number>(n: number, f: (i: number) => T = (i) => i as T): T[] => Array.from({ length: n }, (_, i) => f(i));
 /** n values spread over categories by counts, e.g. {a: 50, b: 30}. */
@@ -98,6 +98,35 @@ describe("Evidently's test choice and verdicts", () => {
       perColumn: { x: { stattest: 'psi', threshold: 0.2 } },
     });
     expect(col(report, 'x').drift).toMatchObject({ test: 'psi', chosenBy: 'configured', threshold: 0.2, binning: 'sturges' });
+  });
+});
+
+describe('dictionary-encoded text columns', () => {
+  /** The codes of `values` over `dictionary`; null (or a label outside it) becomes −1, a missing value. */
+  const encode = (values: readonly (string | null)[], dictionary: readonly string[]): DictionaryColumn =>
+    ({ codes: Int32Array.from(values, (v) => (v === null ? -1 : dictionary.indexOf(v))), dictionary });
+
+  it('give the report the same column as the strings they encode: counts, missing values, tests and scores', async () => {
+    const values = (n: number, shift: number) => range(n, (i) => (i % 11 === 0 ? null : ['a', 'b', 'c', 'd'][(i * 7 + shift) % 4 === 3 && i % 3 === 0 ? 3 : (i + shift) % 3]!));
+    for (const rows of [500, 3001]) {
+      const ref = values(rows, 0);
+      const cur = [...values(rows - 99, 1), 'e', 'e'];
+      const byStrings = await analyzeDrift(columnarTable({ c: ref }), columnarTable({ c: cur }));
+      // The current side's dictionary lists its labels in another order, one of them twice (as merged chunks can).
+      const byCodes = await analyzeDrift(
+        columnarTable({ c: encode(ref, ['d', 'c', 'b', 'a']) }),
+        columnarTable({ c: { codes: Int32Array.from(cur, (v, i) => (v === null ? -1 : v === 'a' && i % 2 === 0 ? 5 : ['e', 'a', 'b', 'c', 'd'].indexOf(v))), dictionary: ['e', 'a', 'b', 'c', 'd', 'a'] } }),
+      );
+      expect(byCodes.columns[0]!.drift, `${rows} rows`).toEqual(byStrings.columns[0]!.drift);
+      expect(byCodes.columns[0]!.quality).toEqual(byStrings.columns[0]!.quality);
+      expect(byCodes.findings).toEqual(byStrings.findings);
+    }
+  });
+
+  it('a column with no code in its dictionary is all missing', async () => {
+    const report = await analyzeDrift(columnarTable({ c: encode(['a', 'b', 'a'], ['a', 'b']) }), columnarTable({ c: encode([null, null], ['a', 'b']) }));
+    expect(report.columns[0]!.quality.current).toMatchObject({ rows: 2, missing: 2, missingShare: 1 });
+    expect(report.columns[0]!.drift.drifted).toBeNull();
   });
 });
 

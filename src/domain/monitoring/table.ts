@@ -90,6 +90,62 @@ export function columnFromValues(name: string, type: FeatureType, raw: ArrayLike
   return type === 'numeric' ? numericColumn(name, raw) : categoricalColumn(name, raw);
 }
 
+/**
+ * A dictionary-encoded column, as Arrow and DuckDB hold text with few distinct values and as a column coded
+ * once is kept: one integer per row, the index of its label; a negative code is a missing value.
+ */
+export interface DictionaryColumn {
+  readonly codes: Int32Array;
+  readonly dictionary: readonly string[];
+}
+
+export const isDictionaryColumn = (raw: unknown): raw is DictionaryColumn =>
+  typeof raw === 'object' && raw !== null && (raw as DictionaryColumn).codes instanceof Int32Array && Array.isArray((raw as DictionaryColumn).dictionary);
+
+/** Categories counted from their codes: one typed-array increment per row, no string is looked at. */
+export function categoricalFromCodes(name: string, column: DictionaryColumn): CategoricalColumn {
+  const { codes, dictionary } = column;
+  const size = dictionary.length;
+  // Two tallies (even and odd rows), so neighbouring rows of one category do not wait on each other;
+  // slot `size` takes every code outside the dictionary, negative ones included (missing).
+  const tally = new Int32Array(2 * (size + 1));
+  const n = codes.length;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const a = codes[i]!;
+    const b = codes[i + 1]!;
+    tally[a >>> 0 < size ? a : size]!++;
+    tally[size + 1 + (b >>> 0 < size ? b : size)]!++;
+  }
+  if (i < n) {
+    const a = codes[i]!;
+    tally[a >>> 0 < size ? a : size]!++;
+  }
+  // Labels in order of first appearance, as counting the strings gives them (sums over categories then add
+  // in the same order, so scores agree to the last bit): a scan from the top that stops once every code
+  // present has been seen, usually within the first rows.
+  let present = 0;
+  for (let k = 0; k < size; k++) if (tally[k]! + tally[size + 1 + k]! > 0) present++;
+  const order: number[] = [];
+  const seen = new Uint8Array(size);
+  for (let r = 0; r < n && order.length < present; r++) {
+    const code = codes[r]!;
+    if (code >>> 0 < size && seen[code] === 0) {
+      seen[code] = 1;
+      order.push(code);
+    }
+  }
+  const counts = new Map<string, number>();
+  for (const k of order) {
+    // Two codes may carry one label (dictionaries of merged chunks): their counts add up.
+    counts.set(dictionary[k]!, (counts.get(dictionary[k]!) ?? 0) + tally[k]! + tally[size + 1 + k]!);
+  }
+  return { name, type: 'categorical', rows: n, counts, missing: tally[size]! + tally[2 * size + 1]!, typeMismatches: 0 };
+}
+
+/** A dictionary column's values, for a numeric reading of it (labels that are numbers count, the rest are mismatches). */
+const decoded = (column: DictionaryColumn): unknown[] => Array.from(column.codes, (c) => (c >= 0 && c < column.dictionary.length ? column.dictionary[c] : null));
+
 export function inferTypeOf(raw: ArrayLike<unknown>): FeatureType | undefined {
   let seen = false;
   for (let i = 0; i < raw.length; i++) {
@@ -101,19 +157,26 @@ export function inferTypeOf(raw: ArrayLike<unknown>): FeatureType | undefined {
   return seen ? 'numeric' : undefined;
 }
 
-/** Columns given as arrays of equal length, e.g. the columnar JSON the API and the stored batches use. */
-export function columnarTable(columns: Readonly<Record<string, ArrayLike<unknown>>>): TableSource {
+/**
+ * Columns given as arrays of equal length, e.g. the columnar JSON the API and the stored batches use, or
+ * dictionary-encoded text columns (counted from their codes).
+ */
+export function columnarTable(columns: Readonly<Record<string, ArrayLike<unknown> | DictionaryColumn>>): TableSource {
   const names = Object.keys(columns);
-  const rowCount = names.length === 0 ? 0 : columns[names[0]!]!.length;
+  const lengthOf = (c: ArrayLike<unknown> | DictionaryColumn) => (isDictionaryColumn(c) ? c.codes.length : c.length);
+  const rowCount = names.length === 0 ? 0 : lengthOf(columns[names[0]!]!);
   return {
     rowCount,
     columnNames: names,
     inferType: async (name) => {
       const raw = columns[name] ?? [];
+      if (isDictionaryColumn(raw)) return raw.codes.some((c) => c >= 0 && c < raw.dictionary.length) ? 'categorical' : undefined;
       return raw instanceof Float64Array ? (raw.length > 0 ? 'numeric' : undefined) : inferTypeOf(raw);
     },
     load: async (name, type) => {
-      const raw = columns[name] ?? [];
+      const given = columns[name] ?? [];
+      if (isDictionaryColumn(given)) return type === 'categorical' ? categoricalFromCodes(name, given) : columnFromValues(name, type, decoded(given));
+      const raw = given;
       // Typed numeric input is already in the analysis's representation; the analysis never writes to it.
       if (raw instanceof Float64Array && type === 'numeric') return { name, type, values: raw, typeMismatches: 0 };
       return columnFromValues(name, type, raw);

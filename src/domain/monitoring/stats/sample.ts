@@ -10,6 +10,15 @@ import { histogramSorted } from './binning.js';
 import { meanAndStd } from './distances.js';
 import { sortFloat64 } from './sort.js';
 
+/** Whether each edge lies within a tenth of a bin of lo + k·(hi − lo)/bins: a position in the range then names its bin or a neighbour. */
+function equalWidth(edges: readonly number[]): boolean {
+  const bins = edges.length - 1;
+  const lo = edges[0]!;
+  const width = (edges[bins]! - lo) / bins;
+  for (let k = 1; k < bins; k++) if (!(Math.abs(edges[k]! - (lo + k * width)) <= 0.1 * width)) return false;
+  return true;
+}
+
 export class NumericSample {
   private sortedValues: Float64Array | undefined;
   private momentsValue: { mean: number; std: number } | undefined;
@@ -46,16 +55,35 @@ export class NumericSample {
    * values are copied only when some are left out.
    */
   static fromValues(values: Float64Array): { sample: NumericSample; missing: number; nonFinite: number } {
-    // The common case first, branch-free: x·0 is 0 for every finite x and NaN otherwise.
+    // The common case first, branch-free: x·0 is 0 for every finite x and NaN otherwise. Two values per
+    // step with their own accumulators, so neither chain waits on the other.
     let min = Infinity;
     let max = -Infinity;
     let notFinite = 0;
-    for (let i = 0; i < values.length; i++) {
+    let min2 = Infinity;
+    let max2 = -Infinity;
+    let notFinite2 = 0;
+    const n = values.length;
+    let i = 0;
+    for (; i + 1 < n; i += 2) {
+      const v = values[i]!;
+      const w = values[i + 1]!;
+      notFinite += v * 0;
+      notFinite2 += w * 0;
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+      min2 = Math.min(min2, w);
+      max2 = Math.max(max2, w);
+    }
+    if (i < n) {
       const v = values[i]!;
       notFinite += v * 0;
       min = Math.min(min, v);
       max = Math.max(max, v);
     }
+    notFinite += notFinite2;
+    min = Math.min(min, min2);
+    max = Math.max(max, max2);
     if (notFinite === 0) return { sample: new NumericSample(values, min, max, false), missing: 0, nonFinite: 0 };
     let finite = 0;
     let missing = 0;
@@ -157,19 +185,16 @@ export class NumericSample {
     const bins = edges.length - 1;
     const lo = edges[0]!;
     const hi = edges[bins]!;
+    if (this.length > 0 && lo <= this.min && this.max <= hi && hi > lo && equalWidth(edges)) return this.histogramInRange(edges);
     // One past the last edge is +Infinity, so the check against the next edge needs no bounds test.
     const e = new Float64Array(bins + 2);
     e.set(edges);
     e[bins + 1] = Infinity;
     const norm = bins / (hi - lo);
     const last = bins - 1;
-    // Four interleaved tallies: neighbouring values often fall in one bin, and one tally would make each
-    // increment wait for the one before it.
-    const stride = bins + 1;
-    const tallies = new Int32Array(stride * 4);
+    const counts = new Float64Array(bins);
     const v = this.values;
-    const n = v.length;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < v.length; i++) {
       const x = v[i]!;
       if (x >= lo && x <= hi) {
         let k = ((x - lo) * norm) | 0;
@@ -181,11 +206,88 @@ export class NumericSample {
           do k++;
           while (k < last && x >= e[k + 1]!);
         }
-        tallies[(i & 3) * stride + k]!++;
+        counts[k]!++;
       }
     }
+    return counts;
+  }
+
+  /**
+   * The histogram when every value lies within equal-width edges (the binned tests' edges span both samples):
+   * NumPy's own rule, a bin from the position in the range corrected by one step against the edges
+   * themselves. The correction is only looked at when the position is within `eps` of a bin boundary: further
+   * in, no rounding of the position or of the edges can move the value across one (`eps` bounds both, in bin
+   * widths). The edge past the last is +Infinity, so a value equal to the top edge stays in the last (closed)
+   * bin. Four values per step, each with its own tally, so an increment never waits for the one before it.
+   */
+  private histogramInRange(edges: readonly number[]): Float64Array {
+    const bins = edges.length - 1;
+    const lo = edges[0]!;
+    const hi = edges[bins]!;
+    const norm = bins / (hi - lo);
+    const e = new Float64Array(bins + 2);
+    e.set(edges);
+    e[bins] = Infinity;
+    e[bins + 1] = Infinity;
+    // Rounding of x − lo, of the product and of each edge (lo + k·step), in bin widths, with a wide margin;
+    // a position this close to a boundary is checked against the edges. Near-equal wide-magnitude data
+    // (a range tiny next to |lo|) checks every value.
+    const eps = Math.min(0.5, 1e-9 + 64 * Number.EPSILON * (Math.max(Math.abs(lo), Math.abs(hi)) * norm + bins));
+    const top = 1 - eps;
+    const tallies = new Int32Array(bins * 4 + 1);
+    const t1 = bins;
+    const t2 = 2 * bins;
+    const t3 = 3 * bins;
+    const v = this.values;
+    const n = v.length;
+    let i = 0;
+    for (; i + 3 < n; i += 4) {
+      const x = v[i]!;
+      const y = v[i + 1]!;
+      const z = v[i + 2]!;
+      const w = v[i + 3]!;
+      const fx = (x - lo) * norm;
+      const fy = (y - lo) * norm;
+      const fz = (z - lo) * norm;
+      const fw = (w - lo) * norm;
+      let a = fx | 0;
+      let b = fy | 0;
+      let c = fz | 0;
+      let d = fw | 0;
+      const rx = fx - a;
+      const ry = fy - b;
+      const rz = fz - c;
+      const rw = fw - d;
+      if (rx < eps || rx > top) {
+        if (x < e[a]!) a--;
+        else if (x >= e[a + 1]!) a++;
+      }
+      if (ry < eps || ry > top) {
+        if (y < e[b]!) b--;
+        else if (y >= e[b + 1]!) b++;
+      }
+      if (rz < eps || rz > top) {
+        if (z < e[c]!) c--;
+        else if (z >= e[c + 1]!) c++;
+      }
+      if (rw < eps || rw > top) {
+        if (w < e[d]!) d--;
+        else if (w >= e[d + 1]!) d++;
+      }
+      tallies[a]!++;
+      tallies[t1 + b]!++;
+      tallies[t2 + c]!++;
+      tallies[t3 + d]!++;
+    }
+    for (; i < n; i++) {
+      const x = v[i]!;
+      let a = ((x - lo) * norm) | 0;
+      if (x < e[a]!) a--;
+      else if (x >= e[a + 1]!) a++;
+      tallies[a]!++;
+    }
     const counts = new Float64Array(bins);
-    for (let k = 0; k < bins; k++) counts[k] = tallies[k]! + tallies[stride + k]! + tallies[2 * stride + k]! + tallies[3 * stride + k]!;
+    for (let k = 0; k < bins; k++) counts[k] = tallies[k]! + tallies[t1 + k]! + tallies[t2 + k]! + tallies[t3 + k]!;
     return counts;
   }
 }

@@ -182,6 +182,23 @@ describe('hand-computed values', () => {
     const unsorted = NumericSample.of(xs);
     expect(unsorted.isSorted).toBe(false);
     expect([...unsorted.histogram(edges)]).toEqual([...histogramSorted(sortFloat64(xs), edges)]);
+    // Lengths that leave a tail after the four-at-a-time loop, and values outside the edges (not counted).
+    for (const n of [1, 3, 1001, 1003]) {
+      const ys = new Float64Array(n).map((_, i) => (i % 7 === 0 ? edges[(i * 3) % edges.length]! : Math.cos(i) * 3));
+      expect([...NumericSample.of(ys).histogram(edges)], `n = ${n}`).toEqual([...histogramSorted(sortFloat64(ys), edges)]);
+      const wide = ys.map((y, i) => (i % 5 === 1 ? y * 2 : y));
+      expect([...NumericSample.of(wide).histogram(edges)], `n = ${n}, outside`).toEqual([...histogramSorted(sortFloat64(wide), edges)]);
+    }
+    // A range tiny next to the values' magnitude (edges rounded to a few ulps apart), and values one ulp either
+    // side of every edge.
+    for (const offset of [0, 1e6, 1e12, -3e15]) {
+      const lo = offset - 1e-3;
+      const hi = offset + 2.5e-3;
+      const e = sturgesEdges(lo, hi, 2000);
+      const near = e.flatMap((x) => [x, x - Math.abs(x) * Number.EPSILON, x + Math.abs(x) * Number.EPSILON]).filter((x) => x >= lo && x <= hi);
+      const ys = Float64Array.from([...near, ...Array.from({ length: 2001 }, (_, i) => lo + ((hi - lo) * ((i * 7919) % 2001)) / 2000)]);
+      expect([...NumericSample.of(ys).histogram(e)], `offset ${offset}`).toEqual([...histogramSorted(sortFloat64(ys), e)]);
+    }
     expect(unsorted.hasMoreDistinctThan(20)).toBe(true);
     expect(NumericSample.of(Float64Array.from({ length: 500 }, (_, i) => i % 20)).hasMoreDistinctThan(20)).toBe(false);
     expect(NumericSample.of(Float64Array.from({ length: 500 }, (_, i) => i % 21)).hasMoreDistinctThan(20)).toBe(true);
