@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', '.openexpert/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', '.openexpert/**', 'coverage/**', 'test/.cli-bundle/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

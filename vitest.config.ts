@@ -4,7 +4,8 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'web/src/**/*.test.ts'],
     // Browser tests need the built UI; this rebuilds it only when web/ changed since the last build.
-    globalSetup: ['test/support/web-build.global-setup.ts'],
+    // The CLI the tests start as a child process is bundled once per run (test/support/cli-bundle.global-setup.ts).
+    globalSetup: ['test/support/web-build.global-setup.ts', 'test/support/cli-bundle.global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -1,9 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { createBackup, restoreBackup } from '../backup/backup.js';
 import type { ManifestEntry } from '../backup/artifact-manifest.js';
 import { loadConfig } from '../config/config.js';
-import { backupDatabase, migrate, migrationStatus, openDatabase } from '../store/db.js';
 import { printJson, printTable } from './output.js';
 import { redact } from './server.command.js';
 
@@ -21,6 +19,7 @@ export function registerDbCommand(program: Command): void {
     .option('--home <dir>', 'data directory')
     .action(async (opts: { db?: string; home?: string }) => {
       const config = loadConfig(opts);
+      const { migrate, openDatabase } = await import('../store/db.js');
       const database = await openDatabase(config.dbUrl);
       try {
         const applied = await migrate(database);
@@ -36,6 +35,7 @@ export function registerDbCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { db?: string; home?: string; json?: boolean }) => {
       const config = loadConfig(opts);
+      const { migrationStatus, openDatabase } = await import('../store/db.js');
       const database = await openDatabase(config.dbUrl);
       try {
         const status = await migrationStatus(database);
@@ -65,6 +65,7 @@ export function registerDbCommand(program: Command): void {
     .option('--home <dir>', 'data directory')
     .action(async (file: string, opts: { db?: string; home?: string }) => {
       const config = loadConfig(opts);
+      const { backupDatabase } = await import('../store/db.js');
       const { bytes } = await backupDatabase(config.dbUrl, file);
       console.log(`Backed up ${redact(config.dbUrl)} to ${file} (${bytes} bytes)`);
     });
@@ -99,6 +100,7 @@ export function registerBackupCommands(program: Command): void {
       const config = loadConfig(opts);
       const started = performance.now();
       const progress = fileProgress('artifacts');
+      const { createBackup } = await import('../backup/backup.js');
       const description = await createBackup(dir, config, { ...(opts.artifactFiles ? { artifactFiles: true } : {}), onFile: progress.onFile }).finally(progress.stop);
       if (opts.json) return printJson(description);
       const { database: d, artifacts: a } = description;
@@ -116,6 +118,7 @@ export function registerBackupCommands(program: Command): void {
       const config = loadConfig(opts);
       const started = performance.now();
       const progress = fileProgress('artifacts');
+      const { restoreBackup } = await import('../backup/backup.js');
       const result = await restoreBackup(dir, config, { ...(opts.replace ? { replace: true } : {}), onFile: progress.onFile }).finally(progress.stop);
       if (opts.json) return printJson(result);
       const { artifacts: a } = result;

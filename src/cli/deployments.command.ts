@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { clientUrl } from '../config/config.js';
 import { DEFAULT_ANALYSIS } from '../domain/serving/types.js';
 import { HttpClient, OpenExpertError } from '../sdk/http.js';
-import { runLoadTest } from './load-test.js';
 import { formatTime, printJson, printTable } from './output.js';
 import { cliToken } from './credentials.js';
 
@@ -287,6 +286,7 @@ export function registerDeploymentsCommand(program: Command): void {
       }
       const durationS = Number(o.duration);
       const connections = Number(o.concurrency);
+      const { runLoadTest } = await import('./load-test.js');
       const summary = await runLoadTest({ url, body, connections, durationS, ...(o.rps ? { rps: Number(o.rps) } : {}) });
       const result = { endpoint: url, connections, durationS, ...(o.rps ? { targetRps: Number(o.rps) } : {}), ...summary };
       let recorded: unknown;

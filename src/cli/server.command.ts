@@ -1,8 +1,6 @@
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
-import { startServer } from '../main.js';
-import { migrate, openDatabase } from '../store/db.js';
 
 interface ServerOptions {
   host?: string;
@@ -79,6 +77,7 @@ export function registerServerCommand(program: Command): void {
       if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error(`--workers must be an integer from 1 to 64, got '${opts.workers}'`);
       if (workers > 1 && cluster.isPrimary) {
         // Migrate once before forking so workers never race on the schema.
+        const { migrate, openDatabase } = await import('../store/db.js');
         const database = await openDatabase(config.dbUrl);
         await migrate(database);
         await database.close();
@@ -92,6 +91,9 @@ export function registerServerCommand(program: Command): void {
         console.log(`OpenExpert listening on http://${config.host}:${config.port} with ${workers} workers (db ${redact(config.dbUrl)})`);
         return;
       }
+      // The server (and the store, the artifact backends, ONNX Runtime…) loads only for this command: every other
+      // command starts without it.
+      const { startServer } = await import('../main.js');
       const server = await startServer(config);
       if (cluster.isPrimary) console.log(`OpenExpert listening on ${server.url} (db ${redact(config.dbUrl)}, artifacts ${config.artifactsUri})`);
       const stop = () => {

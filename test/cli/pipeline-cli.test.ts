@@ -1,9 +1,7 @@
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliArgv, runCliIn } from '../support/cli.js';
 import { jsonClient } from '../support/http.js';
@@ -160,9 +158,8 @@ steps:
     outputs: [slow.txt]
 `, { 'in.txt': 'hello\n' });
     // The first runner's step waits long enough to be killed; the resumed one runs the same command at once.
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/index.ts');
-    const runner = spawn(process.execPath, ['--import', tsx, cli, 'pipeline', 'run', '--offline'], { cwd: dir, env: { ...process.env, DELAY: '120' }, stdio: 'ignore' });
+    const [node, ...cli] = cliArgv();
+    const runner = spawn(node!, [...cli, 'pipeline', 'run', '--offline'], { cwd: dir, env: { ...process.env, DELAY: '120' }, stdio: 'ignore' });
     const started = Date.now();
     while (!fs.existsSync(marker) && Date.now() - started < 120_000) await new Promise((r) => setTimeout(r, 100));
     expect(fs.existsSync(marker)).toBe(true);

@@ -1,11 +1,9 @@
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliIn } from '../support/cli.js';
+import { cliArgv, runCliIn } from '../support/cli.js';
 import { jsonClient } from '../support/http.js';
 import { startTestServer } from '../support/server.js';
 
@@ -195,9 +193,9 @@ parameters:
   x: {type: uniform, min: -2, max: 2}
   y: {type: int, min: 0, max: 2}
 `);
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    const [node, ...cliCommand] = cliArgv();
     // Trial 1 holds on while the others end at once: the controller is killed while only trial 1 runs.
-    const child = spawn(process.execPath, ['--import', tsx, path.resolve('src/cli/index.ts'), 'sweep', '--config', config, '--parallel', '2', '--url', server.url, '--',
+    const child = spawn(node!, [...cliCommand, 'sweep', '--config', config, '--parallel', '2', '--url', server.url, '--',
       'sh', '-c', 'HOLD=$([ "$OPENEXPERT_TRIAL_NUMBER" = 1 ] && echo 30 || echo 0) exec python3 quad.py {{x}} {{y}}'], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { spawnServer, type ChildServer } from '../support/child-server.js';
+import { cliArgv } from '../support/cli.js';
 import { kindOf, outputMatches, parseGuide, type Snippet } from './snippets.js';
 
 /**
@@ -52,10 +53,11 @@ function run(command: string, args: string[], opts: { cwd: string; env: NodeJS.P
   });
 }
 
-/** `npx openexpert …` and `openexpert …` in a guide run this checkout's CLI from source, as a user of a clone would. */
+/** `npx openexpert …` and `openexpert …` in a guide run this checkout's CLI (see cliArgv), as a user of a clone would. */
 function writeShims(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'openexpert'), `#!/bin/sh\nexec "${process.execPath}" --import "${tsxLoader}" "${path.join(root, 'src/cli/index.ts')}" "$@"\n`, { mode: 0o755 });
+  const cli = cliArgv().map((a) => `"${a}"`).join(' ');
+  fs.writeFileSync(path.join(dir, 'openexpert'), `#!/bin/sh\nexec ${cli} "$@"\n`, { mode: 0o755 });
   fs.writeFileSync(
     path.join(dir, 'npx'),
     `#!/bin/bash\n[ "$1" = --no-install ] && shift\nif [ "$1" = openexpert ]; then shift; exec "${path.join(dir, 'openexpert')}" "$@"; fi\nexec "${realNpx}" "$@"\n`,

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/core/net.js';
 import { TEST_ADMIN, basicAuth } from '../support/auth-app.js';
-import { runCli } from '../support/cli.js';
+import { cliArgv, runCli } from '../support/cli.js';
 import { actAtProvider, CookieJar, OIDC_CLIENT, startTestProvider, type TestProvider } from '../support/oidc.js';
 import { startTestServer } from '../support/server.js';
 
@@ -172,7 +172,8 @@ describe('single sign-on against a real OpenID Provider (oidc-provider)', () => 
   it('`openexpert login --sso` prints the address and code, waits, and keeps the token that later commands use', async () => {
     provider.groups.set('erin', []);
     const env = { ...process.env, OPENEXPERT_CREDENTIALS_FILE: credentials, OPENEXPERT_URL: url, OPENEXPERT_TOKEN: '', OPENEXPERT_USER: '', OPENEXPERT_PASSWORD: '' };
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'login', '--sso'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [node, ...cli] = cliArgv();
+    const child = spawn(node!, [...cli, 'login', '--sso'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenExpert } from '../../src/sdk/index.js';
 import { readLog, walFile } from '../../src/sdk/wal.js';
+import { cliArgv } from '../support/cli.js';
 import { freePort, spawnServer, type ChildServer } from '../support/child-server.js';
 
 /**
@@ -130,7 +131,8 @@ for (let i = 0; ; i++) {
     const progress = path.join(dir, `${run.runId}.progress`);
 
     // The CLI's sync, killed once it has sent something.
-    const cli = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'sync', '--dir', dir, '--url', server.url], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [node, ...cliArgs] = cliArgv();
+    const cli = spawn(node!, [...cliArgs, 'sync', '--dir', dir, '--url', server.url], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     const deadline = Date.now() + 90_000;
     while (!fs.existsSync(progress) && cli.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     const cliExited = new Promise((r) => cli.once('exit', r));

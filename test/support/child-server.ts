@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/core/net.js';
+import { cliArgv } from './cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -15,10 +16,11 @@ export interface ChildServer {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** The real CLI (`openexpert server`) from source in a child process, ready when its health check answers; `port` to start one again where it was. */
+/** The real CLI (`openexpert server`) in a child process (see cliArgv), ready when its health check answers; `port` to start one again where it was. */
 export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, port?: number): Promise<ChildServer> {
   port ??= await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'server', '--port', String(port), '--log-level', 'warn', ...args], {
+  const [node, ...cli] = cliArgv();
+  const child = spawn(node!, [...cli, 'server', '--port', String(port), '--log-level', 'warn', ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
