@@ -13,3 +13,6 @@ export type { OpenExpertErrorCode, RetryOptions } from './http.js';
 export type {
   Experiment, KeyValue, LifecycleStage, Metric, Run, RunInfo, RunStatus, ViewType,
 } from '../domain/tracking/types.js';
+export * from './llm/index.js';
+export { Redactor } from '../domain/llmops/redaction.js';
+export type { CustomPattern, PiiKind, RedactionOptions } from '../domain/llmops/redaction.js';

@@ -1,0 +1,13 @@
+export { AnthropicProvider } from './anthropic.js';
+export { BudgetExceededError, LlmClient, StructuredOutputError } from './client.js';
+export type { CallContext, LlmCall, LlmClientOptions } from './client.js';
+export { createProvider, providerFromEnv, ProviderConfigSchema } from './config.js';
+export type { ProviderConfig } from './config.js';
+export { EchoProvider } from './echo.js';
+export { OpenAiProvider } from './openai.js';
+export { DEFAULT_LLM_RETRY, withRetries } from './retry.js';
+export type { LlmRetryOptions, RetryClock } from './retry.js';
+export { ActiveSpan, LlmTracer } from './tracer.js';
+export type { SpanFields, TracerOptions } from './tracer.js';
+export { LlmError } from './types.js';
+export type { ChatMessage, ChatRequest, ChatResult, LlmProvider, StreamEvent, Usage } from './types.js';
