@@ -61,6 +61,7 @@ import { WebhookBudgetAlerts } from './domain/llmops/budget-alerts.js';
 import { SqlTraceStore } from './store/sql/llmops.sql-store.js';
 import { SqlSweepStore } from './store/sql/sweeps.sql-store.js';
 import { FeatureService } from './domain/features/feature.service.js';
+import { PromptService } from './domain/prompts/prompt.service.js';
 import { sourceFiles } from './domain/features/source-files.js';
 import type { LocalFile } from './domain/datasets/data-file.js';
 import { SqlFeatureStore, SqlOnlineStore } from './store/sql/features.sql-store.js';
@@ -257,6 +258,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     sweeps,
     features,
     traces,
+    prompts: new PromptService(registry.registry, registry.promotion),
   };
   const app = buildApp({
     config,

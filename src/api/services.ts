@@ -4,6 +4,7 @@ import type { FeatureService } from '../domain/features/feature.service.js';
 import type { EvaluationService } from '../domain/evaluation/evaluation.service.js';
 import type { MonitoringService } from '../domain/monitoring/monitoring.service.js';
 import type { ProjectService } from '../domain/projects/project.service.js';
+import type { PromptService } from '../domain/prompts/prompt.service.js';
 import type { PromotionService } from '../domain/registry/promotion.service.js';
 import type { RegistryService } from '../domain/registry/registry.service.js';
 import type { ReproducibilityService } from '../domain/reproducibility/reproducibility.service.js';
@@ -35,4 +36,5 @@ export interface Services {
   readonly sweeps: SweepService;
   readonly features: FeatureService;
   readonly traces: TraceService;
+  readonly prompts: PromptService;
 }

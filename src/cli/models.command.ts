@@ -13,7 +13,7 @@ export interface Common {
 }
 
 type Page<T> = { items: T[]; nextPageToken?: string };
-type RequestJson = Omit<PromotionRequest, 'target'> & { target: string };
+export type RequestJson = Omit<PromotionRequest, 'target'> & { target: string };
 type RecordJson = Omit<TransitionRecord, 'target'> & { target: string };
 
 const enc = encodeURIComponent;
@@ -88,7 +88,7 @@ export function promoteExitCode(r: RequestJson): 0 | 1 | 3 {
   return r.checks.every((c) => c.passed || c.type === 'approvals') ? 3 : 1;
 }
 
-function printRequest(r: RequestJson): void {
+export function printRequest(r: RequestJson): void {
   const outcome = r.state === 'completed' ? `done: version ${r.version} of ${r.name} is now ${r.target}` : r.state;
   console.log(`promotion request ${r.id}: ${r.name} v${r.version} -> ${r.target} (${outcome})`);
   if (r.approvals.length > 0) console.log(`approved by ${r.approvals.map((a) => a.userId).join(', ')}`);

@@ -16,6 +16,7 @@ import { registerProjectsCommand } from './projects.command.js';
 import { registerReproducibilityCommands } from './reproducibility.command.js';
 import { registerRetentionCommand } from './retention.command.js';
 import { registerFeaturesCommand } from './features.command.js';
+import { registerPromptsCommand } from './prompts.command.js';
 import { registerRunsCommand } from './runs.command.js';
 import { registerServerCommand } from './server.command.js';
 import { registerSweepCommand } from './sweep.command.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerSyncCommand(program);
   registerRetentionCommand(program);
   registerFeaturesCommand(program);
+  registerPromptsCommand(program);
   registerArtifactsCommand(program);
   registerDeploymentsCommand(program);
   registerMonitorCommand(program);

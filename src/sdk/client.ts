@@ -5,6 +5,7 @@ import { HttpClient, OpenExpertError, type RetryOptions } from './http.js';
 import { FallbackSink, WalSink, type OfflineOptions } from './run-sink.js';
 import { sourceTags } from './source.js';
 import { Sweeps } from './sweeps.js';
+import { Prompts } from './prompts.js';
 import { syncOffline, unreachable, type SyncedRun } from './sync.js';
 import { defaultWalDir, RunLog, walFile } from './wal.js';
 
@@ -190,6 +191,7 @@ export class OpenExpert {
   readonly experiments: Experiments;
   readonly runs: Runs;
   readonly sweeps: Sweeps;
+  readonly prompts: Prompts;
   private readonly http: HttpClient;
   private readonly flushIntervalMs: number | undefined;
   private readonly offline: boolean | 'auto';
@@ -213,6 +215,7 @@ export class OpenExpert {
     this.experiments = new Experiments(this.http);
     this.runs = new Runs(this.http);
     this.sweeps = new Sweeps(this.http);
+    this.prompts = new Prompts(this.http);
   }
 
   /**

@@ -61,6 +61,8 @@ interface Fixture {
   /** An LLM trace and a cost budget in that project. */
   readonly trace: string;
   readonly budget: string;
+  /** A prompt (a registered model to the permission model: grants on registered_model cover it too). */
+  readonly prompt: string;
 }
 
 const ADMIN = TEST_ADMIN;
@@ -321,6 +323,16 @@ const CASES: Record<string, Case> = {
   'GET /api/v1/llm/budget-check': { need: proj('EDIT'), req: (f) => ({ url: `${V1}/llm/budget-check${q({ project: f.project })}` }) },
   'GET /api/v1/llm/budgets/:budget': { need: proj('READ'), req: (f) => ({ url: `${V1}/llm/budgets/${f.budget}` }) },
   'DELETE /api/v1/llm/budgets/:budget': { need: proj('MANAGE'), fresh: true, req: (f) => ({ url: `${V1}/llm/budgets/${f.budget}` }) },
+  // ── prompts ──
+  'GET /api/v1/prompts': { need: ws('READ'), req: () => ({ url: `${V1}/prompts` }) },
+  'POST /api/v1/prompts': { need: model('EDIT'), req: (f) => ({ url: `${V1}/prompts`, body: { name: f.prompt, template: `Hi {{name}} ${Math.random()}` } }) },
+  'GET /api/v1/prompts/:name': { need: model('READ'), req: (f) => ({ url: `${V1}/prompts/${f.prompt}` }) },
+  'GET /api/v1/prompts/:name/versions/:ref': { need: model('READ'), req: (f) => ({ url: `${V1}/prompts/${f.prompt}/versions/live` }) },
+  'POST /api/v1/prompts/:name/versions/:ref/render': { need: model('READ'), req: (f) => ({ url: `${V1}/prompts/${f.prompt}/versions/1/render`, body: { variables: { name: 'x' } } }) },
+  'GET /api/v1/prompts/:name/diff': { need: model('READ'), req: (f) => ({ url: `${V1}/prompts/${f.prompt}/diff${q({ from: 1, to: 'latest' })}` }) },
+  'PUT /api/v1/prompts/:name/labels/:label': { need: model('EDIT'), req: (f) => ({ url: `${V1}/prompts/${f.prompt}/labels/staging`, body: { version: 1 } }) },
+  'DELETE /api/v1/prompts/:name/labels/:label': { need: model('EDIT'), fresh: true, req: (f) => ({ url: `${V1}/prompts/${f.prompt}/labels/live` }) },
+  'GET /api/v1/prompts/:name/history': { need: model('READ'), req: (f) => ({ url: `${V1}/prompts/${f.prompt}/history` }) },
   // ── features ──
   'POST /api/v1/features/apply': { need: fv('EDIT'), req: (f) => ({ url: `${V1}/features/apply`, body: { definitions: featureRepo(f.featureView, String(Math.random())) } }) },
   'GET /api/v1/features/views': { need: ws('READ'), req: () => ({ url: `${V1}/features/views` }) },
@@ -496,7 +508,10 @@ async function fixture(): Promise<Fixture> {
   await admin('POST', `${V1}/traces`, { project, spans: [{ traceId: trace, spanId: 'aa'.repeat(8), name: 'call', startTime: 1 }] });
   const budget = `mx-budget-${n}`;
   await admin('POST', `${V1}/llm/budgets`, { name: budget, project, period: 'month', limitUsd: 1 });
-  return { n, exp, run, model, dataset, monitor, rule, retrain, deployment, request, evaluation, comparison, loggedModel, artifact, run2, reproduction, pipelineRun: pipelineRunId, sweep, project, featureView, trace, budget };
+  const prompt = `mx-prompt-${n}`;
+  await admin('POST', `${V1}/prompts`, { name: prompt, template: 'Hi {{name}}' });
+  await admin('PUT', `${V1}/prompts/${prompt}/labels/live`, { version: 1 });
+  return { n, exp, run, model, dataset, monitor, rule, retrain, deployment, request, evaluation, comparison, loggedModel, artifact, run2, reproduction, pipelineRun: pipelineRunId, sweep, project, featureView, trace, budget, prompt };
 }
 
 const objectId = (f: Fixture, kind: ObjectKind): string =>
@@ -504,6 +519,7 @@ const objectId = (f: Fixture, kind: ObjectKind): string =>
 
 async function grant(f: Fixture, kind: ObjectKind, level: string): Promise<void> {
   await admin('PUT', `${V1}/permissions`, { kind, id: objectId(f, kind), principalType: 'user', principal: 'sam', level });
+  if (kind === 'registered_model') await admin('PUT', `${V1}/permissions`, { kind, id: f.prompt, principalType: 'user', principal: 'sam', level });
 }
 
 const isDenied = (status: number) => status === 401 || status === 403;
@@ -599,6 +615,7 @@ describe('authorization matrix', () => {
       [`${V1}/deployments`, 'deployment', `"${f.deployment}"`],
       [`${V1}/pipeline-runs`, 'experiment', f.pipelineRun],
       [`${V1}/features/views`, 'feature_view', `"${f.featureView}"`],
+      [`${V1}/prompts`, 'registered_model', `"${f.prompt}"`],
     ];
     for (const [url, kind, marker] of LISTS) {
       const hidden = await call('GET', { url }, as('sam'));

@@ -91,6 +91,9 @@ export const BUILT_IN_DEFAULT_POLICY: PromotionPolicy = {
   aliases: {},
 };
 
+/** Prompts follow no checks unless they have their own policy: a label moves freely until the prompt's owners say otherwise. */
+export const PROMPT_DEFAULT_POLICY: PromotionPolicy = { stages: {}, aliases: {} };
+
 function lookup(policy: PromotionPolicy, target: Target): readonly CheckSpec[] | undefined {
   if (target.kind === 'stage') return policy.stages[target.stage]?.checks;
   const own = policy.aliases[target.alias]?.checks;

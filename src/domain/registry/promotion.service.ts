@@ -6,7 +6,8 @@ import type { Access } from '../access/access.js';
 import type { Run } from '../tracking/types.js';
 import { blockedMessage, evaluateChecks, failedChecks, type ApproverDirectory } from './checks.js';
 import type { EvidenceProviders } from './evidence.js';
-import { effectiveChecks, parsePolicy, PRODUCTION_ALIASES, type CheckSpec, type PromotionPolicy } from './policy.js';
+import { effectiveChecks, parsePolicy, PROMPT_DEFAULT_POLICY, PRODUCTION_ALIASES, type CheckSpec, type PromotionPolicy } from './policy.js';
+import { IS_PROMPT_TAG } from './search.js';
 import type { Move, PromotionStore, RegistryStore } from './registry.store.js';
 import type {
   Approval, CheckResult, ModelVersion, PromotionRequest, RegisteredModel, RequestState, Target, TransitionRecord,
@@ -86,11 +87,12 @@ export class PromotionService {
     await this.access.require(actor, 'READ', { kind: 'registered_model', id: name });
     await this.model(name);
     const policy = await this.store.getPolicy(name);
+    const defaultPolicy = await this.defaultFor(name);
     const targets: Target[] = ['None', 'Staging', 'Production', 'Archived'].map((stage) => ({ kind: 'stage', stage }) as Target);
-    const aliases = new Set([...PRODUCTION_ALIASES, ...Object.keys(this.defaultPolicy.aliases), ...Object.keys(policy?.aliases ?? {})]);
+    const aliases = new Set([...PRODUCTION_ALIASES, ...Object.keys(defaultPolicy.aliases), ...Object.keys(policy?.aliases ?? {})]);
     for (const alias of [...aliases].sort()) targets.push({ kind: 'alias', alias });
-    const effective = Object.fromEntries(targets.map((t) => [formatTarget(t), effectiveChecks(policy, this.defaultPolicy, t)]));
-    return { name, ...(policy ? { policy } : {}), defaultPolicy: this.defaultPolicy, effective };
+    const effective = Object.fromEntries(targets.map((t) => [formatTarget(t), effectiveChecks(policy, defaultPolicy, t)]));
+    return { name, ...(policy ? { policy } : {}), defaultPolicy, effective };
   }
 
   async setPolicy(actor: Actor, name: string, document: unknown): Promise<PolicyView> {
@@ -288,7 +290,16 @@ export class PromotionService {
   }
 
   private async specs(name: string, target: Target): Promise<readonly CheckSpec[]> {
-    return effectiveChecks(await this.store.getPolicy(name), this.defaultPolicy, target);
+    return effectiveChecks(await this.store.getPolicy(name), await this.defaultFor(name), target);
+  }
+
+  /**
+   * The server's default policy, or for a prompt the prompts' default: the models' default asks its source run for
+   * tags, and a prompt version has no run; a prompt's own policy (evaluation evidence, approvals) gates its labels.
+   */
+  private async defaultFor(name: string): Promise<PromotionPolicy> {
+    const model = await this.registry.getRegisteredModel(name);
+    return model?.tags.some((t) => t.key === IS_PROMPT_TAG && t.value === 'true') ? PROMPT_DEFAULT_POLICY : this.defaultPolicy;
   }
 
   private async check(
