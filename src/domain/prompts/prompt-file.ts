@@ -54,7 +54,8 @@ export function parsePromptFile(file: string, text: string): PushInput {
     const front = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(text);
     meta = front ? mapping(parseYamlText(front[1]!, file), file) : {};
     if (meta.template !== undefined || meta.messages !== undefined) throw invalid(`${file}: the template is the file's text after the front matter; template and messages belong in .yaml files`);
-    body = front ? text.slice(front[0].length) : text;
+    // The newline that ends the file's last line is the file's, not the template's.
+    body = (front ? text.slice(front[0].length) : text).replace(/\r?\n$/, '');
   }
   const template = body ?? (meta.messages !== undefined ? messagesOf(meta.messages, file) : meta.template);
   if (meta.messages !== undefined && meta.template !== undefined) throw invalid(`${file}: give template or messages, not both`);
