@@ -9,9 +9,10 @@ import { registryModule } from './pages/registry/registry.module';
 import { reproducibilityModule } from './pages/reproducibility/reproducibility.module';
 import { sweepsModule } from './pages/sweeps/sweeps.module';
 import { trackingModule } from './pages/tracking/tracking.module';
+import { tracesModule } from './pages/traces/traces.module';
 
 /**
  * Every module with pages, in navigation order. A new module adds its `pages/<module>/<module>.module.tsx`
  * here (the run page links dataset inputs to `/datasets/<name>` because a `datasets` module is listed).
  */
-export const modules: readonly UiModule[] = [trackingModule, registryModule, datasetsModule, evaluationModule, reproducibilityModule, sweepsModule, monitoringModule, projectsModule, referenceModule, adminModule];
+export const modules: readonly UiModule[] = [trackingModule, registryModule, datasetsModule, evaluationModule, reproducibilityModule, sweepsModule, tracesModule, monitoringModule, projectsModule, referenceModule, adminModule];
