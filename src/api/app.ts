@@ -5,6 +5,7 @@ import type { Config } from '../config/config.js';
 import { VERSION } from '../core/version.js';
 import { actorFromRequest } from './actor.js';
 import { registerMetrics } from './metrics.js';
+import { registerFeatureMetrics } from './feature-metrics.js';
 import { registerMonitoringMetrics } from './monitoring-metrics.js';
 import { artifactBrowsingRoutes, artifactDownloadRoutes } from './mlflow/artifact-browsing.routes.js';
 import { keepJsonText } from './mlflow/json-echo.js';
@@ -73,6 +74,7 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
   if (governance) registerGovernance(app, governance);
   const metrics = registerMetrics(app);
   registerMonitoringMetrics(metrics, services.monitoring);
+  registerFeatureMetrics(metrics, services.features);
   services.serving.metrics.registerInto(metrics);
 
   // Before the surfaces: it collects routes as they are added.

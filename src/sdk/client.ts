@@ -4,6 +4,7 @@ import { ActiveRun } from './active-run.js';
 import { HttpClient, OpenExpertError, type RetryOptions } from './http.js';
 import { FallbackSink, WalSink, type OfflineOptions } from './run-sink.js';
 import { sourceTags } from './source.js';
+import { Features } from './features.js';
 import { Sweeps } from './sweeps.js';
 import { Prompts } from './prompts.js';
 import { syncOffline, unreachable, type SyncedRun } from './sync.js';
@@ -192,6 +193,7 @@ export class OpenExpert {
   readonly runs: Runs;
   readonly sweeps: Sweeps;
   readonly prompts: Prompts;
+  readonly features: Features;
   private readonly http: HttpClient;
   private readonly flushIntervalMs: number | undefined;
   private readonly offline: boolean | 'auto';
@@ -216,6 +218,7 @@ export class OpenExpert {
     this.runs = new Runs(this.http);
     this.sweeps = new Sweeps(this.http);
     this.prompts = new Prompts(this.http);
+    this.features = new Features(this.http);
   }
 
   /**

@@ -20,7 +20,7 @@ const hasPromtool = (() => {
 })();
 
 /** Metric names a PromQL expression refers to (our own, by prefix). */
-const metricNames = (expr: string) => [...expr.matchAll(/\b(openexpert_monitor_[a-z_]+)\b/g)].map((m) => m[1]!);
+const metricNames = (expr: string) => [...expr.matchAll(/\b(openexpert_(?:monitor|feature_view)_[a-z_]+)\b/g)].map((m) => m[1]!);
 
 describe('the Prometheus rules and the Grafana dashboard', () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
@@ -33,8 +33,17 @@ describe('the Prometheus rules and the Grafana dashboard', () => {
     await api.post('/monitors/assets/alert-rules', { name: 'r', figure: 'dataset_drift_share', op: '>', threshold: 0.9 });
     await api.post('/monitors/assets/ingest', { columns: { ...ref, id: ref.x.map((i) => `n${i}`), x: ref.x.map((v) => v + 10) } });
     await api.post('/monitors/assets/labels', { labels: [{ predictionId: 'n1', label: 'a' }] });
+    // A feature view, never materialized: its freshness gauges say stale.
+    const source = path.join(server.home, 'user_stats.csv');
+    fs.writeFileSync(source, 'user_id,event_timestamp,user_spend_sum_7d\n1,2024-01-01 00:00:00,5\n');
+    await api.post('/features/apply', { definitions: {
+      entities: [{ name: 'user', join_keys: { user_id: 'int64' } }],
+      feature_views: [{ name: 'user_stats', entity: 'user', source: { path: source }, ttl: '1d', schema: [{ name: 'user_spend_sum_7d', dtype: 'float64' }] }],
+    } });
     const text = await fetch(`${server.url}/metrics`).then((r) => r.text());
-    exposed = new Set([...text.matchAll(/^(openexpert_monitor_[a-z_]+)\{/gm)].map((m) => m[1]!));
+    expect(text).toContain('openexpert_feature_view_stale{view="user_stats"} 1');
+    expect(text).toContain('openexpert_feature_view_ttl_seconds{view="user_stats"} 86400');
+    exposed = new Set([...text.matchAll(/^(openexpert_(?:monitor|feature_view)_[a-z_]+)\{/gm)].map((m) => m[1]!));
   });
   afterAll(() => server.close());
 

@@ -23,7 +23,14 @@ const ViewSummaryOut = described<ViewSummary>()(z.object({
   materializedUntil: z.number().optional(), materializedAt: z.number().optional(), stalenessSeconds: z.number().optional(), stale: z.boolean(),
 }).meta({ id: 'FeatureView' }));
 export const ViewListOut = z.object({ items: z.array(ViewSummaryOut) });
+const FeatureSkewOut = z.object({
+  feature: z.string(), rows: z.number(), mismatches: z.number(), mismatchRate: z.number(), nullMismatches: z.number(), meanAbsoluteDifference: z.number().optional(),
+  distribution: z.object({ test: z.literal('ks'), pValue: z.number(), statistic: z.number() }).optional(),
+  examples: z.array(z.object({ row: z.number(), served: z.unknown(), offline: z.unknown() })),
+});
 export const ViewDetailOut = ViewSummaryOut.extend({
+  lastSkewReport: z.object({ view: z.string(), rows: z.number(), tolerance: z.number(), features: z.array(FeatureSkewOut), checkedBy: z.string(), checkedAt: z.number() }).optional()
+    .describe("the latest skew check that covered this view's features"),
   versions: z.array(z.object({ version: z.number(), createdAt: z.number(), createdBy: z.string(), digest: z.string() })),
   entityDef: z.object({ name: z.string(), joinKeys: z.array(z.object({ name: z.string(), type: z.enum(['int64', 'string']) })), description: z.string().optional() }).optional(),
   definition: z.object({
@@ -46,11 +53,4 @@ export const OnlineOut = described<OnlineResult>()(z.object({
   warnings: z.array(z.string()),
 }));
 
-export const SkewOut = described<SkewReport>()(z.object({
-  rows: z.number(), tolerance: z.number(),
-  features: z.array(z.object({
-    feature: z.string(), rows: z.number(), mismatches: z.number(), mismatchRate: z.number(), nullMismatches: z.number(), meanAbsoluteDifference: z.number().optional(),
-    distribution: z.object({ test: z.literal('ks'), pValue: z.number(), statistic: z.number() }).optional(),
-    examples: z.array(z.object({ row: z.number(), served: z.unknown(), offline: z.unknown() })),
-  })),
-}));
+export const SkewOut = described<SkewReport>()(z.object({ rows: z.number(), tolerance: z.number(), features: z.array(FeatureSkewOut) }));

@@ -193,6 +193,18 @@ for (const setup of setups) {
       expect(spend.meanAbsoluteDifference).toBeGreaterThan(0);
       expect(orders).toMatchObject({ rows: 180, mismatches: 0, mismatchRate: 0 });
       expect(orders.distribution!.pValue).toBeCloseTo(1, 5);
+      // The view keeps the check as its latest report, for its page.
+      const view = await service.getView(actor, 'user_stats');
+      expect(view.lastSkewReport).toMatchObject({ view: 'user_stats', rows: 180, checkedBy: actor.userId, checkedAt: clock.t });
+      expect(view.lastSkewReport!.features.map((f) => [f.feature, f.mismatches])).toEqual([['user_spend_sum_24h', injected], ['user_orders_count_24h', 0]]);
+    });
+
+    it('reports every view\'s freshness for /metrics: staleness since the watermark, against the TTL', async () => {
+      const [view] = await service.freshness();
+      const mark = (await service.listViews(actor))[0]!.materializedUntil!;
+      expect(view).toMatchObject({ name: 'user_stats', ttlSeconds: 6 * 3600, stalenessSeconds: (clock.t - mark) / 1000, stale: false });
+      clock.t = mark + 6 * HOUR + 1000;
+      expect((await service.freshness())[0]).toMatchObject({ stalenessSeconds: 6 * 3600 + 1, stale: true });
     });
   });
 }

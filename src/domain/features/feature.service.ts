@@ -14,7 +14,7 @@ import { evaluate, parseExpression, type Expr } from './expression.js';
 import { entityKey, keyText, latestPerEntity, pointInTimeJoin, type OutputFormat, type Requested, type ViewInput } from './offline.js';
 import { compareSkew, type SkewReport } from './skew.js';
 import type { SourceFiles } from './source-files.js';
-import type { EntityDef, FeatureStore, FeatureViewDef, ObjectKindName, OnlineResult, OnlineStore, OnlineValue, PlanItem, Registered, Watermark } from './types.js';
+import type { EntityDef, FeatureStore, FeatureViewDef, ObjectKindName, OnlineResult, OnlineStore, OnlineValue, PlanItem, Registered, ViewSkewReport, Watermark } from './types.js';
 
 export interface LineageEdgeInput {
   readonly from: { kind: string; id: string };
@@ -157,14 +157,24 @@ export class FeatureService {
     return views.map((v) => this.summary(v, marks.get(v.name)));
   }
 
-  async getView(actor: Actor, name: string): Promise<ViewSummary & { versions: { version: number; createdAt: number; createdBy: string; digest: string }[]; entityDef: EntityDef | undefined; definition: FeatureViewDef }> {
+  async getView(actor: Actor, name: string): Promise<ViewSummary & { versions: { version: number; createdAt: number; createdBy: string; digest: string }[]; entityDef: EntityDef | undefined; definition: FeatureViewDef; lastSkewReport: ViewSkewReport | undefined }> {
     await this.deps.access.require(actor, 'READ', { kind: 'feature_view', id: name });
     const versions = await this.deps.store.viewVersions(name);
     const latest = (await this.deps.store.latestViews()).find((v) => v.name === name);
     if (!latest) throw notFound(`Feature view '${name}'`);
     const entity = (await this.deps.store.latestEntities()).find((e) => e.name === latest.spec.entity)?.spec;
     const mark = (await this.deps.store.watermarks()).find((w) => w.view === name);
-    return { ...this.summary(latest, mark), versions: versions.map((v) => ({ version: v.version, createdAt: v.createdAt, createdBy: v.createdBy, digest: v.digest })), entityDef: entity, definition: latest.spec };
+    const lastSkewReport = await this.deps.store.skewReport(name);
+    return {
+      ...this.summary(latest, mark), versions: versions.map((v) => ({ version: v.version, createdAt: v.createdAt, createdBy: v.createdBy, digest: v.digest })), entityDef: entity, definition: latest.spec,
+      lastSkewReport,
+    };
+  }
+
+  /** Every view's freshness, for the server's /metrics (no caller: Prometheus scrapes as the platform). */
+  async freshness(): Promise<ViewSummary[]> {
+    const marks = new Map((await this.deps.store.watermarks()).map((w) => [w.view, w]));
+    return (await this.deps.store.latestViews()).map((v) => this.summary(v, marks.get(v.name)));
   }
 
   private summary(v: Registered<FeatureViewDef>, mark: Watermark | undefined): ViewSummary {
@@ -370,7 +380,14 @@ export class FeatureService {
         const outFile = path.join(dir, 'offline.json');
         await this.withInputs(groups.map((g) => g.view), (inputs) => pointInTimeJoin(connection, { local: keysFile, name: 'sample.parquet' }, groups.map((g, i) => ({ input: inputs[i]!, features: g.features })), { path: outFile, format: 'json' }));
         const offline = (await fs.readFile(outFile, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-        return compareSkew(refs.map((r) => ({ name: r.feature, numeric: r.view.spec.schema.find((s) => s.name === r.feature)?.type !== 'string' && r.view.spec.schema.find((s) => s.name === r.feature)?.type !== 'bool' })), served, offline, input.tolerance);
+        const report = compareSkew(refs.map((r) => ({ name: r.feature, numeric: r.view.spec.schema.find((s) => s.name === r.feature)?.type !== 'string' && r.view.spec.schema.find((s) => s.name === r.feature)?.type !== 'bool' })), served, offline, input.tolerance);
+        const checkedAt = this.deps.clock.now();
+        for (const g of groups) {
+          await this.deps.store.saveSkewReport({
+            view: g.view.name, rows: report.rows, tolerance: report.tolerance, features: report.features.filter((f) => g.features.includes(f.feature)), checkedBy: actor.userId, checkedAt,
+          });
+        }
+        return report;
       } finally {
         connection.closeSync();
       }

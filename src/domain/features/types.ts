@@ -1,3 +1,4 @@
+import type { FeatureSkew } from './skew.js';
 /** Value types a feature or a join key may have; what DuckDB casts to and what the online store keeps. */
 export const FEATURE_TYPES = ['int64', 'float64', 'string', 'bool'] as const;
 export type FeatureType = (typeof FEATURE_TYPES)[number];
@@ -91,6 +92,19 @@ export interface FeatureStore {
   apply(changes: { readonly entities: readonly Registered<EntityDef>[]; readonly views: readonly Registered<FeatureViewDef>[]; readonly deleted: readonly { kind: ObjectKindName; name: string }[]; readonly at: number }): Promise<void>;
   watermarks(): Promise<Watermark[]>;
   setWatermark(w: Watermark): Promise<void>;
+  /** Replaces the view's latest skew report. */
+  saveSkewReport(report: ViewSkewReport): Promise<void>;
+  skewReport(view: string): Promise<ViewSkewReport | undefined>;
+}
+
+/** The part of a skew check about one view's features, kept as the view's latest. */
+export interface ViewSkewReport {
+  readonly view: string;
+  readonly rows: number;
+  readonly tolerance: number;
+  readonly features: readonly FeatureSkew[];
+  readonly checkedBy: string;
+  readonly checkedAt: number;
 }
 
 /** A value in the online store for one entity of one view: the row's feature values and its event time. */

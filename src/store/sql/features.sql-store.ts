@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { EntityDef, FeatureStore, FeatureViewDef, ObjectKindName, OnlineRow, OnlineStore, Registered, Watermark } from '../../domain/features/types.js';
+import type { EntityDef, FeatureStore, FeatureViewDef, ObjectKindName, OnlineRow, OnlineStore, Registered, ViewSkewReport, Watermark } from '../../domain/features/types.js';
 import type { DatabaseHandle } from '../db.js';
 import type { Database } from '../schema.js';
 import type { FeatureTables } from '../tables/features.tables.js';
@@ -69,6 +69,19 @@ export class SqlFeatureStore implements FeatureStore {
   async setWatermark(w: Watermark): Promise<void> {
     await this.db.insertInto('feature_watermarks').values({ view: w.view, until: w.until, row_count: w.rows, updated_at: w.updatedAt })
       .onConflict((oc) => oc.column('view').doUpdateSet({ until: w.until, row_count: w.rows, updated_at: w.updatedAt })).execute();
+  }
+
+  async saveSkewReport(r: ViewSkewReport): Promise<void> {
+    const report = JSON.stringify({ rows: r.rows, tolerance: r.tolerance, features: r.features });
+    await this.db.insertInto('feature_skew_reports').values({ view: r.view, report, checked_by: r.checkedBy, checked_at: r.checkedAt })
+      .onConflict((oc) => oc.column('view').doUpdateSet({ report, checked_by: r.checkedBy, checked_at: r.checkedAt })).execute();
+  }
+
+  async skewReport(view: string): Promise<ViewSkewReport | undefined> {
+    const row = await this.db.selectFrom('feature_skew_reports').selectAll().where('view', '=', view).executeTakeFirst();
+    if (!row) return undefined;
+    const body = JSON.parse(row.report) as Pick<ViewSkewReport, 'rows' | 'tolerance' | 'features'>;
+    return { view: row.view, ...body, checkedBy: row.checked_by, checkedAt: Number(row.checked_at) };
   }
 }
 
