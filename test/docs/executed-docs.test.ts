@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { spawnServer, type ChildServer } from '../support/child-server.js';
@@ -12,13 +13,12 @@ import { kindOf, outputMatches, parseGuide, type Snippet } from './snippets.js';
 /**
  * Every fenced example in the README and in docs/ runs here, in the order the guide gives, against a server
  * this test starts for that guide (the real CLI in a child process, on its own data directory): shell with
- * bash, TypeScript with tsx, Python with python3 (MLflow-client examples only when `mlflow` is importable,
+ * bash, TypeScript bundled by esbuild, Python with python3 (MLflow-client examples only when `mlflow` is importable,
  * reported as skipped otherwise), HTTP requests sent, YAML and JSON parsed, expected outputs compared.
  * A guide opts an example out only with a visible reason (`<!-- skip: why -->`); see snippets.ts.
  */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const guides = ['README.md', ...fs.readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
-const tsxLoader = import.meta.resolve('tsx');
 const realNpx = execFileSync('bash', ['-c', 'command -v npx'], { encoding: 'utf8' }).trim();
 // The MLflow client is rarely in the system Python; point OPENEXPERT_DOCS_PYTHON at a venv that has it.
 const python = process.env.OPENEXPERT_DOCS_PYTHON ?? 'python3';
@@ -153,7 +153,11 @@ for (const guide of guides) {
             if (file !== undefined && !/\bawait\b|console\./.test(code)) break; // a module other examples import
             const script = path.join(work, `.snippet-${snippet.line}.mts`);
             fs.writeFileSync(script, code.replace(/(['"])openexpert\/sdk\1/g, JSON.stringify(path.join(root, 'src/sdk/index.ts'))));
-            last = await run(process.execPath, ['--import', tsxLoader, script], { cwd: work, env });
+            // Transpiled and bundled with the SDK by esbuild (what tsx runs too), once, instead of tsx loading and
+            // transpiling the SDK's sources module by module in the child.
+            const bundled = script.replace(/\.mts$/, '.mjs');
+            await build({ entryPoints: [script], outfile: bundled, bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'silent' });
+            last = await run(process.execPath, [bundled], { cwd: work, env });
             expect(last.code, `${where(snippet)} exited ${last.code}:\n${last.output}`).toBe(0);
             break;
           }
