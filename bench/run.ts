@@ -7,6 +7,7 @@ import { datasetsBenchOptionsFromArgs, runDatasetsBench } from './datasets.js';
 import { runEvaluationBench } from './evaluation.js';
 import { runFeaturesBench } from './features.js';
 import { runGovernanceBench } from './governance.js';
+import { runLlmopsBench } from './llmops.js';
 import { runMonitoringBench } from './monitoring.js';
 import { runPipelinesBench } from './pipelines.js';
 import { registryBenchOptionsFromArgs, runRegistryBench } from './registry.js';
@@ -29,6 +30,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   pipelines: () => runPipelinesBench(),
   sweeps: () => runSweepsBench(),
   features: () => runFeaturesBench(),
+  llmops: () => runLlmopsBench(),
 };
 
 const named = args.filter((a) => !a.startsWith('--'));

@@ -120,6 +120,27 @@ const BUILT_IN: Readonly<Record<PiiKind, Detector>> = {
 /** Earlier detectors win overlaps: an IBAN's digits are not also a phone number, a card's are not. */
 const PRIORITY: readonly PiiKind[] = ['email', 'iban', 'card', 'ipv6', 'ipv4', 'phone'];
 
+/** Whether [start, end) overlaps one of `sorted`'s (disjoint, in text order) findings. */
+function overlapsAny(sorted: readonly Finding[], start: number, end: number): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  // The first finding that ends after `start`; only it can overlap.
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]!.end <= start) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && sorted[lo]!.start < end;
+}
+
+function merge(a: readonly Finding[], b: readonly Finding[]): Finding[] {
+  const out: Finding[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) out.push(j >= b.length || (i < a.length && a[i]!.start < b[j]!.start) ? a[i++]! : b[j++]!);
+  return out;
+}
+
 export const placeholder = (kind: string) => `[REDACTED:${kind.toUpperCase()}]`;
 
 export class Redactor {
@@ -137,19 +158,23 @@ export class Redactor {
 
   /** Non-overlapping findings, in text order. */
   find(text: string): Finding[] {
-    const taken: Finding[] = [];
+    // Findings so far, in text order; a detector's matches never overlap each other, so each is checked against
+    // the earlier detectors' findings alone (binary search) and the two sorted lists are merged after the pass.
+    let taken: Finding[] = [];
     for (const d of this.detectors) {
       d.pattern.lastIndex = 0;
+      const fresh: Finding[] = [];
       for (const m of text.matchAll(d.pattern)) {
         if (m[0].length === 0) continue;
         const start = m.index;
         const end = start + m[0].length;
         if (d.valid && !d.valid(m[0])) continue;
-        if (taken.some((f) => f.start < end && start < f.end)) continue;
-        taken.push({ kind: d.kind, start, end });
+        if (overlapsAny(taken, start, end)) continue;
+        fresh.push({ kind: d.kind, start, end });
       }
+      if (fresh.length > 0) taken = merge(taken, fresh);
     }
-    return taken.sort((a, b) => a.start - b.start);
+    return taken;
   }
 
   redactText(text: string): { text: string; findings: Finding[] } {
