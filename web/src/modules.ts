@@ -3,6 +3,7 @@ import { adminModule } from './pages/admin/admin.module';
 import { datasetsModule } from './pages/datasets/datasets.module';
 import { evaluationModule } from './pages/evaluation/evaluation.module';
 import { monitoringModule } from './pages/monitoring/monitoring.module';
+import { promptsModule } from './pages/prompts/prompts.module';
 import { projectsModule } from './pages/projects/projects.module';
 import { referenceModule } from './pages/reference/reference.module';
 import { registryModule } from './pages/registry/registry.module';
@@ -15,4 +16,4 @@ import { tracesModule } from './pages/traces/traces.module';
  * Every module with pages, in navigation order. A new module adds its `pages/<module>/<module>.module.tsx`
  * here (the run page links dataset inputs to `/datasets/<name>` because a `datasets` module is listed).
  */
-export const modules: readonly UiModule[] = [trackingModule, registryModule, datasetsModule, evaluationModule, reproducibilityModule, sweepsModule, tracesModule, monitoringModule, projectsModule, referenceModule, adminModule];
+export const modules: readonly UiModule[] = [trackingModule, registryModule, datasetsModule, evaluationModule, reproducibilityModule, sweepsModule, promptsModule, tracesModule, monitoringModule, projectsModule, referenceModule, adminModule];
