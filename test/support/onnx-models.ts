@@ -175,3 +175,148 @@ export function lookupModel(table: readonly number[]): Buffer {
     ],
   });
 }
+
+/** A node of a test tree: a split (`feature ≤ threshold` goes to `yes`) or a leaf with one weight per target. */
+export type TestTreeNode =
+  | { readonly feature: number; readonly threshold: number; readonly yes: number; readonly no: number; readonly cover: number }
+  | { readonly leaf: readonly number[]; readonly cover: number };
+
+export interface TreeEnsembleSpec {
+  readonly kind: 'regressor' | 'classifier';
+  readonly features: number;
+  readonly trees: readonly (readonly TestTreeNode[])[];
+  /** Regressor targets; a classifier has one weight per class. */
+  readonly targets?: number;
+  readonly classes?: readonly number[];
+  readonly base?: readonly number[];
+  readonly aggregate?: 'SUM' | 'AVERAGE';
+  readonly postTransform?: 'NONE' | 'LOGISTIC' | 'SOFTMAX';
+  /** Write the covers as nodes_hitrates (converters such as skl2onnx write 1 everywhere instead). */
+  readonly hitrates?: 'covers' | 'ones';
+}
+
+const ATTR = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
+
+function attr(name: string, value: number | string | { floats: readonly number[] } | { ints: readonly number[] } | { strings: readonly string[] }): Message {
+  const a = new Message().bytes(1, name);
+  if (typeof value === 'string') return a.bytes(4, value).int(20, ATTR.STRING);
+  if (typeof value === 'number') return a.int(3, value).int(20, ATTR.INT);
+  if ('floats' in value) {
+    for (const f of value.floats) a.float(7, f);
+    return a.int(20, ATTR.FLOATS);
+  }
+  if ('ints' in value) {
+    for (const i of value.ints) a.int(8, i);
+    return a.int(20, ATTR.INTS);
+  }
+  for (const s of value.strings) a.bytes(9, s);
+  return a.int(20, ATTR.STRINGS);
+}
+
+/** An ai.onnx.ml TreeEnsembleRegressor or TreeEnsembleClassifier (opset 1) over one float input `x` [N, features]. */
+export function treeEnsembleModel(spec: TreeEnsembleSpec): Buffer {
+  const n: Record<string, number[]> = { treeids: [], nodeids: [], featureids: [], truenodeids: [], falsenodeids: [], missing: [] };
+  const values: number[] = [];
+  const hitrates: number[] = [];
+  const modes: string[] = [];
+  const leaf: Record<string, number[]> = { treeids: [], nodeids: [], ids: [], weights: [] };
+  spec.trees.forEach((tree, t) => {
+    tree.forEach((node, k) => {
+      n.treeids!.push(t);
+      n.nodeids!.push(k);
+      hitrates.push(spec.hitrates === 'ones' ? 1 : node.cover);
+      n.missing!.push(0);
+      if ('leaf' in node) {
+        n.featureids!.push(0);
+        values.push(0);
+        modes.push('LEAF');
+        n.truenodeids!.push(0);
+        n.falsenodeids!.push(0);
+        node.leaf.forEach((w, target) => {
+          leaf.treeids!.push(t);
+          leaf.nodeids!.push(k);
+          leaf.ids!.push(target);
+          leaf.weights!.push(w);
+        });
+      } else {
+        n.featureids!.push(node.feature);
+        values.push(node.threshold);
+        modes.push('BRANCH_LEQ');
+        n.truenodeids!.push(node.yes);
+        n.falsenodeids!.push(node.no);
+      }
+    });
+  });
+  const classifier = spec.kind === 'classifier';
+  const p = classifier ? 'class' : 'target';
+  const attrs: Message[] = [
+    attr('nodes_treeids', { ints: n.treeids! }), attr('nodes_nodeids', { ints: n.nodeids! }), attr('nodes_featureids', { ints: n.featureids! }),
+    attr('nodes_values', { floats: values }), attr('nodes_modes', { strings: modes }), attr('nodes_truenodeids', { ints: n.truenodeids! }),
+    attr('nodes_falsenodeids', { ints: n.falsenodeids! }), attr('nodes_missing_value_tracks_true', { ints: n.missing! }),
+    ...(spec.hitrates ? [attr('nodes_hitrates', { floats: hitrates })] : []),
+    attr(`${p}_treeids`, { ints: leaf.treeids! }), attr(`${p}_nodeids`, { ints: leaf.nodeids! }), attr(`${p}_ids`, { ints: leaf.ids! }),
+    attr(`${p}_weights`, { floats: leaf.weights! }), attr('post_transform', spec.postTransform ?? 'NONE'),
+    ...(spec.base ? [attr('base_values', { floats: spec.base })] : []),
+    ...(classifier ? [attr('classlabels_int64s', { ints: spec.classes ?? [0, 1] })] : [attr('n_targets', spec.targets ?? 1), attr('aggregate_function', spec.aggregate ?? 'SUM')]),
+  ];
+  const node = new Message();
+  node.bytes(1, 'x');
+  if (classifier) node.bytes(2, 'label').bytes(2, 'probabilities');
+  else node.bytes(2, 'variable');
+  node.bytes(3, 'trees').bytes(4, classifier ? 'TreeEnsembleClassifier' : 'TreeEnsembleRegressor');
+  for (const a of attrs) node.message(5, a);
+  node.bytes(7, 'ai.onnx.ml');
+  const graph = new Message().message(1, node).bytes(2, 'g').message(11, valueInfo('x', 'float', ['N', spec.features]));
+  if (classifier) {
+    graph.message(12, valueInfo('label', 'int64', ['N'])).message(12, valueInfo('probabilities', 'float', ['N', (spec.classes ?? [0, 1]).length]));
+  } else {
+    graph.message(12, valueInfo('variable', 'float', ['N', spec.targets ?? 1]));
+  }
+  return new Message()
+    .int(1, 8)
+    .bytes(2, 'openexpert-tests')
+    .message(7, graph)
+    .message(8, new Message().bytes(1, '').int(2, 13))
+    .message(8, new Message().bytes(1, 'ai.onnx.ml').int(2, 1))
+    .encode();
+}
+
+/**
+ * Seeded random trees grown on seeded random rows, so covers are real row counts: each split takes a
+ * random feature at the median of the rows reaching the node; leaves get random weights.
+ */
+export function randomTrees(opts: { seed: number; trees: number; depth: number; features: number; rows: number; targets?: number }): TestTreeNode[][] {
+  let s = opts.seed >>> 0;
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const data = Array.from({ length: opts.rows }, () => Array.from({ length: opts.features }, () => Math.round(next() * 1000) / 100));
+  const out: TestTreeNode[][] = [];
+  for (let t = 0; t < opts.trees; t++) {
+    const nodes: TestTreeNode[] = [];
+    const grow = (rows: number[][], depth: number): number => {
+      const index = nodes.length;
+      nodes.push({ leaf: [], cover: rows.length });
+      const feature = Math.floor(next() * opts.features);
+      const sorted = rows.map((r) => r[feature]!).sort((a, b) => a - b);
+      const threshold = sorted[Math.floor(sorted.length / 2)] ?? 0;
+      const left = rows.filter((r) => r[feature]! <= threshold);
+      const right = rows.filter((r) => r[feature]! > threshold);
+      if (depth >= opts.depth || left.length === 0 || right.length === 0) {
+        nodes[index] = { leaf: Array.from({ length: opts.targets ?? 1 }, () => Math.round((next() * 2 - 1) * 1000) / 1000), cover: rows.length };
+        return index;
+      }
+      const yes = grow(left, depth + 1);
+      const no = grow(right, depth + 1);
+      nodes[index] = { feature, threshold, yes, no, cover: rows.length };
+      return index;
+    };
+    grow(data, 0);
+    out.push(nodes);
+  }
+  return out;
+}
