@@ -60,6 +60,10 @@ import { TraceService } from './domain/llmops/traces.service.js';
 import { WebhookBudgetAlerts } from './domain/llmops/budget-alerts.js';
 import { SqlTraceStore } from './store/sql/llmops.sql-store.js';
 import { SqlSweepStore } from './store/sql/sweeps.sql-store.js';
+import { ExplainService } from './domain/explain/explain.service.js';
+import { SqlExplanationStore } from './store/sql/explanations.sql-store.js';
+import { openModelVersion } from './domain/serving/runtime-pool.js';
+import type { ModelFiles } from './domain/serving/model-source.js';
 import { FeatureService } from './domain/features/feature.service.js';
 import { PromptService } from './domain/prompts/prompt.service.js';
 import { sourceFiles } from './domain/features/source-files.js';
@@ -142,13 +146,16 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     ...(governance ? { approvers: governance.service } : {}),
   });
   const servingStore = new SqlServingStore(database);
+  const modelResolver = new RegistryResolver(registry.registry);
+  const modelFiles: ModelFiles = new ArtifactModelFiles({ download: (actor, path) => services.artifacts.download(actor, path), list: (actor, dir) => services.artifacts.list(actor, dir) });
+  const pythonSettings = { command: config.servingPythonCommand, workDir: path.join(config.home, 'serving') };
   const serving = createServing({
     store: servingStore,
-    resolver: new RegistryResolver(registry.registry),
-    files: new ArtifactModelFiles({ download: (actor, path) => services.artifacts.download(actor, path), list: (actor, dir) => services.artifacts.list(actor, dir) }),
+    resolver: modelResolver,
+    files: modelFiles,
     access,
     clock: systemClock,
-    python: { command: config.servingPythonCommand, workDir: path.join(config.home, 'serving') },
+    python: pythonSettings,
     lineage: (edges) => services.datasets.recordPlatformLineage(SERVING_ACTOR, edges),
     forwardPredictions: forwardToMonitors(monitoring.service, SERVING_ACTOR),
   });
@@ -240,6 +247,16 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     tempDir: path.join(config.home, 'tmp'),
   });
   const traces = new TraceService(new SqlTraceStore(database), access, systemClock, new WebhookBudgetAlerts(pino({ level: config.logLevel }).child({ module: 'llmops' })));
+  // Explanations run a version the way a deployment runs it by default, in a runtime of their own.
+  const explanations: ExplainService = new ExplainService({
+    store: new SqlExplanationStore(database),
+    resolver: modelResolver,
+    files: modelFiles,
+    open: (resolved) => openModelVersion(resolved, modelFiles, pythonSettings, `explain-${resolved.modelName}-v${resolved.version}`),
+    access,
+    clock: systemClock,
+  });
+  evaluation.explanations = (name, version) => explanations.latest(name, version);
   const services = {
     experiments: new ExperimentService(tracking, access, systemClock),
     runs: new RunService(tracking, access, systemClock, (actor, runId, tags) => datasets.resolveRunTags(actor, runId, tags)),
@@ -259,6 +276,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     features,
     traces,
     prompts: new PromptService(registry.registry, registry.promotion),
+    explanations,
   };
   const app = buildApp({
     config,

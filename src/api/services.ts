@@ -2,6 +2,7 @@ import type { ArtifactService } from '../domain/artifacts/artifact.service.js';
 import type { DatasetService } from '../domain/datasets/dataset.service.js';
 import type { FeatureService } from '../domain/features/feature.service.js';
 import type { EvaluationService } from '../domain/evaluation/evaluation.service.js';
+import type { ExplainService } from '../domain/explain/explain.service.js';
 import type { MonitoringService } from '../domain/monitoring/monitoring.service.js';
 import type { ProjectService } from '../domain/projects/project.service.js';
 import type { PromptService } from '../domain/prompts/prompt.service.js';
@@ -37,4 +38,5 @@ export interface Services {
   readonly features: FeatureService;
   readonly traces: TraceService;
   readonly prompts: PromptService;
+  readonly explanations: ExplainService;
 }

@@ -6,6 +6,7 @@ import { registerDatasetsCommand } from './datasets.command.js';
 import { registerDeploymentsCommand } from './deployments.command.js';
 import { registerEvaluateCommand, registerModelCardCommand } from './evaluate.command.js';
 import { registerExperimentsCommand } from './experiments.command.js';
+import { registerExplainCommand } from './explain.command.js';
 import { registerGovernanceCommands } from './governance.command.js';
 import { registerLineageCommand } from './lineage.command.js';
 import { registerAlertsCommand, registerMonitorCommand } from './monitor.command.js';
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerModelsCommand(program);
   registerModelCardCommand(program);
   registerEvaluateCommand(program);
+  registerExplainCommand(program);
   registerPoliciesCommand(program);
   registerDatasetsCommand(program);
   registerValidateCommand(program);

@@ -7,6 +7,7 @@ import { sourceTags } from './source.js';
 import { Features } from './features.js';
 import { Sweeps } from './sweeps.js';
 import { Prompts } from './prompts.js';
+import { Explanations } from './explanations.js';
 import { syncOffline, unreachable, type SyncedRun } from './sync.js';
 import { defaultWalDir, RunLog, walFile } from './wal.js';
 
@@ -194,6 +195,7 @@ export class OpenExpert {
   readonly sweeps: Sweeps;
   readonly prompts: Prompts;
   readonly features: Features;
+  readonly explanations: Explanations;
   private readonly http: HttpClient;
   private readonly flushIntervalMs: number | undefined;
   private readonly offline: boolean | 'auto';
@@ -219,6 +221,7 @@ export class OpenExpert {
     this.sweeps = new Sweeps(this.http);
     this.prompts = new Prompts(this.http);
     this.features = new Features(this.http);
+    this.explanations = new Explanations(this.http);
   }
 
   /**

@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSION_LEVELS, levelRank, type ObjectKind, type Permission } from '../../src/domain/access/access.js';
 import { TEST_ADMIN, basicAuth, startAuthApp } from '../support/auth-app.js';
+import { linearModel } from '../support/onnx-models.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 type Need =
@@ -63,6 +64,8 @@ interface Fixture {
   readonly budget: string;
   /** A prompt (a registered model to the permission model: grants on registered_model cover it too). */
   readonly prompt: string;
+  /** An explanation of the model's version 1 (an ONNX linear model). */
+  readonly explanation: string;
 }
 
 const ADMIN = TEST_ADMIN;
@@ -358,6 +361,10 @@ const CASES: Record<string, Case> = {
   'POST /api/v1/lineage/edges': { need: exp('READ'), req: (f) => ({ url: `${V1}/lineage/edges`, body: { edges: [{ from: { kind: 'run', id: f.run }, to: { kind: 'note', id: 'x' }, relation: 'documents' }] } }) },
   // Lineage from a run the caller may not read answers as for an unknown id (the node alone); the graph shows only readable nodes.
   'GET /api/v1/lineage/:kind/:id': { need: ws('READ'), req: (f) => ({ url: `${V1}/lineage/run/${f.run}` }) },
+  // ── explanations ── (an allowed call gets as far as the data check: no rows)
+  'POST /api/v1/explanations': { need: model('USE'), req: (f) => ({ url: `${V1}/explanations`, body: { model: f.model, version: 1, data: { columns: { a: [] } } } }) },
+  'GET /api/v1/explanations': { need: model('READ'), req: (f) => ({ url: `${V1}/explanations${q({ model: f.model })}` }) },
+  'GET /api/v1/explanations/:id': { need: model('READ'), req: (f) => ({ url: `${V1}/explanations/${f.explanation}` }) },
   // ── evaluation ──
   'POST /api/v1/evaluations': { need: model('EDIT', [['experiment', 'EDIT']]), req: (f) => ({ url: `${V1}/evaluations`, body: { runId: f.run, model: { name: f.model, version: 1 }, name: 'e', task: 'binary', label: 'y', score: 'p', data: predictions } }) },
   'GET /api/v1/evaluations': { need: ws('READ'), req: () => ({ url: `${V1}/evaluations` }) },
@@ -471,6 +478,11 @@ async function fixture(): Promise<Fixture> {
   const loggedModel = (await admin<{ model: { info: { model_id: string } } }>('POST', `${M}/logged-models`, { experiment_id: exp, name: 'lm', tags: [{ key: 'flavor', value: 'x' }] })).model.info.model_id;
   const model = `mx-model-${n}`;
   await admin('POST', `${M}/registered-models/create`, { name: model, tags: [{ key: 'owner', value: 'a' }] });
+  // Version 1 is an ONNX model, so it can be explained.
+  for (const [file, payload] of [['MLmodel', 'flavors:\n  onnx:\n    model_file: model.onnx\n'], ['model.onnx', linearModel([[1, 2, 3]], [0])]] as const) {
+    const stored = await call('PUT', { url: `${A}/artifacts/${exp}/${run}/artifacts/model/${file}`, raw: { payload: Buffer.from(payload), contentType: 'application/octet-stream' } }, asAdmin);
+    if (stored.status !== 200) throw new Error(`${file}: ${stored.status} ${stored.body}`);
+  }
   await admin('POST', `${M}/model-versions/create`, { name: model, source: `mlflow-artifacts:/${exp}/${run}/artifacts/model`, run_id: run, tags: [{ key: 'k', value: 'v' }] });
   // A file of version 1, stored once the version exists (so it registers as before).
   const versionFile = await call('PUT', { url: `${A}/artifacts/${exp}/${run}/artifacts/model/readme.txt`, raw: { payload: 'readme', contentType: 'application/octet-stream' } }, asAdmin);
@@ -511,7 +523,8 @@ async function fixture(): Promise<Fixture> {
   const prompt = `mx-prompt-${n}`;
   await admin('POST', `${V1}/prompts`, { name: prompt, template: 'Hi {{name}}' });
   await admin('PUT', `${V1}/prompts/${prompt}/labels/live`, { version: 1 });
-  return { n, exp, run, model, dataset, monitor, rule, retrain, deployment, request, evaluation, comparison, loggedModel, artifact, run2, reproduction, pipelineRun: pipelineRunId, sweep, project, featureView, trace, budget, prompt };
+  const explanation = (await admin<{ id: string }>('POST', `${V1}/explanations`, { model, version: 1, data: { columns: { a: [1, 2], b: [3, 4], c: [5, 7] } }, methods: ['kernel_shap'], rows: 1, background: 2 })).id;
+  return { n, exp, run, model, dataset, monitor, rule, retrain, deployment, request, evaluation, comparison, loggedModel, artifact, run2, reproduction, pipelineRun: pipelineRunId, sweep, project, featureView, trace, budget, prompt, explanation };
 }
 
 const objectId = (f: Fixture, kind: ObjectKind): string =>

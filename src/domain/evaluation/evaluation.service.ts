@@ -12,6 +12,7 @@ import { invalid, invalidState, isDomainError, notFound, orThrow, type DomainErr
 import { newHexId } from '../../core/ids.js';
 import type { Access, Permission, Resource } from '../access/access.js';
 import { artifactPathOf, joinArtifactPath } from '../artifacts/artifact-uri.js';
+import type { Explanation } from '../explain/types.js';
 import type { ModelVersion, RegisteredModel, TransitionRecord } from '../registry/types.js';
 import type { Batch, DatasetInput, Run } from '../tracking/types.js';
 import { compareModels } from './compare.js';
@@ -396,6 +397,9 @@ export class EvaluationService {
     return (await this.store.findComparisons({ candidate, baseline, ...(dataset ? { dataset } : {}), limit: 1, offset: 0 }))[0];
   }
 
+  /** The newest explanation of a version (feature attributions), for its card; set by the composition root. */
+  explanations: ((name: string, version: number) => Promise<Explanation | undefined>) | undefined;
+
   async card(actor: Actor, name: string, version: number): Promise<{ card: ModelCard; evaluations: Evaluation[] }> {
     await this.access.require(actor, 'READ', { kind: 'registered_model', id: name });
     const model = await this.models.getRegisteredModel(actor, name);
@@ -415,9 +419,10 @@ export class EvaluationService {
     const comparisons = await this.store.findComparisons({ candidate: ref, limit: 10, offset: 0 });
     const history = this.history ? await this.history(actor, name, mv.version) : [];
     const human = await this.store.getCardFields(ref);
+    const explanation = await this.explanations?.(name, mv.version);
     const card = buildModelCard({
       model, version: mv, ...(run ? { run } : {}), ...(runProblem ? { runProblem } : {}),
-      evaluations, comparisons, history, ...(human ? { human } : {}), generatedAt: this.clock.now(),
+      evaluations, comparisons, history, ...(human ? { human } : {}), ...(explanation ? { explanation } : {}), generatedAt: this.clock.now(),
     });
     return { card, evaluations };
   }

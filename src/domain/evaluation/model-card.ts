@@ -9,6 +9,7 @@ import { calibrationChart, fmt, groupBars, rocChart, STYLE } from './charts.js';
 import { estimateText } from './report-html.js';
 import type { ModelVersion, RegisteredModel, TransitionRecord } from '../registry/types.js';
 import type { Run } from '../tracking/types.js';
+import type { Explanation } from '../explain/types.js';
 import { SMALL_SAMPLE_NOTE } from './evaluate.js';
 import { evaluateCommand } from './suggested-command.js';
 import type { CardField, CardFields, CardFieldsRecord, Comparison, Evaluation } from './types.js';
@@ -22,6 +23,8 @@ export interface CardEvidence {
   readonly comparisons: readonly Comparison[];
   readonly history: readonly TransitionRecord[];
   readonly human?: CardFieldsRecord;
+  /** The version's newest explanation: what drives its predictions. */
+  readonly explanation?: Explanation;
   readonly generatedAt: number;
 }
 
@@ -77,6 +80,29 @@ const SLICE_COLUMNS = ['accuracy_score', 'f1_score', 'f1_macro', 'roc_auc', 'roc
 
 function headline(e: Evaluation): [string, string][] {
   return Object.entries(e.result.metrics).filter(([k]) => k !== 'example_count' && k !== 'query_count').map(([k, v]) => [k, estimateText(v)]);
+}
+
+/** The explanation's global importances, strongest first: TreeSHAP or Kernel SHAP mean |φ| beside permutation importance with its interval. */
+function attributionBlocks(e: Explanation | undefined): Block[] {
+  if (!e) return [{ kind: 'text', text: 'No explanation recorded yet (`openexpert explain <model>@<version> --data <file>`).' }];
+  const r = e.result;
+  const shap = r.treeShap ?? r.kernelShap;
+  const shapName = r.treeShap ? 'TreeSHAP' : 'Kernel SHAP';
+  const perm = new Map(r.permutation?.importances.map((i) => [i.feature, i]));
+  const order = shap ? [...shap.global].sort((a, b) => b.meanAbs - a.meanAbs).map((g) => g.feature)
+    : [...(r.permutation?.importances ?? [])].sort((a, b) => b.mean - a.mean).map((i) => i.feature);
+  const meanAbs = new Map(shap?.global.map((g) => [g.feature, g.meanAbs]));
+  const columns = ['feature', ...(shap ? [`mean |${shapName}|`] : []), ...(r.permutation ? [`permutation importance (${r.permutation.metric}, ${Math.round(r.permutation.confidence * 100)}% CI)`] : [])];
+  const rows = order.slice(0, 15).map((f) => {
+    const p = perm.get(f);
+    return [f, ...(shap ? [fmt(meanAbs.get(f)!)] : []), ...(r.permutation ? [p ? `${fmt(p.mean)} [${fmt(p.ci.lower)}, ${fmt(p.ci.upper)}]` : '—'] : [])];
+  });
+  const output = r.output.class !== undefined ? `P(class ${r.output.class}) from output '${r.output.name}'` : `output '${r.output.name}'`;
+  return [
+    { kind: 'text', text: `Explanation ${e.id} of ${output} on ${e.dataName} (${r.dataRows} rows; ${e.spec.methods.join(', ')}), ${time(e.createdAt)}.` },
+    ...(rows.length ? [{ kind: 'table', columns, rows } as Block] : []),
+    ...(r.notes.length ? [{ kind: 'list', items: r.notes } as Block] : []),
+  ];
 }
 
 export function buildModelCard(ev: CardEvidence): ModelCard {
@@ -189,6 +215,7 @@ export function buildModelCard(ev: CardEvidence): ModelCard {
         ...(ev.history.length ? [{ kind: 'table', columns: ['time', 'move', 'by', 'checks'], rows: ev.history.map((h) => [time(h.time), h.toStage ? `${h.fromStage ?? '?'} → ${h.toStage}` : h.target.kind === 'alias' ? `@${h.target.alias}` : h.target.stage, h.actor, h.checks.map((c) => `${c.passed ? '✓' : '✗'} ${c.name}`).join('; ') || '—']) } as Block] : []),
       ],
     },
+    { id: 'feature_attributions', title: 'Feature attributions', blocks: attributionBlocks(ev.explanation) },
     {
       id: 'ethical_considerations', title: 'Ethical considerations',
       blocks: [

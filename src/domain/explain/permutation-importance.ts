@@ -85,6 +85,7 @@ export async function permutationImportance(
   const m = features.length;
   const greater = GREATER_IS_BETTER[opts.metric];
   const baseline = metricValue(opts.metric, y, await predict(data, n));
+  if (!Number.isFinite(baseline)) throw invalid(`${opts.metric} is undefined on this data (ROC AUC needs both classes among the labels); choose another metric`);
   const t = studentTQuantile(1 - (1 - opts.confidence) / 2, opts.repeats - 1);
   const importances: FeatureImportance[] = [];
   const shuffled = Float64Array.from(data);

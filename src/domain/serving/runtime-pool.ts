@@ -10,6 +10,54 @@ import type { ModelRuntime } from './model-runtime.js';
 import { OnnxRuntime } from './onnx-runtime.js';
 import type { Deployment, ServedVersion } from './types.js';
 
+/** The model's files in a directory of their own (fresh each load), then its scoring process on them; closing it removes the directory. */
+async function startPythonModel(
+  resolved: ResolvedModelVersion, files: ModelFiles, python: PythonSettings,
+  o: { slug: string; command: string; describe: string; onRestart?: (reason: string) => void },
+): Promise<ModelRuntime> {
+  const modelDir = path.join(python.workDir, 'models', `${o.slug}-${randomBytes(4).toString('hex')}`);
+  for (const file of await files.list(SERVING_ACTOR, resolved.artifactUri)) {
+    const target = path.join(modelDir, file);
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, await files.read(SERVING_ACTOR, resolved.artifactUri, file));
+  }
+  const runtime = await PythonRuntime.start({
+    command: o.command, modelDir, logFile: path.join(python.workDir, 'logs', `${o.slug}.log`),
+    metadata: { platform: 'python-scoring-process', inputs: resolved.signature?.inputs ?? [], outputs: resolved.signature?.outputs ?? [] },
+    describe: `${o.describe} (flavors: ${Object.keys(resolved.flavors).join(', ') || 'none'})`,
+    ...(resolved.columns ? { columns: resolved.columns } : {}),
+    ...(python.startTimeoutMs ? { startTimeoutMs: python.startTimeoutMs } : {}),
+    ...(o.onRestart ? { onRestart: o.onRestart } : {}),
+  }).catch(async (err: unknown) => {
+    await rm(modelDir, { recursive: true, force: true });
+    throw err;
+  });
+  const close = runtime.close.bind(runtime);
+  runtime.close = async () => {
+    await close();
+    await rm(modelDir, { recursive: true, force: true });
+  };
+  return runtime;
+}
+
+/** The file name of a version's ONNX model, or undefined when it has no onnx flavor. */
+export function onnxModelFile(resolved: ResolvedModelVersion): string | undefined {
+  const onnx = resolved.flavors.onnx;
+  if (!onnx) return undefined;
+  return typeof onnx.model_file === 'string' ? onnx.model_file : 'model.onnx';
+}
+
+/**
+ * One model version loaded outside any deployment (explanations, batch work), run the way a deployment
+ * would run it by default: ONNX in its supervised onnxruntime process when the version has an onnx
+ * flavor, its Python scoring process otherwise. The caller closes it.
+ */
+export async function openModelVersion(resolved: ResolvedModelVersion, files: ModelFiles, python: PythonSettings, slug: string): Promise<ModelRuntime> {
+  const file = onnxModelFile(resolved);
+  if (!file) return startPythonModel(resolved, files, python, { slug, command: python.command, describe: `Model '${resolved.modelName}' version ${resolved.version}` });
+  return OnnxRuntime.load(await files.read(SERVING_ACTOR, resolved.artifactUri, file), { maxBatchSize: 1, maxWaitMs: 0, workers: 1 });
+}
+
 /** How Python scoring processes are run on this server. */
 export interface PythonSettings {
   /** The default scoring command (see DEFAULT_PYTHON_COMMAND); a deployment's runtime may give its own. */
@@ -46,32 +94,11 @@ export class RuntimePool {
     private readonly python: PythonSettings = { command: DEFAULT_PYTHON_COMMAND, workDir: path.join(os.tmpdir(), 'openexpert-serving') },
   ) {}
 
-  /** The model's files in a directory of their own (fresh each load), then its scoring process on them. */
-  private async startPython(d: Deployment, v: ServedVersion, resolved: ResolvedModelVersion, command: string): Promise<ModelRuntime> {
-    const slug = `${d.name}-v${v.version}`;
-    const modelDir = path.join(this.python.workDir, 'models', `${slug}-${randomBytes(4).toString('hex')}`);
-    for (const file of await this.files.list(SERVING_ACTOR, resolved.artifactUri)) {
-      const target = path.join(modelDir, file);
-      await mkdir(path.dirname(target), { recursive: true });
-      await writeFile(target, await this.files.read(SERVING_ACTOR, resolved.artifactUri, file));
-    }
-    const runtime = await PythonRuntime.start({
-      command, modelDir, logFile: path.join(this.python.workDir, 'logs', `${slug}.log`),
-      metadata: { platform: 'python-scoring-process', inputs: resolved.signature?.inputs ?? [], outputs: resolved.signature?.outputs ?? [] },
-      describe: `Model '${d.modelName}' version ${v.version} (flavors: ${Object.keys(resolved.flavors).join(', ') || 'none'})`,
-      ...(resolved.columns ? { columns: resolved.columns } : {}),
-      ...(this.python.startTimeoutMs ? { startTimeoutMs: this.python.startTimeoutMs } : {}),
+  private startPython(d: Deployment, v: ServedVersion, resolved: ResolvedModelVersion, command: string): Promise<ModelRuntime> {
+    return startPythonModel(resolved, this.files, this.python, {
+      slug: `${d.name}-v${v.version}`, command, describe: `Model '${d.modelName}' version ${v.version}`,
       onRestart: (reason) => this.onRestart?.(d.name, v.version, reason),
-    }).catch(async (err: unknown) => {
-      await rm(modelDir, { recursive: true, force: true });
-      throw err;
     });
-    const close = runtime.close.bind(runtime);
-    runtime.close = async () => {
-      await close();
-      await rm(modelDir, { recursive: true, force: true });
-    };
-    return runtime;
   }
 
   static key(d: Deployment, v: ServedVersion): string {
@@ -141,11 +168,10 @@ export class RuntimePool {
       });
     }
     if (v.runtime.kind === 'python') return this.startPython(d, v, resolved, v.runtime.command ?? this.python.command);
-    const onnx = resolved.flavors.onnx;
-    if (!onnx) {
+    const file = onnxModelFile(resolved);
+    if (!file) {
       throw invalid(`Model '${d.modelName}' version ${v.version} has no onnx flavor (flavors: ${Object.keys(resolved.flavors).join(', ') || 'none'}); serve it through an external runtime`);
     }
-    const file = typeof onnx.model_file === 'string' ? onnx.model_file : 'model.onnx';
     const bytes = await this.files.read(SERVING_ACTOR, resolved.artifactUri, file);
     return OnnxRuntime.load(bytes, d.batching, { onRestart: (reason) => this.onRestart?.(d.name, v.version, reason) });
   }

@@ -26,6 +26,7 @@ import { sweepsMigration } from './0050-sweeps.js';
 import { featuresMigration } from './0051-features.js';
 import { llmTracesMigration } from './0054-llm-traces.js';
 import { llmBudgetsMigration } from './0055-llm-budgets.js';
+import { explanationsMigration } from './0056-explanations.js';
 import { featureSkewReportsMigration } from './0060-feature-skew-reports.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
@@ -57,6 +58,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0051-features': featuresMigration(),
     '0054-llm-traces': llmTracesMigration(),
     '0055-llm-budgets': llmBudgetsMigration(),
+    '0056-explanations': explanationsMigration(),
     '0060-feature-skew-reports': featureSkewReportsMigration(),
   };
 }
