@@ -27,3 +27,5 @@ export type {
 export * from './llm/index.js';
 export { Redactor } from '../domain/llmops/redaction.js';
 export type { CustomPattern, PiiKind, RedactionOptions } from '../domain/llmops/redaction.js';
+// The zod that structured outputs are validated and converted to JSON Schema with, so callers need no second copy.
+export { z } from 'zod';
