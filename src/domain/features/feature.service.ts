@@ -14,7 +14,9 @@ import { evaluate, parseExpression, type Expr } from './expression.js';
 import { entityKey, keyText, latestPerEntity, pointInTimeJoin, type OutputFormat, type Requested, type ViewInput } from './offline.js';
 import { compareSkew, type SkewReport } from './skew.js';
 import type { SourceFiles } from './source-files.js';
-import type { EntityDef, FeatureStore, FeatureViewDef, ObjectKindName, OnlineResult, OnlineStore, OnlineValue, PlanItem, Registered, ViewSkewReport, Watermark } from './types.js';
+
+export type { ViewSummary } from './types.js';
+import type { EntityDef, FeatureStore, FeatureViewDef, ObjectKindName, OnlineResult, OnlineStore, OnlineValue, PlanItem, Registered, ViewSkewReport, ViewSummary, Watermark } from './types.js';
 
 export interface LineageEdgeInput {
   readonly from: { kind: string; id: string };
@@ -34,26 +36,6 @@ export interface FeatureServiceDeps {
   /** The project each registered object is in (feature views and entities). */
   readonly projectOf: (kind: 'feature_view', name: string) => Promise<string>;
   readonly tempDir?: string | undefined;
-}
-
-export interface ViewSummary {
-  readonly name: string;
-  readonly version: number;
-  readonly entity: string;
-  readonly features: readonly string[];
-  readonly ttlSeconds: number;
-  readonly owner?: string | undefined;
-  readonly tags: Readonly<Record<string, string>>;
-  readonly source: FeatureViewDef['source'];
-  readonly createdAt: number;
-  readonly createdBy: string;
-  /** Rows with event time up to here are online; absent before the first materialization. */
-  readonly materializedUntil?: number | undefined;
-  readonly materializedAt?: number | undefined;
-  /** Seconds between now and materializedUntil. */
-  readonly stalenessSeconds?: number | undefined;
-  /** True when the online values are older than the TTL: they would be served as OUTSIDE_MAX_AGE. */
-  readonly stale: boolean;
 }
 
 export interface MaterializeResult {

@@ -140,3 +140,23 @@ export interface OnlineResult {
   /** One line per feature whose values were withheld because they were older than the view's TTL. */
   readonly warnings: readonly string[];
 }
+
+export interface ViewSummary {
+  readonly name: string;
+  readonly version: number;
+  readonly entity: string;
+  readonly features: readonly string[];
+  readonly ttlSeconds: number;
+  readonly owner?: string | undefined;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly source: SourceDef;
+  readonly createdAt: number;
+  readonly createdBy: string;
+  /** Rows with event time up to here are online; absent before the first materialization. */
+  readonly materializedUntil?: number | undefined;
+  readonly materializedAt?: number | undefined;
+  /** Seconds between now and materializedUntil. */
+  readonly stalenessSeconds?: number | undefined;
+  /** True when the online values are older than the TTL: they would be served as OUTSIDE_MAX_AGE. */
+  readonly stale: boolean;
+}

@@ -202,11 +202,13 @@ function nodeLink(node: LineageNode): string | undefined {
       const slash = node.id.lastIndexOf('/');
       return slash > 0 ? `/models/${encodeURIComponent(node.id.slice(0, slash))}/versions/${encodeURIComponent(node.id.slice(slash + 1))}` : undefined;
     }
+    case 'feature_view': return `/features/${encodeURIComponent(node.id)}`;
     default: return undefined;
   }
 }
 
-function Lineage({ node }: { node: LineageNode }) {
+/** The lineage around one node, one direction at a time; `what` names the node in the prose ("this version"). */
+export function Lineage({ node, what = 'this version' }: { node: LineageNode; what?: string }) {
   const [direction, setDirection] = useState<'upstream' | 'downstream'>('downstream');
   const graph = useApi((signal) => datasetsApi.lineage(node, direction, signal), [node.kind, node.id, direction]);
   const nodes = graph.data?.nodes.filter((n) => !(n.kind === node.kind && n.id === node.id)) ?? [];
@@ -217,13 +219,13 @@ function Lineage({ node }: { node: LineageNode }) {
       <label>
         Direction{' '}
         <select value={direction} onChange={(e) => setDirection(e.target.value as 'upstream' | 'downstream')}>
-          <option value="downstream">Downstream (made from this version)</option>
-          <option value="upstream">Upstream (this version came from)</option>
+          <option value="downstream">Downstream (made from {what})</option>
+          <option value="upstream">Upstream ({what} came from)</option>
         </select>
       </label>
       {graph.error ? <ErrorMessage error={graph.error} what="lineage" /> : null}
       {graph.loading && !graph.data ? <Loading what="lineage" /> : null}
-      {graph.data && nodes.length === 0 ? <p>Nothing {direction === 'downstream' ? 'downstream' : 'upstream'} of this version yet.</p> : null}
+      {graph.data && nodes.length === 0 ? <p>Nothing {direction === 'downstream' ? 'downstream' : 'upstream'} of {what} yet.</p> : null}
       {graph.data && nodes.length > 0 ? (
         <table className="grid" data-testid="lineage-table">
           <thead><tr><th scope="col">Kind</th><th scope="col">Node</th><th scope="col">Relation</th><th scope="col">Hops</th></tr></thead>
