@@ -12,9 +12,18 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  * test run, or src/cli/index.ts through tsx where no bundle was provided.
  */
 export function cliArgv(): string[] {
-  const bundled = inject('cliEntry');
+  const bundled = bundledCli();
   if (bundled) return [process.execPath, bundled];
   return [process.execPath, '--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, path.join(root, 'src/cli/index.ts')];
+}
+
+/** The test run's bundle; none outside a vitest run (the benchmarks spawn servers through this too), where inject throws. */
+function bundledCli(): string | undefined {
+  try {
+    return inject('cliEntry');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs the real CLI from source, as a user would, and returns what it printed. */
