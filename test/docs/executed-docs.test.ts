@@ -113,7 +113,11 @@ for (const guide of guides) {
     });
 
     const where = (s: Snippet) => `${guide}:${s.line}`;
+    // An output block shows what the example before it printed: when that example could not run, neither can the comparison.
+    let previousSkipped = false;
     for (const snippet of parsed.snippets) {
+      const skippedBefore = previousSkipped;
+      previousSkipped = false;
       const kind = kindOf(snippet.lang);
       const { skip, file, output, expect: expectStatus, exit } = snippet.directives;
       if (skip !== undefined) {
@@ -122,11 +126,17 @@ for (const guide of guides) {
         continue;
       }
       if (kind === 'text' && output === undefined && file === undefined) continue; // prose, nothing to run
+      if (output !== undefined && skippedBefore) {
+        report.skipped.push(`${where(snippet)} (output): the example it shows was skipped`);
+        it.skip(`${where(snippet)} output of a skipped example`, () => {});
+        continue;
+      }
 
       const needsMlflow = kind === 'python' && /\bimport mlflow|from mlflow\b/.test(snippet.code);
       if (needsMlflow && !mlflowImportable) {
         report.skipped.push(`${where(snippet)} (python): needs the MLflow client, not importable here`);
         it.skip(`${where(snippet)} python: needs the MLflow client (not importable here)`, () => {});
+        previousSkipped = true;
         continue;
       }
 
