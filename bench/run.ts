@@ -5,6 +5,7 @@
 import { runArtifactsBench } from './artifacts.js';
 import { datasetsBenchOptionsFromArgs, runDatasetsBench } from './datasets.js';
 import { runEvaluationBench } from './evaluation.js';
+import { runExplainBench } from './explain.js';
 import { runFeaturesBench } from './features.js';
 import { runGovernanceBench } from './governance.js';
 import { runLlmopsBench } from './llmops.js';
@@ -31,6 +32,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   sweeps: () => runSweepsBench(),
   features: () => runFeaturesBench(),
   llmops: () => runLlmopsBench(),
+  explain: () => runExplainBench(),
 };
 
 const named = args.filter((a) => !a.startsWith('--'));

@@ -7,6 +7,7 @@ import { mayOnModel } from '../../lib/permissions';
 import { useApi } from '../../lib/use-api';
 import { useObjectLevel } from '../../lib/use-permission';
 import { useTitle } from '../../lib/use-title';
+import { ExplanationSection } from './explanation-charts';
 import { RequestForm } from './model-page';
 import { Aliases, ChecksTable, modelHref, StageBadge } from './registry-bits';
 
@@ -60,6 +61,8 @@ export function VersionPage() {
       </dl>
       <h2>Signature</h2>
       {sig ? <><SignatureTable title="Inputs" json={sig.inputs} /><SignatureTable title="Outputs" json={sig.outputs} /><SignatureTable title="Params" json={sig.params} /></> : <p>No signature recorded (the version's MLmodel file has none, or none was found).</p>}
+      <h2>Feature attributions</h2>
+      <ExplanationSection name={name} version={mv.version} />
       <h2>Promotion checks</h2>
       <div className="toolbar">
         <label htmlFor="checks-target">Checks for moving to</label>
