@@ -64,7 +64,7 @@ function Beeswarm({ attributions, data, features, method }: { attributions: Attr
 }
 
 /** From E[f] to f(x) for one row: each feature's push, largest first. */
-function Waterfall({ attributions, data, features, row, method }: { attributions: Attributions; data: number[][]; features: string[]; row: number; method: string }) {
+function Waterfall({ attributions, data, features, row }: { attributions: Attributions; data: number[][]; features: string[]; row: number }) {
   const values = attributions.values[row]!;
   const steps = features.map((f, j) => ({ f, v: values[j]!, x: data[row]![j]! })).sort((a, b) => Math.abs(b.v) - Math.abs(a.v)).slice(0, 12);
   let at = attributions.expectedValue;
@@ -117,7 +117,7 @@ export function ExplanationSection({ name, version }: { name: string; version: n
           <h3>Every explained row</h3>
           <Beeswarm attributions={attributions} data={r.data} features={r.features} method={method} />
           <h3>{`One row (row ${r.rows[0]} of the data)`}</h3>
-          <Waterfall attributions={attributions} data={r.data} features={r.features} row={0} method={method} />
+          <Waterfall attributions={attributions} data={r.data} features={r.features} row={0} />
         </>
       ) : <h3 id="explanation-title">Permutation importance</h3>}
       {r.permutation ? (
