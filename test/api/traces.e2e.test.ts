@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -83,6 +84,22 @@ describe('LLM traces', () => {
       expect(chat.attributes['gen_ai.input.messages']).toBeUndefined();
     });
   }
+
+  it('takes gzip-compressed OTLP/JSON with base64 ids and the project header, and answers bad exports 400 with a google.rpc.Status', async () => {
+    const traceId = Buffer.from('0af7651916cd43dd8448eb211c80319c', 'hex').toString('base64');
+    const body = { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId, spanId: Buffer.from('b7ad6b7169203331', 'hex').toString('base64'), name: 'embed', startTimeUnixNano: '1765100000000000000', endTimeUnixNano: '1765100000050000000', attributes: [{ key: 'gen_ai.operation.name', value: { stringValue: 'embeddings' } }, { key: 'gen_ai.usage.input_tokens', value: { intValue: 42 } }] }] }] }] };
+    const post = (payload: Buffer | string, headers: Record<string, string>) => fetch(`${server.url}/v1/traces`, { method: 'POST', headers, body: payload });
+    const res = await post(gzipSync(JSON.stringify(body)), { 'content-type': 'application/json', 'content-encoding': 'gzip', 'x-openexpert-project': 'default' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({});
+    const got = (await api.get('/api/v1/traces/0af7651916cd43dd8448eb211c80319c')).body;
+    expect(got.spans[0]).toMatchObject({ spanId: 'b7ad6b7169203331', kind: 'embedding', inputTokens: 42, startTime: 1765100000000, endTime: 1765100000050 });
+    const bad = await post(JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'nope', spanId: 'x', name: 'n' }] }] }] }), { 'content-type': 'application/json' });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: 3, message: expect.stringContaining('traceId') });
+    expect((await post(Buffer.from([0x0a, 0xff]), { 'content-type': 'application/x-protobuf' })).status).toBe(400);
+    expect((await post('x', { 'content-type': 'text/plain' })).status).toBe(400);
+  });
 
   it('ingests native batches, searches them and answers a span tree', async () => {
     const t = 'ab'.repeat(16);

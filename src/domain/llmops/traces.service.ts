@@ -306,6 +306,13 @@ export function spanTree(spans: readonly StoredSpan[]): SpanNode[] {
     const parent = s.parentSpanId !== undefined && ids.has(s.parentSpanId) ? s.parentSpanId : undefined;
     (children.get(parent) ?? children.set(parent, []).get(parent)!).push(s);
   }
-  const build = (s: StoredSpan, depth: number): SpanNode => ({ ...s, children: depth > 200 ? [] : (children.get(s.spanId) ?? []).map((c) => build(c, depth + 1)) });
-  return (children.get(undefined) ?? []).map((s) => build(s, 0));
+  const placed = new Set<string>();
+  const build = (s: StoredSpan): SpanNode => {
+    placed.add(s.spanId);
+    return { ...s, children: (children.get(s.spanId) ?? []).filter((c) => !placed.has(c.spanId)).map(build) };
+  };
+  const roots = (children.get(undefined) ?? []).map(build);
+  // Spans whose parents form a cycle (a sender's bug) reach no root; they are shown as roots rather than lost.
+  for (const s of [...spans].sort((a, b) => a.startTime - b.startTime)) if (!placed.has(s.spanId)) roots.push(build(s));
+  return roots;
 }
