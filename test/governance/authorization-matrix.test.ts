@@ -209,6 +209,9 @@ const CASES: Record<string, Case> = {
   'GET /api/v1/experiments': { need: ws('READ'), req: () => ({ url: `${V1}/experiments` }) },
   'GET /api/v1/experiments/:id': { need: exp('READ'), req: (f) => ({ url: `${V1}/experiments/${f.exp}` }) },
   'GET /api/v1/experiments/by-name/:name': { need: exp('READ'), req: (f) => ({ url: `${V1}/experiments/by-name/mx-${f.n}` }) },
+  'GET /api/v1/experiments/:id/views': { need: exp('READ'), req: (f) => ({ url: `${V1}/experiments/${f.exp}/views` }) },
+  'PUT /api/v1/experiments/:id/views/:name': { need: exp('EDIT'), req: (f) => ({ url: `${V1}/experiments/${f.exp}/views/mine`, body: { query: 'filter=metrics.m+%3E+0' } }) },
+  'DELETE /api/v1/experiments/:id/views/:name': { need: exp('EDIT'), fresh: true, req: (f) => ({ url: `${V1}/experiments/${f.exp}/views/best` }) },
   'PATCH /api/v1/experiments/:id': { need: exp('EDIT'), fresh: true, req: (f) => ({ url: `${V1}/experiments/${f.exp}`, body: { name: `patched-${f.n}` } }) },
   'DELETE /api/v1/experiments/:id': { need: exp('MANAGE'), fresh: true, req: (f) => ({ url: `${V1}/experiments/${f.exp}` }) },
   'POST /api/v1/experiments/:id/restore': { need: exp('MANAGE'), req: (f) => ({ url: `${V1}/experiments/${f.exp}/restore` }) },
@@ -472,6 +475,7 @@ async function fixture(): Promise<Fixture> {
   const exp = (await admin<{ experiment_id: string }>('POST', `${M}/experiments/create`, { name: `mx-${n}`, tags: [{ key: 'team', value: 'a' }] })).experiment_id;
   const run = (await admin<{ run: { info: { run_id: string } } }>('POST', `${M}/runs/create`, { experiment_id: exp, start_time: 1, tags: [{ key: 'stage', value: 'x' }] })).run.info.run_id;
   await admin('POST', `${M}/runs/log-batch`, { run_id: run, metrics: [{ key: 'm', value: 0.5, timestamp: 1, step: 0 }], params: [{ key: 'p', value: '1' }] });
+  await admin('PUT', `${V1}/experiments/${exp}/views/best`, { query: 'order=metrics.m+DESC' });
   const artifact = `${exp}/${run}/artifacts/notes.txt`;
   const put = await call('PUT', { url: `${A}/artifacts/${artifact}`, raw: { payload: 'notes', contentType: 'application/octet-stream' } }, asAdmin);
   if (put.status !== 200) throw new Error(`artifact: ${put.status} ${put.body}`);

@@ -32,6 +32,9 @@ const SearchRuns = z.object({
   maxResults: z.number().int().optional(), pageToken: z.string().optional(), view: ViewType.optional(),
   includeCount: z.boolean().optional().describe('also answer totalCount, the number of runs the filter matches in all'),
 });
+const ViewParams = z.object({ id: z.string().min(1), name: z.string().min(1).max(200) });
+const SaveView = z.object({ query: z.string().max(8000).describe('the runs page query string: filter, order, cols, group, hide, panel parameters') });
+const SavedViewOut = z.object({ name: z.string(), query: z.string(), createdBy: z.string(), updatedAt: z.number().int() }).meta({ id: 'SavedView' });
 const KeyParams = z.object({ id: z.string().min(1), key: z.string().min(1) });
 const NameParam = z.object({ name: z.string().min(1) });
 const History = z.object({ maxResults: QueryInt.optional(), pageToken: z.string().optional() });
@@ -86,6 +89,28 @@ export function trackingRoutesV1(s: Services): Route[] {
       method: 'POST', path: '/experiments/:id/restore',
       schema: { summary: 'Restore a deleted experiment', params: Id, response: { 200: Empty } },
       handler: async ({ actor, params }) => { await s.experiments.restore(actor, parse(Id, params).id); return {}; },
+    },
+    {
+      method: 'GET', path: '/experiments/:id/views',
+      schema: { summary: 'Saved views of an experiment\'s runs (table and chart workspace), by name', params: Id, response: { 200: z.object({ items: z.array(SavedViewOut) }) } },
+      handler: async ({ actor, params }) => ({ items: await s.experiments.listViews(actor, parse(Id, params).id) }),
+    },
+    {
+      method: 'PUT', path: '/experiments/:id/views/:name',
+      schema: { summary: 'Save a view of an experiment\'s runs under a name (replacing one of that name)', params: ViewParams, body: SaveView, response: { 200: SavedViewOut } },
+      handler: async ({ actor, params, body }) => {
+        const p = parse(ViewParams, params);
+        return s.experiments.saveView(actor, p.id, { name: p.name, query: parse(SaveView, body).query });
+      },
+    },
+    {
+      method: 'DELETE', path: '/experiments/:id/views/:name',
+      schema: { summary: 'Delete a saved view', params: ViewParams, response: { 200: Empty } },
+      handler: async ({ actor, params }) => {
+        const p = parse(ViewParams, params);
+        await s.experiments.deleteView(actor, p.id, p.name);
+        return {};
+      },
     },
     {
       method: 'POST', path: '/runs',

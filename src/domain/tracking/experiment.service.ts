@@ -1,16 +1,19 @@
 import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
-import { invalid, missing, orThrow } from '../../core/errors.js';
+import { invalid, missing, notFound, orThrow } from '../../core/errors.js';
 import { checkMaxResults, decodePageToken } from '../../core/paging.js';
 import { noteChange } from '../../core/audit-notes.js';
 import type { Access } from '../access/access.js';
 import { DEFAULT_PROJECT, PROJECT_TAG, validateProjectName } from '../projects/types.js';
 import { parseExperimentSearch } from './search-rules.js';
 import type { TrackingStore } from './tracking.store.js';
-import type { Experiment, KeyValue, Page, ViewType } from './types.js';
+import type { Experiment, KeyValue, Page, SavedView, ViewType } from './types.js';
 import { normalizeTag, validateExperimentName } from './validation.js';
 
 export const DEFAULT_EXPERIMENT_ID = '0';
+const MAX_VIEW_NAME = 200;
+/** A view's query string holds column and panel lists; a URL of this length still works in every browser. */
+const MAX_VIEW_QUERY = 8000;
 
 export interface CreateExperimentInput {
   readonly name: string;
@@ -85,6 +88,31 @@ export class ExperimentService {
     });
     // A page may come back shorter than asked (never longer); the token still leads on, as MLflow's auth plugin does.
     return { ...page, items: await this.access.readable(actor, 'experiment', page.items, (e) => e.experimentId, project) };
+  }
+
+  /** Saved views are for everyone who can read the experiment; saving or deleting one takes EDIT on it. */
+  async listViews(actor: Actor, experimentId: string): Promise<SavedView[]> {
+    await this.access.require(actor, 'READ', { kind: 'experiment', id: experimentId });
+    await this.find(experimentId);
+    return this.store.listViews(experimentId);
+  }
+
+  async saveView(actor: Actor, experimentId: string, input: { name: string; query: string }): Promise<SavedView> {
+    await this.access.require(actor, 'EDIT', { kind: 'experiment', id: experimentId });
+    const name = input.name.trim();
+    if (!name || name.length > MAX_VIEW_NAME) throw invalid(`A view name needs 1 to ${MAX_VIEW_NAME} characters`);
+    if (input.query.length > MAX_VIEW_QUERY) throw invalid(`A view's query is at most ${MAX_VIEW_QUERY} characters`);
+    const experiment = await this.find(experimentId);
+    if (experiment.lifecycleStage !== 'active') throw invalid(`Cannot save a view of a non-active experiment (id ${experimentId})`);
+    const view = { name, query: input.query.replace(/^\?/, ''), createdBy: actor.userId, updatedAt: this.clock.now() };
+    await this.store.saveView(experimentId, view);
+    return view;
+  }
+
+  async deleteView(actor: Actor, experimentId: string, name: string): Promise<void> {
+    await this.access.require(actor, 'EDIT', { kind: 'experiment', id: experimentId });
+    await this.find(experimentId);
+    if (!(await this.store.deleteView(experimentId, name))) throw notFound(`View '${name}' of experiment ${experimentId}`);
   }
 
   async rename(actor: Actor, experimentId: string, newName: string): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Comparison, OrderClause } from './search-filter.js';
 import type {
-  Batch, DatasetInput, Experiment, HistoryPage, HistoryPosition, LifecycleStage, MetricWithRun, Page, Run, RunInfo, RunStatus, ViewType, KeyValue,
+  Batch, DatasetInput, Experiment, HistoryPage, HistoryPosition, LifecycleStage, MetricWithRun, Page, Run, RunInfo, RunStatus, ViewType, KeyValue, SavedView,
 } from './types.js';
 
 export interface NewExperiment {
@@ -77,6 +77,11 @@ export interface TrackingStore {
   /** `modelIds`: logged models the run takes as inputs (MLflow 3). */
   logInputs(runId: string, experimentId: string, inputs: readonly DatasetInput[], modelIds?: readonly string[]): Promise<void>;
   searchRuns(q: RunQuery): Promise<Page<Run>>;
+  /** Saved views of an experiment, by name. */
+  listViews(experimentId: string): Promise<SavedView[]>;
+  /** Creates the view, or replaces the one of that name. */
+  saveView(experimentId: string, view: SavedView): Promise<void>;
+  deleteView(experimentId: string, name: string): Promise<boolean>;
   /** How many runs the query matches in all (its paging and order ignored): one count, not a scan of the rows. */
   countRuns(q: Pick<RunQuery, 'experimentIds' | 'filter' | 'viewType'>): Promise<number>;
   /** The distinct datasets runs of these experiments logged, with the context (`mlflow.data.context`) they were logged in. */

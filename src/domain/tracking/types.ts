@@ -108,3 +108,11 @@ export const TAG = {
   gitCommit: 'mlflow.source.git.commit',
   datasetContext: 'mlflow.data.context',
 } as const;
+
+/** A saved view of an experiment's runs: the web UI's query string (filter, order, columns, grouping, panels) under a name. */
+export interface SavedView {
+  readonly name: string;
+  readonly query: string;
+  readonly createdBy: string;
+  readonly updatedAt: number;
+}

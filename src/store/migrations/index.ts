@@ -27,6 +27,7 @@ import { featuresMigration } from './0051-features.js';
 import { llmTracesMigration } from './0054-llm-traces.js';
 import { llmBudgetsMigration } from './0055-llm-budgets.js';
 import { explanationsMigration } from './0056-explanations.js';
+import { experimentViewsMigration } from './0058-experiment-views.js';
 import { featureSkewReportsMigration } from './0060-feature-skew-reports.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
@@ -59,6 +60,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0054-llm-traces': llmTracesMigration(),
     '0055-llm-budgets': llmBudgetsMigration(),
     '0056-explanations': explanationsMigration(),
+    '0058-experiment-views': experimentViewsMigration(),
     '0060-feature-skew-reports': featureSkewReportsMigration(),
   };
 }

@@ -6,7 +6,7 @@ import type {
 } from '../../domain/tracking/tracking.store.js';
 import type {
   Batch, DatasetInput, Experiment, HistoryPage, HistoryPosition, KeyValue, LifecycleStage, LoggedMetric, Metric, MetricWithRun, Page, Run,
-  RunInfo, RunStatus,
+  RunInfo, RunStatus, SavedView,
 } from '../../domain/tracking/types.js';
 import { busyGuard, isForeignKeyViolation, isUniqueViolation, selectArrays, type DatabaseHandle } from '../db.js';
 import type { Database, ExperimentsTable, MetricsTable } from '../schema.js';
@@ -599,6 +599,30 @@ export class SqlTrackingStore implements TrackingStore {
       limit ${q.maxResults + 1} offset ${q.offset}`.execute(this.db);
     const items = await this.hydrate(result.rows.slice(0, q.maxResults));
     return result.rows.length > q.maxResults ? { items, nextOffset: q.offset + q.maxResults } : { items };
+  }
+
+  async listViews(experimentId: string): Promise<SavedView[]> {
+    const id = experimentKey(experimentId);
+    if (id === undefined) return [];
+    const rows = await this.db.selectFrom('experiment_views').selectAll().where('experiment_id', '=', id).orderBy('name').execute();
+    return rows.map((r) => ({ name: r.name, query: r.query, createdBy: r.created_by, updatedAt: Number(r.updated_at) }));
+  }
+
+  async saveView(experimentId: string, view: SavedView): Promise<void> {
+    const id = experimentKey(experimentId);
+    if (id === undefined) throw missing({ kind: 'experiment', experimentId });
+    await this.db
+      .insertInto('experiment_views')
+      .values({ experiment_id: id, name: view.name, query: view.query, created_by: view.createdBy, updated_at: view.updatedAt })
+      .onConflict((oc) => oc.columns(['experiment_id', 'name']).doUpdateSet({ query: view.query, created_by: view.createdBy, updated_at: view.updatedAt }))
+      .execute();
+  }
+
+  async deleteView(experimentId: string, name: string): Promise<boolean> {
+    const id = experimentKey(experimentId);
+    if (id === undefined) return false;
+    const result = await this.db.deleteFrom('experiment_views').where('experiment_id', '=', id).where('name', '=', name).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 
   async countRuns(q: Pick<RunQuery, 'experimentIds' | 'filter' | 'viewType'>): Promise<number> {

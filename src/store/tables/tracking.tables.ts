@@ -12,6 +12,16 @@ export interface TrackingTables {
   datasets: DatasetsTable;
   run_inputs: RunInputsTable;
   idempotency_keys: IdempotencyKeysTable;
+  experiment_views: ExperimentViewsTable;
+}
+
+/** A saved view of an experiment's runs: the web UI's query string under a name. */
+export interface ExperimentViewsTable {
+  experiment_id: number;
+  name: string;
+  query: string;
+  created_by: string;
+  updated_at: number;
 }
 
 export interface ExperimentsTable {

@@ -80,10 +80,10 @@ export const trackingApi = {
   getExperiment: (id: string, signal?: AbortSignal) => get<Experiment>(`/api/v1/experiments/${enc(id)}`, undefined, signal),
 
   async searchRuns(
-    q: { experimentIds: string[]; filter?: string; orderBy?: string[]; maxResults?: number; pageToken?: string },
+    q: { experimentIds: string[]; filter?: string; orderBy?: string[]; maxResults?: number; pageToken?: string; includeCount?: boolean },
     signal?: AbortSignal,
-  ): Promise<Page<Run>> {
-    const page = await post<Page<Run>>('/api/v1/runs/search', q, signal);
+  ): Promise<Page<Run> & { totalCount?: number }> {
+    const page = await post<Page<Run> & { totalCount?: number }>('/api/v1/runs/search', q, signal);
     return { ...page, items: page.items.map(runIn) };
   },
   getRun: async (id: string, signal?: AbortSignal) => runIn(await get<Run>(`/api/v1/runs/${enc(id)}`, undefined, signal)),

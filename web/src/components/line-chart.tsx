@@ -15,14 +15,27 @@ export interface LineChartProps {
   readonly timeAxis?: boolean;
   readonly logScale?: boolean;
   readonly height?: number;
+  /** Charts with the same key move one hover cursor together (the chart workspace). */
+  readonly syncKey?: string;
+  /**
+   * Series drawn as a shaded band instead of a line: each pair is the indices (into `labels`) of an upper and a
+   * lower series, filled between in the colour of `colorOf` their line (grouped runs' min/max).
+   */
+  readonly bands?: readonly { readonly upper: number; readonly lower: number; readonly color: string }[];
+  /** A colour per series, when not the palette's by position. */
+  readonly colors?: readonly string[];
 }
 
 /** uPlot draws on a canvas; the figure carries the title for assistive technology. */
-export function LineChart({ data, labels, title, xLabel, timeAxis = false, logScale = false, height = 240 }: LineChartProps) {
+/** Beyond this many series the legend would be longer than the chart; the hover cursor still names the values. */
+const MAX_LEGEND = 12;
+
+export function LineChart({ data, labels, title, xLabel, timeAxis = false, logScale = false, height = 240, syncKey, bands, colors }: LineChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const { theme } = useTheme();
   const single = useMemo(() => lonePoints(data, labels), [data, labels]);
   const lone = useMemo(() => new Set(single.map((p) => p.series)), [single]);
+  const banded = useMemo(() => new Set(bands?.flatMap((b) => [b.upper, b.lower]) ?? []), [bands]);
   useEffect(() => {
     const el = host.current;
     if (!el) return;
@@ -39,12 +52,15 @@ export function LineChart({ data, labels, title, xLabel, timeAxis = false, logSc
           y: logScale ? { distr: 3 } : { range: (_u, min, max) => paddedRange(min, max) },
         },
         axes: [{ ...axis, label: xLabel }, { ...axis, size: 60 }],
-        series: [{ label: xLabel }, ...labels.map((label, i) => ({
-          label, stroke: SERIES_COLORS[i % SERIES_COLORS.length], width: 1.5, spanGaps: true,
-          points: lone.has(i) ? { show: true, size: 9, fill: SERIES_COLORS[i % SERIES_COLORS.length] } : { show: false },
-        }))],
-        legend: { show: true },
-        cursor: { drag: { x: true, y: false } },
+        series: [{ label: xLabel }, ...labels.map((label, i) => {
+          const color = colors?.[i] ?? SERIES_COLORS[i % SERIES_COLORS.length];
+          return banded.has(i)
+            ? { label, stroke: 'transparent', width: 0, spanGaps: true, points: { show: false } }
+            : { label, stroke: color, width: 1.5, spanGaps: true, points: lone.has(i) ? { show: true, size: 9, fill: color } : { show: false } };
+        })],
+        ...(bands?.length ? { bands: bands.map((b) => ({ series: [b.upper + 1, b.lower + 1] as [number, number], fill: `${b.color}33` })) } : {}),
+        legend: { show: labels.length - banded.size <= MAX_LEGEND },
+        cursor: { drag: { x: true, y: false }, ...(syncKey ? { sync: { key: syncKey } } : {}) },
       },
       data,
       el,
@@ -55,7 +71,7 @@ export function LineChart({ data, labels, title, xLabel, timeAxis = false, logSc
       resize.disconnect();
       plot.destroy();
     };
-  }, [data, labels, xLabel, timeAxis, logScale, height, theme, lone]);
+  }, [data, labels, xLabel, timeAxis, logScale, height, theme, lone, syncKey, bands, banded, colors]);
   return (
     <>
       <figure ref={host} aria-label={title} role="img" style={{ margin: 0 }} data-testid="line-chart" />

@@ -144,3 +144,33 @@ export function paddedRange(min: number, max: number): [number, number] {
   const pad = Math.abs(min) * 0.1 || 1;
   return [min - pad, max + pad];
 }
+
+/**
+ * Runs of one group drawn as one line and a band: at each x of the aligned data, the mean, min and max over the
+ * member series that have a value there (members' own x values differ; a member adds nothing where it has none).
+ */
+export function groupEnvelope(ys: readonly (readonly (number | null)[])[], length: number): { mean: (number | null)[]; min: (number | null)[]; max: (number | null)[] } {
+  const mean: (number | null)[] = new Array<number | null>(length).fill(null);
+  const min = [...mean];
+  const max = [...mean];
+  for (let i = 0; i < length; i++) {
+    let n = 0;
+    let sum = 0;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const y of ys) {
+      const v = y[i];
+      if (v === null || v === undefined) continue;
+      n++;
+      sum += v;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    if (n > 0) {
+      mean[i] = sum / n;
+      min[i] = lo;
+      max[i] = hi;
+    }
+  }
+  return { mean, min, max };
+}

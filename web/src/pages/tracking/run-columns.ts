@@ -54,8 +54,8 @@ export function availableColumns(rows: readonly RunRow[]): Record<ColumnKind, st
   return { metric: sorted(metric), param: sorted(param), tag: sorted(tag) };
 }
 
-/** Until the user chooses, show the first few metrics and params. */
+/** Until the user chooses, show metrics and params side by side (the table scrolls sideways, the run name pinned). */
 export const defaultColumns = (available: Record<ColumnKind, string[]>): DataColumn[] => [
-  ...available.metric.slice(0, 6).map((key) => ({ kind: 'metric' as const, key })),
-  ...available.param.slice(0, 4).map((key) => ({ kind: 'param' as const, key })),
+  ...available.metric.slice(0, 12).map((key) => ({ kind: 'metric' as const, key })),
+  ...available.param.slice(0, 12).map((key) => ({ kind: 'param' as const, key })),
 ];
