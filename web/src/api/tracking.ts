@@ -73,6 +73,8 @@ const metricIn = (m: Metric): Metric => ({ ...m, value: toNumber(m.value) });
 const runIn = (r: Run): Run => ({ ...r, data: { ...r.data, metrics: r.data.metrics.map(metricIn) } });
 
 const enc = encodeURIComponent;
+/** Points a run page's chart draws before the server samples instead (MLflow's bulk-interval cap per run). */
+const CHART_POINTS = 2500;
 
 export const trackingApi = {
   listExperiments: (q: { filter?: string; pageToken?: string; maxResults?: number; orderBy?: string } = {}, signal?: AbortSignal) =>
@@ -88,16 +90,14 @@ export const trackingApi = {
   },
   getRun: async (id: string, signal?: AbortSignal) => runIn(await get<Run>(`/api/v1/runs/${enc(id)}`, undefined, signal)),
 
-  /** The whole history of one metric, page by page (the server caps a page; 100,000 points are a few pages). */
-  async metricHistory(runId: string, key: string, signal?: AbortSignal): Promise<Metric[]> {
-    const out: Metric[] = [];
-    let pageToken: string | undefined;
-    do {
-      const page = await get<Page<Metric>>(`/api/v1/runs/${enc(runId)}/metrics/${enc(key)}/history`, { maxResults: 50_000, pageToken }, signal);
-      for (const m of page.items) out.push(metricIn(m));
-      pageToken = page.nextPageToken;
-    } while (pageToken);
-    return out;
+  /**
+   * What a run page's chart draws: the whole history when it is short, else the steps the server samples with
+   * MLflow's bulk-interval rule (evenly spaced steps plus the first and last), so a 1M-step metric draws at once.
+   */
+  async chartHistory(runId: string, key: string, signal?: AbortSignal): Promise<{ points: Metric[]; sampled: boolean }> {
+    const first = await get<Page<Metric>>(`/api/v1/runs/${enc(runId)}/metrics/${enc(key)}/history`, { maxResults: CHART_POINTS }, signal);
+    if (!first.nextPageToken) return { points: first.items.map(metricIn), sampled: false };
+    return { points: await this.metricHistories([runId], key, CHART_POINTS, signal), sampled: true };
   },
 
   /** Sampled histories of many runs at once (MLflow's bulk-interval endpoint): enough points for an overlay chart. */

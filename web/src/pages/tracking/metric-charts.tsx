@@ -49,11 +49,12 @@ export function MetricCharts({ run }: { run: Run }) {
 }
 
 function MetricChart({ runId, metricKey, settings }: { runId: string; metricKey: string; settings: ChartSettings }) {
-  const history = useApi((signal) => trackingApi.metricHistory(runId, metricKey, signal), [runId, metricKey]);
-  const data = useMemo(() => (history.data ? chartData([history.data], settings) : undefined), [history.data, settings]);
+  const history = useApi((signal) => trackingApi.chartHistory(runId, metricKey, signal), [runId, metricKey]);
+  const data = useMemo(() => (history.data ? chartData([history.data.points], settings) : undefined), [history.data, settings]);
+  const count = history.data?.points.length.toLocaleString('en-US');
   return (
     <section className="chart-card" aria-label={`Metric ${metricKey}`}>
-      <h3>{metricKey} {history.data ? <span className="muted" data-testid="point-count">({history.data.length.toLocaleString()} points)</span> : null}</h3>
+      <h3>{metricKey} {history.data ? <span className="muted" data-testid="point-count">{history.data.sampled ? `(${count} steps sampled on the server from a longer history)` : `(${count} points)`}</span> : null}</h3>
       {history.error ? <ErrorMessage error={history.error} what={`history of ${metricKey}`} /> : null}
       {history.loading && !history.data ? <Loading what={`history of ${metricKey}`} /> : null}
       {data ? <LineChart data={data} labels={[metricKey]} title={`${metricKey} over ${X_LABELS[settings.xAxis].toLowerCase()}`} xLabel={X_LABELS[settings.xAxis]} timeAxis={settings.xAxis === 'time'} logScale={settings.log} /> : null}
