@@ -89,6 +89,10 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: datasets and evaluations', ()
     await metrics.waitFor({ state: 'visible' });
     expect(await metrics.getByRole('row', { name: /^roc_auc/ }).textContent()).toContain('0.75');
     await visit(page, page.url(), 'evaluation', '[data-testid=metrics-table]');
+    // A binary evaluation with scores: ROC and PR curves, calibration, threshold sweep and the confusion matrix.
+    for (const id of ['roc-curve', 'pr-curve', 'calibration', 'threshold-sweep']) expect(await page.getByTestId(id).locator('[data-testid=curve]').count(), id).toBeGreaterThan(0);
+    const cells = await page.getByTestId('confusion-matrix').locator('tbody td').allTextContents();
+    expect(cells).toHaveLength(4);
     const report = await page.getByRole('link', { name: 'HTML report' }).getAttribute('href');
     const html = await fetch(server.url + report!);
     expect(html.headers.get('content-type')).toContain('text/html');

@@ -1,3 +1,4 @@
+import type { EvaluationResult } from '../../../src/domain/evaluation/types';
 import { get } from './client';
 
 /** Shapes of the evaluation native API (src/api/v1/evaluation.routes.ts). */
@@ -51,7 +52,7 @@ export interface Evaluation extends Omit<EvaluationSummary, 'metrics'> {
     readonly metrics: Metrics;
     readonly fairness?: { readonly attributes: readonly AttributeFairness[]; readonly passed: boolean | null };
     readonly notes: readonly string[];
-  };
+  } & Pick<EvaluationResult, 'curves' | 'confusionMatrix' | 'positiveLabel'>;
 }
 
 const base = (id: string) => `/api/v1/evaluations/${encodeURIComponent(id)}`;

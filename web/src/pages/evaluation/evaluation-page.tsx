@@ -1,10 +1,11 @@
 import { Link, useParams } from 'react-router';
-import { evaluationApi, type AttributeFairness, type Estimate, type Metrics } from '../../api/evaluation';
+import { evaluationApi, type AttributeFairness, type Estimate, type Evaluation, type Metrics } from '../../api/evaluation';
 import { ErrorMessage, Loading } from '../../components/status';
 import { formatNumber } from '../../lib/chart-data';
 import { formatTime } from '../../lib/format';
 import { useApi } from '../../lib/use-api';
 import { useTitle } from '../../lib/use-title';
+import { CalibrationChart, ConfusionHeatmap, curveLines, FairnessBars, ThresholdChart, UnitChart } from './evaluation-charts';
 
 const valueOf = (e: Estimate | undefined): string => (e === undefined ? '—' : e.value === null ? `— (${e.reason})` : formatNumber(e.value));
 const intervalOf = (e: Estimate | undefined): string => (e?.ci ? `${formatNumber(e.ci.lower)} – ${formatNumber(e.ci.upper)}` : '—');
@@ -30,6 +31,7 @@ export function EvaluationPage() {
       </dl>
       <h2>Metrics</h2>
       <MetricTable metrics={e.result.metrics} testId="metrics-table" caption="Metrics with bootstrap intervals" />
+      <Charts result={e.result} />
       {e.result.fairness ? (
         <section aria-labelledby="fairness-title">
           <h2 id="fairness-title">
@@ -46,6 +48,24 @@ export function EvaluationPage() {
         </>
       ) : null}
     </article>
+  );
+}
+
+/** The model card's pictures: ROC and PR curves, calibration, threshold sweep, confusion matrix. */
+function Charts({ result }: { result: Evaluation['result'] }) {
+  const c = result.curves;
+  if (!c && !result.confusionMatrix) return null;
+  return (
+    <section aria-labelledby="charts-title">
+      <h2 id="charts-title">Charts</h2>
+      <div className="charts eval-charts">
+        {c?.roc ? <UnitChart title="ROC curve" xLabel="False positive rate" yLabel="True positive rate" diagonal lines={curveLines(c.roc)} testId="roc-curve" /> : null}
+        {c?.precisionRecall ? <UnitChart title="Precision–recall curve" xLabel="Recall" yLabel="Precision" lines={curveLines(c.precisionRecall)} testId="pr-curve" /> : null}
+        {c?.calibration?.length ? <CalibrationChart bins={c.calibration} /> : null}
+        {c?.thresholds?.length ? <ThresholdChart rows={c.thresholds} /> : null}
+      </div>
+      {result.confusionMatrix ? <ConfusionHeatmap labels={result.confusionMatrix.labels} matrix={result.confusionMatrix.matrix} /> : null}
+    </section>
   );
 }
 
@@ -83,6 +103,7 @@ function Fairness({ attribute: a }: { attribute: AttributeFairness }) {
           ))}
         </tbody>
       </table>
+      <FairnessBars checks={a.checks} />
       <MetricTable metrics={a.fairlearn} caption="Between groups (Fairlearn convention)" />
       {a.aif360 ? <MetricTable metrics={a.aif360} caption="Unprivileged against privileged (AIF360 convention)" /> : null}
       {a.checks.length ? (
