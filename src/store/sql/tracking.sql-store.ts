@@ -690,9 +690,16 @@ export class SqlTrackingStore implements TrackingStore {
     const steps = sampleSteps(distinctSteps.map((r) => Number(r.step)), bounds.flatMap((b) => [Number(b.first), Number(b.last)]), range);
     if (steps.length === 0) return [];
     const out: MetricWithRun[] = [];
+    // Every step picked (a history no longer than the sample): each run's points straight from the clustered
+    // index, without a list of steps to match.
+    const everyStep = steps.length === distinctSteps.length;
     for (const runId of runIds) {
       const rows: MetricsTable[] = [];
-      for (const part of chunks(steps, INSERT_CHUNK)) {
+      if (everyStep) {
+        rows.push(...await this.db.selectFrom('metrics').selectAll().where('run_uuid', '=', runId).where('key', '=', key)
+          .orderBy('step').orderBy('timestamp').orderBy('value').limit(BULK_MAX_POINTS_PER_RUN).execute());
+      }
+      for (const part of everyStep ? [] : chunks(steps, INSERT_CHUNK)) {
         rows.push(...await this.db
           .selectFrom('metrics')
           .selectAll()

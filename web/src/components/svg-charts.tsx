@@ -15,7 +15,7 @@ const M = { top: 16, right: 24, bottom: 48, left: 72 };
 export function ScatterPlot({ points, xLabel, yLabel }: { points: readonly ScatterPoint[]; xLabel: string; yLabel: string }) {
   const usable = points.filter((p) => p.x !== undefined && p.y !== undefined && Number.isFinite(p.y));
   if (usable.length === 0) return <p>No run has both {xLabel} and {yLabel}.</p>;
-  const xs = scaleAxis(usable.map((p) => p.x));
+  const xs = logScaled(usable.map((p) => p.x)) ?? scaleAxis(usable.map((p) => p.x));
   const ys = scaleAxis(usable.map((p) => p.y));
   const px = (t: number) => M.left + t * (W - M.left - M.right);
   const py = (t: number) => H - M.bottom - t * (H - M.top - M.bottom);
@@ -34,6 +34,22 @@ export function ScatterPlot({ points, xLabel, yLabel }: { points: readonly Scatt
       ))}
     </svg>
   );
+}
+
+/**
+ * A param searched on a log scale (learning rates 1e-4 … 1e-1) crowds into one corner of a linear axis: numbers
+ * that are all positive and span at least a factor of ten go on a log axis, the ticks still in the values' units.
+ */
+export function logScaled(values: readonly (string | number | undefined)[]): ReturnType<typeof scaleAxis> | undefined {
+  const nums = values.map((v) => (v === undefined || v === '' ? NaN : Number(v)));
+  if (nums.some((n) => !Number.isFinite(n) || n <= 0)) return undefined;
+  if (Math.max(...nums) / Math.min(...nums) < 10) return undefined;
+  const lo = Math.log10(Math.min(...nums));
+  const hi = Math.log10(Math.max(...nums));
+  const at = (v: number) => (Math.log10(v) - lo) / (hi - lo);
+  const decades = Array.from({ length: Math.floor(hi) - Math.ceil(lo) + 1 }, (_, i) => 10 ** (Math.ceil(lo) + i));
+  const ticks = [...new Set([10 ** lo, ...decades, 10 ** hi])].map((v) => ({ label: formatNumber(v), at: at(v) }));
+  return { kind: 'numeric', position: nums.map(at), ticks };
 }
 
 export interface ParallelLine {

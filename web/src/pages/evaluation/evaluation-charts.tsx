@@ -76,7 +76,7 @@ export function ConfusionHeatmap({ labels, matrix }: { labels: readonly string[]
               <th scope="row">{labels[i]}</th>
               {row.map((n, j) => {
                 const share = total ? n / total : 0;
-                return <td key={j} className="num" style={{ background: `color-mix(in srgb, var(--accent) ${Math.round(share * 70)}%, transparent)`, color: share > 0.45 ? 'var(--accent-fg)' : undefined }} title={`${formatNumber(share * 100)} % of true ${labels[i]}`}>{n.toLocaleString('en-US')}</td>;
+                return <td key={j} className="num" style={{ background: `color-mix(in srgb, var(--accent) ${Math.round(share * 70)}%, transparent)`, color: share > 0.75 ? 'var(--accent-fg)' : undefined }} title={`${formatNumber(share * 100)} % of true ${labels[i]}`}>{n.toLocaleString('en-US')}</td>;
               })}
             </tr>
           );

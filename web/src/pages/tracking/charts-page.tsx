@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { trackingApi } from '../../api/tracking';
 import { LineChart, SERIES_COLORS } from '../../components/line-chart';
@@ -17,8 +17,8 @@ import { SavedViews } from './saved-views';
 
 /** MLflow's bulk history endpoint takes at most 100 runs: the workspace charts the first 100 of the view. */
 const MAX_RUNS = 100;
-/** Points per run and metric the server samples (min and max step always among them). */
-const POINTS_PER_RUN = 1000;
+/** Steps per run and metric the server samples (first and last step always among them): enough for a panel's width. */
+const POINTS_PER_RUN = 500;
 const SYNC_KEY = 'openexpert-workspace';
 
 const runLabel = (r: RunRow) => r.run.info.runName || r.run.info.runId.slice(0, 8);
@@ -74,7 +74,7 @@ function Workspace({ experimentId }: { experimentId: string }) {
               <h3>{panelTitle(p)}</h3>
               <button type="button" onClick={() => removePanel(p)} aria-label={`Remove panel ${panelTitle(p)}`}>Remove</button>
             </header>
-            {p.kind === 'line' ? <LinePanel metric={p.metric} runs={visible} settings={settings} groupBy={view.groupBy} /> : null}
+            {p.kind === 'line' ? <WhenVisible><LinePanel metric={p.metric} runs={visible} settings={settings} groupBy={view.groupBy} /></WhenVisible> : null}
             {p.kind === 'scatter' ? (
               <ScatterPlot xLabel={colLabel(p.x)} yLabel={colLabel(p.y)} points={visible.map((r) => {
                 const y = cellValue(r, p.y);
@@ -89,6 +89,23 @@ function Workspace({ experimentId }: { experimentId: string }) {
       </div>
     </section>
   );
+}
+
+/**
+ * A panel's histories load once it scrolls near the screen: a workspace of fifty metrics asks the server for the
+ * few in view first, and the rest as the user scrolls.
+ */
+function WhenVisible({ children }: { children: ReactNode }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [seen, setSeen] = useState(false);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || seen) return;
+    const observer = new IntersectionObserver((entries) => { if (entries.some((e) => e.isIntersecting)) setSeen(true); }, { rootMargin: '300px' });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [seen]);
+  return <div ref={ref} style={seen ? undefined : { minHeight: 260 }}>{seen ? children : null}</div>;
 }
 
 function panelTitle(p: Panel): string {
@@ -132,7 +149,7 @@ function AddPanel({ metrics, params, onAdd, onReset }: { metrics: string[]; para
           </select>
         </>
       ) : null}
-      <label htmlFor="panel-metric">{kind === 'scatter' ? 'Y' : kind === 'parallel' ? 'coloured by' : 'of'}</label>
+      <label htmlFor="panel-metric">{kind === 'scatter' ? 'Y' : kind === 'parallel' ? 'with metric' : 'of'}</label>
       <select id="panel-metric" value={m} onChange={(e) => setMetric(e.target.value)}>
         {metrics.map((k) => <option key={k} value={k}>{k}</option>)}
       </select>
