@@ -204,7 +204,7 @@ describe('promotion evidence and model cards', () => {
     expect((await api.call('PATCH', `${V1}/models/carded/versions/1/card`, { bogus: 'x' })).status).toBe(400);
     const card = (await api.get(`${V1}/models/carded/versions/1/card`)).body;
     expect(card.sections.map((s: { id: string }) => s.id)).toEqual([
-      'model_details', 'intended_use', 'factors', 'metrics', 'evaluation_data', 'training_data', 'quantitative_analyses', 'ethical_considerations', 'caveats',
+      'model_details', 'intended_use', 'factors', 'metrics', 'evaluation_data', 'training_data', 'quantitative_analyses', 'feature_attributions', 'ethical_considerations', 'caveats',
     ]);
     expect(card.human).toEqual({ primaryUses: 'Ranking churn risk for retention offers.', license: 'Apache-2.0' });
     const markdown = await (await fetch(`${server.url}${V1}/models/carded/versions/1/card?format=markdown`)).text();

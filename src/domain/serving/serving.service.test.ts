@@ -67,7 +67,9 @@ describe('serving: deployments, rollouts and inference', () => {
     const artifacts = new ArtifactService(new LocalFsArtifactStore(path.join(dir, 'artifacts')), new SqlArtifactFilesStore(handle), allowAll, clock);
     const s = createServing({
       store, resolver: new RegistryResolver(versions), files: new ArtifactModelFiles(artifacts), access: allowAll, clock,
-      random: seededRandom(11), refreshMs: 0, controllerIntervalMs: 0, ...(opts.capacity ? { predictionQueueCapacity: opts.capacity } : {}),
+      random: seededRandom(11), refreshMs: 0, controllerIntervalMs: 0,
+      // A small queue is flushed only when the test says, so a slow machine's timer cannot empty it mid-test.
+      ...(opts.capacity ? { predictionQueueCapacity: opts.capacity, predictionFlushMs: 0 } : {}),
     });
     open.push(s);
     return s;

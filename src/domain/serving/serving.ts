@@ -25,6 +25,8 @@ export interface ServingOptions {
   /** How often the rollout controller runs; 0 leaves it to explicit `tick()` calls (tests). */
   readonly controllerIntervalMs?: number;
   readonly predictionQueueCapacity?: number;
+  /** How often logged predictions are written; 0 leaves it to explicit `predictionLog.flush()` calls (tests). */
+  readonly predictionFlushMs?: number;
   /** How models without an ONNX flavor are served (Python scoring processes). */
   readonly python?: PythonSettings;
   /** Logged predictions go on to the model's monitors through this. */
@@ -71,7 +73,7 @@ export function createServing(o: ServingOptions): Serving {
   };
   // Errors in background passes are retried on the next pass: a busy database must not stop serving.
   every(1000, () => stats.flush());
-  predictionLog.start();
+  if ((o.predictionFlushMs ?? 250) > 0) predictionLog.start(o.predictionFlushMs ?? 250);
   if ((o.controllerIntervalMs ?? 5000) > 0) {
     let prunedAt = 0;
     every(o.controllerIntervalMs ?? 5000, async () => {
