@@ -5,6 +5,7 @@
  * value infos and tensor payloads other than attribute tensors are skipped.
  */
 import { invalid } from '../../core/errors.js';
+import { ProtobufReader } from '../../core/protobuf.js';
 
 export type AttributeValue = number | string | Uint8Array | readonly number[] | readonly string[] | Float64Array;
 
@@ -16,69 +17,10 @@ export interface OnnxNode {
   readonly attributes: ReadonlyMap<string, AttributeValue>;
 }
 
-class Reader {
-  pos: number;
-  constructor(private readonly buf: Uint8Array, start = 0, readonly end = buf.length) {
-    this.pos = start;
-  }
-
-  done(): boolean {
-    return this.pos >= this.end;
-  }
-
-  varint(): bigint {
-    let result = 0n;
-    let shift = 0n;
-    for (;;) {
-      if (this.pos >= this.end) throw invalid('The ONNX model is truncated (a varint runs past its message)');
-      const byte = this.buf[this.pos++]!;
-      result |= BigInt(byte & 0x7f) << shift;
-      if ((byte & 0x80) === 0) return result;
-      shift += 7n;
-      if (shift > 63n) throw invalid('The ONNX model has a malformed varint');
-    }
-  }
-
-  /** int64 fields: two's complement over 64 bits. */
-  int64(): number {
-    return Number(BigInt.asIntN(64, this.varint()));
-  }
-
-  fixed32(): DataView {
-    const view = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 4);
-    this.pos += 4;
-    return view;
-  }
-
-  bytes(): Uint8Array {
-    const length = Number(this.varint());
-    if (this.pos + length > this.end) throw invalid('The ONNX model is truncated (a field runs past its message)');
-    const out = this.buf.subarray(this.pos, this.pos + length);
-    this.pos += length;
-    return out;
-  }
-
-  skip(wire: number): void {
-    if (wire === 0) this.varint();
-    else if (wire === 1) this.pos += 8;
-    else if (wire === 2) this.bytes();
-    else if (wire === 5) this.pos += 4;
-    else throw invalid(`The ONNX model has an unsupported protobuf wire type ${wire}`);
-  }
-
-  /** Calls `field` for each (number, wire type); the callback reads the value or leaves it to `skip`. */
-  fields(field: (n: number, wire: number) => boolean): void {
-    while (!this.done()) {
-      const key = Number(this.varint());
-      const n = key >>> 3;
-      const wire = key & 7;
-      if (!field(n, wire)) this.skip(wire);
-    }
-  }
-}
+type Reader = ProtobufReader;
 
 const text = new TextDecoder();
-const sub = (bytes: Uint8Array) => new Reader(bytes);
+const sub = (bytes: Uint8Array) => new ProtobufReader(bytes, 'The ONNX model');
 
 function floatList(r: Reader, wire: number, into: number[]): void {
   if (wire === 5) {
@@ -185,7 +127,7 @@ function node(bytes: Uint8Array): OnnxNode {
 /** The nodes of the model's main graph, in file order. */
 export function readOnnxNodes(model: Uint8Array): OnnxNode[] {
   const nodes: OnnxNode[] = [];
-  const r = new Reader(model);
+  const r = new ProtobufReader(model, 'The ONNX model');
   try {
     r.fields((n, wire) => {
       if (n !== 7 || wire !== 2) return false;

@@ -3,80 +3,10 @@
  * same shape as OTLP/JSON (ids as hex, nanosecond times as decimal strings) so one mapper reads both encodings.
  * Only the fields traces need are read; unknown fields are skipped by wire type, as protobuf requires.
  */
-import { invalid } from '../../core/errors.js';
+import { ProtobufReader } from '../../core/protobuf.js';
 import type { OtlpAnyValue, OtlpKeyValue, OtlpRequest, OtlpSpan } from './otlp.js';
 
-class Reader {
-  pos = 0;
-  constructor(private readonly buf: Uint8Array, readonly end = buf.length) {}
-
-  done(): boolean {
-    return this.pos >= this.end;
-  }
-
-  varint(): bigint {
-    let result = 0n;
-    let shift = 0n;
-    for (;;) {
-      if (this.pos >= this.end) throw invalid('Truncated protobuf message');
-      const b = this.buf[this.pos++]!;
-      result |= BigInt(b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return result;
-      shift += 7n;
-      if (shift > 63n) throw invalid('Malformed protobuf varint');
-    }
-  }
-
-  small(): number {
-    return Number(this.varint());
-  }
-
-  bytes(): Uint8Array {
-    const len = this.small();
-    if (this.pos + len > this.end) throw invalid('Truncated protobuf message');
-    const out = this.buf.subarray(this.pos, this.pos + len);
-    this.pos += len;
-    return out;
-  }
-
-  sub(): Reader {
-    const b = this.bytes();
-    return new Reader(b);
-  }
-
-  fixed64(): bigint {
-    if (this.pos + 8 > this.end) throw invalid('Truncated protobuf message');
-    const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 8).getBigUint64(0, true);
-    this.pos += 8;
-    return v;
-  }
-
-  double(): number {
-    if (this.pos + 8 > this.end) throw invalid('Truncated protobuf message');
-    const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 8).getFloat64(0, true);
-    this.pos += 8;
-    return v;
-  }
-
-  skip(wire: number): void {
-    if (wire === 0) this.varint();
-    else if (wire === 1) this.pos += 8;
-    else if (wire === 2) this.pos += this.small();
-    else if (wire === 5) this.pos += 4;
-    else throw invalid(`Unsupported protobuf wire type ${wire}`);
-    if (this.pos > this.end) throw invalid('Truncated protobuf message');
-  }
-
-  /** Calls `field` for each field; it returns false for fields it does not read, which are skipped. */
-  each(field: (no: number, wire: number) => boolean): void {
-    while (!this.done()) {
-      const tag = this.small();
-      const no = tag >>> 3;
-      const wire = tag & 7;
-      if (!field(no, wire)) this.skip(wire);
-    }
-  }
-}
+type Reader = ProtobufReader;
 
 const utf8 = new TextDecoder();
 const text = (r: Reader) => utf8.decode(r.bytes());
@@ -84,7 +14,7 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 function anyValue(r: Reader): OtlpAnyValue {
   let out: OtlpAnyValue = {};
-  r.each((no, wire) => {
+  r.fields((no, wire) => {
     if (no === 1 && wire === 2) out = { stringValue: text(r) };
     else if (no === 2 && wire === 0) out = { boolValue: r.varint() !== 0n };
     else if (no === 3 && wire === 0) out = { intValue: String(BigInt.asIntN(64, r.varint())) };
@@ -92,12 +22,12 @@ function anyValue(r: Reader): OtlpAnyValue {
     else if (no === 5 && wire === 2) {
       const values: OtlpAnyValue[] = [];
       const sub = r.sub();
-      sub.each((n, w) => (n === 1 && w === 2 ? (values.push(anyValue(sub.sub())), true) : false));
+      sub.fields((n, w) => (n === 1 && w === 2 ? (values.push(anyValue(sub.sub())), true) : false));
       out = { arrayValue: { values } };
     } else if (no === 6 && wire === 2) {
       const values: OtlpKeyValue[] = [];
       const sub = r.sub();
-      sub.each((n, w) => (n === 1 && w === 2 ? (values.push(keyValue(sub.sub())), true) : false));
+      sub.fields((n, w) => (n === 1 && w === 2 ? (values.push(keyValue(sub.sub())), true) : false));
       out = { kvlistValue: { values } };
     } else if (no === 7 && wire === 2) out = { bytesValue: Buffer.from(r.bytes()).toString('base64') };
     else return false;
@@ -109,7 +39,7 @@ function anyValue(r: Reader): OtlpAnyValue {
 function keyValue(r: Reader): OtlpKeyValue {
   let key = '';
   let value: OtlpAnyValue = {};
-  r.each((no, wire) => {
+  r.fields((no, wire) => {
     if (no === 1 && wire === 2) key = text(r);
     else if (no === 2 && wire === 2) value = anyValue(r.sub());
     else return false;
@@ -125,7 +55,7 @@ function attributesInto(list: OtlpKeyValue[], r: Reader): boolean {
 
 function span(r: Reader): OtlpSpan {
   const s: { -readonly [K in keyof OtlpSpan]: OtlpSpan[K] } = { traceId: '', spanId: '', name: '', attributes: [], events: [] };
-  r.each((no, wire) => {
+  r.fields((no, wire) => {
     switch (no) {
       case 1: s.traceId = hex(r.bytes()); return true;
       case 2: s.spanId = hex(r.bytes()); return true;
@@ -138,7 +68,7 @@ function span(r: Reader): OtlpSpan {
       case 11: {
         const ev: { timeUnixNano?: string; name: string; attributes: OtlpKeyValue[] } = { name: '', attributes: [] };
         const sub = r.sub();
-        sub.each((n, w) => {
+        sub.fields((n, w) => {
           if (n === 1 && w === 1) ev.timeUnixNano = String(sub.fixed64());
           else if (n === 2 && w === 2) ev.name = text(sub);
           else if (n === 3 && w === 2) ev.attributes.push(keyValue(sub.sub()));
@@ -151,7 +81,7 @@ function span(r: Reader): OtlpSpan {
       case 15: {
         const st: { code?: number; message?: string } = {};
         const sub = r.sub();
-        sub.each((n, w) => {
+        sub.fields((n, w) => {
           if (n === 2 && w === 2) st.message = text(sub);
           else if (n === 3 && w === 0) st.code = sub.small();
           else return false;
@@ -168,25 +98,25 @@ function span(r: Reader): OtlpSpan {
 
 export function decodeOtlpTraces(body: Uint8Array): OtlpRequest {
   const resourceSpans: { resource?: { attributes: OtlpKeyValue[] }; scopeSpans: { scope?: { name?: string; version?: string }; spans: OtlpSpan[] }[] }[] = [];
-  const top = new Reader(body);
-  top.each((no, wire) => {
+  const top = new ProtobufReader(body, 'The OTLP export');
+  top.fields((no, wire) => {
     if (no !== 1 || wire !== 2) return false;
     const rs: (typeof resourceSpans)[number] = { scopeSpans: [] };
     const r = top.sub();
-    r.each((n, w) => {
+    r.fields((n, w) => {
       if (n === 1 && w === 2) {
         const attributes: OtlpKeyValue[] = [];
         const res = r.sub();
-        res.each((k, kw) => (k === 1 && kw === 2 ? attributesInto(attributes, res) : false));
+        res.fields((k, kw) => (k === 1 && kw === 2 ? attributesInto(attributes, res) : false));
         rs.resource = { attributes };
       } else if (n === 2 && w === 2) {
         const ss: (typeof rs.scopeSpans)[number] = { spans: [] };
         const sr = r.sub();
-        sr.each((k, kw) => {
+        sr.fields((k, kw) => {
           if (k === 1 && kw === 2) {
             const scope: { name?: string; version?: string } = {};
             const sc = sr.sub();
-            sc.each((m, mw) => {
+            sc.fields((m, mw) => {
               if (m === 1 && mw === 2) scope.name = text(sc);
               else if (m === 2 && mw === 2) scope.version = text(sc);
               else return false;
