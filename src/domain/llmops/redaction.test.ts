@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ibanValid, luhnValid, Redactor, type PiiKind } from './redaction.js';
+import { seededRandom } from '../serving/router.js';
 
-/** mulberry32: a seeded generator, so the corpus (and the figures) are the same on every run. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The serving router's seeded generator, so the corpus (and the figures) are the same on every run. */
+const rng = seededRandom;
 
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
