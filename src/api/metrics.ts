@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics per route template (not per URL, so ids do not explode the label set). */
 export function registerMetrics(app: FastifyInstance): Registry {
@@ -28,4 +28,24 @@ export function registerMetrics(app: FastifyInstance): Registry {
     return registry.metrics();
   });
   return registry;
+}
+
+/**
+ * A maker of gauges filled at scrape time from the database, so every replica reports the same figures. The
+ * snapshot is read once per scrape and shared by every gauge's collect().
+ */
+export function scrapedGauges<S>(registry: Registry, snapshot: () => Promise<S>) {
+  let current: Promise<S> | undefined;
+  const read = () => {
+    current ??= snapshot().finally(() => setImmediate(() => (current = undefined)));
+    return current;
+  };
+  return <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (g: Gauge<L>, s: S) => void) =>
+    new Gauge<L>({
+      name, help, labelNames, registers: [registry],
+      async collect() {
+        this.reset();
+        fill(this, await read());
+      },
+    });
 }

@@ -1,5 +1,6 @@
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { MonitoringService } from '../domain/monitoring/monitoring.service.js';
+import { scrapedGauges } from './metrics.js';
 
 const ALERT_STATE_VALUE = { inactive: 0, pending: 1, firing: 2, resolved: 0 } as const;
 
@@ -9,20 +10,7 @@ const ALERT_STATE_VALUE = { inactive: 0, pending: 1, firing: 2, resolved: 0 } as
  * rules and the Grafana dashboard built on them.
  */
 export function registerMonitoringMetrics(registry: Registry, monitoring: MonitoringService): void {
-  let snapshot: ReturnType<MonitoringService['metricsSnapshot']> | undefined;
-  // One database read per scrape, shared by every gauge's collect().
-  const read = () => {
-    snapshot ??= monitoring.metricsSnapshot().finally(() => setImmediate(() => (snapshot = undefined)));
-    return snapshot;
-  };
-  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (g: Gauge<L>, s: Awaited<ReturnType<typeof read>>) => void) =>
-    new Gauge<L>({
-      name, help, labelNames, registers: [registry],
-      async collect() {
-        this.reset();
-        fill(this, await read());
-      },
-    });
+  const gauge = scrapedGauges(registry, () => monitoring.metricsSnapshot());
 
   gauge('openexpert_monitor_feature_drift_score', 'Drift score of a feature in the latest closed window: a p-value or a distance, see the test label', ['monitor', 'feature', 'test', 'score_kind'], (g, s) => {
     for (const { monitor, result } of s.latest) {
