@@ -9,6 +9,7 @@ import { newHexId } from '../../core/ids.js';
 import type { Access } from '../access/access.js';
 import { duckReader, type LocalFile } from '../datasets/data-file.js';
 import { openDuckDb } from '../monitoring/file-table.js';
+import { DEFAULT_PROJECT } from '../projects/types.js';
 import { changedFields, digestOf, validateRepo } from './definitions.js';
 import { evaluate, parseExpression, type Expr } from './expression.js';
 import { entityKey, keyText, latestPerEntity, pointInTimeJoin, type OutputFormat, type Requested, type ViewInput } from './offline.js';
@@ -80,7 +81,7 @@ export class FeatureService {
    * the changes; with `prune`, views of the project missing from the definitions are deleted, as `feast apply` does.
    */
   async apply(actor: Actor, input: { definitions: unknown; project?: string | undefined; dryRun: boolean; prune?: boolean | undefined }): Promise<{ plan: PlanItem[]; applied: boolean }> {
-    const project = input.project ?? 'default';
+    const project = input.project ?? DEFAULT_PROJECT;
     const repo = validateRepo(input.definitions);
     const [entities, views] = await Promise.all([this.deps.store.latestEntities(), this.deps.store.latestViews()]);
     const projectOfView = new Map(await Promise.all(views.map(async (v) => [v.name, await this.deps.projectOf('feature_view', v.name)] as const)));

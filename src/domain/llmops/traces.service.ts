@@ -9,6 +9,7 @@ import { spansFromOtlp, type OtlpRequest } from './otlp.js';
 import { costOf, DEFAULT_PRICES, periodBounds } from './pricing.js';
 import { checkCustomPattern, Redactor } from './redaction.js';
 import { RedactionSettingsSchema, type CreateBudgetInput, type IngestInput, type RedactionSettings } from './schemas.js';
+import { DEFAULT_PROJECT } from '../projects/types.js';
 import type { TraceStore } from './traces.store.js';
 import type {
   Budget, BudgetAlert, BudgetAlertLevel, BudgetStatus, Price, Span, SpanNode, SpanStatus, StoredSpan, TraceDetail, TraceSummary,
@@ -42,7 +43,6 @@ export interface TraceSearch {
   readonly pageToken?: string | undefined;
 }
 
-const DEFAULT_PROJECT = 'default';
 const REDACTION_KEY = 'redaction';
 const PRICES_KEY = 'prices.initialized';
 /** Inputs and outputs larger than this are cut (after redaction) so one runaway prompt cannot bloat the store. */
