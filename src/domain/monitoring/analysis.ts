@@ -317,6 +317,24 @@ async function plan(reference: TableSource, options: DriftOptions): Promise<Colu
   return plans;
 }
 
+/**
+ * Reads and prepares every planned column of a reference into `cache` ahead of its first window (sorted,
+ * with the summary the report needs), one column at a time: a window then reads only its own columns.
+ * Columns already in the cache are skipped; `stop` ends the work early (the reference was replaced).
+ */
+export async function prepareReference(reference: TableSource, cache: PreparedColumns, options: Omit<DriftOptions, 'referenceCache'> = {}, stop: () => boolean = () => false): Promise<number> {
+  let prepared = 0;
+  for (const p of await plan(reference, options)) {
+    if (stop()) break;
+    if (!reference.columnNames.includes(p.spec.name) || cache.get(p.spec.name, p.spec.type)) continue;
+    const column = prepare(await reference.load(p.spec.name, p.spec.type));
+    if (column.type === 'numeric') numericSummary(column);
+    cache.set(p.spec.name, p.spec.type, column);
+    prepared++;
+  }
+  return prepared;
+}
+
 export async function analyzeDrift(reference: TableSource, current: TableSource, options: DriftOptions = {}): Promise<DriftReport> {
   const findings: Finding[] = [];
   const driftShare = options.driftShare ?? 0.5;

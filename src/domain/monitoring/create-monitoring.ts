@@ -16,5 +16,8 @@ export function createMonitoring(
   const files = options.artifacts ? new BatchFiles(options.artifacts) : undefined;
   const service = new MonitoringService(store, access, clock, dispatcher, log, options.runCommand ?? spawnDetached, files, options.datasets);
   owner.service = service;
-  return { service, start: () => dispatcher.start(), stop: () => dispatcher.stop() };
+  return { service, start: () => dispatcher.start(), stop: async () => {
+    await service.stopBackground();
+    await dispatcher.stop();
+  } };
 }

@@ -8,7 +8,7 @@ import { noteChange } from '../../core/audit-notes.js';
 import { validateProjectName } from '../projects/types.js';
 import type { Access } from '../access/access.js';
 import { notifies, stepRule } from './alert-rules.js';
-import { analyzeDrift, type DriftOptions, type DriftReport } from './analysis.js';
+import { analyzeDrift, prepareReference, type DriftOptions, type DriftReport } from './analysis.js';
 import { openBatches, type BatchFiles, type OpenedTables, type StagedTable } from './batch-files.js';
 import { checkFigureName, performanceOf, windowFigures } from './figures.js';
 import type { MonitoringStore } from './monitoring.store.js';
@@ -119,6 +119,11 @@ export class MonitoringService {
   ) {}
 
   private readonly referenceCache = new ReferenceCache();
+  /** References being read and sorted ahead of their first window, by reference key; a window of one waits for it. */
+  private readonly preparing = new Map<string, Promise<void>>();
+  /** Each monitor's newest reference key: a preparation of an older one stops. */
+  private readonly newestReference = new Map<string, string>();
+  private stopped = false;
 
   private batchFiles(): BatchFiles {
     if (!this.files) throw invalid('This server stores no monitoring files: send batches as JSON');
@@ -179,6 +184,7 @@ export class MonitoringService {
   async delete(actor: Actor, idOrName: string): Promise<void> {
     const monitor = await this.monitorFor(actor, idOrName, 'MANAGE');
     await this.store.deleteMonitor(monitor.monitorId);
+    this.newestReference.delete(monitor.monitorId);
     if (this.files) await this.files.delete([`monitoring/${monitor.monitorId}`]).catch((err: unknown) => this.log.warn({ monitor: monitor.name, err }, 'monitor files not deleted'));
   }
 
@@ -186,6 +192,7 @@ export class MonitoringService {
     const monitor = await this.monitorFor(actor, input.monitor, 'EDIT');
     const rows = batchRows(input.batch);
     if (rows === 0) throw invalid("Invalid value for parameter 'rows': the reference needs at least one row");
+    this.newestReference.delete(monitor.monitorId);
     await this.dropFiles(monitor, await this.store.replaceReference(monitor.monitorId, [{ batchId: newHexId(), batch: input.batch, rows }], { kind: 'rows' }, this.clock.now()));
     return orThrow(await this.store.getMonitor(monitor.monitorId), () => notFound(`Monitor '${input.monitor}'`));
   }
@@ -240,6 +247,37 @@ export class MonitoringService {
       throw err;
     }
     await this.dropFiles(monitor, replaced);
+    this.prepareAhead(monitor, await this.store.referenceBatches(monitor.monitorId));
+  }
+
+  /**
+   * Reads and sorts a stored reference's columns into the reference cache in the background, right after it
+   * is stored: the upload answers at once, and the first window (usually uploaded next) finds the reference
+   * ready instead of paying for it. A failure only costs the head start; the window reads the reference itself.
+   */
+  private prepareAhead(monitor: Monitor, reference: readonly StoredBatch[]): void {
+    if (this.stopped || reference.length === 0) return;
+    const key = referenceKey(monitor.monitorId, reference);
+    this.newestReference.set(monitor.monitorId, key);
+    const cache = this.referenceCache.columns(key);
+    const stale = () => this.stopped || this.newestReference.get(monitor.monitorId) !== key;
+    const work = this.withTables([reference], (opened) => prepareReference(opened.tables[0]!, cache, this.driftOptions(monitor), stale))
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          if (!stale()) this.log.warn({ monitor: monitor.name, err }, 'reference not prepared ahead of its first window');
+        },
+      )
+      .finally(() => {
+        if (this.preparing.get(key) === work) this.preparing.delete(key);
+      });
+    this.preparing.set(key, work);
+  }
+
+  /** Stops preparing references ahead and waits for the reads under way (the server is shutting down). */
+  async stopBackground(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.preparing.values());
   }
 
   private async storeFile(monitor: Monitor, role: 'reference' | 'batches', batchId: string, staged: StagedTable): Promise<string> {
@@ -370,6 +408,8 @@ export class MonitoringService {
   private async closeWindow(monitor: Monitor, window: MonitorWindow): Promise<WindowSummary> {
     const reference = await this.store.referenceBatches(monitor.monitorId);
     const batches = await this.store.windowBatches(window.windowId);
+    // A reference still being prepared ahead is waited for, not read a second time alongside.
+    await this.preparing.get(referenceKey(monitor.monitorId, reference));
     const { report, performance } = await this.withTables([reference, batches], async (opened) => ({
       report: await analyzeDrift(opened.tables[0]!, opened.tables[1]!, { ...this.driftOptions(monitor), referenceCache: this.referenceCache.columns(referenceKey(monitor.monitorId, reference)) }),
       performance: await this.performance(monitor, (names) => opened.columns(1, names)),
