@@ -139,6 +139,23 @@ describe('monitoring with production-sized tables', () => {
     expect(batch.body.window.figures).toMatchObject({ dataset_drift_share: 0 });
   }, 120_000);
 
+  it('refuses a Parquet upload DuckDB cannot read with a 400 that names no server path, and keeps no file of it', async () => {
+    const bad = path.join(dir, 'bad.parquet');
+    writeFileSync(bad, 'PAR1 this is not a Parquet file');
+    expect((await api.post('/monitors', { name: 'bad-parquet', reference: { columns: { x: [1, 2, 3] } } })).status).toBe(201);
+    const monitorId = (await api.get('/monitors/bad-parquet')).body.monitorId;
+    const files = async (role: string) => fs.readdir(path.join(server.home, 'artifacts', 'monitoring', monitorId, role)).catch(() => []);
+
+    for (const [method, route, role] of [['PUT', 'reference', 'reference'], ['POST', 'ingest', 'batches']] as const) {
+      const refused = await upload(`${v1}/monitors/bad-parquet/${route}`, method, bad, 'application/vnd.apache.parquet');
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.message).toMatch(/^Cannot read 'upload\.parquet'/);
+      expect(refused.body.error.message).not.toContain(server.home);
+      expect(await files(role)).toEqual([]);
+    }
+    expect((await api.get('/monitors/bad-parquet')).body.referenceRows).toBe(3);
+  }, 60_000);
+
   it('takes its reference from a dataset version, and records it in lineage', async () => {
     const csv = ['age,plan', ...Array.from({ length: 2000 }, (_, i) => `${20 + (i % 50)},${i % 4 === 0 ? 'pro' : 'basic'}`)].join('\n');
     const added = await api.post('/datasets', { name: 'churn-train', files: [{ path: 'train.csv', content: Buffer.from(csv).toString('base64') }] });

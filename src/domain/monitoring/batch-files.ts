@@ -56,6 +56,27 @@ export class BatchFiles {
   }
 
   /**
+   * An uploaded table stored at `target` in the artifact store. A Parquet upload to a local store is written
+   * there directly and checked in place — one write of the bytes instead of a temporary copy and a second
+   * write; anything else is staged first (CSV becomes Parquet) and then stored. A table DuckDB cannot read
+   * is not left behind.
+   */
+  async storeUpload(body: Readable | NodeJS.ReadableStream, format: TableFormat, target: string, dir: string): Promise<{ rows: number; columns: readonly string[] }> {
+    if (format !== 'parquet' || !this.artifacts.uri.startsWith('file:')) {
+      const staged = await this.stageUpload(body, format, dir);
+      await this.put(staged, target);
+      return staged;
+    }
+    await this.artifacts.put(target, body);
+    try {
+      return await this.withLocal([target], dir, ([local]) => this.stageLocal([{ local: local!, name: `upload.${format}` }], dir));
+    } catch (err) {
+      await this.delete([target]).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
    * Checks a local table (one file, or the parts of a dataset version's table) and makes one Parquet file of
    * it in `dir`; a single Parquet file is used as it is.
    */

@@ -201,7 +201,7 @@ export class MonitoringService {
   async uploadReference(actor: Actor, input: TableUpload): Promise<Monitor> {
     const monitor = await this.monitorFor(actor, input.monitor, 'EDIT');
     const files = this.batchFiles();
-    await files.withScratch(async (dir) => this.storeReference(monitor, await files.stageUpload(input.body, input.format, dir), { kind: 'upload', format: input.format }));
+    await files.withScratch(async (dir) => this.storeReference(monitor, (file) => files.storeUpload(input.body, input.format, file, dir), { kind: 'upload', format: input.format }));
     return orThrow(await this.store.getMonitor(monitor.monitorId), () => notFound(`Monitor '${input.monitor}'`));
   }
 
@@ -220,7 +220,7 @@ export class MonitoringService {
       const versionId = await files.withScratch((dir) =>
         datasets.withTable(actor, from.dataset, async (parts, version) => {
           const source: ReferenceSource = { kind: 'dataset', dataset: version.name, version: version.version, versionId: version.id, path: parts[0]!.name };
-          await this.storeReference(monitor, await files.stageLocal(parts, dir), source);
+          await this.storeReference(monitor, this.staged(await files.stageLocal(parts, dir)), source);
           return version.id;
         }),
       );
@@ -231,17 +231,30 @@ export class MonitoringService {
     await this.access.require(actor, 'MANAGE', { kind: 'server' });
     const artifactPath = files.artifactPathOf(from.uri);
     await files.withScratch((dir) =>
-      files.withLocal([artifactPath], dir, async ([local]) => this.storeReference(monitor, await files.stageLocal([{ local: local!, name: artifactPath }], dir), { kind: 'uri', uri: from.uri })),
+      files.withLocal([artifactPath], dir, async ([local]) => this.storeReference(monitor, this.staged(await files.stageLocal([{ local: local!, name: artifactPath }], dir)), { kind: 'uri', uri: from.uri })),
     );
   }
 
-  private async storeReference(monitor: Monitor, staged: StagedTable, source: ReferenceSource): Promise<void> {
-    if (staged.rows === 0) throw invalid("Invalid value for parameter 'rows': the reference needs at least one row");
+  /** Stores a staged table wherever it is asked to. */
+  private staged(staged: StagedTable): (file: string) => Promise<StagedTable> {
+    return async (file) => {
+      await this.batchFiles().put(staged, file);
+      return staged;
+    };
+  }
+
+  /** `write` puts the reference's table at the file it is given and says how many rows it has. */
+  private async storeReference(monitor: Monitor, write: (file: string) => Promise<{ rows: number }>, source: ReferenceSource): Promise<void> {
     const batchId = newHexId();
-    const file = await this.storeFile(monitor, 'reference', batchId, staged);
+    const file = this.filePath(monitor, 'reference', batchId);
+    const { rows } = await write(file);
+    if (rows === 0) {
+      await this.dropFiles(monitor, [file]);
+      throw invalid("Invalid value for parameter 'rows': the reference needs at least one row");
+    }
     let replaced: string[];
     try {
-      replaced = await this.store.replaceReference(monitor.monitorId, [{ batchId, file, rows: staged.rows }], source, this.clock.now());
+      replaced = await this.store.replaceReference(monitor.monitorId, [{ batchId, file, rows }], source, this.clock.now());
     } catch (err) {
       await this.dropFiles(monitor, [file]);
       throw err;
@@ -280,10 +293,8 @@ export class MonitoringService {
     await Promise.all(this.preparing.values());
   }
 
-  private async storeFile(monitor: Monitor, role: 'reference' | 'batches', batchId: string, staged: StagedTable): Promise<string> {
-    const file = `monitoring/${monitor.monitorId}/${role}/${batchId}.parquet`;
-    await this.batchFiles().put(staged, file);
-    return file;
+  private filePath(monitor: Monitor, role: 'reference' | 'batches', batchId: string): string {
+    return `monitoring/${monitor.monitorId}/${role}/${batchId}.parquet`;
   }
 
   /** Files no batch names any more; a failure to delete one is logged, never the caller's error. */
@@ -309,11 +320,12 @@ export class MonitoringService {
     if (monitor.referenceRows === 0) throw invalid(`Monitor '${monitor.name}' has no reference data yet; set it before ingesting`);
     const files = this.batchFiles();
     const batchId = newHexId();
-    const { file, rows } = await files.withScratch(async (dir) => {
-      const staged = await files.stageUpload(input.body, input.format, dir);
-      if (staged.rows === 0) throw invalid("Invalid value for parameter 'rows': the batch has no rows");
-      return { file: await this.storeFile(monitor, 'batches', batchId, staged), rows: staged.rows };
-    });
+    const file = this.filePath(monitor, 'batches', batchId);
+    const { rows } = await files.withScratch((dir) => files.storeUpload(input.body, input.format, file, dir));
+    if (rows === 0) {
+      await this.dropFiles(monitor, [file]);
+      throw invalid("Invalid value for parameter 'rows': the batch has no rows");
+    }
     try {
       return await this.append(monitor, batchId, { file }, rows, input.timestamp);
     } catch (err) {
