@@ -289,8 +289,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
   monitoring.start();
   // Retention policies apply themselves every hour; `openexpert retention apply` applies them now.
   const retentionTimer = setInterval(() => {
-    retention.due(SYSTEM_ACTOR)
-      .then((due) => (due.length > 0 ? retention.apply(SYSTEM_ACTOR, { dryRun: false }) : undefined))
+    retention.apply(SYSTEM_ACTOR, { dryRun: false })
       .catch((err: unknown) => app.log.error({ err }, 'applying retention policies failed'));
   }, 3_600_000);
   retentionTimer.unref();

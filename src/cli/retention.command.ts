@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { invalid } from '../core/errors.js';
+import type { DueRun, DueTraces } from '../domain/retention/retention.service.js';
 import type { DeletionJob, RetentionPolicy } from '../domain/retention/types.js';
 import { common, registryApi, type Common } from './models.command.js';
 import { formatTime, printJson, printTable } from './output.js';
@@ -14,7 +15,7 @@ export function parseAge(text: string): number {
 }
 
 const printJob = (job: DeletionJob) =>
-  console.log(`job ${job.id}: ${job.state}, ${job.deleted} of ${job.total} run(s) deleted; ${Object.entries(job.counts.rows).map(([t, n]) => `${n} ${t}`).join(', ') || 'no rows'}; ${job.counts.artifactFiles} artifact file(s), ${job.counts.artifactBytes} bytes${job.error ? `; error: ${job.error}` : ''}`);
+  console.log(`job ${job.id}: ${job.state}, ${job.deleted} of ${job.total} item(s) done; ${Object.entries(job.counts.rows).map(([t, n]) => `${n} ${t}`).join(', ') || 'no rows'}; ${job.counts.artifactFiles} artifact file(s), ${job.counts.artifactBytes} bytes${job.error ? `; error: ${job.error}` : ''}`);
 
 /** Polls a deletion job until it is over. */
 async function waitFor(api: ReturnType<typeof registryApi>, job: DeletionJob): Promise<DeletionJob> {
@@ -27,19 +28,21 @@ async function waitFor(api: ReturnType<typeof registryApi>, job: DeletionJob): P
 }
 
 export function registerRetentionCommand(program: Command): void {
-  const retention = program.command('retention').description('Retention policies: runs older than an age are deleted for good (rows and artifacts), each deletion recorded in the audit chain');
-  common(retention.command('set').description('Set how long runs are kept in the whole server, an experiment or a project (admins)'))
-    .requiredOption('--max-age <age>', 'runs that started longer ago are deleted: 90d, 12w, 6m, 1y')
+  const retention = program.command('retention').description('Retention policies: runs and LLM traces older than an age are deleted for good (rows and artifacts), each deletion recorded in the audit chain');
+  common(retention.command('set').description('Set how long runs are kept in the whole server, an experiment or a project, or LLM traces in a project or of one trace type (admins)'))
+    .requiredOption('--max-age <age>', 'runs (traces) that started longer ago are deleted: 90d, 12w, 6m, 1y')
     .option('--experiment <idOrName>', 'this experiment')
     .option('--project <name>', "this project's experiments")
     .option('--server', 'every experiment')
-    .action(async (opts: Common & { maxAge: string; experiment?: string; project?: string; server?: boolean }) => {
-      const chosen = [opts.experiment !== undefined, opts.project !== undefined, opts.server === true].filter(Boolean).length;
-      if (chosen !== 1) throw invalid('Choose one of --experiment, --project or --server');
-      const scope = opts.server ? { kind: 'server' } : opts.experiment !== undefined ? { kind: 'experiment', id: opts.experiment } : { kind: 'project', id: opts.project };
+    .option('--traces <scope>', 'LLM traces: <project>, * for every project, or <project>/<trace type> (traces of that name)')
+    .action(async (opts: Common & { maxAge: string; experiment?: string; project?: string; server?: boolean; traces?: string }) => {
+      const chosen = [opts.experiment !== undefined, opts.project !== undefined, opts.server === true, opts.traces !== undefined].filter(Boolean).length;
+      if (chosen !== 1) throw invalid('Choose one of --experiment, --project, --server or --traces');
+      const scope = opts.server ? { kind: 'server' } : opts.experiment !== undefined ? { kind: 'experiment', id: opts.experiment }
+        : opts.traces !== undefined ? { kind: 'traces', id: opts.traces } : { kind: 'project', id: opts.project };
       const policy = await registryApi(opts)<RetentionPolicy>('POST', '/api/v1/retention/policies', { body: { scope, maxAgeDays: parseAge(opts.maxAge) } });
       if (opts.json) return printJson(policy);
-      console.log(`runs of ${policy.scope.kind === 'server' ? 'every experiment' : `${policy.scope.kind} ${policy.scope.id}`} are kept ${policy.maxAgeDays} days (policy ${policy.id})`);
+      console.log(`${describeScope(policy)} are kept ${policy.maxAgeDays} days (policy ${policy.id})`);
     });
   common(retention.command('list').description('List retention policies'))
     .action(async (opts: Common) => {
@@ -48,6 +51,7 @@ export function registerRetentionCommand(program: Command): void {
       printTable(items, [
         { header: 'ID', value: (p) => p.id },
         { header: 'SCOPE', value: (p) => (p.scope.kind === 'server' ? 'server' : `${p.scope.kind} ${p.scope.id}`) },
+        { header: 'KEEPS', value: (p) => (p.scope.kind === 'traces' ? 'LLM traces' : 'runs') },
         { header: 'MAX AGE (DAYS)', value: (p) => p.maxAgeDays },
         { header: 'SET BY', value: (p) => p.createdBy },
         { header: 'SET AT', value: (p) => formatTime(p.createdAt) },
@@ -59,15 +63,24 @@ export function registerRetentionCommand(program: Command): void {
       if (!opts.json) console.log(`removed retention policy ${id}`);
     });
   common(retention.command('apply').description('Apply the policies now, in a background job on the server; --dry-run lists what would be deleted'))
-    .option('--dry-run', 'only list the runs that would be deleted')
+    .option('--dry-run', 'only list the runs and traces that would be deleted')
     .option('--wait', 'wait for the job to finish and print its counts')
     .action(async (opts: Common & { dryRun?: boolean; wait?: boolean }) => {
       const api = registryApi(opts);
-      const out = await api<{ job?: DeletionJob; runs: { runId: string; experimentId: string; policy: string }[] }>('POST', '/api/v1/retention/apply', { body: { dryRun: opts.dryRun === true } });
+      const out = await api<{ job?: DeletionJob; runs: DueRun[]; traces: DueTraces[] }>('POST', '/api/v1/retention/apply', { body: { dryRun: opts.dryRun === true } });
       const job = out.job && opts.wait ? await waitFor(api, out.job) : out.job;
       if (opts.json) return printJson({ ...out, ...(job ? { job } : {}) });
       if (!job) {
-        printTable(out.runs, [{ header: 'RUN', value: (r) => r.runId }, { header: 'EXPERIMENT', value: (r) => r.experimentId }, { header: 'POLICY', value: (r) => r.policy }]);
+        if (out.runs.length === 0 && out.traces.length === 0) return console.log('nothing is due for deletion');
+        if (out.runs.length > 0) printTable(out.runs, [{ header: 'RUN', value: (r) => r.runId }, { header: 'EXPERIMENT', value: (r) => r.experimentId }, { header: 'POLICY', value: (r) => r.policy }]);
+        if (out.traces.length > 0) {
+          printTable(out.traces, [
+            { header: 'TRACES OF', value: (t) => `${t.project}${t.traceName === null ? '' : `/${t.traceName}`}` },
+            { header: 'STARTED BEFORE', value: (t) => formatTime(t.olderThan) },
+            { header: 'TRACES', value: (t) => t.traces },
+            { header: 'POLICY', value: (t) => t.policy },
+          ]);
+        }
         return;
       }
       printJob(job);
@@ -84,4 +97,22 @@ export function registerRetentionCommand(program: Command): void {
       printJob(job);
       if (job.state === 'failed') process.exitCode = 1;
     });
+  common(retention.command('purge-traces <traceIds...>').description('Delete LLM traces and their spans for good now (MANAGE on their projects); recorded in the audit chain'))
+    .option('--reason <text>', 'why, kept in the audit record')
+    .option('--wait', 'wait for the job to finish and print its counts')
+    .action(async (traceIds: string[], opts: Common & { reason?: string; wait?: boolean }) => {
+      const api = registryApi(opts);
+      let job = await api<DeletionJob>('POST', '/api/v1/retention/purge-traces', { body: { traceIds, ...(opts.reason ? { reason: opts.reason } : {}) } });
+      if (opts.wait) job = await waitFor(api, job);
+      if (opts.json) return printJson(job);
+      printJob(job);
+      if (job.state === 'failed') process.exitCode = 1;
+    });
+}
+
+function describeScope(p: RetentionPolicy): string {
+  if (p.scope.kind === 'server') return 'runs of every experiment';
+  if (p.scope.kind !== 'traces') return `runs of ${p.scope.kind} ${p.scope.id}`;
+  const [project, ...name] = p.scope.id.split('/');
+  return `LLM traces${name.length > 0 ? ` named '${name.join('/')}'` : ''} of ${project === '*' ? 'every project' : `project ${project}`}`;
 }

@@ -127,6 +127,85 @@ describe('retention on the local artifact store', () => {
     expect((await api.post(`${V1}/retention/apply`, { dryRun: true })).body.runs).toEqual([]);
   }, 120_000);
 
+  it('deletes LLM traces of a project and trace type older than the policy, and named traces on request, for good and on the record', async () => {
+    expect((await api.post(`${V1}/projects`, { name: 'support' })).status).toBe(201);
+    expect((await api.post(`${V1}/projects`, { name: 'sales' })).status).toBe(201);
+    let k = 0;
+    /** A trace of `spans` spans (a root and its children) that started `ageDays` ago. */
+    const trace = async (project: string, name: string, ageDays: number, spans: number) => {
+      const traceId = (0xa11ce000 + ++k).toString(16).padStart(32, '0');
+      const start = Date.now() - ageDays * DAY;
+      const spanId = (i: number) => (k * 16 + i + 1).toString(16).padStart(16, '0');
+      const body = Array.from({ length: spans }, (_, i) => ({
+        traceId, spanId: spanId(i), ...(i === 0 ? {} : { parentSpanId: spanId(0) }),
+        name: i === 0 ? name : `step-${i}`, startTime: start + i, endTime: start + i + 1, status: 'ok',
+      }));
+      const res = await api.post(`${V1}/traces`, { project, spans: body });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return traceId;
+    };
+    const oldRag = [await trace('support', 'rag-query', 40, 2), await trace('support', 'rag-query', 35, 3), await trace('support', 'rag-query', 31, 1)];
+    const oldChat = [await trace('support', 'chat', 40, 2), await trace('support', 'chat', 90, 2)];
+    const youngRag = await trace('support', 'rag-query', 1, 2);
+    const otherProject = await trace('sales', 'rag-query', 40, 2);
+
+    const policy = await api.post(`${V1}/retention/policies`, { scope: { kind: 'traces', id: 'support/rag-query' }, maxAgeDays: 30 });
+    expect(policy.status, JSON.stringify(policy.body)).toBe(200);
+    expect(policy.body.scope).toEqual({ kind: 'traces', id: 'support/rag-query' });
+    const dry = await api.post(`${V1}/retention/apply`, { dryRun: true });
+    expect(dry.body.runs).toEqual([]);
+    expect(dry.body.traces).toEqual([{ policy: policy.body.id, project: 'support', traceName: 'rag-query', olderThan: expect.any(Number), traces: 3 }]);
+
+    const applied = await api.post(`${V1}/retention/apply`, {});
+    expect(applied.status).toBe(202);
+    const job = await finished(api, applied.body.job.id);
+    // 3 traces of 2 + 3 + 1 spans.
+    expect(job).toMatchObject({ state: 'done', total: 1, deleted: 1, error: null, counts: { rows: { llm_traces: 3, llm_spans: 6 }, artifactFiles: 0 } });
+
+    const dbFile = path.join(server.home, 'openexpert.db');
+    const left = (ids: readonly string[]) => {
+      const db = new Database(dbFile, { readonly: true });
+      try {
+        const marks = ids.map(() => '?').join(',');
+        return {
+          traces: (db.prepare(`SELECT count(*) AS n FROM llm_traces WHERE trace_id IN (${marks})`).get(...ids) as { n: number }).n,
+          spans: (db.prepare(`SELECT count(*) AS n FROM llm_spans WHERE trace_id IN (${marks})`).get(...ids) as { n: number }).n,
+        };
+      } finally {
+        db.close();
+      }
+    };
+    expect(left(oldRag)).toEqual({ traces: 0, spans: 0 });
+    expect(left([...oldChat, youngRag, otherProject])).toEqual({ traces: 4, spans: 8 });
+    for (const id of oldRag) expect((await api.get(`${V1}/traces/${id}`)).status).toBe(404);
+    const listed = (await api.get(`${V1}/traces?project=support`)).body.items.map((t: { traceId: string }) => t.traceId).sort();
+    expect(listed).toEqual([...oldChat, youngRag].sort());
+
+    // An erasure request for one trace of another project.
+    const purge = await api.post(`${V1}/retention/purge-traces`, { traceIds: [otherProject], reason: 'erasure request 77' });
+    expect(purge.status, JSON.stringify(purge.body)).toBe(202);
+    expect(await finished(api, purge.body.id)).toMatchObject({ state: 'done', counts: { rows: { llm_traces: 1, llm_spans: 2 } } });
+    expect(left([otherProject])).toEqual({ traces: 0, spans: 0 });
+    expect((await api.post(`${V1}/retention/purge-traces`, { traceIds: [otherProject] })).status).toBe(404);
+
+    const { entries, verified } = await auditOf(dbFile);
+    const byPolicy = entries.find((e) => e.object === 'traces:support/rag-query');
+    expect(byPolicy?.detail).toMatchObject({ job: job.id, policy: policy.body.id, traces: 3, rows: { llm_traces: 3, llm_spans: 6 } });
+    expect(byPolicy?.detail.digest).toMatch(/^[0-9a-f]{64}$/);
+    const byRequest = entries.find((e) => e.object === `traces:${otherProject}`);
+    expect(byRequest?.summary).toContain('erasure request 77');
+    expect(verified.ok).toBe(true);
+    expect((await api.post(`${V1}/retention/apply`, { dryRun: true })).body.traces).toEqual([]);
+    expect((await api.call('DELETE', `${V1}/retention/policies/${policy.body.id}`)).status).toBe(200);
+  }, 120_000);
+
+  it('refuses a traces scope that names no project, naming the field', async () => {
+    const res = await api.post(`${V1}/retention/policies`, { scope: { kind: 'traces', id: 'Not A Project/rag' }, maxAgeDays: 7 });
+    expect([res.status, res.body.error.message]).toEqual([400, expect.stringContaining('scope.id')]);
+    const empty = await api.post(`${V1}/retention/policies`, { scope: { kind: 'traces', id: 'support/' }, maxAgeDays: 7 });
+    expect(empty.status).toBe(400);
+  });
+
   it('refuses a policy without its scope or with a bad age, naming the field, and stores nothing', async () => {
     const before = (await api.get(`${V1}/retention/policies`)).body.items.length;
     const noScope = await api.post(`${V1}/retention/policies`, { scope: { kind: 'project' }, maxAgeDays: 30 });

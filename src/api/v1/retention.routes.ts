@@ -14,7 +14,9 @@ const SetPolicy = z.object({
   maxAgeDays: z.number().int().min(1).max(36_500),
 }).strict();
 const Apply = z.object({ dryRun: z.boolean().default(false) }).strict();
-const Purge = z.object({ runIds: z.array(Hex).min(1).max(10_000), reason: z.string().min(1).max(1000).default('deleted on request') }).strict();
+const Reason = z.string().min(1).max(1000).default('deleted on request');
+const Purge = z.object({ runIds: z.array(Hex).min(1).max(10_000), reason: Reason }).strict();
+const PurgeTraces = z.object({ traceIds: z.array(Hex).min(1).max(10_000), reason: Reason }).strict();
 
 const PolicyOut = described<RetentionPolicy>()(z.object({
   id: z.string(), scope: z.object({ kind: z.enum(SCOPE_KINDS), id: z.string() }), maxAgeDays: z.number(), createdBy: z.string(), createdAt: z.number(),
@@ -25,13 +27,17 @@ const JobOut = described<DeletionJob>()(z.object({
   error: z.string().nullable(), createdAt: z.number(), finishedAt: z.number().nullable(),
 }));
 const DueRun = z.object({ runId: z.string(), experimentId: z.string(), policy: z.string() });
+const DueTraces = z.object({ policy: z.string(), project: z.string().describe('a project, or * for every project'), traceName: z.string().nullable().describe('the trace type, or null for every type'), olderThan: z.number(), traces: z.number() });
 
 export function retentionRoutesV1(s: Services): Route[] {
   const r = s.retention;
   return [
     {
       method: 'POST', path: '/retention/policies',
-      schema: { summary: 'Set the retention of a scope (server, experiment by id or name, project): runs older than maxAgeDays are deleted for good', tags, body: SetPolicy, response: { 200: PolicyOut } },
+      schema: {
+        summary: 'Set the retention of a scope (server, experiment by id or name, project; or traces: <project>, *, <project>/<trace type>): runs or LLM traces older than maxAgeDays are deleted for good',
+        tags, body: SetPolicy, response: { 200: PolicyOut },
+      },
       handler: ({ actor, body }) => r.setPolicy(actor, parse(SetPolicy, body)),
     },
     {
@@ -49,7 +55,10 @@ export function retentionRoutesV1(s: Services): Route[] {
     },
     {
       method: 'POST', path: '/retention/apply',
-      schema: { summary: 'Apply the policies now: a background deletion job (202), or with dryRun the runs it would delete', tags, body: Apply, response: { 200: z.object({ runs: z.array(DueRun) }), 202: z.object({ job: JobOut, runs: z.array(DueRun) }) } },
+      schema: {
+        summary: 'Apply the policies now: a background deletion job (202), or with dryRun (or nothing due) the runs and traces it would delete', tags, body: Apply,
+        response: { 200: z.object({ runs: z.array(DueRun), traces: z.array(DueTraces) }), 202: z.object({ job: JobOut, runs: z.array(DueRun), traces: z.array(DueTraces) }) },
+      },
       handler: async ({ actor, body, reply }) => {
         const out = await r.apply(actor, parse(Apply, body ?? {}));
         if (out.job) void reply.status(202);
@@ -63,6 +72,16 @@ export function retentionRoutesV1(s: Services): Route[] {
         const input = parse(Purge, body);
         const runs = await Promise.all(input.runIds.map(async (runId) => ({ runId, experimentId: (await s.runs.get(actor, runId)).info.experimentId })));
         const job = await r.purgeRuns(actor, runs, input.reason);
+        void reply.status(202);
+        return job;
+      },
+    },
+    {
+      method: 'POST', path: '/retention/purge-traces',
+      schema: { summary: 'Delete LLM traces and their spans for good (MANAGE on their projects), in a background job', tags, body: PurgeTraces, response: { 202: JobOut } },
+      handler: async ({ actor, body, reply }) => {
+        const input = parse(PurgeTraces, body);
+        const job = await r.purgeTraces(actor, input.traceIds, input.reason);
         void reply.status(202);
         return job;
       },

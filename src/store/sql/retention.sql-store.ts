@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
-import type { DeletionJob, PurgedRun, RetentionPolicy, RetentionStore, ScopeKind } from '../../domain/retention/types.js';
+import type { DeletionJob, PurgedRun, PurgedTraces, RetentionPolicy, RetentionStore, ScopeKind, TraceSelector } from '../../domain/retention/types.js';
 import type { DatabaseHandle } from '../db.js';
 import type { Database } from '../schema.js';
 import type { RetentionTables } from '../tables/retention.tables.js';
@@ -87,6 +87,53 @@ export class SqlRetentionStore implements RetentionStore {
       await trx.deleteFrom('runs').where('run_uuid', '=', runId).execute();
       return { runId, experimentId: String(run.experiment_id), artifactUri: run.artifact_uri, rows, digest: hash.digest('hex') };
     });
+  }
+
+  async countTracesBefore(before: number, selector: TraceSelector): Promise<number> {
+    let q = this.db.selectFrom('llm_traces').select((eb) => eb.fn.countAll<number>().as('n')).where('start_time', '<', before);
+    if (selector.project !== undefined) q = q.where('project', '=', selector.project);
+    if (selector.name !== undefined) q = q.where('name', '=', selector.name);
+    return Number((await q.executeTakeFirstOrThrow()).n);
+  }
+
+  async purgeTraces(target: { before: number; selector: TraceSelector } | { traceIds: readonly string[] }, limit: number): Promise<PurgedTraces> {
+    return this.db.transaction().execute(async (trx): Promise<PurgedTraces> => {
+      let q = trx.selectFrom('llm_traces').selectAll();
+      if ('traceIds' in target) {
+        if (target.traceIds.length === 0) return { traces: 0, rows: {}, digest: createHash('sha256').digest('hex') };
+        q = q.where('trace_id', 'in', target.traceIds.slice(0, limit));
+      } else {
+        q = q.where('start_time', '<', target.before);
+        if (target.selector.project !== undefined) q = q.where('project', '=', target.selector.project);
+        if (target.selector.name !== undefined) q = q.where('name', '=', target.selector.name);
+      }
+      const traces = await q.orderBy('trace_id').limit(limit).execute();
+      const hash = createHash('sha256');
+      if (traces.length === 0) return { traces: 0, rows: {}, digest: hash.digest('hex') };
+      const ids = traces.map((t) => t.trace_id);
+      const spans = [];
+      for (let i = 0; i < ids.length; i += CHUNK) {
+        spans.push(...await trx.selectFrom('llm_spans').selectAll().where('trace_id', 'in', ids.slice(i, i + CHUNK)).orderBy('trace_id').orderBy('span_id').execute());
+      }
+      hash.update('llm_traces\n');
+      for (const t of traces) hash.update(`${JSON.stringify(t)}\n`);
+      hash.update('llm_spans\n');
+      for (const sp of spans) hash.update(`${JSON.stringify(sp)}\n`);
+      for (let i = 0; i < ids.length; i += CHUNK) {
+        const chunk = ids.slice(i, i + CHUNK);
+        await trx.deleteFrom('llm_spans').where('trace_id', 'in', chunk).execute();
+        await trx.deleteFrom('llm_traces').where('trace_id', 'in', chunk).execute();
+      }
+      return { traces: traces.length, rows: { llm_traces: traces.length, llm_spans: spans.length }, digest: hash.digest('hex') };
+    });
+  }
+
+  async traceProjects(traceIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < traceIds.length; i += CHUNK) {
+      for (const r of await this.db.selectFrom('llm_traces').select(['trace_id', 'project']).where('trace_id', 'in', traceIds.slice(i, i + CHUNK)).execute()) out.set(r.trace_id, r.project);
+    }
+    return out;
   }
 
   async saveJob(j: DeletionJob): Promise<void> {
