@@ -118,6 +118,11 @@ describe('projects', () => {
     expect(shape(await call('POST', `${V1}/datasets`, as('bob'), { name: 'sneaky', project: 'vision', files: [{ path: 'a.csv', content: b64('id\n1\n') }] }))).toEqual({ status: 404, code: 'RESOURCE_DOES_NOT_EXIST' });
     const metrics = (await ok('GET', `${M}/runs/get?run_id=${w.run}`, as('alice'))).run.data.metrics as { value: number }[];
     expect(metrics.map((m) => m.value)).toEqual([0.61]);
+    // Each refusal is audited under bob, the project's own included (told it does not exist, as for its objects).
+    const refused = ((await ok('GET', `${V1}/audit?actor=bob&action=access.denied&limit=1000`, asAdmin)).entries as { summary: string; detail: string }[]);
+    const summaries = refused.map((e) => e.summary);
+    for (const s of [`GET ${V1}/projects/vision`, `GET ${M}/runs/get`, `DELETE ${V1}/deployments/${w.deployment}`, `POST ${V1}/datasets`]) expect(summaries).toContain(s);
+    expect(JSON.parse(refused.find((e) => e.summary === `GET ${V1}/projects/vision`)!.detail)).toEqual({ code: 'RESOURCE_DOES_NOT_EXIST', reason: "Project 'vision' does not exist" });
   });
 
   it('leaves project objects out of lists for outsiders, and narrows lists to a project for members', async () => {

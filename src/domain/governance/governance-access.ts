@@ -105,8 +105,11 @@ export class GovernanceAccess implements Access {
     }
     // Whoever may not even read an object is told it does not exist, as if they had named an unknown one.
     if (resource.kind !== 'server' && actor.authenticated && levelRank(level) < READ) throw concealed(resource);
-    // A project the caller does not belong to answers as an unknown one.
-    if (resource.kind === 'server' && resource.project !== undefined && resource.project !== DEFAULT_PROJECT && actor.authenticated && levelRank(level) < READ) throw projectMissing(resource.project);
+    // A project the caller does not belong to answers as an unknown one (concealed: a refusal, audited as one).
+    if (resource.kind === 'server' && resource.project !== undefined && resource.project !== DEFAULT_PROJECT && actor.authenticated && levelRank(level) < READ) {
+      const e = projectMissing(resource.project);
+      throw new DomainError(e.code, e.message, e.subject, true);
+    }
     const cap = capOf(actor);
     if (levelRank(cap) < levelRank(permission)) {
       // Say so when it is the token's scope, not the user's grants, that falls short.
