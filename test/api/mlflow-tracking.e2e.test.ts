@@ -414,6 +414,36 @@ describe("get-history-bulk and get-history-bulk-interval, the MLflow web UI's ca
     expect(await steps([r1])).toEqual(['a0', 'a2', 'a4', 'a6', 'a8', 'a9']);
     expect(await steps([r1, r2])).toEqual(['a0', 'a4', 'a8', 'a9', 'b0', 'b4', 'b8', 'b9', 'b12', 'b16', 'b19']);
   });
+
+  it('answers several metrics of several runs in one native call, as columns, with the same step sampling', async () => {
+    const e = await setExperiment('sampled-histories');
+    const r1 = await startRun(e);
+    const r2 = await startRun(e);
+    await api.post(`${M}/runs/log-batch`, { run_id: r1, metrics: Array.from({ length: 10 }, (_, step) => ({ key: 'a', timestamp: 100 + step, step, value: step / 2 })) });
+    await api.post(`${M}/runs/log-batch`, { run_id: r2, metrics: [
+      ...Array.from({ length: 20 }, (_, step) => ({ key: 'a', timestamp: 1, step, value: 10 })),
+      { key: 'b', timestamp: 5, step: 3, value: 'NaN' },
+    ] });
+    const res = await api.post('/api/v1/runs/metric-histories', { runIds: [r1, r2], keys: ['a', 'b'], maxResults: 5 });
+    expect(res.status).toBe(200);
+    // The same worked case as the bulk-interval test above: 20 steps for 5 slots → 0, 4, 8, 12, 16, the last (19), run 1's last (9).
+    expect(res.body.series).toEqual([
+      { runId: r1, key: 'a', steps: [0, 4, 8, 9], timestamps: [100, 104, 108, 109], values: [0, 2, 4, 4.5] },
+      { runId: r2, key: 'a', steps: [0, 4, 8, 9, 12, 16, 19], timestamps: [1, 1, 1, 1, 1, 1, 1], values: [10, 10, 10, 10, 10, 10, 10] },
+      { runId: r2, key: 'b', steps: [3], timestamps: [5], values: ['NaN'] },
+    ]);
+    const refused = async (body: unknown, field: RegExp) => {
+      const r = await api.post('/api/v1/runs/metric-histories', body);
+      expect(r.status).toBe(400);
+      expect(JSON.stringify(r.body)).toMatch(field);
+    };
+    await refused({ runIds: [], keys: ['a'] }, /runIds/);
+    await refused({ runIds: Array.from({ length: 101 }, (_, i) => `r${i}`), keys: ['a'] }, /runIds/);
+    await refused({ runIds: [r1], keys: [] }, /keys/);
+    await refused({ runIds: [r1], keys: ['a'], maxResults: 2501 }, /maxResults/);
+    const unknown = await api.post('/api/v1/runs/metric-histories', { runIds: ['0'.repeat(32)], keys: ['a'] });
+    expect(unknown.status).toBe(404);
+  });
 });
 
 describe('native API and Prometheus metrics', () => {

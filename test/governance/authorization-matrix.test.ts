@@ -223,6 +223,7 @@ const CASES: Record<string, Case> = {
   'POST /api/v1/runs/:id/batch': { need: exp('EDIT'), req: (f) => ({ url: `${V1}/runs/${f.run}/batch`, body: { metrics: [{ key: 'n', value: 1, timestamp: 1, step: 0 }] } }) },
   'POST /api/v1/runs/search': { need: exp('READ'), req: (f) => ({ url: `${V1}/runs/search`, body: { experimentIds: [f.exp] } }) },
   'GET /api/v1/runs/:id/metrics/:key/history': { need: exp('READ'), req: (f) => ({ url: `${V1}/runs/${f.run}/metrics/m/history` }) },
+  'POST /api/v1/runs/metric-histories': { need: exp('READ'), req: (f) => ({ url: `${V1}/runs/metric-histories`, body: { runIds: [f.run], keys: ['m'] } }) },
   // ── monitoring ──
   'POST /api/v1/monitors': { need: ws('EDIT'), req: (f) => ({ url: `${V1}/monitors`, body: { name: `mon-new-${f.n}-${Math.floor(Math.random() * 1e9)}` } }) },
   'GET /api/v1/monitors': { need: ws('READ'), req: () => ({ url: `${V1}/monitors` }) },

@@ -38,6 +38,16 @@ const SavedViewOut = z.object({ name: z.string(), query: z.string(), createdBy: 
 const KeyParams = z.object({ id: z.string().min(1), key: z.string().min(1) });
 const NameParam = z.object({ name: z.string().min(1) });
 const History = z.object({ maxResults: QueryInt.optional(), pageToken: z.string().optional() });
+const SampledHistories = z.object({
+  runIds: z.array(z.string().min(1)).min(1).max(100).describe('at most 100 runs, as MLflow\'s get-history-bulk-interval'),
+  keys: z.array(z.string().min(1)).min(1).max(20).describe('the metrics, at most 20'),
+  maxResults: z.number().int().min(1).max(2500).optional().describe('steps sampled per run and metric (default 320, at most 2,500)'),
+});
+const SampledSeriesOut = z.object({
+  runId: z.string(), key: z.string(),
+  steps: z.array(z.number().int()), timestamps: z.array(z.number().int()),
+  values: z.array(z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])])),
+}).meta({ id: 'SampledSeries' });
 
 export const metricOut = (m: Metric) => ({ ...m, value: metricValueToWire(m.value) });
 export const runOut = (r: Run) => ({ ...r, data: { ...r.data, metrics: r.data.metrics.map(metricOut) } });
@@ -152,6 +162,32 @@ export function trackingRoutesV1(s: Services): Route[] {
         const b = parse(SearchRuns, body);
         const result = await s.runs.search(actor, { ...b, viewType: b.view });
         return { ...pageOut(result.items.map(runOut), result.nextOffset), ...(result.totalCount !== undefined ? { totalCount: result.totalCount } : {}) };
+      },
+    },
+    {
+      method: 'POST', path: '/runs/metric-histories',
+      schema: {
+        summary: 'Sampled histories of several metrics of up to 100 runs, as columns (MLflow\'s bulk-interval step sampling)',
+        body: SampledHistories, response: { 200: z.object({ series: z.array(SampledSeriesOut) }) },
+      },
+      handler: async ({ actor, body }) => {
+        const b = parse(SampledHistories, body);
+        const answers = await s.runs.sampledHistories(actor, b);
+        const series: z.infer<typeof SampledSeriesOut>[] = [];
+        for (const { key, points } of answers) {
+          // Points arrive run by run in step order: one column set per run.
+          let current: z.infer<typeof SampledSeriesOut> | undefined;
+          for (const p of points) {
+            if (current?.runId !== p.runId) {
+              current = { runId: p.runId, key, steps: [], timestamps: [], values: [] };
+              series.push(current);
+            }
+            current.steps.push(p.step);
+            current.timestamps.push(p.timestamp);
+            current.values.push(metricValueToWire(p.value));
+          }
+        }
+        return { series };
       },
     },
     {

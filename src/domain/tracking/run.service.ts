@@ -58,6 +58,8 @@ export interface BulkIntervalInput {
 const BULK_MAX_RUNS = 100;
 const BULK_MAX_POINTS = 2500;
 const BULK_DEFAULT_POINTS = 320;
+/** Metrics one sampled-histories call may ask for (a screen of workspace panels and then some). */
+const SAMPLED_MAX_KEYS = 20;
 const HISTORY_MAX_RESULTS = 100_000;
 /** MLflow's bounds for search-datasets. */
 const SEARCH_DATASETS_MAX_EXPERIMENTS = 20;
@@ -244,6 +246,29 @@ export class RunService {
 
   /** MLflow's checks and sentences (get_metric_history_bulk_interval_handler), all before any run is looked up. */
   async metricHistoryBulkInterval(actor: Actor, input: BulkIntervalInput): Promise<MetricWithRun[]> {
+    const maxSteps = await this.checkBulkInterval(actor, input);
+    return this.store.getMetricHistoryBulkInterval(input.runIds, input.key, { startStep: input.startStep, endStep: input.endStep, maxSteps });
+  }
+
+  /**
+   * Several metrics of the same runs sampled at once, each with MLflow's bulk-interval rule and bounds (the chart
+   * workspace's panels): one store query per metric, the runs' access checked once.
+   */
+  async sampledHistories(actor: Actor, input: { runIds: readonly string[]; keys: readonly string[]; maxResults?: number }): Promise<{ key: string; points: MetricWithRun[] }[]> {
+    if (input.keys.length === 0) throw invalid('keys must name at least one metric');
+    if (input.keys.length > SAMPLED_MAX_KEYS) throw invalid(`keys must name at most ${SAMPLED_MAX_KEYS} metrics; got ${input.keys.length}`);
+    const keys = [...new Set(input.keys)];
+    for (const key of keys) if (key === '') throw invalid('keys must not hold an empty metric key');
+    const maxSteps = await this.checkBulkInterval(actor, { runIds: input.runIds, key: keys[0]!, maxResults: input.maxResults });
+    const out: { key: string; points: MetricWithRun[] }[] = [];
+    for (const key of keys) {
+      validateKey('metric', key);
+      out.push({ key, points: await this.store.getMetricHistoryBulkInterval(input.runIds, key, { maxSteps }) });
+    }
+    return out;
+  }
+
+  private async checkBulkInterval(actor: Actor, input: BulkIntervalInput): Promise<number> {
     if (input.runIds.length === 0) throw invalid("Missing value for required parameter 'run_ids'.");
     if (input.runIds.length > BULK_MAX_RUNS) {
       throw invalid(`GetMetricHistoryBulkInterval request must specify at most ${BULK_MAX_RUNS} run_ids. Received ${input.runIds.length} run_ids.`);
@@ -259,11 +284,15 @@ export class RunService {
     if ((input.startStep === undefined) !== (input.endStep === undefined)) {
       throw invalid('If either start step or end step are specified, both must be specified.');
     }
+    // One access check per experiment: the workspace asks about 100 runs of one experiment at a time.
+    const checked = new Set<string>();
     for (const runId of input.runIds) {
-      await this.access.require(actor, 'READ', { kind: 'experiment', id: (await this.info(runId)).experimentId, asMissing: () => missing({ kind: 'run', runId }) });
+      const { experimentId } = await this.info(runId);
+      if (checked.has(experimentId)) continue;
+      await this.access.require(actor, 'READ', { kind: 'experiment', id: experimentId, asMissing: () => missing({ kind: 'run', runId }) });
+      checked.add(experimentId);
     }
-    const maxSteps = checkMaxResults(input.maxResults, { fallback: BULK_DEFAULT_POINTS, max: BULK_MAX_POINTS });
-    return this.store.getMetricHistoryBulkInterval(input.runIds, input.key, { startStep: input.startStep, endStep: input.endStep, maxSteps });
+    return checkMaxResults(input.maxResults, { fallback: BULK_DEFAULT_POINTS, max: BULK_MAX_POINTS });
   }
 
   private async info(runId: string): Promise<RunInfo> {
