@@ -29,7 +29,8 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: monitoring', () => {
     await server?.close();
   });
 
-  it('lists monitors and shows windows, drift over time and alerts', async () => {
+  // Two accessibility checks on a busy two-core machine: two minutes.
+  it('lists monitors and shows windows, drift over time and alerts', { timeout: 120_000 }, async () => {
     await visit(page, `${server.url}/monitoring`, 'monitors', 'text=churn-prod');
     await page.getByRole('link', { name: 'churn-prod' }).click();
     const windows = page.getByTestId('windows-table');
@@ -37,9 +38,19 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: monitoring', () => {
     // Newest first: the shifted batch drifted on age (1 of 2 features), the first did not.
     expect(await windows.locator('tbody tr').nth(0).textContent()).toContain('0.5 drift');
     expect(await windows.locator('tbody tr').nth(1).textContent()).toContain('0');
-    await expect.poll(() => page.locator('figure[role=img] canvas').count()).toBe(1);
-    expect(await page.locator('.u-legend .u-series').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('age'), expect.stringContaining('plan')]));
+    // The drifted share, and the two features' p-values (KS for age, chi-square for plan) on their own chart: no distances here.
+    await expect.poll(() => page.locator('figure[role=img] canvas').count()).toBe(2);
+    expect(await page.getByTestId('distance-chart').count()).toBe(0);
+    expect(await page.getByTestId('p-value-chart').locator('.u-legend .u-series').allTextContents())
+      .toEqual(expect.arrayContaining([expect.stringContaining('age (threshold 0.05)'), expect.stringContaining('plan (threshold 0.05)')]));
     expect(await page.getByRole('row', { name: /age-drift/ }).textContent()).toContain('firing');
+    // The newest window's histograms: age drifted (every age 30 years older), plan did not.
+    const histograms = page.getByTestId('feature-histogram');
+    await expect.poll(() => histograms.count()).toBe(2);
+    expect(await histograms.filter({ hasText: 'age' }).locator('figcaption').textContent()).toMatch(/^age drifted/);
+    expect(await histograms.filter({ hasText: 'plan' }).locator('figcaption').textContent()).toMatch(/^plan no drift/);
+    // The alert fired on the second window, and the timeline shows it.
+    await expect.poll(() => page.locator('[data-testid=alert-segment][data-state=firing]').count()).toBe(1);
     await visit(page, page.url(), 'monitor', '[data-testid=windows-table]');
     const report = await page.getByRole('link', { name: 'Histograms and tests' }).first().getAttribute('href');
     const html = await fetch(server.url + report!);

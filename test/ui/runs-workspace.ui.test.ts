@@ -12,8 +12,8 @@ import { seedTracking, type SeededTracking } from '../support/ui-seed.js';
  * experiment: 12 runs, lr 0.01 on even runs and 0.1 on odd ones, acc = 0.5 + i/100 at its last step, a loss
  * curve over 20 steps, optimizer adam when i % 4 < 2.
  */
-// An accessibility check takes seconds on a busy two-core machine: a test gets a minute.
-describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: runs table views and the chart workspace', { timeout: 60_000 }, () => {
+// An accessibility check takes seconds on a busy two-core machine: a test gets two minutes.
+describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: runs table views and the chart workspace', { timeout: 120_000 }, () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
   let browser: Browser;
   let context: BrowserContext;
@@ -125,6 +125,92 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: runs table views and the char
     await expect.poll(count).toBe('12 runs');
     await page.getByRole('link', { name: 'Charts', exact: true }).click();
     await expect.poll(() => panels.count()).toBe(3);
+  });
+
+  it('resizes columns by dragging or with the arrow keys, reorders them by dragging a header or from Columns, and keeps both in the URL', async () => {
+    await open(runsUrl(), '[data-testid=run-count]:text("12 runs")');
+    const header = (key: string) => page.locator('thead tr.header-columns th', { has: page.getByRole('button', { name: key, exact: true }) });
+    const widthOf = async (key: string) => Math.round((await header(key).boundingBox())!.width);
+    const headers = async () => (await page.locator('thead tr.header-columns th').allTextContents()).slice(-4);
+    expect(await widthOf('acc')).toBe(130);
+
+    // Keyboard: 16 px a press.
+    await page.getByRole('separator', { name: 'Resize column acc' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => widthOf('acc')).toBe(162);
+    expect(new URL(page.url()).searchParams.get('widths')).toBe('162%3Ametric%3Aacc');
+
+    // Pointer: the handle dragged 70 px to the right.
+    const handle = (await page.getByRole('separator', { name: 'Resize column lr' }).boundingBox())!;
+    await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(handle.x + handle.width / 2 + 35, handle.y + handle.height / 2, { steps: 3 });
+    await page.mouse.move(handle.x + handle.width / 2 + 70, handle.y + handle.height / 2, { steps: 3 });
+    await page.mouse.up();
+    await expect.poll(() => widthOf('lr')).toBe(200);
+
+    // Reorder: drag the loss header onto acc; move optimizer left from the Columns menu.
+    await header('loss').dragTo(header('acc'));
+    await expect.poll(headers).toEqual(['loss', 'acc', 'lr', 'optimizer']);
+    await page.getByText('Columns (4)').click();
+    await page.getByRole('button', { name: 'Move optimizer left' }).click();
+    await expect.poll(headers).toEqual(['loss', 'acc', 'optimizer', 'lr']);
+    expect(new URL(page.url()).searchParams.get('cols')).toBe('metric%3Aloss,metric%3Aacc,param%3Aoptimizer,param%3Alr');
+    await checkView(page, 'runs-columns-resized');
+
+    // The link shows the same table.
+    await page.goto(page.url());
+    await expect.poll(headers).toEqual(['loss', 'acc', 'optimizer', 'lr']);
+    expect(await widthOf('acc')).toBe(162);
+    expect(await widthOf('lr')).toBe(200);
+  });
+
+  it('brushes a scatter or parallel coordinates to narrow the charted runs, widens a panel, and has a legend', async () => {
+    const q = new URLSearchParams();
+    q.append('panel', 'line:acc');
+    q.append('panel', 'scatter:param%3Alr,metric%3Aacc');
+    q.append('panel', 'parallel:param%3Alr,metric%3Aacc');
+    await open(`${runsUrl('/charts')}?${q}`, '[data-testid=line-chart] canvas');
+    const legend = page.getByTestId('legend').locator('li');
+    await expect.poll(() => legend.count()).toBe(12);
+    // lr is 0.01 or 0.1, a factor of ten: a log axis, on the scatter and the parallel axis.
+    expect(await page.getByTestId('scatter').getAttribute('aria-label')).toBe('Scatter of metrics.acc against params.lr, x on a log scale');
+    expect(await page.getByTestId('parallel').getAttribute('aria-label')).toBe('Parallel coordinates over params.lr (log scale), metrics.acc');
+
+    // A rectangle over the right half of the scatter (lr = 0.1 sits at the right end): the six odd runs.
+    await page.getByTestId('scatter').scrollIntoViewIfNeeded();
+    const box = (await page.getByTestId('scatter').boundingBox())!;
+    const at = (x: number, y: number) => [box.x + (x * box.width) / 640, box.y + (y * box.height) / 360] as const;
+    await page.mouse.move(...at(400, 4));
+    await page.mouse.down();
+    await page.mouse.move(...at(520, 200), { steps: 3 });
+    await page.mouse.move(...at(636, 330), { steps: 3 });
+    await page.mouse.up();
+    await expect.poll(() => page.getByTestId('brush-status').textContent()).toContain('Brushed: 6 of 12 runs');
+    // Newest first, as the table lists them.
+    expect(await legend.allTextContents()).toEqual(['run-11', 'run-09', 'run-07', 'run-05', 'run-03', 'run-01']);
+    expect(await page.locator('[data-testid=scatter-point][data-brushed=true]').count()).toBe(6);
+    // The line panel draws only the brushed runs (its legend: x and one row per run).
+    await expect.poll(() => page.locator('[data-testid=line-chart] .u-legend .u-series').count()).toBe(7);
+    await page.getByRole('button', { name: 'Clear brush' }).click();
+    await expect.poll(() => legend.count()).toBe(12);
+
+    // Along the lr axis of the parallel coordinates, the top fifth: lr = 0.1 again.
+    await page.getByTestId('brush-zone').first().scrollIntoViewIfNeeded();
+    const zone = (await page.getByTestId('brush-zone').first().boundingBox())!;
+    await page.mouse.move(zone.x + zone.width / 2, zone.y + 2);
+    await page.mouse.down();
+    await page.mouse.move(zone.x + zone.width / 2, zone.y + zone.height * 0.1, { steps: 2 });
+    await page.mouse.move(zone.x + zone.width / 2, zone.y + zone.height * 0.2, { steps: 2 });
+    await page.mouse.up();
+    await expect.poll(() => page.getByTestId('brush-status').textContent()).toContain('Brushed: 6 of 12 runs');
+    expect(await page.locator('[data-testid=parallel-line][data-brushed=true]').count()).toBe(6);
+
+    await page.getByRole('button', { name: 'Full width: acc', exact: true }).click();
+    expect(new URL(page.url()).searchParams.getAll('wide')).toEqual(['line:acc']);
+    expect(await page.getByRole('button', { name: 'Full width: acc', exact: true }).getAttribute('aria-pressed')).toBe('true');
+    await checkView(page, 'chart-workspace-brushed');
   });
 
   it('draws grouped runs as a mean line per group with a band', async () => {

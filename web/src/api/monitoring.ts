@@ -35,6 +35,30 @@ export interface AlertRule {
   readonly stateSince: number;
 }
 
+/** One column of a window's drift report (what the monitor page charts of it). */
+export interface ColumnDrift {
+  readonly name: string;
+  readonly type: 'numeric' | 'categorical';
+  readonly role: 'feature' | 'prediction';
+  readonly drift: { readonly testName: string; readonly scoreKind: 'p_value' | 'distance'; readonly score: number | null; readonly threshold: number; readonly drifted: boolean | null };
+  readonly histogram?:
+    | { readonly kind: 'numeric'; readonly edges: number[]; readonly reference: number[]; readonly current: number[] }
+    | { readonly kind: 'categorical'; readonly labels: string[]; readonly reference: number[]; readonly current: number[] };
+}
+
+export interface WindowDetail extends MonitorWindow {
+  readonly result: { readonly figures: Record<string, number>; readonly report: { readonly columns: ColumnDrift[]; readonly predictionDrift?: ColumnDrift } } | null;
+}
+
+export interface AlertEvent {
+  readonly eventId: string;
+  readonly windowId: string;
+  readonly state: AlertRule['state'];
+  readonly value: number | null;
+  readonly silenced: boolean;
+  readonly at: number;
+}
+
 const base = (monitor: string) => `/api/v1/monitors/${encodeURIComponent(monitor)}`;
 
 export const monitoringApi = {
@@ -43,6 +67,7 @@ export const monitoringApi = {
     get<{ monitor: Monitor; latest: (MonitorWindow & { figures: Record<string, number> }) | null; alerts: AlertRule[] }>(`${base(monitor)}/status`, undefined, signal),
   windows: (monitor: string, signal?: AbortSignal) => get<{ items: MonitorWindow[] }>(`${base(monitor)}/windows`, { limit: 100 }, signal),
   window: (monitor: string, windowId: string, signal?: AbortSignal) =>
-    get<MonitorWindow & { result: { figures: Record<string, number> } | null }>(`${base(monitor)}/windows/${encodeURIComponent(windowId)}`, undefined, signal),
+    get<WindowDetail>(`${base(monitor)}/windows/${encodeURIComponent(windowId)}`, undefined, signal),
+  alertEvents: async (ruleId: string, signal?: AbortSignal) => (await get<AlertRule & { events: AlertEvent[] }>(`/api/v1/alerts/${encodeURIComponent(ruleId)}`, undefined, signal)).events,
   reportUrl: (monitor: string, windowId: string) => `${base(monitor)}/windows/${encodeURIComponent(windowId)}/report.html`,
 };

@@ -1,16 +1,12 @@
-import { useMemo } from 'react';
 import { ObjectPermissions } from '../../components/permissions-panel';
 import { Link, useParams } from 'react-router';
 import { monitoringApi, type MonitorWindow } from '../../api/monitoring';
-import { LineChart } from '../../components/line-chart';
+import { AlertTimeline, DriftOverTime, FeatureHistograms } from './monitor-charts';
 import { ErrorMessage, Loading } from '../../components/status';
-import { alignSeries, formatNumber } from '../../lib/chart-data';
+import { formatNumber } from '../../lib/chart-data';
 import { formatTime } from '../../lib/format';
 import { useApi } from '../../lib/use-api';
 import { useTitle } from '../../lib/use-title';
-
-/** Drift figures per feature are named `drift_score:<feature>` in each closed window's results. */
-const FEATURE_FIGURE = 'drift_score:';
 
 export function MonitorPage() {
   const { monitor = '' } = useParams();
@@ -52,29 +48,12 @@ export function MonitorPage() {
       )}
       {windows.error ? <ErrorMessage error={windows.error} what="windows" /> : null}
       {windows.loading && !windows.data ? <Loading what="windows" /> : null}
+      <AlertTimeline rules={status.data.alerts} />
       {windows.data ? <DriftOverTime closed={windows.data.closed} /> : null}
+      {windows.data ? <FeatureHistograms closed={windows.data.closed} /> : null}
       {windows.data ? <WindowsTable monitor={m.name} windows={windows.data.list} /> : null}
       <ObjectPermissions kind="monitor" id={m.monitorId} />
     </article>
-  );
-}
-
-function DriftOverTime({ closed }: { closed: (MonitorWindow & { result: { figures: Record<string, number> } | null })[] }) {
-  const chart = useMemo(() => {
-    const features = [...new Set(closed.flatMap((w) => Object.keys(w.result?.figures ?? {}).filter((k) => k.startsWith(FEATURE_FIGURE))))].sort();
-    const x = closed.map((w) => w.start / 1000);
-    const series = features.map((f) => ({ x, y: closed.map((w) => w.result?.figures[f] ?? null) }));
-    return { features: features.map((f) => f.slice(FEATURE_FIGURE.length)), data: alignSeries([{ x, y: closed.map((w) => w.datasetDriftShare) }, ...series]) };
-  }, [closed]);
-  if (closed.length === 0) return <><h2>Drift over time</h2><p>No closed windows yet.</p></>;
-  return (
-    <>
-      <h2>Drift over time</h2>
-      <p className="muted">Share of drifted features per window, and each feature's drift score: a p-value or a distance, as that feature's test reports it.</p>
-      <div className="chart-card">
-        <LineChart data={chart.data} labels={['drifted share', ...chart.features]} title="Drift per feature over time" xLabel="Window start" timeAxis />
-      </div>
-    </>
   );
 }
 

@@ -17,9 +17,14 @@ import { SavedViews } from './saved-views';
 
 /** MLflow's bulk history endpoint takes at most 100 runs: the workspace charts the first 100 of the view. */
 const MAX_RUNS = 100;
-/** Steps per run and metric the server samples (first and last step always among them): enough for a panel's width. */
-const POINTS_PER_RUN = 500;
+/**
+ * Steps per run and metric the server samples (first and last step always among them): MLflow's own default
+ * for its chart view, enough for a panel a third of a screen wide.
+ */
+const POINTS_PER_RUN = 320;
 const SYNC_KEY = 'openexpert-workspace';
+/** The legend starts open up to this many runs. */
+const LEGEND_OPEN = 20;
 
 const runLabel = (r: RunRow) => r.run.info.runName || r.run.info.runId.slice(0, 8);
 const colLabel = (c: DataColumn) => `${c.kind === 'metric' ? 'metrics' : c.kind === 'param' ? 'params' : 'tags'}.${c.key}`;
@@ -42,9 +47,29 @@ function Workspace({ experimentId }: { experimentId: string }) {
   const visible = useMemo(() => rows.filter((r) => !view.hidden.has(r.run.info.runId)), [rows, view.hidden]);
   const metrics = useMemo(() => [...new Set(visible.flatMap((r) => [...r.metrics.keys()]))].sort((a, b) => a.localeCompare(b)), [visible]);
   const params = useMemo(() => [...new Set(visible.flatMap((r) => [...r.params.keys()]))].sort((a, b) => a.localeCompare(b)), [visible]);
+  // Brushing a scatter or parallel coordinates panel narrows the line panels and the legend to the runs inside.
+  const [brush, setBrush] = useState<{ panel: string; ids: ReadonlySet<string> }>();
+  const brushedIds = brush?.ids;
+  const shown = useMemo(() => (brushedIds ? visible.filter((r) => brushedIds.has(r.run.info.runId)) : visible), [visible, brushedIds]);
   const panels: Panel[] = view.panels ?? metrics.map((metric) => ({ kind: 'line', metric }));
-  const removePanel = (p: Panel) => setView({ panels: panels.filter((q) => panelId(q) !== panelId(p)) });
-  const addPanel = (p: Panel) => setView({ panels: [...panels.filter((q) => panelId(q) !== panelId(p)), p] });
+  const removePanel = (p: Panel) => {
+    const wide = new Set(view.wide);
+    wide.delete(panelId(p));
+    setView({ panels: panels.filter((q) => panelId(q) !== panelId(p)), wide });
+    if (brush?.panel === panelId(p)) setBrush(undefined);
+  };
+  // Parallel coordinates start across the whole width (an axis per dimension needs the room).
+  const addPanel = (p: Panel) => setView({ panels: [...panels.filter((q) => panelId(q) !== panelId(p)), p], wide: p.kind === 'parallel' ? new Set([...view.wide, panelId(p)]) : view.wide });
+  const toggleWide = (p: Panel) => {
+    const wide = new Set(view.wide);
+    if (wide.has(panelId(p))) wide.delete(panelId(p));
+    else wide.add(panelId(p));
+    // Saving the panels with their sizes: the automatic workspace becomes an explicit one.
+    setView({ wide, panels });
+  };
+  // One colour per run in every panel and the legend.
+  const colorOf = useMemo(() => new Map(visible.map((r, i) => [r.run.info.runId, SERIES_COLORS[i % SERIES_COLORS.length]!])), [visible]);
+  const onBrush = (p: Panel) => (ids: string[] | undefined) => setBrush(ids ? { panel: panelId(p), ids: new Set(ids) } : undefined);
 
   if (experiment.error) return <ErrorMessage error={experiment.error} what="experiment" />;
   const total = runs.data?.totalCount;
@@ -60,6 +85,12 @@ function Workspace({ experimentId }: { experimentId: string }) {
         </span>
         {view.filter ? <span className="muted">filter: <code>{view.filter}</code></span> : null}
         {view.groupBy ? <span className="muted">grouped by {view.groupBy.key}: mean lines, min–max bands</span> : null}
+        {brush ? (
+          <span data-testid="brush-status">
+            Brushed: {shown.length} of {visible.length} runs{' '}
+            <button type="button" onClick={() => setBrush(undefined)}>Clear brush</button>
+          </span>
+        ) : visible.length > 0 && panels.some((p) => p.kind !== 'line') ? <span className="muted">Drag across a scatter or along a parallel axis to pick runs.</span> : null}
       </div>
       <SavedViews experimentId={experimentId} />
       <AddPanel metrics={metrics} params={params} onAdd={addPanel} onReset={view.panels ? () => setView({ panels: undefined }) : undefined} />
@@ -67,25 +98,35 @@ function Workspace({ experimentId }: { experimentId: string }) {
       {runs.loading && !runs.data ? <Loading what="runs" /> : null}
       {runs.data && visible.length === 0 ? <p>No runs to chart: {rows.length ? 'every run of this view is hidden (show them in the runs table).' : 'log metrics to runs of this experiment, and a panel appears for each.'}</p> : null}
       {runs.data && visible.length > 0 && panels.length === 0 ? <p>No panels. Add one above, or go back to one panel per metric.</p> : null}
+      {visible.length > 0 ? <Legend runs={shown} colorOf={colorOf} grouped={view.groupBy !== undefined} /> : null}
       <div className="workspace" data-testid="workspace">
-        {visible.length > 0 ? panels.map((p) => (
-          <section key={panelId(p)} className={`chart-card${p.kind === 'parallel' ? ' wide' : ''}`} aria-label={panelTitle(p)} data-testid="panel">
-            <header>
-              <h3>{panelTitle(p)}</h3>
-              <button type="button" onClick={() => removePanel(p)} aria-label={`Remove panel ${panelTitle(p)}`}>Remove</button>
-            </header>
-            {p.kind === 'line' ? <WhenVisible><LinePanel metric={p.metric} runs={visible} settings={settings} groupBy={view.groupBy} /></WhenVisible> : null}
-            {p.kind === 'scatter' ? (
-              <ScatterPlot xLabel={colLabel(p.x)} yLabel={colLabel(p.y)} points={visible.map((r) => {
-                const y = cellValue(r, p.y);
-                return { label: runLabel(r), x: cellValue(r, p.x), y: typeof y === 'number' ? y : y === undefined ? undefined : Number(y) };
-              })} />
-            ) : null}
-            {p.kind === 'parallel' ? (
-              <ParallelCoordinates dimensions={p.dimensions.map(colLabel)} lines={visible.map((r) => ({ label: runLabel(r), values: p.dimensions.map((d) => cellValue(r, d)) }))} />
-            ) : null}
-          </section>
-        )) : null}
+        {visible.length > 0 ? panels.map((p) => {
+          const wide = view.wide.has(panelId(p));
+          return (
+            <section key={panelId(p)} className={`chart-card${wide ? ' wide' : ''}`} aria-label={panelTitle(p)} data-testid="panel">
+              <header>
+                <h3>{panelTitle(p)}</h3>
+                <span className="panel-actions">
+                  <button type="button" aria-pressed={wide} onClick={() => toggleWide(p)} aria-label={`Full width: ${panelTitle(p)}`} title={wide ? 'Back to one column' : 'Across the whole width'}>
+                    {wide ? 'Narrow' : 'Widen'}
+                  </button>
+                  <button type="button" onClick={() => removePanel(p)} aria-label={`Remove panel ${panelTitle(p)}`}>Remove</button>
+                </span>
+              </header>
+              {p.kind === 'line' ? <WhenVisible><LinePanel metric={p.metric} runs={visible} shown={shown} colorOf={colorOf} settings={settings} groupBy={view.groupBy} /></WhenVisible> : null}
+              {p.kind === 'scatter' ? (
+                <ScatterPlot xLabel={colLabel(p.x)} yLabel={colLabel(p.y)} onBrush={onBrush(p)} selected={brush?.ids} brushed={brush?.panel === panelId(p)} points={visible.map((r) => {
+                  const y = cellValue(r, p.y);
+                  return { id: r.run.info.runId, color: colorOf.get(r.run.info.runId), label: runLabel(r), x: cellValue(r, p.x), y: typeof y === 'number' ? y : y === undefined ? undefined : Number(y) };
+                })} />
+              ) : null}
+              {p.kind === 'parallel' ? (
+                <ParallelCoordinates dimensions={p.dimensions.map(colLabel)} onBrush={onBrush(p)} selected={brush?.ids} brushed={brush?.panel === panelId(p)}
+                  lines={visible.map((r) => ({ id: r.run.info.runId, color: colorOf.get(r.run.info.runId), label: runLabel(r), values: p.dimensions.map((d) => cellValue(r, d)) }))} />
+              ) : null}
+            </section>
+          );
+        }) : null}
       </div>
     </section>
   );
@@ -106,6 +147,23 @@ function WhenVisible({ children }: { children: ReactNode }) {
     return () => observer.disconnect();
   }, [seen]);
   return <div ref={ref} style={seen ? undefined : { minHeight: 260 }}>{seen ? children : null}</div>;
+}
+
+/** Which colour is which run: open by default while it is short. */
+function Legend({ runs, colorOf, grouped }: { runs: readonly RunRow[]; colorOf: ReadonlyMap<string, string>; grouped: boolean }) {
+  return (
+    <details className="workspace-legend" open={runs.length <= LEGEND_OPEN} data-testid="legend">
+      <summary>Legend: {runs.length} run{runs.length === 1 ? '' : 's'}{grouped ? ' (line panels draw one colour per group)' : ''}</summary>
+      <ul className="legend">
+        {runs.map((r) => (
+          <li key={r.run.info.runId} className="legend-item">
+            <span className="swatch" style={{ background: colorOf.get(r.run.info.runId) }} aria-hidden="true" />
+            <Link to={`/runs/${encodeURIComponent(r.run.info.runId)}`}>{runLabel(r)}</Link>
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
 }
 
 function panelTitle(p: Panel): string {
@@ -159,16 +217,26 @@ function AddPanel({ metrics, params, onAdd, onReset }: { metrics: string[]; para
   );
 }
 
-function LinePanel({ metric, runs, settings, groupBy }: { metric: string; runs: RunRow[]; settings: ChartSettings; groupBy: DataColumn | undefined }) {
-  const withKey = useMemo(() => runs.filter((r) => r.metrics.has(metric)), [runs, metric]);
+/**
+ * One metric over the runs: histories of all `runs` are fetched (one call), those of `shown` (the brushed
+ * runs) drawn, so brushing does not ask the server again.
+ */
+function LinePanel({ metric, runs, shown, colorOf, settings, groupBy }: {
+  metric: string; runs: RunRow[]; shown: RunRow[]; colorOf: ReadonlyMap<string, string>; settings: ChartSettings; groupBy: DataColumn | undefined;
+}) {
+  const fetched = useMemo(() => runs.filter((r) => r.metrics.has(metric)).map((r) => r.run.info.runId), [runs, metric]);
+  const withKey = useMemo(() => shown.filter((r) => r.metrics.has(metric)), [shown, metric]);
   const ids = useMemo(() => withKey.map((r) => r.run.info.runId), [withKey]);
-  const points = useApi((signal) => (ids.length ? trackingApi.metricHistories(ids, metric, POINTS_PER_RUN, signal) : Promise.resolve([])), [ids.join(','), metric]);
+  const points = useApi((signal) => (fetched.length ? trackingApi.sampledHistories(fetched, [metric], POINTS_PER_RUN, signal) : Promise.resolve([])), [fetched.join(','), metric]);
   const chart = useMemo(() => {
     if (!points.data) return undefined;
     const byRun = new Map<string, { step: number; timestamp: number; value: number }[]>(ids.map((id) => [id, []]));
-    for (const p of points.data) byRun.get(p.runId)?.push(p);
+    for (const s of points.data) {
+      const into = byRun.get(s.runId);
+      if (into) for (let i = 0; i < s.steps.length; i++) into.push({ step: s.steps[i]!, timestamp: s.timestamps[i]!, value: s.values[i]! });
+    }
     const data = chartData(ids.map((id) => byRun.get(id)!), settings);
-    if (!groupBy) return { data, labels: withKey.map(runLabel), bands: undefined, colors: undefined };
+    if (!groupBy) return { data, labels: withKey.map(runLabel), bands: undefined, colors: ids.map((id) => colorOf.get(id) ?? SERIES_COLORS[0]!) };
     // Grouped: one mean line per group and its min–max band.
     const [xs, ...ys] = data;
     const index = new Map(ids.map((id, i) => [id, i]));
@@ -187,7 +255,7 @@ function LinePanel({ metric, runs, settings, groupBy }: { metric: string; runs: 
       colors.push(color, color, color);
     });
     return { data: [xs, ...series] as [number[], ...(number | null)[][]], labels, bands, colors };
-  }, [points.data, ids, withKey, settings, groupBy]);
+  }, [points.data, ids, withKey, settings, groupBy, colorOf]);
   if (points.error) return <ErrorMessage error={points.error} what={`history of ${metric}`} />;
   if (!chart) return <Loading what={`history of ${metric}`} />;
   return (

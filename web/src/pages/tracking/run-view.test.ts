@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { groupEnvelope } from '../../lib/chart-data';
 import { toRow } from './run-columns';
-import { aggregate, groupRuns, readView, writeView, type RunView } from './run-view';
+import { aggregate, groupRuns, moveColumn, neighbour, readView, writeView, type RunView } from './run-view';
 import type { Run } from '../../api/tracking';
 
 const run = (id: string, params: Record<string, string>, metrics: Record<string, number>): Run => ({
@@ -23,6 +23,8 @@ describe('run views in the URL', () => {
         { kind: 'scatter', x: { kind: 'param', key: 'lr' }, y: { kind: 'metric', key: 'acc,top-1' } },
         { kind: 'parallel', dimensions: [{ kind: 'param', key: 'lr' }, { kind: 'metric', key: 'acc' }] },
       ],
+      widths: new Map([['name', 300], ['metric:acc,top-1', 90], ['param:a:b', 200]]),
+      wide: new Set(['line:loss', 'scatter:param%3Alr,metric%3Aacc%2Ctop-1']),
     };
     const params = writeView(view, new URLSearchParams('x=time&smooth=0.5'));
     expect(params.get('x')).toBe('time');
@@ -30,9 +32,33 @@ describe('run views in the URL', () => {
   });
 
   it('reads absent parts as defaults, and an emptied panel list as no panels', () => {
-    expect(readView(new URLSearchParams(''))).toEqual({ filter: '', order: '', columns: undefined, groupBy: undefined, hidden: new Set(), panels: undefined });
+    expect(readView(new URLSearchParams(''))).toEqual({ filter: '', order: '', columns: undefined, groupBy: undefined, hidden: new Set(), panels: undefined, widths: new Map(), wide: new Set() });
     const none = writeView({ ...readView(new URLSearchParams('')), panels: [] });
     expect(readView(none).panels).toEqual([]);
+  });
+
+  it('drops column widths outside 60–800 px or not whole pixels', () => {
+    const view = readView(new URLSearchParams(`widths=${encodeURIComponent('59:metric:a,801:metric:b,100.5:metric:c,x:metric:d,60:metric:e,800:name')}`));
+    expect([...view.widths]).toEqual([['metric:e', 60], ['name', 800]]);
+  });
+});
+
+describe('reordering columns', () => {
+  const cols = [{ kind: 'metric', key: 'a' }, { kind: 'metric', key: 'b' }, { kind: 'metric', key: 'c' }, { kind: 'param', key: 'p' }] as const;
+  const keys = (cs: readonly { key: string }[]) => cs.map((c) => c.key).join('');
+  it('moves a column onto another of its kind, before it going left and after it going right', () => {
+    expect(keys(moveColumn(cols, 'metric:c', 'metric:a'))).toBe('cabp');
+    expect(keys(moveColumn(cols, 'metric:a', 'metric:c'))).toBe('bcap');
+    expect(keys(moveColumn(cols, 'metric:a', 'metric:b'))).toBe('bacp');
+  });
+  it('leaves the order alone across kinds or for unknown columns', () => {
+    expect(keys(moveColumn(cols, 'metric:a', 'param:p'))).toBe('abcp');
+    expect(keys(moveColumn(cols, 'metric:z', 'metric:a'))).toBe('abcp');
+  });
+  it('names the neighbour of a column among its kind only', () => {
+    expect(neighbour(cols, 'metric:b', -1)).toBe('metric:a');
+    expect(neighbour(cols, 'metric:c', 1)).toBeUndefined();
+    expect(neighbour(cols, 'param:p', -1)).toBeUndefined();
   });
 });
 

@@ -15,7 +15,14 @@ export interface RunView {
   readonly hidden: ReadonlySet<string>;
   /** undefined: a line panel for every metric (the automatic workspace). */
   readonly panels: Panel[] | undefined;
+  /** Widths in pixels the user dragged table columns to, by column id (`name` for the run name). */
+  readonly widths: ReadonlyMap<string, number>;
+  /** Panels (by panel id) drawn across the whole width of the workspace. */
+  readonly wide: ReadonlySet<string>;
 }
+
+/** The narrowest and widest a table column can be dragged to. */
+export const COLUMN_WIDTH = { min: 60, max: 800 } as const;
 
 export type Panel =
   | { readonly kind: 'line'; readonly metric: string }
@@ -61,13 +68,20 @@ export function readView(params: URLSearchParams): RunView {
     groupBy: group && group.kind !== 'metric' ? group : undefined,
     hidden: new Set(list(params.get('hide'))),
     panels: panels.length === 0 ? undefined : panels[0] === 'none' ? [] : panels.map(parsePanel).filter((p): p is Panel => p !== undefined),
+    widths: new Map(list(params.get('widths')).flatMap((item): [string, number][] => {
+      // `px:column id`: the id may hold colons, the width does not.
+      const at = item.indexOf(':');
+      const px = Number(item.slice(0, at));
+      return at > 0 && Number.isInteger(px) && px >= COLUMN_WIDTH.min && px <= COLUMN_WIDTH.max ? [[item.slice(at + 1), px]] : [];
+    })),
+    wide: new Set(params.getAll('wide')),
   };
 }
 
 /** The view as query parameters, other parameters of `base` (the chart settings, say) kept. */
 export function writeView(view: RunView, base = new URLSearchParams()): URLSearchParams {
   const next = new URLSearchParams(base);
-  for (const k of ['filter', 'order', 'cols', 'group', 'hide', 'panel']) next.delete(k);
+  for (const k of ['filter', 'order', 'cols', 'group', 'hide', 'panel', 'widths', 'wide']) next.delete(k);
   if (view.filter) next.set('filter', view.filter);
   if (view.order) next.set('order', view.order);
   if (view.columns) next.set('cols', joined(view.columns.map(columnId)));
@@ -77,7 +91,32 @@ export function writeView(view: RunView, base = new URLSearchParams()): URLSearc
     if (view.panels.length === 0) next.append('panel', 'none');
     for (const p of view.panels) next.append('panel', panelId(p));
   }
+  if (view.widths.size > 0) next.set('widths', joined([...view.widths].map(([id, px]) => `${px}:${id}`)));
+  for (const id of view.wide) next.append('wide', id);
   return next;
+}
+
+/**
+ * The columns with `id` moved to where `target` is (before it when moving left, after it when moving right).
+ * Columns of different kinds sit under different headers, so a column only moves among its own kind.
+ */
+export function moveColumn(columns: readonly DataColumn[], id: string, target: string): DataColumn[] {
+  const from = columns.findIndex((c) => columnId(c) === id);
+  const to = columns.findIndex((c) => columnId(c) === target);
+  if (from < 0 || to < 0 || from === to || columns[from]!.kind !== columns[to]!.kind) return [...columns];
+  const next = [...columns];
+  const [moved] = next.splice(from, 1);
+  next.splice(to, 0, moved!);
+  return next;
+}
+
+/** The column one place left (-1) or right (+1) of `id` among its kind, if there is one. */
+export function neighbour(columns: readonly DataColumn[], id: string, direction: -1 | 1): string | undefined {
+  const c = columns.find((x) => columnId(x) === id);
+  const same = columns.filter((x) => x.kind === c?.kind);
+  const at = same.findIndex((x) => columnId(x) === id);
+  const n = at < 0 ? undefined : same[at + direction];
+  return n ? columnId(n) : undefined;
 }
 
 /** Summary of one numeric column over a group's runs; runs without the value are left out of it. */

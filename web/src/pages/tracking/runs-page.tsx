@@ -11,7 +11,7 @@ import { useApi } from '../../lib/use-api';
 import { useTitle } from '../../lib/use-title';
 import { ColumnChooser } from './column-chooser';
 import { availableColumns, cellValue, columnId, defaultColumns, orderKey, parseColumnId, toRow, type ColumnKind, type DataColumn, type RunRow } from './run-columns';
-import { groupRuns, readView, writeView, type Aggregate, type RunView } from './run-view';
+import { COLUMN_WIDTH, groupRuns, moveColumn, readView, writeView, type Aggregate, type RunView } from './run-view';
 import { ExperimentTabs } from './experiment-tabs';
 import { SavedViews } from './saved-views';
 
@@ -22,6 +22,7 @@ const ROW_HEIGHT = 32;
 const OVERSCAN = 12;
 const SELECT_WIDTH = 64;
 const NAME_WIDTH = 220;
+const DATA_WIDTH = 130;
 
 const ATTRIBUTE_COLUMNS = [
   { label: 'Status', order: 'attributes.status', width: 100 },
@@ -128,6 +129,17 @@ function RunsView({ experimentId }: { experimentId: string }) {
     setView({ columns: next });
     localStorage.setItem(`openexpert.columns.${experimentId}`, JSON.stringify(next.map(columnId)));
   };
+  // Widths being dragged live here until the pointer is let go; then they go into the view (the URL).
+  const [dragWidths, setDragWidths] = useState<ReadonlyMap<string, number>>();
+  const widths = dragWidths ?? view.widths;
+  const resize = (id: string, px: number, done: boolean) => {
+    const next = new Map(view.widths).set(id, px);
+    if (done) {
+      setDragWidths(undefined);
+      setView({ widths: next });
+    } else setDragWidths(next);
+  };
+  const [dragged, setDragged] = useState<DataColumn>();
   const headerGroups = useMemo(() => {
     const out: { kind: ColumnKind; span: number }[] = [];
     for (const c of columns) {
@@ -221,6 +233,7 @@ function RunsView({ experimentId }: { experimentId: string }) {
       </div>
       <div className="toolbar">
         <ColumnChooser available={available} chosen={columns} onChange={chooseColumns} />
+        {view.widths.size > 0 ? <button type="button" onClick={() => setView({ widths: new Map() })}>Reset column widths</button> : null}
         <label htmlFor="group-by">Group by</label>
         <select id="group-by" value={groupBy ? columnId(groupBy) : ''} onChange={(e) => setView({ groupBy: parseColumnId(e.target.value) })}>
           <option value="">no grouping</option>
@@ -255,9 +268,9 @@ function RunsView({ experimentId }: { experimentId: string }) {
         <table className="runs-table" aria-rowcount={items.length + 2}>
           <colgroup>
             <col style={{ width: SELECT_WIDTH }} />
-            <col style={{ width: NAME_WIDTH }} />
+            <col style={{ width: widths.get('name') ?? NAME_WIDTH }} />
             {ATTRIBUTE_COLUMNS.map((c) => <col key={c.label} style={{ width: c.width }} />)}
-            {columns.map((c) => <col key={columnId(c)} style={{ width: 130 }} />)}
+            {columns.map((c) => <col key={columnId(c)} style={{ width: widths.get(columnId(c)) ?? DATA_WIDTH }} />)}
           </colgroup>
           <thead>
             <tr aria-rowindex={1} className="header-groups">
@@ -269,6 +282,7 @@ function RunsView({ experimentId }: { experimentId: string }) {
               <th scope="col" className="pin pin-0"><span className="visually-hidden">Select and show in charts</span></th>
               <th scope="col" className="pin pin-1" aria-sort={sortState('attributes.run_name')}>
                 <button type="button" className="sort" onClick={() => sortBy('attributes.run_name')}>Name{arrow(sortState('attributes.run_name'))}</button>
+                <ColumnResizer label="Name" width={widths.get('name') ?? NAME_WIDTH} onResize={(px, done) => resize('name', px, done)} />
               </th>
               {ATTRIBUTE_COLUMNS.map((c) => (
                 <th scope="col" key={c.label} aria-sort={sortState(c.order)}>
@@ -278,8 +292,19 @@ function RunsView({ experimentId }: { experimentId: string }) {
               {columns.map((c) => {
                 const key = orderKey(c);
                 return (
-                  <th scope="col" key={columnId(c)} aria-sort={sortState(key)} title={`${c.kind} ${c.key}`} className={`group-${c.kind}`}>
+                  <th scope="col" key={columnId(c)} aria-sort={sortState(key)} title={`${c.kind} ${c.key}`}
+                    className={`group-${c.kind}${dragged && dragged.kind === c.kind && columnId(dragged) !== columnId(c) ? ' drop-target' : ''}`}
+                    draggable onDragStart={(e) => { e.dataTransfer.setData('text/plain', columnId(c)); e.dataTransfer.effectAllowed = 'move'; setDragged(c); }}
+                    onDragEnd={() => setDragged(undefined)}
+                    onDragOver={(e) => { if (dragged?.kind === c.kind) e.preventDefault(); }}
+                    onDrop={(e) => {
+                      e.preventDefault();
+                      const from = e.dataTransfer.getData('text/plain') || (dragged ? columnId(dragged) : '');
+                      setDragged(undefined);
+                      if (from && from !== columnId(c)) chooseColumns(moveColumn(columns, from, columnId(c)));
+                    }}>
                     <button type="button" className="sort" onClick={() => sortBy(key)}>{c.key}{arrow(sortState(key))}</button>
+                    <ColumnResizer label={c.key} width={widths.get(columnId(c)) ?? DATA_WIDTH} onResize={(px, done) => resize(columnId(c), px, done)} />
                   </th>
                 );
               })}
@@ -311,6 +336,34 @@ function RunsView({ experimentId }: { experimentId: string }) {
       </div>
       <ObjectPermissions kind="experiment" id={experimentId} />
     </section>
+  );
+}
+
+const clampWidth = (px: number) => Math.round(Math.min(COLUMN_WIDTH.max, Math.max(COLUMN_WIDTH.min, px)));
+
+/**
+ * The handle on a header's right edge: drag it, or focus it and press ← / → (16 px a press). The width is
+ * kept in the view when the pointer is let go.
+ */
+function ColumnResizer({ label, width, onResize }: { label: string; width: number; onResize(px: number, done: boolean): void }) {
+  const start = useRef<{ x: number; width: number }>(undefined);
+  // Key presses faster than the view updates add up from the last width asked for, not the one drawn.
+  const asked = useRef<number>(undefined);
+  useEffect(() => { asked.current = undefined; }, [width]);
+  const at = (clientX: number) => clampWidth(start.current!.width + clientX - start.current!.x);
+  return (
+    <span role="separator" aria-orientation="vertical" aria-label={`Resize column ${label}`} aria-valuenow={width} aria-valuemin={COLUMN_WIDTH.min} aria-valuemax={COLUMN_WIDTH.max}
+      tabIndex={0} className="col-resizer" draggable={false} data-testid="column-resizer"
+      onDragStart={(e) => { e.preventDefault(); e.stopPropagation(); }}
+      onPointerDown={(e) => { e.preventDefault(); e.stopPropagation(); e.currentTarget.setPointerCapture(e.pointerId); start.current = { x: e.clientX, width }; }}
+      onPointerMove={(e) => { if (start.current) onResize(at(e.clientX), false); }}
+      onPointerUp={(e) => { if (start.current) { onResize(at(e.clientX), true); start.current = undefined; } }}
+      onKeyDown={(e) => {
+        if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+        e.preventDefault();
+        asked.current = clampWidth((asked.current ?? width) + (e.key === 'ArrowRight' ? 16 : -16));
+        onResize(asked.current, true);
+      }} />
   );
 }
 
