@@ -31,6 +31,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: monitoring', () => {
 
   // Two accessibility checks on a busy two-core machine: two minutes.
   it('lists monitors and shows windows, drift over time and alerts', { timeout: 120_000 }, async () => {
+    page.setDefaultTimeout(25_000);
     await visit(page, `${server.url}/monitoring`, 'monitors', 'text=churn-prod');
     await page.getByRole('link', { name: 'churn-prod' }).click();
     const windows = page.getByTestId('windows-table');

@@ -11,6 +11,9 @@ import { useApi } from '../../lib/use-api';
  * reports it (`scoreKind` in each window's report): the two kinds are charted apart, each on its own axis,
  * p-values on a log scale where the thresholds (0.05 and below) are readable.
  */
+/** The lowest p-value drawn: a smaller one (a test certain of drift underflows to 0) sits on this floor. */
+const P_VALUE_FLOOR = 1e-16;
+
 export function DriftOverTime({ closed }: { closed: WindowDetail[] }) {
   const chart = useMemo(() => {
     const x = closed.map((w) => w.start / 1000);
@@ -26,8 +29,8 @@ export function DriftOverTime({ closed }: { closed: WindowDetail[] }) {
     };
     const of = (kind: 'p_value' | 'distance') => {
       const names = [...kindOf].filter(([, k]) => k.kind === kind).map(([n]) => n).sort();
-      // A p-value of 0 has no place on a log axis: drawn at the smallest double instead of dropped.
-      const y = (w: WindowDetail, n: string) => { const v = scoreOf(w, n); return v === null ? null : kind === 'p_value' ? Math.max(v, Number.MIN_VALUE) : v; };
+      // A p-value of 0 (or 1e-300) has no place on a readable log axis: drawn at the floor instead of dropped.
+      const y = (w: WindowDetail, n: string) => { const v = scoreOf(w, n); return v === null ? null : kind === 'p_value' ? Math.max(v, P_VALUE_FLOOR) : v; };
       return { names, labels: names.map((n) => `${n} (threshold ${formatNumber(kindOf.get(n)!.threshold)})`), data: alignSeries(names.map((n) => ({ x, y: closed.map((w) => y(w, n)) }))) };
     };
     return { share: alignSeries([{ x, y: closed.map((w) => w.datasetDriftShare) }]), pValues: of('p_value'), distances: of('distance') };
@@ -43,7 +46,7 @@ export function DriftOverTime({ closed }: { closed: WindowDetail[] }) {
         </div>
         {chart.pValues.names.length ? (
           <div className="chart-card" data-testid="p-value-chart">
-            <h3>P-values (log scale; below the threshold is drift)</h3>
+            <h3>P-values (log scale; below the threshold is drift; under 1e-16 drawn at 1e-16)</h3>
             <LineChart data={chart.pValues.data} labels={chart.pValues.labels} title={`P-values per window of ${chart.pValues.names.join(', ')}`} xLabel="Window start" timeAxis logScale height={220} />
           </div>
         ) : null}
