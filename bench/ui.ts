@@ -210,16 +210,16 @@ export async function runUiBench(options: UiBenchOptions = {}) {
       await page.locator('[data-testid=panel] canvas').nth(WORKSPACE_FIRST_SCREEN - 1).waitFor();
       await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => resolve(undefined)))');
       workspace.push(performance.now() - t);
-      bulkApi.push(await apiMs('get-history-bulk-interval'));
+      bulkApi.push(await apiMs('/api/v1/runs/metric-histories'));
     }
     const load = os.loadavg().map((l) => Math.round(l * 100) / 100);
     const figure = (xs: number[]) => (xs.length ? { first: round(xs[0]!), median: round(median(xs)) } : undefined);
     const figures = { runsTableMs: figure(table), filterMs: figure(filter), openRunChartMs: figure(chart), workspaceMs: figure(workspace) };
-    // The server's share of the page loads, as the browser saw it (the workspace's bulk-interval calls summed).
+    // The server's share of the page loads, as the browser saw it (the workspace's sampled-histories calls summed).
     const serverShare = {
       searchRunsMs: searchApi.length ? round(median(searchApi)) : undefined,
       metricHistoryMs: historyApi.length ? round(median(historyApi)) : undefined,
-      workspaceBulkIntervalMs: bulkApi.length ? round(median(bulkApi)) : undefined,
+      workspaceHistoriesMs: bulkApi.length ? round(median(bulkApi)) : undefined,
     };
     return {
       setup: { runs, metricsPerRun: metrics, historyPoints: points, workspace: WORKSPACE, repeat, seedSeconds: Math.round(seedSeconds * 10) / 10 },
