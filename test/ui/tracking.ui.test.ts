@@ -7,8 +7,8 @@ import { startTestServer } from '../support/server.js';
 import { checkView, visit } from '../support/ui-page.js';
 import { seedTracking, type SeededTracking } from '../support/ui-seed.js';
 
-// An accessibility check takes seconds on a busy two-core machine: a test gets a minute.
-describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: experiments, runs, run page, compare', { timeout: 60_000 }, () => {
+// An accessibility check takes seconds on a busy two-core machine: a test gets two minutes (the compare test makes four).
+describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: experiments, runs, run page, compare', { timeout: 120_000 }, () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
   let browser: Browser;
   let context: BrowserContext;
