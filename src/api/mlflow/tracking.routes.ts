@@ -4,7 +4,7 @@ import { parse } from '../parse.js';
 import { idempotencyKeyOf, sent, type Route } from '../surface.js';
 import { Int64, KeyValue, QueryInt, QueryList } from '../wire-types.js';
 import { Metric, metricOf, readLogBatch, RunRef } from './log-batch.js';
-import { experimentToWire, metricPageJson, metricWithRunToWire, runInfoToWire, runToWire } from './wire.js';
+import { experimentToWire, metricPageJson, metricWithRunToWire, pointsJsonPage, runInfoToWire, runToWire } from './wire.js';
 import { invalid } from '../../core/errors.js';
 import { encodePageToken } from '../../core/paging.js';
 import { RUN_STATUSES } from '../../domain/tracking/types.js';
@@ -257,8 +257,9 @@ export function trackingRoutes(s: Services): Route[] {
       method: 'GET', path: '/metrics/get-history',
       handler: async ({ actor, query, reply }) => {
         const q = parse(GetHistory, query);
-        const result = await s.runs.metricHistory(actor, { runId: runIdOf(q), key: q.metric_key, maxResults: q.max_results, pageToken: q.page_token });
-        return sent(reply.type('application/json').send(metricPageJson(result.items, result.nextPageToken)));
+        const { page, nextPageToken } = await s.runs.metricHistoryJson(actor, { runId: runIdOf(q), key: q.metric_key, maxResults: q.max_results, pageToken: q.page_token });
+        const bytes = 'pointsJson' in page ? pointsJsonPage(page, nextPageToken) : metricPageJson(page.items, nextPageToken);
+        return sent(reply.type('application/json').send(bytes));
       },
     },
     {

@@ -1,5 +1,5 @@
 import type { LoggedModel } from '../../domain/tracking/logged-model.js';
-import type { DatasetInput, Experiment, KeyValue, Metric, MetricWithRun, Run, RunInfo } from '../../domain/tracking/types.js';
+import type { DatasetInput, Experiment, HistoryJsonPage, KeyValue, Metric, MetricWithRun, Run, RunInfo } from '../../domain/tracking/types.js';
 import { metricValueToWire } from '../wire-types.js';
 
 /**
@@ -84,6 +84,14 @@ export function metricPageJson(points: readonly Metric[], nextPageToken: string 
   return out.done();
 }
 
+/** A get-history page from points the store wrote as JSON already (see HistoryJsonPage). */
+export function pointsJsonPage(page: HistoryJsonPage, nextPageToken: string | undefined): Buffer {
+  const token = nextPageToken !== undefined ? `"next_page_token":${JSON.stringify(nextPageToken)}` : '';
+  if (page.count === 0) return Buffer.from(`{${token}}`);
+  return Buffer.concat([METRICS_OPEN, page.pointsJson, Buffer.from(token ? `],${token}}` : ']}')]);
+}
+
+const METRICS_OPEN = Buffer.from('{"metrics":[');
 const EMPTY = new Uint8Array(0);
 const TIMESTAMP = Buffer.from(',"timestamp":');
 const STEP = Buffer.from(',"step":');

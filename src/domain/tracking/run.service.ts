@@ -7,7 +7,7 @@ import type { Access } from '../access/access.js';
 import { parseRunSearch } from './search-rules.js';
 import type { DatasetSummary, TrackingStore } from './tracking.store.js';
 import {
-  TAG, type Batch, type DatasetInput, type HistoryPosition, type KeyValue, type LoggedMetric, type Metric, type MetricWithRun, type Page, type Run, type RunInfo,
+  TAG, type Batch, type DatasetInput, type HistoryJsonPage, type HistoryPage, type HistoryPosition, type KeyValue, type LoggedMetric, type Metric, type MetricWithRun, type Page, type Run, type RunInfo,
   type RunStatus, type ViewType,
 } from './types.js';
 import { generateRunName, normalizeBatch, normalizeTag, validateKey, validateRunName } from './validation.js';
@@ -213,14 +213,26 @@ export class RunService {
 
   /** A page of a metric's history; the page token marks where the page ended, so every page costs the same. */
   async metricHistory(actor: Actor, input: HistoryInput): Promise<{ items: readonly Metric[]; nextPageToken?: string }> {
+    const page = await this.store.getMetricHistory(input.runId, input.key, await this.historyPage(actor, input));
+    return page.next ? { items: page.items, nextPageToken: encodeKeysetToken(page.next) } : { items: page.items };
+  }
+
+  /**
+   * The same page as `metricHistory`, its points as JSON when the store writes them (see HistoryJsonPage), else as
+   * points for the caller to write.
+   */
+  async metricHistoryJson(actor: Actor, input: HistoryInput): Promise<{ page: HistoryJsonPage | HistoryPage; nextPageToken?: string }> {
+    const request = await this.historyPage(actor, input);
+    const page = (await this.store.getMetricHistoryJson(input.runId, input.key, request)) ?? (await this.store.getMetricHistory(input.runId, input.key, request));
+    return page.next ? { page, nextPageToken: encodeKeysetToken(page.next) } : { page };
+  }
+
+  /** A history request checked (key, page token, access, page size) and turned into the store's page. */
+  private async historyPage(actor: Actor, input: HistoryInput): Promise<{ maxResults: number; after?: HistoryPosition }> {
     validateKey('metric', input.key);
     const after = decodeKeysetToken(input.pageToken, 4) as HistoryPosition | undefined;
     await this.access.require(actor, 'READ', { kind: 'experiment', id: (await this.info(input.runId)).experimentId, asMissing: () => missing({ kind: 'run', runId: input.runId }) });
-    const page = await this.store.getMetricHistory(input.runId, input.key, {
-      maxResults: checkMaxResults(input.maxResults, { fallback: 25_000, max: HISTORY_MAX_RESULTS }),
-      ...(after ? { after } : {}),
-    });
-    return page.next ? { items: page.items, nextPageToken: encodeKeysetToken(page.next) } : { items: page.items };
+    return { maxResults: checkMaxResults(input.maxResults, { fallback: 25_000, max: HISTORY_MAX_RESULTS }), ...(after ? { after } : {}) };
   }
 
   /**

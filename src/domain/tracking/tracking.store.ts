@@ -1,6 +1,6 @@
 import type { Comparison, OrderClause } from './search-filter.js';
 import type {
-  Batch, DatasetInput, Experiment, HistoryPage, HistoryPosition, LifecycleStage, MetricWithRun, Page, Run, RunInfo, RunStatus, ViewType, KeyValue, SavedView,
+  Batch, DatasetInput, Experiment, HistoryJsonPage, HistoryPage, HistoryPosition, LifecycleStage, MetricWithRun, Page, Run, RunInfo, RunStatus, ViewType, KeyValue, SavedView,
 } from './types.js';
 
 export interface NewExperiment {
@@ -88,6 +88,8 @@ export interface TrackingStore {
   datasetSummaries(experimentIds: readonly string[], limit: number): Promise<DatasetSummary[]>;
   /** One page of a metric's history in (timestamp, step, value) order, starting after `after` (keyset paging). */
   getMetricHistory(runId: string, key: string, page: { maxResults: number; after?: HistoryPosition }): Promise<HistoryPage>;
+  /** The same page as `getMetricHistory` with its points as JSON, where the database writes them (SQLite); undefined elsewhere. */
+  getMetricHistoryJson(runId: string, key: string, page: { maxResults: number; after?: HistoryPosition }): Promise<HistoryJsonPage | undefined>;
   /** The metric of each run at about `maxSteps` steps sampled over [startStep, endStep] as MLflow samples them, each run's ends included. */
   getMetricHistoryBulkInterval(
     runIds: readonly string[], key: string, range: { startStep?: number; endStep?: number; maxSteps: number },

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../core/errors.js';
 import { parseFilter, parseOrderBy } from '../../domain/tracking/search-filter.js';
 import type { RunQuery, TrackingStore } from '../../domain/tracking/tracking.store.js';
-import type { DatasetInput, HistoryPosition, KeyValue, Metric, RunStatus, ViewType } from '../../domain/tracking/types.js';
+import type { DatasetInput, HistoryJsonPage, HistoryPosition, KeyValue, Metric, RunStatus, ViewType } from '../../domain/tracking/types.js';
+import { seededRandom } from '../../domain/serving/router.js';
 import { testBackends } from '../../../test/support/backends.js';
 import type { DatabaseHandle } from '../db.js';
 import { SqlTrackingStore } from './tracking.sql-store.js';
@@ -101,6 +102,12 @@ function sortRows(indices: readonly number[], keys: readonly SortKey[]): number[
 }
 const ALL = ROWS.map((_, i) => i);
 const matching = (pred: (r: Row) => boolean) => ALL.filter((i) => pred(ROWS[i]!));
+
+/** The points of a page the store wrote as JSON, "NaN" read back as NaN. */
+function jsonPoints(page: HistoryJsonPage): Metric[] {
+  return (JSON.parse(`[${Buffer.from(page.pointsJson).toString('utf8')}]`) as { key: string; value: number | 'NaN'; timestamp: number; step: number }[])
+    .map((m) => ({ ...m, value: m.value === 'NaN' ? NaN : m.value }));
+}
 
 /** MLflow's notion of the latest point: highest step, then latest timestamp. */
 function latestOf(points: readonly Metric[]): Metric | undefined {
@@ -398,6 +405,38 @@ for (const backend of testBackends()) {
         expect(await history('nan')).toEqual([1, NaN]);
         expect(await history('inf')).toEqual([Number.MAX_VALUE]);
         expect(await history('ninf')).toEqual([-Number.MAX_VALUE]);
+        if (backend.name === 'sqlite') {
+          const json = async (key: string) => jsonPoints((await store.getMetricHistoryJson(r.runId, key, { maxResults: 10 }))!).map((m) => m.value);
+          expect(await json('nan')).toEqual([1, NaN]);
+          expect(await json('inf')).toEqual([Number.MAX_VALUE]);
+          expect(await json('tiny')).toEqual([5e-324]);
+        }
+      });
+
+      it('writes history pages as JSON on SQLite that read back as the very doubles stored', async () => {
+        if (backend.name !== 'sqlite') {
+          expect(await store.getMetricHistoryJson(newRunId(), 'm', { maxResults: 10 })).toBeUndefined();
+          return;
+        }
+        const r = await run(await experiment());
+        // Seeded random bit patterns (every exponent), and values that need all 17 digits or none.
+        const random = seededRandom(16);
+        const bits = new DataView(new ArrayBuffer(8));
+        const values = [0.1, 1 / 3, 2, 1e21, 1e-7, 5e-324, 2.2250738585072014e-308, 123456789012345680000, -1.5e300, 0.30000000000000004];
+        while (values.length < 2000) {
+          bits.setUint32(0, Math.floor(random() * 2 ** 32));
+          bits.setUint32(4, Math.floor(random() * 2 ** 32));
+          const v = bits.getFloat64(0);
+          if (Number.isFinite(v)) values.push(v);
+        }
+        const points = values.map((value, i) => ({ key: 'bits', value, timestamp: 1_700_000_000_000 + i, step: i - 1000 }));
+        await store.logBatch(r.runId, metricsOnly(points));
+        const page = (await store.getMetricHistoryJson(r.runId, 'bits', { maxResults: 5000 }))!;
+        expect(page.count).toBe(points.length);
+        expect(page.next).toBeUndefined();
+        const read = jsonPoints(page);
+        expect(read).toHaveLength(points.length);
+        expect(read).toEqual(points);
       });
 
       it('pages metric history in (timestamp, step, value) order by position, with no next position on the last page', async () => {
@@ -423,8 +462,20 @@ for (const backend of testBackends()) {
           } while (after);
           expect(pages).toHaveLength(Math.ceil(points.length / size));
           expect(pages.flatMap((p) => p.items)).toEqual(expected);
+
+          if (backend.name !== 'sqlite') continue;
+          // The same pages written as JSON, ending at the same positions.
+          const jsonPages = [];
+          let from: HistoryPosition | undefined;
+          do {
+            const page = (await store.getMetricHistoryJson(r.runId, 'h', { maxResults: size, ...(from ? { after: from } : {}) }))!;
+            jsonPages.push(page);
+            from = page.next;
+          } while (from);
+          expect(jsonPages.map((p) => ({ items: jsonPoints(p), count: p.count, next: p.next }))).toEqual(pages.map((p) => ({ items: p.items, count: p.items.length, next: p.next })));
         }
         expect(await store.getMetricHistory(r.runId, 'never-logged', { maxResults: 3 })).toEqual({ items: [] });
+        if (backend.name === 'sqlite') expect(await store.getMetricHistoryJson(r.runId, 'never-logged', { maxResults: 3 })).toEqual({ pointsJson: Buffer.alloc(0), count: 0 });
       });
 
       it("samples the bulk interval's steps as MLflow does: a fixed interval over all runs' steps, each run's ends kept", async () => {

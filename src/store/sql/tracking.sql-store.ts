@@ -5,7 +5,7 @@ import type {
   DatasetSummary, ExperimentQuery, IdempotencyKey, NewExperiment, NewRun, RunQuery, TrackingStore,
 } from '../../domain/tracking/tracking.store.js';
 import type {
-  Batch, DatasetInput, Experiment, HistoryPage, HistoryPosition, KeyValue, LifecycleStage, LoggedMetric, Metric, MetricWithRun, Page, Run,
+  Batch, DatasetInput, Experiment, HistoryJsonPage, HistoryPage, HistoryPosition, KeyValue, LifecycleStage, LoggedMetric, Metric, MetricWithRun, Page, Run,
   RunInfo, RunStatus, SavedView,
 } from '../../domain/tracking/types.js';
 import { busyGuard, isForeignKeyViolation, isUniqueViolation, selectArrays, type DatabaseHandle } from '../db.js';
@@ -661,13 +661,8 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   async getMetricHistory(runId: string, key: string, page: { maxResults: number; after?: HistoryPosition }): Promise<HistoryPage> {
-    // Spelled out rather than as a row-value comparison so both databases seek the (run, key, timestamp, ...) index.
-    const after = page.after
-      ? sql` and timestamp >= ${page.after[0]} and (timestamp > ${page.after[0]} or (timestamp = ${page.after[0]} and (step > ${page.after[1]}
-        or (step = ${page.after[1]} and (value > ${page.after[2]} or (value = ${page.after[2]} and is_nan > ${page.after[3]}))))))`
-      : sql``;
     const rows = (await this.guard(() => selectArrays(this.db, sql`select timestamp, step, value, is_nan from metrics
-      where run_uuid = ${runId} and key = ${key}${after} order by timestamp, step, value, is_nan limit ${page.maxResults + 1}`))) as [number, number, number, number][];
+      where ${historyRange(runId, key, page.after)} order by ${HISTORY_ORDER} limit ${page.maxResults + 1}`))) as [number, number, number, number][];
     const shown = Math.min(rows.length, page.maxResults);
     const items = new Array<Metric>(shown);
     for (let i = 0; i < shown; i++) {
@@ -676,6 +671,34 @@ export class SqlTrackingStore implements TrackingStore {
     }
     const last = rows[shown - 1];
     return rows.length > shown && last ? { items, next: [Number(last[0]), Number(last[1]), Number(last[2]), Number(last[3])] } : { items };
+  }
+
+  /**
+   * SQLite writes the page's JSON itself, one text for the page: a row per point (an array of four values for the
+   * driver to make, then an object, then its serialization) cost several times the read. SQLite writes a double
+   * with the digits it needs to read back as the same double (17 at most; `2.0` for 2, `1.0e-07` for 1e-7), which
+   * any JSON reader takes as the same number. The last shown point and whether one follows come from a second
+   * read in the same transaction.
+   */
+  async getMetricHistoryJson(runId: string, key: string, page: { maxResults: number; after?: HistoryPosition }): Promise<HistoryJsonPage | undefined> {
+    if (this.dialect !== 'sqlite') return undefined;
+    const range = historyRange(runId, key, page.after);
+    const head = `{"key":${JSON.stringify(key)},"value":`;
+    return this.guard(() => this.db.transaction().execute(async (trx) => {
+      // The subquery yields its rows in history order (a range of the clustered key, read in order with a limit),
+      // and group_concat joins them in the order they come.
+      const [row] = await selectArrays(trx, sql`select cast(group_concat(${head} || case when is_nan = 1 then '"NaN"' else json_quote(value) end
+          || ',"timestamp":' || timestamp || ',"step":' || step || '}', ',') as blob), count(*)
+        from (select value, timestamp, step, is_nan from metrics where ${range} order by ${HISTORY_ORDER} limit ${page.maxResults})`);
+      const count = Number(row?.[1] ?? 0);
+      const pointsJson = count > 0 ? (row![0] as Buffer) : Buffer.alloc(0);
+      if (count < page.maxResults) return { pointsJson, count };
+      const edge = (await selectArrays(trx, sql`select timestamp, step, value, is_nan from metrics
+        where ${range} order by ${HISTORY_ORDER} limit 2 offset ${page.maxResults - 1}`)) as [number, number, number, number][];
+      const last = edge[0];
+      if (edge.length < 2 || !last) return { pointsJson, count };
+      return { pointsJson, count, next: [Number(last[0]), Number(last[1]), Number(last[2]), Number(last[3])] };
+    }));
   }
 
   async getMetricHistoryBulkInterval(
@@ -712,6 +735,21 @@ export class SqlTrackingStore implements TrackingStore {
     for (const runId of runIds) out.push(...byRun.get(runId)!);
     return out;
   }
+}
+
+/** History order: the clustered key's order after (run, key). */
+const HISTORY_ORDER = sql`timestamp, step, value, is_nan`;
+
+/**
+ * One metric's points after `after` in history order. Spelled out rather than as a row-value comparison so both
+ * databases seek the (run, key, timestamp, ...) index.
+ */
+function historyRange(runId: string, key: string, after: HistoryPosition | undefined): Sql {
+  const from = after
+    ? sql` and timestamp >= ${after[0]} and (timestamp > ${after[0]} or (timestamp = ${after[0]} and (step > ${after[1]}
+      or (step = ${after[1]} and (value > ${after[2]} or (value = ${after[2]} and is_nan > ${after[3]}))))))`
+    : sql``;
+  return sql`run_uuid = ${runId} and key = ${key}${from}`;
 }
 
 /** MLflow's cap on the points one run contributes to a bulk-interval answer (MAX_RESULTS_GET_METRIC_HISTORY). */
