@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { buildApp } from './api/app.js';
@@ -243,6 +245,21 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     }),
     datasetVersion: async (actor, ref) => ({ id: (await services.datasets.get(actor, parseDatasetRef(ref))).id }),
     lineage: (edges) => services.datasets.recordPlatformLineage(SYSTEM_ACTOR, edges),
+    // A training set becomes a dataset version through the datasets service, with the caller's rights there.
+    registerTrainingSet: async (actor, input) => {
+      const hash = createHash('sha256');
+      await pipeline(fs.createReadStream(input.file.local), hash);
+      const sha256 = hash.digest('hex');
+      const { size } = await fs.promises.stat(input.file.local);
+      await services.datasets.putBlob(actor, { name: input.dataset, sha256, body: fs.createReadStream(input.file.local), size });
+      const { version } = await services.datasets.addVersion(actor, {
+        name: input.dataset, files: [{ path: input.file.name, sha256, size }], derivedFrom: input.derivedFrom.map(parseDatasetRef), project: input.project,
+      });
+      return { id: version.id, name: version.name, version: version.version };
+    },
+    loggedVectors: async (actor, deployment, opts) =>
+      (await services.serving.deployments.predictions(actor, deployment, { limit: opts.limit, withFeatureVector: true, ...(opts.since !== undefined ? { since: opts.since } : {}) }))
+        .flatMap((p) => (p.featureVector ? [{ time: p.time, entity: p.featureVector.entity, values: p.featureVector.values }] : [])),
     projectOf: async (kind, name) => (await projectStore.projectsOf(kind, [name])).get(name) ?? 'default',
     tempDir: path.join(config.home, 'tmp'),
   });

@@ -126,18 +126,25 @@ export function registerFeaturesCommand(program: Command): void {
       ]);
     });
 
-  common(features.command('get-historical').description('A point-in-time correct training set: each entity row (join keys, event_timestamp) with the features as of its time'))
+  common(features.command('get-historical').alias('training-set').description('A point-in-time correct training set: each entity row (join keys, event_timestamp) with the features as of its time'))
     .requiredOption('--entities <file>', 'entity rows, .parquet or .csv')
     .requiredOption('--features <refs>', 'view:feature,… (a feature name alone when one view has it)')
     .requiredOption('-o, --out <file>', 'write the training set here: .parquet, .csv or .json (one JSON object per line)')
-    .action(async (opts: Common & { entities: string; features: string; out: string }) => {
+    .option('--dataset <name>', 'also register it as the next version of this dataset, with lineage from the views and their source versions')
+    .option('--project <name>', 'the project a new --dataset goes in')
+    .action(async (opts: Common & { entities: string; features: string; out: string; dataset?: string; project?: string }) => {
       const format = /\.csv$/i.test(opts.out) ? 'csv' : /\.jsonl?$/i.test(opts.out) ? 'json' : /\.parquet$/i.test(opts.out) ? 'parquet' : undefined;
       if (!format) throw invalid(`--out '${opts.out}': use .parquet, .csv or .json`);
-      const res = await postTable(opts, `/api/v1/features/historical?${new URLSearchParams({ features: opts.features, format }).toString()}`, opts.entities);
+      if (opts.project !== undefined && opts.dataset === undefined) throw invalid('--project names the project of a new --dataset; give --dataset too');
+      const query = { features: opts.features, format, ...(opts.dataset !== undefined ? { dataset: opts.dataset } : {}), ...(opts.project !== undefined ? { project: opts.project } : {}) };
+      const res = await postTable(opts, `/api/v1/features/historical?${new URLSearchParams(query).toString()}`, opts.entities);
       await pipeline(Readable.fromWeb(res.body! as WebReadableStream), fs.createWriteStream(opts.out));
-      const summary = { rows: Number(res.headers.get('x-row-count')), trainingSet: res.headers.get('x-training-set'), out: opts.out };
+      const dataset = res.headers.get('x-dataset-version') ?? undefined;
+      const summary = { rows: Number(res.headers.get('x-row-count')), trainingSet: res.headers.get('x-training-set'), out: opts.out, ...(dataset ? { datasetVersion: dataset } : {}) };
       if (opts.json) return printJson(summary);
-      console.log(`wrote ${summary.rows} row(s) to ${opts.out} (training set ${summary.trainingSet})`);
+      console.log(dataset
+        ? `wrote ${summary.rows} row(s) to ${opts.out}, registered as dataset version ${dataset}`
+        : `wrote ${summary.rows} row(s) to ${opts.out} (training set ${summary.trainingSet})`);
     });
 
   common(features.command('materialize').description('Load the newest values per entity into the online store: a window (--start/--end) or incrementally since the last run'))
@@ -180,16 +187,33 @@ export function registerFeaturesCommand(program: Command): void {
       for (const w of out.warnings) console.error(`warning: ${w}`);
     });
 
-  common(features.command('skew').description('Training–serving skew: logged serving values against the offline values for the same entities and times, per feature'))
-    .requiredOption('--sample <file>', 'the logged values: join keys, event_timestamp and one column per feature (.parquet or .csv)')
-    .requiredOption('--features <refs>', 'view:feature,… to compare')
+  common(features.command('skew').alias('skew-check').description('Training–serving skew: logged serving values (a file, or what a deployment logged) against the offline values for the same entities and times, per feature'))
+    .option('--sample <file>', 'the logged values: join keys, event_timestamp and one column per feature (.parquet or .csv)')
+    .option('--deployment <name>', 'instead of a file: the feature vectors this deployment logged with its predictions (parameters.feature_vector)')
+    .option('--limit <n>', 'with --deployment: the newest n logged vectors', '1000')
+    .option('--since <time>', 'with --deployment: only predictions from this time on')
+    .option('--features <refs>', 'view:feature,… to compare (with --deployment, default: every feature logged)')
     .option('--tolerance <x>', 'numbers within this relative difference agree', '1e-9')
     .option('--max-mismatch-rate <x>', 'exit 1 when a feature mismatches more often than this')
-    .action(async (opts: Common & { sample: string; features: string; tolerance: string; maxMismatchRate?: string }) => {
-      const res = await postTable(opts, `/api/v1/features/skew?${new URLSearchParams({ features: opts.features, tolerance: opts.tolerance }).toString()}`, opts.sample);
-      const report = (await res.json()) as SkewReport;
-      const limit = opts.maxMismatchRate !== undefined ? Number(opts.maxMismatchRate) : undefined;
-      if (limit !== undefined && report.features.some((f) => f.mismatchRate > limit)) process.exitCode = 1;
+    .action(async (opts: Common & { sample?: string; deployment?: string; limit: string; since?: string; features?: string; tolerance: string; maxMismatchRate?: string }) => {
+      if ((opts.sample === undefined) === (opts.deployment === undefined)) throw invalid('Give either --sample <file> or --deployment <name>');
+      const tolerance = Number(opts.tolerance);
+      if (!Number.isFinite(tolerance)) throw invalid(`--tolerance: '${opts.tolerance}' is not a number`);
+      let report: SkewReport;
+      if (opts.deployment !== undefined) {
+        const limit = Number(opts.limit);
+        if (!Number.isInteger(limit) || limit < 1) throw invalid(`--limit: '${opts.limit}' is not a positive whole number`);
+        report = await registryApi(opts)<SkewReport>('POST', '/api/v1/features/skew/logged', { body: {
+          deployment: opts.deployment, limit, tolerance, ...(opts.since !== undefined ? { since: instant(opts.since, '--since') } : {}),
+          ...(opts.features ? { features: opts.features.split(',').map((f) => f.trim()).filter(Boolean) } : {}),
+        } });
+      } else {
+        if (!opts.features) throw invalid('--features: name the features the sample has, as view:feature,…');
+        const res = await postTable(opts, `/api/v1/features/skew?${new URLSearchParams({ features: opts.features, tolerance: opts.tolerance }).toString()}`, opts.sample!);
+        report = (await res.json()) as SkewReport;
+      }
+      const gate = opts.maxMismatchRate !== undefined ? Number(opts.maxMismatchRate) : undefined;
+      if (gate !== undefined && report.features.some((f) => f.mismatchRate > gate)) process.exitCode = 1;
       if (opts.json) return printJson(report);
       printTable(report.features, [
         { header: 'FEATURE', value: (f) => f.feature },

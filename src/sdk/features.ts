@@ -49,9 +49,16 @@ export class Features {
     return this.http.request('POST', `${base}/online`, { body: { features: opts.features, entities: opts.entities } });
   }
 
-  /** A point-in-time correct training set for entity rows (join keys and `event_timestamp`). */
-  getHistoricalFeatures(opts: { features: readonly string[]; entities: readonly FeatureRow[] }): Promise<{ rows: Record<string, unknown>[]; trainingSet: string; features: string[] }> {
-    return this.http.request('POST', `${base}/historical`, { body: { features: opts.features, entities: opts.entities } });
+  /**
+   * A point-in-time correct training set for entity rows (join keys and `event_timestamp`). With `dataset`, it is also
+   * registered as that dataset's next version (written as JSON lines), linked from the views in the lineage graph.
+   */
+  getHistoricalFeatures(opts: { features: readonly string[]; entities: readonly FeatureRow[]; dataset?: string; project?: string }): Promise<{
+    rows: Record<string, unknown>[]; trainingSet: string; features: string[]; dataset?: { id: string; name: string; version: number };
+  }> {
+    return this.http.request('POST', `${base}/historical`, { body: {
+      features: opts.features, entities: opts.entities, ...(opts.dataset !== undefined ? { dataset: opts.dataset } : {}), ...(opts.project !== undefined ? { project: opts.project } : {}),
+    } });
   }
 
   /** Loads the newest values into the online store: a window (`start`, `end`, epoch ms or ISO), or since the last run. */
@@ -62,5 +69,13 @@ export class Features {
   /** Compares logged serving values (join keys, `event_timestamp`, one column per feature) with the offline values. */
   skew(opts: { features: readonly string[]; rows: readonly FeatureRow[]; tolerance?: number }): Promise<SkewReport> {
     return this.http.request('POST', `${base}/skew`, { body: opts });
+  }
+
+  /**
+   * Skew over what a deployment's model really saw: the feature vectors it logged with its predictions
+   * (`parameters.feature_vector` on OIP requests), newest `limit`, each recomputed offline at its prediction's time.
+   */
+  skewOfDeployment(opts: { deployment: string; features?: readonly string[]; limit?: number; since?: number | string; tolerance?: number }): Promise<SkewReport & { deployment: string }> {
+    return this.http.request('POST', `${base}/skew/logged`, { body: opts });
   }
 }

@@ -348,6 +348,9 @@ const CASES: Record<string, Case> = {
   'POST /api/v1/features/materialize': { need: fv('EDIT'), req: (f) => ({ url: `${V1}/features/materialize`, body: { views: [f.featureView], start: 0 } }) },
   'POST /api/v1/features/online': { need: fv('READ'), req: (f) => ({ url: `${V1}/features/online`, body: { features: [`${f.featureView}:mxuser_spend_sum_7d`], entities: { mxuser_id: [1] } } }) },
   'GET /api/v1/features/online': { need: fv('READ'), req: (f) => ({ url: `${V1}/features/online${q({ features: `${f.featureView}:mxuser_spend_sum_7d`, mxuser_id: 1 })}` }) },
+  'POST /api/v1/features/skew/logged': {
+    need: dep('READ', [['feature_view', 'READ']]), req: (f) => ({ url: `${V1}/features/skew/logged`, body: { deployment: f.deployment, features: [`${f.featureView}:mxuser_spend_sum_7d`] } }),
+  },
   'POST /api/v1/features/skew': { need: fv('READ'), req: (f) => ({ url: `${V1}/features/skew`, body: { features: [`${f.featureView}:mxuser_spend_sum_7d`], rows: [{ mxuser_id: 1, event_timestamp: '2024-01-02T00:00:00Z', mxuser_spend_sum_7d: 5 }] } }) },
   'POST /api/v1/retention/policies': { need: ws('MANAGE'), req: () => ({ url: `${V1}/retention/policies`, body: { scope: { kind: 'server' }, maxAgeDays: 36_500 } }) },
   'GET /api/v1/retention/policies': { need: ws('READ'), req: () => ({ url: `${V1}/retention/policies` }) },

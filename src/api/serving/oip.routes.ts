@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { VERSION } from '../../core/version.js';
+import { FeatureVectorSchema } from '../../domain/serving/schemas.js';
 import { DATATYPES, tensorFromJson, tensorValues, type Tensor } from '../../domain/serving/tensor.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
@@ -23,7 +24,8 @@ const InferTensor = z.object({
 
 const InferBody = z.object({
   id: z.string().max(256).optional(),
-  parameters: z.record(z.string(), z.unknown()).optional(),
+  // `feature_vector`: the join keys and feature values the inputs were made from, logged with a sampled prediction.
+  parameters: z.object({ feature_vector: FeatureVectorSchema.optional() }).catchall(z.unknown()).optional(),
   inputs: z.array(InferTensor).min(1),
   outputs: z.array(z.object({ name: z.string().min(1) })).optional(),
 });
@@ -39,6 +41,7 @@ export function oipRoutes(s: Services): Route[] {
       const result = await s.serving.inference.infer(ctx.actor, {
         deployment: name, inputs, ...(version !== undefined ? { version } : {}), ...(body.outputs ? { outputs: body.outputs.map((o) => o.name) } : {}),
         headers: ctx.headers, ...(body.parameters ? { parameters: body.parameters } : {}),
+        ...(body.parameters?.feature_vector ? { featureVector: body.parameters.feature_vector } : {}),
       });
       void ctx.reply.header('x-prediction-id', result.predictionId);
       return {

@@ -39,7 +39,10 @@ export const ViewDetailOut = ViewSummaryOut.extend({
   }),
 });
 
-export const HistoricalOut = z.object({ rows: z.array(z.record(z.string(), z.unknown())), trainingSet: z.string(), features: z.array(z.string()) });
+export const HistoricalOut = z.object({
+  rows: z.array(z.record(z.string(), z.unknown())), trainingSet: z.string().describe('the lineage id of the training set, or name@version once registered as a dataset version'), features: z.array(z.string()),
+  dataset: z.object({ id: z.string(), name: z.string(), version: z.number() }).optional().describe('the dataset version the training set was registered as (with `dataset`)'),
+});
 
 const MaterializeItem = described<MaterializeResult>()(z.object({ view: z.string(), start: z.number().optional(), end: z.number(), rows: z.number() }));
 export const MaterializeOut = z.object({ items: z.array(MaterializeItem) });
@@ -54,3 +57,4 @@ export const OnlineOut = described<OnlineResult>()(z.object({
 }));
 
 export const SkewOut = described<SkewReport>()(z.object({ rows: z.number(), tolerance: z.number(), features: z.array(FeatureSkewOut) }));
+export const LoggedSkewOut = SkewOut.extend({ deployment: z.string() });

@@ -9,7 +9,7 @@ import type { LocalFile } from '../../domain/datasets/data-file.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
 import { sent, type Route } from '../surface.js';
-import { ApplyOut, HistoricalOut, MaterializeOut, OnlineOut, SkewOut, ViewDetailOut, ViewListOut } from './features.replies.js';
+import { ApplyOut, HistoricalOut, LoggedSkewOut, MaterializeOut, OnlineOut, SkewOut, ViewDetailOut, ViewListOut } from './features.replies.js';
 import { media } from './replies.js';
 
 /** Feature views: apply definitions, training sets joined point-in-time, materialization, online values, skew checks. */
@@ -19,14 +19,24 @@ const Apply = z.object({ definitions: z.record(z.string(), z.unknown()), project
 const ViewName = z.object({ name: z.string().min(1).max(128) });
 const ListQuery = z.object({ project: z.string().min(1).max(256).optional() });
 const Rows = z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))).min(1).max(100_000);
-const Historical = z.object({ features: z.array(z.string().min(1)).min(1).max(1000), entities: Rows }).strict();
-const TableQuery = z.object({ features: FeatureList, format: z.enum(['parquet', 'csv', 'json']).optional(), tolerance: z.coerce.number().min(0).max(1).optional() });
+const DatasetName = z.string().min(1).max(256).regex(/^[^@/]+$/, 'a dataset name, without @version or slashes');
+const Historical = z.object({
+  features: z.array(z.string().min(1)).min(1).max(1000), entities: Rows, dataset: DatasetName.optional(), project: z.string().min(1).max(256).optional(),
+}).strict();
+const TableQuery = z.object({
+  features: FeatureList, format: z.enum(['parquet', 'csv', 'json']).optional(), tolerance: z.coerce.number().min(0).max(1).optional(),
+  dataset: DatasetName.optional().describe('register the training set as a new version of this dataset'), project: z.string().min(1).max(256).optional().describe('the project of a new dataset'),
+});
 const Instant = z.union([z.number().int().min(0), z.string().datetime({ offset: true }).transform((s) => Date.parse(s))]);
 const Materialize = z.object({ views: z.array(z.string().min(1)).max(1000).optional(), start: Instant.optional(), end: Instant.optional(), incremental: z.boolean().default(false) }).strict();
 const EntityValues = z.record(z.string(), z.array(z.union([z.string(), z.number()])).max(10_000));
 const Online = z.object({ features: z.array(z.string().min(1)).min(1).max(1000), entities: EntityValues }).strict();
 const OnlineQuery = z.object({ features: FeatureList }).catchall(z.union([z.string(), z.array(z.string())]));
 const Skew = z.object({ features: z.array(z.string().min(1)).min(1).max(1000), rows: Rows, tolerance: z.number().min(0).max(1).default(1e-9) }).strict();
+const LoggedSkew = z.object({
+  deployment: z.string().min(1).max(256), features: z.array(z.string().min(1)).min(1).max(1000).optional(), limit: z.number().int().min(1).max(100_000).default(1000),
+  since: Instant.optional(), tolerance: z.number().min(0).max(1).default(1e-9),
+}).strict();
 
 const TABLE_TYPES: Record<string, 'csv' | 'parquet'> = { 'text/csv': 'csv', 'application/vnd.apache.parquet': 'parquet', 'application/x-parquet': 'parquet' };
 const tableType = (contentType: string | undefined) => TABLE_TYPES[(contentType ?? '').split(';')[0]!.trim().toLowerCase()];
@@ -90,13 +100,16 @@ export function featureRoutesV1(s: Services): Route[] {
         const format = q?.format ?? (fileBody ? 'parquet' : 'json');
         return withTable(body, headers['content-type'], json && (() => json.entities), async (entities, dir) => {
           const out = path.join(dir, `training-set.${format}`);
-          const result = await f.historical(actor, { entities, features: json?.features ?? q!.features, out: { path: out, format } });
+          const name = json?.dataset ?? q!.dataset;
+          const project = json?.project ?? q?.project;
+          const result = await f.historical(actor, { entities, features: json?.features ?? q!.features, out: { path: out, format }, ...(name ? { dataset: { name, project } } : {}) });
           if (json) {
             const rows = (await fs.readFile(out, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
             return { ...result, rows };
           }
           const stat = await fs.stat(out);
           const stream = createReadStream(out);
+          if (result.dataset) void reply.header('x-dataset-version', `${result.dataset.name}@${result.dataset.version}`);
           await reply.header('content-type', FILE_TYPES[format]).header('content-length', stat.size).header('x-training-set', result.trainingSet).header('x-row-count', result.rows).send(stream);
           return sent(reply);
         });
@@ -133,6 +146,14 @@ export function featureRoutesV1(s: Services): Route[] {
         return withTable(body, headers['content-type'], json && (() => json.rows), (sample) =>
           f.skew(actor, { sample, features: json?.features ?? q!.features, tolerance: json?.tolerance ?? q?.tolerance ?? 1e-9 }));
       },
+    },
+    {
+      method: 'POST', path: '/features/skew/logged',
+      schema: {
+        summary: "Training–serving skew over what a deployment's model saw: its newest logged predictions that carried parameters.feature_vector, each recomputed offline at the prediction's time",
+        tags, body: LoggedSkew, response: { 200: LoggedSkewOut },
+      },
+      handler: ({ actor, body }) => f.skewFromLog(actor, parse(LoggedSkew, body)),
     },
   ];
 }

@@ -75,6 +75,8 @@ export const PredictionOut = described<PredictionRecord>()(z.object({
   outputs: z.unknown().describe('the answer as returned'),
   latencyMs: z.number(),
   shadow: ShadowOut.optional().describe("shadow rollouts: the candidate's answer to the mirrored request"),
+  featureVector: z.object({ entity: z.record(z.string(), z.union([z.string(), z.number()])), values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])) }).optional()
+    .describe('the join keys and feature values the request said the model was given (parameters.feature_vector)'),
 }).meta({ id: 'Prediction' }));
 
 export const LoadTestOut = described<LoadTestResult>()(z.object({

@@ -208,3 +208,46 @@ for (const setup of setups) {
     });
   });
 }
+
+describe('definitions held in memory for the online path', () => {
+  const actor = anonymousAdmin();
+  const clock = { now: () => T0 + 30 * HOUR };
+  const make = (handle: Awaited<ReturnType<typeof sqlite.open>>, definitionsRefreshMs: number) => new FeatureService({
+    store: new SqlFeatureStore(handle), online: new SqlOnlineStore(handle), access: allowAll, clock,
+    sources: sourceFiles({ dataset: () => Promise.reject(new Error('no datasets here')), s3: () => Promise.reject(new Error('no S3 here')) }),
+    datasetVersion: () => Promise.reject(new Error('no datasets here')), lineage: async () => {}, projectOf: async () => 'default', definitionsRefreshMs,
+  });
+  const derived = (expression: string) => repo({ transformations: [{ name: 'user_spend_per_order_avg_24h', expression }] });
+  const avgOf = async (s: FeatureService) => (await s.online(actor, { features: ['user_stats:user_spend_per_order_avg_24h'], entities: { user_id: [5] } })).rows[0]!.values.user_spend_per_order_avg_24h!.value;
+
+  it('sees its own apply at once, and another replica\'s apply once it checks the store again', async () => {
+    const handle = await sqlite!.open();
+    // Two replicas on one database: `a` applies; `b` rechecks on every request, `c` trusts its copy for an hour.
+    const a = make(handle, 3_600_000);
+    const b = make(handle, 0);
+    const c = make(handle, 3_600_000);
+    try {
+      await a.apply(actor, { definitions: derived('user_spend_sum_24h / user_orders_count_24h'), dryRun: false });
+      await a.materialize(actor, { start: T0, end: T0 + 30 * HOUR, incremental: false });
+      const row = (await a.online(actor, { features: ['user_stats:user_spend_sum_24h', 'user_stats:user_orders_count_24h'], entities: { user_id: [5] } })).rows[0]!.values;
+      const spend = row.user_spend_sum_24h!.value as number;
+      const orders = row.user_orders_count_24h!.value as number;
+      expect(orders).toBeGreaterThan(0);
+      for (const s of [a, b, c]) expect(await avgOf(s)).toBeCloseTo(spend / orders, 12);
+
+      // The transformation changes: a's own apply shows at once, b sees it through the stamp, c within its hour.
+      await a.apply(actor, { definitions: derived('user_spend_sum_24h * 2'), dryRun: false });
+      expect(await avgOf(a)).toBe(spend * 2);
+      expect(await avgOf(b)).toBe(spend * 2);
+      expect(await avgOf(c)).toBeCloseTo(spend / orders, 12);
+      // A deleted view is gone for the replica that deleted it.
+      await a.apply(actor, { definitions: { entities: repo().entities, feature_views: [] }, dryRun: false, prune: true });
+      await expect(avgOf(a)).rejects.toThrow("Feature view 'user_stats'");
+      await expect(avgOf(b)).rejects.toThrow("Feature view 'user_stats'");
+    } finally {
+      await new SqlOnlineStore(handle).drop('user_stats');
+      await Promise.all([a, b, c].map((s) => s.close()));
+      await handle.close();
+    }
+  });
+});

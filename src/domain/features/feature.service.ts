@@ -12,7 +12,7 @@ import { openDuckDb } from '../monitoring/file-table.js';
 import { DEFAULT_PROJECT } from '../projects/types.js';
 import { changedFields, digestOf, validateRepo } from './definitions.js';
 import { evaluate, parseExpression, type Expr } from './expression.js';
-import { entityKey, keyText, latestPerEntity, pointInTimeJoin, type OutputFormat, type Requested, type ViewInput } from './offline.js';
+import { ENTITY_TIMESTAMP, entityKey, keyText, latestPerEntity, pointInTimeJoin, type OutputFormat, type Requested, type ViewInput } from './offline.js';
 import { compareSkew, type SkewReport } from './skew.js';
 import type { SourceFiles } from './source-files.js';
 
@@ -34,9 +34,35 @@ export interface FeatureServiceDeps {
   /** Checks the caller may read a dataset version a view is defined on; its id, for lineage. */
   readonly datasetVersion: (actor: Actor, ref: string) => Promise<{ id: string }>;
   readonly lineage: (edges: readonly LineageEdgeInput[]) => Promise<void>;
+  /**
+   * Adds a training set file as a version of a dataset, as the caller (EDIT on the dataset, or on the project for a new
+   * one), derived from the dataset versions the views read; the dataset version it became.
+   */
+  readonly registerTrainingSet?: ((actor: Actor, input: { dataset: string; file: LocalFile; derivedFrom: readonly string[]; project?: string | undefined }) => Promise<{ id: string; name: string; version: number }>) | undefined;
+  /** A deployment's newest logged predictions that carried a feature vector (READ on the deployment), for skew checks. */
+  readonly loggedVectors?: ((actor: Actor, deployment: string, opts: { limit: number; since?: number | undefined }) => Promise<LoggedVector[]>) | undefined;
   /** The project each registered object is in (feature views and entities). */
   readonly projectOf: (kind: 'feature_view', name: string) => Promise<string>;
   readonly tempDir?: string | undefined;
+  /**
+   * How long this server trusts the definitions it holds before asking the store whether any replica changed them
+   * (one cheap stamp query; they are reread only when it moved). Its own applies take effect at once. Default 1000.
+   */
+  readonly definitionsRefreshMs?: number | undefined;
+}
+
+/** A prediction's feature vector as the deployment logged it: when, the join keys, the values the model was given. */
+export interface LoggedVector {
+  readonly time: number;
+  readonly entity: Readonly<Record<string, string | number>>;
+  readonly values: Readonly<Record<string, unknown>>;
+}
+
+/** A training set registered as a dataset version. */
+export interface TrainingSetVersion {
+  readonly id: string;
+  readonly name: string;
+  readonly version: number;
 }
 
 export interface MaterializeResult {
@@ -53,6 +79,15 @@ interface Ref {
 
 const featureNames = (v: FeatureViewDef) => [...v.schema.map((f) => f.name), ...v.derived.map((d) => d.name)];
 
+/** The registered definitions as the request path needs them, indexed once per change rather than per request. */
+interface Catalog {
+  readonly stamp: string;
+  checkedAt: number;
+  readonly views: readonly Registered<FeatureViewDef>[];
+  readonly byName: ReadonlyMap<string, { readonly view: Registered<FeatureViewDef>; readonly features: ReadonlySet<string>; readonly derived: ReadonlyMap<string, Expr> }>;
+  readonly entities: ReadonlyMap<string, EntityDef>;
+}
+
 /**
  * Feature views and entities from `feature_repo/*.yaml`, training sets joined point-in-time, an online store
  * filled by materialization and read with the TTL enforced, and training–serving skew checks.
@@ -60,8 +95,47 @@ const featureNames = (v: FeatureViewDef) => [...v.schema.map((f) => f.name), ...
 export class FeatureService {
   private duck: Promise<DuckDBInstance> | undefined;
   private readonly expressions = new Map<string, Expr>();
+  private cached: Catalog | undefined;
+  private loading: Promise<Catalog> | undefined;
+  /** Moves on every local apply, so a load that started before it cannot put older definitions back. */
+  private generation = 0;
 
   constructor(private readonly deps: FeatureServiceDeps) {}
+
+  /**
+   * The definitions, from memory while they are younger than `definitionsRefreshMs`; then the store's stamp says
+   * whether another replica applied something, and only then are they read again.
+   */
+  private catalog(): Promise<Catalog> {
+    const held = this.cached;
+    if (held && performance.now() - held.checkedAt < (this.deps.definitionsRefreshMs ?? 1000)) return Promise.resolve(held);
+    this.loading ??= (async () => {
+      const generation = this.generation;
+      const stamp = await this.deps.store.definitionsStamp();
+      if (held && held.stamp === stamp && generation === this.generation) {
+        held.checkedAt = performance.now();
+        return held;
+      }
+      const [entities, views] = await Promise.all([this.deps.store.latestEntities(), this.deps.store.latestViews()]);
+      const next: Catalog = {
+        stamp, checkedAt: performance.now(), views,
+        byName: new Map(views.map((v) => [v.name, { view: v, features: new Set(featureNames(v.spec)), derived: new Map(v.spec.derived.map((d) => [d.name, this.expression(d.expression)])) }])),
+        entities: new Map(entities.map((e) => [e.name, e.spec])),
+      };
+      if (generation === this.generation) this.cached = next;
+      return next;
+    })().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  /** Forgets the definitions held in memory (after this server changed them). */
+  private invalidate(): void {
+    this.generation++;
+    this.cached = undefined;
+    this.loading = undefined;
+  }
 
   private async connect() {
     this.duck ??= openDuckDb(this.deps.tempDir);
@@ -125,7 +199,11 @@ export class FeatureService {
     const datasetIds = new Map<string, string>();
     for (const v of newViews) if (v.spec.source.kind === 'dataset') datasetIds.set(v.name, (await this.deps.datasetVersion(actor, v.spec.source.dataset)).id);
     if (input.dryRun) return { plan, applied: false };
-    await this.deps.store.apply({ entities: newEntities, views: newViews, deleted: deleted.map((v) => ({ kind: 'feature_view' as const, name: v.name })), at: now });
+    try {
+      await this.deps.store.apply({ entities: newEntities, views: newViews, deleted: deleted.map((v) => ({ kind: 'feature_view' as const, name: v.name })), at: now });
+    } finally {
+      this.invalidate();
+    }
     for (const p of plan) if (p.kind === 'feature_view' && p.action === 'create') await this.deps.access.created(actor, { kind: 'feature_view', id: p.name }, project);
     for (const v of deleted) await this.deps.online.drop(v.name);
     const edges = [...datasetIds].map(([view, id]) => ({ from: { kind: 'dataset_version', id }, to: { kind: 'feature_view', id: view }, relation: 'consumed' }));
@@ -170,11 +248,18 @@ export class FeatureService {
     };
   }
 
-  /** `view:feature`, or a feature name that only one view has. Each view is checked for READ. */
+  /** `view:feature`, or a feature name that only one view has. Each view is checked for READ, once per call. */
   private async resolve(actor: Actor, refs: readonly string[], permission: 'READ' | 'EDIT' = 'READ'): Promise<Ref[]> {
     if (refs.length === 0) throw invalid('Name at least one feature, as view:feature');
-    const views = await this.deps.store.latestViews();
+    const catalog = await this.catalog();
     const out: Ref[] = [];
+    const checked = new Set<string>();
+    const seen = new Set<string>();
+    const check = async (name: string) => {
+      if (checked.has(name)) return;
+      await this.deps.access.require(actor, permission, { kind: 'feature_view', id: name });
+      checked.add(name);
+    };
     for (const ref of refs) {
       const colon = ref.indexOf(':');
       let view: Registered<FeatureViewDef> | undefined;
@@ -182,28 +267,30 @@ export class FeatureService {
       if (colon >= 0) {
         feature = ref.slice(colon + 1);
         const name = ref.slice(0, colon);
-        await this.deps.access.require(actor, permission, { kind: 'feature_view', id: name });
-        view = views.find((v) => v.name === name);
-        if (!view) throw notFound(`Feature view '${name}'`);
-        if (!featureNames(view.spec).includes(feature)) throw invalid(`Feature view '${name}' has no feature '${feature}' (it has ${featureNames(view.spec).join(', ')})`);
+        await check(name);
+        const entry = catalog.byName.get(name);
+        if (!entry) throw notFound(`Feature view '${name}'`);
+        if (!entry.features.has(feature)) throw invalid(`Feature view '${name}' has no feature '${feature}' (it has ${featureNames(entry.view.spec).join(', ')})`);
+        view = entry.view;
       } else {
         feature = ref;
-        const having = await this.deps.access.readable(actor, 'feature_view', views.filter((v) => featureNames(v.spec).includes(ref)), (v) => v.name);
+        const having = await this.deps.access.readable(actor, 'feature_view', catalog.views.filter((v) => catalog.byName.get(v.name)!.features.has(ref)), (v) => v.name);
         if (having.length === 0) throw notFound(`Feature '${ref}'`);
         if (having.length > 1) throw invalid(`Feature '${ref}' is in several views (${having.map((v) => v.name).join(', ')}); name it as view:feature`);
         view = having[0]!;
-        await this.deps.access.require(actor, permission, { kind: 'feature_view', id: view.name });
+        await check(view.name);
       }
-      if (out.some((r) => r.feature === feature)) throw invalid(`Feature '${feature}' is requested twice`);
+      if (seen.has(feature)) throw invalid(`Feature '${feature}' is requested twice`);
+      seen.add(feature);
       out.push({ view, feature });
     }
     return out;
   }
 
   private async entityOf(view: FeatureViewDef): Promise<EntityDef> {
-    const entity = (await this.deps.store.latestEntities()).find((e) => e.name === view.entity);
+    const entity = (await this.catalog()).entities.get(view.entity);
     if (!entity) throw new DomainError('INVALID_STATE', `Entity '${view.entity}' of feature view '${view.name}' is not registered`);
-    return entity.spec;
+    return entity;
   }
 
   /** Runs `work` with every view's source files at hand. */
@@ -235,8 +322,13 @@ export class FeatureService {
    * A point-in-time correct training set: the entity rows (join keys and `event_timestamp`, any other columns
    * kept) with each feature as it was at the row's time. Written to `out`; lineage links each view to it.
    */
-  async historical(actor: Actor, input: { entities: LocalFile; features: readonly string[]; out: { path: string; format: OutputFormat }; entityColumns?: readonly string[] }): Promise<{ rows: number; trainingSet: string; features: string[] }> {
+  async historical(actor: Actor, input: {
+    entities: LocalFile; features: readonly string[]; out: { path: string; format: OutputFormat }; entityColumns?: readonly string[];
+    /** Register the result as a new version of this dataset (in `project` when the dataset is new). */
+    dataset?: { name: string; project?: string | undefined } | undefined;
+  }): Promise<{ rows: number; trainingSet: string; features: string[]; dataset?: TrainingSetVersion | undefined }> {
     const refs = await this.resolve(actor, input.features);
+    if (input.dataset && !this.deps.registerTrainingSet) throw new DomainError('INVALID_STATE', 'This server cannot register training sets as dataset versions');
     const groups = this.grouped(refs);
     const result = await this.withInputs(groups.map((g) => g.view), async (inputs) => {
       const connection = await this.connect();
@@ -247,6 +339,14 @@ export class FeatureService {
         connection.closeSync();
       }
     });
+    if (input.dataset) {
+      // The training set is a dataset version: derived from the dataset versions the views read, produced by the views.
+      const derivedFrom = [...new Set(groups.flatMap((g) => (g.view.spec.source.kind === 'dataset' ? [g.view.spec.source.dataset] : [])))];
+      const name = path.basename(input.out.path);
+      const dataset = await this.deps.registerTrainingSet!(actor, { dataset: input.dataset.name, file: { local: input.out.path, name }, derivedFrom, project: input.dataset.project });
+      await this.deps.lineage(groups.map((g) => ({ from: { kind: 'feature_view', id: g.view.name }, to: { kind: 'dataset_version', id: dataset.id }, relation: 'produced' })));
+      return { rows: result.rows, trainingSet: `${dataset.name}@${dataset.version}`, features: refs.map((r) => r.feature), dataset };
+    }
     const trainingSet = newHexId();
     await this.deps.lineage(groups.map((g) => ({ from: { kind: 'feature_view', id: g.view.name }, to: { kind: 'training_set', id: trainingSet }, relation: 'produced' })));
     return { rows: result.rows, trainingSet, features: refs.map((r) => r.feature) };
@@ -298,35 +398,45 @@ export class FeatureService {
     const now = this.deps.clock.now();
     const values: Record<string, OnlineValue>[] = Array.from({ length: count }, () => ({}));
     const stale = new Map<string, number>();
-    for (const g of this.grouped(refs)) {
-      const entity = await this.entityOf(g.view.spec);
-      const keys = Array.from({ length: count }, (_, i) => entityKey(entity.joinKeys.map((k) => {
+    const catalog = await this.catalog();
+    const groups = this.grouped(refs);
+    // Every view's keys first (a bad key fails before any read), then the views' reads at once.
+    const keysOf = groups.map((g) => {
+      const entity = catalog.entities.get(g.view.spec.entity);
+      if (!entity) throw new DomainError('INVALID_STATE', `Entity '${g.view.spec.entity}' of feature view '${g.view.name}' is not registered`);
+      const columns = entity.joinKeys.map((k) => {
         const column = input.entities[k.name];
         if (!column) throw invalid(`Feature view '${g.view.name}' needs the join key '${k.name}' of entity '${entity.name}'`);
-        const text = keyText(column[i], k.type);
-        if (text === undefined) throw invalid(`Join key '${k.name}' is ${k.type}; got ${JSON.stringify(column[i])}`);
+        return column;
+      });
+      return Array.from({ length: count }, (_, i) => entityKey(entity.joinKeys.map((k, j) => {
+        const text = keyText(columns[j]![i], k.type);
+        if (text === undefined) throw invalid(`Join key '${k.name}' is ${k.type}; got ${JSON.stringify(columns[j]![i])}`);
         return text;
       })));
-      const rows = await this.deps.online.read(g.view.name, keys);
-      const derived = new Map(g.view.spec.derived.map((d) => [d.name, d.expression]));
+    });
+    const read = await Promise.all(groups.map((g, i) => this.deps.online.read(g.view.name, keysOf[i]!)));
+    groups.forEach((g, gi) => {
+      const derived = catalog.byName.get(g.view.name)?.derived ?? new Map<string, Expr>();
       const ttlMs = g.view.spec.ttlSeconds * 1000;
-      rows.forEach((row, i) => {
+      read[gi]!.forEach((row, i) => {
+        const out = values[i]!;
         for (const f of g.features) {
           if (!row) {
-            values[i]![f] = { value: null, status: 'NOT_FOUND' };
+            out[f] = { value: null, status: 'NOT_FOUND' };
             continue;
           }
           if (ttlMs > 0 && now - row.eventTime > ttlMs) {
-            values[i]![f] = { value: null, status: 'OUTSIDE_MAX_AGE', eventTime: row.eventTime };
+            out[f] = { value: null, status: 'OUTSIDE_MAX_AGE', eventTime: row.eventTime };
             stale.set(f, (stale.get(f) ?? 0) + 1);
             continue;
           }
           const expression = derived.get(f);
-          const value = expression !== undefined ? evaluate(this.expression(expression), row.values) : (row.values[f] ?? null);
-          values[i]![f] = { value, status: value === null ? 'NULL_VALUE' : 'PRESENT', eventTime: row.eventTime };
+          const value = expression !== undefined ? evaluate(expression, row.values) : (row.values[f] ?? null);
+          out[f] = { value, status: value === null ? 'NULL_VALUE' : 'PRESENT', eventTime: row.eventTime };
         }
       });
-    }
+    });
     const ttlOf = new Map(refs.map((r) => [r.feature, r.view.spec.ttlSeconds]));
     const warnings = [...stale].map(([f, n]) => `${f}: ${n} value(s) older than the view's TTL (${ttlOf.get(f)}s) were withheld (OUTSIDE_MAX_AGE); materialize the view to refresh them`);
     const entities = Array.from({ length: count }, (_, i) => Object.fromEntries(Object.entries(input.entities).map(([k, v]) => [k, v[i]])));
@@ -340,6 +450,34 @@ export class FeatureService {
       this.expressions.set(text, e);
     }
     return e;
+  }
+
+  /**
+   * Training–serving skew over what a deployment's model really saw: its newest logged predictions that carried a
+   * feature vector, each recomputed offline at the prediction's time. `features` defaults to every feature logged.
+   */
+  async skewFromLog(actor: Actor, input: { deployment: string; features?: readonly string[] | undefined; limit: number; since?: number | undefined; tolerance: number }): Promise<SkewReport & { deployment: string }> {
+    if (!this.deps.loggedVectors) throw new DomainError('INVALID_STATE', 'This server keeps no prediction logs');
+    // Features named up front are checked (READ on their views) before the log is read.
+    if (input.features?.length) await this.resolve(actor, input.features);
+    const logged = await this.deps.loggedVectors(actor, input.deployment, { limit: input.limit, since: input.since });
+    if (logged.length === 0) {
+      throw invalid(`Deployment '${input.deployment}' has logged no feature vectors${input.since !== undefined ? ` since ${new Date(input.since).toISOString()}` : ''}: send parameters.feature_vector with its requests and set its logging.sampleRate above 0`);
+    }
+    const refs = input.features?.length ? input.features : [...new Set(logged.flatMap((l) => Object.keys(l.values)))];
+    const columns = refs.map((r) => r.slice(r.indexOf(':') + 1));
+    // Oldest first, as the requests came; a feature a vector lacks was not given to the model: null.
+    const rows = [...logged].sort((a, b) => a.time - b.time).map((l) => ({
+      ...l.entity, [ENTITY_TIMESTAMP]: new Date(l.time).toISOString(), ...Object.fromEntries(columns.map((c) => [c, l.values[c] ?? null])),
+    }));
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'oe-logged-'));
+    try {
+      const sample = { local: path.join(dir, 'logged.jsonl'), name: 'logged.jsonl' };
+      await fs.writeFile(sample.local, rows.map((r) => JSON.stringify(r)).join('\n'));
+      return { deployment: input.deployment, ...(await this.skew(actor, { sample, features: refs, tolerance: input.tolerance })) };
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   }
 
   /**

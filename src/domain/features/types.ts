@@ -86,6 +86,11 @@ export interface FeatureStore {
   latestEntities(): Promise<Registered<EntityDef>[]>;
   latestViews(): Promise<Registered<FeatureViewDef>[]>;
   viewVersions(name: string): Promise<Registered<FeatureViewDef>[]>;
+  /**
+   * Changes whenever definitions change (any replica's apply): a cheap check that lets a server keep the definitions
+   * in memory and reread them only when another replica changed them.
+   */
+  definitionsStamp(): Promise<string>;
   /** The highest version a name ever had (deletions included); 0 for a new name. */
   lastVersion(kind: ObjectKindName, name: string): Promise<number>;
   /** One transaction: new versions, and deletions (the name's latest version marked deleted). */

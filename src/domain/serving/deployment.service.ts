@@ -418,7 +418,7 @@ export class DeploymentService {
     return renderRunbook(d, await this.store.events(name, 10), serverUrl);
   }
 
-  async predictions(actor: Actor, name: string, opts: { limit: number; version?: string; since?: number }): Promise<PredictionRecord[]> {
+  async predictions(actor: Actor, name: string, opts: { limit: number; version?: string; since?: number; withFeatureVector?: boolean }): Promise<PredictionRecord[]> {
     await this.access.require(actor, 'READ', { kind: 'deployment', id: name });
     await this.find(name);
     return this.store.predictions(name, opts);

@@ -13,7 +13,7 @@ import type { ServingMetrics } from './serving-metrics.js';
 import type { ServingStats } from './serving-stats.js';
 import { checkInputs, tensorValues, type ModelMetadata, type Tensor } from './tensor.js';
 import { outputsAgree } from './output-comparison.js';
-import { DEFAULT_ANALYSIS, type Deployment, type PredictionRecord, type ServedVersion, type ShadowRecord } from './types.js';
+import { DEFAULT_ANALYSIS, type Deployment, type FeatureVector, type PredictionRecord, type ServedVersion, type ShadowRecord } from './types.js';
 
 export interface InferRequest {
   readonly deployment: string;
@@ -26,6 +26,8 @@ export interface InferRequest {
   readonly inputs: readonly Tensor[] | ((metadata: ModelMetadata) => readonly Tensor[]);
   /** Only these outputs, when given (OIP `outputs`). */
   readonly outputs?: readonly string[];
+  /** The join keys and feature values the inputs were made from: logged with the prediction when it is sampled. */
+  readonly featureVector?: FeatureVector;
 }
 
 export interface InferResult {
@@ -139,7 +141,10 @@ export class InferenceService {
     const selected = req.outputs && req.outputs.length > 0 ? selectOutputs(outputs, req.outputs) : outputs;
     const predictionId = randomUUID();
     const record: PredictionRecord | undefined = d.logging.sampleRate > 0 && this.random() < d.logging.sampleRate
-      ? { predictionId, deployment: d.name, modelName: d.modelName, version: served.version, time: this.clock.now(), latencyMs, inputs: tensorsJson(inputs), outputs: tensorsJson(selected) }
+      ? {
+          predictionId, deployment: d.name, modelName: d.modelName, version: served.version, time: this.clock.now(), latencyMs, inputs: tensorsJson(inputs), outputs: tensorsJson(selected),
+          ...(req.featureVector ? { featureVector: req.featureVector } : {}),
+        }
       : undefined;
     // A sampled shadow request is logged once the candidate has answered too, with both answers.
     if (choice.mirror) void this.mirror(d, choice.mirror, inputs, outputs, record);

@@ -71,3 +71,9 @@ export const BatchingSchema = z.object({
 });
 
 export const LoggingSchema = z.object({ sampleRate: z.number().min(0).max(1).default(0) });
+
+/** OIP `parameters.feature_vector`: join keys and feature values the model was given, logged with a sampled prediction. */
+export const FeatureVectorSchema = z.object({
+  entity: z.record(z.string().min(1).max(128), z.union([z.string().max(1024), z.number()])).refine((e) => Object.keys(e).length > 0, 'needs at least one join key'),
+  values: z.record(z.string().min(1).max(256), z.union([z.string().max(4096), z.number(), z.boolean(), z.null()])).refine((v) => Object.keys(v).length <= 1000, 'at most 1000 features'),
+}).strict();

@@ -22,7 +22,8 @@ export interface ServingStore {
   pruneMetricSamples(before: number): Promise<void>;
 
   addPredictions(records: readonly PredictionRecord[]): Promise<void>;
-  predictions(deployment: string, opts: { limit: number; version?: string; since?: number }): Promise<PredictionRecord[]>;
+  /** Newest first; `withFeatureVector`: only those that logged the features they used. */
+  predictions(deployment: string, opts: { limit: number; version?: string; since?: number; withFeatureVector?: boolean }): Promise<PredictionRecord[]>;
   prediction(predictionId: string): Promise<PredictionRecord | undefined>;
 
   addLoadTest(result: LoadTestResult): Promise<void>;

@@ -170,6 +170,17 @@ export interface PredictionRecord {
   readonly latencyMs: number;
   /** Shadow: the candidate's answer to the same mirrored request, and whether it agreed. */
   readonly shadow?: ShadowRecord;
+  /** The feature vector the caller says the model was given (OIP `parameters.feature_vector`), for skew checks. */
+  readonly featureVector?: FeatureVector;
+}
+
+/**
+ * What a request's features were: the entity's join keys and each feature's value, as the caller fetched them
+ * (from the online store, usually). `features skew` compares them with the offline values at the request's time.
+ */
+export interface FeatureVector {
+  readonly entity: Readonly<Record<string, string | number>>;
+  readonly values: Readonly<Record<string, string | number | boolean | null>>;
 }
 
 export interface ShadowRecord {

@@ -29,6 +29,7 @@ import { llmBudgetsMigration } from './0055-llm-budgets.js';
 import { explanationsMigration } from './0056-explanations.js';
 import { experimentViewsMigration } from './0058-experiment-views.js';
 import { featureSkewReportsMigration } from './0060-feature-skew-reports.js';
+import { predictionFeatureVectorsMigration } from './0061-prediction-feature-vectors.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -62,5 +63,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0056-explanations': explanationsMigration(),
     '0058-experiment-views': experimentViewsMigration(),
     '0060-feature-skew-reports': featureSkewReportsMigration(),
+    '0061-prediction-feature-vectors': predictionFeatureVectorsMigration(),
   };
 }

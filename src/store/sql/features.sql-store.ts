@@ -38,6 +38,12 @@ export class SqlFeatureStore implements FeatureStore {
     return rows.map((r) => registered<FeatureViewDef>(r));
   }
 
+  async definitionsStamp(): Promise<string> {
+    // Definitions are only ever inserted (a deletion is a new row), so the count and the newest time move on every apply.
+    const row = await this.db.selectFrom('feature_definitions').select((e) => [e.fn.countAll().as('n'), e.fn.max('created_at').as('t')]).executeTakeFirst();
+    return `${Number(row?.n ?? 0)}:${Number(row?.t ?? 0)}`;
+  }
+
   async lastVersion(kind: ObjectKindName, name: string): Promise<number> {
     const row = await this.db.selectFrom('feature_definitions').select((e) => e.fn.max('version').as('v')).where('kind', '=', kind).where('name', '=', name).executeTakeFirst();
     return Number(row?.v ?? 0);

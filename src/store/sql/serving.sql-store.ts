@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { alreadyExists } from '../../core/errors.js';
 import { BatchingSchema, LoggingSchema, RolloutSchema, RoutingSchema, ServedVersionSchema } from '../../domain/serving/schemas.js';
 import type { ServingStore } from '../../domain/serving/serving.store.js';
-import type { Deployment, DeploymentEvent, EventKind, LoadTestResult, MetricSample, NewDeploymentEvent, PredictionRecord, ShadowRecord } from '../../domain/serving/types.js';
+import type { Deployment, DeploymentEvent, EventKind, LoadTestResult, MetricSample, NewDeploymentEvent, FeatureVector, PredictionRecord, ShadowRecord } from '../../domain/serving/types.js';
 import { isUniqueViolation, translateBusy, type DatabaseHandle } from '../db.js';
 import type { Database, ServingDeploymentsTable, ServingEventsTable } from '../schema.js';
 
@@ -149,6 +149,7 @@ export class SqlServingStore implements ServingStore {
         prediction_id: p.predictionId, deployment: p.deployment, model_name: p.modelName, version: p.version, time: p.time,
         inputs: JSON.stringify(p.inputs), outputs: JSON.stringify(p.outputs), latency_ms: p.latencyMs,
         shadow: p.shadow ? JSON.stringify(p.shadow) : null,
+        feature_vector: p.featureVector ? JSON.stringify(p.featureVector) : null,
       })))
       .onConflict((oc) => oc.column('prediction_id').doNothing())
       .execute()
@@ -157,8 +158,9 @@ export class SqlServingStore implements ServingStore {
       });
   }
 
-  async predictions(deployment: string, opts: { limit: number; version?: string; since?: number }): Promise<PredictionRecord[]> {
+  async predictions(deployment: string, opts: { limit: number; version?: string; since?: number; withFeatureVector?: boolean }): Promise<PredictionRecord[]> {
     let q = this.db.selectFrom('serving_predictions').selectAll().where('deployment', '=', deployment);
+    if (opts.withFeatureVector) q = q.where('feature_vector', 'is not', null);
     if (opts.version !== undefined) q = q.where('version', '=', opts.version);
     if (opts.since !== undefined) q = q.where('time', '>=', opts.since);
     const rows = await q.orderBy('time', 'desc').orderBy('prediction_id').limit(opts.limit).execute();
@@ -193,5 +195,6 @@ function predictionFromRow(r: Database['serving_predictions']): PredictionRecord
     predictionId: r.prediction_id, deployment: r.deployment, modelName: r.model_name, version: r.version, time: Number(r.time),
     inputs: JSON.parse(r.inputs) as unknown, outputs: JSON.parse(r.outputs) as unknown, latencyMs: Number(r.latency_ms),
     ...(r.shadow !== null ? { shadow: JSON.parse(r.shadow) as ShadowRecord } : {}),
+    ...(r.feature_vector !== null ? { featureVector: JSON.parse(r.feature_vector) as FeatureVector } : {}),
   };
 }

@@ -62,6 +62,8 @@ export interface ServingPredictionsTable {
   latency_ms: number;
   /** JSON ShadowRecord, for sampled shadow requests. */
   shadow: string | null;
+  /** JSON FeatureVector, when the request carried one. */
+  feature_vector: string | null;
 }
 
 export interface ServingLoadTestsTable {
