@@ -1,4 +1,4 @@
-import { createBrowserRouter, Navigate, RouterProvider } from 'react-router';
+import { createBrowserRouter, RouterProvider } from 'react-router';
 import { AuthGate } from './components/auth';
 import { Layout, RouteError } from './components/layout';
 import { NotFound } from './components/status';
@@ -19,7 +19,6 @@ const router = createBrowserRouter([
       {
         errorElement: <RouteError />,
         children: [
-          { index: true, element: <Navigate to="/experiments" replace /> },
           ...modules.flatMap((m) => m.routes),
           { path: '*', element: <NotFound /> },
         ],

@@ -9,6 +9,7 @@ import { referenceModule } from './pages/reference/reference.module';
 import { registryModule } from './pages/registry/registry.module';
 import { reproducibilityModule } from './pages/reproducibility/reproducibility.module';
 import { sweepsModule } from './pages/sweeps/sweeps.module';
+import { homeModule } from './pages/home/home.module';
 import { featuresModule } from './pages/features/features.module';
 import { trackingModule } from './pages/tracking/tracking.module';
 import { tracesModule } from './pages/traces/traces.module';
@@ -17,4 +18,4 @@ import { tracesModule } from './pages/traces/traces.module';
  * Every module with pages, in navigation order. A new module adds its `pages/<module>/<module>.module.tsx`
  * here (the run page links dataset inputs to `/datasets/<name>` because a `datasets` module is listed).
  */
-export const modules: readonly UiModule[] = [trackingModule, registryModule, datasetsModule, evaluationModule, reproducibilityModule, sweepsModule, featuresModule, promptsModule, tracesModule, monitoringModule, projectsModule, referenceModule, adminModule];
+export const modules: readonly UiModule[] = [homeModule, trackingModule, registryModule, datasetsModule, evaluationModule, reproducibilityModule, sweepsModule, featuresModule, promptsModule, tracesModule, monitoringModule, projectsModule, referenceModule, adminModule];

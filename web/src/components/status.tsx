@@ -22,6 +22,10 @@ export function NotFound({ what, detail }: { what?: string | undefined; detail?:
   );
 }
 
-export const Loading = ({ what }: { what: string }) => (
-  <p className="muted" role="status" aria-live="polite">Loading {what}…</p>
+/** A placeholder in the shape of the content to come (a few shimmering lines), announced as loading. */
+export const Loading = ({ what, lines = 4 }: { what: string; lines?: number }) => (
+  <div className="skeleton" role="status" aria-live="polite" data-testid="loading">
+    <span className="visually-hidden">Loading {what}…</span>
+    {Array.from({ length: lines }, (_, i) => <span key={i} className="bar" aria-hidden="true" />)}
+  </div>
 );

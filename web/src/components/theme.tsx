@@ -1,3 +1,4 @@
+import { Moon, Sun } from 'lucide-react';
 import { createContext, useCallback, useContext, useState, type ReactNode } from 'react';
 
 type Theme = 'light' | 'dark';
@@ -27,7 +28,8 @@ export const useTheme = () => useContext(ThemeContext);
 export function ThemeToggle() {
   const { theme, toggle } = useTheme();
   return (
-    <button type="button" onClick={toggle} aria-pressed={theme === 'dark'} title="Switch between the light and dark theme">
+    <button type="button" className="with-icon" onClick={toggle} aria-pressed={theme === 'dark'} title="Switch between the light and dark theme">
+      {theme === 'dark' ? <Moon className="icon" aria-hidden="true" /> : <Sun className="icon" aria-hidden="true" />}
       Dark theme
     </button>
   );

@@ -3,6 +3,7 @@ import { NavLink } from 'react-router';
 import { useAuth } from '../../components/auth';
 import { ErrorMessage } from '../../components/status';
 import { useTitle } from '../../lib/use-title';
+import { toast } from '../../components/toasts';
 
 const TABS = [['/admin/users', 'Users'], ['/admin/groups', 'Groups'], ['/admin/audit', 'Audit log']] as const;
 
@@ -38,6 +39,7 @@ export function useAction(onDone: () => void) {
     try {
       await what();
       setResult({ message });
+      toast(message);
       onDone();
       return true;
     } catch (error) {

@@ -1,5 +1,7 @@
+import { Users } from 'lucide-react';
 import { useState } from 'react';
 import { adminApi, type Group } from '../../api/admin';
+import { EmptyState } from '../../components/empty-state';
 import { ErrorMessage, Loading } from '../../components/status';
 import { formatTime } from '../../lib/format';
 import { useApi } from '../../lib/use-api';
@@ -41,7 +43,11 @@ function Groups() {
       <ActionOutcome result={action.result} />
       {groups.error ? <ErrorMessage error={groups.error} what="groups" /> : null}
       {groups.loading && !groups.data ? <Loading what="groups" /> : null}
-      {groups.data && groups.data.groups.length === 0 ? <p className="muted">No groups yet.</p> : null}
+      {groups.data && groups.data.groups.length === 0 ? (
+        <EmptyState title="No groups yet" icon={Users} commands={['openexpert groups create data-science']}>
+          Groups grant permissions to many users at once; create one here or with:
+        </EmptyState>
+      ) : null}
       {groups.data && groups.data.groups.length > 0 ? (
         <table className="grid" data-testid="groups-table">
           <thead><tr><th scope="col">Group</th><th scope="col">Members</th><th scope="col">Add a member</th><th scope="col">Created</th><th scope="col"><span className="visually-hidden">Actions</span></th></tr></thead>

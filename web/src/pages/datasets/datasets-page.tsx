@@ -1,5 +1,7 @@
+import { Database } from 'lucide-react';
 import { Link } from 'react-router';
 import { datasetsApi } from '../../api/datasets';
+import { EmptyState } from '../../components/empty-state';
 import { ErrorMessage, Loading } from '../../components/status';
 import { useApi } from '../../lib/use-api';
 import { useTitle } from '../../lib/use-title';
@@ -12,7 +14,11 @@ export function DatasetsPage() {
       <h1 id="datasets-title">Datasets</h1>
       {datasets.error ? <ErrorMessage error={datasets.error} what="datasets" /> : null}
       {datasets.loading && !datasets.data ? <Loading what="datasets" /> : null}
-      {datasets.data && datasets.data.items.length === 0 ? <p>No datasets yet. Add one with <code>openexpert datasets</code> or the API.</p> : null}
+      {datasets.data && datasets.data.items.length === 0 ? (
+        <EmptyState title="No datasets yet" icon={Database} commands={['openexpert data add data/train.csv --name churn-train']}>
+          Version a file or folder by its content (profile, validation and lineage come with it):
+        </EmptyState>
+      ) : null}
       {datasets.data && datasets.data.items.length > 0 ? (
         <table className="grid" data-testid="datasets-table">
           <thead><tr><th scope="col">Dataset</th><th scope="col">Latest version</th><th scope="col">Versions</th></tr></thead>

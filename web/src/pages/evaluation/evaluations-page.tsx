@@ -1,5 +1,7 @@
+import { ClipboardCheck } from 'lucide-react';
 import { Link } from 'react-router';
 import { evaluationApi } from '../../api/evaluation';
+import { EmptyState } from '../../components/empty-state';
 import { ErrorMessage, Loading } from '../../components/status';
 import { formatNumber } from '../../lib/chart-data';
 import { formatTime } from '../../lib/format';
@@ -17,7 +19,11 @@ export function EvaluationsPage() {
       <h1 id="evaluations-title">Evaluations</h1>
       {evaluations.error ? <ErrorMessage error={evaluations.error} what="evaluations" /> : null}
       {evaluations.loading && !evaluations.data ? <Loading what="evaluations" /> : null}
-      {evaluations.data && evaluations.data.items.length === 0 ? <p>No evaluations yet. Run one with <code>openexpert evaluate</code> or the API.</p> : null}
+      {evaluations.data && evaluations.data.items.length === 0 ? (
+        <EmptyState title="No evaluations yet" icon={ClipboardCheck} commands={['openexpert evaluate --data predictions.csv --label y --score p --name holdout']}>
+          Evaluate a predictions file (metrics with intervals, slices, fairness):
+        </EmptyState>
+      ) : null}
       {evaluations.data && evaluations.data.items.length > 0 ? (
         <table className="grid" data-testid="evaluations-table">
           <thead><tr><th scope="col">Evaluation</th><th scope="col">Task</th><th scope="col">Headline metric</th><th scope="col">Model</th><th scope="col">Dataset</th><th scope="col">Created</th></tr></thead>

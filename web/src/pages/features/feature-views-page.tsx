@@ -1,5 +1,7 @@
+import { Layers } from 'lucide-react';
 import { Link } from 'react-router';
 import { featuresApi } from '../../api/features';
+import { EmptyState } from '../../components/empty-state';
 import { ErrorMessage, Loading } from '../../components/status';
 import { formatTime } from '../../lib/format';
 import { useApi } from '../../lib/use-api';
@@ -14,9 +16,11 @@ export function FeatureViewsPage() {
       <h1 id="features-title">Feature views</h1>
       {views.error ? <ErrorMessage error={views.error} what="feature views" /> : null}
       {views.loading && !views.data ? <Loading what="feature views" /> : null}
-      {views.data && views.data.length === 0
-        ? <p>No feature views yet. Define them in <code>feature_repo/*.yaml</code> and run <code>openexpert features apply</code>.</p>
-        : null}
+      {views.data && views.data.length === 0 ? (
+        <EmptyState title="No feature views yet" icon={Layers} commands={['openexpert features apply feature_repo/']}>
+          Define feature views in <code>feature_repo/*.yaml</code> and register them:
+        </EmptyState>
+      ) : null}
       {views.data && views.data.length > 0 ? (
         <table className="grid" data-testid="feature-views-table">
           <thead>

@@ -1,5 +1,7 @@
+import { Activity } from 'lucide-react';
 import { Link } from 'react-router';
 import { monitoringApi } from '../../api/monitoring';
+import { EmptyState } from '../../components/empty-state';
 import { ErrorMessage, Loading } from '../../components/status';
 import { formatTime } from '../../lib/format';
 import { useApi } from '../../lib/use-api';
@@ -13,7 +15,11 @@ export function MonitorsPage() {
       <h1 id="monitors-title">Monitors</h1>
       {monitors.error ? <ErrorMessage error={monitors.error} what="monitors" /> : null}
       {monitors.loading && !monitors.data ? <Loading what="monitors" /> : null}
-      {monitors.data && monitors.data.items.length === 0 ? <p>No monitors yet. Create one with <code>openexpert monitor</code> or the API.</p> : null}
+      {monitors.data && monitors.data.items.length === 0 ? (
+        <EmptyState title="No monitors yet" icon={Activity} commands={['openexpert monitor create churn --reference churn-train@1 --model churn']}>
+          Watch a model's inputs and predictions for drift against reference data:
+        </EmptyState>
+      ) : null}
       {monitors.data && monitors.data.items.length > 0 ? (
         <table className="grid">
           <thead><tr><th scope="col">Monitor</th><th scope="col">Model</th><th scope="col">Window</th><th scope="col">Reference rows</th><th scope="col">Created</th></tr></thead>

@@ -1,5 +1,7 @@
+import { MessageSquareText } from 'lucide-react';
 import { Link } from 'react-router';
 import { promptsApi } from '../../api/prompts';
+import { EmptyState } from '../../components/empty-state';
 import { ErrorMessage, Loading } from '../../components/status';
 import { formatTime } from '../../lib/format';
 import { useApi } from '../../lib/use-api';
@@ -13,7 +15,11 @@ export function PromptsPage() {
       <h1 id="prompts-title">Prompts</h1>
       {prompts.error ? <ErrorMessage error={prompts.error} what="prompts" /> : null}
       {prompts.loading && !prompts.data ? <Loading what="prompts" /> : null}
-      {prompts.data && prompts.data.length === 0 ? <p>No prompts yet. Push a folder of templates with <code>openexpert prompts push prompts/</code>.</p> : null}
+      {prompts.data && prompts.data.length === 0 ? (
+        <EmptyState title="No prompts yet" icon={MessageSquareText} commands={['openexpert prompts push prompts/']}>
+          Push a folder of prompt templates; each changed file becomes a new version:
+        </EmptyState>
+      ) : null}
       {prompts.data && prompts.data.length > 0 ? (
         <table className="grid" data-testid="prompts-table">
           <thead><tr><th scope="col">Prompt</th><th scope="col">Newest</th><th scope="col">Labels</th><th scope="col">Updated</th><th scope="col">Description</th></tr></thead>

@@ -10,6 +10,7 @@ import { useApi } from '../../lib/use-api';
 import { useObjectLevel } from '../../lib/use-permission';
 import { useTitle } from '../../lib/use-title';
 import { ChecksTable, modelHref, RequestCard, VersionsTable } from './registry-bits';
+import { toast } from '../../components/toasts';
 
 const TABS = [['versions', 'Versions'], ['requests', 'Promotion requests'], ['history', 'History']] as const;
 
@@ -71,6 +72,7 @@ export function RequestForm({ name, versions, onCreated, fixedVersion }: { name:
       const request = await registryApi.requestPromotion({ name, version, target, ...(reason ? { reason } : {}) });
       setResult({ request });
       onCreated(request);
+      toast(request.state === 'completed' ? `${name} v${version} moved to ${target}.` : `Asked to move ${name} v${version} to ${target}: request #${request.id} waits for approval.`);
     } catch (error) {
       setResult({ error });
     }
@@ -134,6 +136,7 @@ function History({ name, level, onMoved }: { name: string; level: PermissionLeve
     try {
       const r = await registryApi.rollback(name, reason ? { reason } : {});
       setRollback({ message: `Rolled back from version ${r.from} to version ${r.version.version}.` });
+      toast(`${name}: rolled back from version ${r.from} to version ${r.version.version}.`);
       history.reload();
       onMoved();
     } catch (error) {

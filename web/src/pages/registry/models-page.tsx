@@ -1,6 +1,8 @@
+import { Boxes } from 'lucide-react';
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { registryApi } from '../../api/registry';
+import { EmptyState } from '../../components/empty-state';
 import { ErrorMessage, Loading } from '../../components/status';
 import { formatTime } from '../../lib/format';
 import { useApi } from '../../lib/use-api';
@@ -26,7 +28,12 @@ export function ModelsPage() {
       </form>
       {models.error ? <ErrorMessage error={models.error} what="models" /> : null}
       {models.loading && !models.data ? <Loading what="models" /> : null}
-      {models.data && models.data.items.length === 0 ? <p>No registered models{name ? ` match “${name}”` : ' yet'}.</p> : null}
+      {models.data && models.data.items.length === 0 && name ? <p>No registered models match “{name}”.</p> : null}
+      {models.data && models.data.items.length === 0 && !name ? (
+        <EmptyState title="No registered models yet" icon={Boxes} commands={['mlflow.register_model("runs:/<run-id>/model", "churn")']}>
+          Register a model a run logged, from the MLflow client pointed at this server; its versions, stages and promotion gates then show here.
+        </EmptyState>
+      ) : null}
       {models.data && models.data.items.length > 0 ? (
         <table className="grid">
           <thead><tr><th scope="col">Name</th><th scope="col">Latest versions</th><th scope="col">Aliases</th><th scope="col">Last updated</th><th scope="col">Description</th></tr></thead>

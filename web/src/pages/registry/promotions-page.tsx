@@ -1,6 +1,8 @@
+import { GitPullRequestArrow } from 'lucide-react';
 import { useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { registryApi, type PromotionRequest } from '../../api/registry';
+import { EmptyState } from '../../components/empty-state';
 import { ErrorMessage, Loading } from '../../components/status';
 import { useApi } from '../../lib/use-api';
 import { useTitle } from '../../lib/use-title';
@@ -26,7 +28,11 @@ export function PromotionsPage() {
       </div>
       {requests.error ? <ErrorMessage error={requests.error} what="promotion requests" /> : null}
       {requests.loading && !requests.data ? <Loading what="promotion requests" /> : null}
-      {requests.data && requests.data.items.length === 0 ? <p>No {state} requests.</p> : null}
+      {requests.data && requests.data.items.length === 0 ? (
+        <EmptyState title={`No ${state} requests`} icon={GitPullRequestArrow} commands={['openexpert models promote churn 3 --to Production --reason "beats v2 on holdout"']}>
+          A move into a gated stage or alias becomes a request that reviewers approve here; open one with:
+        </EmptyState>
+      ) : null}
       <div className="cards">
         {(requests.data?.items ?? []).map((r) => <RequestCardOwnLevel key={r.id} request={updated[r.id] ?? r} onChange={(u) => setUpdated((m) => ({ ...m, [u.id]: u }))} />)}
       </div>

@@ -7,6 +7,7 @@ import { ErrorMessage } from '../../components/status';
 import { formatTime } from '../../lib/format';
 import { mayOnModel, type PermissionLevel } from '../../lib/permissions';
 import { useObjectLevel } from '../../lib/use-permission';
+import { toast } from '../../components/toasts';
 
 export const modelHref = (name: string) => `/models/${encodeURIComponent(name)}`;
 export const versionHref = (name: string, version: number) => `${modelHref(name)}/versions/${version}`;
@@ -77,8 +78,10 @@ export function RequestCard({ request, level, onChange }: { request: PromotionRe
     setBusy(true);
     setError(undefined);
     try {
-      onChange(await action());
+      const updated = await action();
+      onChange(updated);
       setComment('');
+      toast(`Request #${updated.id} (${updated.name} v${updated.version} → ${updated.target}) is ${updated.state}.`);
     } catch (err) {
       setError(err);
     } finally {

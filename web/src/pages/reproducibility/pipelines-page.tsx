@@ -1,5 +1,7 @@
+import { Workflow } from 'lucide-react';
 import { Link } from 'react-router';
 import { reproducibilityApi, type PipelineRun } from '../../api/reproducibility';
+import { EmptyState } from '../../components/empty-state';
 import { ErrorMessage, Loading } from '../../components/status';
 import { formatDuration, formatTime } from '../../lib/format';
 import { useApi } from '../../lib/use-api';
@@ -15,7 +17,11 @@ export function PipelinesPage() {
       <h1 id="pipelines-title">Pipeline runs</h1>
       {runs.error ? <ErrorMessage error={runs.error} what="pipeline runs" /> : null}
       {runs.loading && !runs.data ? <Loading what="pipeline runs" /> : null}
-      {runs.data && runs.data.items.length === 0 ? <p>No pipeline runs yet. Start one with <code>openexpert pipeline run</code>.</p> : null}
+      {runs.data && runs.data.items.length === 0 ? (
+        <EmptyState title="No pipeline runs yet" icon={Workflow} commands={['openexpert pipeline run -f openexpert.pipeline.yaml']}>
+          Run the steps of a pipeline file; each step is recorded as a run and cached by its inputs:
+        </EmptyState>
+      ) : null}
       {runs.data && runs.data.items.length > 0 ? (
         <table className="grid" data-testid="pipeline-runs-table">
           <thead><tr><th scope="col">Pipeline</th><th scope="col">Status</th><th scope="col">Steps run</th><th scope="col">From cache</th><th scope="col">Failed</th><th scope="col">Started</th><th scope="col">Took</th></tr></thead>

@@ -1,5 +1,7 @@
+import { SlidersHorizontal } from 'lucide-react';
 import { Link } from 'react-router';
 import { sweepsApi } from '../../api/sweeps';
+import { EmptyState } from '../../components/empty-state';
 import { ErrorMessage, Loading } from '../../components/status';
 import { formatNumber } from '../../lib/chart-data';
 import { formatTime } from '../../lib/format';
@@ -14,7 +16,11 @@ export function SweepsPage() {
       <h1 id="sweeps-title">Sweeps</h1>
       {sweeps.error ? <ErrorMessage error={sweeps.error} what="sweeps" /> : null}
       {sweeps.loading && !sweeps.data ? <Loading what="sweeps" /> : null}
-      {sweeps.data && sweeps.data.length === 0 ? <p>No sweeps yet. Start one with <code>openexpert sweep --config sweep.yaml -- python train.py</code>.</p> : null}
+      {sweeps.data && sweeps.data.length === 0 ? (
+        <EmptyState title="No sweeps yet" icon={SlidersHorizontal} commands={['openexpert sweep --config sweep.yaml -- python train.py {{args}}']}>
+          Run a training command over a search space; each trial is a tracked run:
+        </EmptyState>
+      ) : null}
       {sweeps.data && sweeps.data.length > 0 ? (
         <table className="grid" data-testid="sweeps-table">
           <thead><tr><th scope="col">Sweep</th><th scope="col">Method</th><th scope="col">State</th><th scope="col">Trials</th><th scope="col">Stopped early</th><th scope="col">Best</th><th scope="col">Created</th></tr></thead>

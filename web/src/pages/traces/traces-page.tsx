@@ -1,6 +1,8 @@
+import { ListTree } from 'lucide-react';
 import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { tracesApi, type TraceFilters } from '../../api/traces';
+import { EmptyState } from '../../components/empty-state';
 import { ErrorMessage, Loading } from '../../components/status';
 import { formatTime } from '../../lib/format';
 import { useApi } from '../../lib/use-api';
@@ -43,7 +45,11 @@ export function TracesPage() {
       </form>
       {traces.error ? <ErrorMessage error={traces.error} what="traces" /> : null}
       {traces.loading && !traces.data ? <Loading what="traces" /> : null}
-      {traces.data && traces.data.items.length === 0 ? <p>No traces match. Send some with the SDK's <code>LlmTracer</code> or an OpenTelemetry exporter pointed at <code>/v1/traces</code>.</p> : null}
+      {traces.data && traces.data.items.length === 0 ? (
+        <EmptyState title="No traces match" icon={ListTree} commands={['export OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:5000/v1/traces']}>
+          Send traces with the SDK's <code>LlmTracer</code>, or point an OpenTelemetry exporter at this server:
+        </EmptyState>
+      ) : null}
       {traces.data && traces.data.items.length > 0 ? (
         <table className="grid" data-testid="traces-table">
           <thead><tr><th scope="col">Trace</th><th scope="col">Started</th><th scope="col">Status</th><th scope="col">Latency</th><th scope="col">Spans</th><th scope="col">Tokens in/out</th><th scope="col">Cost</th><th scope="col">Models</th><th scope="col">Prompt</th><th scope="col">User</th></tr></thead>

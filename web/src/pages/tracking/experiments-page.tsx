@@ -1,6 +1,8 @@
+import { FlaskConical } from 'lucide-react';
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { trackingApi, type Experiment } from '../../api/tracking';
+import { EmptyState } from '../../components/empty-state';
 import { ErrorMessage, Loading } from '../../components/status';
 import { formatTime } from '../../lib/format';
 import { useApi } from '../../lib/use-api';
@@ -53,7 +55,11 @@ export function ExperimentsPage() {
       {first.loading && !first.data ? <Loading what="experiments" /> : null}
       {first.data ? (
         items.length === 0 ? (
-          <p>{name ? `No experiment's name contains “${name}”.` : 'No experiments yet. Log a run with the MLflow client, the SDK or the CLI to create one.'}</p>
+          name ? <p>No experiment's name contains “{name}”.</p> : (
+            <EmptyState title="No experiments yet" icon={FlaskConical} commands={['openexpert experiments create churn', 'export MLFLOW_TRACKING_URI=http://127.0.0.1:5000', 'python -c "import mlflow; mlflow.set_experiment(\'churn\'); mlflow.start_run(); mlflow.log_metric(\'acc\', 0.9)"']}>
+              Create one from the CLI, or log a run with the MLflow client pointed at this server (the experiment is created with it):
+            </EmptyState>
+          )
         ) : (
           <table className="grid">
             <caption className="visually-hidden">Experiments</caption>
