@@ -51,8 +51,9 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: datasets and evaluations', ()
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('eval-set v1');
     expect(await page.getByTestId('profile-table').getByRole('rowheader').allTextContents()).toEqual(['y', 'p', 'segment']);
     expect(await page.getByTestId('validation').textContent()).toContain('passed');
-    const lineage = page.getByTestId('lineage-table');
-    await expect.poll(() => lineage.getByRole('link', { name: evaluationId }).count()).toBe(1);
+    // The lineage graph links the evaluation made from this version to its page.
+    const lineage = page.getByTestId('lineage-graph');
+    await expect.poll(() => lineage.getByRole('link', { name: `evaluation ${evaluationId}` }).count()).toBe(1);
     await visit(page, `${server.url}/datasets/no-such-dataset`, 'dataset-not-found', 'text=Dataset not found');
   });
 

@@ -80,6 +80,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: feature views', () => {
     // Served 95 where the offline value is 120: one mismatch of two on spend, none on orders.
     expect(skew).toEqual([['user_spend_sum_7d', '2', '1', '50%', '0'], ['user_orders_count_7d', '2', '0', '0%', '0']]);
     expect(await page.getByTestId('feature-view-versions').locator('tbody tr').count()).toBe(1);
+    await page.getByRole('button', { name: 'Table' }).click();
     await page.getByLabel('Direction').selectOption('downstream');
     await page.getByTestId('lineage-table').waitFor();
     expect(await page.getByTestId('lineage-table').textContent()).toContain('training set');

@@ -1,6 +1,9 @@
-import { useState } from 'react';
+import { Network, Table2 } from 'lucide-react';
+import { useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { datasetsApi, type ColumnProfile, type DatasetVersion, type LineageNode, type PartProfile, type SchemaDifference, type StoredValidation } from '../../api/datasets';
+import { datasetsApi, type ColumnProfile, type DatasetVersion, type LineageGraph as LineageGraphData, type LineageNode, type PartProfile, type SchemaDifference, type StoredValidation } from '../../api/datasets';
+import { EmptyState } from '../../components/empty-state';
+import { LineageGraph, type GraphEdge, type GraphNode } from '../../components/lineage-graph';
 import { ErrorMessage, Loading } from '../../components/status';
 import { formatNumber } from '../../lib/chart-data';
 import { formatBytes, formatTime } from '../../lib/format';
@@ -207,26 +210,64 @@ function nodeLink(node: LineageNode): string | undefined {
   }
 }
 
-/** The lineage around one node, one direction at a time; `what` names the node in the prose ("this version"). */
+/** Both directions at once, for the graph: the root in the middle, upstream to its left, downstream to its right. */
+function graphOf(root: LineageNode, up: LineageGraphData | undefined, down: LineageGraphData | undefined): { nodes: GraphNode[]; edges: GraphEdge[] } {
+  const key = (n: LineageNode) => `${n.kind}:${n.id}`;
+  const nodes = new Map<string, GraphNode>([[key(root), { key: key(root), kind: root.kind, label: root.id, layer: 0, href: nodeLink(root), root: true }]]);
+  for (const [graph, sign] of [[up, -1], [down, 1]] as const) {
+    for (const n of graph?.nodes ?? []) {
+      if (!nodes.has(key(n))) nodes.set(key(n), { key: key(n), kind: n.kind, label: n.id, layer: sign * n.depth, href: nodeLink(n) });
+    }
+  }
+  const edges = new Map<string, GraphEdge>();
+  for (const e of [...(up?.edges ?? []), ...(down?.edges ?? [])]) edges.set(`${key(e.from)}>${key(e.to)}:${e.relation}`, { from: key(e.from), to: key(e.to), relation: e.relation });
+  return { nodes: [...nodes.values()], edges: [...edges.values()] };
+}
+
+/**
+ * The lineage around one node: a graph of both directions (pan, zoom, open a node), or a table of one direction
+ * at a time; `what` names the node in the prose ("this version").
+ */
 export function Lineage({ node, what = 'this version' }: { node: LineageNode; what?: string }) {
+  const [mode, setMode] = useState<'graph' | 'table'>('graph');
   const [direction, setDirection] = useState<'upstream' | 'downstream'>('downstream');
-  const graph = useApi((signal) => datasetsApi.lineage(node, direction, signal), [node.kind, node.id, direction]);
-  const nodes = graph.data?.nodes.filter((n) => !(n.kind === node.kind && n.id === node.id)) ?? [];
-  const relationOf = (n: LineageNode) => graph.data?.edges.find((e) => (e.to.kind === n.kind && e.to.id === n.id) || (e.from.kind === n.kind && e.from.id === n.id))?.relation ?? '';
+  const both = useApi(async (signal) => {
+    const [up, down] = await Promise.all([datasetsApi.lineage(node, 'upstream', signal), datasetsApi.lineage(node, 'downstream', signal)]);
+    return { up, down };
+  }, [node.kind, node.id]);
+  const graph = both.data ? (direction === 'upstream' ? both.data.up : both.data.down) : undefined;
+  const nodes = graph?.nodes.filter((n) => !(n.kind === node.kind && n.id === node.id)) ?? [];
+  const relationOf = (n: LineageNode) => graph?.edges.find((e) => (e.to.kind === n.kind && e.to.id === n.id) || (e.from.kind === n.kind && e.from.id === n.id))?.relation ?? '';
+  const drawn = useMemo(() => graphOf(node, both.data?.up, both.data?.down), [node, both.data]);
   return (
     <section aria-labelledby="lineage-title">
       <h2 id="lineage-title">Lineage</h2>
-      <label>
-        Direction{' '}
-        <select value={direction} onChange={(e) => setDirection(e.target.value as 'upstream' | 'downstream')}>
-          <option value="downstream">Downstream (made from {what})</option>
-          <option value="upstream">Upstream ({what} came from)</option>
-        </select>
-      </label>
-      {graph.error ? <ErrorMessage error={graph.error} what="lineage" /> : null}
-      {graph.loading && !graph.data ? <Loading what="lineage" /> : null}
-      {graph.data && nodes.length === 0 ? <p>Nothing {direction === 'downstream' ? 'downstream' : 'upstream'} of {what} yet.</p> : null}
-      {graph.data && nodes.length > 0 ? (
+      <div className="toolbar">
+        <div className="segmented" role="group" aria-label="Show the lineage as">
+          <button type="button" aria-pressed={mode === 'graph'} onClick={() => setMode('graph')}><Network className="icon" aria-hidden="true" />Graph</button>
+          <button type="button" aria-pressed={mode === 'table'} onClick={() => setMode('table')}><Table2 className="icon" aria-hidden="true" />Table</button>
+        </div>
+        {mode === 'table' ? (
+          <label>
+            Direction{' '}
+            <select value={direction} onChange={(e) => setDirection(e.target.value as 'upstream' | 'downstream')}>
+              <option value="downstream">Downstream (made from {what})</option>
+              <option value="upstream">Upstream ({what} came from)</option>
+            </select>
+          </label>
+        ) : <span className="muted lineage-legend">Upstream on the left, downstream on the right. Drag to pan, scroll to zoom, click a node to open it.</span>}
+      </div>
+      {both.error ? <ErrorMessage error={both.error} what="lineage" /> : null}
+      {both.loading && !both.data ? <Loading what="lineage" /> : null}
+      {mode === 'graph' && both.data ? (
+        drawn.nodes.length > 1 ? <LineageGraph nodes={drawn.nodes} edges={drawn.edges} /> : (
+          <EmptyState title={`Nothing is linked to ${what} yet`} icon={Network} commands={['openexpert data add data/features.csv --name churn-features --derived-from churn-train@1', 'openexpert evaluate --dataset churn-train@1 --label y --score p']}>
+            Data derived from it, runs that used it, evaluations and models made from it appear here as they are recorded.
+          </EmptyState>
+        )
+      ) : null}
+      {mode === 'table' && graph && nodes.length === 0 ? <p>Nothing {direction === 'downstream' ? 'downstream' : 'upstream'} of {what} yet.</p> : null}
+      {mode === 'table' && graph && nodes.length > 0 ? (
         <table className="grid" data-testid="lineage-table">
           <thead><tr><th scope="col">Kind</th><th scope="col">Node</th><th scope="col">Relation</th><th scope="col">Hops</th></tr></thead>
           <tbody>
