@@ -39,7 +39,7 @@ export function crumbsOf(pathname: string, title: string | undefined): Crumb[] {
 
 export function Breadcrumbs() {
   const { pathname } = useLocation();
-  const title = useCurrentTitle();
+  const title = useCurrentTitle(pathname);
   const crumbs = pathname === '/' ? [{ label: 'Home' }] : crumbsOf(pathname, title);
   return (
     <nav className="breadcrumbs" aria-label="Breadcrumb" data-testid="breadcrumbs">
