@@ -48,7 +48,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: look and feel, home page, lin
   afterAll(async () => {
     await closePage({ browser, context });
     await server?.close();
-  });
+  }, 120_000);
 
   it('home shows recent runs newest first, the request waiting for bob, and says how to fill the empty panels', async () => {
     for (const theme of THEMES) {
@@ -70,7 +70,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: look and feel, home page, lin
     await page.getByLabel('Acting as').fill('alice');
     await expect.poll(() => page.getByTestId('home-promotions').getByTestId('empty-state').count()).toBe(1);
     await page.getByLabel('Acting as').fill('bob');
-  });
+  }, 120_000);
 
   it('breadcrumbs lead back up from every depth, ending with the page title', async () => {
     await visit(page, `${server.url}/models/${registry.model}/versions/1`, 'version-breadcrumbs', 'h1');
@@ -80,7 +80,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: look and feel, home page, lin
     await trail.getByRole('link', { name: 'Models' }).click();
     await page.waitForURL(/\/models$/);
     await expect.poll(() => trail.locator('[aria-current=page]').textContent()).toBe('Models');
-  });
+  }, 120_000);
 
   it('keyboard: / focuses the filter, j/k move through rows, x ticks, c compares, ? lists the shortcuts', async () => {
     await visit(page, `${server.url}/experiments`, 'experiments', 'text=churn');
@@ -119,7 +119,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: look and feel, home page, lin
     await page.keyboard.press('g');
     await page.keyboard.press('h');
     await page.waitForURL(`${server.url}/`);
-  });
+  }, 120_000);
 
   it('an approval says so in a toast', async () => {
     await visit(page, `${server.url}/promotions`, 'promotions', '[data-testid=promotion-request]');
@@ -127,7 +127,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: look and feel, home page, lin
     await card.getByRole('button', { name: 'Approve as bob' }).click();
     await expect.poll(() => page.getByTestId('toasts').textContent()).toContain(`Request #${registry.requestId} (${registry.model} v1 → Production) is completed.`);
     await checkView(page, 'promotions-toast');
-  });
+  }, 120_000);
 
   it('every list page of an empty project names the command that fills it', async () => {
     await page.evaluate(() => localStorage.setItem('openexpert.project', 'empty'));
@@ -146,7 +146,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: look and feel, home page, lin
     }
     await page.evaluate(() => localStorage.removeItem('openexpert.project'));
     await setTheme('light');
-  });
+  }, 120_000);
 
   it('draws lineage as a graph: upstream left, downstream right, zoom, and a click opens the node', async () => {
     const version = await jsonClient(`${server.url}/api/v1`).get('/datasets/clean/versions/1');
