@@ -76,7 +76,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: look and feel, home page, lin
     await visit(page, `${server.url}/models/${registry.model}/versions/1`, 'version-breadcrumbs', 'h1');
     const trail = page.getByTestId('breadcrumbs');
     await expect.poll(() => trail.locator('[aria-current=page]').textContent()).toBe(`${registry.model} v1`);
-    expect(await trail.getByRole('link').allTextContents()).toEqual(['Home', 'Models', registry.model]);
+    expect(await trail.getByRole('link').allTextContents()).toEqual(['Home', 'Models', registry.model, 'Versions']);
     await trail.getByRole('link', { name: 'Models' }).click();
     await page.waitForURL(/\/models$/);
     await expect.poll(() => trail.locator('[aria-current=page]').textContent()).toBe('Models');
@@ -161,9 +161,9 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: look and feel, home page, lin
     expect(await xOf(`dataset_version:${raw.body.id}`)).toBeLessThan(root);
     expect(await xOf(`evaluation:${evaluationId}`)).toBeGreaterThan(root);
     await graph.getByRole('button', { name: 'Zoom in' }).click();
-    await expect.poll(() => graph.locator('svg').getAttribute('data-scale')).toBe('1.250');
+    await expect.poll(() => graph.locator('svg[data-scale]').getAttribute('data-scale')).toBe('1.250');
     await graph.getByRole('button', { name: 'Fit the graph' }).click();
-    await expect.poll(() => graph.locator('svg').getAttribute('data-scale')).toBe('1.000');
+    await expect.poll(() => graph.locator('svg[data-scale]').getAttribute('data-scale')).toBe('1.000');
     await graph.getByRole('link', { name: new RegExp(evaluationId) }).click();
     await page.waitForURL(new RegExp(`/evaluations/${evaluationId}$`));
     await setTheme('light');
