@@ -24,7 +24,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: look and feel, home page, lin
   let evaluationId: string;
 
   const setTheme = async (theme: (typeof THEMES)[number]) => {
-    await page.evaluate((t) => localStorage.setItem('openexpert.theme', t), theme);
+    await page.evaluate(`localStorage.setItem('openexpert.theme', '${theme}')`);
   };
 
   beforeAll(async () => {
@@ -43,7 +43,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: look and feel, home page, lin
     ({ browser, context, page } = await openPage());
     await page.goto(`${server.url}/`);
     // bob reviews what alice asked for.
-    await page.evaluate(() => localStorage.setItem('openexpert.user', 'bob'));
+    await page.evaluate("localStorage.setItem('openexpert.user', 'bob')");
   });
   afterAll(async () => {
     await closePage({ browser, context });
@@ -54,7 +54,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: look and feel, home page, lin
     for (const theme of THEMES) {
       await setTheme(theme);
       await visit(page, `${server.url}/`, `home-${theme}`, '[data-testid=home-runs] ul.feed');
-      expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(theme);
+      expect(await page.evaluate<string>('document.documentElement.dataset.theme')).toBe(theme);
     }
     // seedTracking starts run-NN at t0 + NN minutes: the 8 newest are run-11 down to run-04.
     const runs = await page.getByTestId('home-runs').locator('ul.feed li a').allTextContents();
@@ -85,7 +85,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: look and feel, home page, lin
   it('keyboard: / focuses the filter, j/k move through rows, x ticks, c compares, ? lists the shortcuts', async () => {
     await visit(page, `${server.url}/experiments`, 'experiments', 'text=churn');
     await page.keyboard.press('/');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('experiment-name');
+    expect(await page.evaluate<string>('document.activeElement.id')).toBe('experiment-name');
     await page.keyboard.press('Escape');
     await page.locator('h1').click();
 
@@ -130,7 +130,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: look and feel, home page, lin
   }, 120_000);
 
   it('every list page of an empty project names the command that fills it', async () => {
-    await page.evaluate(() => localStorage.setItem('openexpert.project', 'empty'));
+    await page.evaluate("localStorage.setItem('openexpert.project', 'empty')");
     const pages: [string, string][] = [
       ['experiments', 'openexpert experiments create'],
       ['models', 'mlflow.register_model'],
@@ -144,7 +144,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: look and feel, home page, lin
       }
       expect(await page.getByTestId('empty-state').textContent(), path).toContain(command);
     }
-    await page.evaluate(() => localStorage.removeItem('openexpert.project'));
+    await page.evaluate("localStorage.removeItem('openexpert.project')");
     await setTheme('light');
   }, 120_000);
 
