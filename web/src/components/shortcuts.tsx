@@ -124,16 +124,14 @@ export function Shortcuts() {
       </button>
       <dialog ref={dialog} className="shortcuts" aria-labelledby="shortcuts-title" data-testid="shortcuts">
         <h2 id="shortcuts-title">Keyboard shortcuts</h2>
-        <table>
-          <tbody>
-            {SHORTCUTS.map((s) => (
-              <tr key={s.keys.join(' ')}>
-                <td>{s.keys.map((k, i) => <span key={k}>{i > 0 ? ' then ' : null}<kbd>{k}</kbd></span>)}</td>
-                <td>{s.what}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <dl className="shortcut-list">
+          {SHORTCUTS.map((s) => (
+            <div key={s.keys.join(' ')}>
+              <dt>{s.keys.map((k, i) => <span key={k}>{i > 0 ? ' then ' : null}<kbd>{k}</kbd></span>)}</dt>
+              <dd>{s.what}</dd>
+            </div>
+          ))}
+        </dl>
         <form method="dialog"><button type="submit" className="primary" style={{ marginTop: 'var(--space-3)' }}>Close</button></form>
       </dialog>
     </>
