@@ -150,7 +150,7 @@ async function stageData(opts: Common, file: string, runId: string | undefined, 
   throw invalid(`The run's evaluation-data/ already holds other files named like ${path.basename(file)}; rename the file`);
 }
 
-function printEvaluation(e: Evaluation, url: string): void {
+export function printEvaluation(e: Evaluation, url: string): void {
   console.log(`evaluation ${e.id}: ${e.task} on ${e.dataset.name} (${e.result.rows} rows)${e.model ? ` for ${e.model.name} v${e.model.version}` : ''}${e.runId ? `, logged to run ${e.runId}` : ''}\n`);
   printTable(Object.entries(e.result.metrics), [
     { header: 'METRIC', value: ([k]) => k },

@@ -18,6 +18,7 @@ import { registerReproducibilityCommands } from './reproducibility.command.js';
 import { registerRetentionCommand } from './retention.command.js';
 import { registerFeaturesCommand } from './features.command.js';
 import { registerPromptsCommand } from './prompts.command.js';
+import { registerRagCommand } from './rag.command.js';
 import { registerRunsCommand } from './runs.command.js';
 import { registerServerCommand } from './server.command.js';
 import { registerSweepCommand } from './sweep.command.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerRetentionCommand(program);
   registerFeaturesCommand(program);
   registerPromptsCommand(program);
+  registerRagCommand(program);
   registerArtifactsCommand(program);
   registerDeploymentsCommand(program);
   registerMonitorCommand(program);

@@ -7,6 +7,7 @@ import { sourceTags } from './source.js';
 import { Features } from './features.js';
 import { Sweeps } from './sweeps.js';
 import { Prompts } from './prompts.js';
+import { RetrievalEvaluations } from './rag/evaluations.js';
 import { Explanations } from './explanations.js';
 import { syncOffline, unreachable, type SyncedRun } from './sync.js';
 import { defaultWalDir, RunLog, walFile } from './wal.js';
@@ -196,6 +197,8 @@ export class OpenExpert {
   readonly prompts: Prompts;
   readonly features: Features;
   readonly explanations: Explanations;
+  /** RAG retrieval evaluations (recall@k, nDCG, MRR of a retriever on a question set). */
+  readonly retrieval: RetrievalEvaluations;
   private readonly http: HttpClient;
   private readonly flushIntervalMs: number | undefined;
   private readonly offline: boolean | 'auto';
@@ -222,6 +225,7 @@ export class OpenExpert {
     this.prompts = new Prompts(this.http);
     this.features = new Features(this.http);
     this.explanations = new Explanations(this.http);
+    this.retrieval = new RetrievalEvaluations(this.http);
   }
 
   /**

@@ -25,6 +25,7 @@ export type {
   Experiment, KeyValue, LifecycleStage, Metric, Run, RunInfo, RunStatus, ViewType,
 } from '../domain/tracking/types.js';
 export * from './llm/index.js';
+export * from './rag/index.js';
 export { Redactor } from '../domain/llmops/redaction.js';
 export type { CustomPattern, PiiKind, RedactionOptions } from '../domain/llmops/redaction.js';
 // The zod that structured outputs are validated and converted to JSON Schema with, so callers need no second copy.

@@ -321,6 +321,7 @@ const CASES: Record<string, Case> = {
   'GET /api/v1/traces': { need: proj('READ'), req: (f) => ({ url: `${V1}/traces${q({ project: f.project })}` }) },
   'GET /api/v1/traces/:traceId': { need: proj('READ'), req: (f) => ({ url: `${V1}/traces/${f.trace}` }) },
   'POST /v1/traces': { need: proj('EDIT'), req: (f) => ({ url: `/v1/traces${q({ project: f.project })}`, raw: { payload: JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: f.trace, spanId: 'bb'.repeat(8), name: 'otlp', startTimeUnixNano: '1000000' }] }] }] }), contentType: 'application/json' } }) },
+  'POST /api/v1/evaluations/retrieval': { need: model('EDIT', [['experiment', 'EDIT']]), req: (f) => ({ url: `${V1}/evaluations/retrieval`, body: { runId: f.run, model: { name: f.model, version: 1 }, queries: [{ id: 'q1', relevant: ['d1'] }], retrieved: [{ queryId: 'q1', documents: ['d2', 'd1'] }], bootstrap: { resamples: 0 } } }) },
   'GET /api/v1/llm/prices': { need: ws('READ'), req: () => ({ url: `${V1}/llm/prices` }) },
   'PUT /api/v1/llm/prices': { need: ws('MANAGE'), req: () => ({ url: `${V1}/llm/prices`, body: { prices: [{ provider: 'openai', model: 'gpt-4o', inputPerMillion: 2.5, outputPerMillion: 10 }] } }) },
   'GET /api/v1/llm/redaction': { need: ws('READ'), req: () => ({ url: `${V1}/llm/redaction` }) },

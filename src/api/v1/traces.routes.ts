@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { RetrievalEvaluationRequestSchema, evaluateRetrieval } from '../../domain/llmops/retrieval-evaluation.js';
 import { BudgetCheckSchema, CreateBudgetSchema, IngestSchema, PricesSchema, RedactionSettingsSchema } from '../../domain/llmops/schemas.js';
 import { SPAN_STATUSES } from '../../domain/llmops/types.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
 import type { Route } from '../surface.js';
 import { QueryInt } from '../wire-types.js';
+import { EvaluationOut } from './evaluation.replies.js';
 import { Empty, items, page } from './replies.js';
 import { BudgetAlertOut, BudgetStatusOut, budgetStatusToWire, IngestOut, PriceOut, SpanNodeOut, TraceOut } from './traces.replies.js';
 
@@ -44,6 +46,18 @@ export function traceRoutesV1(s: Services): Route[] {
       method: 'GET', path: '/traces/:traceId',
       schema: { summary: 'A trace with its span tree', tags, params: TraceId, response: { 200: z.object({ trace: TraceOut, spans: z.array(SpanNodeOut) }) } },
       handler: async ({ actor, params }) => t.get(actor, parse(TraceId, params).traceId),
+    },
+    {
+      method: 'POST', path: '/evaluations/retrieval',
+      schema: {
+        summary: 'Evaluate a retriever: recall@k, precision@k, hit rate@k, nDCG@k, MRR and MAP of retrieved lists against an evaluation set of questions with relevant document ids; stored as a ranking evaluation',
+        tags, body: RetrievalEvaluationRequestSchema, response: { 201: EvaluationOut },
+      },
+      handler: async ({ actor, body, reply }) => {
+        const evaluation = await evaluateRetrieval(s.evaluation, actor, body);
+        void reply.status(201);
+        return evaluation;
+      },
     },
     {
       method: 'GET', path: '/llm/prices',

@@ -199,7 +199,8 @@ async function evaluateTable(table: PredictionsTable, spec: EvaluationSpec): Pro
     return evaluateRanking({
       queryCodes: (await labelColumn(table, queryId, 'query id')).codes,
       relevance,
-      score: await numberColumn(table, score, 'score'),
+      // A missing score: a relevant document the retriever did not return (see ranking.metrics.ts).
+      score: await numberColumn(table, score, 'score', { allowMissing: true }),
       ks: [...new Set(spec.k)].sort((a, b) => a - b),
       bootstrap: spec.bootstrap,
       notes: ['Resamples draw whole queries.'],

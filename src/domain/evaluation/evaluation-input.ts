@@ -41,7 +41,8 @@ export function sortLabels(labels: readonly string[]): string[] {
   return [...labels].sort(numeric ? (a, b) => Number(a) - Number(b) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-export async function numberColumn(table: PredictionsTable, name: string, what: string, opts: { probability?: boolean } = {}): Promise<Float64Array> {
+/** `allowMissing`: a missing value is NaN instead of an error (a ranking score: the document was not retrieved). */
+export async function numberColumn(table: PredictionsTable, name: string, what: string, opts: { probability?: boolean; allowMissing?: boolean } = {}): Promise<Float64Array> {
   const data = await table.column(name);
   if (data.kind !== 'number') {
     const sample = data.dictionary.slice(0, 3).map((v) => `'${v}'`).join(', ');
@@ -51,6 +52,7 @@ export async function numberColumn(table: PredictionsTable, name: string, what: 
   const outside: number[] = [];
   for (let i = 0; i < data.values.length; i++) {
     const v = data.values[i]!;
+    if (opts.allowMissing && Number.isNaN(v)) continue;
     if (!Number.isFinite(v)) missing.push(i);
     else if (opts.probability && (v < 0 || v > 1)) outside.push(i);
   }

@@ -10,6 +10,9 @@
  *   tied scores share the average gain of their group (`ignore_ties=False`); a query whose documents are
  *   all irrelevant scores 0. A query with a single document scores 1 when it is relevant, else 0
  *   (scikit-learn refuses single-document queries).
+ * A document without a score (NaN: a relevant document the retriever did not return) is never ranked: it counts
+ * only where all relevant documents do (recall's and average precision's denominators, the ideal DCG), so a
+ * retrieval evaluation gets recall against everything relevant, not only what was retrieved.
  * Queries with no relevant document: recall and average precision are undefined for them. Every mean is
  * reported over all queries (undefined counting as 0, scikit-learn's convention for nDCG) and over the
  * queries with at least one relevant document.
@@ -35,25 +38,26 @@ export function groupQueries(queryCodes: ArrayLike<number>): number[][] {
   return [...byCode.values()];
 }
 
-/** nDCG@k of one query as scikit-learn computes it, ties averaged. */
+/** nDCG@k of one query as scikit-learn computes it, ties averaged; documents without a score are not ranked. */
 export function ndcgAtK(relevance: readonly number[], score: readonly number[], k: number): number {
   const n = relevance.length;
-  if (n === 1) return relevance[0]! > 0 ? 1 : 0;
+  if (n === 1) return relevance[0]! > 0 && !Number.isNaN(score[0]!) ? 1 : 0;
+  const order = relevance.map((_, i) => i).filter((i) => !Number.isNaN(score[i]!)).sort((a, b) => score[b]! - score[a]!);
+  const ranked = order.length;
   const cut = Math.min(k, n);
-  const cumulative = new Float64Array(n);
+  const cumulative = new Float64Array(ranked);
   let acc = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < ranked; i++) {
     acc += i < cut ? 1 / Math.log2(i + 2) : 0;
     cumulative[i] = acc;
   }
-  const order = relevance.map((_, i) => i).sort((a, b) => score[b]! - score[a]!);
   let dcg = 0;
   let start = 0;
   let previousCumulative = 0;
-  while (start < n) {
+  while (start < ranked) {
     let end = start;
     let gain = 0;
-    while (end < n && score[order[end]!] === score[order[start]!]) gain += relevance[order[end++]!]!;
+    while (end < ranked && score[order[end]!] === score[order[start]!]) gain += relevance[order[end++]!]!;
     dcg += (gain / (end - start)) * (cumulative[end - 1]! - previousCumulative);
     previousCumulative = cumulative[end - 1]!;
     start = end;
@@ -66,9 +70,9 @@ export function ndcgAtK(relevance: readonly number[], score: readonly number[], 
 
 /** Every per-query metric; NaN where the query has no relevant document and the metric needs one. */
 export function queryMetrics(relevance: readonly number[], score: readonly number[], ks: readonly number[]): Record<string, number> {
-  const order = relevance.map((_, i) => i).sort((a, b) => score[b]! - score[a]! || a - b);
+  const order = relevance.map((_, i) => i).filter((i) => !Number.isNaN(score[i]!)).sort((a, b) => score[b]! - score[a]! || a - b);
   const hits = order.map((i) => (relevance[i]! > 0 ? 1 : 0));
-  const relevant = hits.reduce<number>((a, b) => a + b, 0);
+  const relevant = relevance.reduce<number>((a, r) => a + (r > 0 ? 1 : 0), 0);
   const out: Record<string, number> = {};
   for (const k of ks) {
     let top = 0;

@@ -34,7 +34,7 @@ export const EvaluationSpecSchema = z
     label: Column,
     /** Predicted label or value. Binary: derived from `score ≥ threshold` when absent; multiclass: argmax of `scores`. */
     prediction: Column.optional(),
-    /** Binary: P(positive label) or a decision score; ranking: the ranking score. */
+    /** Binary: P(positive label) or a decision score; ranking: the ranking score, missing for a relevant document that was not retrieved. */
     score: Column.optional(),
     /** Multiclass: one probability column per class, in the order of `classes`. */
     scores: ColumnList.optional(),
