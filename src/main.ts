@@ -64,6 +64,8 @@ import { SqlTraceStore } from './store/sql/llmops.sql-store.js';
 import { SqlSweepStore } from './store/sql/sweeps.sql-store.js';
 import { ExplainService } from './domain/explain/explain.service.js';
 import { SqlExplanationStore } from './store/sql/explanations.sql-store.js';
+import { ReviewService } from './domain/review/review.service.js';
+import { SqlReviewStore } from './store/sql/review.sql-store.js';
 import { openModelVersion } from './domain/serving/runtime-pool.js';
 import type { ModelFiles } from './domain/serving/model-source.js';
 import { FeatureService } from './domain/features/feature.service.js';
@@ -274,6 +276,29 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     clock: systemClock,
   });
   evaluation.explanations = (name, version) => explanations.latest(name, version);
+  // Review queues read predictions and traces, and export to datasets, as the caller through those services.
+  const review: ReviewService = new ReviewService({
+    store: new SqlReviewStore(database),
+    access,
+    clock: systemClock,
+    sources: {
+      deployment: async (actor, name) => ({ modelName: (await serving.deployments.get(actor, name)).modelName }),
+      deploymentsOf: async (actor, model) => (await serving.deployments.list(actor)).filter((d) => d.modelName === model).map((d) => d.name),
+      registeredModel: async (actor, name) => void (await services.registry.getRegisteredModel(actor, name)),
+      predictions: (actor, deployment, opts) => services.serving.deployments.predictions(actor, deployment, opts),
+      traces: async (actor, project, opts) => {
+        const found = await traces.search(actor, { project, since: opts.since, maxResults: opts.limit });
+        return Promise.all(found.items.map(async (t) => {
+          const root = (await traces.get(actor, t.traceId)).spans[0];
+          return { ...t, ...(root?.input !== undefined ? { input: root.input } : {}), ...(root?.output !== undefined ? { output: root.output } : {}) };
+        }));
+      },
+    },
+    exports: {
+      addVersion: async (actor, input) => (await services.datasets.addVersion(actor, input)).version,
+      lineage: (edges) => services.datasets.recordPlatformLineage(SYSTEM_ACTOR, edges),
+    },
+  });
   const services = {
     experiments: new ExperimentService(tracking, access, systemClock),
     runs: new RunService(tracking, access, systemClock, (actor, runId, tags) => datasets.resolveRunTags(actor, runId, tags)),
@@ -294,6 +319,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     traces,
     prompts: new PromptService(registry.registry, registry.promotion),
     explanations,
+    review,
   };
   const app = buildApp({
     config,
@@ -341,6 +367,7 @@ async function objectId(services: Services, kind: ObjectKind, id: string): Promi
       case 'monitor': return (await services.monitoring.get(SYSTEM_ACTOR, id)).monitorId;
       case 'deployment': return (await services.serving.deployments.get(SYSTEM_ACTOR, id)).name;
       case 'feature_view': return (await services.features.getView(SYSTEM_ACTOR, id)).name;
+      case 'review_queue': return (await services.review.get(SYSTEM_ACTOR, id)).queue.name;
     }
   } catch (err) {
     if (isDomainError(err) && (err.code === 'RESOURCE_DOES_NOT_EXIST' || err.code === 'INVALID_PARAMETER_VALUE')) return undefined;
@@ -384,6 +411,10 @@ async function lineageNodeAccess(services: Services, access: Access, actor: Acto
     case 'feature_view':
       await services.features.getView(actor, node.id);
       if (permission === 'EDIT') await access.require(actor, 'EDIT', { kind: 'feature_view', id: node.id });
+      return;
+    case 'review_queue':
+      await services.review.get(actor, node.id);
+      if (permission === 'EDIT') await access.require(actor, 'EDIT', { kind: 'review_queue', id: node.id });
       return;
     case 'validation':
       // Validation results hang off their dataset version; only the platform links them.

@@ -35,6 +35,7 @@ import { projectRoutesV1 } from './v1/projects.routes.js';
 import { retentionRoutesV1 } from './v1/retention.routes.js';
 import { sweepRoutesV1 } from './v1/sweeps.routes.js';
 import { explanationRoutesV1 } from './v1/explanations.routes.js';
+import { reviewRoutesV1 } from './v1/review.routes.js';
 import { featureRoutesV1 } from './v1/features.routes.js';
 import { traceRoutesV1 } from './v1/traces.routes.js';
 import { OTLP_STATUS, otlpErrorBody, otlpRoutes, rawOtlpBodies } from './otlp/otlp.routes.js';
@@ -116,7 +117,7 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
       streamTableBodies(scope);
     },
     errorSchema: V1ErrorSchema,
-    routes: [...systemRoutesV1(checkDatabase), ...trackingRoutesV1(services), ...monitoringRoutesV1(services), ...registryRoutesV1(services), ...servingRoutesV1(services), ...datasetRoutesV1(services), ...evaluationRoutesV1(services), ...reproducibilityRoutesV1(services), ...projectRoutesV1(services), ...retentionRoutesV1(services), ...sweepRoutesV1(services), ...featureRoutesV1(services), ...promptRoutesV1(services), ...traceRoutesV1(services), ...explanationRoutesV1(services), ...(governance ? governanceRoutesV1(governance) : [openWhoami])],
+    routes: [...systemRoutesV1(checkDatabase), ...trackingRoutesV1(services), ...monitoringRoutesV1(services), ...registryRoutesV1(services), ...servingRoutesV1(services), ...datasetRoutesV1(services), ...evaluationRoutesV1(services), ...reproducibilityRoutesV1(services), ...projectRoutesV1(services), ...retentionRoutesV1(services), ...sweepRoutesV1(services), ...featureRoutesV1(services), ...promptRoutesV1(services), ...traceRoutesV1(services), ...explanationRoutesV1(services), ...reviewRoutesV1(services), ...(governance ? governanceRoutesV1(governance) : [openWhoami])],
   }, { checkReplies: config.checkReplies ?? false });
 
   // OpenTelemetry exporters post to <endpoint>/v1/traces.

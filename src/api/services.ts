@@ -3,6 +3,7 @@ import type { DatasetService } from '../domain/datasets/dataset.service.js';
 import type { FeatureService } from '../domain/features/feature.service.js';
 import type { EvaluationService } from '../domain/evaluation/evaluation.service.js';
 import type { ExplainService } from '../domain/explain/explain.service.js';
+import type { ReviewService } from '../domain/review/review.service.js';
 import type { MonitoringService } from '../domain/monitoring/monitoring.service.js';
 import type { ProjectService } from '../domain/projects/project.service.js';
 import type { PromptService } from '../domain/prompts/prompt.service.js';
@@ -39,4 +40,5 @@ export interface Services {
   readonly traces: TraceService;
   readonly prompts: PromptService;
   readonly explanations: ExplainService;
+  readonly review: ReviewService;
 }

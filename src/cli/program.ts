@@ -7,6 +7,7 @@ import { registerDeploymentsCommand } from './deployments.command.js';
 import { registerEvaluateCommand, registerModelCardCommand } from './evaluate.command.js';
 import { registerExperimentsCommand } from './experiments.command.js';
 import { registerExplainCommand } from './explain.command.js';
+import { registerReviewCommand } from './review.command.js';
 import { registerGovernanceCommands } from './governance.command.js';
 import { registerLineageCommand } from './lineage.command.js';
 import { registerAlertsCommand, registerMonitorCommand } from './monitor.command.js';
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
   registerModelCardCommand(program);
   registerEvaluateCommand(program);
   registerExplainCommand(program);
+  registerReviewCommand(program);
   registerPoliciesCommand(program);
   registerDatasetsCommand(program);
   registerValidateCommand(program);

@@ -9,6 +9,7 @@ import { Sweeps } from './sweeps.js';
 import { Prompts } from './prompts.js';
 import { RetrievalEvaluations } from './rag/evaluations.js';
 import { Explanations } from './explanations.js';
+import { Review } from './review.js';
 import { syncOffline, unreachable, type SyncedRun } from './sync.js';
 import { defaultWalDir, RunLog, walFile } from './wal.js';
 
@@ -197,6 +198,8 @@ export class OpenExpert {
   readonly prompts: Prompts;
   readonly features: Features;
   readonly explanations: Explanations;
+  /** Human review queues: labelling, agreement, export to datasets. */
+  readonly review: Review;
   /** RAG retrieval evaluations (recall@k, nDCG, MRR of a retriever on a question set). */
   readonly retrieval: RetrievalEvaluations;
   private readonly http: HttpClient;
@@ -225,6 +228,7 @@ export class OpenExpert {
     this.prompts = new Prompts(this.http);
     this.features = new Features(this.http);
     this.explanations = new Explanations(this.http);
+    this.review = new Review(this.http);
     this.retrieval = new RetrievalEvaluations(this.http);
   }
 

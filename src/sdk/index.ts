@@ -15,6 +15,9 @@ export type { OnlineResult, OnlineValue, OnlineStatus, PlanItem } from '../domai
 export type { SkewReport, FeatureSkew } from '../domain/features/skew.js';
 export { Explanations } from './explanations.js';
 export type { ExplainOptions } from './explanations.js';
+export { Review } from './review.js';
+export type { CreateQueueOptions, PushedItem } from './review.js';
+export type { Agreement, QueueStats, ReviewItem, ReviewLabel, ReviewQueue } from '../domain/review/types.js';
 export type { Explanation, ExplanationResult, ExplanationSummary } from '../domain/explain/types.js';
 export type { CreateSweepOptions, Requester } from './sweeps.js';
 export type { SweepConfigInput } from '../domain/sweeps/schemas.js';

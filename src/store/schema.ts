@@ -2,6 +2,7 @@ import type { ArtifactTables } from './tables/artifacts.tables.js';
 import type { DatasetTables } from './tables/datasets.tables.js';
 import type { EvaluationTables } from './tables/evaluation.tables.js';
 import type { ExplanationTables } from './tables/explanations.tables.js';
+import type { ReviewTables } from './tables/review.tables.js';
 import type { FeatureTables } from './tables/features.tables.js';
 import type { LlmopsTables } from './tables/llmops.tables.js';
 import type { GovernanceTables } from './tables/governance.tables.js';
@@ -18,12 +19,13 @@ import type { TrackingTables } from './tables/tracking.tables.js';
  * Row types of the one schema, shared by SQLite and PostgreSQL: each module declares its tables in
  * `tables/<module>.tables.ts` and intersects them here.
  */
-export type Database = TrackingTables & ArtifactTables & MonitoringTables & RegistryTables & ServingTables & DatasetTables & EvaluationTables & GovernanceTables & ReproducibilityTables & ProjectTables & RetentionTables & SweepTables & FeatureTables & LlmopsTables & ExplanationTables;
+export type Database = TrackingTables & ArtifactTables & MonitoringTables & RegistryTables & ServingTables & DatasetTables & EvaluationTables & GovernanceTables & ReproducibilityTables & ProjectTables & RetentionTables & SweepTables & FeatureTables & LlmopsTables & ExplanationTables & ReviewTables;
 
 export type * from './tables/artifacts.tables.js';
 export type * from './tables/datasets.tables.js';
 export type * from './tables/evaluation.tables.js';
 export type * from './tables/explanations.tables.js';
+export type * from './tables/review.tables.js';
 export type * from './tables/features.tables.js';
 export type * from './tables/governance.tables.js';
 export type * from './tables/llmops.tables.js';

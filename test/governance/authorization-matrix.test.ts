@@ -66,6 +66,9 @@ interface Fixture {
   readonly prompt: string;
   /** An explanation of the model's version 1 (an ONNX linear model). */
   readonly explanation: string;
+  /** A review queue of pushed items, with one item. */
+  readonly queue: string;
+  readonly queueItem: string;
 }
 
 const ADMIN = TEST_ADMIN;
@@ -87,6 +90,7 @@ const model = (level: Permission, also?: [ObjectKind, Permission][]): Need => ({
 const data = (level: Permission): Need => ({ on: 'dataset', level });
 const mon = (level: Permission): Need => ({ on: 'monitor', level });
 const fv = (level: Permission): Need => ({ on: 'feature_view', level });
+const rq = (level: Permission): Need => ({ on: 'review_queue', level });
 const featureCsv = path.join(os.tmpdir(), `oe-matrix-features-${process.pid}.csv`);
 const featureRepo = (view: string, tag: string) => ({
   entities: [{ name: 'mxuser', join_keys: { mxuser_id: 'int64' } }],
@@ -374,6 +378,18 @@ const CASES: Record<string, Case> = {
   'POST /api/v1/explanations': { need: model('USE'), req: (f) => ({ url: `${V1}/explanations`, body: { model: f.model, version: 1, data: { columns: { a: [] } } } }) },
   'GET /api/v1/explanations': { need: model('READ'), req: (f) => ({ url: `${V1}/explanations${q({ model: f.model })}` }) },
   'GET /api/v1/explanations/:id': { need: model('READ'), req: (f) => ({ url: `${V1}/explanations/${f.explanation}` }) },
+  // ── review queues ── (pulling a queue of pushed items and exporting items nobody labelled 20 times get as far as a 400)
+  'POST /api/v1/review/queues': { need: ws('EDIT'), req: (f) => ({ url: `${V1}/review/queues`, body: { name: `mx-q-${f.n}-${Math.random()}`, scope: 'project', labels: ['a', 'b'] } }) },
+  'GET /api/v1/review/queues': { need: ws('READ'), req: () => ({ url: `${V1}/review/queues` }) },
+  'GET /api/v1/review/queues/:name': { need: rq('READ'), req: (f) => ({ url: `${V1}/review/queues/${f.queue}` }) },
+  'DELETE /api/v1/review/queues/:name': { need: rq('MANAGE'), fresh: true, req: (f) => ({ url: `${V1}/review/queues/${f.queue}` }) },
+  'POST /api/v1/review/queues/:name/pull': { need: rq('EDIT'), req: (f) => ({ url: `${V1}/review/queues/${f.queue}/pull`, body: {} }) },
+  'POST /api/v1/review/queues/:name/items': { need: rq('EDIT'), req: (f) => ({ url: `${V1}/review/queues/${f.queue}/items`, body: { items: [{ id: 'r1', fields: { x: 1 } }] } }) },
+  'GET /api/v1/review/queues/:name/items': { need: rq('READ'), req: (f) => ({ url: `${V1}/review/queues/${f.queue}/items` }) },
+  'GET /api/v1/review/queues/:name/items/:id': { need: rq('READ'), req: (f) => ({ url: `${V1}/review/queues/${f.queue}/items/${f.queueItem}` }) },
+  'PUT /api/v1/review/queues/:name/items/:id/label': { need: rq('USE'), req: (f) => ({ url: `${V1}/review/queues/${f.queue}/items/${f.queueItem}/label`, body: { label: 'a' } }) },
+  'GET /api/v1/review/queues/:name/agreement': { need: rq('READ'), req: (f) => ({ url: `${V1}/review/queues/${f.queue}/agreement` }) },
+  'POST /api/v1/review/queues/:name/export': { need: rq('EDIT'), req: (f) => ({ url: `${V1}/review/queues/${f.queue}/export`, body: { dataset: `mx-reviewed-${f.n}`, minLabels: 20 } }) },
   // ── evaluation ──
   'POST /api/v1/evaluations': { need: model('EDIT', [['experiment', 'EDIT']]), req: (f) => ({ url: `${V1}/evaluations`, body: { runId: f.run, model: { name: f.model, version: 1 }, name: 'e', task: 'binary', label: 'y', score: 'p', data: predictions } }) },
   'GET /api/v1/evaluations': { need: ws('READ'), req: () => ({ url: `${V1}/evaluations` }) },
@@ -534,11 +550,14 @@ async function fixture(): Promise<Fixture> {
   await admin('POST', `${V1}/prompts`, { name: prompt, template: 'Hi {{name}}' });
   await admin('PUT', `${V1}/prompts/${prompt}/labels/live`, { version: 1 });
   const explanation = (await admin<{ id: string }>('POST', `${V1}/explanations`, { model, version: 1, data: { columns: { a: [1, 2], b: [3, 4], c: [5, 7] } }, methods: ['kernel_shap'], rows: 1, background: 2 })).id;
-  return { n, exp, run, model, dataset, monitor, rule, retrain, deployment, request, evaluation, comparison, loggedModel, artifact, run2, reproduction, pipelineRun: pipelineRunId, sweep, project, featureView, trace, budget, prompt, explanation };
+  const queue = `mx-queue-${n}`;
+  await admin('POST', `${V1}/review/queues`, { name: queue, scope: 'project', labels: ['a', 'b'] });
+  const queueItem = (await admin<{ items: { id: string }[] }>('POST', `${V1}/review/queues/${queue}/items`, { items: [{ id: 'r1', fields: { x: 1 } }] })).items[0]!.id;
+  return { n, exp, run, model, dataset, monitor, rule, retrain, deployment, request, evaluation, comparison, loggedModel, artifact, run2, reproduction, pipelineRun: pipelineRunId, sweep, project, featureView, trace, budget, prompt, explanation, queue, queueItem };
 }
 
 const objectId = (f: Fixture, kind: ObjectKind): string =>
-  ({ experiment: f.exp, registered_model: f.model, dataset: f.dataset, monitor: f.monitor, deployment: f.deployment, feature_view: f.featureView })[kind];
+  ({ experiment: f.exp, registered_model: f.model, dataset: f.dataset, monitor: f.monitor, deployment: f.deployment, feature_view: f.featureView, review_queue: f.queue })[kind];
 
 async function grant(f: Fixture, kind: ObjectKind, level: string): Promise<void> {
   await admin('PUT', `${V1}/permissions`, { kind, id: objectId(f, kind), principalType: 'user', principal: 'sam', level });
@@ -639,6 +658,7 @@ describe('authorization matrix', () => {
       [`${V1}/pipeline-runs`, 'experiment', f.pipelineRun],
       [`${V1}/features/views`, 'feature_view', `"${f.featureView}"`],
       [`${V1}/prompts`, 'registered_model', `"${f.prompt}"`],
+      [`${V1}/review/queues`, 'review_queue', `"${f.queue}"`],
     ];
     for (const [url, kind, marker] of LISTS) {
       const hidden = await call('GET', { url }, as('sam'));

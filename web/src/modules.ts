@@ -13,9 +13,10 @@ import { homeModule } from './pages/home/home.module';
 import { featuresModule } from './pages/features/features.module';
 import { trackingModule } from './pages/tracking/tracking.module';
 import { tracesModule } from './pages/traces/traces.module';
+import { reviewModule } from './pages/review/review.module';
 
 /**
  * Every module with pages, in navigation order. A new module adds its `pages/<module>/<module>.module.tsx`
  * here (the run page links dataset inputs to `/datasets/<name>` because a `datasets` module is listed).
  */
-export const modules: readonly UiModule[] = [homeModule, trackingModule, registryModule, datasetsModule, evaluationModule, reproducibilityModule, sweepsModule, featuresModule, promptsModule, tracesModule, monitoringModule, projectsModule, referenceModule, adminModule];
+export const modules: readonly UiModule[] = [homeModule, trackingModule, registryModule, datasetsModule, evaluationModule, reproducibilityModule, sweepsModule, featuresModule, promptsModule, tracesModule, reviewModule, monitoringModule, projectsModule, referenceModule, adminModule];

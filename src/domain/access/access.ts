@@ -11,7 +11,7 @@ export const levelRank = (level: PermissionLevel): number => PERMISSION_LEVELS.i
 export const levelAt = (rank: number): PermissionLevel => PERMISSION_LEVELS[Math.max(0, Math.min(PERMISSION_LEVELS.length - 1, rank))]!;
 
 /** Objects that carry their own grants. */
-export const OBJECT_KINDS = ['experiment', 'registered_model', 'dataset', 'monitor', 'deployment', 'feature_view'] as const;
+export const OBJECT_KINDS = ['experiment', 'registered_model', 'dataset', 'monitor', 'deployment', 'feature_view', 'review_queue'] as const;
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
 export type ObjectResource = {
   readonly kind: ObjectKind;
@@ -74,6 +74,7 @@ const MISSING: Record<ObjectKind, (id: string) => DomainError> = {
   monitor: (id) => notFound(`Monitor '${id}'`),
   deployment: (id) => notFound(`Deployment '${id}'`),
   feature_view: (id) => notFound(`Feature view '${id}'`),
+  review_queue: (id) => notFound(`Review queue '${id}'`),
 };
 
 export function denied(actor: Actor, permission: Permission, resource: Resource): DomainError {

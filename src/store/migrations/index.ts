@@ -24,6 +24,7 @@ import { retentionMigration } from './0040-retention.js';
 import { oidcIdentitiesMigration } from './0041-oidc-identities.js';
 import { sweepsMigration } from './0050-sweeps.js';
 import { featuresMigration } from './0051-features.js';
+import { reviewMigration } from './0053-review.js';
 import { llmTracesMigration } from './0054-llm-traces.js';
 import { llmBudgetsMigration } from './0055-llm-budgets.js';
 import { explanationsMigration } from './0056-explanations.js';
@@ -58,6 +59,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0041-oidc-identities': oidcIdentitiesMigration(),
     '0050-sweeps': sweepsMigration(),
     '0051-features': featuresMigration(),
+    '0053-review': reviewMigration(),
     '0054-llm-traces': llmTracesMigration(),
     '0055-llm-budgets': llmBudgetsMigration(),
     '0056-explanations': explanationsMigration(),

@@ -206,6 +206,7 @@ function nodeLink(node: LineageNode): string | undefined {
       return slash > 0 ? `/models/${encodeURIComponent(node.id.slice(0, slash))}/versions/${encodeURIComponent(node.id.slice(slash + 1))}` : undefined;
     }
     case 'feature_view': return `/features/${encodeURIComponent(node.id)}`;
+    case 'review_queue': return `/review/${encodeURIComponent(node.id)}`;
     default: return undefined;
   }
 }

@@ -18,8 +18,9 @@ const LINK: Record<ProjectObject['kind'], (id: string) => string> = {
   monitor: (id) => `/monitoring/${enc(id)}`,
   deployment: (id) => `/api/v1/deployments/${enc(id)}`,
   feature_view: (id) => `/api/v1/features/views/${enc(id)}`,
+  review_queue: (id) => `/review/${enc(id)}`,
 };
-const KIND_LABEL: Record<ProjectObject['kind'], string> = { experiment: 'Experiment', registered_model: 'Model', dataset: 'Dataset', monitor: 'Monitor', deployment: 'Deployment', feature_view: 'Feature view' };
+const KIND_LABEL: Record<ProjectObject['kind'], string> = { experiment: 'Experiment', registered_model: 'Model', dataset: 'Dataset', monitor: 'Monitor', deployment: 'Deployment', feature_view: 'Feature view', review_queue: 'Review queue' };
 
 /** The projects the user may see, and a form to create one (the creator becomes its admin). */
 export function ProjectsPage() {
