@@ -78,6 +78,12 @@ describe('feature store with datasets, lineage and serving', () => {
     expect(down.body.nodes.map((n: { label: string }) => n.label)).toEqual(expect.arrayContaining(['user-events@1', 'user-train@1', 'user-train@2']));
     expect(down.body.nodes.find((n: { kind: string }) => n.kind === 'run').id).toBe(run);
 
+    // Without a dataset, JSON rows come back and nothing is registered (a JSON request has no query string to read one from).
+    const plain = await api.post(`${V1}/features/historical`, { features: ['user_stats:user_spend_sum_7d'], entities: [{ user_id: 1, event_timestamp: '2024-01-02T00:00:00Z' }] });
+    expect(plain.status, JSON.stringify(plain.body)).toBe(200);
+    expect(plain.body.rows.map((r: Record<string, unknown>) => r.user_spend_sum_7d)).toEqual([10]);
+    expect(plain.body.dataset).toBeUndefined();
+
     const refused = await api.post(`${V1}/features/historical`, { features: ['user_stats:user_spend_sum_7d'], entities: [{ user_id: 1, event_timestamp: '2024-01-02T00:00:00Z' }], dataset: 'bad@name' });
     expect(refused.status, JSON.stringify(refused.body)).toBe(400);
     expect(JSON.stringify(refused.body)).toContain("'dataset'");

@@ -100,7 +100,7 @@ export function featureRoutesV1(s: Services): Route[] {
         const format = q?.format ?? (fileBody ? 'parquet' : 'json');
         return withTable(body, headers['content-type'], json && (() => json.entities), async (entities, dir) => {
           const out = path.join(dir, `training-set.${format}`);
-          const name = json?.dataset ?? q!.dataset;
+          const name = json ? json.dataset : q?.dataset;
           const project = json?.project ?? q?.project;
           const result = await f.historical(actor, { entities, features: json?.features ?? q!.features, out: { path: out, format }, ...(name ? { dataset: { name, project } } : {}) });
           if (json) {
