@@ -142,6 +142,8 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: runs table views and the char
     expect(new URL(page.url()).searchParams.get('widths')).toBe('162%3Ametric%3Aacc');
 
     // Pointer: the handle dragged 70 px to the right.
+    // The table scrolls sideways beside the navigation: bring the handle into view first, as a user would.
+    await page.getByRole('separator', { name: 'Resize column lr' }).scrollIntoViewIfNeeded();
     const handle = (await page.getByRole('separator', { name: 'Resize column lr' }).boundingBox())!;
     await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
     await page.mouse.down();
