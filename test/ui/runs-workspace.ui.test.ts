@@ -191,8 +191,8 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: runs table views and the char
     await page.mouse.up();
     await expect.poll(() => page.getByTestId('brush-status').textContent()).toContain('Brushed: 6 of 12 runs');
     // Newest first, as the table lists them.
-    expect(await legend.allTextContents()).toEqual(['run-11', 'run-09', 'run-07', 'run-05', 'run-03', 'run-01']);
-    expect(await page.locator('[data-testid=scatter-point][data-brushed=true]').count()).toBe(6);
+    await expect.poll(() => legend.allTextContents()).toEqual(['run-11', 'run-09', 'run-07', 'run-05', 'run-03', 'run-01']);
+    await expect.poll(() => page.locator('[data-testid=scatter-point][data-brushed=true]').count()).toBe(6);
     // The line panel draws only the brushed runs (its legend: x and one row per run).
     await expect.poll(() => page.locator('[data-testid=line-chart] .u-legend .u-series').count()).toBe(7);
     await page.getByRole('button', { name: 'Clear brush' }).click();
@@ -207,11 +207,12 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: runs table views and the char
     await page.mouse.move(zone.x + zone.width / 2, zone.y + zone.height * 0.2, { steps: 2 });
     await page.mouse.up();
     await expect.poll(() => page.getByTestId('brush-status').textContent()).toContain('Brushed: 6 of 12 runs');
-    expect(await page.locator('[data-testid=parallel-line][data-brushed=true]').count()).toBe(6);
+    await expect.poll(() => page.locator('[data-testid=parallel-line][data-brushed=true]').count()).toBe(6);
 
     await page.getByRole('button', { name: 'Full width: acc', exact: true }).click();
-    expect(new URL(page.url()).searchParams.getAll('wide')).toEqual(['line:acc']);
-    expect(await page.getByRole('button', { name: 'Full width: acc', exact: true }).getAttribute('aria-pressed')).toBe('true');
+    // The view's URL and the button follow the click once React has rendered it.
+    await expect.poll(() => new URL(page.url()).searchParams.getAll('wide')).toEqual(['line:acc']);
+    await expect.poll(() => page.getByRole('button', { name: 'Full width: acc', exact: true }).getAttribute('aria-pressed')).toBe('true');
     await checkView(page, 'chart-workspace-brushed');
   });
 
