@@ -86,23 +86,18 @@ export function registerRetentionCommand(program: Command): void {
       printJob(job);
       if (job.state === 'failed') process.exitCode = 1;
     });
-  common(retention.command('purge <runIds...>').description('Delete runs for good now: rows, metrics, artifacts and lineage (MANAGE on their experiments); recorded in the audit chain'))
+  registerPurge(retention, 'purge <runIds...>', 'Delete runs for good now: rows, metrics, artifacts and lineage (MANAGE on their experiments); recorded in the audit chain', '/api/v1/retention/purge', 'runIds');
+  registerPurge(retention, 'purge-traces <traceIds...>', 'Delete LLM traces and their spans for good now (MANAGE on their projects); recorded in the audit chain', '/api/v1/retention/purge-traces', 'traceIds');
+}
+
+/** A deletion on request: the named ids go to the route, which answers with the job that deletes them. */
+function registerPurge(retention: Command, usage: string, description: string, route: string, idsField: 'runIds' | 'traceIds'): void {
+  common(retention.command(usage).description(description))
     .option('--reason <text>', 'why, kept in the audit record')
     .option('--wait', 'wait for the job to finish and print its counts')
-    .action(async (runIds: string[], opts: Common & { reason?: string; wait?: boolean }) => {
+    .action(async (ids: string[], opts: Common & { reason?: string; wait?: boolean }) => {
       const api = registryApi(opts);
-      let job = await api<DeletionJob>('POST', '/api/v1/retention/purge', { body: { runIds, ...(opts.reason ? { reason: opts.reason } : {}) } });
-      if (opts.wait) job = await waitFor(api, job);
-      if (opts.json) return printJson(job);
-      printJob(job);
-      if (job.state === 'failed') process.exitCode = 1;
-    });
-  common(retention.command('purge-traces <traceIds...>').description('Delete LLM traces and their spans for good now (MANAGE on their projects); recorded in the audit chain'))
-    .option('--reason <text>', 'why, kept in the audit record')
-    .option('--wait', 'wait for the job to finish and print its counts')
-    .action(async (traceIds: string[], opts: Common & { reason?: string; wait?: boolean }) => {
-      const api = registryApi(opts);
-      let job = await api<DeletionJob>('POST', '/api/v1/retention/purge-traces', { body: { traceIds, ...(opts.reason ? { reason: opts.reason } : {}) } });
+      let job = await api<DeletionJob>('POST', route, { body: { [idsField]: ids, ...(opts.reason ? { reason: opts.reason } : {}) } });
       if (opts.wait) job = await waitFor(api, job);
       if (opts.json) return printJson(job);
       printJob(job);
