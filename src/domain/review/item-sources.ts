@@ -8,33 +8,65 @@ interface LoggedTensor {
   readonly data: readonly unknown[];
 }
 
-/** One tensor's values for row `i`, named `name` when one wide and `name_0`, `name_1`… otherwise. */
+/**
+ * A ZipMap value: sklearn-onnx classifiers (and MLflow's scoring of them) give their probabilities as a sequence of
+ * maps, one per row, class label → probability; the prediction log keeps each row's map as a JSON object.
+ */
+type ClassMap = Readonly<Record<string, number>>;
+const isClassMap = (v: unknown): v is ClassMap =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0 && Object.values(v).every((p) => typeof p === 'number');
+
+/**
+ * One output's or input's values for row `i`, named `name` when one wide and `name_0`, `name_1`… otherwise; a
+ * ZipMap row (label → probability) gives `name_<label>` per class.
+ */
 function rowValues(name: string, t: LoggedTensor, rows: number, i: number): [string, unknown][] {
   const width = rows > 0 ? Math.max(1, Math.floor(t.data.length / rows)) : 0;
-  if (width === 1) return [[name, t.data[i]]];
+  if (width === 1) {
+    const v = t.data[i];
+    return isClassMap(v) ? Object.entries(v).map(([label, p]) => [`${name}_${label}`, p]) : [[name, v]];
+  }
   return Array.from({ length: width }, (_, k) => [`${name}_${k}`, t.data[i * width + k]] as [string, unknown]);
 }
 
 const isProbability = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v <= 1;
 
+/** The most probable class of a ZipMap row: its label and probability (the first label on a tie, as argmax). */
+function topOfMap(m: ClassMap): { confidence: number; label: string } | undefined {
+  let best: { confidence: number; label: string } | undefined;
+  for (const [label, p] of Object.entries(m)) {
+    if (!isProbability(p)) return undefined;
+    if (best === undefined || p > best.confidence) best = { confidence: p, label };
+  }
+  return best;
+}
+
 /**
  * The confidence of a classifier's answer for one row: the largest class probability (for a single probability
- * column, max(p, 1 − p)), with the class index it belongs to. The output is the one named, else one called like
- * `probabilities`, else the last whose row is probabilities summing to 1.
+ * column, max(p, 1 − p)), with the class it belongs to (its index in a tensor, its label in a ZipMap). The output is
+ * the one named, else one called like `probabilities`, else the last whose row is probabilities summing to 1.
  */
-function confidenceOf(outputs: [string, LoggedTensor][], rows: number, i: number, named?: string): { confidence: number; index: number } | undefined {
-  const row = (t: LoggedTensor) => rowValues('', t, rows, i).map(([, v]) => v);
+function confidenceOf(outputs: [string, LoggedTensor][], rows: number, i: number, named?: string): { confidence: number; label: string } | undefined {
   const candidates = named !== undefined
     ? outputs.filter(([n]) => n === named)
     : [...outputs.filter(([n]) => /prob/i.test(n)), ...outputs.filter(([n]) => !/prob/i.test(n)).reverse()];
   for (const [, t] of candidates) {
-    const values = row(t);
+    const width = rows > 0 ? Math.floor(t.data.length / rows) : 0;
+    const cell = width === 1 ? t.data[i] : undefined;
+    if (isClassMap(cell)) {
+      const top = topOfMap(cell);
+      if (top === undefined) continue;
+      const sum = Object.values(cell).reduce((s, v) => s + v, 0);
+      if (named === undefined && Math.abs(sum - 1) > 1e-3) continue;
+      return top;
+    }
+    const values = rowValues('', t, rows, i).map(([, v]) => v);
     if (values.length === 0 || !values.every(isProbability)) continue;
-    if (values.length === 1) return { confidence: Math.max(values[0]!, 1 - values[0]!), index: values[0]! >= 0.5 ? 1 : 0 };
+    if (values.length === 1) return { confidence: Math.max(values[0]!, 1 - values[0]!), label: values[0]! >= 0.5 ? '1' : '0' };
     const sum = values.reduce((s, v) => s + v, 0);
     if (named === undefined && Math.abs(sum - 1) > 1e-3) continue;
     const index = values.indexOf(Math.max(...values));
-    return { confidence: values[index]!, index };
+    return { confidence: values[index]!, label: String(index) };
   }
   return undefined;
 }
@@ -42,7 +74,7 @@ function confidenceOf(outputs: [string, LoggedTensor][], rows: number, i: number
 /**
  * Logged predictions as review candidates: one per row of each request (id `prediction/row` for a batch, as monitors
  * join labels), its inputs and outputs flattened to named fields. The model's answer is the first output when it is a
- * label (a string or an integer), else the most probable class's index.
+ * label (a string or an integer), else the most probable class (its index, or its label in a ZipMap).
  */
 export function predictionItems(records: readonly PredictionRecord[], queue: ReviewQueue, now: number): NewReviewItem[] {
   const out: NewReviewItem[] = [];
@@ -55,7 +87,7 @@ export function predictionItems(records: readonly PredictionRecord[], queue: Rev
       for (const [name, t] of [...inputs, ...outputs]) for (const [k, v] of rowValues(name, t, rows, i)) fields[k] = v;
       const conf = confidenceOf(outputs, rows, i, queue.spec.lowConfidence?.output);
       const first = outputs[0] ? rowValues(outputs[0][0], outputs[0][1], rows, i) : [];
-      const answer = first.length === 1 && (typeof first[0]![1] === 'string' || Number.isInteger(first[0]![1])) ? String(first[0]![1]) : conf ? String(conf.index) : undefined;
+      const answer = first.length === 1 && (typeof first[0]![1] === 'string' || Number.isInteger(first[0]![1])) ? String(first[0]![1]) : conf?.label;
       out.push({
         id: newHexId(), queue: queue.name,
         source: { kind: 'prediction', id: rows === 1 ? r.predictionId : `${r.predictionId}/${i}`, deployment: r.deployment, model: r.modelName, version: r.version },
