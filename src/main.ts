@@ -59,7 +59,9 @@ import { SqlRetentionStore } from './store/sql/retention.sql-store.js';
 import { RetentionService } from './domain/retention/retention.service.js';
 import { SweepService } from './domain/sweeps/sweeps.service.js';
 import { TraceService } from './domain/llmops/traces.service.js';
-import { WebhookBudgetAlerts } from './domain/llmops/budget-alerts.js';
+import { DispatchedBudgetAlerts } from './domain/llmops/budget-alerts.js';
+import { WebhookDispatcher } from './domain/monitoring/webhooks.js';
+import { SqlWebhookDeliveryStore } from './store/sql/webhooks.sql-store.js';
 import { SqlTraceStore } from './store/sql/llmops.sql-store.js';
 import { SqlSweepStore } from './store/sql/sweeps.sql-store.js';
 import { ExplainService } from './domain/explain/explain.service.js';
@@ -265,7 +267,10 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     projectOf: async (kind, name) => (await projectStore.projectsOf(kind, [name])).get(name) ?? 'default',
     tempDir: path.join(config.home, 'tmp'),
   });
-  const traces = new TraceService(new SqlTraceStore(database), access, systemClock, new WebhookBudgetAlerts(pino({ level: config.logLevel }).child({ module: 'llmops' })));
+  // Deliveries other modules queue in `webhook_deliveries` (budget alerts): any replica may send them, each once at a time.
+  const llmLog = pino({ level: config.logLevel }).child({ module: 'llmops' });
+  const webhooks = new WebhookDispatcher(new SqlWebhookDeliveryStore(database), systemClock, llmLog);
+  const traces = new TraceService(new SqlTraceStore(database), access, systemClock, new DispatchedBudgetAlerts(llmLog, webhooks));
   // Explanations run a version the way a deployment runs it by default, in a runtime of their own.
   const explanations: ExplainService = new ExplainService({
     store: new SqlExplanationStore(database),
@@ -330,6 +335,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     ...(signOn ? { governance: signOn } : {}),
   });
   monitoring.start();
+  webhooks.start();
   // Retention policies apply themselves every hour; `openexpert retention apply` applies them now.
   const retentionTimer = setInterval(() => {
     retention.apply(SYSTEM_ACTOR, { dryRun: false })
@@ -352,6 +358,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
       await serving.close();
       await features.close();
       await monitoring.stop();
+      await webhooks.stop();
       await database.close();
     },
   };

@@ -14,12 +14,13 @@ import type { ReproducibilityTables } from './tables/reproducibility.tables.js';
 import type { ServingTables } from './tables/serving.tables.js';
 import type { SweepTables } from './tables/sweeps.tables.js';
 import type { TrackingTables } from './tables/tracking.tables.js';
+import type { WebhookTables } from './tables/webhooks.tables.js';
 
 /**
  * Row types of the one schema, shared by SQLite and PostgreSQL: each module declares its tables in
  * `tables/<module>.tables.ts` and intersects them here.
  */
-export type Database = TrackingTables & ArtifactTables & MonitoringTables & RegistryTables & ServingTables & DatasetTables & EvaluationTables & GovernanceTables & ReproducibilityTables & ProjectTables & RetentionTables & SweepTables & FeatureTables & LlmopsTables & ExplanationTables & ReviewTables;
+export type Database = TrackingTables & ArtifactTables & MonitoringTables & RegistryTables & ServingTables & DatasetTables & EvaluationTables & GovernanceTables & ReproducibilityTables & ProjectTables & RetentionTables & SweepTables & FeatureTables & LlmopsTables & ExplanationTables & ReviewTables & WebhookTables;
 
 export type * from './tables/artifacts.tables.js';
 export type * from './tables/datasets.tables.js';
@@ -36,3 +37,4 @@ export type * from './tables/reproducibility.tables.js';
 export type * from './tables/serving.tables.js';
 export type * from './tables/sweeps.tables.js';
 export type * from './tables/tracking.tables.js';
+export type * from './tables/webhooks.tables.js';

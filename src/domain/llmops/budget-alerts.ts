@@ -1,61 +1,33 @@
 /**
  * Budget alerts go out the way monitoring's alerts do: a JSON POST signed with HMAC-SHA256 over
- * `<timestamp>.<body>` (monitoring's `signWebhook`, same headers, so one receiver verifies both), retried with
- * exponential backoff, and logged. The alert itself is recorded before it is sent (`llm_budget_alerts`).
+ * `<timestamp>.<body>` (monitoring's `signWebhook`, same headers, so one receiver verifies both), through the
+ * shared durable `WebhookDispatcher`. The alert and its delivery are stored in one transaction
+ * (`llm_budget_alerts`, `webhook_deliveries`), so a restart resumes the retries instead of losing them.
  */
 import type { Budget, BudgetAlert } from './types.js';
 import type { BudgetAlertSink } from './traces.service.js';
-import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, type DeliveryLog } from '../monitoring/webhooks.js';
+import { newDelivery, type DeliveryLog, type WebhookDelivery } from '../monitoring/webhooks.js';
 
-export interface WebhookBudgetAlertsOptions {
-  readonly attempts?: number;
-  readonly backoffMs?: number;
-  readonly timeoutMs?: number;
+/** `source` of budget alerts in `webhook_deliveries`; their `ownerId` is the budget's id. */
+export const BUDGET_DELIVERY_SOURCE = 'llm_budget';
+
+/** The delivery that carries a budget alert to the budget's webhook, if it has one; the alert id is its idempotency key. */
+export function budgetAlertDelivery(budget: Budget, alert: BudgetAlert): WebhookDelivery | undefined {
+  if (!budget.webhookUrl) return undefined;
+  const payload = JSON.stringify({
+    type: 'budget', level: alert.level, alertId: alert.alertId,
+    budget: { id: budget.budgetId, name: budget.name, project: budget.project, scope: budget.scope, subject: budget.subject ?? null, period: budget.period, hardStop: budget.hardStop },
+    spentUsd: alert.spentUsd, limitUsd: alert.limitUsd, periodStart: new Date(alert.periodStart).toISOString(), at: new Date(alert.at).toISOString(),
+  });
+  return newDelivery({ deliveryId: alert.alertId, source: BUDGET_DELIVERY_SOURCE, ownerId: budget.budgetId, kind: 'budget', url: budget.webhookUrl, secret: budget.webhookSecret, payload }, alert.at);
 }
 
-export class WebhookBudgetAlerts implements BudgetAlertSink {
-  private readonly pending = new Set<Promise<void>>();
-  constructor(private readonly log: DeliveryLog, private readonly options: WebhookBudgetAlertsOptions = {}) {}
+/** Logs a raised alert and wakes the dispatcher, so its delivery goes out now rather than at the next poll. */
+export class DispatchedBudgetAlerts implements BudgetAlertSink {
+  constructor(private readonly log: DeliveryLog, private readonly dispatcher: { kick(): void }) {}
 
-  async raise(budget: Budget, alert: BudgetAlert): Promise<void> {
+  raised(budget: Budget, alert: BudgetAlert): void {
     this.log.warn({ budget: budget.name, level: alert.level, spentUsd: alert.spentUsd, limitUsd: alert.limitUsd }, `budget ${budget.name}: ${alert.level}`);
-    if (!budget.webhookUrl) return;
-    const payload = JSON.stringify({
-      type: 'budget', level: alert.level, alertId: alert.alertId,
-      budget: { id: budget.budgetId, name: budget.name, project: budget.project, scope: budget.scope, subject: budget.subject ?? null, period: budget.period, hardStop: budget.hardStop },
-      spentUsd: alert.spentUsd, limitUsd: alert.limitUsd, periodStart: new Date(alert.periodStart).toISOString(), at: new Date(alert.at).toISOString(),
-    });
-    // Ingest does not wait for receivers.
-    const p = this.deliver(budget.webhookUrl, budget.webhookSecret, alert.alertId, payload).finally(() => this.pending.delete(p));
-    this.pending.add(p);
-  }
-
-  /** Waits for deliveries in flight (tests and shutdown). */
-  async idle(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all([...this.pending]);
-  }
-
-  private async deliver(url: string, secret: string, id: string, payload: string): Promise<void> {
-    const attempts = this.options.attempts ?? 5;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      const ts = Math.floor(Date.now() / 1000);
-      try {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-openexpert-event': 'budget', 'x-openexpert-delivery': id, [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: signWebhook(secret, ts, payload) },
-          body: payload,
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
-        });
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.ok) {
-          this.log.info({ delivery: id, url, attempts: attempt }, 'budget alert delivered');
-          return;
-        }
-        this.log.warn({ delivery: id, url, status: res.status, attempt }, 'budget alert delivery failed');
-      } catch (err) {
-        this.log.warn({ delivery: id, url, attempt, error: (err as Error).message }, 'budget alert delivery failed');
-      }
-      if (attempt < attempts) await new Promise((r) => setTimeout(r, (this.options.backoffMs ?? 2000) * 2 ** (attempt - 1)).unref());
-    }
+    if (budget.webhookUrl) this.dispatcher.kick();
   }
 }

@@ -5,6 +5,7 @@ import { invalid, notFound, orThrow } from '../../core/errors.js';
 import { newHexId } from '../../core/ids.js';
 import { decodePageToken, encodePageToken } from '../../core/paging.js';
 import type { Access } from '../access/access.js';
+import { budgetAlertDelivery } from './budget-alerts.js';
 import { spansFromOtlp, type OtlpRequest } from './otlp.js';
 import { costOf, DEFAULT_PRICES, periodBounds } from './pricing.js';
 import { checkCustomPattern, Redactor } from './redaction.js';
@@ -15,9 +16,9 @@ import type {
   Budget, BudgetAlert, BudgetAlertLevel, BudgetStatus, Price, Span, SpanNode, SpanStatus, StoredSpan, TraceDetail, TraceSummary,
 } from './types.js';
 
-/** Where budget alerts go: monitoring's signed webhook deliveries (see budget-alerts.ts). */
+/** Told of each budget alert once it and its delivery are stored (see budget-alerts.ts). */
 export interface BudgetAlertSink {
-  raise(budget: Budget, alert: BudgetAlert): Promise<void>;
+  raised(budget: Budget, alert: BudgetAlert): void;
 }
 
 export interface IngestResult {
@@ -261,9 +262,9 @@ export class TraceService {
       if (status.exceeded) levels.push('exceeded');
       for (const level of levels) {
         const alert: BudgetAlert = { alertId: newHexId(), budgetId: budget.budgetId, periodStart: status.periodStart, level, spentUsd: status.spentUsd, limitUsd: budget.limitUsd, at: this.clock.now() };
-        if (!await this.store.addBudgetAlert(alert)) continue;
+        if (!await this.store.addBudgetAlert(alert, budgetAlertDelivery(budget, alert))) continue;
         raised.push(alert);
-        await this.alerts.raise(budget, alert);
+        this.alerts.raised(budget, alert);
       }
     }
     return raised;

@@ -1,3 +1,4 @@
+import type { WebhookDelivery } from '../monitoring/webhooks.js';
 import type { Budget, BudgetAlert, Price, StoredSpan, TraceQuery, TraceSummary } from './types.js';
 
 /** What cost is summed over for a budget: a project's spans in [from, to), optionally of one prompt or user. */
@@ -35,7 +36,10 @@ export interface TraceStore {
   getBudget(idOrName: string): Promise<Budget | undefined>;
   listBudgets(projects?: readonly string[]): Promise<Budget[]>;
   deleteBudget(budgetId: string): Promise<void>;
-  /** False when that alert (budget, period, level) was raised already: each is raised once. */
-  addBudgetAlert(alert: BudgetAlert): Promise<boolean>;
+  /**
+   * False when that alert (budget, period, level) was raised already: each is raised once. Its webhook delivery, when
+   * given, is queued in the same transaction.
+   */
+  addBudgetAlert(alert: BudgetAlert, delivery?: WebhookDelivery): Promise<boolean>;
   listBudgetAlerts(budgetId: string, limit: number): Promise<BudgetAlert[]>;
 }

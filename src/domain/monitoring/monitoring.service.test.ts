@@ -7,6 +7,7 @@ import type { DatabaseHandle } from '../../store/db.js';
 import { SqlMonitoringStore } from '../../store/sql/monitoring.sql-store.js';
 import { allowAll } from '../access/access.js';
 import { MonitoringService } from './monitoring.service.js';
+import type { Delivery } from './types.js';
 import { WebhookDispatcher, verifyWebhookSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './webhooks.js';
 
 const actor = anonymousAdmin('ann');
@@ -54,7 +55,7 @@ const backend = testBackends()[0]!;
 describe('monitoring service: windows, alerts, webhooks, retrain triggers', () => {
   let handle: DatabaseHandle;
   let service: MonitoringService;
-  let dispatcher: WebhookDispatcher;
+  let dispatcher: WebhookDispatcher<Delivery>;
   const clock = { t: 1_700_000_000_000, now() { return this.t; } };
   const receiver = new Receiver();
   const commands: { argv: readonly string[]; env: Readonly<Record<string, string>> }[] = [];

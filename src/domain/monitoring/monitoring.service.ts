@@ -111,7 +111,7 @@ export class MonitoringService {
     private readonly store: MonitoringStore,
     private readonly access: Access,
     private readonly clock: Clock,
-    private readonly dispatcher: WebhookDispatcher,
+    private readonly dispatcher: Pick<WebhookDispatcher, 'kick'>,
     private readonly log: DeliveryLog,
     private readonly runCommand: CommandRunner = spawnDetached,
     private readonly files?: BatchFiles,

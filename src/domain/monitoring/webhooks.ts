@@ -1,13 +1,16 @@
 /**
  * Webhook deliveries: signed with HMAC-SHA256 over `<timestamp>.<body>` (the receiver recomputes it
  * with the shared secret and rejects stale timestamps), stored before they are sent, retried with
- * exponential backoff, and claimed by compare-and-set so several replicas never send one twice.
- * A receiver that is down delays nothing but its own deliveries.
+ * exponential backoff until `maxAttempts` (then `failed`, for good), and claimed atomically so several
+ * replicas never send one at the same time. A claim is a lease: a process that dies mid-send leaves the
+ * delivery to be claimed again once the lease runs out, so delivery is at least once; receivers
+ * de-duplicate on the `idempotency-key` header (the delivery id, the same on every attempt).
+ * A receiver that is down delays nothing but its own deliveries. One dispatcher serves every queue
+ * (monitoring's alerts and retrain calls, LLM budget alerts): each queue is a `DeliveryQueue`.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
-import type { MonitoringStore } from './monitoring.store.js';
-import type { Delivery } from './types.js';
+import type { DeliveryStatus } from './types.js';
 
 export const SIGNATURE_HEADER = 'x-openexpert-signature';
 export const TIMESTAMP_HEADER = 'x-openexpert-timestamp';
@@ -27,6 +30,58 @@ export function verifyWebhookSignature(
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/** What the dispatcher needs of a stored delivery. */
+export interface QueuedDelivery {
+  readonly deliveryId: string;
+  /** Sent as `x-openexpert-event`. */
+  readonly kind: string;
+  readonly url: string;
+  readonly secret: string;
+  readonly payload: string;
+  readonly attempts: number;
+}
+
+export interface DeliveryAttempt {
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly lastError: string | null;
+  readonly lastStatus: number | null;
+  readonly deliveredAt: number | null;
+}
+
+/** A durable queue of deliveries (a table). */
+export interface DeliveryQueue<D extends QueuedDelivery = QueuedDelivery> {
+  /** Claims up to `limit` pending deliveries due at `now` by pushing their next attempt to `leaseUntil`; two claimers never get the same one. */
+  claimDueDeliveries(now: number, leaseUntil: number, limit: number): Promise<D[]>;
+  recordDeliveryAttempt(deliveryId: string, outcome: DeliveryAttempt): Promise<void>;
+}
+
+/** A delivery in the shared `webhook_deliveries` queue: `source` is the module that queued it, `ownerId` what it is about. */
+export interface WebhookDelivery extends QueuedDelivery {
+  readonly source: string;
+  readonly ownerId: string;
+  readonly status: DeliveryStatus;
+  readonly nextAttemptAt: number;
+  readonly lastError: string | null;
+  readonly lastStatus: number | null;
+  readonly createdAt: number;
+  readonly deliveredAt: number | null;
+}
+
+/** A new delivery, due now: the pending state of a `WebhookDelivery`. */
+export function newDelivery(d: Pick<WebhookDelivery, 'deliveryId' | 'source' | 'ownerId' | 'kind' | 'url' | 'secret' | 'payload'>, now: number): WebhookDelivery {
+  return { ...d, status: 'pending', attempts: 0, nextAttemptAt: now, lastError: null, lastStatus: null, createdAt: now, deliveredAt: null };
+}
+
+export interface WebhookDeliveryStore extends DeliveryQueue<WebhookDelivery> {
+  enqueue(d: WebhookDelivery): Promise<void>;
+  /** Newest first. */
+  list(source: string, ownerId: string, limit: number): Promise<WebhookDelivery[]>;
+}
+
 export interface DispatcherOptions {
   /** First retry delay; each further retry doubles it. */
   readonly backoffMs?: number;
@@ -41,7 +96,7 @@ export interface DeliveryLog {
   warn(obj: object, msg: string): void;
 }
 
-export class WebhookDispatcher {
+export class WebhookDispatcher<D extends QueuedDelivery = QueuedDelivery> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
@@ -51,11 +106,11 @@ export class WebhookDispatcher {
   private readonly pollMs: number;
 
   constructor(
-    private readonly store: MonitoringStore,
+    private readonly store: DeliveryQueue<D>,
     private readonly clock: Clock,
     private readonly log: DeliveryLog,
     options: DispatcherOptions = {},
-    private readonly onOutcome: (d: Delivery, delivered: boolean, detail: string) => Promise<void> = async () => {},
+    private readonly onOutcome: (d: D, delivered: boolean, detail: string) => Promise<void> = async () => {},
   ) {
     this.backoffMs = options.backoffMs ?? 2000;
     this.maxAttempts = options.maxAttempts ?? 6;
@@ -102,7 +157,7 @@ export class WebhookDispatcher {
     await Promise.all(claimed.map((d) => this.send(d)));
   }
 
-  private async send(d: Delivery): Promise<void> {
+  private async send(d: D): Promise<void> {
     const ts = Math.floor(this.clock.now() / 1000);
     let status: number | null = null;
     let error: string | null = null;
@@ -113,6 +168,7 @@ export class WebhookDispatcher {
           'content-type': 'application/json',
           'x-openexpert-event': d.kind,
           'x-openexpert-delivery': d.deliveryId,
+          [IDEMPOTENCY_HEADER]: d.deliveryId,
           [TIMESTAMP_HEADER]: String(ts),
           [SIGNATURE_HEADER]: signWebhook(d.secret, ts, d.payload),
         },

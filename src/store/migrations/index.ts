@@ -31,6 +31,7 @@ import { explanationsMigration } from './0056-explanations.js';
 import { experimentViewsMigration } from './0058-experiment-views.js';
 import { featureSkewReportsMigration } from './0060-feature-skew-reports.js';
 import { predictionFeatureVectorsMigration } from './0061-prediction-feature-vectors.js';
+import { webhookDeliveriesMigration } from './0064-webhook-deliveries.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -66,5 +67,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0058-experiment-views': experimentViewsMigration(),
     '0060-feature-skew-reports': featureSkewReportsMigration(),
     '0061-prediction-feature-vectors': predictionFeatureVectorsMigration(),
+    '0064-webhook-deliveries': webhookDeliveriesMigration(),
   };
 }

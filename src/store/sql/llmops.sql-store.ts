@@ -5,6 +5,8 @@ import type { Budget, BudgetAlert, BudgetPeriod, BudgetScope, Price, SpanKind, S
 import { busyGuard, isUniqueViolation, type DatabaseHandle } from '../db.js';
 import type { Database } from '../schema.js';
 import type { LlmopsTables } from '../tables/llmops.tables.js';
+import type { WebhookDelivery } from '../../domain/monitoring/webhooks.js';
+import { insertWebhookDelivery } from './webhooks.sql-store.js';
 
 const opt = <K extends string, V>(key: K, v: V | null): { [P in K]?: V } => (v === null ? {} : ({ [key]: v } as { [P in K]: V }));
 const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
@@ -207,12 +209,16 @@ export class SqlTraceStore implements TraceStore {
     }));
   }
 
-  async addBudgetAlert(a: BudgetAlert): Promise<boolean> {
+  async addBudgetAlert(a: BudgetAlert, delivery?: WebhookDelivery): Promise<boolean> {
     const values = { alert_id: a.alertId, budget_id: a.budgetId, period_start: a.periodStart, level: a.level, spent_usd: a.spentUsd, limit_usd: a.limitUsd, at: a.at };
-    // Two replicas ingesting at once both see the limit crossed; the unique key lets one of them raise the alert.
-    const result = await busyGuard(() => this.db.insertInto('llm_budget_alerts').values(values)
-      .onConflict((oc) => oc.columns(['budget_id', 'period_start', 'level']).doNothing()).executeTakeFirst());
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+    return busyGuard(() => this.db.transaction().execute(async (tx) => {
+      // Two replicas ingesting at once both see the limit crossed; the unique key lets one of them raise the alert.
+      const result = await tx.insertInto('llm_budget_alerts').values(values)
+        .onConflict((oc) => oc.columns(['budget_id', 'period_start', 'level']).doNothing()).executeTakeFirst();
+      const added = Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+      if (added && delivery) await insertWebhookDelivery(tx, delivery);
+      return added;
+    }));
   }
 
   async listBudgetAlerts(budgetId: string, limit: number): Promise<BudgetAlert[]> {
