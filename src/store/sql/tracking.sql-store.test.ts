@@ -503,6 +503,28 @@ for (const backend of testBackends()) {
           .toEqual(withRun(a.runId, at(aPoints, [10, 13, 17, 20])));
         expect(await store.getMetricHistoryBulkInterval([none.runId], 'b', { maxSteps: 5 })).toEqual([]);
       });
+
+      it('samples runs that logged every step (read as ranges) and runs with a repeated step and a gap alike', async () => {
+        const e = await experiment();
+        const [a, c, d] = [await run(e), await run(e), await run(e)];
+        const aPoints: Metric[] = Array.from({ length: 101 }, (_, s) => ({ key: 'r', value: s, timestamp: 1000 + s, step: s }));
+        const cPoints: Metric[] = Array.from({ length: 10 }, (_, s) => ({ key: 'r', value: 10 - s, timestamp: 5000 + s, step: 200 + s }));
+        // Six points over steps 0..5 but no step 2 (step 1 twice): not every step in between.
+        const dPoints: Metric[] = [0, 1, 1, 3, 4, 5].map((s, i) => ({ key: 'r', value: i, timestamp: 100 + i, step: s }));
+        await store.logBatch(a.runId, metricsOnly(aPoints));
+        await store.logBatch(c.runId, metricsOnly(cPoints));
+        await store.logBatch(d.runId, metricsOnly(dPoints));
+        const withRun = (runId: string, ps: Metric[]) => ps.map((p) => ({ ...p, runId }));
+        const at = (ps: Metric[], steps: number[]) => ps.filter((p) => steps.includes(p.step)).sort((x, y) => x.step - y.step || x.timestamp - y.timestamp);
+
+        // a and c: 101 + 10 distinct steps for 5 slots, interval 22.2 → indexes 0, 22, 44, 66, 88 (steps 0, 22, 44, 66,
+        // 88), plus the last (209) and each run's ends (a: 0, 100; c: 200, 209).
+        const steps = [0, 22, 44, 66, 88, 100, 200, 209];
+        expect(await store.getMetricHistoryBulkInterval([a.runId, c.runId], 'r', { maxSteps: 5 }))
+          .toEqual([...withRun(a.runId, at(aPoints, steps)), ...withRun(c.runId, at(cPoints, steps))]);
+        // d's distinct steps are 0, 1, 3, 4, 5: 3 slots, interval 5/3 → indexes 0, 1, 3 (steps 0, 1, 4), plus the last (5).
+        expect(await store.getMetricHistoryBulkInterval([d.runId], 'r', { maxSteps: 3 })).toEqual(withRun(d.runId, at(dPoints, [0, 1, 4, 5])));
+      });
     });
 
     describe('searchRuns', () => {

@@ -706,11 +706,15 @@ export class SqlTrackingStore implements TrackingStore {
   ): Promise<MetricWithRun[]> {
     if (runIds.length === 0) return [];
     const ofRuns = this.db.selectFrom('metrics').where('run_uuid', 'in', runIds).where('key', '=', key);
-    const [distinctSteps, bounds] = await Promise.all([
-      ofRuns.select('step').distinct().orderBy('step').execute(),
-      ofRuns.select(['run_uuid', (eb) => eb.fn.min('step').as('first'), (eb) => eb.fn.max('step').as('last')]).groupBy('run_uuid').execute(),
-    ]);
-    const steps = sampleSteps(distinctSteps.map((r) => Number(r.step)), bounds.flatMap((b) => [Number(b.first), Number(b.last)]), range);
+    // Each run's first and last step and how many distinct steps it has, from the step index alone. A run that
+    // logged every step in between (the usual case) needs no list of its steps read: only runs with gaps do.
+    const bounds = (await ofRuns
+      .select(['run_uuid', (eb) => eb.fn.min('step').as('first'), (eb) => eb.fn.max('step').as('last'), (eb) => eb.fn.count('step').distinct().as('n')])
+      .groupBy('run_uuid').execute()).map((b) => ({ first: Number(b.first), last: Number(b.last), n: Number(b.n) }));
+    const distinctSteps = bounds.every((b) => b.last - b.first + 1 === b.n)
+      ? unionOfStepRanges(bounds)
+      : (await ofRuns.select('step').distinct().orderBy('step').execute()).map((r) => Number(r.step));
+    const steps = sampleSteps(distinctSteps, bounds.flatMap((b) => [b.first, b.last]), range);
     if (steps.length === 0) return [];
     // One query for all runs (a chunk of steps at a time, though MLflow's bounds keep it to one): each run's
     // points in step order, at most MLflow's cap per run. Every step picked (a history no longer than the
@@ -756,6 +760,17 @@ function historyRange(runId: string, key: string, after: HistoryPosition | undef
 const BULK_MAX_POINTS_PER_RUN = 25_000;
 /** Steps matched per query: more than MLflow's 2,500 sampled steps plus 100 runs' ends, so one query. */
 const BULK_STEP_CHUNK = 3000;
+
+/** The sorted distinct steps of runs that each logged every step from `first` to `last`. */
+export function unionOfStepRanges(ranges: readonly { first: number; last: number }[]): number[] {
+  const out: number[] = [];
+  let next = -Infinity;
+  for (const { first, last } of [...ranges].sort((x, y) => x.first - y.first)) {
+    for (let step = Math.max(first, next); step <= last; step++) out.push(step);
+    next = Math.max(next, last + 1);
+  }
+  return out;
+}
 
 /**
  * MLflow's step sampling for get-history-bulk-interval (mlflow/store/tracking/sqlalchemy_store.py): the distinct
