@@ -16,6 +16,7 @@ import { runServingBench } from './serving.js';
 import { runSweepsBench } from './sweeps.js';
 import { runTrackingBench, trackingBenchOptionsFromArgs } from './tracking.js';
 import { runUiBench, uiBenchOptionsFromArgs } from './ui.js';
+import { profileUiRequests } from './ui-profile.js';
 
 const args = process.argv.slice(2);
 const benches: Record<string, () => Promise<unknown>> = {
@@ -26,6 +27,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   registry: () => runRegistryBench(registryBenchOptionsFromArgs(args)),
   serving: () => runServingBench({ ...(args.find((a) => a.startsWith('--serving-peer=')) ? { peerUrl: args.find((a) => a.startsWith('--serving-peer='))!.slice('--serving-peer='.length) } : {}) }),
   ui: () => runUiBench(uiBenchOptionsFromArgs(args)),
+  'ui-profile': () => profileUiRequests(),
   datasets: () => runDatasetsBench(datasetsBenchOptionsFromArgs(args)),
   governance: () => runGovernanceBench(),
   pipelines: () => runPipelinesBench(),
