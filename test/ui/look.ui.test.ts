@@ -82,6 +82,27 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: look and feel, home page, lin
     await expect.poll(() => trail.locator('[aria-current=page]').textContent()).toBe('Models');
   }, 120_000);
 
+  it('breadcrumbs name what the path holds as ids: the experiment of a chart workspace, the experiment and run of a run page', async () => {
+    const trail = page.getByTestId('breadcrumbs');
+    const links = async () => trail.getByRole('link').allTextContents();
+    await visit(page, `${server.url}/experiments/${tracking.experimentId}/charts`, 'charts-breadcrumbs', '[data-testid=panel]');
+    await expect.poll(() => trail.locator('[aria-current=page]').textContent()).toBe('churn · charts');
+    expect(await links()).toEqual(['Home', 'Experiments', 'churn']);
+    expect(await trail.getByRole('link', { name: 'churn' }).getAttribute('href')).toBe(`/experiments/${tracking.experimentId}`);
+
+    await visit(page, `${server.url}/runs/${tracking.richRunId}/metrics`, 'run-breadcrumbs', 'h1');
+    await expect.poll(() => trail.locator('[aria-current=page]').textContent()).toBe('Metrics · run-00');
+    // Neither the 32-digit run id nor the path's "runs" part: the experiment the run belongs to, by name.
+    await expect.poll(links).toEqual(['Home', 'Experiments', 'churn', 'run-00']);
+    await trail.getByRole('link', { name: 'churn' }).click();
+    await page.waitForURL(new RegExp(`/experiments/${tracking.experimentId}$`));
+    await expect.poll(() => trail.locator('[aria-current=page]').textContent()).toBe('churn · runs');
+
+    await page.goto(`${server.url}/runs/${tracking.richRunId}`);
+    await expect.poll(() => trail.locator('[aria-current=page]').textContent()).toBe('Run run-00');
+    await expect.poll(links).toEqual(['Home', 'Experiments', 'churn']);
+  }, 180_000);
+
   it('keyboard: / focuses the filter, j/k move through rows, x ticks, c compares, ? lists the shortcuts', async () => {
     await visit(page, `${server.url}/experiments`, 'experiments', 'text=churn');
     await page.keyboard.press('/');

@@ -85,7 +85,8 @@ function MetricComparison({ r }: { r: Reproduction }) {
 
 export function ReproducibilityPage() {
   const { runId = '' } = useParams();
-  useTitle(`Reproducibility of run ${runId.slice(0, 8)}`);
+  // No page at /reproducibility/runs: that crumb leads to the run instead.
+  useTitle(`Reproducibility of run ${runId.slice(0, 8)}`, { '/reproducibility/runs': { label: `Run ${runId.slice(0, 8)}`, to: `/runs/${encodeURIComponent(runId)}` } });
   const data = useApi(async (signal) => {
     const original = await reproducibilityApi.capture(runId, signal);
     const { items } = await reproducibilityApi.reproductions(runId, signal);

@@ -38,7 +38,8 @@ function Workspace({ experimentId }: { experimentId: string }) {
   const [view, setView] = useRunView();
   const [settings, setSettings] = useChartSettings();
   const experiment = useApi((signal) => trackingApi.getExperiment(experimentId, signal), [experimentId]);
-  useTitle(experiment.data ? `${experiment.data.name} · charts` : 'Charts');
+  const experimentPath = `/experiments/${encodeURIComponent(experimentId)}`;
+  useTitle(experiment.data ? `${experiment.data.name} · charts` : 'Charts', experiment.data ? { [experimentPath]: { label: experiment.data.name, to: experimentPath } } : undefined);
   const runs = useApi(
     (signal) => trackingApi.searchRuns({ experimentIds: [experimentId], filter: view.filter || undefined, orderBy: view.order ? [view.order] : undefined, maxResults: MAX_RUNS, includeCount: true }, signal),
     [experimentId, view.filter, view.order],

@@ -27,7 +27,14 @@ export function RunPage() {
   const run = useApi((signal) => trackingApi.getRun(runId, signal), [runId]);
   const experimentId = run.data?.info.experimentId;
   const experiment = useApi(async (signal) => (experimentId ? trackingApi.getExperiment(experimentId, signal) : undefined), [experimentId]);
-  useTitle(run.data ? `Run ${run.data.info.runName || runId}` : 'Run');
+  const runPath = `/runs/${encodeURIComponent(runId)}`;
+  const experimentPath = experimentId ? `/experiments/${encodeURIComponent(experimentId)}` : undefined;
+  const tabLabel = TABS.find(([t]) => t === tab)?.[1];
+  // The trail: Home › Experiments › the experiment › the run › the view (a run's path holds neither the experiment nor a name).
+  useTitle(run.data ? (tab === 'overview' ? `Run ${run.data.info.runName || runId}` : `${tabLabel ?? tab} · ${run.data.info.runName || runId}`) : 'Run', run.data ? {
+    '/runs': experimentPath ? [{ label: 'Experiments', to: '/experiments' }, { label: experiment.data?.name ?? `Experiment ${experimentId}`, to: experimentPath }] : { label: 'Runs' },
+    [runPath]: { label: run.data.info.runName || runId, to: runPath },
+  } : undefined);
   if (!TABS.some(([t]) => t === tab)) return <NotFound what="run view" detail={`A run has no '${tab}' view.`} />;
   if (run.error) return <ErrorMessage error={run.error} what="run" />;
   if (!run.data) return <Loading what="run" />;
