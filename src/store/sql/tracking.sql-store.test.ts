@@ -1,3 +1,5 @@
+import Database from 'better-sqlite3';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../core/errors.js';
 import { parseFilter, parseOrderBy } from '../../domain/tracking/search-filter.js';
@@ -5,7 +7,7 @@ import type { RunQuery, TrackingStore } from '../../domain/tracking/tracking.sto
 import type { DatasetInput, HistoryJsonPage, HistoryPosition, KeyValue, Metric, RunStatus, ViewType } from '../../domain/tracking/types.js';
 import { seededRandom } from '../../domain/serving/router.js';
 import { testBackends } from '../../../test/support/backends.js';
-import type { DatabaseHandle } from '../db.js';
+import { selectArrays, type DatabaseHandle } from '../db.js';
 import { SqlTrackingStore } from './tracking.sql-store.js';
 
 /**
@@ -476,6 +478,56 @@ for (const backend of testBackends()) {
         }
         expect(await store.getMetricHistory(r.runId, 'never-logged', { maxResults: 3 })).toEqual({ items: [] });
         if (backend.name === 'sqlite') expect(await store.getMetricHistoryJson(r.runId, 'never-logged', { maxResults: 3 })).toEqual({ pointsJson: Buffer.alloc(0), count: 0 });
+      });
+
+      it('serves a history page read ahead only while nothing was written since, by this connection or another', async () => {
+        if (backend.name !== 'sqlite') return;
+        const r = await run(await experiment());
+        const points: Metric[] = Array.from({ length: 30 }, (_, i) => ({ key: 'ra', value: i / 7, timestamp: 1000 + i * 10, step: i }));
+        await store.logBatch(r.runId, metricsOnly(points));
+        const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+        const readAll = async (between: (page: number) => Promise<void>) => {
+          const read: Metric[] = [];
+          let after: HistoryPosition | undefined;
+          let page = 0;
+          do {
+            const p = (await store.getMetricHistoryJson(r.runId, 'ra', { maxResults: 10, ...(after ? { after } : {}) }))!;
+            read.push(...jsonPoints(p));
+            after = p.next;
+            await between(page++);
+          } while (after);
+          return read;
+        };
+        const byHistory = (ms: Metric[]) => [...ms].sort((a, b) => a.timestamp - b.timestamp || a.step - b.step || a.value - b.value);
+
+        // Nothing written: pages 2 and 3 come read ahead, and are the pages.
+        const before = store.historyReadAhead;
+        expect(await readAll(settle)).toEqual(points);
+        expect(store.historyReadAhead.served - before.served).toBe(2);
+
+        // A point written through this store after page 1 was answered (and page 2 read ahead) lands in page 2.
+        const late: Metric = { key: 'ra', value: -1, timestamp: 1105, step: 99 };
+        const mid = store.historyReadAhead;
+        const withLate = await readAll(async (page) => {
+          await settle();
+          if (page === 0) await store.logBatch(r.runId, metricsOnly([late]));
+        });
+        expect(withLate).toEqual(byHistory([...points, late]).slice(0, 31));
+        expect(store.historyReadAhead.stale - mid.stale).toBeGreaterThanOrEqual(1);
+
+        // A point written by another connection (another process, as far as SQLite knows) after page 1.
+        const [file] = (await selectArrays(handle.db, sql`select file from pragma_database_list where name = 'main'`))[0]! as [string];
+        const other = new Database(file);
+        try {
+          const outsider: Metric = { key: 'ra', value: 5, timestamp: 1115, step: 98 };
+          const read = await readAll(async (page) => {
+            await settle();
+            if (page === 0) other.prepare('insert into metrics (run_uuid, key, value, timestamp, step, is_nan) values (?, ?, ?, ?, ?, 0)').run(r.runId, 'ra', outsider.value, outsider.timestamp, outsider.step);
+          });
+          expect(read).toEqual(byHistory([...points, late, outsider]));
+        } finally {
+          other.close();
+        }
       });
 
       it("samples the bulk interval's steps as MLflow does: a fixed interval over all runs' steps, each run's ends kept", async () => {

@@ -104,9 +104,17 @@ export class SqlTrackingStore implements TrackingStore {
   private readonly pointInserts = new Map<number, string>();
   private readonly latestUpserts = new Map<number, string>();
 
+  private readonly readAhead: HistoryReadAhead;
+
   constructor(handle: DatabaseHandle) {
     this.db = handle.db;
     this.dialect = handle.dialect;
+    this.readAhead = new HistoryReadAhead(handle.db);
+  }
+
+  /** How the history pages read ahead were used (SQLite; see HistoryReadAhead). */
+  get historyReadAhead(): { readonly served: number; readonly stale: number } {
+    return { ...this.readAhead.stats };
   }
 
   /**
@@ -679,26 +687,15 @@ export class SqlTrackingStore implements TrackingStore {
    * with the digits it needs to read back as the same double (17 at most; `2.0` for 2, `1.0e-07` for 1e-7), which
    * any JSON reader takes as the same number. The last shown point and whether one follows come from a second
    * read in the same transaction.
+   *
+   * A page that has a next one reads that one ahead, after this answer is on its way: a client reading a long
+   * history asks for it while it decodes this one, and finds it read (see `readAhead`).
    */
   async getMetricHistoryJson(runId: string, key: string, page: { maxResults: number; after?: HistoryPosition }): Promise<HistoryJsonPage | undefined> {
     if (this.dialect !== 'sqlite') return undefined;
-    const range = historyRange(runId, key, page.after);
-    const head = `{"key":${JSON.stringify(key)},"value":`;
-    return this.guard(() => this.db.transaction().execute(async (trx) => {
-      // The subquery yields its rows in history order (a range of the clustered key, read in order with a limit),
-      // and group_concat joins them in the order they come.
-      const [row] = await selectArrays(trx, sql`select cast(group_concat(${head} || case when is_nan = 1 then '"NaN"' else json_quote(value) end
-          || ',"timestamp":' || timestamp || ',"step":' || step || '}', ',') as blob), count(*)
-        from (select value, timestamp, step, is_nan from metrics where ${range} order by ${HISTORY_ORDER} limit ${page.maxResults})`);
-      const count = Number(row?.[1] ?? 0);
-      const pointsJson = count > 0 ? (row![0] as Buffer) : Buffer.alloc(0);
-      if (count < page.maxResults) return { pointsJson, count };
-      const edge = (await selectArrays(trx, sql`select timestamp, step, value, is_nan from metrics
-        where ${range} order by ${HISTORY_ORDER} limit 2 offset ${page.maxResults - 1}`)) as [number, number, number, number][];
-      const last = edge[0];
-      if (edge.length < 2 || !last) return { pointsJson, count };
-      return { pointsJson, count, next: [Number(last[0]), Number(last[1]), Number(last[2]), Number(last[3])] };
-    }));
+    const result = (await this.readAhead.take(runId, key, page)) ?? (await this.guard(() => this.db.transaction().execute((trx) => historyJsonPage(trx, runId, key, page))));
+    if (result.next) this.readAhead.schedule(runId, key, { maxResults: page.maxResults, after: result.next });
+    return result;
   }
 
   async getMetricHistoryBulkInterval(
@@ -743,6 +740,89 @@ export class SqlTrackingStore implements TrackingStore {
 
 /** History order: the clustered key's order after (run, key). */
 const HISTORY_ORDER = sql`timestamp, step, value, is_nan`;
+
+/** One page of a metric's history as JSON, read by SQLite in one transaction (see `getMetricHistoryJson`). */
+async function historyJsonPage(trx: Kysely<Database>, runId: string, key: string, page: { maxResults: number; after?: HistoryPosition }): Promise<HistoryJsonPage> {
+  const range = historyRange(runId, key, page.after);
+  const head = `{"key":${JSON.stringify(key)},"value":`;
+  // The subquery yields its rows in history order (a range of the clustered key, read in order with a limit),
+  // and group_concat joins them in the order they come.
+  const [row] = await selectArrays(trx, sql`select cast(group_concat(${head} || case when is_nan = 1 then '"NaN"' else json_quote(value) end
+      || ',"timestamp":' || timestamp || ',"step":' || step || '}', ',') as blob), count(*)
+    from (select value, timestamp, step, is_nan from metrics where ${range} order by ${HISTORY_ORDER} limit ${page.maxResults})`);
+  const count = Number(row?.[1] ?? 0);
+  const pointsJson = count > 0 ? (row![0] as Buffer) : Buffer.alloc(0);
+  if (count < page.maxResults) return { pointsJson, count };
+  const edge = (await selectArrays(trx, sql`select timestamp, step, value, is_nan from metrics
+    where ${range} order by ${HISTORY_ORDER} limit 2 offset ${page.maxResults - 1}`)) as [number, number, number, number][];
+  const last = edge[0];
+  if (edge.length < 2 || !last) return { pointsJson, count };
+  return { pointsJson, count, next: [Number(last[0]), Number(last[1]), Number(last[2]), Number(last[3])] };
+}
+
+/**
+ * The next pages of metric histories, read ahead on SQLite. A client reads a long history a page at a time and
+ * decodes each page before it asks for the next (the MLflow client: 25,000 points, 30 ms of Python's json per page
+ * here); reading the next page meanwhile, on the server's otherwise idle core, takes the server's read out of the
+ * time the client waits.
+ *
+ * A page read ahead is served only if nothing was written to the database since it was read: it carries the
+ * connection's `total_changes()` (every row this connection inserted, updated or deleted, whatever the table or the
+ * code path) and `PRAGMA data_version` (which moves when another connection or process commits), both taken in the
+ * page's own transaction, and a take compares them with the current ones. Any difference, or an entry older than
+ * `READ_AHEAD_TTL_MS`, and the page is read again: a page served from here is the page a read now would give.
+ * At most `READ_AHEAD_PAGES` pages are held (about 2 MB each at 25,000 points).
+ */
+class HistoryReadAhead {
+  private readonly pages = new Map<string, { page: HistoryJsonPage; version: string; at: number }>();
+  /** Pages served from here, and pages read ahead but read again because something was written since. */
+  readonly stats = { served: 0, stale: 0 };
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async take(runId: string, key: string, page: { maxResults: number; after?: HistoryPosition }): Promise<HistoryJsonPage | undefined> {
+    const id = readAheadId(runId, key, page);
+    const held = this.pages.get(id);
+    if (!held) return undefined;
+    this.pages.delete(id);
+    if (Date.now() - held.at > READ_AHEAD_TTL_MS) return undefined;
+    if (held.version !== (await dataVersion(this.db))) {
+      this.stats.stale++;
+      return undefined;
+    }
+    this.stats.served++;
+    return held.page;
+  }
+
+  schedule(runId: string, key: string, page: { maxResults: number; after: HistoryPosition }): void {
+    // setImmediate: after the handler that asked for this page has written its answer.
+    setImmediate(() => {
+      this.db.transaction().execute(async (trx) => {
+        const version = await dataVersion(trx);
+        const read = await historyJsonPage(trx, runId, key, page);
+        const id = readAheadId(runId, key, page);
+        this.pages.delete(id);
+        this.pages.set(id, { page: read, version, at: Date.now() });
+        while (this.pages.size > READ_AHEAD_PAGES) this.pages.delete(this.pages.keys().next().value!);
+      }).catch(() => {
+        // A read ahead that fails (the store closing, a busy database) only means the client's request reads the page.
+      });
+    });
+  }
+}
+
+const READ_AHEAD_PAGES = 4;
+const READ_AHEAD_TTL_MS = 10_000;
+
+const readAheadId = (runId: string, key: string, page: { maxResults: number; after?: HistoryPosition }) =>
+  JSON.stringify([runId, key, page.maxResults, page.after ?? null]);
+
+/** What has been written to the SQLite database, as far as this connection can tell (see HistoryReadAhead). */
+async function dataVersion(db: Kysely<Database>): Promise<string> {
+  const [changes] = await selectArrays(db, sql`select total_changes()`);
+  const [version] = await selectArrays(db, sql`pragma data_version`);
+  return `${String(changes?.[0])}/${String(version?.[0])}`;
+}
 
 /**
  * One metric's points after `after` in history order. Spelled out rather than as a row-value comparison so both
