@@ -485,7 +485,8 @@ for (const backend of testBackends()) {
         const r = await run(await experiment());
         const points: Metric[] = Array.from({ length: 30 }, (_, i) => ({ key: 'ra', value: i / 7, timestamp: 1000 + i * 10, step: i }));
         await store.logBatch(r.runId, metricsOnly(points));
-        const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+        const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 100));
+        const stats = () => (store as SqlTrackingStore).historyReadAhead;
         const readAll = async (between: (page: number) => Promise<void>) => {
           const read: Metric[] = [];
           let after: HistoryPosition | undefined;
@@ -501,19 +502,19 @@ for (const backend of testBackends()) {
         const byHistory = (ms: Metric[]) => [...ms].sort((a, b) => a.timestamp - b.timestamp || a.step - b.step || a.value - b.value);
 
         // Nothing written: pages 2 and 3 come read ahead, and are the pages.
-        const before = store.historyReadAhead;
+        const before = stats();
         expect(await readAll(settle)).toEqual(points);
-        expect(store.historyReadAhead.served - before.served).toBe(2);
+        expect(stats().served - before.served).toBe(2);
 
         // A point written through this store after page 1 was answered (and page 2 read ahead) lands in page 2.
         const late: Metric = { key: 'ra', value: -1, timestamp: 1105, step: 99 };
-        const mid = store.historyReadAhead;
+        const mid = stats();
         const withLate = await readAll(async (page) => {
           await settle();
           if (page === 0) await store.logBatch(r.runId, metricsOnly([late]));
         });
         expect(withLate).toEqual(byHistory([...points, late]).slice(0, 31));
-        expect(store.historyReadAhead.stale - mid.stale).toBeGreaterThanOrEqual(1);
+        expect(stats().stale - mid.stale).toBeGreaterThanOrEqual(1);
 
         // A point written by another connection (another process, as far as SQLite knows) after page 1.
         const [file] = (await selectArrays(handle.db, sql`select file from pragma_database_list where name = 'main'`))[0]! as [string];
