@@ -20,6 +20,7 @@ import { registerRetentionCommand } from './retention.command.js';
 import { registerFeaturesCommand } from './features.command.js';
 import { registerPromptsCommand } from './prompts.command.js';
 import { registerRagCommand } from './rag.command.js';
+import { registerTracesCommand } from './traces.command.js';
 import { registerRunsCommand } from './runs.command.js';
 import { registerServerCommand } from './server.command.js';
 import { registerSweepCommand } from './sweep.command.js';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerFeaturesCommand(program);
   registerPromptsCommand(program);
   registerRagCommand(program);
+  registerTracesCommand(program);
   registerArtifactsCommand(program);
   registerDeploymentsCommand(program);
   registerMonitorCommand(program);
