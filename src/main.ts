@@ -281,6 +281,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     clock: systemClock,
   });
   evaluation.explanations = (name, version) => explanations.latest(name, version);
+  monitoring.service.explanations = (name, version) => explanations.latest(name, version);
   // Review queues read predictions and traces, and export to datasets, as the caller through those services.
   const review: ReviewService = new ReviewService({
     store: new SqlReviewStore(database),

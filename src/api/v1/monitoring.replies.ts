@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ColumnReport, DriftReport } from '../../domain/monitoring/analysis.js';
+import type { DriftAttributions, DriftedFeature } from '../../domain/monitoring/drift-attributions.js';
 import type { WindowSummary } from '../../domain/monitoring/monitoring.service.js';
 import { STAT_TESTS } from '../../domain/monitoring/stat-tests.js';
 import {
@@ -152,7 +153,25 @@ export const AlertRuleOut = described<Omit<AlertRule, 'webhookSecret'>>()(z.obje
 }).meta({ id: 'AlertRule' }));
 export const CreatedAlertRuleOut = described<AlertRule>()(AlertRuleOut.extend({ webhookSecret: z.string().describe('signs every delivery (HMAC-SHA256); shown only now') }));
 
+const DriftedFeatureOut = described<DriftedFeature>()(z.object({
+  feature: z.string(), test: z.string(), scoreKind: z.enum(['p_value', 'distance']), score: z.number().nullable(), threshold: z.number(), drifted: z.boolean().nullable(),
+  rank: z.number().int().optional().describe("the feature's place in the model's global importance, 1 the strongest"),
+  attribution: z.number().optional().describe("the explanation's global value of the feature: mean |SHAP| or permutation importance"),
+}));
+
+export const DriftAttributionsOut = described<DriftAttributions>()(z.object({
+  model: z.object({ name: z.string(), version: z.string().nullable() }).nullable(),
+  explanation: z.object({ id: z.string(), method: z.enum(['tree_shap', 'kernel_shap', 'permutation']), features: z.number().int(), createdAt: Time }).nullable()
+    .describe("the model version's newest stored explanation"),
+  link: z.string().nullable().describe("the model version's page in the web UI, at its explanation"),
+  features: z.array(DriftedFeatureOut).describe('the features the rule is about, strongest first'),
+  note: z.string().optional(),
+  command: z.string().optional().describe('how to compute the missing explanation'),
+}));
+
 export const AlertRuleWithEvents = AlertRuleOut.extend({
+  drift: DriftAttributionsOut.extend({ windowId: z.string() }).nullable()
+    .describe('for a drift rule that has fired: the drifted features of the window it last fired on, with their attributions'),
   events: z.array(described<AlertEvent>()(z.object({
     eventId: z.string(), ruleId: z.string(), monitorId: z.string(), windowId: z.string(), state: z.enum(['inactive', 'pending', 'firing', 'resolved']),
     value: z.number().nullable(), silenced: z.boolean(), at: Time,

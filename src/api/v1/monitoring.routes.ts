@@ -268,10 +268,10 @@ export function monitoringRoutesV1(s: Services): Route[] {
     },
     {
       method: 'GET', path: '/alerts/:ruleId',
-      schema: { summary: 'An alert rule with its state changes', params: RuleParam, response: { 200: AlertRuleWithEvents } },
+      schema: { summary: 'An alert rule with its state changes, and for a drift rule that fired the drifted features with their attributions', params: RuleParam, response: { 200: AlertRuleWithEvents } },
       handler: async ({ actor, params }) => {
-        const { rule, events } = await m.getAlertRule(actor, parse(RuleParam, params).ruleId);
-        return { ...ruleOut(rule), events };
+        const { rule, events, drift } = await m.getAlertRule(actor, parse(RuleParam, params).ruleId);
+        return { ...ruleOut(rule), events, drift };
       },
     },
     {

@@ -9,6 +9,7 @@ import { calibrationChart, fmt, groupBars, rocChart, STYLE } from './charts.js';
 import { estimateText } from './report-html.js';
 import type { ModelVersion, RegisteredModel, TransitionRecord } from '../registry/types.js';
 import type { Run } from '../tracking/types.js';
+import { globalRanking } from '../explain/ranking.js';
 import type { Explanation } from '../explain/types.js';
 import { SMALL_SAMPLE_NOTE } from './evaluate.js';
 import { evaluateCommand } from './suggested-command.js';
@@ -89,8 +90,7 @@ function attributionBlocks(e: Explanation | undefined): Block[] {
   const shap = r.treeShap ?? r.kernelShap;
   const shapName = r.treeShap ? 'TreeSHAP' : 'Kernel SHAP';
   const perm = new Map(r.permutation?.importances.map((i) => [i.feature, i]));
-  const order = shap ? [...shap.global].sort((a, b) => b.meanAbs - a.meanAbs).map((g) => g.feature)
-    : [...(r.permutation?.importances ?? [])].sort((a, b) => b.mean - a.mean).map((i) => i.feature);
+  const order = (globalRanking(e)?.features ?? []).map((f) => f.feature);
   const meanAbs = new Map(shap?.global.map((g) => [g.feature, g.meanAbs]));
   const columns = ['feature', ...(shap ? [`mean |${shapName}|`] : []), ...(r.permutation ? [`permutation importance (${r.permutation.metric}, ${Math.round(r.permutation.confidence * 100)}% CI)`] : [])];
   const rows = order.slice(0, 15).map((f) => {

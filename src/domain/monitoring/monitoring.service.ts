@@ -9,6 +9,8 @@ import { validateProjectName } from '../projects/types.js';
 import type { Access } from '../access/access.js';
 import { notifies, stepRule } from './alert-rules.js';
 import { analyzeDrift, prepareReference, type DriftOptions, type DriftReport } from './analysis.js';
+import { driftAttributions, isDriftFigure, type DriftAttributions } from './drift-attributions.js';
+import type { Explanation } from '../explain/types.js';
 import { openBatches, type BatchFiles, type OpenedTables, type StagedTable } from './batch-files.js';
 import { checkFigureName, performanceOf, windowFigures } from './figures.js';
 import type { MonitoringStore } from './monitoring.store.js';
@@ -117,6 +119,9 @@ export class MonitoringService {
     private readonly files?: BatchFiles,
     private readonly datasets?: ReferenceDatasets,
   ) {}
+
+  /** The newest explanation stored with a model version: drift alerts rank the drifted features by it. */
+  explanations: ((name: string, version: number) => Promise<Explanation | undefined>) | undefined;
 
   private readonly referenceCache = new ReferenceCache();
   /** References being read and sorted ahead of their first window, by reference key; a window of one waits for it. */
@@ -430,13 +435,13 @@ export class MonitoringService {
     const result: WindowResult = { report, ...(performance ? { performance } : {}), figures };
     const now = this.clock.now();
     await this.store.closeWindow(window.windowId, result, now);
-    await this.stepAlerts(monitor, window, figures, now);
+    await this.stepAlerts(monitor, window, report, figures, now);
     return {
       ...window, status: 'closed', closedAt: now, datasetDrift: report.datasetDrift.drifted, datasetDriftShare: report.datasetDrift.share, figures,
     };
   }
 
-  private async stepAlerts(monitor: Monitor, window: MonitorWindow, figures: Readonly<Record<string, number>>, now: number): Promise<void> {
+  private async stepAlerts(monitor: Monitor, window: MonitorWindow, report: DriftReport, figures: Readonly<Record<string, number>>, now: number): Promise<void> {
     let queued = false;
     for (const rule of await this.store.listAlertRules({ monitorId: monitor.monitorId })) {
       const value = figures[rule.figure];
@@ -452,6 +457,7 @@ export class MonitoringService {
             type: 'alert', state: step.transition, monitor: { id: monitor.monitorId, name: monitor.name, modelName: monitor.modelName, modelVersion: monitor.modelVersion },
             rule: { id: rule.ruleId, name: rule.name, figure: rule.figure, op: rule.op, threshold: rule.threshold, forWindows: rule.forWindows },
             value: value ?? null, window: { id: window.windowId, start: window.start, end: window.end }, at: now,
+            ...(isDriftFigure(rule.figure) ? { drift: await this.driftOf(monitor, rule.figure, report) } : {}),
           });
           queued = true;
         }
@@ -636,9 +642,24 @@ export class MonitoringService {
     return this.access.readable(actor, 'monitor', await this.store.listAlertRules(input.state ? { state: input.state } : {}), (r) => r.monitorId);
   }
 
-  async getAlertRule(actor: Actor, ruleId: string): Promise<{ rule: AlertRule; events: AlertEvent[] }> {
+  /**
+   * A rule with its state changes; for a drift rule that has fired, the features that drifted in the window it last
+   * fired on, ranked by the monitored model version's newest explanation (or how to compute one).
+   */
+  async getAlertRule(actor: Actor, ruleId: string): Promise<{ rule: AlertRule; events: AlertEvent[]; drift: (DriftAttributions & { windowId: string }) | null }> {
     const rule = await this.ruleFor(actor, ruleId, 'READ');
-    return { rule, events: await this.store.listAlertEvents(rule.ruleId, 100) };
+    const events = await this.store.listAlertEvents(rule.ruleId, 100);
+    const fired = isDriftFigure(rule.figure) ? events.filter((e) => e.state === 'firing').sort((a, b) => b.at - a.at)[0] : undefined;
+    if (!fired) return { rule, events, drift: null };
+    const [monitor, window] = await Promise.all([this.store.getMonitor(rule.monitorId), this.store.getWindow(rule.monitorId, fired.windowId)]);
+    if (!monitor || !window?.result) return { rule, events, drift: null };
+    return { rule, events, drift: { windowId: fired.windowId, ...(await this.driftOf(monitor, rule.figure, window.result.report)) } };
+  }
+
+  private async driftOf(monitor: Monitor, figure: string, report: DriftReport): Promise<DriftAttributions> {
+    const version = monitor.modelVersion !== null && /^[1-9][0-9]*$/.test(monitor.modelVersion) ? Number(monitor.modelVersion) : undefined;
+    const explanation = monitor.modelName !== null && version !== undefined ? await this.explanations?.(monitor.modelName, version) : undefined;
+    return driftAttributions(monitor, figure, report, explanation);
   }
 
   async deleteAlertRule(actor: Actor, ruleId: string): Promise<void> {

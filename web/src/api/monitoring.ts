@@ -1,4 +1,5 @@
 import { get } from './client';
+import type { DriftAttributions } from '../../../src/domain/monitoring/drift-attributions';
 import { projectQuery } from '../lib/current-project';
 
 /** Shapes of the monitoring native API (src/api/v1/monitoring.routes.ts). */
@@ -59,6 +60,12 @@ export interface AlertEvent {
   readonly at: number;
 }
 
+/** An alert rule's detail: its state changes, and for a drift rule that fired, the drifted features with their attributions. */
+export interface AlertDetail extends AlertRule {
+  readonly events: AlertEvent[];
+  readonly drift: (DriftAttributions & { readonly windowId: string }) | null;
+}
+
 const base = (monitor: string) => `/api/v1/monitors/${encodeURIComponent(monitor)}`;
 
 export const monitoringApi = {
@@ -68,6 +75,7 @@ export const monitoringApi = {
   windows: (monitor: string, signal?: AbortSignal) => get<{ items: MonitorWindow[] }>(`${base(monitor)}/windows`, { limit: 100 }, signal),
   window: (monitor: string, windowId: string, signal?: AbortSignal) =>
     get<WindowDetail>(`${base(monitor)}/windows/${encodeURIComponent(windowId)}`, undefined, signal),
-  alertEvents: async (ruleId: string, signal?: AbortSignal) => (await get<AlertRule & { events: AlertEvent[] }>(`/api/v1/alerts/${encodeURIComponent(ruleId)}`, undefined, signal)).events,
+  alert: (ruleId: string, signal?: AbortSignal) => get<AlertDetail>(`/api/v1/alerts/${encodeURIComponent(ruleId)}`, undefined, signal),
+  alertEvents: async (ruleId: string, signal?: AbortSignal) => (await monitoringApi.alert(ruleId, signal)).events,
   reportUrl: (monitor: string, windowId: string) => `${base(monitor)}/windows/${encodeURIComponent(windowId)}/report.html`,
 };

@@ -2,6 +2,7 @@ import { ObjectPermissions } from '../../components/permissions-panel';
 import { Link, useParams } from 'react-router';
 import { monitoringApi, type MonitorWindow } from '../../api/monitoring';
 import { AlertTimeline, DriftOverTime, FeatureHistograms } from './monitor-charts';
+import { DriftAttributionsPanel } from './drift-attributions';
 import { ErrorMessage, Loading } from '../../components/status';
 import { formatNumber } from '../../lib/chart-data';
 import { formatTime } from '../../lib/format';
@@ -48,6 +49,7 @@ export function MonitorPage() {
       )}
       {windows.error ? <ErrorMessage error={windows.error} what="windows" /> : null}
       {windows.loading && !windows.data ? <Loading what="windows" /> : null}
+      <DriftAttributionsPanel rules={status.data.alerts} />
       <AlertTimeline rules={status.data.alerts} />
       {windows.data ? <DriftOverTime closed={windows.data.closed} /> : null}
       {windows.data ? <FeatureHistograms closed={windows.data.closed} /> : null}

@@ -108,7 +108,7 @@ export function ExplanationSection({ name, version }: { name: string; version: n
   const attributions = r.treeShap ?? r.kernelShap;
   const method = r.treeShap ? 'TreeSHAP' : 'Kernel SHAP';
   return (
-    <section aria-labelledby="explanation-title" data-testid="explanation">
+    <section id="explanation" aria-labelledby="explanation-title" data-testid="explanation">
       <p className="muted">{`Explanation ${e.id} of ${r.output.class !== undefined ? `P(class ${r.output.class})` : `'${r.output.name}'`} on ${e.dataName} (${r.dataRows} rows): ${e.spec.methods.join(', ')}`}</p>
       {attributions ? (
         <>
