@@ -146,5 +146,19 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       expect((await api.get(`${P}/summarize/versions/staging`)).status).toBe(400);
     });
   });
+
+  describe('concurrent pushes', () => {
+    it('creates one version however many clients push the same change at once', async () => {
+      const pushes = await Promise.all(Array.from({ length: 12 }, () => api.post(P, { name: 'raced', template: V1 })));
+      expect(pushes.map((r) => r.status).sort()).toEqual([...Array<number>(11).fill(200), 201]);
+      expect(pushes.filter((r) => r.body.action === 'created')).toHaveLength(1);
+      expect(new Set(pushes.map((r) => r.body.version))).toEqual(new Set([1]));
+      const changed = await Promise.all(Array.from({ length: 12 }, () => api.post(P, { name: 'raced', template: V2, variables: ['audience', 'ticket', 'language'] })));
+      expect(changed.filter((r) => r.body.action === 'updated')).toHaveLength(1);
+      expect(new Set(changed.map((r) => r.body.version))).toEqual(new Set([2]));
+      const detail = await api.get(`${P}/raced`);
+      expect(detail.body.versions.map((v: { version: number }) => v.version)).toEqual([2, 1]);
+    });
+  });
   });
 }

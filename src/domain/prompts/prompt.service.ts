@@ -1,6 +1,7 @@
 import type { Actor } from '../../core/actor.js';
 import { invalid, isDomainError } from '../../core/errors.js';
 import { noteChange } from '../../core/audit-notes.js';
+import { KeyedSerial } from '../../core/keyed-serial.js';
 import type { KeyValue } from '../tracking/types.js';
 import type { PromotionService } from '../registry/promotion.service.js';
 import type { RegistryService } from '../registry/registry.service.js';
@@ -80,6 +81,8 @@ const asText = (t: Template) => (typeof t === 'string' ? t : t.map((m) => `[${m.
  * prompt is: a checked template, content-idempotent pushes, labels, diffs and rendering.
  */
 export class PromptService {
+  private readonly pushing = new KeyedSerial();
+
   constructor(private readonly registry: RegistryService, private readonly promotion: PromotionService) {}
 
   async list(actor: Actor, input: { nameLike?: string; maxResults?: number; pageToken?: string } = {}): Promise<{ items: PromptSummary[]; nextPageToken?: string }> {
@@ -108,10 +111,15 @@ export class PromptService {
 
   /**
    * Registers the template as the prompt's next version, unless the newest version already has this content
-   * (then nothing is written): pushing the same folder twice creates nothing the second time.
+   * (then nothing is written): pushing the same folder twice creates nothing the second time, and neither do two
+   * CI jobs pushing it at once: pushes of one prompt take turns (the newest version is read, then written).
    */
   async push(actor: Actor, input: PushInput): Promise<PushResult> {
     const name = validatePromptName(input.name);
+    return this.pushing.run(name, () => this.pushNow(actor, name, input));
+  }
+
+  private async pushNow(actor: Actor, name: string, input: PushInput, retried = false): Promise<PushResult> {
     const what = input.file ?? `prompt '${name}'`;
     checkTemplate(input.template, input.variables, what);
     const type = typeof input.template === 'string' ? 'text' : 'chat';
@@ -129,7 +137,13 @@ export class PromptService {
       if (newest && contentKey(newest) === contentKey(candidate)) return { name, version: newest.version, action: 'unchanged', variables: newest.variables };
       if (input.description !== undefined && input.description !== (existing.description ?? '')) await this.registry.updateRegisteredModel(actor, name, input.description);
     } else {
-      await this.registry.createRegisteredModel(actor, { name, tags: [{ key: IS_PROMPT_TAG, value: 'true' }], ...(input.description !== undefined ? { description: input.description } : {}) });
+      try {
+        await this.registry.createRegisteredModel(actor, { name, tags: [{ key: IS_PROMPT_TAG, value: 'true' }], ...(input.description !== undefined ? { description: input.description } : {}) });
+      } catch (err) {
+        // Created meanwhile by another server sharing the database: push onto it, as if it had been there.
+        if (!retried && isDomainError(err) && err.code === 'RESOURCE_ALREADY_EXISTS') return this.pushNow(actor, name, input, true);
+        throw err;
+      }
     }
     // The tags MLflow's client writes (MlflowClient.register_prompt), so its load_prompt reads what was pushed here.
     const tags: KeyValue[] = [
