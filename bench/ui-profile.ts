@@ -1,9 +1,11 @@
 /**
  * Where the UI's first paint goes on the server: the requests the runs table, the chart workspace and a run page
  * make, timed in this process (wall and CPU) against seeded data. `npx tsx bench/ui-profile.ts [--runs=N]
- * [--points=N] [--repeat=N]`; prints JSON. With `--cpu-prof` node writes a profile of it all.
+ * [--points=N] [--repeat=N] [--only=name] [--profile=dir]`; prints JSON. `--profile` writes a CPU profile
+ * (.cpuprofile, for Chrome's DevTools) of each request's timed repeats, the seeding left out.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -63,8 +65,15 @@ export async function profileUiRequests() {
       runPageSampled: () => call(base, 'POST', '/api/v1/runs/metric-histories', { runIds: [big.info.runId], keys: ['loss'], maxResults: 2500 }),
     };
     const out: Record<string, { wallMs: number; cpuMs: number }> = {};
+    const only = process.argv.find((x) => x.startsWith('--only='))?.slice('--only='.length);
+    const profileDir = process.argv.find((x) => x.startsWith('--profile='))?.slice('--profile='.length);
+    const inspector = profileDir ? new Session() : undefined;
+    inspector?.connect();
     for (const [name, fn] of Object.entries(requests)) {
+      if (only && name !== only) continue;
       await fn();
+      await inspector?.post('Profiler.enable');
+      await inspector?.post('Profiler.start');
       const wall: number[] = [];
       const cpu: number[] = [];
       for (let r = 0; r < repeat; r++) {
@@ -75,13 +84,18 @@ export async function profileUiRequests() {
         const d = process.cpuUsage(c);
         cpu.push((d.user + d.system) / 1000);
       }
+      if (inspector && profileDir) {
+        const { profile } = await inspector.post('Profiler.stop');
+        await writeFile(path.join(profileDir, `${name}.cpuprofile`), JSON.stringify(profile));
+      }
       const med = (xs: number[]) => Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
       out[name] = { wallMs: med(wall), cpuMs: med(cpu) };
     }
     return { setup: { runs, metrics, steps, points, repeat }, medians: out, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) };
   } finally {
     await server.close();
-    await rm(home, { recursive: true, force: true });
+    if (process.argv.includes('--keep')) console.error(`kept ${home}`);
+    else await rm(home, { recursive: true, force: true });
   }
 }
 

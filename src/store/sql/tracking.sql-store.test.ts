@@ -578,6 +578,21 @@ for (const backend of testBackends()) {
         // d's distinct steps are 0, 1, 3, 4, 5: 3 slots, interval 5/3 → indexes 0, 1, 3 (steps 0, 1, 4), plus the last (5).
         expect(await store.getMetricHistoryBulkInterval([d.runId], 'r', { maxSteps: 3 })).toEqual(withRun(d.runId, at(dPoints, [0, 1, 4, 5])));
       });
+
+      it("keeps at most MLflow's 25,000 points of a run, the first in step then timestamp order, when they pile up at one step", async () => {
+        const e = await experiment();
+        const [many, few] = [await run(e), await run(e)];
+        const points: Metric[] = Array.from({ length: 30_000 }, (_, i) => ({ key: 'p', value: i % 7, timestamp: 30_000 - i, step: 0 }));
+        for (let i = 0; i < points.length; i += 5000) await store.logBatch(many.runId, metricsOnly(points.slice(i, i + 5000)));
+        await store.logBatch(few.runId, metricsOnly([{ key: 'p', value: 1, timestamp: 1, step: 0 }, { key: 'p', value: 2, timestamp: 2, step: 1 }]));
+        const got = await store.getMetricHistoryBulkInterval([many.runId, few.runId], 'p', { maxSteps: 10 });
+        const kept = got.filter((p) => p.runId === many.runId);
+        expect(kept).toHaveLength(25_000);
+        // Timestamps 1 … 25,000 (the earliest), in order.
+        expect(kept[0]!.timestamp).toBe(1);
+        expect(kept[24_999]!.timestamp).toBe(25_000);
+        expect(got.filter((p) => p.runId === few.runId).map((p) => p.step)).toEqual([0, 1]);
+      }, 120_000);
     });
 
     describe('searchRuns', () => {

@@ -706,8 +706,8 @@ export class SqlTrackingStore implements TrackingStore {
     // Each run's first and last step and how many distinct steps it has, from the step index alone. A run that
     // logged every step in between (the usual case) needs no list of its steps read: only runs with gaps do.
     const bounds = (await ofRuns
-      .select(['run_uuid', (eb) => eb.fn.min('step').as('first'), (eb) => eb.fn.max('step').as('last'), (eb) => eb.fn.count('step').distinct().as('n')])
-      .groupBy('run_uuid').execute()).map((b) => ({ first: Number(b.first), last: Number(b.last), n: Number(b.n) }));
+      .select(['run_uuid', (eb) => eb.fn.min('step').as('first'), (eb) => eb.fn.max('step').as('last'), (eb) => eb.fn.count('step').distinct().as('n'), (eb) => eb.fn.countAll().as('points')])
+      .groupBy('run_uuid').execute()).map((b) => ({ first: Number(b.first), last: Number(b.last), n: Number(b.n), points: Number(b.points) }));
     const distinctSteps = bounds.every((b) => b.last - b.first + 1 === b.n)
       ? unionOfStepRanges(bounds)
       : (await ofRuns.select('step').distinct().orderBy('step').execute()).map((r) => Number(r.step));
@@ -718,13 +718,19 @@ export class SqlTrackingStore implements TrackingStore {
     // sample): no list of steps to match.
     const everyStep = steps.length === distinctSteps.length;
     const byRun = new Map<string, MetricWithRun[]>(runIds.map((id) => [id, []]));
+    const capped = bounds.some((b) => b.points > BULK_MAX_POINTS_PER_RUN);
     for (const part of everyStep ? [undefined] : chunks(steps, BULK_STEP_CHUNK)) {
       const stepFilter = part ? sql` and step in (${sql.join(part)})` : sql``;
-      const rows = (await this.guard(() => selectArrays(this.db, sql`select run_uuid, value, timestamp, step, is_nan from (
-        select run_uuid, value, timestamp, step, is_nan,
-          row_number() over (partition by run_uuid order by step, timestamp, value, is_nan) as n
-        from metrics where run_uuid in (${sql.join([...byRun.keys()])}) and key = ${key}${stepFilter}) ranked
-        where n <= ${BULK_MAX_POINTS_PER_RUN} order by run_uuid, step, timestamp, value, is_nan`))) as [string, number, number, number, number][];
+      const ofKey = sql`from metrics where run_uuid in (${sql.join([...byRun.keys()])}) and key = ${key}${stepFilter}`;
+      // Read in the step index's order, no sort; only a run with more points than the cap (many at one step) needs
+      // the database to number each run's points and leave out those beyond it.
+      const rows = (await this.guard(() => selectArrays(this.db, capped
+        ? sql`select run_uuid, value, timestamp, step, is_nan from (
+            select run_uuid, value, timestamp, step, is_nan,
+              row_number() over (partition by run_uuid order by step, timestamp, value, is_nan) as n
+            ${ofKey}) ranked
+          where n <= ${BULK_MAX_POINTS_PER_RUN} order by run_uuid, step, timestamp, value, is_nan`
+        : sql`select run_uuid, value, timestamp, step, is_nan ${ofKey} order by run_uuid, step, timestamp, value, is_nan`))) as [string, number, number, number, number][];
       for (const r of rows) {
         const points = byRun.get(r[0])!;
         if (points.length < BULK_MAX_POINTS_PER_RUN) {
