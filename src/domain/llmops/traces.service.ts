@@ -45,6 +45,11 @@ export interface TraceSearch {
 }
 
 const REDACTION_KEY = 'redaction';
+/**
+ * How long the budget check trusts the spend it read. The replica that stores spans refreshes the spend of the budgets
+ * they count against at once (checkBudgets reads it fresh); spans stored by other replicas are seen within this time.
+ */
+export const BUDGET_CACHE_MS = 2000;
 const PRICES_KEY = 'prices.initialized';
 /** Inputs and outputs larger than this are cut (after redaction) so one runaway prompt cannot bloat the store. */
 const MAX_CONTENT_CHARS = 256 * 1024;
@@ -67,12 +72,20 @@ export class TraceService {
   private redactorLoaded = false;
   private prices: readonly Price[] | undefined;
 
+  /** Spend per budget as last read, for the budget check (see `checkBudget`). */
+  private readonly spendCache = new Map<string, { from: number; spentUsd: number; at: number }>();
+  private readonly budgetCache = new Map<string, { budgets: Budget[]; at: number }>();
+  private readonly budgetCacheMs: number;
+
   constructor(
     private readonly store: TraceStore,
     private readonly access: Access,
     private readonly clock: Clock,
     private readonly alerts: BudgetAlertSink,
-  ) {}
+    options: { budgetCacheMs?: number } = {},
+  ) {
+    this.budgetCacheMs = options.budgetCacheMs ?? BUDGET_CACHE_MS;
+  }
 
   async ingest(actor: Actor, input: IngestInput): Promise<IngestResult> {
     return this.store_(actor, input.spans, input.project);
@@ -196,6 +209,7 @@ export class TraceService {
       createdBy: actor.userId, createdAt: this.clock.now(),
     };
     await this.store.createBudget(budget);
+    this.budgetCache.delete(budget.project);
     noteChange({ object: `llm_budget:${budget.name}`, after: { ...budget, webhookSecret: '***' } });
     return budget;
   }
@@ -214,18 +228,23 @@ export class TraceService {
   async deleteBudget(actor: Actor, idOrName: string): Promise<void> {
     const budget = await this.budget(actor, idOrName, 'MANAGE');
     await this.store.deleteBudget(budget.budgetId);
+    this.budgetCache.delete(budget.project);
+    this.spendCache.delete(budget.budgetId);
     noteChange({ object: `llm_budget:${budget.name}`, before: { ...budget, webhookSecret: '***' } });
   }
 
   /**
    * What the SDK asks before a call: the budgets that apply to this project, prompt and user, and whether any hard
-   * stop among them is exhausted. Needs only what sending traces needs (EDIT on the project).
+   * stop among them is exhausted. Needs only what sending traces needs (EDIT on the project). Asked before every LLM
+   * call, it is answered from memory: budgets and spend are read at most once per `BUDGET_CACHE_MS`, and spans this
+   * process stores refresh the spend they change, so a hard stop overshoots by at most what other replicas stored in
+   * that time (plus the calls in flight and spans the SDK has not exported yet).
    */
   async checkBudget(actor: Actor, input: { project: string; promptName?: string | undefined; userId?: string | undefined }): Promise<{ allowed: boolean; budgets: BudgetStatus[] }> {
     await this.access.require(actor, 'EDIT', { kind: 'server', project: input.project });
-    const applicable = (await this.store.listBudgets([input.project])).filter((b) =>
+    const applicable = (await this.cachedBudgets(input.project)).filter((b) =>
       b.scope === 'project' || (b.scope === 'prompt' && b.subject === input.promptName) || (b.scope === 'user' && b.subject === input.userId));
-    const budgets = await Promise.all(applicable.map((b) => this.statusOf(b)));
+    const budgets = await Promise.all(applicable.map((b) => this.statusOf(b, true)));
     return { allowed: !budgets.some((s) => s.budget.hardStop && s.exceeded), budgets };
   }
 
@@ -239,12 +258,34 @@ export class TraceService {
     return orThrow(budget, () => notFound(`Budget '${idOrName}'`));
   }
 
-  private async statusOf(budget: Budget): Promise<BudgetStatus> {
-    const { from, to } = periodBounds(budget.period, this.clock.now());
-    const spentUsd = await this.store.spend({
-      project: budget.project, from, to,
-      ...(budget.scope === 'prompt' ? { promptName: budget.subject! } : budget.scope === 'user' ? { userId: budget.subject! } : {}),
-    });
+  /** A project's budgets, read again once the cache time has passed or this process created or deleted one. */
+  private async cachedBudgets(project: string): Promise<Budget[]> {
+    const now = this.clock.now();
+    const hit = this.budgetCache.get(project);
+    if (hit && now - hit.at < this.budgetCacheMs) return hit.budgets;
+    const budgets = await this.store.listBudgets([project]);
+    this.budgetCache.set(project, { budgets, at: now });
+    return budgets;
+  }
+
+  /**
+   * What a budget has spent this period. `cached` takes the last figure read while it is younger than the cache time
+   * and of the same period (a new day or month reads again, so the boundary resets spend at once); every read refreshes it.
+   */
+  private async statusOf(budget: Budget, cached = false): Promise<BudgetStatus> {
+    const now = this.clock.now();
+    const { from, to } = periodBounds(budget.period, now);
+    const hit = this.spendCache.get(budget.budgetId);
+    let spentUsd: number;
+    if (cached && hit && hit.from === from && now - hit.at < this.budgetCacheMs) {
+      spentUsd = hit.spentUsd;
+    } else {
+      spentUsd = await this.store.spend({
+        project: budget.project, from, to,
+        ...(budget.scope === 'prompt' ? { promptName: budget.subject! } : budget.scope === 'user' ? { userId: budget.subject! } : {}),
+      });
+      this.spendCache.set(budget.budgetId, { from, spentUsd, at: now });
+    }
     return { budget, periodStart: from, spentUsd, remainingUsd: Math.max(0, budget.limitUsd - spentUsd), exceeded: spentUsd >= budget.limitUsd };
   }
 
