@@ -29,7 +29,7 @@ import { ArtifactService } from './domain/artifacts/artifact.service.js';
 import { LoggedModelService } from './domain/tracking/logged-model.service.js';
 import { pino } from 'pino';
 import { createMonitoring } from './domain/monitoring/create-monitoring.js';
-import { spawnDetached } from './domain/monitoring/monitoring.service.js';
+import { spawnDetached, type RetrainCommandContext } from './domain/monitoring/monitoring.service.js';
 import { SqlMonitoringStore } from './store/sql/monitoring.sql-store.js';
 import { createRegistry } from './domain/registry/create-registry.js';
 import { loadDefaultPolicy } from './domain/registry/policy.js';
@@ -122,10 +122,16 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     : {});
   // Monitors read references from dataset versions and record lineage through the datasets service, looked up when called.
   const monitoring = createMonitoring(new SqlMonitoringStore(database), access, systemClock, pino({ level: config.logLevel }).child({ module: 'monitoring' }), {
-    // A retrain command (`openexpert pipeline run …`) reports to this server: it is told where that is.
-    runCommand: (argv, env) => {
+    // A retrain command (`openexpert pipeline run …`) reports to this server: it is told where that is, and with
+    // auth on, gets a token of the monitor's creator (see retrainToken).
+    runCommand: async (argv, env, on) => {
       const url = listeningUrl(app, config.host);
-      return spawnDetached(argv, { ...(url ? { OPENEXPERT_URL: url, MLFLOW_TRACKING_URI: url } : {}), ...env });
+      const token = governance && on ? await retrainToken(governance.service, on) : undefined;
+      return spawnDetached(argv, {
+        ...(url ? { OPENEXPERT_URL: url, MLFLOW_TRACKING_URI: url } : {}),
+        ...(token ? { OPENEXPERT_TOKEN: token, MLFLOW_TRACKING_TOKEN: token } : {}),
+        ...env,
+      });
     },
     artifacts: artifactStore,
     datasets: {
@@ -483,3 +489,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
   }
   return { url: listeningUrl(app, config.host) ?? `http://${config.host}:${config.port}`, app, close };
 }
+
+/**
+ * The token a retrain command started under auth acts with: the monitor creator's, capped at EDIT (enough to log
+ * runs, register versions and report the outcome; not to manage permissions), expiring after a day, named after
+ * the monitor and the request so `openexpert tokens list` shows where it came from and it can be revoked.
+ */
+async function retrainToken(governance: GovernanceService, on: RetrainCommandContext): Promise<string> {
+  const { token } = await governance.createToken(SYSTEM_ACTOR, { name: `retrain ${on.monitor} ${on.requestId}`, username: on.owner, ttlSeconds: RETRAIN_TOKEN_TTL_S, scopes: ['edit'] });
+  return token;
+}
+
+const RETRAIN_TOKEN_TTL_S = 24 * 3600;

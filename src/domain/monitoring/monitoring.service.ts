@@ -77,8 +77,18 @@ export interface WindowSummary extends MonitorWindow {
   readonly figures?: Readonly<Record<string, number>>;
 }
 
-/** Starts a retrain command once, detached, without a shell; returns its process id. */
-export type CommandRunner = (argv: readonly string[], env: Readonly<Record<string, string>>) => Promise<number | undefined>;
+/**
+ * Starts a retrain command once, detached, without a shell; returns its process id. `on` says whose monitor set
+ * it off and which request it answers (a server with auth gives the command a token of that user's).
+ */
+export type CommandRunner = (argv: readonly string[], env: Readonly<Record<string, string>>, on?: RetrainCommandContext) => Promise<number | undefined>;
+
+export interface RetrainCommandContext {
+  readonly monitor: string;
+  /** The monitor's creator: the command acts as them. */
+  readonly owner: string;
+  readonly requestId: string;
+}
 
 export const spawnDetached: CommandRunner = (argv, env) =>
   new Promise((resolve, reject) => {
@@ -502,7 +512,7 @@ export class MonitoringService {
           OPENEXPERT_MONITOR_ID: monitor.monitorId, OPENEXPERT_MONITOR: monitor.name, OPENEXPERT_RULE: rule.name,
           OPENEXPERT_WINDOW_ID: window.windowId, OPENEXPERT_RETRAIN_REQUEST: request.requestId,
           ...(monitor.modelName ? { OPENEXPERT_MODEL_NAME: monitor.modelName } : {}), ...(monitor.modelVersion ? { OPENEXPERT_MODEL_VERSION: monitor.modelVersion } : {}),
-        });
+        }, { monitor: monitor.name, owner: monitor.createdBy, requestId: request.requestId });
         await this.store.updateRetrainRequest(request.requestId, 'started', pid === undefined ? null : `pid ${pid}`);
       } catch (err) {
         await this.store.updateRetrainRequest(request.requestId, 'failed', (err as Error).message);
