@@ -269,7 +269,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     },
     loggedVectors: async (actor, deployment, opts) =>
       (await services.serving.deployments.predictions(actor, deployment, { limit: opts.limit, withFeatureVector: true, ...(opts.since !== undefined ? { since: opts.since } : {}) }))
-        .flatMap((p) => (p.featureVector ? [{ time: p.time, entity: p.featureVector.entity, values: p.featureVector.values }] : [])),
+        .flatMap((p) => [...(p.featureVector ? [p.featureVector] : []), ...(p.featureVectors ?? [])].map((v) => ({ time: p.time, entity: v.entity, values: v.values }))),
     projectOf: async (kind, name) => (await projectStore.projectsOf(kind, [name])).get(name) ?? 'default',
     tempDir: path.join(config.home, 'tmp'),
   });
@@ -277,6 +277,12 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
   const llmLog = pino({ level: config.logLevel }).child({ module: 'llmops' });
   const webhooks = new WebhookDispatcher(new SqlWebhookDeliveryStore(database), systemClock, llmLog);
   const traces = new TraceService(new SqlTraceStore(database), access, systemClock, new DispatchedBudgetAlerts(llmLog, webhooks));
+  // A deployment that fetches its own features reads them as the platform, on the online API's path; whoever
+  // configures one needs READ on its views.
+  serving.deployments.features = serving.inference.features = {
+    keys: (actor, input) => features.servingKeys(actor, input),
+    vectors: (input) => features.servingVectors(SYSTEM_ACTOR, input),
+  };
   // Explanations run a version the way a deployment runs it by default, in a runtime of their own.
   const explanations: ExplainService = new ExplainService({
     store: new SqlExplanationStore(database),

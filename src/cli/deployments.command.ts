@@ -23,6 +23,7 @@ interface DeploymentView {
   previous?: { version: string };
   updatedAt: number;
   endpoints: { v2: string; invocations: string };
+  features?: { features: string[]; entityKeys: string[]; onStale: string };
 }
 
 interface EventView {
@@ -37,6 +38,7 @@ interface EventView {
 
 const api = (opts: Common) => new HttpClient(clientUrl(opts.url), cliToken(clientUrl(opts.url)), fetch, { attempts: 1 });
 const enc = encodeURIComponent;
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
 const columns = [
   { header: 'NAME', value: (d: DeploymentView) => d.name },
@@ -114,8 +116,12 @@ export function registerDeploymentsCommand(program: Command): void {
     .option('--allow-unready', 'accept an external server that does not answer yet (it serves once it does)')
     .option('--sample-rate <x>', 'share of predictions to log (new deployments)')
     .option('--project <name>', 'the project a new deployment goes in (default: the default project)')
+    .option('--features <list>', 'new deployments: fetch these features (view:feature, comma-separated, the model\'s input columns in order) from the online store for requests that carry only join keys')
+    .option('--entity-keys <list>', 'with --features: the join keys requests carry (default: those of the features\' entities)')
+    .option('--on-stale <what>', 'with --features: refuse a value older than its TTL, or warn (score it and say so in a header)', 'refuse')
     .option('--json', 'print JSON')
     .action(async (model: string, o: Common & {
+      features?: string; entityKeys?: string; onStale: string;
       name?: string; version?: string; alias?: string; stage?: string; target?: string; strategy: string; steps?: string; interval: string;
       external?: string; protocol: string; sampleRate?: string; allowUnready?: boolean; project?: string;
     } & AnalysisFlags) => {
@@ -133,10 +139,12 @@ export function registerDeploymentsCommand(program: Command): void {
           body: {
             name, model, ...selector(o), ...(o.target ? { target: o.target } : {}), ...runtime,
             ...(o.sampleRate ? { logging: { sampleRate: Number(o.sampleRate) } } : {}), ...(o.project ? { project: o.project } : {}),
+            ...(o.features ? { features: { features: list(o.features), onStale: o.onStale, ...(o.entityKeys ? { entityKeys: list(o.entityKeys) } : {}) } } : {}),
           },
         });
         if (o.json) return printJson(created);
         console.log(`Deployed ${model} version ${created.stable.version} as '${created.name}': POST ${created.endpoints.v2} or ${created.endpoints.invocations}`);
+        if (created.features) console.log(`It fetches ${created.features.features.length} feature(s) from the online store: send only ${created.features.entityKeys.join(', ')}`);
         return;
       }
       const analysis = analysisFrom(o);

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { VERSION } from '../../core/version.js';
+import { entitiesFromTensors } from '../../domain/serving/feature-fetch.js';
 import { FeatureVectorSchema } from '../../domain/serving/schemas.js';
 import { DATATYPES, tensorFromJson, tensorValues, type Tensor } from '../../domain/serving/tensor.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
 import type { Route, RouteContext } from '../surface.js';
 import { answeringModelFailures, oipErrorBody, scoringErrorBody } from './errors.js';
-import { scoringResponse, tensorsFromScoringBody } from './scoring-formats.js';
+import { entitiesFromScoringBody, scoringResponse, tensorsFromScoringBody } from './scoring-formats.js';
 
 /**
  * Open Inference Protocol v2 (KServe, Triton, MLServer speak it) under `/v2`, and MLflow's scoring
@@ -30,6 +31,12 @@ const InferBody = z.object({
   outputs: z.array(z.object({ name: z.string().min(1) })).optional(),
 });
 
+/** Stale feature values a deployment scored (its features.onStale is 'warn'): named in a header, the answer unchanged. */
+export const FEATURE_WARNING_HEADER = 'x-openexpert-feature-warning';
+const featureWarnings = (ctx: RouteContext, warnings: readonly string[] | undefined) => {
+  if (warnings?.length) void ctx.reply.header(FEATURE_WARNING_HEADER, warnings.join('; '));
+};
+
 const tensorOut = (t: Tensor) => ({ name: t.name, datatype: t.datatype, shape: t.shape, data: tensorValues(t) });
 
 export function oipRoutes(s: Services): Route[] {
@@ -42,8 +49,10 @@ export function oipRoutes(s: Services): Route[] {
         deployment: name, inputs, ...(version !== undefined ? { version } : {}), ...(body.outputs ? { outputs: body.outputs.map((o) => o.name) } : {}),
         headers: ctx.headers, ...(body.parameters ? { parameters: body.parameters } : {}),
         ...(body.parameters?.feature_vector ? { featureVector: body.parameters.feature_vector } : {}),
+        entities: (keys) => entitiesFromTensors(inputs, keys),
       });
       void ctx.reply.header('x-prediction-id', result.predictionId);
+      featureWarnings(ctx, result.warnings);
       return {
         model_name: name, model_version: result.version, ...(body.id !== undefined ? { id: body.id } : {}),
         parameters: { prediction_id: result.predictionId }, outputs: result.outputs.map(tensorOut),
@@ -91,8 +100,10 @@ export function scoringRoutes(s: Services): Route[] {
         return answeringModelFailures(ctx.reply, scoringErrorBody, async () => {
           const result = await s.serving.inference.infer(ctx.actor, {
             deployment: name, inputs: (metadata) => tensorsFromScoringBody(ctx.body, metadata), headers: ctx.headers,
+            entities: (keys) => entitiesFromScoringBody(ctx.body, keys),
           });
           void ctx.reply.header('x-prediction-id', result.predictionId).header('x-model-version', result.version);
+          featureWarnings(ctx, result.warnings);
           return scoringResponse(result.outputs);
         });
       },

@@ -1,5 +1,6 @@
 import { invalid } from '../../core/errors.js';
-import { nest, tensorFromJson, tensorValues, type ModelMetadata, type Tensor, type TensorSpec } from '../../domain/serving/tensor.js';
+import { entityColumns } from '../../domain/serving/feature-fetch.js';
+import { nest, tensorFromJson, tensorsFromColumns, tensorValues, type ModelMetadata, type Tensor, type TensorSpec } from '../../domain/serving/tensor.js';
 
 /**
  * MLflow's scoring-server request formats (`/invocations`) turned into the model's input tensors:
@@ -26,40 +27,16 @@ function tensorFor(spec: TensorSpec, value: unknown, field: string): Tensor {
   return tensorFromJson(spec.name, spec.datatype, shape, values, field);
 }
 
-/** DataFrame columns → tensors: one input takes all columns as a [rows, columns] matrix; several inputs take the column of their name. */
-function fromColumns(columns: readonly string[], rows: readonly (readonly unknown[])[], metadata: ModelMetadata, field: string): Tensor[] {
-  rows.forEach((r, i) => {
-    if (!Array.isArray(r) || r.length !== columns.length) throw invalid(`Invalid value for parameter '${field}[${i}]': each row needs ${columns.length} values, one per column`);
-  });
-  const [only] = metadata.inputs;
-  if (metadata.inputs.length === 1 && only && !columns.includes(only.name)) {
-    return [tensorFromJson(only.name, only.datatype, [rows.length, columns.length], rows as unknown[], field)];
-  }
-  return metadata.inputs.map((spec) => {
-    const c = columns.indexOf(spec.name);
-    if (c < 0) throw invalid(`Invalid value for parameter 'columns': missing column '${spec.name}' (the model's inputs: ${metadata.inputs.map((s) => s.name).join(', ')})`);
-    const column = rows.map((r) => r[c]);
-    const shape = spec.shape.length >= 2 ? [rows.length, ...spec.shape.slice(1).map((d) => (d < 0 ? 1 : d))] : [rows.length];
-    return tensorFromJson(spec.name, spec.datatype, shape, column, `${field}.${spec.name}`);
-  });
-}
-
 export function tensorsFromScoringBody(body: unknown, metadata: ModelMetadata): Tensor[] {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('The request body must be a JSON object with one of the keys ' + FORMATS.join(', '));
-  const b = body as Record<string, unknown>;
-  const given = FORMATS.filter((f) => f in b);
-  if (given.length !== 1) {
-    throw invalid(`Invalid input. The input must contain exactly one of the keys ${FORMATS.join(', ')}; got ${given.length === 0 ? Object.keys(b).join(', ') || 'none' : given.join(', ')}`);
-  }
-  const format = given[0]!;
-  const value = b[format];
+  const format = scoringFormat(body);
+  const value = (body as Record<string, unknown>)[format];
   if (metadata.inputs.length === 0) throw invalid('This model declares no inputs (no signature), so /invocations cannot type the request; use the v2 infer endpoint');
 
   if (format === 'dataframe_split') {
     const split = value as { columns?: unknown; data?: unknown } | null;
     if (!split || !Array.isArray(split.columns) || !split.columns.every((c) => typeof c === 'string')) throw invalid("Invalid value for parameter 'dataframe_split.columns': a list of column names is required");
     if (!Array.isArray(split.data)) throw invalid("Invalid value for parameter 'dataframe_split.data': a list of rows is required");
-    return fromColumns(split.columns as string[], split.data as unknown[][], metadata, 'dataframe_split.data');
+    return tensorsFromColumns(split.columns as string[], split.data as unknown[][], metadata, 'dataframe_split.data');
   }
   if (format === 'dataframe_records') {
     if (!Array.isArray(value) || value.length === 0 || !value.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r))) {
@@ -67,7 +44,7 @@ export function tensorsFromScoringBody(body: unknown, metadata: ModelMetadata): 
     }
     const records = value as Record<string, unknown>[];
     const columns = Object.keys(records[0]!);
-    return fromColumns(columns, records.map((r) => columns.map((c) => r[c])), metadata, 'dataframe_records');
+    return tensorsFromColumns(columns, records.map((r) => columns.map((c) => r[c])), metadata, 'dataframe_records');
   }
   // instances / inputs: a tensor for a one-input model, or an object of tensors by input name.
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
@@ -82,6 +59,55 @@ export function tensorsFromScoringBody(body: unknown, metadata: ModelMetadata): 
   }
   if (metadata.inputs.length !== 1) throw invalid(`Invalid value for parameter '${format}': the model has ${metadata.inputs.length} inputs; give an object keyed by input name`);
   return [tensorFor(metadata.inputs[0]!, value, format)];
+}
+
+/**
+ * The join key columns of a request to a deployment that fetches its own features, in any of the scoring formats:
+ * `dataframe_split` and `dataframe_records` by column, `instances`/`inputs` as records, as an object of columns, or
+ * (one join key) as a list of its values.
+ */
+export function entitiesFromScoringBody(body: unknown, keys: readonly string[]): Record<string, readonly unknown[]> {
+  const format = scoringFormat(body);
+  const value = (body as Record<string, unknown>)[format];
+  const fromRecords = (records: unknown[], field: string) => {
+    if (records.length === 0 || !records.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r))) {
+      throw invalid(`Invalid value for parameter '${field}': a non-empty list of records (objects) is required`);
+    }
+    const names = [...new Set(records.flatMap((r) => Object.keys(r as object)))];
+    return entityColumns(Object.fromEntries(names.map((n) => [n, records.map((r) => (r as Record<string, unknown>)[n])])), keys, field);
+  };
+  if (format === 'dataframe_split') {
+    const split = value as { columns?: unknown; data?: unknown } | null;
+    if (!split || !Array.isArray(split.columns) || !split.columns.every((c) => typeof c === 'string')) throw invalid("Invalid value for parameter 'dataframe_split.columns': a list of column names is required");
+    if (!Array.isArray(split.data) || !split.data.every((r) => Array.isArray(r) && r.length === (split.columns as unknown[]).length)) {
+      throw invalid("Invalid value for parameter 'dataframe_split.data': a list of rows, one value per column, is required");
+    }
+    const columns = split.columns as string[];
+    const rows = split.data as unknown[][];
+    return entityColumns(Object.fromEntries(columns.map((c, i) => [c, rows.map((r) => r[i])])), keys, 'dataframe_split');
+  }
+  if (format === 'dataframe_records') return fromRecords(Array.isArray(value) ? value : [], format);
+  if (Array.isArray(value)) {
+    if (value.some((v) => typeof v === 'object' && v !== null)) return fromRecords(value, format);
+    if (keys.length !== 1) throw invalid(`Invalid value for parameter '${format}': this deployment takes the join keys ${keys.join(', ')}; give records or an object of columns`);
+    return entityColumns({ [keys[0]!]: value }, keys, format);
+  }
+  if (typeof value === 'object' && value !== null) {
+    const named = value as Record<string, unknown>;
+    return entityColumns(Object.fromEntries(Object.entries(named).map(([k, v]) => [k, Array.isArray(v) ? v.flat(Infinity) : [v]])), keys, format);
+  }
+  throw invalid(`Invalid value for parameter '${format}': give the join key(s) ${keys.join(', ')}`);
+}
+
+/** The one scoring format a body uses. */
+function scoringFormat(body: unknown): (typeof FORMATS)[number] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('The request body must be a JSON object with one of the keys ' + FORMATS.join(', '));
+  const b = body as Record<string, unknown>;
+  const given = FORMATS.filter((f) => f in b);
+  if (given.length !== 1) {
+    throw invalid(`Invalid input. The input must contain exactly one of the keys ${FORMATS.join(', ')}; got ${given.length === 0 ? Object.keys(b).join(', ') || 'none' : given.join(', ')}`);
+  }
+  return given[0]!;
 }
 
 /** `{"predictions": …}`: the one output as nested lists, or an object of them by output name. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LATENCY_BOUNDS_MS, type CheckResult, type Verdict, type VersionFigures } from '../../domain/serving/analysis.js';
-import { BatchingSchema, LoggingSchema, RolloutSchema, RoutingSchema, ServedVersionSchema } from '../../domain/serving/schemas.js';
+import { BatchingSchema, LoggingSchema, RolloutSchema, RoutingSchema, ServedVersionSchema, StoredFeatureFetchSchema } from '../../domain/serving/schemas.js';
 import type { DeploymentEvent, LoadTestResult, PredictionRecord, ShadowRecord } from '../../domain/serving/types.js';
 import { described } from './replies.js';
 import type { deploymentOut } from './serving.routes.js';
@@ -19,6 +19,7 @@ export const DeploymentOut = described<ReturnType<typeof deploymentOut>>()(z.obj
   routing: RoutingSchema,
   batching: BatchingSchema,
   logging: LoggingSchema,
+  features: StoredFeatureFetchSchema.optional().describe('the features the deployment fetches from the online store for requests that carry only join keys'),
   createdAt: Millis,
   createdBy: z.string(),
   updatedAt: Millis,
@@ -65,6 +66,8 @@ const ShadowOut = described<ShadowRecord>()(z.object({
   version: z.string(), outputs: z.unknown().optional(), agreed: z.boolean().optional(), error: z.string().optional(),
 }));
 
+const FeatureVectorOut = z.object({ entity: z.record(z.string(), z.union([z.string(), z.number()])), values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])) });
+
 export const PredictionOut = described<PredictionRecord>()(z.object({
   predictionId: z.string(),
   deployment: z.string(),
@@ -75,8 +78,9 @@ export const PredictionOut = described<PredictionRecord>()(z.object({
   outputs: z.unknown().describe('the answer as returned'),
   latencyMs: z.number(),
   shadow: ShadowOut.optional().describe("shadow rollouts: the candidate's answer to the mirrored request"),
-  featureVector: z.object({ entity: z.record(z.string(), z.union([z.string(), z.number()])), values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])) }).optional()
-    .describe('the join keys and feature values the request said the model was given (parameters.feature_vector)'),
+  featureVector: FeatureVectorOut.optional()
+    .describe('the join keys and feature values the model was given: from parameters.feature_vector, or fetched by the deployment'),
+  featureVectors: z.array(FeatureVectorOut).optional().describe('a request of several rows to a deployment that fetches its features: each row\'s vector'),
 }).meta({ id: 'Prediction' }));
 
 export const LoadTestOut = described<LoadTestResult>()(z.object({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { candidateWeight } from '../../domain/serving/router.js';
-import { AnalysisSchema, BatchingSchema, LoggingSchema, Percent, RoutingSchema, RuntimeSpecSchema } from '../../domain/serving/schemas.js';
+import { AnalysisSchema, BatchingSchema, FeatureFetchSchema, LoggingSchema, Percent, RoutingSchema, RuntimeSpecSchema } from '../../domain/serving/schemas.js';
 import { STRATEGIES, type Deployment, type Rollout } from '../../domain/serving/types.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
@@ -36,6 +36,7 @@ const CreateDeployment = z.object({
   routing: RoutingSchema.optional(),
   batching: BatchingSchema.optional(),
   logging: LoggingSchema.optional(),
+  features: FeatureFetchSchema.optional(),
   allowUnready: z.boolean().optional(),
   project: ProjectName.optional(),
 }).refine(oneSelector, { message: SELECTOR_MESSAGE, path: ['version'] });
@@ -51,7 +52,11 @@ const StartRollout = z.object({
   allowUnready: z.boolean().optional(),
 }).refine(oneSelector, { message: SELECTOR_MESSAGE, path: ['version'] });
 
-const UpdateDeployment = z.object({ routing: RoutingSchema.optional(), batching: BatchingSchema.optional(), logging: LoggingSchema.optional() });
+const UpdateDeployment = z.object({
+  routing: RoutingSchema.optional(), batching: BatchingSchema.optional(), logging: LoggingSchema.optional(),
+  // null: the deployment stops fetching features (requests carry the model's inputs again).
+  features: FeatureFetchSchema.nullable().optional(),
+});
 const Reason = z.object({ reason: z.string().max(2000).optional() });
 const Name = z.object({ name: z.string().min(1) });
 const QueryInt = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
@@ -106,6 +111,7 @@ export function servingRoutesV1(s: Services): Route[] {
           modelName: b.model, selector: { version: b.version, alias: b.alias, stage: b.stage },
           ...(b.name ? { name: b.name } : {}), ...(b.target ? { target: b.target } : {}), ...(b.runtime ? { runtime: b.runtime } : {}),
           ...(b.routing ? { routing: b.routing } : {}), ...(b.batching ? { batching: b.batching } : {}), ...(b.logging ? { logging: b.logging } : {}),
+          ...(b.features ? { features: b.features } : {}),
           ...(b.allowUnready ? { allowUnready: true } : {}), ...(b.project ? { project: b.project } : {}),
         });
         void reply.status(201);
@@ -124,11 +130,12 @@ export function servingRoutesV1(s: Services): Route[] {
     },
     {
       method: 'PATCH', path: '/deployments/:name',
-      schema: { summary: 'Change routing, batching or prediction logging', params: Name, body: UpdateDeployment, response: { 200: DeploymentOut, ...errorReplies(400, 404, 409) } },
+      schema: { summary: 'Change routing, batching, prediction logging or the features the deployment fetches', params: Name, body: UpdateDeployment, response: { 200: DeploymentOut, ...errorReplies(400, 404, 409) } },
       handler: async ({ actor, params, body }) => {
         const b = parse(UpdateDeployment, body);
         return deploymentOut(await d.update(actor, parse(Name, params).name, {
           ...(b.routing ? { routing: b.routing } : {}), ...(b.batching ? { batching: b.batching } : {}), ...(b.logging ? { logging: b.logging } : {}),
+          ...(b.features !== undefined ? { features: b.features } : {}),
         }));
       },
     },

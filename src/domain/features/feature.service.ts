@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
-import { DomainError, invalid, notFound } from '../../core/errors.js';
+import { DomainError, invalid, invalidState, notFound } from '../../core/errors.js';
 import { newHexId } from '../../core/ids.js';
 import type { Access } from '../access/access.js';
 import { duckReader, type LocalFile } from '../datasets/data-file.js';
@@ -390,7 +390,11 @@ export class FeatureService {
    * The latest values of features for entities, from the online store. A value older than its view's TTL is not
    * served: it comes back null with status OUTSIDE_MAX_AGE and a warning naming the feature.
    */
-  async online(actor: Actor, input: { features: readonly string[]; entities: Readonly<Record<string, readonly unknown[]>> }): Promise<OnlineResult> {
+  async online(actor: Actor, input: {
+    features: readonly string[]; entities: Readonly<Record<string, readonly unknown[]>>;
+    /** Give a value older than its TTL too (still flagged OUTSIDE_MAX_AGE): a deployment configured to score stale values with a warning. */
+    passStale?: boolean | undefined;
+  }): Promise<OnlineResult> {
     const refs = await this.resolve(actor, input.features);
     const lengths = [...new Set(Object.values(input.entities).map((v) => v.length))];
     if (lengths.length !== 1) throw invalid(Object.keys(input.entities).length === 0 ? 'Give the entities as join key → values' : 'Every join key needs as many values');
@@ -426,21 +430,72 @@ export class FeatureService {
             out[f] = { value: null, status: 'NOT_FOUND' };
             continue;
           }
-          if (ttlMs > 0 && now - row.eventTime > ttlMs) {
+          const expired = ttlMs > 0 && now - row.eventTime > ttlMs;
+          if (expired) stale.set(f, (stale.get(f) ?? 0) + 1);
+          if (expired && !input.passStale) {
             out[f] = { value: null, status: 'OUTSIDE_MAX_AGE', eventTime: row.eventTime };
-            stale.set(f, (stale.get(f) ?? 0) + 1);
             continue;
           }
           const expression = derived.get(f);
           const value = expression !== undefined ? evaluate(expression, row.values) : (row.values[f] ?? null);
-          out[f] = { value, status: value === null ? 'NULL_VALUE' : 'PRESENT', eventTime: row.eventTime };
+          out[f] = { value, status: expired ? 'OUTSIDE_MAX_AGE' : value === null ? 'NULL_VALUE' : 'PRESENT', eventTime: row.eventTime };
         }
       });
     });
     const ttlOf = new Map(refs.map((r) => [r.feature, r.view.spec.ttlSeconds]));
-    const warnings = [...stale].map(([f, n]) => `${f}: ${n} value(s) older than the view's TTL (${ttlOf.get(f)}s) were withheld (OUTSIDE_MAX_AGE); materialize the view to refresh them`);
+    const warnings = [...stale].map(([f, n]) => `${f}: ${n} value(s) older than the view's TTL (${ttlOf.get(f)}s) ${input.passStale ? 'were passed on' : 'were withheld'} (OUTSIDE_MAX_AGE); materialize the view to refresh them`);
     const entities = Array.from({ length: count }, (_, i) => Object.fromEntries(Object.entries(input.entities).map(([k, v]) => [k, v[i]])));
     return { features: refs.map((r) => r.feature), rows: entities.map((entity, i) => ({ entity, values: values[i]! })), warnings };
+  }
+
+  /**
+   * Checks a deployment's feature list for the one configuring it (READ on every view) and gives the join keys a
+   * request must carry: those of the features' entities. Keys named in `entityKeys` must be exactly those.
+   */
+  async servingKeys(actor: Actor, input: { features: readonly string[]; entityKeys?: readonly string[] | undefined }): Promise<string[]> {
+    const refs = await this.resolve(actor, input.features);
+    const keys: string[] = [];
+    for (const g of this.grouped(refs)) {
+      for (const k of (await this.entityOf(g.view.spec)).joinKeys) if (!keys.includes(k.name)) keys.push(k.name);
+    }
+    if (input.entityKeys) {
+      const missing = keys.filter((k) => !input.entityKeys!.includes(k));
+      const extra = input.entityKeys.filter((k) => !keys.includes(k));
+      if (missing.length || extra.length) {
+        throw invalid(`Invalid value for parameter 'features.entityKeys': the features' entities have the join keys ${keys.join(', ')}${missing.length ? `; missing ${missing.join(', ')}` : ''}${extra.length ? `; not a join key: ${extra.join(', ')}` : ''}`);
+      }
+    }
+    return keys;
+  }
+
+  /**
+   * The feature vectors a deployment scores, one per entity row: the online API's read, so the TTL is enforced the
+   * same way. A value the model cannot be given is refused naming the feature and the entity: nothing materialized
+   * (NOT_FOUND), a null, or (unless `onStale` is 'warn') a value older than its TTL; passed stale values are named
+   * in `warnings`.
+   */
+  async servingVectors(actor: Actor, input: { features: readonly string[]; entities: Readonly<Record<string, readonly unknown[]>>; onStale: 'refuse' | 'warn' }): Promise<{
+    columns: string[]; vectors: { entity: Record<string, string | number>; values: Record<string, string | number | boolean | null> }[]; warnings: readonly string[];
+  }> {
+    const result = await this.online(actor, { features: input.features, entities: input.entities, passStale: input.onStale === 'warn' });
+    const columns = [...result.features];
+    const vectors = result.rows.map((row) => {
+      const entity = Object.fromEntries(Object.entries(row.entity).map(([k, v]) => [k, typeof v === 'number' ? v : String(v)]));
+      const who = Object.entries(entity).map(([k, v]) => `${k}=${v}`).join(', ');
+      const values: Record<string, string | number | boolean | null> = {};
+      for (const f of columns) {
+        const v = row.values[f]!;
+        if (v.status === 'NOT_FOUND') throw invalid(`Feature '${f}' has no online value for ${who} (NOT_FOUND): nothing is materialized for this entity`);
+        if (v.status === 'NULL_VALUE') throw invalidState(`Feature '${f}' is null for ${who} (NULL_VALUE): the model cannot be given a missing value`);
+        if (v.status === 'OUTSIDE_MAX_AGE' && input.onStale === 'refuse') {
+          throw invalidState(`Feature '${f}' for ${who} is older than its view's TTL (OUTSIDE_MAX_AGE): materialize the view, or set the deployment's features.onStale to 'warn' to score stale values`);
+        }
+        if (v.value === null) throw invalidState(`Feature '${f}' is null for ${who}: the model cannot be given a missing value`);
+        values[f] = v.value as string | number | boolean;
+      }
+      return { entity, values };
+    });
+    return { columns, vectors, warnings: result.warnings };
   }
 
   private expression(text: string): Expr {

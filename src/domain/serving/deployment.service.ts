@@ -19,7 +19,7 @@ import type { ServingMetrics } from './serving-metrics.js';
 import type { ServingStats } from './serving-stats.js';
 import { allocate, type Tensor } from './tensor.js';
 import {
-  DEFAULT_ANALYSIS, type AnalysisConfig, type BatchingConfig, type Deployment, type DeploymentEvent, type EventKind, type LoadTestResult,
+  DEFAULT_ANALYSIS, type AnalysisConfig, type BatchingConfig, type Deployment, type DeploymentEvent, type DeploymentFeatures, type EventKind, type FeatureFetchConfig, type LoadTestResult,
   type LoggingConfig, type PredictionRecord, type RoutingConfig, type RuntimeSpec, type ServedVersion, type Strategy,
 } from './types.js';
 
@@ -33,6 +33,8 @@ export interface CreateDeploymentInput {
   readonly routing?: RoutingConfig;
   readonly batching?: BatchingConfig;
   readonly logging?: LoggingConfig;
+  /** Fetch the model's features from the feature store for requests that carry only join keys. */
+  readonly features?: FeatureFetchInput;
   /** An external runtime whose server does not answer yet is accepted (it serves once it does). */
   readonly allowUnready?: boolean;
   /** The project it goes in (default: `default`). */
@@ -53,7 +55,12 @@ export interface UpdateDeploymentInput {
   readonly routing?: RoutingConfig;
   readonly batching?: BatchingConfig;
   readonly logging?: LoggingConfig;
+  /** null: requests carry the model's inputs again. */
+  readonly features?: FeatureFetchInput | null;
 }
+
+/** A deployment's feature list as given: the join keys default to those of the features' entities. */
+export type FeatureFetchInput = Omit<FeatureFetchConfig, 'entityKeys'> & { readonly entityKeys?: readonly string[] | undefined };
 
 /** Monitoring figures (drift scores, a business KPI) per version, for rollout checks; the monitoring module supplies them. */
 export interface FigureSource {
@@ -81,6 +88,9 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * the history says who did what and why.
  */
 export class DeploymentService {
+  /** The feature store, for deployments that fetch their own features (set by the composition root). */
+  features: DeploymentFeatures | undefined;
+
   constructor(
     private readonly store: ServingStore,
     private readonly resolver: ModelVersionResolver,
@@ -165,6 +175,13 @@ export class DeploymentService {
     return next;
   }
 
+  /** Checks a feature list for the one configuring it (READ on the views) and settles the join keys requests carry. */
+  private async featureConfig(actor: Actor, input: FeatureFetchInput): Promise<FeatureFetchConfig> {
+    if (!this.features) throw invalidState('This server has no feature store wired to serving');
+    const entityKeys = await this.features.keys(actor, input);
+    return { features: [...input.features], entityKeys, onStale: input.onStale };
+  }
+
   async create(actor: Actor, input: CreateDeploymentInput): Promise<Deployment> {
     const name = input.name ?? input.modelName;
     // Deploying needs the workspace's (the project's) EDIT and USE on the model (MLflow's level for using, not changing, a model).
@@ -175,10 +192,12 @@ export class DeploymentService {
     if (await this.store.get(name)) throw invalidState(`Deployment '${name}' already exists; start a rollout to change its version`);
     const target = input.target ?? input.selector.alias ?? input.selector.stage ?? 'Production';
     const stable = await this.served(actor, input.modelName, input.selector, target, input.runtime);
+    const features = input.features ? await this.featureConfig(actor, input.features) : undefined;
     const now = this.clock.now();
     const d: Deployment = {
       name, modelName: input.modelName, target, stable,
       routing: input.routing ?? DEFAULT_ROUTING, batching: input.batching ?? DEFAULT_BATCHING, logging: input.logging ?? DEFAULT_LOGGING,
+      ...(features ? { features } : {}),
       createdAt: now, createdBy: actor.userId, updatedAt: now, revision: 1,
     };
     const release = await this.warm(d, stable, input.allowUnready);
@@ -207,7 +226,12 @@ export class DeploymentService {
   async update(actor: Actor, name: string, input: UpdateDeploymentInput): Promise<Deployment> {
     await this.access.require(actor, 'EDIT', { kind: 'deployment', id: name });
     const d = await this.find(name);
-    const next = await this.save(d, { ...input }, 'updated', actor.userId, { details: { ...input } });
+    const { features, ...rest } = input;
+    const changes: Partial<Deployment> = { ...rest };
+    if (features) (changes as { features?: FeatureFetchConfig }).features = await this.featureConfig(actor, features);
+    // Saved over the deployment without its feature list when the update removes it.
+    const { features: _current, ...withoutFeatures } = d;
+    const next = await this.save(features === null ? withoutFeatures : d, changes, 'updated', actor.userId, { details: { ...input } });
     await this.retainLoaded();
     return next;
   }

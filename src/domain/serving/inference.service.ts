@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
-import { invalid, isDomainError, notFound } from '../../core/errors.js';
+import { invalid, invalidState, isDomainError, notFound } from '../../core/errors.js';
 import type { Access } from '../access/access.js';
 import { ExternalRuntime } from './external-runtime.js';
 import { isModelFailure, ModelFailure, type ModelRuntime } from './model-runtime.js';
@@ -11,9 +11,9 @@ import type { RuntimePool } from './runtime-pool.js';
 import type { ServingStore } from './serving.store.js';
 import type { ServingMetrics } from './serving-metrics.js';
 import type { ServingStats } from './serving-stats.js';
-import { checkInputs, tensorValues, type ModelMetadata, type Tensor } from './tensor.js';
+import { checkInputs, tensorsFromColumns, tensorValues, type ModelMetadata, type Tensor } from './tensor.js';
 import { outputsAgree } from './output-comparison.js';
-import { DEFAULT_ANALYSIS, type Deployment, type FeatureVector, type PredictionRecord, type ServedVersion, type ShadowRecord } from './types.js';
+import { DEFAULT_ANALYSIS, type Deployment, type DeploymentFeatures, type FeatureFetchConfig, type FeatureVector, type PredictionRecord, type ServedVersion, type ShadowRecord } from './types.js';
 
 export interface InferRequest {
   readonly deployment: string;
@@ -28,6 +28,11 @@ export interface InferRequest {
   readonly outputs?: readonly string[];
   /** The join keys and feature values the inputs were made from: logged with the prediction when it is sampled. */
   readonly featureVector?: FeatureVector;
+  /**
+   * For a deployment that fetches its own features: the request's join key columns, read from its wire format
+   * (the keys the deployment takes are given). Features are then fetched and become the model's inputs.
+   */
+  readonly entities?: (keys: readonly string[]) => Readonly<Record<string, readonly unknown[]>>;
 }
 
 export interface InferResult {
@@ -35,6 +40,8 @@ export interface InferResult {
   readonly version: string;
   readonly predictionId: string;
   readonly outputs: readonly Tensor[];
+  /** Stale feature values the deployment scored anyway (its `features.onStale` is 'warn'), one line per feature. */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -70,6 +77,9 @@ export class DeploymentCache {
 
 /** The request path: route, check inputs, run, count, mirror, log. */
 export class InferenceService {
+  /** The feature store's online path, for deployments that fetch their own features (set by the composition root). */
+  features: DeploymentFeatures | undefined;
+
   constructor(
     private readonly cache: DeploymentCache,
     private readonly runtimes: RuntimePool,
@@ -117,7 +127,9 @@ export class InferenceService {
     const stable = choice.side === 'stable' ? choice.served : d.stable;
     // The stable version's signature is the endpoint's contract: input that breaks it is the caller's mistake.
     const stableRuntime = choice.side === 'stable' || req.version === undefined ? await this.load(d, stable) : undefined;
-    const inputs = typeof req.inputs === 'function' ? req.inputs((stableRuntime ?? (await this.load(d, choice.served))).metadata) : req.inputs;
+    const fetched = d.features ? await this.fetchFeatures(d, d.features, req) : undefined;
+    const given = fetched ? fetched.inputs : req.inputs;
+    const inputs = typeof given === 'function' ? given((stableRuntime ?? (await this.load(d, choice.served))).metadata) : given;
     if (stableRuntime && stableRuntime.metadata.inputs.length > 0) checkInputs(stableRuntime.metadata.inputs, inputs, (i) => `inputs[${i}]`);
 
     let served = choice.served;
@@ -143,13 +155,31 @@ export class InferenceService {
     const record: PredictionRecord | undefined = d.logging.sampleRate > 0 && this.random() < d.logging.sampleRate
       ? {
           predictionId, deployment: d.name, modelName: d.modelName, version: served.version, time: this.clock.now(), latencyMs, inputs: tensorsJson(inputs), outputs: tensorsJson(selected),
-          ...(req.featureVector ? { featureVector: req.featureVector } : {}),
+          ...(fetched ? fetched.logged : req.featureVector ? { featureVector: req.featureVector } : {}),
         }
       : undefined;
     // A sampled shadow request is logged once the candidate has answered too, with both answers.
     if (choice.mirror) void this.mirror(d, choice.mirror, inputs, outputs, record);
     else if (record) this.predictions.offer(record);
-    return { modelName: d.modelName, version: served.version, predictionId, outputs: selected };
+    return { modelName: d.modelName, version: served.version, predictionId, outputs: selected, ...(fetched?.warnings.length ? { warnings: fetched.warnings } : {}) };
+  }
+
+  /**
+   * The request's join keys → feature vectors from the online store (as the platform: who configured the deployment
+   * was checked for READ on the views) → the model's input columns, and what the prediction log keeps of them.
+   */
+  private async fetchFeatures(d: Deployment, config: FeatureFetchConfig, req: InferRequest) {
+    if (!this.features) throw invalidState(`Deployment '${d.name}' fetches its features, and this server has no feature store wired to serving`);
+    if (req.featureVector) throw invalid(`Invalid value for parameter 'parameters.feature_vector': deployment '${d.name}' fetches its own features and logs the vector it used; send only the join keys ${config.entityKeys.join(', ')}`);
+    if (!req.entities) throw invalid(`Deployment '${d.name}' fetches its features: send the join keys ${config.entityKeys.join(', ')}`);
+    const entities = req.entities(config.entityKeys);
+    const { columns, vectors, warnings } = await this.features.vectors({ features: config.features, entities, onStale: config.onStale });
+    const rows = vectors.map((v) => columns.map((c) => v.values[c]));
+    return {
+      inputs: (metadata: ModelMetadata) => tensorsFromColumns(columns, rows, metadata, 'features'),
+      logged: vectors.length === 1 ? { featureVector: vectors[0]! } : { featureVectors: vectors },
+      warnings,
+    };
   }
 
   /** A version that cannot be loaded is unavailable (503), whatever the reason: the request itself was fine. */

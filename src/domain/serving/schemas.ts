@@ -77,3 +77,13 @@ export const FeatureVectorSchema = z.object({
   entity: z.record(z.string().min(1).max(128), z.union([z.string().max(1024), z.number()])).refine((e) => Object.keys(e).length > 0, 'needs at least one join key'),
   values: z.record(z.string().min(1).max(256), z.union([z.string().max(4096), z.number(), z.boolean(), z.null()])).refine((v) => Object.keys(v).length <= 1000, 'at most 1000 features'),
 }).strict();
+
+/** A deployment's own feature fetching: the features its model takes, the request's join key columns, what stale values do. */
+export const FeatureFetchSchema = z.object({
+  features: z.array(z.string().min(1).max(513)).min(1).max(1000),
+  entityKeys: z.array(z.string().min(1).max(128)).min(1).max(16).optional(),
+  onStale: z.enum(['refuse', 'warn']).default('refuse'),
+}).strict();
+
+/** As stored: the join keys settled when it was configured. */
+export const StoredFeatureFetchSchema = FeatureFetchSchema.required({ entityKeys: true });

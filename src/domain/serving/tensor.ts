@@ -177,3 +177,21 @@ export function checkInputs(declared: readonly TensorSpec[], tensors: readonly T
   const missing = declared.filter((s) => !seen.has(s.name));
   if (missing.length > 0) throw invalid(`Invalid value for parameter 'inputs': missing input ${missing.map((s) => `'${s.name}'`).join(', ')}`);
 }
+
+/** DataFrame columns → tensors: one input takes all columns as a [rows, columns] matrix; several inputs take the column of their name. */
+export function tensorsFromColumns(columns: readonly string[], rows: readonly (readonly unknown[])[], metadata: ModelMetadata, field: string): Tensor[] {
+  rows.forEach((r, i) => {
+    if (!Array.isArray(r) || r.length !== columns.length) throw invalid(`Invalid value for parameter '${field}[${i}]': each row needs ${columns.length} values, one per column`);
+  });
+  const [only] = metadata.inputs;
+  if (metadata.inputs.length === 1 && only && !columns.includes(only.name)) {
+    return [tensorFromJson(only.name, only.datatype, [rows.length, columns.length], rows as unknown[], field)];
+  }
+  return metadata.inputs.map((spec) => {
+    const c = columns.indexOf(spec.name);
+    if (c < 0) throw invalid(`Invalid value for parameter 'columns': missing column '${spec.name}' (the model's inputs: ${metadata.inputs.map((s) => s.name).join(', ')})`);
+    const column = rows.map((r) => r[c]);
+    const shape = spec.shape.length >= 2 ? [rows.length, ...spec.shape.slice(1).map((d) => (d < 0 ? 1 : d))] : [rows.length];
+    return tensorFromJson(spec.name, spec.datatype, shape, column, `${field}.${spec.name}`);
+  });
+}

@@ -1,3 +1,4 @@
+import type { Actor } from '../../core/actor.js';
 import type { OutputComparison } from './output-comparison.js';
 
 /** Deployments of registry model versions, their rollouts and what they record. Times are epoch ms. */
@@ -109,6 +110,30 @@ export interface LoggingConfig {
   readonly sampleRate: number;
 }
 
+/**
+ * A deployment that fetches its own features: a request carries only the entities' join keys, the server reads the
+ * features from the online store (the online API's path, TTL enforced) and gives them to the model as its input
+ * columns, in this order. The vector each row was scored with is logged with a sampled prediction.
+ */
+export interface FeatureFetchConfig {
+  /** `view:feature`, or a feature name only one view has; the model's input columns, in order. */
+  readonly features: readonly string[];
+  /** The request's columns: the join keys of the features' entities. */
+  readonly entityKeys: readonly string[];
+  /** A value older than its view's TTL: refuse the request (the default), or score it and say so in a response header. */
+  readonly onStale: 'refuse' | 'warn';
+}
+
+/** Where a deployment's features come from (the feature store's online path); wired in by the composition root. */
+export interface DeploymentFeatures {
+  /** Checks the features for the one configuring the deployment and gives the join keys requests must carry. */
+  keys(actor: Actor, input: { features: readonly string[]; entityKeys?: readonly string[] | undefined }): Promise<string[]>;
+  /** The vector of each entity row, as the model's input columns (in `columns` order); `warnings` names stale values passed on. */
+  vectors(input: { features: readonly string[]; entities: Readonly<Record<string, readonly unknown[]>>; onStale: FeatureFetchConfig['onStale'] }): Promise<{
+    columns: readonly string[]; vectors: readonly FeatureVector[]; warnings: readonly string[];
+  }>;
+}
+
 export interface Deployment {
   readonly name: string;
   readonly modelName: string;
@@ -121,6 +146,7 @@ export interface Deployment {
   readonly routing: RoutingConfig;
   readonly batching: BatchingConfig;
   readonly logging: LoggingConfig;
+  readonly features?: FeatureFetchConfig;
   readonly createdAt: number;
   readonly createdBy: string;
   readonly updatedAt: number;
@@ -172,6 +198,8 @@ export interface PredictionRecord {
   readonly shadow?: ShadowRecord;
   /** The feature vector the caller says the model was given (OIP `parameters.feature_vector`), for skew checks. */
   readonly featureVector?: FeatureVector;
+  /** A request of several rows to a deployment that fetched its features: the vector of each row, in order. */
+  readonly featureVectors?: readonly FeatureVector[];
 }
 
 /**

@@ -33,6 +33,7 @@ import { featureSkewReportsMigration } from './0060-feature-skew-reports.js';
 import { predictionFeatureVectorsMigration } from './0061-prediction-feature-vectors.js';
 import { webhookDeliveriesMigration } from './0064-webhook-deliveries.js';
 import { metricsStepIndexMigration } from './0065-metrics-step-index.js';
+import { deploymentFeaturesMigration } from './0066-deployment-features.js';
 
 /** Every migration, by name; names sort in the order they run. Each module adds its own line. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -70,5 +71,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0061-prediction-feature-vectors': predictionFeatureVectorsMigration(),
     '0064-webhook-deliveries': webhookDeliveriesMigration(),
     '0065-metrics-step-index': metricsStepIndexMigration(dialect),
+    '0066-deployment-features': deploymentFeaturesMigration(),
   };
 }

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { z } from 'zod';
 import { alreadyExists } from '../../core/errors.js';
-import { BatchingSchema, LoggingSchema, RolloutSchema, RoutingSchema, ServedVersionSchema } from '../../domain/serving/schemas.js';
+import { BatchingSchema, LoggingSchema, RolloutSchema, RoutingSchema, ServedVersionSchema, StoredFeatureFetchSchema } from '../../domain/serving/schemas.js';
 import type { ServingStore } from '../../domain/serving/serving.store.js';
 import type { Deployment, DeploymentEvent, EventKind, LoadTestResult, MetricSample, NewDeploymentEvent, FeatureVector, PredictionRecord, ShadowRecord } from '../../domain/serving/types.js';
 import { isUniqueViolation, translateBusy, type DatabaseHandle } from '../db.js';
@@ -14,6 +14,7 @@ function toRow(d: Deployment): ServingDeploymentsTable {
     name: d.name, model_name: d.modelName, target: d.target,
     stable: JSON.stringify(d.stable), rollout: d.rollout ? JSON.stringify(d.rollout) : null, previous: d.previous ? JSON.stringify(d.previous) : null,
     routing: JSON.stringify(d.routing), batching: JSON.stringify(d.batching), logging: JSON.stringify(d.logging),
+    features: d.features ? JSON.stringify(d.features) : null,
     created_at: d.createdAt, created_by: d.createdBy, updated_at: d.updatedAt, revision: d.revision,
   };
 }
@@ -25,6 +26,7 @@ function fromRow(r: ServingDeploymentsTable): Deployment {
     ...(r.rollout ? { rollout: json(RolloutSchema, r.rollout) } : {}),
     ...(r.previous ? { previous: json(ServedVersionSchema, r.previous) } : {}),
     routing: json(RoutingSchema, r.routing), batching: json(BatchingSchema, r.batching), logging: json(LoggingSchema, r.logging),
+    ...(r.features ? { features: json(StoredFeatureFetchSchema, r.features) } : {}),
     createdAt: Number(r.created_at), createdBy: r.created_by, updatedAt: Number(r.updated_at), revision: Number(r.revision),
   };
 }
@@ -149,7 +151,8 @@ export class SqlServingStore implements ServingStore {
         prediction_id: p.predictionId, deployment: p.deployment, model_name: p.modelName, version: p.version, time: p.time,
         inputs: JSON.stringify(p.inputs), outputs: JSON.stringify(p.outputs), latency_ms: p.latencyMs,
         shadow: p.shadow ? JSON.stringify(p.shadow) : null,
-        feature_vector: p.featureVector ? JSON.stringify(p.featureVector) : null,
+        // A batch's vectors are kept as a list in the same column.
+        feature_vector: p.featureVectors ? JSON.stringify(p.featureVectors) : p.featureVector ? JSON.stringify(p.featureVector) : null,
       })))
       .onConflict((oc) => oc.column('prediction_id').doNothing())
       .execute()
@@ -195,6 +198,8 @@ function predictionFromRow(r: Database['serving_predictions']): PredictionRecord
     predictionId: r.prediction_id, deployment: r.deployment, modelName: r.model_name, version: r.version, time: Number(r.time),
     inputs: JSON.parse(r.inputs) as unknown, outputs: JSON.parse(r.outputs) as unknown, latencyMs: Number(r.latency_ms),
     ...(r.shadow !== null ? { shadow: JSON.parse(r.shadow) as ShadowRecord } : {}),
-    ...(r.feature_vector !== null ? { featureVector: JSON.parse(r.feature_vector) as FeatureVector } : {}),
+    ...(r.feature_vector !== null ? vectorsFromColumn(JSON.parse(r.feature_vector) as FeatureVector | FeatureVector[]) : {}),
   };
 }
+
+const vectorsFromColumn = (v: FeatureVector | FeatureVector[]) => (Array.isArray(v) ? { featureVectors: v } : { featureVector: v });

@@ -20,6 +20,8 @@ export interface ServingDeploymentsTable {
   routing: string;
   batching: string;
   logging: string;
+  /** A deployment that fetches its own features: FeatureFetchConfig as JSON. */
+  features: string | null;
   created_at: number;
   created_by: string;
   updated_at: number;
