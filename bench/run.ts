@@ -6,7 +6,7 @@ import { runArtifactsBench } from './artifacts.js';
 import { datasetsBenchOptionsFromArgs, runDatasetsBench } from './datasets.js';
 import { runEvaluationBench } from './evaluation.js';
 import { runExplainBench } from './explain.js';
-import { runFeaturesBench } from './features.js';
+import { featuresBenchOptionsFromArgs, runFeaturesBench } from './features.js';
 import { runGovernanceBench } from './governance.js';
 import { runLlmopsBench } from './llmops.js';
 import { runMonitoringBench } from './monitoring.js';
@@ -32,7 +32,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   governance: () => runGovernanceBench(),
   pipelines: () => runPipelinesBench(),
   sweeps: () => runSweepsBench(),
-  features: () => runFeaturesBench(),
+  features: () => runFeaturesBench(featuresBenchOptionsFromArgs(args)),
   llmops: () => runLlmopsBench(),
   explain: () => runExplainBench(),
 };
