@@ -64,6 +64,9 @@ import { WebhookDispatcher } from './domain/monitoring/webhooks.js';
 import { SqlWebhookDeliveryStore } from './store/sql/webhooks.sql-store.js';
 import { SqlTraceStore } from './store/sql/llmops.sql-store.js';
 import { SqlSweepStore } from './store/sql/sweeps.sql-store.js';
+import { SqlCostStore } from './store/sql/cost.sql-store.js';
+import { createCost } from './domain/cost/create-cost.js';
+import { priceTableOf } from './domain/cost/pricing.js';
 import { ExplainService } from './domain/explain/explain.service.js';
 import { SqlExplanationStore } from './store/sql/explanations.sql-store.js';
 import { ReviewService } from './domain/review/review.service.js';
@@ -220,9 +223,19 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     },
     onError: (err, job) => pino({ level: config.logLevel }).child({ module: 'retention' }).error({ err, job: job.id }, 'deletion job failed'),
   });
+  const sweepStore = new SqlSweepStore(database);
+  // Usage is priced by the table read once at start; budgets' hard stops are asked before runs and trials start.
+  const cost = createCost(new SqlCostStore(database), {
+    runFacts: async (runId) => {
+      const run = await tracking.getRun(runId);
+      return run ? { experimentId: run.info.experimentId, userId: run.info.userId, tags: run.data.tags } : undefined;
+    },
+    sweepExperiment: async (id) => (await sweepStore.getSweep(id))?.experimentId,
+  }, access, systemClock, priceTableOf(config.computePricesFile === undefined ? undefined : fs.readFileSync(config.computePricesFile, 'utf8'), config.computePricesFile),
+  pino({ level: config.logLevel }).child({ module: 'cost' }), () => webhooks.kick());
   // Trials are runs and the best one becomes a model version: sweeps go through those services, looked up when called.
   const sweeps: SweepService = new SweepService(
-    new SqlSweepStore(database),
+    sweepStore,
     {
       create: (actor, input) => services.runs.create(actor, input),
       get: (actor, runId) => services.runs.get(actor, runId),
@@ -237,6 +250,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     },
     access,
     systemClock,
+    (run) => cost.admit(run),
   );
   // Feature views read their sources as the platform (a view's READ is what reading its data needs); who may
   // define a view over a dataset version is checked when it is applied.
@@ -319,7 +333,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
   });
   const services = {
     experiments: new ExperimentService(tracking, access, systemClock),
-    runs: new RunService(tracking, access, systemClock, (actor, runId, tags) => datasets.resolveRunTags(actor, runId, tags)),
+    runs: new RunService(tracking, access, systemClock, (actor, runId, tags) => datasets.resolveRunTags(actor, runId, tags), (run) => cost.admit(run)),
     artifacts: new ArtifactService(artifactStore, new SqlArtifactFilesStore(database), access, systemClock),
     loggedModels: new LoggedModelService(new SqlLoggedModelStore(database), tracking, access, systemClock),
     monitoring: monitoring.service,
@@ -338,6 +352,7 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
     prompts: new PromptService(registry.registry, registry.promotion),
     explanations,
     review,
+    cost,
   };
   const app = buildApp({
     config,

@@ -4,6 +4,8 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
 import { VERSION } from '../core/version.js';
 import { actorFromRequest } from './actor.js';
+import { costRoutesV1 } from './v1/cost.routes.js';
+import { registerCostMetrics } from './cost-metrics.js';
 import { registerMetrics } from './metrics.js';
 import { registerFeatureMetrics } from './feature-metrics.js';
 import { registerMonitoringMetrics } from './monitoring-metrics.js';
@@ -77,6 +79,7 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
   const metrics = registerMetrics(app);
   registerMonitoringMetrics(metrics, services.monitoring);
   registerFeatureMetrics(metrics, services.features);
+  registerCostMetrics(metrics, services.cost);
   services.serving.metrics.registerInto(metrics);
 
   // Before the surfaces: it collects routes as they are added.
@@ -117,7 +120,7 @@ export function buildApp({ config, services, checkDatabase, governance }: AppOpt
       streamTableBodies(scope);
     },
     errorSchema: V1ErrorSchema,
-    routes: [...systemRoutesV1(checkDatabase), ...trackingRoutesV1(services), ...monitoringRoutesV1(services), ...registryRoutesV1(services), ...servingRoutesV1(services), ...datasetRoutesV1(services), ...evaluationRoutesV1(services), ...reproducibilityRoutesV1(services), ...projectRoutesV1(services), ...retentionRoutesV1(services), ...sweepRoutesV1(services), ...featureRoutesV1(services), ...promptRoutesV1(services), ...traceRoutesV1(services), ...explanationRoutesV1(services), ...reviewRoutesV1(services), ...(governance ? governanceRoutesV1(governance) : [openWhoami])],
+    routes: [...systemRoutesV1(checkDatabase), ...trackingRoutesV1(services), ...monitoringRoutesV1(services), ...registryRoutesV1(services), ...servingRoutesV1(services), ...datasetRoutesV1(services), ...evaluationRoutesV1(services), ...reproducibilityRoutesV1(services), ...projectRoutesV1(services), ...retentionRoutesV1(services), ...sweepRoutesV1(services), ...featureRoutesV1(services), ...promptRoutesV1(services), ...traceRoutesV1(services), ...explanationRoutesV1(services), ...reviewRoutesV1(services), ...costRoutesV1(services), ...(governance ? governanceRoutesV1(governance) : [openWhoami])],
   }, { checkReplies: config.checkReplies ?? false });
 
   // OpenTelemetry exporters post to <endpoint>/v1/traces.

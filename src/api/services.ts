@@ -17,6 +17,7 @@ import type { RunService } from '../domain/tracking/run.service.js';
 import type { Serving } from '../domain/serving/serving.js';
 import type { TraceService } from '../domain/llmops/traces.service.js';
 import type { SweepService } from '../domain/sweeps/sweeps.service.js';
+import type { CostService } from '../domain/cost/cost.service.js';
 import type { ValidationService } from '../domain/validation/validation.service.js';
 
 /** Everything the API surfaces call; built once in main.ts. */
@@ -41,4 +42,5 @@ export interface Services {
   readonly prompts: PromptService;
   readonly explanations: ExplainService;
   readonly review: ReviewService;
+  readonly cost: CostService;
 }

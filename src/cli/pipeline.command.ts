@@ -112,6 +112,7 @@ function httpTracker(opts: Common, pipeline: Pipeline, experimentId: string, com
         const within = (p: string) => (p === out.path ? path.posix.basename(p) : p.slice(out.path.length + 1));
         await api('POST', '/api/v1/datasets', { body: { name: out.dataset, files: files.map((f) => ({ path: within(f.path), sha256: f.sha256, size: f.size })), producedBy: runId } });
       }
+      if (outcome.usage) await api('POST', `/api/v1/runs/${runId}/usage`, { body: { ...outcome.usage, source: 'pipeline-step' } });
       await api('PATCH', `/api/v1/runs/${runId}`, { body: { status: outcome.status, endTime: Date.now() } });
       if (outcome.error) await api('POST', `/api/v1/runs/${runId}/batch`, { body: { tags: [{ key: 'openexpert.error', value: outcome.error.slice(0, 5000) }] } });
     },

@@ -24,6 +24,7 @@ import { registerTracesCommand } from './traces.command.js';
 import { registerRunsCommand } from './runs.command.js';
 import { registerServerCommand } from './server.command.js';
 import { registerSweepCommand } from './sweep.command.js';
+import { registerCostCommand } from './cost.command.js';
 import { registerSyncCommand } from './sync.command.js';
 import { registerValidateCommand } from './validate.command.js';
 
@@ -66,5 +67,6 @@ export function buildProgram(): Command {
   registerReproducibilityCommands(program);
   registerPipelineCommand(program);
   registerSweepCommand(program);
+  registerCostCommand(program);
   return program;
 }

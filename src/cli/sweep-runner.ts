@@ -98,7 +98,12 @@ export async function runSweep(opts: SweepRunOptions, sweepId: string, cwd: stri
 
     while (!stopping) {
       while (!stopping && !exhausted && running.size < opts.parallel) {
-        const trial = await sweeps.ask(sweepId, { host });
+        const trial = await sweeps.ask(sweepId, { host }).catch((err: unknown) => {
+          // A compute budget's hard stop: the running trials finish, no new one starts; `resume` goes on later.
+          if ((err as { code?: string }).code !== 'INVALID_STATE' || !String((err as Error).message).startsWith('Compute budget')) throw err;
+          log(`sweep ${sweepId}: ${(err as Error).message}`);
+          return null;
+        });
         if (!trial) exhausted = true;
         else start(trial);
       }

@@ -9,6 +9,8 @@ import { invalid } from '../core/errors.js';
 import { artifactPathOf } from '../domain/artifacts/artifact-uri.js';
 import type { DatasetVersion } from '../domain/datasets/types.js';
 import { environmentFacts, findLockFiles, gitState, hardwareFacts, paramsOf, seedsOf, sha256OfFile } from '../domain/reproducibility/capture.js';
+import type { UsageInput } from '../domain/cost/types.js';
+import { meterProcess } from '../domain/cost/usage-meter.js';
 import type { CaptureInput } from '../domain/reproducibility/schemas.js';
 import type { Capture } from '../domain/reproducibility/types.js';
 import type { Run } from '../domain/tracking/types.js';
@@ -189,6 +191,9 @@ export async function trackedRun(opts: TrackedRunOptions, command: readonly stri
     throw err;
   });
   const wallTimeMs = performance.now() - started;
+  // Usage is kept even when the server refuses it (a deleted run): the command's own outcome matters more.
+  await api('POST', `/api/v1/runs/${runId}/usage`, { body: { ...outcome.usage, source: opts.runId ? 'sweep-trial' : 'run' } })
+    .catch((err: unknown) => process.stderr.write(`openexpert: recording the run's usage failed: ${(err as Error).message}\n`));
   const datasetsRead = [...datasets, ...await datasetsReadBy(opts, runId, datasets)];
 
   let diffSha256: string | undefined;
@@ -270,7 +275,7 @@ export async function experimentIdOf(opts: Common, name: string): Promise<string
  */
 export function runProcess(
   command: readonly string[], cwd: string, env: Record<string, string>, logFile: string, echo: Echo, onSpawn?: (pid: number) => void,
-): Promise<{ exitCode: number | null; signal: string | null }> {
+): Promise<{ exitCode: number | null; signal: string | null; usage: UsageInput }> {
   return new Promise((resolve, reject) => {
     const log = fs.createWriteStream(logFile);
     const group = onSpawn !== undefined;
@@ -280,6 +285,8 @@ export function runProcess(
       else child.kill(signal);
     };
     if (group && child.pid) onSpawn(child.pid);
+    // CPU, memory and wall time of the command and everything it starts (GPU too when nvidia-smi answers).
+    const meter = child.pid !== undefined ? meterProcess(child.pid) : undefined;
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
     child.stdout.on('data', (chunk: Buffer) => {
@@ -294,12 +301,14 @@ export function runProcess(
       process.off('SIGINT', forward);
       process.off('SIGTERM', forward);
       log.end();
+      void meter?.stop();
       reject(invalid(`Cannot start '${command[0]}': ${err.message}`));
     });
     child.on('close', (code, signal) => {
       process.off('SIGINT', forward);
       process.off('SIGTERM', forward);
-      log.end(() => resolve({ exitCode: code, signal }));
+      const usage = meter ? meter.stop() : Promise.resolve({ cpuSeconds: 0, peakMemoryBytes: 0, wallSeconds: 0 });
+      log.end(() => void usage.then((u) => resolve({ exitCode: code, signal, usage: u })));
     });
   });
 }

@@ -27,6 +27,8 @@ export interface Config {
   readonly s3: { readonly endpoint?: string; readonly region: string; readonly accessKeyId?: string; readonly secretAccessKey?: string; readonly forcePathStyle: boolean };
   /** YAML or JSON file with the server's default promotion policy; the built-in default when absent. */
   readonly promotionPolicyFile?: string;
+  /** JSON file with the compute price table (per CPU-hour, GiB-hour, GPU-hour by type); built-in defaults when absent. */
+  readonly computePricesFile?: string;
   /** With auth on, this admin is created on first start (OPENEXPERT_ADMIN_USERNAME / OPENEXPERT_ADMIN_PASSWORD). */
   readonly adminUsername?: string;
   readonly adminPassword?: string;
@@ -110,6 +112,7 @@ const Schema = z.object({
   sqliteSynchronous: z.enum(['NORMAL', 'FULL']),
   exactProfileRows: z.coerce.number().int().min(0),
   promotionPolicyFile: z.string().min(1).optional(),
+  computePricesFile: z.string().min(1).optional(),
   adminUsername: z.string().min(1).optional(),
   adminPassword: z.string().min(8).optional(),
   defaultPermission: z.enum(['NO_PERMISSIONS', 'READ', 'USE', 'EDIT', 'MANAGE']),
@@ -165,6 +168,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     sqliteSynchronous: (flags.sqliteSynchronous ?? env.OPENEXPERT_SQLITE_SYNCHRONOUS ?? 'NORMAL').toUpperCase(),
     exactProfileRows: env.OPENEXPERT_EXACT_PROFILE_ROWS ?? EXACT_PROFILE_ROWS,
     promotionPolicyFile: flags.promotionPolicy ?? env.OPENEXPERT_PROMOTION_POLICY,
+    computePricesFile: env.OPENEXPERT_COMPUTE_PRICES || undefined,
     adminUsername: env.OPENEXPERT_ADMIN_USERNAME,
     adminPassword: env.OPENEXPERT_ADMIN_PASSWORD,
     defaultPermission: (flags.defaultPermission ?? env.OPENEXPERT_DEFAULT_PERMISSION ?? 'READ').toUpperCase(),

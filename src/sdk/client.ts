@@ -6,6 +6,7 @@ import { FallbackSink, WalSink, type OfflineOptions } from './run-sink.js';
 import { sourceTags } from './source.js';
 import { Features } from './features.js';
 import { Sweeps } from './sweeps.js';
+import { Compute } from './compute.js';
 import { Prompts } from './prompts.js';
 import { RetrievalEvaluations } from './rag/evaluations.js';
 import { Explanations } from './explanations.js';
@@ -202,6 +203,8 @@ export class OpenExpert {
   readonly review: Review;
   /** RAG retrieval evaluations (recall@k, nDCG, MRR of a retriever on a question set). */
   readonly retrieval: RetrievalEvaluations;
+  /** Compute usage and cost of runs, and budgets over them. */
+  readonly compute: Compute;
   private readonly http: HttpClient;
   private readonly flushIntervalMs: number | undefined;
   private readonly offline: boolean | 'auto';
@@ -230,6 +233,7 @@ export class OpenExpert {
     this.explanations = new Explanations(this.http);
     this.review = new Review(this.http);
     this.retrieval = new RetrievalEvaluations(this.http);
+    this.compute = new Compute(this.http);
   }
 
   /**

@@ -5,6 +5,7 @@ import type { ExplanationTables } from './tables/explanations.tables.js';
 import type { ReviewTables } from './tables/review.tables.js';
 import type { FeatureTables } from './tables/features.tables.js';
 import type { LlmopsTables } from './tables/llmops.tables.js';
+import type { CostTables } from './tables/cost.tables.js';
 import type { GovernanceTables } from './tables/governance.tables.js';
 import type { MonitoringTables } from './tables/monitoring.tables.js';
 import type { ProjectTables } from './tables/projects.tables.js';
@@ -20,7 +21,7 @@ import type { WebhookTables } from './tables/webhooks.tables.js';
  * Row types of the one schema, shared by SQLite and PostgreSQL: each module declares its tables in
  * `tables/<module>.tables.ts` and intersects them here.
  */
-export type Database = TrackingTables & ArtifactTables & MonitoringTables & RegistryTables & ServingTables & DatasetTables & EvaluationTables & GovernanceTables & ReproducibilityTables & ProjectTables & RetentionTables & SweepTables & FeatureTables & LlmopsTables & ExplanationTables & ReviewTables & WebhookTables;
+export type Database = TrackingTables & ArtifactTables & MonitoringTables & RegistryTables & ServingTables & DatasetTables & EvaluationTables & GovernanceTables & ReproducibilityTables & ProjectTables & RetentionTables & SweepTables & FeatureTables & LlmopsTables & ExplanationTables & ReviewTables & WebhookTables & CostTables;
 
 export type * from './tables/artifacts.tables.js';
 export type * from './tables/datasets.tables.js';

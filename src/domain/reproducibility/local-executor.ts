@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { meterProcess } from '../cost/usage-meter.js';
 import type { Executor } from './pipeline-runner.js';
 
 /** How long a step asked to stop (SIGTERM at its timeout) gets before it is killed. */
@@ -34,6 +35,8 @@ export const localExecutor: Executor = {
         detached: true,
       });
       fs.closeSync(log);
+      // What the step's process tree uses is measured here, where it runs.
+      const meter = child.pid !== undefined ? meterProcess(child.pid) : undefined;
       let timedOut = false;
       let killer: NodeJS.Timeout | undefined;
       const timer = step.timeoutMs
@@ -48,13 +51,15 @@ export const localExecutor: Executor = {
       child.on('error', (err) => {
         clearTimeout(timer);
         if (child.pid !== undefined) running.delete(child.pid);
+        void meter?.stop();
         reject(err);
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
         clearTimeout(killer);
         if (child.pid !== undefined) running.delete(child.pid);
-        resolve({ exitCode: code, signal, timedOut });
+        const usage = meter ? meter.stop() : Promise.resolve(undefined);
+        void usage.then((u) => resolve({ exitCode: code, signal, timedOut, ...(u ? { usage: u } : {}) }));
       });
     });
   },

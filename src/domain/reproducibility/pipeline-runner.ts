@@ -3,6 +3,7 @@ import path from 'node:path';
 import { stringify as toYaml, parse as parseYaml } from 'yaml';
 import { sha256OfFile } from './capture.js';
 import { canonicalDigest, type CachedFile, type StepCache } from './pipeline-cache.js';
+import type { UsageInput } from '../cost/types.js';
 import type { Pipeline, ResolvedStep } from './pipeline-spec.js';
 import type { STEP_STATES } from './schemas.js';
 
@@ -23,7 +24,8 @@ export interface StepReport {
 
 /** Where a step's process runs. Local processes by default; a Kubernetes executor submits Jobs instead. */
 export interface Executor {
-  run(step: ResolvedStep, ctx: { cwd: string; env: Record<string, string>; logFile: string }): Promise<{ exitCode: number | null; signal: string | null; timedOut: boolean }>;
+  /** `usage` when the executor measured what the step used (local processes do). */
+  run(step: ResolvedStep, ctx: { cwd: string; env: Record<string, string>; logFile: string }): Promise<{ exitCode: number | null; signal: string | null; timedOut: boolean; usage?: UsageInput }>;
 }
 
 /** The server side of a tracked pipeline: each attempt of a step is a run, dataset inputs are fetched by version. */
@@ -31,7 +33,7 @@ export interface StepTracker {
   /** Fetches the dataset version into `dir` and returns its digest. */
   dataset(ref: string, dir: string): Promise<string>;
   start(step: ResolvedStep, key: string, upstreamRuns: readonly string[]): Promise<{ runId: string; env: Record<string, string> }>;
-  finish(runId: string, step: ResolvedStep, outcome: { status: 'FINISHED' | 'FAILED' | 'KILLED'; files: readonly CachedFile[]; logFile: string; error?: string }): Promise<void>;
+  finish(runId: string, step: ResolvedStep, outcome: { status: 'FINISHED' | 'FAILED' | 'KILLED'; files: readonly CachedFile[]; logFile: string; error?: string; usage?: UsageInput }): Promise<void>;
 }
 
 export interface RunPipelineOptions {
@@ -257,7 +259,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<StepReport[
       else if (stray.length) error = `wrote outside its declared outputs: ${stray.slice(0, 10).join(', ')}${stray.length > 10 ? ` and ${stray.length - 10} more` : ''}`;
       else error = '';
       const files = error ? [] : await hashAll(root, step.outputs.map((o) => o.path));
-      if (tracked) await opts.tracker!.finish(tracked.runId, step, { status: error ? (outcome.signal || outcome.timedOut ? 'KILLED' : 'FAILED') : 'FINISHED', files, logFile, ...(error ? { error } : {}) });
+      if (tracked) await opts.tracker!.finish(tracked.runId, step, { status: error ? (outcome.signal || outcome.timedOut ? 'KILLED' : 'FAILED') : 'FINISHED', files, logFile, ...(error ? { error } : {}), ...(outcome.usage ? { usage: outcome.usage } : {}) });
       if (!error) {
         await cache.store({ key, step: step.name, files, ...(runId ? { runId } : {}), createdAt: Date.now() }, abs);
         record(files, runId);

@@ -4,6 +4,7 @@ import { invalid, invalidState, isDomainError, notFound, orThrow } from '../../c
 import { newHexId } from '../../core/ids.js';
 import type { Access } from '../access/access.js';
 import type { ModelVersion, RegisteredModel } from '../registry/types.js';
+import type { RunAdmission } from '../tracking/run.service.js';
 import type { Batch, KeyValue, Metric, Run, RunInfo, RunStatus } from '../tracking/types.js';
 import { bestTrial } from './best.js';
 import { ashaJudge, medianShouldStop } from './pruners.js';
@@ -46,6 +47,8 @@ export class SweepService {
     private readonly registry: SweepRegistry,
     private readonly access: Access,
     private readonly clock: Clock,
+    /** Asked before a trial starts: a compute budget's hard stop refuses it (see RunService's admission). */
+    private readonly admit?: RunAdmission,
   ) {}
 
   async create(actor: Actor, input: CreateSweepInput): Promise<SweepDetail> {
@@ -95,6 +98,8 @@ export class SweepService {
    */
   async ask(actor: Actor, id: string, input: { host?: string | undefined }): Promise<Trial | undefined> {
     const sweep = await this.sweep(actor, id, 'EDIT');
+    // Before a trial is claimed, so a refused one stays to be handed out once the budget allows.
+    await this.admit?.({ experimentId: sweep.experimentId, userId: actor.userId, tags: this.trialTags(sweep, -1) });
     for (let attempt = 0; attempt < 20; attempt++) {
       const trials = await this.store.listTrials(id);
       const interrupted = trials.find((t) => t.state === 'INTERRUPTED');
@@ -125,14 +130,18 @@ export class SweepService {
   private async startRun(actor: Actor, sweep: Sweep, number: number, params: Trial['params']): Promise<Trial> {
     const run = await this.runs.create(actor, {
       experimentId: sweep.experimentId, runName: `${sweep.name}-${number}`,
-      tags: [
-        { key: SWEEP_TAGS.parent, value: sweep.parentRunId }, { key: SWEEP_TAGS.experimentType, value: SEARCH },
-        { key: SWEEP_TAGS.sweepId, value: sweep.id }, { key: SWEEP_TAGS.trial, value: String(number) },
-      ],
+      tags: this.trialTags(sweep, number),
     });
     await this.runs.logBatch(actor, run.runId, { metrics: [], tags: [], params: Object.entries(params).map(([key, v]) => ({ key, value: String(v) })) });
     await this.store.updateTrial(sweep.id, number, { runId: run.runId });
     return this.trial(sweep.id, number);
+  }
+
+  private trialTags(sweep: Sweep, number: number): KeyValue[] {
+    return [
+      { key: SWEEP_TAGS.parent, value: sweep.parentRunId }, { key: SWEEP_TAGS.experimentType, value: SEARCH },
+      { key: SWEEP_TAGS.sweepId, value: sweep.id }, ...(number >= 0 ? [{ key: SWEEP_TAGS.trial, value: String(number) }] : []),
+    ];
   }
 
   /** Records the process running a trial, so that a resumed sweep can stop what the dead controller left running. */

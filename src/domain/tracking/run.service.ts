@@ -73,12 +73,16 @@ const BULK_HISTORY_MAX = 25_000;
  */
 export type RunTagsHook = (actor: Actor, runId: string, tags: readonly KeyValue[]) => Promise<readonly KeyValue[]>;
 
+/** Asked before a run is created, with where it would belong; throws to refuse it (a compute budget's hard stop). */
+export type RunAdmission = (run: { experimentId: string; userId: string; tags: readonly KeyValue[] }) => Promise<void>;
+
 export class RunService {
   constructor(
     private readonly store: TrackingStore,
     private readonly access: Access,
     private readonly clock: Clock,
     private readonly onTags?: RunTagsHook,
+    private readonly admit?: RunAdmission,
   ) {}
 
   private async tagsLogged(actor: Actor, runId: string, tags: readonly KeyValue[]): Promise<void> {
@@ -105,6 +109,7 @@ export class RunService {
     // their own models); with auth off, MLflow's rule: the client's user_id, else its mlflow.user tag.
     const userId = actor.authenticated ? actor.userId : input.userId || tags.get(TAG.user) || actor.userId;
     if (actor.authenticated) tags.set(TAG.user, userId);
+    await this.admit?.({ experimentId: experiment.experimentId, userId, tags: [...tags].map(([key, value]) => ({ key, value })) });
     const created = await this.store.createRun(
       {
         runId,

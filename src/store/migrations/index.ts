@@ -31,6 +31,8 @@ import { explanationsMigration } from './0056-explanations.js';
 import { experimentViewsMigration } from './0058-experiment-views.js';
 import { featureSkewReportsMigration } from './0060-feature-skew-reports.js';
 import { predictionFeatureVectorsMigration } from './0061-prediction-feature-vectors.js';
+import { runUsageMigration } from './0062-run-usage.js';
+import { computeBudgetsMigration } from './0063-compute-budgets.js';
 import { webhookDeliveriesMigration } from './0064-webhook-deliveries.js';
 import { metricsStepIndexMigration } from './0065-metrics-step-index.js';
 import { deploymentFeaturesMigration } from './0066-deployment-features.js';
@@ -69,6 +71,8 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0058-experiment-views': experimentViewsMigration(),
     '0060-feature-skew-reports': featureSkewReportsMigration(),
     '0061-prediction-feature-vectors': predictionFeatureVectorsMigration(),
+    '0062-run-usage': runUsageMigration(),
+    '0063-compute-budgets': computeBudgetsMigration(),
     '0064-webhook-deliveries': webhookDeliveriesMigration(),
     '0065-metrics-step-index': metricsStepIndexMigration(dialect),
     '0066-deployment-features': deploymentFeaturesMigration(),
