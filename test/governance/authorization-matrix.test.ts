@@ -62,6 +62,8 @@ interface Fixture {
   /** An LLM trace and a cost budget in that project. */
   readonly trace: string;
   readonly budget: string;
+  /** A compute budget on the experiment (high enough never to stop anything). */
+  readonly computeBudget: string;
   /** A prompt (a registered model to the permission model: grants on registered_model cover it too). */
   readonly prompt: string;
   /** An explanation of the model's version 1 (an ONNX linear model). */
@@ -439,6 +441,16 @@ const CASES: Record<string, Case> = {
   'PUT /api/v1/pipeline-runs/:id': { need: exp('EDIT'), req: (f) => ({ url: `${V1}/pipeline-runs/${f.pipelineRun}`, body: pipelineRun(f) }) },
   'GET /api/v1/pipeline-runs': { need: ws('READ'), req: () => ({ url: `${V1}/pipeline-runs` }) },
   'GET /api/v1/pipeline-runs/:id': { need: exp('READ'), req: (f) => ({ url: `${V1}/pipeline-runs/${f.pipelineRun}` }) },
+  // ── Compute cost: usage and cost follow the run's (sweep's) experiment; an experiment budget is its managers' ──
+  'POST /api/v1/runs/:runId/usage': { need: exp('EDIT'), req: (f) => ({ url: `${V1}/runs/${f.run}/usage`, body: { cpuSeconds: 1, peakMemoryBytes: 1024, wallSeconds: 1 } }) },
+  'GET /api/v1/runs/:runId/usage': { need: exp('READ'), req: (f) => ({ url: `${V1}/runs/${f.run}/usage` }) },
+  'GET /api/v1/experiments/:id/cost': { need: exp('READ'), req: (f) => ({ url: `${V1}/experiments/${f.exp}/cost` }) },
+  'GET /api/v1/sweeps/:id/cost': { need: exp('READ'), req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/cost` }) },
+  'GET /api/v1/compute/prices': { need: ws('READ'), req: () => ({ url: `${V1}/compute/prices` }) },
+  'POST /api/v1/compute/budgets': { need: exp('MANAGE'), req: (f) => ({ url: `${V1}/compute/budgets`, body: { name: `mxc-${f.n}-${Math.random().toString(36).slice(2)}`, scope: 'experiment', subject: f.exp, period: 'day', limitUsd: 1000 } }) },
+  'GET /api/v1/compute/budgets': { need: ws('READ'), req: () => ({ url: `${V1}/compute/budgets` }) },
+  'GET /api/v1/compute/budgets/:budget': { need: exp('READ'), req: (f) => ({ url: `${V1}/compute/budgets/${f.computeBudget}` }) },
+  'DELETE /api/v1/compute/budgets/:budget': { need: exp('MANAGE'), fresh: true, req: (f) => ({ url: `${V1}/compute/budgets/${f.computeBudget}` }) },
   'POST /api/v1/sweeps': { need: exp('EDIT'), req: (f) => ({ url: `${V1}/sweeps`, body: { name: 'mx-sweep', experimentId: f.exp, trials: 3, config: SWEEP_CONFIG } }) },
   'GET /api/v1/sweeps': { need: ws('READ'), req: () => ({ url: `${V1}/sweeps` }) },
   'GET /api/v1/sweeps/:id': { need: exp('READ'), req: (f) => ({ url: `${V1}/sweeps/${f.sweep}` }) },
@@ -546,6 +558,8 @@ async function fixture(): Promise<Fixture> {
   await admin('POST', `${V1}/traces`, { project, spans: [{ traceId: trace, spanId: 'aa'.repeat(8), name: 'call', startTime: 1 }] });
   const budget = `mx-budget-${n}`;
   await admin('POST', `${V1}/llm/budgets`, { name: budget, project, period: 'month', limitUsd: 1 });
+  const computeBudget = `mx-cbudget-${n}`;
+  await admin('POST', `${V1}/compute/budgets`, { name: computeBudget, scope: 'experiment', subject: exp, period: 'month', limitUsd: 1000 });
   const prompt = `mx-prompt-${n}`;
   await admin('POST', `${V1}/prompts`, { name: prompt, template: 'Hi {{name}}' });
   await admin('PUT', `${V1}/prompts/${prompt}/labels/live`, { version: 1 });
@@ -553,7 +567,7 @@ async function fixture(): Promise<Fixture> {
   const queue = `mx-queue-${n}`;
   await admin('POST', `${V1}/review/queues`, { name: queue, scope: 'project', labels: ['a', 'b'] });
   const queueItem = (await admin<{ items: { id: string }[] }>('POST', `${V1}/review/queues/${queue}/items`, { items: [{ id: 'r1', fields: { x: 1 } }] })).items[0]!.id;
-  return { n, exp, run, model, dataset, monitor, rule, retrain, deployment, request, evaluation, comparison, loggedModel, artifact, run2, reproduction, pipelineRun: pipelineRunId, sweep, project, featureView, trace, budget, prompt, explanation, queue, queueItem };
+  return { n, exp, run, model, dataset, monitor, rule, retrain, deployment, request, evaluation, comparison, loggedModel, artifact, run2, reproduction, pipelineRun: pipelineRunId, sweep, project, featureView, trace, budget, computeBudget, prompt, explanation, queue, queueItem };
 }
 
 const objectId = (f: Fixture, kind: ObjectKind): string =>

@@ -14,7 +14,7 @@ import { items } from './replies.js';
  */
 const tags = ['cost'];
 const RunRef = z.object({ runId: z.string().min(1).max(64) });
-const ExperimentRef = z.object({ experimentId: z.string().min(1).max(64) });
+const ExperimentRef = z.object({ id: z.string().min(1).max(64) });
 const SweepRef = z.object({ id: z.string().regex(/^[0-9a-f]{32}$/, 'must be a sweep id') });
 const BudgetRef = z.object({ budget: z.string().min(1).max(256) });
 
@@ -32,9 +32,9 @@ export function costRoutesV1(s: Services): Route[] {
       handler: async ({ actor, params }) => c.runUsage(actor, parse(RunRef, params).runId),
     },
     {
-      method: 'GET', path: '/experiments/:experimentId/cost',
+      method: 'GET', path: '/experiments/:id/cost',
       schema: { summary: 'An experiment\'s compute cost: the sum over its runs, and per run', tags, params: ExperimentRef, response: { 200: ExperimentCostOut } },
-      handler: async ({ actor, params }) => c.experimentCost(actor, parse(ExperimentRef, params).experimentId),
+      handler: async ({ actor, params }) => c.experimentCost(actor, parse(ExperimentRef, params).id),
     },
     {
       method: 'GET', path: '/sweeps/:id/cost',
