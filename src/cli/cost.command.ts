@@ -7,7 +7,7 @@ import { api, withAuth, type Auth } from './governance.command.js';
 import { formatNumber, formatTime, printJson, printTable } from './output.js';
 
 const enc = encodeURIComponent;
-const usd = (v: number) => `$${v.toFixed(4)}`;
+const usd = (v: number) => `$${v > 0 && v < 0.01 ? v.toPrecision(2) : v.toFixed(4)}`;
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 /** An experiment given by id (digits) or name. */

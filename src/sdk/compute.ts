@@ -1,11 +1,11 @@
 import type { LogUsageInput, CreateComputeBudgetInput } from '../domain/cost/schemas.js';
-import type { ComputeBudgetAlert, ComputeBudgetStatus, PriceTable, RunUsage } from '../domain/cost/types.js';
+import type { ComputeBudgetAlert, ComputeBudgetStatus, CostTotals, PriceTable, RunUsage } from '../domain/cost/types.js';
 import type { Requester } from './sweeps.js';
 
 type Budget = Omit<ComputeBudgetStatus['budget'], 'webhookSecret'>;
 export type ComputeBudgetInfo = Omit<ComputeBudgetStatus, 'budget'> & { budget: Budget };
 export type ComputeBudgetOptions = Omit<CreateComputeBudgetInput, 'hardStop'> & { hardStop?: boolean };
-export interface CostTotals { cpuSeconds: number; memoryGbHours: number; gpuSeconds: number; costUsd: number }
+export type { CostTotals } from '../domain/cost/types.js';
 
 const enc = encodeURIComponent;
 

@@ -9,7 +9,7 @@ import type { KeyValue } from '../tracking/types.js';
 import { BUDGET_DELIVERY_SOURCE, type CostStore, type UsageScope } from './cost.store.js';
 import { costOf, GIB, periodBounds } from './pricing.js';
 import type { CreateComputeBudgetInput, LogUsageInput } from './schemas.js';
-import type { ComputeBudget, ComputeBudgetAlert, ComputeBudgetStatus, PriceTable, RunUsage, UsageTotals } from './types.js';
+import type { ComputeBudget, ComputeBudgetAlert, ComputeBudgetStatus, CostTotals, PriceTable, RunUsage, UsageTotals } from './types.js';
 
 /** What cost needs to know of a run: where it belongs, for access and for the budgets it counts against. */
 export interface CostRuns {
@@ -21,13 +21,6 @@ export interface CostRuns {
 /** The runs a sweep's trials are: tagged with the sweep's id (SWEEP_TAGS.sweepId). */
 const SWEEP_TAG = 'openexpert.sweep_id';
 const DEFAULT_THRESHOLDS = [0.5, 0.8, 1] as const;
-
-export interface CostTotals {
-  readonly cpuSeconds: number;
-  readonly memoryGbHours: number;
-  readonly gpuSeconds: number;
-  readonly costUsd: number;
-}
 
 /** What a caller learns when a hard stop refuses: which budget, how much of it went, and until when. */
 export function budgetExceeded(s: ComputeBudgetStatus): DomainError {

@@ -37,6 +37,14 @@ export interface RunUsage {
   readonly entries: number;
 }
 
+/** Usage summed over runs (a sweep's, an experiment's) and its cost. */
+export interface CostTotals {
+  readonly cpuSeconds: number;
+  readonly memoryGbHours: number;
+  readonly gpuSeconds: number;
+  readonly costUsd: number;
+}
+
 /**
  * The price table: US dollars per CPU-hour, per GB-hour of memory (peak resident memory × wall time), and per
  * GPU-hour by GPU type (`default` for types not named; a name ending in `*` matches by prefix).

@@ -1,5 +1,7 @@
 import { Link, useParams } from 'react-router';
+import { costApi } from '../../api/cost';
 import { sweepsApi, type SweepDetail, type Trial } from '../../api/sweeps';
+import { CostLine } from '../../components/cost';
 import { LineChart } from '../../components/line-chart';
 import { ErrorMessage, Loading } from '../../components/status';
 import { ParallelCoordinates } from '../../components/svg-charts';
@@ -79,6 +81,7 @@ export function SweepPage() {
         {' '}Parent run <Link to={`/runs/${s.parentRunId}`}>{s.parentRunId.slice(0, 8)}</Link>; created {formatTime(s.createdAt)} by {s.createdBy}.
       </p>
       {s.best ? <p data-testid="sweep-best">Best: trial {s.best.number}, {metric} = {formatNumber(s.best.value!)} (<Link to={`/runs/${s.best.runId}`}>run</Link>).</p> : null}
+      <CostLine load={(signal) => costApi.sweep(s.id, signal)} what="its trials" deps={[s.id]} />
       <Charts sweep={s} />
       <h2>Trials</h2>
       <table className="grid" data-testid="trials-table">

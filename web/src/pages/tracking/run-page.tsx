@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import { Link, NavLink, useParams } from 'react-router';
 import { trackingApi, type Run } from '../../api/tracking';
+import { RunCost } from '../../components/cost';
 import { ErrorMessage, Loading, NotFound } from '../../components/status';
 import { formatNumber } from '../../lib/chart-data';
 import { formatDuration, formatTime } from '../../lib/format';
@@ -111,6 +112,7 @@ function Overview({ run }: { run: Run }) {
       )}
       <h2>Parameters</h2>
       <p>{run.data.params.length} logged — <Link to="params">see all</Link></p>
+      <RunCost runId={info.runId} />
     </>
   );
 }

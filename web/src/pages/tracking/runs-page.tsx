@@ -12,6 +12,8 @@ import { useTitle } from '../../lib/use-title';
 import { ColumnChooser } from './column-chooser';
 import { availableColumns, cellValue, columnId, defaultColumns, orderKey, parseColumnId, toRow, type ColumnKind, type DataColumn, type RunRow } from './run-columns';
 import { COLUMN_WIDTH, groupRuns, moveColumn, readView, writeView, type Aggregate, type RunView } from './run-view';
+import { costApi } from '../../api/cost';
+import { CostLine } from '../../components/cost';
 import { ExperimentTabs } from './experiment-tabs';
 import { SavedViews } from './saved-views';
 
@@ -228,6 +230,7 @@ function RunsView({ experimentId }: { experimentId: string }) {
       <p className="muted"><Link to="/experiments">Experiments</Link> /</p>
       <h1 id="runs-title">{experiment.data?.name ?? 'Experiment'} <span className="muted mono">#{experimentId}</span></h1>
       <ExperimentTabs experimentId={experimentId} current="runs" />
+      <CostLine load={(signal) => costApi.experiment(experimentId, signal)} what="its runs" deps={[experimentId]} />
       <div className="toolbar">
         <FilterBox value={filter} onApply={(f) => setView({ filter: f })} serverError={serverError} />
       </div>
