@@ -3,6 +3,7 @@
  * one after the other, printed as one JSON object keyed by name. Flags go to the benchmarks that know them.
  */
 import { runArtifactsBench } from './artifacts.js';
+import { runCostBench } from './cost.js';
 import { datasetsBenchOptionsFromArgs, runDatasetsBench } from './datasets.js';
 import { runEvaluationBench } from './evaluation.js';
 import { runExplainBench } from './explain.js';
@@ -35,6 +36,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   features: () => runFeaturesBench(featuresBenchOptionsFromArgs(args)),
   llmops: () => runLlmopsBench(),
   explain: () => runExplainBench(),
+  cost: () => runCostBench(),
 };
 
 const named = args.filter((a) => !a.startsWith('--'));
