@@ -7,7 +7,9 @@ import type { DatabaseHandle } from '../../store/db.js';
 import { SqlCostStore } from '../../store/sql/cost.sql-store.js';
 import { SqlTrackingStore } from '../../store/sql/tracking.sql-store.js';
 import { allowAll } from '../access/access.js';
-import { verifyWebhookSignature } from '../monitoring/webhooks.js';
+import { verifyWebhookSignature, WebhookDispatcher, type WebhookDelivery } from '../monitoring/webhooks.js';
+import { SqlWebhookDeliveryStore } from '../../store/sql/webhooks.sql-store.js';
+import type { CostService } from './cost.service.js';
 import type { KeyValue } from '../tracking/types.js';
 import { createCost } from './create-cost.js';
 import { priceTableOf } from './pricing.js';
@@ -45,7 +47,7 @@ for (const backend of testBackends()) {
     let handle: DatabaseHandle;
     const clock = { t: Date.UTC(2026, 0, 20, 12) };
     const exp = { A: '', B: '' };
-    let cost: ReturnType<typeof createCost>;
+    let cost: { service: CostService; dispatcher: WebhookDispatcher<WebhookDelivery> };
     beforeEach(async () => {
       handle = await backend.open();
       const tracking = new SqlTrackingStore(handle);
@@ -55,16 +57,17 @@ for (const backend of testBackends()) {
       }
       clock.t = Date.UTC(2026, 0, 20, 12);
       received.length = 0;
-      cost = createCost(new SqlCostStore(handle), {
+      const dispatcher = new WebhookDispatcher(new SqlWebhookDeliveryStore(handle), { now: () => clock.t }, quiet, { backoffMs: 10 });
+      cost = { dispatcher, service: createCost(new SqlCostStore(handle), {
         runFacts: async (id) => {
           const run = await tracking.getRun(id);
           return run && { experimentId: run.info.experimentId, userId: run.info.userId, tags: run.data.tags };
         },
         sweepExperiment: async () => undefined,
-      }, allowAll, { now: () => clock.t }, PRICES, quiet, { dispatcher: { backoffMs: 10 } });
+      }, allowAll, { now: () => clock.t }, PRICES, quiet, () => undefined) };
     });
     afterEach(async () => {
-      await cost.stop();
+      await cost.dispatcher.stop();
       await handle.close();
     });
     const use = (runId: string, cpuSeconds: number) => cost.service.logUsage(SYSTEM_ACTOR, runId, { cpuSeconds, peakMemoryBytes: 2 ** 30, wallSeconds: cpuSeconds, source: 'reported' });
