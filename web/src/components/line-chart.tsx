@@ -30,6 +30,25 @@ export interface LineChartProps {
 /** Beyond this many series the legend would be longer than the chart; the hover cursor still names the values. */
 const MAX_LEGEND = 12;
 
+/**
+ * A log axis with at most six ticks at powers of ten, written as 1e-8 beyond the plain range: uPlot's own ticks
+ * (every mantissa of every decade) fill a p-value axis over 16 decades with grid lines and print its small ones as 0.
+ */
+const LOG_AXIS: Pick<uPlot.Axis, 'splits' | 'values' | 'filter'> = {
+  splits: (_u, _axis, min, max) => {
+    if (!(min > 0) || !(max > 0)) return [];
+    const lo = Math.floor(Math.log10(min));
+    const hi = Math.ceil(Math.log10(max));
+    const step = Math.max(1, Math.ceil((hi - lo) / 5));
+    const out: number[] = [];
+    for (let e = hi; e >= lo; e -= step) out.unshift(10 ** e);
+    return out;
+  },
+  // uPlot's log filter would label only some of them.
+  filter: (_u, splits) => splits,
+  values: (_u, splits) => splits.map((v) => (v == null ? '' : v >= 1e-3 && v < 1e4 ? String(Number(v.toPrecision(3))) : `1e${Math.round(Math.log10(v))}`)),
+};
+
 export function LineChart({ data, labels, title, xLabel, timeAxis = false, logScale = false, height = 240, syncKey, bands, colors }: LineChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const { theme } = useTheme();
@@ -51,7 +70,7 @@ export function LineChart({ data, labels, title, xLabel, timeAxis = false, logSc
           x: { time: timeAxis, range: (_u, min, max) => paddedRange(min, max) },
           y: logScale ? { distr: 3 } : { range: (_u, min, max) => paddedRange(min, max) },
         },
-        axes: [{ ...axis, label: xLabel }, { ...axis, size: 60 }],
+        axes: [{ ...axis, label: xLabel }, { ...axis, size: 60, ...(logScale ? LOG_AXIS : {}) }],
         series: [{ label: xLabel }, ...labels.map((label, i) => {
           const color = colors?.[i] ?? SERIES_COLORS[i % SERIES_COLORS.length];
           return banded.has(i)
