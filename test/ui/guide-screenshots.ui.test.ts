@@ -77,9 +77,9 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("web UI: the guide's screenshots", () 
       for (const p of pages()) {
         await page.goto(server.url + p.path);
         await page.locator(p.ready).first().waitFor({ state: 'visible' });
-        if (p.scrollTo) await page.locator(p.scrollTo).first().evaluate((el) => {
+        if (p.scrollTo) await page.locator(p.scrollTo).first().evaluate((el: { style: { scrollMarginTop: string }; scrollIntoView(o: object): void }) => {
           // Clear of the sticky header.
-          (el as HTMLElement).style.scrollMarginTop = '64px';
+          el.style.scrollMarginTop = '64px';
           el.scrollIntoView({ block: 'start' });
         });
         // Charts draw in the next animation frame.
