@@ -1,9 +1,9 @@
 /**
  * What measuring a command's usage costs. Run with `npm run bench -- cost`; prints JSON.
  *
- * - sample: the meter's own CPU time per /proc sample (one listing of every process, the tree under the command,
- *   its RSS), measured with process.cpuUsage over a sleeping child sampled every 50 ms, beside the number of
- *   processes on the machine (a sample reads each one's /proc/<pid>/stat).
+ * - sample: the meter's own CPU time per /proc sample (the tree under the command through the kernel's children
+ *   lists, each member's stat), measured with process.cpuUsage over a sleeping child sampled every 50 ms, beside
+ *   the number of processes on the machine (what a sample would read without the children lists).
  * - overhead: the same CPU-bound child (1 s of its own CPU time) run 3 times unmetered and 3 times metered at the
  *   default 250 ms interval, wall and CPU time of this process (the meter's share of the CPU is what it costs the
  *   machine; the child's own time is unchanged by it).
