@@ -59,6 +59,30 @@ for (const backend of testBackends()) {
       expect((await store.get('c'))?.rollout).toBeUndefined();
     });
 
+    it('keeps the feature list of a deployment that fetches its features, and drops it when written without one', async () => {
+      const features = { features: ['user_stats:user_spend_sum_7d', 'user_orders_count_7d'], entityKeys: ['user_id'], onStale: 'warn' as const };
+      const d = deployment('f', { features });
+      await store.create(d, { deployment: 'f', time: 0, kind: 'created', actor: 'x' });
+      expect((await store.get('f'))?.features).toEqual(features);
+      const { features: _dropped, ...without } = d;
+      expect(await store.update({ ...without, revision: 2 }, 1, { deployment: 'f', time: 1, kind: 'updated', actor: 'x' })).toBe(true);
+      expect((await store.get('f'))?.features).toBeUndefined();
+    });
+
+    it('logs a batch request\'s feature vectors, one per row, in order', async () => {
+      const vectors = [{ entity: { user_id: 2 }, values: { user_spend_sum_7d: 30 } }, { entity: { user_id: 1 }, values: { user_spend_sum_7d: 120 } }];
+      const one = { entity: { user_id: 'u-1' }, values: { user_spend_sum_7d: null } };
+      await store.addPredictions([
+        { predictionId: 'fv-batch', deployment: 'vectors', modelName: 'churn', version: '1', time: 10, inputs: {}, outputs: {}, latencyMs: 1, featureVectors: vectors },
+        { predictionId: 'fv-one', deployment: 'vectors', modelName: 'churn', version: '1', time: 11, inputs: {}, outputs: {}, latencyMs: 1, featureVector: one },
+      ]);
+      const [newest, batch] = await store.predictions('vectors', { limit: 10, withFeatureVector: true });
+      expect(newest).toMatchObject({ predictionId: 'fv-one', featureVector: one });
+      expect(newest!.featureVectors).toBeUndefined();
+      expect(batch).toMatchObject({ predictionId: 'fv-batch', featureVectors: vectors });
+      expect(batch!.featureVector).toBeUndefined();
+    });
+
     it('deletes a deployment but keeps its history', async () => {
       await store.create(deployment('d'), { deployment: 'd', time: 0, kind: 'created', actor: 'x' });
       expect(await store.delete('d', { deployment: 'd', time: 5, kind: 'deleted', actor: 'x' })).toBe(true);
