@@ -255,6 +255,33 @@ describe('serving over HTTP', () => {
     }
   });
 
+  it('PATCH changes only the fields it names, as a JSON merge patch: null removes a sticky header, a bad value changes nothing', async () => {
+    const created = await api.post('/api/v1/deployments', {
+      name: 'patched', model: 'churn', alias: 'live', allowUnready: true, runtime: { kind: 'external', url: 'http://127.0.0.1:9', protocol: 'v2' },
+      batching: { maxBatchSize: 64, workers: 2, timeoutMs: 5000 }, routing: { stickyHeader: 'X-User' }, logging: { sampleRate: 0.5 },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const patch = (body: unknown) => api.call('PATCH', '/api/v1/deployments/patched', body);
+
+    const timeout = await patch({ batching: { timeoutMs: 7000 } });
+    expect(timeout.status, JSON.stringify(timeout.body)).toBe(200);
+    expect(timeout.body.batching).toEqual({ maxBatchSize: 64, maxWaitMs: 2, workers: 2, timeoutMs: 7000 });
+    expect(timeout.body.routing).toEqual({ stickyHeader: 'x-user', flagHeader: 'x-openexpert-model' });
+    expect(timeout.body.logging).toEqual({ sampleRate: 0.5 });
+
+    const unstick = await patch({ routing: { stickyHeader: null, flagHeader: 'X-Pin' } });
+    expect(unstick.body.routing).toEqual({ flagHeader: 'x-pin' });
+    expect(unstick.body.batching).toEqual({ maxBatchSize: 64, maxWaitMs: 2, workers: 2, timeoutMs: 7000 });
+
+    const bad = await patch({ batching: { workers: 99 }, logging: { sampleRate: 0 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('workers');
+    const after = (await api.get('/api/v1/deployments/patched')).body;
+    expect(after.batching).toEqual({ maxBatchSize: 64, maxWaitMs: 2, workers: 2, timeoutMs: 7000 });
+    expect(after.logging).toEqual({ sampleRate: 0.5 });
+    expect((await api.call('DELETE', '/api/v1/deployments/patched')).status).toBe(200);
+  });
+
   it('validates deployment requests and names the field', async () => {
     const bad = await api.post('/api/v1/deployments', { model: 'churn', alias: 'live', version: 1 });
     expect(bad.status).toBe(400);

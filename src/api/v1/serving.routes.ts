@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { candidateWeight } from '../../domain/serving/router.js';
-import { AnalysisSchema, BatchingSchema, FeatureFetchSchema, LoggingSchema, Percent, RoutingSchema, RuntimeSpecSchema } from '../../domain/serving/schemas.js';
+import { AnalysisSchema, BatchingSchema, FeatureFetchSchema, LoggingSchema, Percent, RoutingPatchSchema, RoutingSchema, RuntimeSpecSchema } from '../../domain/serving/schemas.js';
 import { STRATEGIES, type Deployment, type Rollout } from '../../domain/serving/types.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
@@ -53,10 +53,20 @@ const StartRollout = z.object({
 }).refine(oneSelector, { message: SELECTOR_MESSAGE, path: ['version'] });
 
 const UpdateDeployment = z.object({
-  routing: RoutingSchema.optional(), batching: BatchingSchema.optional(), logging: LoggingSchema.optional(),
+  routing: RoutingPatchSchema.optional(), batching: BatchingSchema.optional(), logging: LoggingSchema.optional(),
   // null: the deployment stops fetching features (requests carry the model's inputs again).
   features: FeatureFetchSchema.nullable().optional(),
 });
+
+/**
+ * Of a section a PATCH body gave, the fields it gave: the section's schema fills in defaults for the others
+ * (zod applies them even to optional fields), and those must not overwrite what the deployment has.
+ */
+function givenFields<T extends object>(parsed: T | undefined, raw: unknown): Partial<T> | undefined {
+  if (parsed === undefined || raw === null || typeof raw !== 'object') return undefined;
+  return Object.fromEntries(Object.entries(parsed).filter(([key]) => Object.hasOwn(raw, key))) as Partial<T>;
+}
+
 const Reason = z.object({ reason: z.string().max(2000).optional() });
 const Name = z.object({ name: z.string().min(1) });
 const QueryInt = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
@@ -133,8 +143,10 @@ export function servingRoutesV1(s: Services): Route[] {
       schema: { summary: 'Change routing, batching, prediction logging or the features the deployment fetches', params: Name, body: UpdateDeployment, response: { 200: DeploymentOut, ...errorReplies(400, 404, 409) } },
       handler: async ({ actor, params, body }) => {
         const b = parse(UpdateDeployment, body);
+        const raw = body as { routing?: unknown; batching?: unknown; logging?: unknown };
+        const [routing, batching, logging] = [givenFields(b.routing, raw.routing), givenFields(b.batching, raw.batching), givenFields(b.logging, raw.logging)];
         return deploymentOut(await d.update(actor, parse(Name, params).name, {
-          ...(b.routing ? { routing: b.routing } : {}), ...(b.batching ? { batching: b.batching } : {}), ...(b.logging ? { logging: b.logging } : {}),
+          ...(routing ? { routing } : {}), ...(batching ? { batching } : {}), ...(logging ? { logging } : {}),
           ...(b.features !== undefined ? { features: b.features } : {}),
         }));
       },

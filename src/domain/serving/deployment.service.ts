@@ -51,10 +51,14 @@ export interface StartRolloutInput {
   readonly allowUnready?: boolean;
 }
 
+/**
+ * A PATCH: each section changes only the fields it gives, as a JSON merge patch (RFC 7396) does; `null` removes
+ * an optional routing field. What it does not name stays as stored.
+ */
 export interface UpdateDeploymentInput {
-  readonly routing?: RoutingConfig;
-  readonly batching?: BatchingConfig;
-  readonly logging?: LoggingConfig;
+  readonly routing?: { readonly [K in keyof RoutingConfig]?: RoutingConfig[K] | null };
+  readonly batching?: Partial<BatchingConfig>;
+  readonly logging?: Partial<LoggingConfig>;
   /** null: requests carry the model's inputs again. */
   readonly features?: FeatureFetchInput | null;
 }
@@ -226,8 +230,12 @@ export class DeploymentService {
   async update(actor: Actor, name: string, input: UpdateDeploymentInput): Promise<Deployment> {
     await this.access.require(actor, 'EDIT', { kind: 'deployment', id: name });
     const d = await this.find(name);
-    const { features, ...rest } = input;
-    const changes: Partial<Deployment> = { ...rest };
+    const { features } = input;
+    const changes: Partial<Deployment> = {
+      ...(input.routing ? { routing: mergePatch(d.routing, input.routing) } : {}),
+      ...(input.batching ? { batching: mergePatch(d.batching, input.batching) } : {}),
+      ...(input.logging ? { logging: mergePatch(d.logging, input.logging) } : {}),
+    };
     if (features) (changes as { features?: FeatureFetchConfig }).features = await this.featureConfig(actor, features);
     // Saved over the deployment without its feature list when the update removes it.
     const { features: _current, ...withoutFeatures } = d;
@@ -483,4 +491,14 @@ export class DeploymentService {
     }
     await this.runtimes.retain(keep, since);
   }
+}
+
+/** `base` with the patch's fields set, and those it gives as null removed (RFC 7396, one level deep). */
+function mergePatch<T extends object>(base: T, patch: { readonly [K in keyof T]?: T[K] | null }): T {
+  const out = { ...base } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else if (value !== undefined) out[key] = value;
+  }
+  return out as T;
 }

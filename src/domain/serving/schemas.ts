@@ -72,6 +72,12 @@ export const BatchingSchema = z.object({
 
 export const LoggingSchema = z.object({ sampleRate: z.number().min(0).max(1).default(0) });
 
+/** Routing as a PATCH gives it: `null` removes a sticky header or parameter. */
+export const RoutingPatchSchema = RoutingSchema.extend({
+  stickyHeader: RoutingSchema.shape.stickyHeader.nullable(),
+  stickyParameter: RoutingSchema.shape.stickyParameter.nullable(),
+});
+
 /** OIP `parameters.feature_vector`: join keys and feature values the model was given, logged with a sampled prediction. */
 export const FeatureVectorSchema = z.object({
   entity: z.record(z.string().min(1).max(128), z.union([z.string().max(1024), z.number()])).refine((e) => Object.keys(e).length > 0, 'needs at least one join key'),
