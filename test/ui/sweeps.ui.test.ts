@@ -13,11 +13,14 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: sweeps', () => {
   let context: BrowserContext;
   let page: Page;
   let sweep = '';
+  let experiment = '';
+  const runs: string[] = [];
 
   beforeAll(async () => {
     server = await startTestServer();
     const api = jsonClient(`${server.url}/api/v1`);
     const exp = (await api.post('/experiments', { name: 'sweeps-ui' })).body.experimentId as string;
+    experiment = exp;
     const curves = ['10,8,6', '10,9,8', '11,10', '9,7,5'];
     const created = await api.post('/sweeps', {
       name: 'lr-search', experimentId: exp,
@@ -29,6 +32,9 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: sweeps', () => {
       const trial = (await api.post(`/sweeps/${sweep}/trials`, {})).body.trial as { number: number; runId: string };
       const metrics = curves[i]!.split(',').map((v, step) => ({ key: 'loss', value: Number(v), timestamp: 1, step }));
       await api.post(`/runs/${trial.runId}/batch`, { metrics });
+      // 900 CPU-seconds a trial: $0.01 at the default $0.04 per CPU-hour (memory and GPU none).
+      await api.post(`/runs/${trial.runId}/usage`, { cpuSeconds: 900, peakMemoryBytes: 0, wallSeconds: 900, source: 'sweep-trial' });
+      runs.push(trial.runId);
       // Trial 2: best 10 at step 1 is worse than the median 8.5 of trials 0 and 1 there.
       if (i === 2) expect((await api.post(`/sweeps/${sweep}/trials/2/prune-check`, {})).body.stop).toBe(true);
       await api.post(`/sweeps/${sweep}/trials/${trial.number}/finish`, i === 2 ? { exitCode: null, signal: 'SIGTERM' } : { exitCode: 0 });
@@ -58,5 +64,14 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: sweeps', () => {
     expect(await lines.count()).toBe(4);
     expect(await lines.evaluateAll((ls) => ls.map((l) => l.getAttribute('stroke-dasharray')))).toEqual([null, null, '5 4', null]);
     expect(await page.locator('figure canvas, .uplot canvas').count()).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('shows compute cost on the sweep (its trials), a trial\'s run and the experiment (its runs)', async () => {
+    await visit(page, `${server.url}/sweeps/${sweep}`, 'sweep-cost', '[data-testid=cost-line]');
+    expect(await page.getByTestId('cost-line').textContent()).toMatch(/Compute cost of its trials: \$0\.04 \(3600 CPU-s/);
+    await visit(page, `${server.url}/runs/${runs[0]}`, 'run-cost', '[data-testid=run-cost]');
+    expect(await page.getByTestId('run-cost').textContent()).toMatch(/Cost\$0\.01CPU900 s/);
+    await visit(page, `${server.url}/experiments/${experiment}`, 'experiment-cost', '[data-testid=cost-line]');
+    expect(await page.getByTestId('cost-line').textContent()).toMatch(/Compute cost of its runs: \$0\.04/);
   }, 120_000);
 });
