@@ -13,6 +13,7 @@ import { VectorRetriever, type Embedder, type VectorStore } from '../sdk/rag/typ
 import { printEvaluation } from './evaluate.command.js';
 import { common, registryApi, type Common } from './models.command.js';
 import { printJson, printTable } from './output.js';
+import { timeOption } from './traces.command.js';
 
 interface StoreOptions {
   lancedb?: string;
@@ -140,6 +141,11 @@ export function registerRagCommand(program: Command): void {
 
   common(storeOptions(rag.command('evaluate <questions>').description('Evaluate retrieval on a question set (JSON Lines: {"id", "text", "relevant": [ids] or {id: grade}}): recall@k, precision@k, hit rate@k, nDCG@k, MRR, MAP; stored on the server as an evaluation')))
     .option('--retrieved <file>', 'what the retriever returned, logged elsewhere (JSON Lines: {"queryId", "documents": [ids best first]}) instead of querying a store')
+    .option('--from-traces', 'take what was retrieved from logged traces: each question\'s latest retrieval span, matched by its text (or the attribute openexpert.query.id)')
+    .option('--project <name>', 'with --from-traces: the project of the traces (default: default)')
+    .option('--span-name <name>', 'with --from-traces: only retrieval spans of this name')
+    .option('--since <time>', 'with --from-traces: spans started at or after (ISO 8601 or an age: 2h, 7d)', timeOption)
+    .option('--until <time>', 'with --from-traces: spans started at or before', timeOption)
     .option('--k <list>', 'cut-offs', '1,3,5,10')
     .option('--dataset <name>', 'name of the question set (what a promotion policy names)', 'retrieval-set')
     .option('--name <name>', 'name of the evaluation')
@@ -149,14 +155,18 @@ export function registerRagCommand(program: Command): void {
     .option('--resamples <n>', 'bootstrap resamples over questions (0 turns intervals off)', '1000')
     .option('--seed <n>', 'bootstrap seed', '0')
     .action(async (file: string, opts: StoreOptions & Common & {
-      retrieved?: string; k: string; dataset: string; name?: string; run?: string; model?: string; modelVersion?: string; resamples: string; seed: string;
+      retrieved?: string; fromTraces?: boolean; project?: string; spanName?: string; since?: number; until?: number; k: string; dataset: string; name?: string; run?: string; model?: string; modelVersion?: string; resamples: string; seed: string;
     }) => {
       const k = opts.k.split(',').map((x) => Number(x.trim()));
       if (k.some((x) => !Number.isInteger(x) || x < 1)) throw invalid(`--k must list positive integers, e.g. 1,3,5,10; got '${opts.k}'`);
       if ((opts.model === undefined) !== (opts.modelVersion === undefined)) throw invalid('--model and --model-version go together');
       const queries: RetrievalQuery[] = readRecords(file, schemaParse(RetrievalQuerySchema));
-      let retrieved: RetrievedList[];
-      if (opts.retrieved) {
+      let retrieved: RetrievedList[] | undefined;
+      const fromTraces = opts.fromTraces === true;
+      if (!fromTraces && [opts.project, opts.spanName, opts.since, opts.until].some((o) => o !== undefined)) throw invalid('--project, --span-name, --since and --until go with --from-traces');
+      if (fromTraces) {
+        if (opts.retrieved || opts.lancedb || opts.pgvector) throw invalid('give --from-traces, --retrieved or a store (--lancedb, --pgvector), one of them');
+      } else if (opts.retrieved) {
         if (opts.lancedb || opts.pgvector) throw invalid('give --retrieved or a store (--lancedb, --pgvector), not both');
         retrieved = readRecords(opts.retrieved, schemaParse(RetrievedSchema));
       } else {
@@ -165,7 +175,10 @@ export function registerRagCommand(program: Command): void {
         retrieved = await withStore(opts, (store, embedder) => retrieveAll(queries, new VectorRetriever(store, embedder), Math.max(...k)));
       }
       const body = {
-        dataset: opts.dataset, queries, retrieved, k,
+        dataset: opts.dataset, queries, k,
+        ...(fromTraces
+          ? { fromTraces: { ...(opts.project ? { project: opts.project } : {}), ...(opts.spanName ? { spanName: opts.spanName } : {}), ...(opts.since !== undefined ? { since: opts.since } : {}), ...(opts.until !== undefined ? { until: opts.until } : {}) } }
+          : { retrieved }),
         bootstrap: { resamples: Number(opts.resamples), seed: Number(opts.seed) },
         ...(opts.name ? { name: opts.name } : {}), ...(opts.run ? { runId: opts.run } : {}),
         ...(opts.model ? { model: { name: opts.model, version: Number(opts.modelVersion) } } : {}),

@@ -5,7 +5,7 @@ import { parseDuration } from './monitor.command.js';
 import { formatTime, printJson, printTable } from './output.js';
 
 /** `--since`/`--until`: an ISO 8601 time, or an age such as `30m`, `2h`, `7d` (that long before now). */
-function timeOption(value: string): number {
+export function timeOption(value: string): number {
   if (/^\d+(?:\.\d+)?(s|m|h|d)$/.test(value.trim())) return Date.now() - parseDuration(value);
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw new InvalidArgumentError('Not a time; use ISO 8601 (2026-01-31T12:00:00Z) or an age (30m, 2h, 7d).');

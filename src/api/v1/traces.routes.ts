@@ -54,7 +54,7 @@ export function traceRoutesV1(s: Services): Route[] {
         tags, body: RetrievalEvaluationRequestSchema, response: { 201: EvaluationOut },
       },
       handler: async ({ actor, body, reply }) => {
-        const evaluation = await evaluateRetrieval(s.evaluation, actor, body);
+        const evaluation = await evaluateRetrieval(s.evaluation, actor, body, t);
         void reply.status(201);
         return evaluation;
       },

@@ -81,6 +81,11 @@ const KIND_BY_OPERATION: Readonly<Record<string, SpanKind>> = {
   invoke_agent: 'agent', create_agent: 'agent', invoke_workflow: 'chain', retrieval: 'retrieval',
 };
 
+/** OpenInference (Arize Phoenix, OpenLLMetry's siblings) names the kind in `openinference.span.kind`. */
+const KIND_BY_OPENINFERENCE: Readonly<Record<string, SpanKind>> = {
+  LLM: 'llm', CHAIN: 'chain', RETRIEVER: 'retrieval', EMBEDDING: 'embedding', TOOL: 'tool', AGENT: 'agent',
+};
+
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined);
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined);
 /** Message attributes are JSON text in the conventions; a value that is not JSON stays as it is. */
@@ -132,7 +137,8 @@ export function spansFromOtlp(request: OtlpRequest): MappedSpan[] {
         if (startTime === undefined) throw invalid(`Span '${spanId}' has no startTimeUnixNano`);
         const endTime = nanosToMs(s.endTimeUnixNano);
         const operation = str(a['gen_ai.operation.name']);
-        const kind: SpanKind = (str(a['openexpert.span.kind']) as SpanKind | undefined) ?? (operation ? KIND_BY_OPERATION[operation] : undefined) ?? 'span';
+        const kind: SpanKind = (str(a['openexpert.span.kind']) as SpanKind | undefined) ?? (operation ? KIND_BY_OPERATION[operation] : undefined)
+          ?? KIND_BY_OPENINFERENCE[str(a['openinference.span.kind'])?.toUpperCase() ?? ''] ?? 'span';
         const code = s.status?.code;
         const status: SpanStatus = code === 2 || code === 'STATUS_CODE_ERROR' ? 'error' : code === 1 || code === 'STATUS_CODE_OK' ? 'ok' : 'unset';
         const fromEvents = messagesFromEvents(s.events);

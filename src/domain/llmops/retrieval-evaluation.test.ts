@@ -9,7 +9,7 @@ import { retrievalColumns, RetrievalEvaluationRequestSchema, type RetrievalEvalu
 /** The same path the route takes, without a server: the request's table through the evaluation module. */
 async function evaluate(request: RetrievalEvaluationRequest): Promise<EvaluationResult> {
   const input = RetrievalEvaluationRequestSchema.parse(request);
-  const columns = retrievalColumns(input.queries, input.retrieved);
+  const columns = retrievalColumns(input.queries, input.retrieved ?? []);
   return evaluatePredictions(inlineTable({ ...columns }), EvaluationSpecSchema.parse({
     task: 'ranking', label: 'relevance', score: 'score', queryId: 'query', k: input.k, bootstrap: { resamples: 0 },
   }));

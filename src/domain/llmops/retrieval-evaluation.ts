@@ -15,6 +15,8 @@ import { invalid } from '../../core/errors.js';
 import type { EvaluationService } from '../evaluation/evaluation.service.js';
 import { BootstrapSchema } from '../evaluation/schemas.js';
 import type { Evaluation } from '../evaluation/types.js';
+import { retrievedFromSpans } from './retrieval-traces.js';
+import type { TraceService } from './traces.service.js';
 
 const DocId = z.string().min(1).max(1000);
 
@@ -48,7 +50,16 @@ export const RetrievalEvaluationRequestSchema = z.object({
   model: z.object({ name: z.string().min(1).max(256), version: z.number().int().positive() }).strict().optional(),
   queries: z.array(RetrievalQuerySchema).min(1).max(100_000),
   /** What the retriever returned per query; a query left out retrieved nothing. */
-  retrieved: z.array(RetrievedSchema).max(100_000),
+  retrieved: z.array(RetrievedSchema).max(100_000).optional(),
+  /** Instead of `retrieved`: take each question's latest retrieval span from the project's logged traces (see retrieval-traces.ts). */
+  fromTraces: z.object({
+    project: z.string().min(1).max(256).optional(),
+    /** Only retrieval spans of this name. */
+    spanName: z.string().min(1).max(1000).optional(),
+    /** Only spans that started in [since, until] (epoch ms). */
+    since: z.number().int().min(0).optional(),
+    until: z.number().int().min(0).optional(),
+  }).strict().optional(),
   k: z.array(z.number().int().min(1).max(10_000)).min(1).max(10).default([1, 3, 5, 10]),
   bootstrap: BootstrapSchema.default({ resamples: 1000, seed: 0, confidence: 0.95 }),
   metricPrefix: z.string().max(100).regex(/^[\w.\- /:]*$/, 'may hold letters, digits, _ - . / : and spaces').default(''),
@@ -103,14 +114,28 @@ export function retrievalColumns(queries: readonly RetrievalQuery[], retrieved: 
 }
 
 /** Evaluates the retrieved lists against the set and stores the result as a ranking evaluation. */
-export async function evaluateRetrieval(evaluations: EvaluationService, actor: Actor, body: unknown): Promise<Evaluation> {
+export async function evaluateRetrieval(
+  evaluations: EvaluationService, actor: Actor, body: unknown, traces?: Pick<TraceService, 'retrievalSpans'>,
+): Promise<Evaluation> {
   const r = RetrievalEvaluationRequestSchema.safeParse(body ?? {});
   if (!r.success) {
     const issue = r.error.issues[0]!;
     throw invalid(`Invalid value for parameter '${issue.path.map(String).join('.') || 'body'}': ${issue.message}`);
   }
   const input = r.data;
-  const columns = retrievalColumns(input.queries, input.retrieved);
+  if ((input.retrieved === undefined) === (input.fromTraces === undefined)) throw invalid("Invalid value for parameter 'retrieved': give the retrieved lists or 'fromTraces', one of the two");
+  let retrieved = input.retrieved ?? [];
+  if (input.fromTraces) {
+    if (!traces) throw invalid("Invalid value for parameter 'fromTraces': traces are not available here");
+    const f = input.fromTraces;
+    const spans = await traces.retrievalSpans(actor, { project: f.project, name: f.spanName, since: f.since, until: f.until });
+    const found = retrievedFromSpans(input.queries, spans);
+    if (found.retrieved.length === 0) {
+      throw invalid(`Invalid value for parameter 'fromTraces': none of the ${spans.length} retrieval span(s) in project '${f.project ?? 'default'}' matches a question of the set (by its text or the attribute openexpert.query.id)`);
+    }
+    retrieved = found.retrieved;
+  }
+  const columns = retrievalColumns(input.queries, retrieved);
   return evaluations.evaluate(actor, {
     task: 'ranking', label: 'relevance', score: 'score', queryId: 'query', k: input.k, bootstrap: input.bootstrap,
     data: { columns: { ...columns }, name: input.dataset },

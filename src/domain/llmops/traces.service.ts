@@ -51,6 +51,8 @@ const REDACTION_KEY = 'redaction';
  */
 export const BUDGET_CACHE_MS = 2000;
 const PRICES_KEY = 'prices.initialized';
+/** The newest retrieval spans an evaluation from traces reads at most; narrow older ones out with `since`/`until`. */
+export const MAX_RETRIEVAL_SPANS = 100_000;
 /** Inputs and outputs larger than this are cut (after redaction) so one runaway prompt cannot bloat the store. */
 const MAX_CONTENT_CHARS = 256 * 1024;
 
@@ -157,6 +159,16 @@ export class TraceService {
       throw (err as { code?: string }).code === 'PERMISSION_DENIED' ? notFound(`Trace '${traceId}'`) : err;
     });
     return { trace, spans: spanTree(await this.store.listSpans(traceId)) };
+  }
+
+  /** The retrieval spans of a project (READ), newest first: what a retrieval evaluation from traces reads. */
+  async retrievalSpans(actor: Actor, q: { project?: string | undefined; name?: string | undefined; since?: number | undefined; until?: number | undefined }): Promise<StoredSpan[]> {
+    const project = q.project ?? DEFAULT_PROJECT;
+    await this.access.require(actor, 'READ', { kind: 'server', project });
+    return this.store.listSpansOfKind({
+      project, kind: 'retrieval', limit: MAX_RETRIEVAL_SPANS,
+      ...(q.name !== undefined ? { name: q.name } : {}), ...(q.since !== undefined ? { since: q.since } : {}), ...(q.until !== undefined ? { until: q.until } : {}),
+    });
   }
 
   async listPrices(actor: Actor): Promise<Price[]> {

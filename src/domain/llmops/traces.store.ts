@@ -1,5 +1,5 @@
 import type { WebhookDelivery } from '../monitoring/webhooks.js';
-import type { Budget, BudgetAlert, Price, StoredSpan, TraceQuery, TraceSummary } from './types.js';
+import type { Budget, BudgetAlert, Price, SpanKind, StoredSpan, TraceQuery, TraceSummary } from './types.js';
 
 /** What cost is summed over for a budget: a project's spans in [from, to), optionally of one prompt or user. */
 export interface SpendQuery {
@@ -22,6 +22,8 @@ export interface TraceStore {
   getTrace(traceId: string): Promise<TraceSummary | undefined>;
   /** In start order. */
   listSpans(traceId: string): Promise<StoredSpan[]>;
+  /** A project's spans of one kind that started in [since, until] (and have this name), newest first, at most `limit`. */
+  listSpansOfKind(query: { project: string; kind: SpanKind; name?: string; since?: number; until?: number; limit: number }): Promise<StoredSpan[]>;
   /** Newest first; one more than `limit` tells the caller there is a next page. */
   searchTraces(query: TraceQuery): Promise<TraceSummary[]>;
   spend(query: SpendQuery): Promise<number>;

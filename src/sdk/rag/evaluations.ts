@@ -6,9 +6,11 @@ import type { Retriever, VectorHit } from './types.js';
 /** A retriever object, or a function answering a question of the set with ranked documents (ids or hits). */
 export type RetrieveFn = (query: RetrievalQuery) => Promise<readonly (string | { id: string; score?: number })[]>;
 
-export type RetrievalEvaluationInput = Omit<RetrievalEvaluationRequest, 'retrieved'> & (
-  | { retrieved: RetrievalEvaluationRequest['retrieved'] }
+export type RetrievalEvaluationInput = Omit<RetrievalEvaluationRequest, 'retrieved' | 'fromTraces'> & (
+  | { retrieved: NonNullable<RetrievalEvaluationRequest['retrieved']> }
   | { retriever: Retriever | RetrieveFn; concurrency?: number }
+  /** The server reads each question's latest retrieval span from the project's logged traces. */
+  | { fromTraces: NonNullable<RetrievalEvaluationRequest['fromTraces']> }
 );
 
 /** Runs the retriever over every question of the set (`depth` documents each, several questions at a time). */
@@ -44,6 +46,7 @@ export class RetrievalEvaluations {
   async evaluate(input: RetrievalEvaluationInput): Promise<Evaluation> {
     const { retriever, concurrency, retrieved, ...rest } = input as RetrievalEvaluationInput & { retriever?: Retriever | RetrieveFn; concurrency?: number; retrieved?: RetrievedList[] };
     const k = rest.k ?? [1, 3, 5, 10];
+    if ('fromTraces' in rest && rest.fromTraces !== undefined) return this.http.request('POST', '/api/v1/evaluations/retrieval', { body: { ...rest, k } });
     const lists = retrieved ?? (retriever ? await retrieveAll(rest.queries as RetrievalQuery[], retriever, Math.max(...k), concurrency) : []);
     return this.http.request('POST', '/api/v1/evaluations/retrieval', { body: { ...rest, k, retrieved: lists } });
   }

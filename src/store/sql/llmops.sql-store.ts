@@ -113,6 +113,15 @@ export class SqlTraceStore implements TraceStore {
     return rows.map(spanOf);
   }
 
+  async listSpansOfKind(q: { project: string; kind: SpanKind; name?: string; since?: number; until?: number; limit: number }): Promise<StoredSpan[]> {
+    let query = this.db.selectFrom('llm_spans').selectAll().where('project', '=', q.project).where('kind', '=', q.kind);
+    if (q.name !== undefined) query = query.where('name', '=', q.name);
+    if (q.since !== undefined) query = query.where('start_time', '>=', q.since);
+    if (q.until !== undefined) query = query.where('start_time', '<=', q.until);
+    const rows = await busyGuard(() => query.orderBy('start_time', 'desc').orderBy('span_id').limit(q.limit).execute());
+    return rows.map(spanOf);
+  }
+
   async searchTraces(q: TraceQuery): Promise<TraceSummary[]> {
     if (q.projects?.length === 0) return [];
     let query = this.db.selectFrom('llm_traces').selectAll();
