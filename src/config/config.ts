@@ -120,7 +120,7 @@ const Schema = z.object({
   trustProxy: z.boolean(),
   servingPythonCommand: z.string().min(1).refine((c) => c.includes('{port}'), "must contain '{port}' (where the scoring server listens)"),
   onlineStore: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL (leave it unset for the database)').optional(),
-  featureSourceRoots: z.array(z.string().refine((d) => path.isAbsolute(d), 'must be absolute folders')).optional(),
+  featureSourceRoots: z.array(z.string().refine((d) => path.isAbsolute(d) || /^s3:\/\/[^/]+/.test(d), 'must be absolute folders or s3://bucket/prefix URIs')).optional(),
   auditKeysFile: z.string().min(1).optional(),
   auditKeys: z.string().min(1).optional(),
   auditCheckpoints: z.string().min(1).optional(),

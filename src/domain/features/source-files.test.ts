@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/config.js';
 import { sourceFiles } from './source-files.js';
@@ -51,11 +52,33 @@ describe('path sources of feature views', () => {
     await expect(read([], path.join(allowed, 'stats.csv'))).rejects.toThrow(/this server reads no path sources \(start it with --feature-source-roots <folders>/);
   });
 
+  it('reads S3 sources only under the configured s3:// prefixes, with the bucket and prefix boundary respected', async () => {
+    const asked: string[] = [];
+    const s3 = (bucket: string, key: string) => {
+      asked.push(`${bucket}/${key}`);
+      return Promise.resolve(Readable.from(['user_id,event_timestamp\n']));
+    };
+    const readS3 = (roots: string[] | undefined, uri: string) =>
+      sourceFiles({ dataset: none, s3, pathRoots: roots }).with({ kind: 's3', uri, timestampField: 'event_timestamp' }, async (files) => fs.readFileSync(files[0]!.local, 'utf8'));
+    const roots = [allowed, 's3://features/exports'];
+    expect(await readS3(roots, 's3://features/exports/users.csv')).toContain('user_id');
+    expect(await readS3(['s3://whole-bucket'], 's3://whole-bucket/a/b.csv')).toContain('user_id');
+    expect(await readS3(undefined, 's3://anything/x.csv')).toContain('user_id');
+    for (const uri of ['s3://features/exports-private/x.csv', 's3://features/other.csv', 's3://secrets/exports/x.csv', 's3://whole-bucket-2/x.csv']) {
+      const expected = uri.startsWith('s3://whole') ? 'outside the S3 prefixes' : 'outside the S3 prefixes this server reads feature sources from (--feature-source-roots: s3://features/exports)';
+      await expect(readS3(uri.startsWith('s3://whole') ? ['s3://whole-bucket'] : roots, uri), uri).rejects.toThrow(expected);
+    }
+    await expect(readS3([allowed], 's3://features/exports/users.csv')).rejects.toThrow(/this server reads no S3 sources \(name s3:\/\/bucket\/prefix in --feature-source-roots/);
+    await expect(sourceFiles({ dataset: none, s3, pathRoots: [] }).check({ kind: 's3', uri: 's3://features/exports/u.csv', timestampField: 't' })).rejects.toThrow('reads no S3 sources');
+    // Nothing outside was fetched.
+    expect(asked).toEqual(['features/exports/users.csv', 'whole-bucket/a/b.csv', 'anything/x.csv']);
+  });
+
   it('defaults to nowhere with auth and anywhere without; a flag or the environment names folders', () => {
     const home = path.join(base, 'home');
     expect(loadConfig({ home, auth: true }, {}).featureSourceRoots).toEqual([]);
     expect(loadConfig({ home }, {}).featureSourceRoots).toBeUndefined();
-    expect(loadConfig({ home, auth: true }, { OPENEXPERT_FEATURE_SOURCE_ROOTS: `${allowed}, /srv/features` }).featureSourceRoots).toEqual([allowed, '/srv/features']);
-    expect(() => loadConfig({ home, featureSourceRoots: 'relative/dir' }, {})).toThrow(/featureSourceRoots.*must be absolute folders/);
+    expect(loadConfig({ home, auth: true }, { OPENEXPERT_FEATURE_SOURCE_ROOTS: `${allowed}, /srv/features, s3://lake/features` }).featureSourceRoots).toEqual([allowed, '/srv/features', 's3://lake/features']);
+    expect(() => loadConfig({ home, featureSourceRoots: 'relative/dir' }, {})).toThrow(/featureSourceRoots.*must be absolute folders or s3:\/\/bucket\/prefix URIs/);
   });
 });
