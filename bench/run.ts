@@ -13,6 +13,7 @@ import { runLlmopsBench } from './llmops.js';
 import { runMonitoringBench } from './monitoring.js';
 import { runPipelinesBench } from './pipelines.js';
 import { registryBenchOptionsFromArgs, runRegistryBench } from './registry.js';
+import { runReviewItemsBench } from './review-items.js';
 import { runServingBench } from './serving.js';
 import { runSweepsBench } from './sweeps.js';
 import { runTrackingBench, trackingBenchOptionsFromArgs } from './tracking.js';
@@ -37,6 +38,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   llmops: () => runLlmopsBench(),
   explain: () => runExplainBench(),
   cost: () => runCostBench(),
+  review: () => runReviewItemsBench(),
 };
 
 const named = args.filter((a) => !a.startsWith('--'));

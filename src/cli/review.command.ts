@@ -97,6 +97,40 @@ export function registerReviewCommand(program: Command): void {
       console.log(`created review queue ${queue.name} (${queue.scope}${queue.target !== undefined ? ` ${queue.target}` : ''})`);
     });
 
+  common(group.command('update <name>').description("Change a queue's settings (triggers and assignment apply to items added from then on; labels only while nothing is labelled)"))
+    .option('--description <text>', 'what the queue is for')
+    .option('--instructions <text>', 'what reviewers should look for')
+    .option('--labels <list>', 'the labels reviewers choose from, comma-separated (refused once an item is labelled)')
+    .option('--rule <filter>', 'take items matching this filter over their fields')
+    .option('--no-rule', 'remove the rule')
+    .option('--low-confidence <p>', 'take predictions whose top class probability is below p')
+    .option('--confidence-output <name>', 'the model output holding the probabilities (with --low-confidence)')
+    .option('--no-low-confidence', 'remove the low-confidence trigger')
+    .option('--sample-rate <f>', 'take this fraction of predictions or traces')
+    .option('--no-sample-rate', 'remove sampling')
+    .option('--reviewers <list>', 'the reviewers items are assigned to, comma-separated (empty: anyone)')
+    .option('--overlap <f>', 'fraction of items given to several reviewers')
+    .option('--reviewers-per-item <n>', 'reviewers of an overlapping item')
+    .action(async (name: string, opts: Common & {
+      description?: string; instructions?: string; labels?: string; rule?: string | false; lowConfidence?: string | false; confidenceOutput?: string;
+      sampleRate?: string | false; reviewers?: string; overlap?: string; reviewersPerItem?: string;
+    }) => {
+      const low = opts.lowConfidence === false ? null : num(opts.lowConfidence, '--low-confidence');
+      const body = {
+        ...(opts.description !== undefined ? { description: opts.description } : {}), ...(opts.instructions !== undefined ? { instructions: opts.instructions } : {}),
+        ...(opts.labels !== undefined ? { labels: list(opts.labels) } : {}),
+        ...(opts.rule !== undefined ? { rule: opts.rule === false ? null : opts.rule } : {}),
+        ...(low !== undefined ? { lowConfidence: low === null ? null : { threshold: low, ...(opts.confidenceOutput ? { output: opts.confidenceOutput } : {}) } } : {}),
+        ...(opts.sampleRate !== undefined ? { sampleRate: opts.sampleRate === false ? null : num(opts.sampleRate, '--sample-rate') } : {}),
+        ...(opts.reviewers !== undefined ? { reviewers: list(opts.reviewers) } : {}),
+        ...(opts.overlap !== undefined ? { overlap: num(opts.overlap, '--overlap') } : {}),
+        ...(opts.reviewersPerItem !== undefined ? { reviewersPerItem: num(opts.reviewersPerItem, '--reviewers-per-item') } : {}),
+      };
+      const queue = await registryApi(opts)<ReviewQueue>('PATCH', `${Q}/${enc(name)}`, { body });
+      if (opts.json) return printJson(queue);
+      console.log(`updated review queue ${queue.name}: labels ${queue.spec.labels.join(', ')}`);
+    });
+
   common(group.command('list').description('The review queues you may read'))
     .option('--project <name>', 'in this project')
     .action(async (opts: Common & { project?: string }) => {

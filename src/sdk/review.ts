@@ -1,4 +1,4 @@
-import type { CreateQueueSchema, ExportResult, ExportSchema, ItemStatus, PushItemsSchema } from '../domain/review/review.service.js';
+import type { CreateQueueSchema, ExportResult, ExportSchema, ItemStatus, PushItemsSchema, UpdateQueueSchema } from '../domain/review/review.service.js';
 import type { Agreement, QueueStats, ReviewItem, ReviewQueue } from '../domain/review/types.js';
 import type { z } from 'zod';
 import type { HttpClient } from './http.js';
@@ -8,6 +8,8 @@ const Q = '/api/v1/review/queues';
 
 /** A queue as a caller writes it: reviewers, overlap and reviewersPerItem have the server's defaults. */
 export type CreateQueueOptions = z.input<typeof CreateQueueSchema>;
+/** What to change on a queue; `null` removes an optional setting. */
+export type UpdateQueueOptions = z.input<typeof UpdateQueueSchema>;
 export type PushedItem = z.input<typeof PushItemsSchema>['items'][number];
 
 /**
@@ -34,6 +36,11 @@ export class Review {
 
   get(name: string): Promise<{ queue: ReviewQueue; stats: QueueStats }> {
     return this.http.request('GET', `${Q}/${enc(name)}`);
+  }
+
+  /** Changes a queue's settings; its labels only while no item has a label. */
+  update(name: string, changes: UpdateQueueOptions): Promise<ReviewQueue> {
+    return this.http.request<ReviewQueue>('PATCH', `${Q}/${enc(name)}`, { body: changes });
   }
 
   delete(name: string): Promise<void> {

@@ -39,6 +39,37 @@ describe('review queues', () => {
   }, 120_000);
   afterAll(async () => server?.close());
 
+  it('changes a queue\'s settings, and its labels only until an item is labelled', async () => {
+    const patch = (name: string, body: unknown) => api.call('PATCH', `${Q}/${name}`, body);
+    expect((await api.post(Q, { name: 'editable', scope: 'project', labels: ['spam', 'ham'], description: 'first' })).status).toBe(201);
+    const changed = await patch('editable', { description: 'user reports', labels: ['spam', 'ham', 'unsure'], reviewers: ['ann', 'bob'], overlap: 0.5, instructions: 'Read it all' });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ name: 'editable', description: 'user reports', spec: { labels: ['spam', 'ham', 'unsure'], reviewers: ['ann', 'bob'], overlap: 0.5, instructions: 'Read it all' } });
+    // Stored: read back.
+    expect((await api.get(`${Q}/editable`)).body.queue.spec.labels).toEqual(['spam', 'ham', 'unsure']);
+    // null removes a setting; bad input names its field and changes nothing.
+    expect((await patch('editable', { instructions: null })).body.spec.instructions).toBeUndefined();
+    const bad = await patch('editable', { overlap: 2 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('overlap');
+    expect((await patch('editable', { rule: 'x >' })).body.error.message).toContain("'rule'");
+    expect((await patch('editable', { lowConfidence: { threshold: 0.6 } })).body.error.message).toContain("'lowConfidence'");
+    expect((await patch('editable', { scope: 'llm' })).status).toBe(400);
+    expect((await patch('editable', {})).status).toBe(400);
+    expect((await patch('nope', { description: 'x' })).status).toBe(404);
+    expect((await api.get(`${Q}/editable`)).body.queue.spec).toMatchObject({ overlap: 0.5, labels: ['spam', 'ham', 'unsure'] });
+
+    const pushed = await api.post(`${Q}/editable/items`, { items: [{ id: 'm1', fields: { text: 'prize' } }] });
+    expect((await api.call('PUT', `${Q}/editable/items/${pushed.body.items[0].id}/label`, { label: 'spam' }, as(pushed.body.items[0].assigned[0]))).status).toBe(200);
+    const refused = await patch('editable', { labels: ['spam', 'ham'] });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(/^Invalid value for 'labels': queue 'editable' already has labelled items/);
+    expect((await api.get(`${Q}/editable`)).body.queue.spec.labels).toEqual(['spam', 'ham', 'unsure']);
+    // The same labels, or other settings, still change.
+    expect((await patch('editable', { labels: ['spam', 'ham', 'unsure'], description: 'triage' })).body.description).toBe('triage');
+    expect((await api.call('DELETE', `${Q}/editable`)).status).toBe(200);
+  });
+
   it('refuses bad queues with the field named', async () => {
     const bad = async (body: object) => (await api.post(Q, { name: 'bad', scope: 'deployment', target: 'loans', labels: ['a', 'b'], ...body })).body.error.message as string;
     expect(await bad({ labels: ['a'] })).toContain("'labels'");

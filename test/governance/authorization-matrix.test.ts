@@ -384,6 +384,7 @@ const CASES: Record<string, Case> = {
   'POST /api/v1/review/queues': { need: ws('EDIT'), req: (f) => ({ url: `${V1}/review/queues`, body: { name: `mx-q-${f.n}-${Math.random()}`, scope: 'project', labels: ['a', 'b'] } }) },
   'GET /api/v1/review/queues': { need: ws('READ'), req: () => ({ url: `${V1}/review/queues` }) },
   'GET /api/v1/review/queues/:name': { need: rq('READ'), req: (f) => ({ url: `${V1}/review/queues/${f.queue}` }) },
+  'PATCH /api/v1/review/queues/:name': { need: rq('EDIT'), req: (f) => ({ url: `${V1}/review/queues/${f.queue}`, body: { description: `mx ${f.n}` } }) },
   'DELETE /api/v1/review/queues/:name': { need: rq('MANAGE'), fresh: true, req: (f) => ({ url: `${V1}/review/queues/${f.queue}` }) },
   'POST /api/v1/review/queues/:name/pull': { need: rq('EDIT'), req: (f) => ({ url: `${V1}/review/queues/${f.queue}/pull`, body: {} }) },
   'POST /api/v1/review/queues/:name/items': { need: rq('EDIT'), req: (f) => ({ url: `${V1}/review/queues/${f.queue}/items`, body: { items: [{ id: 'r1', fields: { x: 1 } }] } }) },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { decodePageToken, encodePageToken } from '../../core/paging.js';
-import { CreateQueueSchema, ExportSchema, ITEM_STATUSES, LabelSchema, PullSchema, PushItemsSchema } from '../../domain/review/review.service.js';
+import { CreateQueueSchema, ExportSchema, ITEM_STATUSES, LabelSchema, PullSchema, PushItemsSchema, UpdateQueueSchema } from '../../domain/review/review.service.js';
 import { ITEM_REASONS } from '../../domain/review/types.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
@@ -43,6 +43,14 @@ export function reviewRoutesV1(s: Services): Route[] {
       method: 'GET', path: '/review/queues/:name',
       schema: { summary: 'A review queue with its progress: items, labelled, complete, labels given, per reviewer', tags, params: Name, response: { 200: QueueDetail } },
       handler: async ({ actor, params }) => r.get(actor, parse(Name, params).name),
+    },
+    {
+      method: 'PATCH', path: '/review/queues/:name',
+      schema: {
+        summary: "Change a queue's description, instructions, triggers (rule, low confidence, sampling), reviewers and overlap, or its labels while nothing is labelled; null removes a setting",
+        tags, params: Name, body: UpdateQueueSchema, response: { 200: ReviewQueueOut },
+      },
+      handler: async ({ actor, params, body }) => r.update(actor, parse(Name, params).name, parse(UpdateQueueSchema, body)),
     },
     {
       method: 'DELETE', path: '/review/queues/:name',

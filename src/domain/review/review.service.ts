@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Actor } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
-import { invalid, notFound } from '../../core/errors.js';
+import { DomainError, invalid, notFound } from '../../core/errors.js';
 import { newHexId } from '../../core/ids.js';
 import type { Access, ObjectResource } from '../access/access.js';
 import { DEFAULT_PROJECT, validateProjectName } from '../projects/types.js';
@@ -9,7 +9,7 @@ import type { PredictionRecord } from '../serving/types.js';
 import { stickyUnit } from '../serving/router.js';
 import { cohensKappa, fleissKappa, kappaWords } from './agreement.js';
 import { predictionItems, traceFields } from './item-sources.js';
-import type { ReviewStore } from './review.store.js';
+import type { ItemFilter, ReviewStore } from './review.store.js';
 import { compileRule, type Rule } from './rule.js';
 import {
   QUEUE_SCOPES, type Agreement, type ItemReason, type NewReviewItem, type PairAgreement, type QueueSpec, type QueueStats, type ReviewItem, type ReviewQueue,
@@ -37,6 +37,24 @@ export const CreateQueueSchema = z.object({
   reviewersPerItem: z.number().int().min(2).max(20).default(2),
 }).strict();
 export type CreateQueueInput = z.output<typeof CreateQueueSchema>;
+
+/**
+ * PATCH /review/queues/:name: what may change on a queue; `null` removes an optional setting. Triggers and assignment
+ * apply to items added from then on; items already queued keep their reason and reviewers. The name, scope and target
+ * stay: grants, lineage and the pull cursor refer to them.
+ */
+export const UpdateQueueSchema = z.object({
+  description: z.string().max(2000).nullable().optional(),
+  instructions: z.string().max(10_000).nullable().optional(),
+  labels: CreateQueueSchema.shape.labels.optional(),
+  sampleRate: z.number().gt(0).max(1).nullable().optional(),
+  lowConfidence: CreateQueueSchema.shape.lowConfidence.unwrap().nullable().optional(),
+  rule: z.string().min(1).max(2000).nullable().optional(),
+  reviewers: CreateQueueSchema.shape.reviewers.unwrap().optional(),
+  overlap: z.number().min(0).max(1).optional(),
+  reviewersPerItem: z.number().int().min(2).max(20).optional(),
+}).strict().refine((u) => Object.keys(u).length > 0, 'must change at least one setting');
+export type UpdateQueueInput = z.output<typeof UpdateQueueSchema>;
 
 /** POST /review/queues/:name/items: records pushed by a caller (a model outside OpenExpert, a user report). */
 export const PushItemsSchema = z.object({
@@ -151,16 +169,13 @@ export class ReviewService {
       case 'project':
         if (input.target !== undefined) throw invalid("'target' is not used by a project queue (items are pushed)");
     }
-    if (input.rule !== undefined) compileRule(input.rule);
-    if (input.lowConfidence && input.scope !== 'deployment' && input.scope !== 'model') throw invalid("'lowConfidence' applies to queues of predictions (scope deployment or model)");
-    if (input.overlap > 0 && input.reviewers.length < 2) throw invalid("'overlap' needs at least two 'reviewers' to share items");
-    const spec: QueueSpec = {
-      labels: input.labels, reviewers: input.reviewers, overlap: input.overlap, reviewersPerItem: Math.min(input.reviewersPerItem, Math.max(2, input.reviewers.length)),
+    const spec = checkedSpec(input.scope, {
+      labels: input.labels, reviewers: input.reviewers, overlap: input.overlap, reviewersPerItem: input.reviewersPerItem,
       ...(input.instructions !== undefined ? { instructions: input.instructions } : {}),
       ...(input.sampleRate !== undefined ? { sampleRate: input.sampleRate } : {}),
       ...(input.lowConfidence ? { lowConfidence: input.lowConfidence } : {}),
       ...(input.rule !== undefined ? { rule: input.rule } : {}),
-    };
+    });
     const now = this.deps.clock.now();
     const queue: ReviewQueue = {
       name: input.name, project, scope: input.scope, ...(target !== undefined ? { target } : {}),
@@ -180,6 +195,31 @@ export class ReviewService {
   async get(actor: Actor, name: string): Promise<{ queue: ReviewQueue; stats: QueueStats }> {
     const queue = await this.queue(actor, 'READ', name);
     return { queue, stats: statsOf(queue, await this.deps.store.items(name)) };
+  }
+
+  /**
+   * Changes a queue's settings (EDIT). Its labels may change only while no item has a label: labels already given
+   * would no longer be among the queue's, or would be counted beside ones they were never weighed against.
+   */
+  async update(actor: Actor, name: string, input: UpdateQueueInput): Promise<ReviewQueue> {
+    const queue = await this.queue(actor, 'EDIT', name);
+    const old = queue.spec;
+    const next: Record<string, unknown> = { ...old };
+    for (const key of ['instructions', 'sampleRate', 'lowConfidence', 'rule', 'labels', 'reviewers', 'overlap', 'reviewersPerItem'] as const) {
+      const v = input[key];
+      if (v === null) delete next[key];
+      else if (v !== undefined) next[key] = v;
+    }
+    const spec = checkedSpec(queue.scope, next as unknown as QueueSpec);
+    const labelsChanged = spec.labels.length !== old.labels.length || spec.labels.some((l, i) => l !== old.labels[i]);
+    const description = input.description === undefined ? queue.description ?? null : input.description;
+    const updated = await this.deps.store.updateQueue(name, { description, spec }, { unlabelledOnly: labelsChanged });
+    if (updated === 'labelled') {
+      throw new DomainError('INVALID_STATE', `Invalid value for 'labels': queue '${name}' already has labelled items, so its labels (${old.labels.join(', ')}) can no longer change; create a new queue for other labels`);
+    }
+    if (updated === 'missing') throw notFound(`Review queue '${name}'`);
+    const { description: _old, ...rest } = queue;
+    return { ...rest, ...(description !== null ? { description } : {}), spec };
   }
 
   async delete(actor: Actor, name: string): Promise<void> {
@@ -249,15 +289,12 @@ export class ReviewService {
   async items(actor: Actor, name: string, q: { status?: ItemStatus; reviewer?: string; offset?: number; limit?: number }): Promise<ItemPage> {
     const queue = await this.queue(actor, 'READ', name);
     const reviewer = q.reviewer ?? actor.userId;
-    const all = await this.deps.store.items(name);
     const status = q.status ?? 'all';
-    const wanted = all.filter((i) =>
-      status === 'all' ? true
-        : status === 'labelled' ? i.labels.length > 0
-          : !i.labels.some((l) => l.reviewer === reviewer) && (queue.spec.reviewers.length === 0 || i.assigned.includes(reviewer)));
     const offset = q.offset ?? 0;
     const limit = q.limit ?? 100;
-    return { items: wanted.slice(offset, offset + limit), ...(wanted.length > offset + limit ? { nextOffset: offset + limit } : {}) };
+    const filter: ItemFilter = status === 'todo' ? { kind: 'todo', reviewer, assignedOnly: queue.spec.reviewers.length > 0 } : { kind: status };
+    const page = await this.deps.store.itemPage(name, { filter, offset, limit });
+    return { items: page.items, ...(page.more ? { nextOffset: offset + limit } : {}) };
   }
 
   async item(actor: Actor, name: string, id: string): Promise<ReviewItem> {
@@ -331,6 +368,14 @@ export class ReviewService {
     if (!item) throw notFound(`Item '${id}' of review queue '${name}'`);
     return item;
   }
+}
+
+/** A queue's settings, checked as a whole (on create and on every change): the rule parses, the triggers fit the scope. */
+function checkedSpec(scope: ReviewQueue['scope'], spec: QueueSpec): QueueSpec {
+  if (spec.rule !== undefined) compileRule(spec.rule);
+  if (spec.lowConfidence && scope !== 'deployment' && scope !== 'model') throw invalid("'lowConfidence' applies to queues of predictions (scope deployment or model)");
+  if (spec.overlap > 0 && spec.reviewers.length < 2) throw invalid("'overlap' needs at least two 'reviewers' to share items");
+  return { ...spec, reviewersPerItem: Math.min(spec.reviewersPerItem, Math.max(2, spec.reviewers.length)) };
 }
 
 /** The first trigger that takes a candidate: rule, then low confidence, then sampling; every candidate when the queue has none. */

@@ -51,5 +51,53 @@ for (const backend of testBackends()) {
       expect(await store.items('q1')).toEqual([]);
       expect((await store.items('q2')).map((i) => i.id)).toEqual([id(4)]);
     });
+
+    it('filters and pages items in the database: all, labelled, a reviewer\'s to-do (assigned or not), in source-time order', async () => {
+      await store.createQueue(queue('big'));
+      // Reviewers whose names need escaping in a LIKE pattern or in JSON: `a_n` must not match `ann`, nor `%` anything.
+      const pool = [[], ['ann'], ['bob'], ['ann', 'bob'], ['a_n'], ['%'], ['x"y']] as const;
+      const all = Array.from({ length: 60 }, (_, n) => ({ ...item(n + 1, 'big'), assigned: [...pool[n % pool.length]!], time: 1000 + ((n * 7) % 13), fields: { n } }));
+      await store.addItems(all);
+      const labelled = new Map<string, string[]>();
+      for (let n = 0; n < 60; n += 3) {
+        const who = n % 2 === 0 ? 'ann' : 'bob';
+        await store.putLabel('big', id(n + 1), { reviewer: who, label: 'ok', at: n });
+        labelled.set(id(n + 1), [who]);
+      }
+      // The reference order and filters, computed here from what was added.
+      const order = [...all];
+      const seqOf = new Map(all.map((a, k) => [a.id, k]));
+      order.sort((a, b) => a.time - b.time || seqOf.get(a.id)! - seqOf.get(b.id)!);
+      const expected = {
+        all: order,
+        labelled: order.filter((i) => labelled.has(i.id)),
+        annAssigned: order.filter((i) => i.assigned.includes('ann') && !(labelled.get(i.id) ?? []).includes('ann')),
+        a_nAssigned: order.filter((i) => i.assigned.includes('a_n')),
+        percent: order.filter((i) => i.assigned.includes('%')),
+        quote: order.filter((i) => i.assigned.includes('x"y')),
+        bobAny: order.filter((i) => !(labelled.get(i.id) ?? []).includes('bob')),
+      };
+      const read = async (filter: Parameters<ReviewStore['itemPage']>[1]['filter'], limit: number) => {
+        const out: string[] = [];
+        for (let offset = 0; ; offset += limit) {
+          const page = await store.itemPage('big', { filter, offset, limit });
+          expect(page.items.length).toBeLessThanOrEqual(limit);
+          out.push(...page.items.map((i) => i.id));
+          if (!page.more) return out;
+        }
+      };
+      const ids = (items: readonly { id: string }[]) => items.map((i) => i.id);
+      expect(await read({ kind: 'all' }, 7)).toEqual(ids(expected.all));
+      expect(await read({ kind: 'labelled' }, 5)).toEqual(ids(expected.labelled));
+      expect(await read({ kind: 'todo', reviewer: 'ann', assignedOnly: true }, 4)).toEqual(ids(expected.annAssigned));
+      expect(await read({ kind: 'todo', reviewer: 'a_n', assignedOnly: true }, 100)).toEqual(ids(expected.a_nAssigned));
+      expect(await read({ kind: 'todo', reviewer: '%', assignedOnly: true }, 100)).toEqual(ids(expected.percent));
+      expect(await read({ kind: 'todo', reviewer: 'x"y', assignedOnly: true }, 100)).toEqual(ids(expected.quote));
+      expect(await read({ kind: 'todo', reviewer: 'bob', assignedOnly: false }, 9)).toEqual(ids(expected.bobAny));
+      // Items come with their labels.
+      const first = (await store.itemPage('big', { filter: { kind: 'labelled' }, offset: 0, limit: 1 })).items[0]!;
+      expect(first.labels).toEqual([{ reviewer: labelled.get(first.id)![0], label: 'ok', at: expect.any(Number) }]);
+      expect(await store.itemPage('big', { filter: { kind: 'all' }, offset: 60, limit: 10 })).toEqual({ items: [], more: false });
+    });
   });
 }

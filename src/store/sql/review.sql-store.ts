@@ -1,7 +1,7 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { alreadyExists } from '../../core/errors.js';
-import type { ReviewStore } from '../../domain/review/review.store.js';
-import type { ItemReason, NewReviewItem, QueueScope, ReviewItem, ReviewLabel, ReviewQueue } from '../../domain/review/types.js';
+import type { ItemFilter, ReviewStore } from '../../domain/review/review.store.js';
+import type { ItemReason, NewReviewItem, QueueScope, QueueSpec, ReviewItem, ReviewLabel, ReviewQueue } from '../../domain/review/types.js';
 import { busyGuard, isUniqueViolation, type DatabaseHandle } from '../db.js';
 import type { Database } from '../schema.js';
 import type { ReviewTables } from '../tables/review.tables.js';
@@ -23,6 +23,8 @@ const itemOf = (r: ItemRow, labels: readonly ReviewLabel[]): ReviewItem => ({
   ...(r.predicted !== null ? { predicted: r.predicted } : {}), ...(r.confidence !== null ? { confidence: Number(r.confidence) } : {}),
   assigned: JSON.parse(r.assigned), time: Number(r.time), createdAt: Number(r.created_at), labels,
 });
+
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 const byTime = (a: LabelRow, b: LabelRow) => Number(a.at) - Number(b.at) || a.reviewer.localeCompare(b.reviewer);
 
@@ -55,6 +57,14 @@ export class SqlReviewStore implements ReviewStore {
 
   async setCursor(name: string, cursor: number): Promise<void> {
     await busyGuard(() => this.db.updateTable('review_queues').set({ cursor }).where('name', '=', name).execute());
+  }
+
+  async updateQueue(name: string, update: { description: string | null; spec: QueueSpec }, opts: { unlabelledOnly: boolean }): Promise<'updated' | 'labelled' | 'missing'> {
+    return busyGuard(() => this.db.transaction().execute(async (tx) => {
+      if (opts.unlabelledOnly && await tx.selectFrom('review_labels').select('item_id').where('queue', '=', name).limit(1).executeTakeFirst()) return 'labelled';
+      const r = await tx.updateTable('review_queues').set({ description: update.description, spec: JSON.stringify(update.spec) }).where('name', '=', name).executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0 ? 'updated' : 'missing';
+    }));
   }
 
   async deleteQueue(name: string): Promise<boolean> {
@@ -93,6 +103,24 @@ export class SqlReviewStore implements ReviewStore {
     const byItem = new Map<string, LabelRow[]>();
     for (const l of labels) byItem.set(l.item_id, [...(byItem.get(l.item_id) ?? []), l]);
     return rows.map((r) => itemOf(r, (byItem.get(r.id) ?? []).sort(byTime).map(labelOf)));
+  }
+
+  async itemPage(queue: string, q: { filter: ItemFilter; offset: number; limit: number }): Promise<{ items: ReviewItem[]; more: boolean }> {
+    const { filter } = q;
+    const rows = await busyGuard(() => this.db.selectFrom('review_items as i').selectAll('i').where('i.queue', '=', queue)
+      .$if(filter.kind === 'labelled', (b) => b.where(({ exists, selectFrom }) => exists(selectFrom('review_labels as l').select('l.item_id').whereRef('l.item_id', '=', 'i.id'))))
+      .$if(filter.kind === 'todo', (b) => {
+        const { reviewer, assignedOnly } = filter as Extract<ItemFilter, { kind: 'todo' }>;
+        const mine = b.where(({ not, exists, selectFrom }) => not(exists(selectFrom('review_labels as l').select('l.item_id').whereRef('l.item_id', '=', 'i.id').where('l.reviewer', '=', reviewer))));
+        // `assigned` is a JSON array of strings: the reviewer's JSON string appears in it exactly when they are assigned.
+        return assignedOnly ? mine.where(sql<boolean>`${sql.ref('i.assigned')} LIKE ${`%${likeEscape(JSON.stringify(reviewer))}%`} ESCAPE '\\'`) : mine;
+      })
+      .orderBy('i.time').orderBy('i.seq').orderBy('i.id').limit(q.limit + 1).offset(q.offset).execute());
+    const page = rows.slice(0, q.limit);
+    const labels = page.length === 0 ? [] : await busyGuard(() => this.db.selectFrom('review_labels').selectAll().where('item_id', 'in', page.map((r) => r.id)).execute());
+    const byItem = new Map<string, LabelRow[]>();
+    for (const l of labels) byItem.set(l.item_id, [...(byItem.get(l.item_id) ?? []), l]);
+    return { items: page.map((r) => itemOf(r, (byItem.get(r.id) ?? []).sort(byTime).map(labelOf))), more: rows.length > q.limit };
   }
 
   async item(queue: string, id: string): Promise<ReviewItem | undefined> {
