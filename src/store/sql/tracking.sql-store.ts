@@ -703,7 +703,7 @@ export class SqlTrackingStore implements TrackingStore {
   ): Promise<MetricWithRun[]> {
     if (runIds.length === 0) return [];
     const ofRuns = this.db.selectFrom('metrics').where('run_uuid', 'in', runIds).where('key', '=', key);
-    // Each run's first and last step and how many distinct steps it has, from the step index alone. A run that
+    // Each run's first and last step and how many distinct steps it has (PostgreSQL: from the step index alone). A run that
     // logged every step in between (the usual case) needs no list of its steps read: only runs with gaps do.
     const bounds = (await ofRuns
       .select(['run_uuid', (eb) => eb.fn.min('step').as('first'), (eb) => eb.fn.max('step').as('last'), (eb) => eb.fn.count('step').distinct().as('n'), (eb) => eb.fn.countAll().as('points')])
@@ -722,7 +722,7 @@ export class SqlTrackingStore implements TrackingStore {
     for (const part of everyStep ? [undefined] : chunks(steps, BULK_STEP_CHUNK)) {
       const stepFilter = part ? sql` and step in (${sql.join(part)})` : sql``;
       const ofKey = sql`from metrics where run_uuid in (${sql.join([...byRun.keys()])}) and key = ${key}${stepFilter}`;
-      // Read in the step index's order, no sort; only a run with more points than the cap (many at one step) needs
+      // PostgreSQL reads in the step index's order, no sort (SQLite has no step index: see migration 0065); only a run with more points than the cap (many at one step) needs
       // the database to number each run's points and leave out those beyond it.
       const rows = (await this.guard(() => selectArrays(this.db, capped
         ? sql`select run_uuid, value, timestamp, step, is_nan from (
