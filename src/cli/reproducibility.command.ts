@@ -175,7 +175,9 @@ export function registerReproducibilityCommands(program: Command): void {
           tags: { 'openexpert.reproduction_of': source.info.runId },
           // The report is what this command prints; the rerun's own output goes to stderr (and the run's log).
           echo: 'stderr',
+          // What OpenExpert gave the original command (a sweep trial's SWEEP_* parameters) it gets again.
           env: {
+            ...capture.env,
             ...(capture.seeds.PYTHONHASHSEED ? { PYTHONHASHSEED: capture.seeds.PYTHONHASHSEED } : {}),
             ...(capture.datasets.length ? { OPENEXPERT_DATASET_PINS: capture.datasets.map((d) => `${d.name}@${d.version}`).join(',') } : {}),
           },

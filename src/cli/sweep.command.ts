@@ -149,6 +149,23 @@ export function registerSweepCommand(program: Command): void {
       console.log(`trial ${t.number}: ${formatNumber(t.value!)} at step ${t.step ?? 0}; run ${t.runId}; ${paramsText(t)}`);
     });
 
+  withCommon(sweep.command('importance')
+    .description('Parameter importance: each parameter\'s share of the objective\'s variance (fANOVA over a seeded random forest of the complete trials)')
+    .argument('<sweepId>').option('--seed <n>', 'the forest\'s seed', '0').option('--trees <n>', 'regression trees in the forest', '64').option('--json', 'print JSON'))
+    .action(async (id: string, opts: Common & { seed: string; trees: string }) => {
+      const seed = Number(opts.seed);
+      if (!Number.isInteger(seed) || seed < 0) throw invalid(`--seed must be a non-negative integer, got '${opts.seed}'`);
+      const out = await new Sweeps({ request: apiOf(opts) }).importance(id, { seed, trees: positive(opts.trees, '--trees')! });
+      if (opts.json) return printJson(out);
+      console.log(`parameter importance over ${out.trials} complete trials (fANOVA, ${out.nTrees} trees, seed ${out.seed})`);
+      printTable(out.params, [
+        { header: 'PARAMETER', value: (p) => p.name },
+        { header: 'IMPORTANCE', value: (p) => p.importance.toFixed(3) },
+        { header: 'BAR', value: (p) => '#'.repeat(Math.round(p.importance * 40)) },
+      ]);
+      for (const s of out.skipped) console.log(`${s.name}: not estimated (${s.reason})`);
+    });
+
   withCommon(sweep.command('register')
     .description('Register the best trial\'s model as a new model version (the registered model is created when missing)')
     .argument('<sweepId>').requiredOption('--name <model>', 'registered model name').option('--artifact-path <path>', 'where the trial logged its model', 'model')

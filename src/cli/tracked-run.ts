@@ -219,6 +219,7 @@ export async function trackedRun(opts: TrackedRunOptions, command: readonly stri
     inputs: inputs.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size, artifact: `${CAPTURE_DIR}/inputs/${f.path}` })),
     datasets: datasetsRead,
     seeds,
+    ...(Object.keys(childEnv).length ? { env: childEnv } : {}),
     params: paramsOf(command),
     hardware: hardwareFacts(),
     wallTimeMs,

@@ -1,4 +1,5 @@
 import type { ModelVersion } from '../domain/registry/types.js';
+import type { Importance } from '../domain/sweeps/importance.js';
 import type { SweepConfigInput } from '../domain/sweeps/schemas.js';
 import type { CurvePoint, SweepDetail, SweepSummary, Trial } from '../domain/sweeps/types.js';
 import type { RequestOptions } from './http.js';
@@ -97,6 +98,11 @@ export class Sweeps {
 
   async best(id: string): Promise<Trial> {
     return trialFromWire(await this.http.request<WireTrial>('GET', path(id, '/best')));
+  }
+
+  /** Each parameter's share of the objective's variance (fANOVA over a random forest of the complete trials), most important first. */
+  importance(id: string, opts: { seed?: number; trees?: number } = {}): Promise<Importance> {
+    return this.http.request<Importance>('GET', path(id, '/importance'), { query: { seed: opts.seed, trees: opts.trees } });
   }
 
   /** Registers the best trial's model (logged at `artifactPath`, default `model`) as a new version of `name`. */

@@ -263,3 +263,61 @@ describe('what the API refuses', () => {
     expect((await api.get(`${V1}/sweeps/${'0'.repeat(32)}`)).status).toBe(404);
   });
 });
+
+describe('parameter importance', () => {
+  it('on f = 10·x1 + 0.1·x2 + 0·x3, `sweep importance` puts x1 first and x3 near 0, shares summing to 1', async () => {
+    // Analytic variance fractions over uniform [0, 1]: 100/12 : 0.01/12 : 0 → x1 ≈ 0.9999.
+    const exp = (await api.post(`${V1}/experiments`, { name: 'sweeps-importance' })).body.experimentId as string;
+    const uniform = { type: 'uniform', min: 0, max: 1 };
+    const created = await api.post(`${V1}/sweeps`, { name: 'imp', experimentId: exp, trials: 40, config: { method: 'random', seed: 4, metric: { name: 'loss' }, parameters: { x1: uniform, x2: uniform, x3: uniform } } });
+    const id = created.body.id as string;
+    const tooFew = await api.get(`${V1}/sweeps/${id}/importance`);
+    expect(tooFew.status).toBe(409);
+    expect(tooFew.body.error.message).toMatch(/at least 2/);
+    for (;;) {
+      const { trial } = (await api.post(`${V1}/sweeps/${id}/trials`, {})).body as { trial: { number: number; runId: string; params: Record<string, number> } | null };
+      if (!trial) break;
+      const loss = 10 * trial.params.x1! + 0.1 * trial.params.x2!;
+      await api.post(`${M}/runs/log-batch`, { run_id: trial.runId, metrics: [{ key: 'loss', value: loss, timestamp: 0, step: 0 }] });
+      await api.post(`${V1}/sweeps/${id}/trials/${trial.number}/finish`, { exitCode: 0 });
+    }
+    const out = await cli(['sweep', 'importance', id, '--seed', '2', '--json']);
+    expect(out.code).toBe(0);
+    const imp = JSON.parse(out.stdout) as { params: { name: string; importance: number }[]; trials: number; seed: number };
+    expect(imp.trials).toBe(40);
+    expect(imp.seed).toBe(2);
+    expect(imp.params[0]!.name).toBe('x1');
+    expect(imp.params[0]!.importance).toBeGreaterThan(0.9);
+    expect(imp.params.find((p) => p.name === 'x3')!.importance).toBeLessThan(0.05);
+    expect(imp.params.reduce((a, p) => a + p.importance, 0)).toBeCloseTo(1, 9);
+    const again = await api.get(`${V1}/sweeps/${id}/importance?seed=2`);
+    expect(again.body).toEqual(imp);
+    const table = await cli(['sweep', 'importance', id]);
+    expect(table.stdout).toMatch(/PARAMETER\s+IMPORTANCE/);
+    expect((await api.get(`${V1}/sweeps/${id}/importance?trees=0`)).body.error.message).toMatch(/trees/);
+  });
+});
+
+describe('reproducing a trial', () => {
+  it('a trial run reproduces with its parameters: the SWEEP_* environment it was given is captured and set again', async () => {
+    // The objective reads its parameter only from the environment, so a rerun without SWEEP_X could not log the same loss.
+    const code = [
+      'import json, os, urllib.request',
+      "body = json.dumps({'run_id': os.environ['MLFLOW_RUN_ID'], 'metrics': [{'key': 'loss', 'value': float(os.environ['SWEEP_X']) ** 2 + 1, 'timestamp': 0, 'step': 0}]}).encode()",
+      "urllib.request.urlopen(urllib.request.Request(os.environ['MLFLOW_TRACKING_URI'] + '/api/2.0/mlflow/runs/log-batch', body, {'content-type': 'application/json'}))",
+    ].join('\n');
+    const config = writeConfig('env.yaml', 'name: env\nexperiment: sweeps-env\nmethod: grid\nmetric: {name: loss}\nparameters:\n  x: {type: categorical, values: [0.5, 3]}\n');
+    const out = await cli(['sweep', '--config', config, '--', 'python3', '-c', code]);
+    expect(out.code, out.stderr).toBe(0);
+    const trial = (await trials(sweepIdOf(out.stderr))).trials[1]!;
+    expect(trial.value).toBe(10);
+    const capture = (await api.get(`${V1}/runs/${trial.runId}/capture`)).body as { env: Record<string, string> };
+    expect(capture.env).toMatchObject({ SWEEP_X: '3', OPENEXPERT_TRIAL_NUMBER: '1', OPENEXPERT_TRIAL_PARAMS: '{"x":3}' });
+    const again = await cli(['reproduce', trial.runId, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    const r = JSON.parse(again.stdout) as { passed: boolean; runId: string };
+    expect(r.passed).toBe(true);
+    const rerun = (await api.get(`${V1}/runs/${r.runId}`)).body as { data: { metrics: { key: string; value: number }[] } };
+    expect(rerun.data.metrics.find((m) => m.key === 'loss')?.value).toBe(10);
+  }, 180_000);
+});

@@ -462,6 +462,7 @@ const CASES: Record<string, Case> = {
   'POST /api/v1/sweeps/:id/resume': { need: exp('EDIT'), fresh: true, req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/resume` }) },
   'POST /api/v1/sweeps/:id/extend': { need: exp('EDIT'), req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/extend`, body: { trials: 1 } }) },
   'GET /api/v1/sweeps/:id/best': { need: exp('READ'), req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/best` }) },
+  'GET /api/v1/sweeps/:id/importance': { need: exp('READ'), req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/importance` }) },
   'POST /api/v1/sweeps/:id/register': { need: model('EDIT', [['experiment', 'READ']]), req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/register`, body: { name: f.model } }) },
   'GET /api/v1/audit': { need: 'admin', req: () => ({ url: `${V1}/audit?limit=5` }) },
   'GET /api/v1/audit/export': { need: 'admin', req: () => ({ url: `${V1}/audit/export?since=${Date.now()}` }) },

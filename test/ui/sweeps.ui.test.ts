@@ -15,6 +15,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: sweeps', () => {
   let sweep = '';
   let experiment = '';
   const runs: string[] = [];
+  let imp = '';
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -39,6 +40,16 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: sweeps', () => {
       if (i === 2) expect((await api.post(`/sweeps/${sweep}/trials/2/prune-check`, {})).body.stop).toBe(true);
       await api.post(`/sweeps/${sweep}/trials/${trial.number}/finish`, i === 2 ? { exitCode: null, signal: 'SIGTERM' } : { exitCode: 0 });
     }
+    // A random sweep over f = 10·x1 + 0.1·x2 + 0·x3: x1 explains 100/100.01 of the variance, x3 none.
+    const uniform = { type: 'uniform', min: 0, max: 1 };
+    const impExp = (await api.post('/experiments', { name: 'sweeps-ui-importance' })).body.experimentId as string;
+    imp = (await api.post('/sweeps', { name: 'importance', experimentId: impExp, trials: 30, config: { method: 'random', seed: 4, metric: { name: 'loss' }, parameters: { x1: uniform, x2: uniform, x3: uniform } } })).body.id as string;
+    for (;;) {
+      const trial = (await api.post(`/sweeps/${imp}/trials`, {})).body.trial as { number: number; runId: string; params: Record<string, number> } | null;
+      if (!trial) break;
+      await api.post(`/runs/${trial.runId}/batch`, { metrics: [{ key: 'loss', value: 10 * trial.params.x1! + 0.1 * trial.params.x2!, timestamp: 1, step: 0 }] });
+      await api.post(`/sweeps/${imp}/trials/${trial.number}/finish`, { exitCode: 0 });
+    }
     ({ browser, context, page } = await openPage());
   }, 120_000);
   afterAll(async () => {
@@ -48,7 +59,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: sweeps', () => {
 
   it('lists sweeps and shows one with parallel coordinates, the best-so-far curve and the stopped trial marked', async () => {
     await visit(page, `${server.url}/sweeps`, 'sweeps', '[data-testid=sweeps-table]');
-    const row = page.getByTestId('sweeps-table').locator('tbody tr').first();
+    const row = page.getByTestId('sweeps-table').locator('tbody tr', { hasText: 'lr-search' });
     expect((await row.locator('td').allTextContents()).slice(1, 6)).toEqual(['grid', 'FINISHED', '4/4', '1', 'loss 5 (trial 3)']);
     await page.getByRole('link', { name: 'lr-search' }).click();
     await page.waitForURL(new RegExp(`/sweeps/${sweep}$`));
@@ -73,5 +84,14 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web UI: sweeps', () => {
     expect(await page.getByTestId('run-cost').textContent()).toMatch(/Cost\$0\.01CPU900 s/);
     await visit(page, `${server.url}/experiments/${experiment}`, 'experiment-cost', '[data-testid=cost-line]');
     expect(await page.getByTestId('cost-line').textContent()).toMatch(/Compute cost of its runs: \$0\.04/);
+  }, 120_000);
+
+  it('draws parameter importance as bars, most important first', async () => {
+    await visit(page, `${server.url}/sweeps/${imp}`, 'sweep-importance', '[data-testid=importance-bars]');
+    const bars = page.getByTestId('importance-bar');
+    expect(await bars.evaluateAll((gs) => gs.map((g) => g.getAttribute('data-name')))).toEqual(expect.arrayContaining(['x1', 'x2', 'x3']));
+    expect(await bars.first().getAttribute('data-name')).toBe('x1');
+    expect(Number(await bars.first().getAttribute('data-importance'))).toBeGreaterThan(0.9);
+    expect(await page.getByTestId('importance-bars').getAttribute('aria-label')).toMatch(/^Parameter importance: x1 9\d\.\d%/);
   }, 120_000);
 });

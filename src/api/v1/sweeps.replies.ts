@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Importance } from '../../domain/sweeps/importance.js';
 import type { SweepDetail, SweepSummary, Trial, TrialState } from '../../domain/sweeps/types.js';
 import { metricValueToWire } from '../wire-types.js';
 import { described, MetricValueOut } from './replies.js';
@@ -78,3 +79,15 @@ const summaryFields = {
 
 export const SweepSummaryOut = described<SummaryWire>()(z.object(summaryFields).meta({ id: 'SweepSummary' }));
 export const SweepOut = described<DetailWire>()(z.object({ ...summaryFields, trials: z.array(TrialOut) }).meta({ id: 'Sweep' }));
+
+export const ImportanceOut = described<Importance>()(z.object({
+  params: z.array(z.object({
+    name: z.string(),
+    importance: z.number().describe('the share of the explained variance (all shares sum to 1; all 0 when the objective never varied)'),
+    std: z.number().describe('standard deviation of the unnormalized fraction over the trees'),
+  })).describe('most important first'),
+  skipped: z.array(z.object({ name: z.string(), reason: z.string() })).describe('parameters left out: conditional ones not active in every complete trial, single-valued ones'),
+  trials: z.number().int().describe('complete trials with a finite objective the forest was fitted to'),
+  seed: z.number().int(),
+  nTrees: z.number().int(),
+}).meta({ id: 'SweepImportance' }));

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { AskSchema, CreateSweepSchema, ExtendSchema, FinishTrialSchema, RegisterBestSchema, TrialProcessSchema } from '../../domain/sweeps/schemas.js';
+import { AskSchema, CreateSweepSchema, ExtendSchema, ImportanceQuerySchema, FinishTrialSchema, RegisterBestSchema, TrialProcessSchema } from '../../domain/sweeps/schemas.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
 import type { Route } from '../surface.js';
 import { QueryInt } from '../wire-types.js';
 import { ModelVersionOut } from './registry.replies.js';
 import { items } from './replies.js';
-import { detailToWire, summaryToWire, SweepOut, SweepSummaryOut, TrialOut, trialToWire } from './sweeps.replies.js';
+import { detailToWire, ImportanceOut, summaryToWire, SweepOut, SweepSummaryOut, TrialOut, trialToWire } from './sweeps.replies.js';
 
 /**
  * Hyperparameter sweeps: the server keeps the state and decides; a controller (`openexpert sweep`, the SDK) asks
@@ -89,6 +89,14 @@ export function sweepRoutesV1(s: Services): Route[] {
       method: 'GET', path: '/sweeps/:id/best',
       schema: { summary: 'The best trial: the best complete value by the declared goal, the earliest on ties, never NaN', tags, params: Id, response: { 200: TrialOut } },
       handler: async ({ actor, params }) => trialToWire(await w.best(actor, parse(Id, params).id)),
+    },
+    {
+      method: 'GET', path: '/sweeps/:id/importance',
+      schema: {
+        summary: 'Parameter importance: the share of the objective\'s variance each parameter explains on its own (fANOVA over a seeded random forest fitted to the complete trials), summing to 1',
+        tags, params: Id, querystring: ImportanceQuerySchema, response: { 200: ImportanceOut },
+      },
+      handler: async ({ actor, params, query }) => w.importance(actor, parse(Id, params).id, parse(ImportanceQuerySchema, query ?? {})),
     },
     {
       method: 'POST', path: '/sweeps/:id/register',

@@ -45,6 +45,11 @@ export const CaptureSchema = z.object({
     path: z.string().max(1024).optional(),
   }).strict()).max(200).default([]),
   seeds: z.record(z.string().max(256), z.string().max(256)).default({}),
+  /**
+   * Environment variables OpenExpert itself gave the command (a sweep trial's SWEEP_<NAME> parameters and
+   * OPENEXPERT_TRIAL_*; a reproduction's seed and dataset pins), never the caller's own environment: reproduce sets them again.
+   */
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,255}$/, 'must be an environment variable name'), z.string().max(65_536)).optional(),
   /** Parameters the command line gave (`--lr 0.01`); the ones the command logged itself are the run's params. */
   params: z.record(z.string().max(256), z.string().max(6000)).default({}),
   hardware: z.object({

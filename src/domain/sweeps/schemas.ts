@@ -61,6 +61,10 @@ export const FinishTrialSchema = z.object({
   exitCode: z.number().int().nullable(),
   signal: z.string().max(32).nullable().default(null),
 }).strict();
+export const ImportanceQuerySchema = z.object({
+  seed: z.coerce.number().int().min(0).max(2 ** 32 - 1).default(0).describe('the forest\'s seed: the same seed gives the same estimate'),
+  trees: z.coerce.number().int().min(1).max(256).default(64).describe('regression trees in the forest'),
+}).strict();
 export const ExtendSchema = z.object({ trials: z.number().int().min(1).max(100_000) }).strict();
 export const RegisterBestSchema = z.object({
   name: z.string().min(1).max(250).describe('the registered model (created when missing)'),

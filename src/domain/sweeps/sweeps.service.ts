@@ -7,6 +7,7 @@ import type { ModelVersion, RegisteredModel } from '../registry/types.js';
 import type { RunAdmission } from '../tracking/run.service.js';
 import type { Batch, KeyValue, Metric, Run, RunInfo, RunStatus } from '../tracking/types.js';
 import { bestTrial } from './best.js';
+import { MIN_IMPORTANCE_TRIALS, parameterImportance, type Importance } from './importance.js';
 import { ashaJudge, medianShouldStop } from './pruners.js';
 import { gridSize, suggest } from './samplers.js';
 import { normalizeConfig, type CreateSweepInput } from './schemas.js';
@@ -276,6 +277,18 @@ export class SweepService {
   async best(actor: Actor, id: string): Promise<Trial> {
     const sweep = await this.sweep(actor, id, 'READ');
     return orThrow(bestTrial(await this.store.listTrials(id), sweep.config.metric.goal), () => notFound(`A best trial of sweep '${id}' (no trial completed with a value)`));
+  }
+
+  /**
+   * How much of the objective's variance each parameter explains on its own over the search space (fANOVA over a
+   * seeded random forest fitted to the complete trials), shares summing to 1.
+   */
+  async importance(actor: Actor, id: string, input: { seed: number; trees: number }): Promise<Importance> {
+    const sweep = await this.sweep(actor, id, 'READ');
+    const trials = await this.store.listTrials(id);
+    const usable = trials.filter((t) => t.state === 'COMPLETE' && t.value !== undefined && Number.isFinite(t.value)).length;
+    if (usable < MIN_IMPORTANCE_TRIALS) throw invalidState(`Sweep '${id}' has ${usable} complete trial(s) with a finite value; parameter importance needs at least ${MIN_IMPORTANCE_TRIALS}`);
+    return parameterImportance(sweep.config.parameters, trials, { seed: input.seed, nTrees: input.trees });
   }
 
   /** Registers the best trial's model (logged under `artifactPath` in its run) as a new version of `name`. */

@@ -1,8 +1,10 @@
+import type { Importance } from '../../../src/domain/sweeps/importance';
 import type { SweepDetail, SweepSummary, Trial } from '../../../src/domain/sweeps/types';
 import { get } from './client';
 
 /** Hyperparameter sweeps (src/api/v1/sweeps.routes.ts). Objective values that JSON cannot carry arrive as "NaN"/"Infinity" strings. */
 export type { SweepDetail, SweepSummary, Trial } from '../../../src/domain/sweeps/types';
+export type { Importance } from '../../../src/domain/sweeps/importance';
 
 type WireTrial = Omit<Trial, 'value' | 'curve'> & { value?: number | string; curve?: [number, number | string][] };
 const trial = (t: WireTrial): Trial => {
@@ -20,4 +22,5 @@ export const sweepsApi = {
     const s = await get<Omit<SweepDetail, 'best' | 'trials'> & { best?: WireTrial; trials: WireTrial[] }>(`/api/v1/sweeps/${enc(id)}`, undefined, signal);
     return { ...summary(s), trials: s.trials.map(trial) } as SweepDetail;
   },
+  importance: (id: string, signal?: AbortSignal): Promise<Importance> => get<Importance>(`/api/v1/sweeps/${enc(id)}/importance`, undefined, signal),
 };

@@ -9,6 +9,7 @@ import { formatNumber } from '../../lib/chart-data';
 import { formatTime } from '../../lib/format';
 import { useApi } from '../../lib/use-api';
 import { useTitle } from '../../lib/use-title';
+import { SweepImportance } from './sweep-importance';
 
 /** Complete trials in blue, the best in green, stopped ones dashed orange, failed ones red. */
 const STATE_COLOR: Record<Trial['state'], string> = { COMPLETE: '#1f77b4', PRUNED: '#ff7f0e', FAILED: '#d62728', RUNNING: '#7f7f7f', INTERRUPTED: '#7f7f7f' };
@@ -60,6 +61,8 @@ function Charts({ sweep }: { sweep: SweepDetail }) {
       {xs.length > 0
         ? <LineChart data={[xs, best, own]} labels={[`best ${metric}`, `trial ${metric}`]} title={`Best ${metric} so far, by trial`} xLabel="trial" />
         : <p>No trial has completed yet.</p>}
+      <h2>Parameter importance</h2>
+      <SweepImportance id={sweep.id} finished={sweep.counts.COMPLETE} />
     </>
   );
 }
