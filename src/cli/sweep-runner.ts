@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { invalid } from '../core/errors.js';
+import { invalid, invalidState } from '../core/errors.js';
 import type { SweepDetail, Trial } from '../domain/sweeps/types.js';
 import { Sweeps } from '../sdk/sweeps.js';
 import type { Common } from './models.command.js';
@@ -11,6 +12,51 @@ export interface SweepRunOptions extends Common {
   readonly parallel: number;
   /** How often running trials are judged by the early-stopping rule. */
   readonly pollMs: number;
+  /** The lease this controller already holds on the sweep (`sweep resume` takes it before resuming); else one is taken. */
+  readonly lease?: ControllerLease;
+}
+
+/** How long a controller's lease lasts unless renewed; it is renewed every third of that. */
+export const LEASE_MS = 60_000;
+
+export interface ControllerLease {
+  readonly controller: string;
+  release(): Promise<void>;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Takes the sweep's lease for this process and renews it until released, so that a second controller refuses to
+ * schedule or resume the same sweep. A holder on this host whose process is gone (killed outright) is taken over
+ * at once; one elsewhere only once its lease expires.
+ */
+export async function holdLease(sweeps: Sweeps, sweepId: string): Promise<ControllerLease> {
+  const host = os.hostname();
+  const mine = { controller: `${host}:${process.pid}:${randomUUID().slice(0, 8)}`, host, pid: process.pid, ttlMs: LEASE_MS };
+  let answer = await sweeps.acquireLease(sweepId, mine);
+  if (!answer.granted && answer.lease.host === host && !alive(answer.lease.pid)) answer = await sweeps.acquireLease(sweepId, { ...mine, takeOver: answer.lease.controller });
+  if (!answer.granted) {
+    const l = answer.lease;
+    throw invalidState(`Sweep ${sweepId} is driven by another controller (pid ${l.pid} on ${l.host}); its lease runs until ${new Date(l.expiresAt).toISOString()} `
+      + 'unless renewed. Stop that controller, or wait until it ends or its lease expires, then resume');
+  }
+  const timer = setInterval(() => void sweeps.acquireLease(sweepId, mine).catch(() => undefined), LEASE_MS / 3);
+  timer.unref();
+  return {
+    controller: mine.controller,
+    release: async () => {
+      clearInterval(timer);
+      await sweeps.releaseLease(sweepId, mine.controller).catch(() => undefined);
+    },
+  };
 }
 
 /** Environment variable a parameter reaches the command under: SWEEP_ and its name, upper-cased, other characters `_`. */
@@ -52,6 +98,7 @@ export async function runSweep(opts: SweepRunOptions, sweepId: string, cwd: stri
   trialCommand(command, declared, {});
   const metric = sweep.config.metric.name;
   const host = os.hostname();
+  const lease = opts.lease ?? await holdLease(sweeps, sweepId);
   let prepared: PreparedCapture | undefined;
   const running = new Map<number, { pid?: number; done: Promise<void>; stopped: boolean }>();
   let stopping = false;
@@ -98,7 +145,7 @@ export async function runSweep(opts: SweepRunOptions, sweepId: string, cwd: stri
 
     while (!stopping) {
       while (!stopping && !exhausted && running.size < opts.parallel) {
-        const trial = await sweeps.ask(sweepId, { host }).catch((err: unknown) => {
+        const trial = await sweeps.ask(sweepId, { host, controller: lease.controller }).catch((err: unknown) => {
           // A compute budget's hard stop: the running trials finish, no new one starts; `resume` goes on later.
           if ((err as { code?: string }).code !== 'INVALID_STATE' || !String((err as Error).message).startsWith('Compute budget')) throw err;
           log(`sweep ${sweepId}: ${(err as Error).message}`);
@@ -126,6 +173,7 @@ export async function runSweep(opts: SweepRunOptions, sweepId: string, cwd: stri
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    if (!opts.lease) await lease.release();
   }
   if (stopping) log(`sweep ${sweepId} stopped; \`openexpert sweep resume ${sweepId}\` goes on where it left off`);
   return sweeps.get(sweepId);

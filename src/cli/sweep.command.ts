@@ -6,7 +6,7 @@ import type { SweepDetail, Trial } from '../domain/sweeps/types.js';
 import { Sweeps } from '../sdk/sweeps.js';
 import type { Common } from './models.command.js';
 import { formatNumber, formatTime, printJson, printTable } from './output.js';
-import { runSweep, stopLeftovers } from './sweep-runner.js';
+import { holdLease, runSweep, stopLeftovers } from './sweep-runner.js';
 import { apiOf, experimentIdOf } from './tracked-run.js';
 
 interface RunOptions extends Common {
@@ -125,10 +125,17 @@ export function registerSweepCommand(program: Command): void {
     .description('Go on with a sweep whose controller stopped (crash, Ctrl-C): completed trials stay, interrupted ones run again')
     .argument('<sweepId>').option('--json', 'print JSON')))
     .action(async (id: string, opts: Common & { parallel: string; pollMs: string }) => {
-      const interrupted = await new Sweeps({ request: apiOf(opts) }).resume(id);
-      const stopped = stopLeftovers(interrupted);
-      console.error(`openexpert: resuming sweep ${id}: ${interrupted.length} interrupted trial(s) run again${stopped ? `; stopped ${stopped} left running` : ''}`);
-      report(await runSweep({ ...opts, parallel: positive(opts.parallel, '--parallel')!, pollMs: positive(opts.pollMs, '--poll-ms')! }, id, process.cwd()), opts.json);
+      const sweeps = new Sweeps({ request: apiOf(opts) });
+      // The lease first: resuming marks running trials interrupted, which must never happen under a live controller.
+      const lease = await holdLease(sweeps, id);
+      try {
+        const interrupted = await sweeps.resume(id, { controller: lease.controller });
+        const stopped = stopLeftovers(interrupted);
+        console.error(`openexpert: resuming sweep ${id}: ${interrupted.length} interrupted trial(s) run again${stopped ? `; stopped ${stopped} left running` : ''}`);
+        report(await runSweep({ ...opts, parallel: positive(opts.parallel, '--parallel')!, pollMs: positive(opts.pollMs, '--poll-ms')!, lease }, id, process.cwd()), opts.json);
+      } finally {
+        await lease.release();
+      }
     });
 
   withSlots(withCommon(sweep.command('extend')

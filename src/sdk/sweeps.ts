@@ -1,7 +1,7 @@
 import type { ModelVersion } from '../domain/registry/types.js';
 import type { Importance } from '../domain/sweeps/importance.js';
 import type { SweepConfigInput } from '../domain/sweeps/schemas.js';
-import type { CurvePoint, SweepDetail, SweepSummary, Trial } from '../domain/sweeps/types.js';
+import type { CurvePoint, SweepDetail, SweepLease, SweepSummary, Trial } from '../domain/sweeps/types.js';
 import type { RequestOptions } from './http.js';
 
 /** Anything that sends a request to the server: the SDK's HTTP client, or the CLI's (which adds `--user`). */
@@ -68,7 +68,7 @@ export class Sweeps {
   }
 
   /** The next trial to run (with a fresh child run), or undefined when the sweep has handed out all its trials. */
-  async ask(id: string, opts: { host?: string } = {}): Promise<Trial | undefined> {
+  async ask(id: string, opts: { host?: string; controller?: string } = {}): Promise<Trial | undefined> {
     const { trial } = await this.http.request<{ trial: WireTrial | null }>('POST', path(id, '/trials'), { body: opts });
     return trial ? trialFromWire(trial) : undefined;
   }
@@ -88,8 +88,20 @@ export class Sweeps {
   }
 
   /** After a controller died: its running trials are handed out again; returns them (with their recorded processes). */
-  async resume(id: string): Promise<Trial[]> {
-    return (await this.http.request<{ interrupted: WireTrial[] }>('POST', path(id, '/resume'))).interrupted.map(trialFromWire);
+  async resume(id: string, opts: { controller?: string } = {}): Promise<Trial[]> {
+    return (await this.http.request<{ interrupted: WireTrial[] }>('POST', path(id, '/resume'), { body: opts })).interrupted.map(trialFromWire);
+  }
+
+  /**
+   * Takes or renews the sweep's controller lease (`granted: false` names the holder). While a controller holds a
+   * live lease, asking for trials or resuming without its id is refused; the holder renews it well before `ttlMs`.
+   */
+  acquireLease(id: string, lease: { controller: string; host: string; pid: number; ttlMs?: number; takeOver?: string }): Promise<{ granted: boolean; lease: SweepLease }> {
+    return this.http.request('POST', path(id, '/lease'), { body: lease });
+  }
+
+  async releaseLease(id: string, controller: string): Promise<void> {
+    await this.http.request('DELETE', path(id, '/lease'), { query: { controller } });
   }
 
   async extend(id: string, trials: number): Promise<SweepDetail> {

@@ -321,3 +321,40 @@ describe('reproducing a trial', () => {
     expect(rerun.data.metrics.find((m) => m.key === 'loss')?.value).toBe(10);
   }, 180_000);
 });
+
+describe('two controllers', () => {
+  it('a second controller refuses to resume or drive a sweep another one is running, and nothing runs twice', async () => {
+    const config = writeConfig('lease.yaml', 'experiment: sweeps-lease\nmethod: grid\nmetric: {name: loss}\nparameters:\n  x: {type: categorical, values: [0, 1, 2]}\n  y: {type: categorical, values: [0]}\n');
+    const [node, ...cliCommand] = cliArgv();
+    // Every trial holds on for 4 s, so the first controller is still running them when the second starts.
+    const first = spawn(node!, [...cliCommand, 'sweep', '--config', config, '--parallel', '2', '--url', server.url, '--', 'python3', 'quad.py', '{{x}}', '{{y}}'],
+      { cwd: work, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HOLD: '4' } });
+    let stderr = '';
+    first.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const firstDone = new Promise<number | null>((r) => first.once('close', r));
+    let id = '';
+    for (let i = 0; i < 600 && !id; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const candidate = sweepIdOf(stderr);
+      if (candidate && (await trials(candidate)).trials.some((t) => t.state === 'RUNNING')) id = candidate;
+    }
+    expect(id, stderr).not.toBe('');
+
+    const second = await cli(['sweep', 'resume', id, '--parallel', '2']);
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toMatch(/driven by another controller \(pid \d+ on /);
+    // Through the API too: asking for a trial without the holder's id is refused while the lease is live.
+    const ask = await api.post(`${V1}/sweeps/${id}/trials`, {});
+    expect(ask.status).toBe(409);
+    expect(ask.body.error.message).toMatch(/driven by another controller/);
+
+    expect(await firstDone, stderr).toBe(0);
+    const s = await trials(id);
+    expect(s.state).toBe('FINISHED');
+    expect(s.trials.map((t) => [t.state, t.attempts])).toEqual([['COMPLETE', 1], ['COMPLETE', 1], ['COMPLETE', 1]]);
+    // The first controller gave its lease up when it ended: the sweep can be driven again.
+    const after = await api.post(`${V1}/sweeps/${id}/trials`, {});
+    expect(after.status).toBe(200);
+    expect(after.body.trial).toBeNull();
+  }, 180_000);
+});

@@ -460,6 +460,8 @@ const CASES: Record<string, Case> = {
   'POST /api/v1/sweeps/:id/trials/:number/prune-check': { need: exp('EDIT'), req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/trials/1/prune-check` }) },
   'POST /api/v1/sweeps/:id/trials/:number/finish': { need: exp('EDIT'), fresh: true, req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/trials/1/finish`, body: { exitCode: 1 } }) },
   'POST /api/v1/sweeps/:id/resume': { need: exp('EDIT'), fresh: true, req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/resume` }) },
+  'POST /api/v1/sweeps/:id/lease': { need: exp('EDIT'), fresh: true, req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/lease`, body: { controller: 'mx', host: 'h', pid: 1, ttlMs: 1000 } }) },
+  'DELETE /api/v1/sweeps/:id/lease': { need: exp('EDIT'), req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/lease?controller=mx` }) },
   'POST /api/v1/sweeps/:id/extend': { need: exp('EDIT'), req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/extend`, body: { trials: 1 } }) },
   'GET /api/v1/sweeps/:id/best': { need: exp('READ'), req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/best` }) },
   'GET /api/v1/sweeps/:id/importance': { need: exp('READ'), req: (f) => ({ url: `${V1}/sweeps/${f.sweep}/importance` }) },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Importance } from '../../domain/sweeps/importance.js';
-import type { SweepDetail, SweepSummary, Trial, TrialState } from '../../domain/sweeps/types.js';
+import type { SweepDetail, SweepLease, SweepSummary, Trial, TrialState } from '../../domain/sweeps/types.js';
 import { metricValueToWire } from '../wire-types.js';
 import { described, MetricValueOut } from './replies.js';
 
@@ -91,3 +91,12 @@ export const ImportanceOut = described<Importance>()(z.object({
   seed: z.number().int(),
   nTrees: z.number().int(),
 }).meta({ id: 'SweepImportance' }));
+
+export const LeaseOut = described<SweepLease>()(z.object({
+  sweepId: z.string(),
+  controller: z.string().describe('the holder\'s id'),
+  host: z.string(),
+  pid: z.number().int(),
+  acquiredAt: z.number(),
+  expiresAt: z.number().describe('milliseconds since the epoch; the holder renews it while it runs'),
+}).meta({ id: 'SweepLease' }));

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { AskSchema, CreateSweepSchema, ExtendSchema, ImportanceQuerySchema, FinishTrialSchema, RegisterBestSchema, TrialProcessSchema } from '../../domain/sweeps/schemas.js';
+import { AskSchema, CreateSweepSchema, ExtendSchema, ImportanceQuerySchema, LeaseSchema, ReleaseLeaseSchema, ResumeSchema, FinishTrialSchema, RegisterBestSchema, TrialProcessSchema } from '../../domain/sweeps/schemas.js';
 import { parse } from '../parse.js';
 import type { Services } from '../services.js';
 import type { Route } from '../surface.js';
 import { QueryInt } from '../wire-types.js';
 import { ModelVersionOut } from './registry.replies.js';
-import { items } from './replies.js';
-import { detailToWire, ImportanceOut, summaryToWire, SweepOut, SweepSummaryOut, TrialOut, trialToWire } from './sweeps.replies.js';
+import { Empty, items } from './replies.js';
+import { detailToWire, ImportanceOut, LeaseOut, summaryToWire, SweepOut, SweepSummaryOut, TrialOut, trialToWire } from './sweeps.replies.js';
 
 /**
  * Hyperparameter sweeps: the server keeps the state and decides; a controller (`openexpert sweep`, the SDK) asks
@@ -77,8 +77,27 @@ export function sweepRoutesV1(s: Services): Route[] {
     },
     {
       method: 'POST', path: '/sweeps/:id/resume',
-      schema: { summary: 'After a controller died: its running trials become INTERRUPTED, to be handed out again; returns them with their recorded processes', tags, params: Id, response: { 200: z.object({ interrupted: z.array(TrialOut) }) } },
-      handler: async ({ actor, params }) => ({ interrupted: (await w.resume(actor, parse(Id, params).id)).map(trialToWire) }),
+      schema: {
+        summary: 'After a controller died: its running trials become INTERRUPTED, to be handed out again; returns them with their recorded processes. Refused (409) while another controller holds the sweep\'s lease',
+        tags, params: Id, body: ResumeSchema, response: { 200: z.object({ interrupted: z.array(TrialOut) }) },
+      },
+      handler: async ({ actor, params, body }) => ({ interrupted: (await w.resume(actor, parse(Id, params).id, parse(ResumeSchema, body ?? {}))).map(trialToWire) }),
+    },
+    {
+      method: 'POST', path: '/sweeps/:id/lease',
+      schema: {
+        summary: 'Take or renew the sweep\'s controller lease: granted when nobody holds it, the caller does, it expired, or the caller names the holder it found dead; asking for trials and resuming are refused while another controller holds it',
+        tags, params: Id, body: LeaseSchema, response: { 200: z.object({ granted: z.boolean(), lease: LeaseOut }) },
+      },
+      handler: async ({ actor, params, body }) => w.acquireLease(actor, parse(Id, params).id, parse(LeaseSchema, body)),
+    },
+    {
+      method: 'DELETE', path: '/sweeps/:id/lease',
+      schema: { summary: 'Give up the sweep\'s lease (only its holder\'s id does anything)', tags, params: Id, querystring: ReleaseLeaseSchema, response: { 200: Empty } },
+      handler: async ({ actor, params, query }) => {
+        await w.releaseLease(actor, parse(Id, params).id, parse(ReleaseLeaseSchema, query));
+        return {};
+      },
     },
     {
       method: 'POST', path: '/sweeps/:id/extend',

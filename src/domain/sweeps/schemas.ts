@@ -55,7 +55,17 @@ export const CreateSweepSchema = z.object({
 }).strict();
 export type CreateSweepInput = z.output<typeof CreateSweepSchema>;
 
-export const AskSchema = z.object({ host: z.string().max(256).optional() }).strict();
+const Controller = z.string().min(1).max(256).describe('the controller\'s id, as it took the sweep\'s lease');
+export const AskSchema = z.object({ host: z.string().max(256).optional(), controller: Controller.optional() }).strict();
+export const ResumeSchema = z.object({ controller: Controller.optional() }).strict();
+export const LeaseSchema = z.object({
+  controller: Controller,
+  host: z.string().min(1).max(256),
+  pid: z.number().int().positive(),
+  ttlMs: z.number().int().min(1000).max(3_600_000).default(60_000).describe('how long the lease lasts unless renewed'),
+  takeOver: Controller.optional().describe('take the lease from this holder, found dead by the caller (same host, no such process)'),
+}).strict();
+export const ReleaseLeaseSchema = z.object({ controller: Controller }).strict();
 export const TrialProcessSchema = z.object({ pid: z.number().int().positive(), host: z.string().max(256) }).strict();
 export const FinishTrialSchema = z.object({
   exitCode: z.number().int().nullable(),

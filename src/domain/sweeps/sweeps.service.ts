@@ -14,7 +14,7 @@ import { normalizeConfig, type CreateSweepInput } from './schemas.js';
 import { checkSpace } from './space.js';
 import type { SweepStore } from './sweeps.store.js';
 import type { TpeTrial } from './tpe.js';
-import type { CurvePoint, Sweep, SweepDetail, SweepSummary, Trial, TrialState } from './types.js';
+import type { CurvePoint, Sweep, SweepDetail, SweepLease, SweepSummary, Trial, TrialState } from './types.js';
 
 /** What sweeps need of tracking: trial runs are ordinary runs, created and read with the caller's rights. */
 export interface SweepRuns {
@@ -97,8 +97,9 @@ export class SweepService {
    * The next trial: an interrupted one again (same number and parameters, a new run), else a new number with
    * parameters from the sweep's method; none when the sweep has all its trials. Its run is a child of the sweep's.
    */
-  async ask(actor: Actor, id: string, input: { host?: string | undefined }): Promise<Trial | undefined> {
+  async ask(actor: Actor, id: string, input: { host?: string | undefined; controller?: string | undefined }): Promise<Trial | undefined> {
     const sweep = await this.sweep(actor, id, 'EDIT');
+    await this.requireLease(id, input.controller);
     // Before a trial is claimed, so a refused one stays to be handed out once the budget allows.
     await this.admit?.({ experimentId: sweep.experimentId, userId: actor.userId, tags: this.trialTags(sweep, -1) });
     for (let attempt = 0; attempt < 20; attempt++) {
@@ -246,8 +247,9 @@ export class SweepService {
    * After a controller died: its running trials become INTERRUPTED (their runs KILLED), to be handed out again.
    * Returns them with the processes recorded, for the new controller to stop any that survived.
    */
-  async resume(actor: Actor, id: string): Promise<Trial[]> {
+  async resume(actor: Actor, id: string, input: { controller?: string | undefined } = {}): Promise<Trial[]> {
     const sweep = await this.sweep(actor, id, 'EDIT');
+    await this.requireLease(id, input.controller);
     const out: Trial[] = [];
     for (const t of (await this.store.listTrials(id)).filter((x) => x.state === 'RUNNING')) {
       if (!(await this.store.updateTrial(id, t.number, { state: 'INTERRUPTED', reason: 'its controller stopped before it ended', endedAt: this.clock.now() }, ['RUNNING']))) continue;
@@ -256,6 +258,30 @@ export class SweepService {
     }
     await this.reopen(actor, sweep);
     return out;
+  }
+
+  /**
+   * Takes or renews the sweep's lease for a controller: granted when nobody holds it, the controller already does,
+   * the holder's lease expired, or the caller names the holder it found dead. Not granted, it says who holds it.
+   */
+  async acquireLease(actor: Actor, id: string, input: { controller: string; host: string; pid: number; ttlMs: number; takeOver?: string | undefined }): Promise<{ granted: boolean; lease: SweepLease }> {
+    await this.sweep(actor, id, 'EDIT');
+    const now = this.clock.now();
+    const lease = await this.store.acquireLease({ sweepId: id, controller: input.controller, host: input.host, pid: input.pid, acquiredAt: now, expiresAt: now + input.ttlMs }, input.takeOver);
+    return { granted: lease.controller === input.controller, lease };
+  }
+
+  async releaseLease(actor: Actor, id: string, input: { controller: string }): Promise<void> {
+    await this.sweep(actor, id, 'EDIT');
+    await this.store.releaseLease(id, input.controller);
+  }
+
+  /** Scheduling and resuming are refused while another controller holds a live lease on the sweep. */
+  private async requireLease(id: string, controller: string | undefined): Promise<void> {
+    const lease = await this.store.getLease(id);
+    if (!lease || lease.controller === controller || lease.expiresAt < this.clock.now()) return;
+    throw invalidState(`Sweep '${id}' is driven by another controller (${lease.controller}, pid ${lease.pid} on ${lease.host}), whose lease runs until `
+      + `${new Date(lease.expiresAt).toISOString()} unless renewed: stop that controller, or wait until it ends or its lease expires`);
   }
 
   async extend(actor: Actor, id: string, input: { trials: number }): Promise<SweepDetail> {

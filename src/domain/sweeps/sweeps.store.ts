@@ -1,4 +1,4 @@
-import type { CurvePoint, Sweep, Trial, TrialState } from './types.js';
+import type { CurvePoint, Sweep, SweepLease, Trial, TrialState } from './types.js';
 
 /** What may change on a trial; `null` clears a field. */
 export interface TrialPatch {
@@ -33,4 +33,13 @@ export interface SweepStore {
   addRungValues(sweepId: string, number: number, values: readonly { rung: number; value: number }[]): Promise<void>;
   rungValues(sweepId: string): Promise<{ number: number; rung: number; value: number }[]>;
   clearRungs(sweepId: string, number: number): Promise<void>;
+  getLease(sweepId: string): Promise<SweepLease | undefined>;
+  /**
+   * Takes or renews the sweep's lease, atomically: granted when there is none, when `lease.controller` holds it,
+   * when it expired before `lease.acquiredAt`, or when its holder is `takeOver` (a holder the caller found dead).
+   * Returns the lease as it stands afterwards: the caller's when granted, the other holder's when not.
+   */
+  acquireLease(lease: SweepLease, takeOver?: string): Promise<SweepLease>;
+  /** Drops the lease if `controller` holds it. */
+  releaseLease(sweepId: string, controller: string): Promise<void>;
 }

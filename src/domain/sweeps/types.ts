@@ -113,3 +113,14 @@ export interface SweepSummary extends Sweep {
 export interface SweepDetail extends SweepSummary {
   readonly trials: readonly Trial[];
 }
+
+/** Which controller drives a sweep, until when (it renews the lease while it runs). */
+export interface SweepLease {
+  readonly sweepId: string;
+  /** The controller's own id (host, pid and a random part). */
+  readonly controller: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly acquiredAt: number;
+  readonly expiresAt: number;
+}

@@ -23,6 +23,7 @@ import { projectsMigration } from './0031-projects.js';
 import { retentionMigration } from './0040-retention.js';
 import { oidcIdentitiesMigration } from './0041-oidc-identities.js';
 import { sweepsMigration } from './0050-sweeps.js';
+import { sweepLeasesMigration } from './0068-sweep-leases.js';
 import { featuresMigration } from './0051-features.js';
 import { reviewMigration } from './0053-review.js';
 import { llmTracesMigration } from './0054-llm-traces.js';
@@ -76,5 +77,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0064-webhook-deliveries': webhookDeliveriesMigration(),
     '0065-metrics-step-index': metricsStepIndexMigration(dialect),
     '0066-deployment-features': deploymentFeaturesMigration(),
+    '0068-sweep-leases': sweepLeasesMigration(),
   };
 }

@@ -35,6 +35,28 @@ for (const backend of testBackends()) {
       await expect(store.createSweep(sweep(1))).rejects.toMatchObject({ code: 'RESOURCE_ALREADY_EXISTS' });
     });
 
+    it('grants a sweep\'s lease to one controller at a time: renewed by its holder, taken when expired or over a named dead holder', async () => {
+      const lease = (controller: string, at: number, over: Partial<{ host: string; pid: number }> = {}) => ({
+        sweepId: id(1), controller, host: over.host ?? 'h', pid: over.pid ?? 7, acquiredAt: at, expiresAt: at + 100,
+      });
+      expect(await store.getLease(id(1))).toBeUndefined();
+      const [a, b] = await Promise.all([store.acquireLease(lease('a', 1000)), store.acquireLease(lease('b', 1000))]);
+      expect(a.controller).toBe(b.controller);
+      const holder = a.controller;
+      const other = holder === 'a' ? 'b' : 'a';
+      expect(await store.acquireLease(lease(other, 1050))).toMatchObject({ controller: holder, acquiredAt: 1000, expiresAt: 1100 });
+      // Renewed by its holder: the expiry moves, the time it was taken stays.
+      expect(await store.acquireLease(lease(holder, 1080))).toEqual({ ...lease(holder, 1000), expiresAt: 1180 });
+      expect((await store.acquireLease(lease(other, 1150))).controller).toBe(holder);
+      expect(await store.acquireLease(lease(other, 1150), holder)).toEqual(lease(other, 1150));
+      // Expired: anyone takes it.
+      expect(await store.acquireLease(lease('c', 1300, { host: 'g', pid: 9 }))).toEqual(lease('c', 1300, { host: 'g', pid: 9 }));
+      await store.releaseLease(id(1), 'a');
+      expect((await store.getLease(id(1)))?.controller).toBe('c');
+      await store.releaseLease(id(1), 'c');
+      expect(await store.getLease(id(1))).toBeUndefined();
+    });
+
     it('gives each trial number once, and changes a trial only in the states asked for', async () => {
       expect(await store.insertTrial(trial(0))).toBe(true);
       expect(await store.insertTrial(trial(0, { runId: id(999) }))).toBe(false);

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { alreadyExists } from '../../core/errors.js';
 import type { SweepStore, TrialPatch } from '../../domain/sweeps/sweeps.store.js';
-import type { CurvePoint, Sweep, SweepConfig, Trial, TrialState } from '../../domain/sweeps/types.js';
+import type { CurvePoint, Sweep, SweepConfig, SweepLease, Trial, TrialState } from '../../domain/sweeps/types.js';
 import { busyGuard, isUniqueViolation, type DatabaseHandle } from '../db.js';
 import type { Database } from '../schema.js';
 import type { SweepTables } from '../tables/sweeps.tables.js';
@@ -27,6 +27,10 @@ const trialOf = (r: Selectable<SweepTables['sweep_trials']>): Trial => ({
   ...(r.host !== null ? { host: r.host } : {}),
   attempts: Number(r.attempts), startedAt: Number(r.started_at),
   ...(r.ended_at !== null ? { endedAt: Number(r.ended_at) } : {}),
+});
+
+const leaseOf = (r: Selectable<SweepTables['sweep_leases']>): SweepLease => ({
+  sweepId: r.sweep_id, controller: r.controller, host: r.host, pid: Number(r.pid), acquiredAt: Number(r.acquired_at), expiresAt: Number(r.expires_at),
 });
 
 export class SqlSweepStore implements SweepStore {
@@ -136,6 +140,33 @@ export class SqlSweepStore implements SweepStore {
   clearRungs(sweepId: string, number: number): Promise<void> {
     return busyGuard(async () => {
       await this.db.deleteFrom('sweep_rungs').where('sweep_id', '=', sweepId).where('number', '=', number).execute();
+    });
+  }
+
+  async getLease(sweepId: string): Promise<SweepLease | undefined> {
+    const row = await busyGuard(() => this.db.selectFrom('sweep_leases').selectAll().where('sweep_id', '=', sweepId).executeTakeFirst());
+    return row ? leaseOf(row) : undefined;
+  }
+
+  acquireLease(l: SweepLease, takeOver?: string): Promise<SweepLease> {
+    const row = { sweep_id: l.sweepId, controller: l.controller, host: l.host, pid: l.pid, acquired_at: l.acquiredAt, expires_at: l.expiresAt };
+    return busyGuard(async () => {
+      // One statement decides, so two controllers asking at once cannot both be granted.
+      await this.db.insertInto('sweep_leases').values(row).onConflict((oc) => oc.column('sweep_id').doUpdateSet({
+        controller: l.controller, host: l.host, pid: l.pid, expires_at: l.expiresAt,
+        acquired_at: (eb) => eb.case().when('sweep_leases.controller', '=', l.controller).then(eb.ref('sweep_leases.acquired_at')).else(l.acquiredAt).end(),
+      }).where((eb) => eb.or([
+        eb('sweep_leases.controller', '=', l.controller),
+        eb('sweep_leases.expires_at', '<', l.acquiredAt),
+        ...(takeOver !== undefined ? [eb('sweep_leases.controller', '=', takeOver)] : []),
+      ]))).execute();
+      return leaseOf(await this.db.selectFrom('sweep_leases').selectAll().where('sweep_id', '=', l.sweepId).executeTakeFirstOrThrow());
+    });
+  }
+
+  releaseLease(sweepId: string, controller: string): Promise<void> {
+    return busyGuard(async () => {
+      await this.db.deleteFrom('sweep_leases').where('sweep_id', '=', sweepId).where('controller', '=', controller).execute();
     });
   }
 }

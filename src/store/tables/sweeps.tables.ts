@@ -8,4 +8,5 @@ export interface SweepTables {
     curve: string | null; reason: string | null; pid: number | null; host: string | null; attempts: number; started_at: number; ended_at: number | null;
   };
   sweep_rungs: { sweep_id: string; number: number; rung: number; value: string };
+  sweep_leases: { sweep_id: string; controller: string; host: string; pid: number; acquired_at: number; expires_at: number };
 }
