@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { loadConfig } from '../src/config/config.js';
 import { Redactor } from '../src/domain/llmops/redaction.js';
+import { withPgUser } from '../src/store/db.js';
 import { LanceDbStore } from '../src/sdk/rag/lancedb.js';
 import { MemoryVectorStore } from '../src/sdk/rag/memory.js';
 import { PgVectorStore } from '../src/sdk/rag/pgvector.js';
@@ -237,7 +238,7 @@ async function vectorBench(): Promise<Record<string, unknown>> {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 
-  const pgUrl = process.env.OPENEXPERT_TEST_PG ?? 'postgres://127.0.0.1:5432/test';
+  const pgUrl = withPgUser(process.env.OPENEXPERT_TEST_PG ?? 'postgres://127.0.0.1:5432/test');
   const available = await PgVectorStore.available(pgUrl);
   if (available.ok) {
     const pgv = await PgVectorStore.open({ connectionString: pgUrl, table: 'oe_bench_vectors', dimensions: DIMENSIONS });
