@@ -11,6 +11,13 @@ export interface LanceDbOptions {
   readonly table?: string;
   /** Passed to LanceDB: credentials, region, endpoint of an S3-compatible store, … */
   readonly storageOptions?: Readonly<Record<string, string>>;
+  /**
+   * How a search uses an IVF-PQ index once `createIndex()` built one: `nprobes` partitions are searched (default
+   * 20) and `refineFactor` × k candidates are re-scored with their exact vectors (default 10). PQ codes alone are
+   * coarse (64 dimensions in 4 bytes): without re-scoring, recall@10 was 0.59 on uniform random vectors and 0.03 on
+   * clustered ones (bench/llmops); with it, 1.0 on both at about 5 ms a query over 100,000 vectors.
+   */
+  readonly search?: { readonly nprobes?: number; readonly refineFactor?: number };
 }
 
 /** Named through a variable so bundlers (the CLI's, an application's) leave the native package to Node. */
@@ -34,17 +41,21 @@ async function lance(): Promise<LanceModule> {
 export class LanceDbStore implements VectorStore {
   readonly kind = 'lancedb';
 
-  private constructor(private readonly db: Connection, private readonly tableName: string, private table: Table | undefined, private dimensions: number | undefined) {}
+  private constructor(
+    private readonly db: Connection, private readonly tableName: string, private table: Table | undefined, private dimensions: number | undefined,
+    private readonly tuning: { readonly nprobes: number; readonly refineFactor: number },
+  ) {}
 
   static async open(opts: LanceDbOptions): Promise<LanceDbStore> {
     const { connect } = await lance();
     const db = await connect(opts.uri, opts.storageOptions ? { storageOptions: { ...opts.storageOptions } } : {});
     const name = opts.table ?? 'documents';
-    if (!(await db.tableNames()).includes(name)) return new LanceDbStore(db, name, undefined, undefined);
+    const tuning = { nprobes: opts.search?.nprobes ?? 20, refineFactor: opts.search?.refineFactor ?? 10 };
+    if (!(await db.tableNames()).includes(name)) return new LanceDbStore(db, name, undefined, undefined, tuning);
     const table = await db.openTable(name);
     const field = (await table.schema()).fields.find((f) => f.name === 'vector');
     const size = (field?.type as { listSize?: number } | undefined)?.listSize;
-    return new LanceDbStore(db, name, table, size);
+    return new LanceDbStore(db, name, table, size, tuning);
   }
 
   async upsert(docs: readonly VectorDocument[]): Promise<void> {
@@ -64,7 +75,8 @@ export class LanceDbStore implements VectorStore {
   async search(vector: readonly number[], k: number): Promise<VectorHit[]> {
     if (!this.table) return [];
     checkVector(vector, this.dimensions!, 'the query vector');
-    const rows = await this.table.vectorSearch([...vector]).distanceType('cosine').select(['id', 'text', '_distance']).limit(k).toArray() as { id: string; text: string; _distance: number }[];
+    const rows = await this.table.vectorSearch([...vector]).distanceType('cosine').nprobes(this.tuning.nprobes).refineFactor(this.tuning.refineFactor)
+      .select(['id', 'text', '_distance']).limit(k).toArray() as { id: string; text: string; _distance: number }[];
     return rows.map((r) => ({ id: r.id, score: 1 - r._distance, ...(r.text ? { text: r.text } : {}) }));
   }
 
