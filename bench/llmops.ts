@@ -19,6 +19,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { loadConfig } from '../src/config/config.js';
 import { Redactor } from '../src/domain/llmops/redaction.js';
 import { withPgUser } from '../src/store/db.js';
+import { seededRandom } from '../src/domain/serving/router.js';
 import { LanceDbStore } from '../src/sdk/rag/lancedb.js';
 import { MemoryVectorStore } from '../src/sdk/rag/memory.js';
 import { PgVectorStore } from '../src/sdk/rag/pgvector.js';
@@ -144,18 +145,6 @@ function redactionBench(): Record<string, number> {
   return { withPiiMBPerSecond: Number(withPii.mbps.toFixed(2)), withoutPiiMBPerSecond: Number(without.mbps.toFixed(2)), textMB: Number(withPii.mb.toFixed(2)) };
 }
 
-/** mulberry32: a small seeded generator, so every run searches the same vectors. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const VECTORS = 100_000;
 const DIMENSIONS = 64;
 const QUERIES = 50;
@@ -169,7 +158,7 @@ const K = 10;
  * otherwise).
  */
 async function vectorBench(): Promise<Record<string, unknown>> {
-  const rand = seeded(42);
+  const rand = seededRandom(42);
   const gauss = () => Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
   const centroids = Array.from({ length: 200 }, () => Array.from({ length: DIMENSIONS }, gauss));
   const vectors = Array.from({ length: VECTORS }, (_, i) => centroids[i % centroids.length]!.map((c) => c + 0.6 * gauss()));
