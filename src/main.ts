@@ -16,7 +16,7 @@ import { GovernanceAccess } from './domain/governance/governance-access.js';
 import type { Access, ObjectKind } from './domain/access/access.js';
 import { DomainError, invalid, isDomainError } from './core/errors.js';
 import { SYSTEM_ACTOR, type Actor } from './core/actor.js';
-import { GovernanceService } from './domain/governance/governance.service.js';
+import { GovernanceService, userActor } from './domain/governance/governance.service.js';
 import { OidcSignIn } from './domain/governance/oidc.js';
 import { SqlGovernanceStore } from './store/sql/governance.sql-store.js';
 import { ExperimentService } from './domain/tracking/experiment.service.js';
@@ -370,12 +370,14 @@ export async function buildServer(config: Config): Promise<{ app: FastifyInstanc
       .catch((err: unknown) => app.log.error({ err }, 'applying retention policies failed'));
   }, 3_600_000);
   retentionTimer.unref();
+  const reviewPulls = config.reviewPullSeconds > 0 ? startReviewPulls(review, config.reviewPullSeconds, governanceStore, Boolean(governance), app.log) : undefined;
   const auditRetention = governance && config.auditRetentionDays > 0 ? startAuditRetention(governance.audit, config.auditRetentionDays, app.log) : undefined;
   const checkpoints = governance && config.auditCheckpoints ? startAuditCheckpoints(governance.audit, config.auditCheckpointSeconds, app.log) : undefined;
   return {
     app,
     close: async () => {
       clearInterval(retentionTimer);
+      if (reviewPulls) clearInterval(reviewPulls);
       if (auditRetention) clearInterval(auditRetention);
       if (checkpoints) {
         clearInterval(checkpoints);
@@ -522,3 +524,34 @@ async function retrainToken(governance: GovernanceService, on: RetrainCommandCon
 }
 
 const RETRAIN_TOKEN_TTL_S = 24 * 3600;
+
+/**
+ * Review queues fed by predictions or traces pull in the background, every `seconds`, each as its creator: with
+ * auth, that user as they are now (a deleted user's queue is skipped); without, the creator's name with every right,
+ * as every caller has. One pass at a time: a pass still running when the next is due is not doubled.
+ */
+function startReviewPulls(
+  review: ReviewService, seconds: number, users: SqlGovernanceStore, auth: boolean,
+  log: { warn(o: object, msg: string): void; error(o: object, msg: string): void },
+): NodeJS.Timeout {
+  const actorFor = async (username: string): Promise<Actor | undefined> => {
+    if (!auth) return { userId: username, isAdmin: true, authenticated: false };
+    const user = await users.getUser(username);
+    return user ? userActor(user) : undefined;
+  };
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    review.pullAll(actorFor)
+      .then((results) => {
+        for (const r of results) if (r.error !== undefined) log.warn({ queue: r.queue, err: r.error }, 'background review pull skipped a queue');
+      })
+      .catch((err: unknown) => log.error({ err }, 'background review pulls failed'))
+      .finally(() => {
+        running = false;
+      });
+  }, seconds * 1000);
+  timer.unref();
+  return timer;
+}

@@ -14,6 +14,7 @@ interface ServerOptions {
   auth?: boolean;
   defaultPermission?: string;
   auditRetentionDays?: string;
+  reviewPullSeconds?: string;
   trustProxy?: boolean;
   auditKeysFile?: string;
   auditCheckpoints?: string;
@@ -52,6 +53,7 @@ export function registerServerCommand(program: Command): void {
     .option('--default-permission <level>', "with --auth: everyone's level on new objects: NO_PERMISSIONS, READ (default), USE, EDIT, MANAGE (or $OPENEXPERT_DEFAULT_PERMISSION)")
     .option('--online-store <url>', 'online feature store: redis://host:port (default: the metadata database; or $OPENEXPERT_ONLINE_STORE)')
     .option('--feature-source-roots <dirs>', 'comma-separated folders and s3://bucket/prefix URIs feature views may read path and S3 sources from (default: anywhere without --auth, nowhere with it; or $OPENEXPERT_FEATURE_SOURCE_ROOTS)')
+    .option('--review-pull-seconds <n>', 'pull every review queue fed by predictions or traces this often, as its creator; 0 pulls only on request (default 0, or $OPENEXPERT_REVIEW_PULL_SECONDS)')
     .option('--audit-retention-days <n>', 'with --auth: prune audit entries older than this, behind a chained checkpoint; 0 keeps all (or $OPENEXPERT_AUDIT_RETENTION_DAYS)')
     .option('--audit-keys-file <file>', "with --auth: 'id=secret' lines signing the audit chain; the last signs, older ones still verify (or $OPENEXPERT_AUDIT_KEYS_FILE, or $OPENEXPERT_AUDIT_KEYS as id=secret,…)")
     .option('--audit-checkpoints <uri>', 'with --auth: append signed checkpoints of the audit chain to a file, s3://bucket/prefix or an http(s) webhook (or $OPENEXPERT_AUDIT_CHECKPOINTS)')

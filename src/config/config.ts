@@ -36,6 +36,8 @@ export interface Config {
   readonly defaultPermission: 'NO_PERMISSIONS' | 'READ' | 'USE' | 'EDIT' | 'MANAGE';
   /** Audit entries older than this many days are pruned (behind a chained checkpoint); 0 keeps them forever. */
   readonly auditRetentionDays: number;
+  /** Seconds between background pulls of every review queue fed by predictions or traces; 0: only on request. */
+  readonly reviewPullSeconds: number;
   /** Behind a reverse proxy: take the client address and scheme from X-Forwarded-For/-Proto (audit, rate limits, Secure cookies). */
   readonly trustProxy: boolean;
   /** Parse every native API reply by its declared schema (the test suite turns this on: OPENEXPERT_CHECK_REPLIES). */
@@ -79,6 +81,7 @@ export interface ConfigFlags {
   promotionPolicy?: string;
   defaultPermission?: string;
   auditRetentionDays?: string | number;
+  reviewPullSeconds?: string | number;
   trustProxy?: boolean;
   auditKeysFile?: string;
   auditCheckpoints?: string;
@@ -117,6 +120,7 @@ const Schema = z.object({
   adminPassword: z.string().min(8).optional(),
   defaultPermission: z.enum(['NO_PERMISSIONS', 'READ', 'USE', 'EDIT', 'MANAGE']),
   auditRetentionDays: z.coerce.number().int().min(0),
+  reviewPullSeconds: z.coerce.number().int().min(0).max(86_400),
   trustProxy: z.boolean(),
   servingPythonCommand: z.string().min(1).refine((c) => c.includes('{port}'), "must contain '{port}' (where the scoring server listens)"),
   onlineStore: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL (leave it unset for the database)').optional(),
@@ -173,6 +177,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     adminPassword: env.OPENEXPERT_ADMIN_PASSWORD,
     defaultPermission: (flags.defaultPermission ?? env.OPENEXPERT_DEFAULT_PERMISSION ?? 'READ').toUpperCase(),
     auditRetentionDays: flags.auditRetentionDays ?? env.OPENEXPERT_AUDIT_RETENTION_DAYS ?? 0,
+    reviewPullSeconds: flags.reviewPullSeconds ?? env.OPENEXPERT_REVIEW_PULL_SECONDS ?? 0,
     trustProxy: flags.trustProxy ?? truthy(env.OPENEXPERT_TRUST_PROXY),
     servingPythonCommand: flags.servingPythonCommand ?? env.OPENEXPERT_SERVING_PYTHON_COMMAND ?? DEFAULT_PYTHON_COMMAND,
     onlineStore: flags.onlineStore ?? env.OPENEXPERT_ONLINE_STORE,

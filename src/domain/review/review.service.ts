@@ -267,6 +267,26 @@ export class ReviewService {
     return { scanned, added: added.length, reasons };
   }
 
+  /**
+   * Pulls every queue fed by predictions or traces, each as its creator (`actorFor`; a queue whose creator is gone,
+   * or may no longer read its source, is skipped and reported). Safe with several servers pulling at once: an item
+   * is added once per source (the queue's unique key), and the pull position only moves forward.
+   */
+  async pullAll(actorFor: (username: string) => Promise<Actor | undefined>): Promise<{ queue: string; added?: number; error?: string }[]> {
+    const out: { queue: string; added?: number; error?: string }[] = [];
+    for (const q of await this.deps.store.listQueues()) {
+      if (q.scope === 'project') continue;
+      try {
+        const actor = await actorFor(q.createdBy);
+        if (!actor) throw new Error(`its creator '${q.createdBy}' no longer exists`);
+        out.push({ queue: q.name, added: (await this.pull(actor, q.name)).added });
+      } catch (err) {
+        out.push({ queue: q.name, error: (err as Error).message });
+      }
+    }
+    return out;
+  }
+
   async push(actor: Actor, name: string, input: PushItemsInput): Promise<{ added: number; items: ReviewItem[] }> {
     const queue = await this.queue(actor, 'EDIT', name);
     const now = this.deps.clock.now();

@@ -56,7 +56,8 @@ export class SqlReviewStore implements ReviewStore {
   }
 
   async setCursor(name: string, cursor: number): Promise<void> {
-    await busyGuard(() => this.db.updateTable('review_queues').set({ cursor }).where('name', '=', name).execute());
+    // Only forward: two pulls at once (two servers, or a background pull and a request) may finish in either order.
+    await busyGuard(() => this.db.updateTable('review_queues').set({ cursor }).where('name', '=', name).where('cursor', '<', cursor).execute());
   }
 
   async updateQueue(name: string, update: { description: string | null; spec: QueueSpec }, opts: { unlabelledOnly: boolean }): Promise<'updated' | 'labelled' | 'missing'> {
