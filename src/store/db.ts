@@ -153,9 +153,26 @@ export async function migrate(handle: DatabaseHandle, options: { through?: strin
   const { through } = options;
   const known = migrations(handle.dialect);
   const chosen = through === undefined ? known : Object.fromEntries(Object.entries(known).filter(([name]) => name <= through));
-  const { error, results } = await migratorFor(handle, chosen).migrateToLatest();
-  if (error) throw error;
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migratorFor(handle, chosen).migrateToLatest();
+    if (error && attempt < 4 && droppedElsewhere(error, handle)) continue;
+    if (error) throw error;
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  }
+}
+
+/**
+ * Kysely's migrator lists the tables of every schema before it migrates; a schema another process drops meanwhile
+ * (on a PostgreSQL shared by several databases, one per schema) fails that listing with "relation
+ * "<other schema>.<table>" does not exist" (42P01), or "schema "<other schema>" does not exist" (3F000). Nothing was migrated then (a failed migration rolls back), so
+ * the migration is tried again. A missing relation of this database's own schema is a real error.
+ */
+function droppedElsewhere(error: unknown, handle: DatabaseHandle): boolean {
+  if (handle.dialect !== 'postgres') return false;
+  const code = (error as { code?: string }).code;
+  const message = String((error as Error).message);
+  const gone = code === '42P01' ? /relation "([^".]+)\.[^"]+" does not exist/.exec(message) : code === '3F000' ? /schema "([^"]+)" does not exist/.exec(message) : null;
+  return gone !== null && gone[1] !== (handle.schema ?? 'public');
 }
 
 function migratorFor(handle: DatabaseHandle, chosen: Record<string, Migration>): Migrator {
